@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { Command, Option } from 'commander';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { AdminError, AdminStore } from './db/admin-store.js';
+import { openRuntimeDatabase, startRuntime } from './runtime.js';
+import { jsonLogger, silentLogger } from './server/logger.js';
+import type { Mode } from './domain/call.js';
+
+/** The number the demo application gets on first start (the documentation's own example). */
+const DEMO_NUMBER = '+15551234567';
+
+async function withAdmin<T>(config: Config, run: (admin: AdminStore) => Promise<T>): Promise<T> {
+  const { server, database } = await openRuntimeDatabase(config, silentLogger);
+  try {
+    return await run(new AdminStore(database.orm.em));
+  } finally {
+    await database.close();
+    await server.stop();
+  }
+}
+
+function print(json: boolean, value: Record<string, unknown>, text: string): void {
+  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+}
+
+async function serve(config: Config): Promise<void> {
+  const logger = jsonLogger({ service: 'calls-gateway' });
+  const runtime = await startRuntime(config, logger);
+  const admin = new AdminStore(runtime.database.orm.em);
+  const existing = await admin.firstApp();
+  const lines = [`calls gateway listening on ${runtime.gateway.url} (WebSocket: ${runtime.gateway.wsUrl})`];
+  if (!existing) {
+    const app = await admin.createApp('Demo application');
+    await admin.assignNumber(app.id, DEMO_NUMBER);
+    lines.push(
+      `demo application: ${app.id}`,
+      `  test key: ${app.testKey}   (shown once; stored only as a hash)`,
+      `  number:   ${DEMO_NUMBER}`,
+      `try: curl -s ${runtime.gateway.url} -H 'authorization: Bearer ${app.testKey}' -H 'content-type: application/json' \\`,
+      `       -d '{"query":"mutation { createCall(input: {from: \\"${DEMO_NUMBER}\\", to: \\"+15005550001\\"}) { call { id status } userErrors { code message } } }"}'`,
+    );
+  } else {
+    lines.push(
+      `application ${existing.id} (${existing.name}) exists; its keys were shown when created.`,
+      `  new test key: npx calls-gateway keys create --app ${existing.id} --mode test`,
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    try {
+      await runtime.stop();
+      process.exit(0);
+    } catch (error) {
+      logger.error('shutdown failed', { error: String(error) });
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+export function buildCli(config: () => Config): Command {
+  const program = new Command('calls-gateway').description('GraphQL gateway over the calls domain').showHelpAfterError();
+  program.command('serve').description('Run the gateway (what npm start runs)').action(() => serve(config()));
+  program
+    .command('migrate')
+    .description('Apply pending database migrations')
+    .action(async () => {
+      await withAdmin(config(), async () => undefined);
+      process.stdout.write('migrations applied\n');
+    });
+
+  const apps = program.command('apps').description('Applications');
+  apps
+    .command('create')
+    .requiredOption('--name <name>', 'application name')
+    .option('--json', 'print JSON')
+    .action(async (options: { name: string; json?: boolean }) => {
+      const app = await withAdmin(config(), (admin) => admin.createApp(options.name));
+      print(!!options.json, { id: app.id, testKey: app.testKey, liveKey: app.liveKey }, `application ${app.id}\ntest key: ${app.testKey}\nlive key: ${app.liveKey}`);
+    });
+
+  const numbers = program.command('numbers').description('Phone numbers');
+  numbers
+    .command('assign')
+    .requiredOption('--app <appId>', 'application id')
+    .requiredOption('--number <e164>', 'E.164 number, e.g. +15551234567')
+    .option('--json', 'print JSON')
+    .action(async (options: { app: string; number: string; json?: boolean }) => {
+      const row = await withAdmin(config(), (admin) => admin.assignNumber(options.app, options.number));
+      print(!!options.json, row, `${row.number} assigned to ${row.appId}`);
+    });
+
+  const keys = program.command('keys').description('API keys');
+  keys
+    .command('create')
+    .requiredOption('--app <appId>', 'application id')
+    .addOption(new Option('--mode <mode>', 'key mode').choices(['test', 'live']).makeOptionMandatory())
+    .option('--json', 'print JSON')
+    .action(async (options: { app: string; mode: Mode; json?: boolean }) => {
+      const key = await withAdmin(config(), (admin) => admin.createKey(options.app, options.mode));
+      print(!!options.json, { id: key.id, key: key.key }, `key ${key.id}: ${key.key}`);
+    });
+  keys
+    .command('revoke')
+    .requiredOption('--key <keyId>', 'key id (key_app_…)')
+    .option('--json', 'print JSON')
+    .action(async (options: { key: string; json?: boolean }) => {
+      const revoked = await withAdmin(config(), (admin) => admin.revokeKey(options.key));
+      print(!!options.json, { id: revoked.id, revokedAt: revoked.revokedAt.toISOString() }, `key ${revoked.id} revoked`);
+    });
+  return program;
+}
+
+const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;
+if (isMain) {
+  buildCli(() => loadConfig())
+    .parseAsync(process.argv)
+    .catch((error: unknown) => {
+      if (error instanceof AdminError || error instanceof ConfigError) {
+        process.stderr.write(`error: ${error.message}\n`);
+      } else {
+        process.stderr.write(`error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      }
+      process.exit(1);
+    });
+}

@@ -1,0 +1,75 @@
+/**
+ * Configuration: read from the environment once, validated, frozen.
+ * Every variable is documented in the README; a bad value stops the process with a message
+ * that names the variable, instead of failing later in a request.
+ */
+export interface Config {
+  /** HTTP + WebSocket port. 0 picks a free port (tests). */
+  readonly port: number;
+  readonly host: string;
+  /** PostgreSQL URL; undefined means: start the embedded PostgreSQL. */
+  readonly databaseUrl: string | undefined;
+  /** Where the embedded PostgreSQL keeps its data. */
+  readonly dataDir: string;
+  /** Port of the embedded PostgreSQL (never 5432, which the machine's own server may hold). */
+  readonly embeddedPgPort: number;
+  readonly production: boolean;
+  /** Size of the raw `pg` pool used by the hot paths. */
+  readonly dbPoolSize: number;
+  /** How long a verified API key is trusted without asking the database again. */
+  readonly authCacheTtlMs: number;
+  readonly redisUrl: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(`${name} is not a URL: "${redact(raw)}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  }
+  return raw;
+}
+
+function redact(raw: string): string {
+  return raw.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}
+
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const embeddedPgPort = int(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535);
+  if (embeddedPgPort === 5432) {
+    throw new ConfigError('EMBEDDED_PG_PORT must not be 5432: the machine\'s own PostgreSQL listens there');
+  }
+  const config: Config = {
+    port: int(env, 'PORT', 4000, 0, 65535),
+    host: env.HOST || '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    dataDir: env.DATA_DIR || './.data',
+    embeddedPgPort,
+    production: env.NODE_ENV === 'production',
+    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
+    authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5_000, 0, 600_000),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    ...overrides,
+  };
+  return Object.freeze(config);
+}

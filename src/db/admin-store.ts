@@ -1,0 +1,90 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { isPossibleE164 } from '../domain/addresses.js';
+import { generateKey } from '../domain/api-keys.js';
+import type { Mode } from '../domain/call.js';
+import { newAppId, newKeyId, newNumberId } from '../domain/ids.js';
+import { ApplicationEntity } from './entities/application.entity.js';
+import { ApiKeyEntity } from './entities/api-key.entity.js';
+import { PhoneNumberEntity } from './entities/phone-number.entity.js';
+
+/** An operator's mistake (unknown app, taken number): the CLI prints it and exits non-zero. */
+export class AdminError extends Error {}
+
+export interface CreatedApp {
+  id: string;
+  name: string;
+  testKey: string;
+  liveKey: string;
+}
+
+/**
+ * Operator actions: rare writes, so they go through MikroORM (one fork per call).
+ * Keys are returned once and only their hashes are stored.
+ */
+export class AdminStore {
+  constructor(private readonly rootEm: EntityManager) {}
+
+  async createApp(name: string): Promise<CreatedApp> {
+    const trimmed = name.trim();
+    if (!trimmed || trimmed.length > 200) throw new AdminError('An application name is 1 to 200 characters');
+    const em = this.rootEm.fork();
+    const app = em.create(ApplicationEntity, { id: newAppId(), name: trimmed });
+    const test = generateKey('test');
+    const live = generateKey('live');
+    for (const [mode, key] of [['test', test], ['live', live]] as const) {
+      em.create(ApiKeyEntity, { id: newKeyId(), app, mode, hash: key.hash, displayPrefix: key.displayPrefix });
+    }
+    await em.flush();
+    return { id: app.id, name: app.name, testKey: test.key, liveKey: live.key };
+  }
+
+  async assignNumber(appId: string, number: string): Promise<{ id: string; number: string; appId: string }> {
+    if (!isPossibleE164(number)) throw new AdminError(`${number} is not a possible E.164 number (e.g. +15551234567)`);
+    const em = this.rootEm.fork();
+    const app = await this.requireApp(em, appId);
+    const existing = await em.findOne(PhoneNumberEntity, { number }, { populate: ['app'] });
+    if (existing) {
+      if (existing.app.id === appId) return { id: existing.id, number, appId };
+      throw new AdminError(`${number} is already assigned to another application`);
+    }
+    const row = em.create(PhoneNumberEntity, { id: newNumberId(), number, app });
+    try {
+      await em.flush();
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) throw new AdminError(`${number} is already assigned`);
+      throw error;
+    }
+    return { id: row.id, number, appId };
+  }
+
+  async createKey(appId: string, mode: Mode): Promise<{ id: string; key: string; appId: string; mode: Mode }> {
+    const em = this.rootEm.fork();
+    const app = await this.requireApp(em, appId);
+    const key = generateKey(mode);
+    const row = em.create(ApiKeyEntity, { id: newKeyId(), app, mode, hash: key.hash, displayPrefix: key.displayPrefix });
+    await em.flush();
+    return { id: row.id, key: key.key, appId, mode };
+  }
+
+  /** Revokes now, or at `at` (rotation: the old key keeps working until then). */
+  async revokeKey(keyId: string, at: Date = new Date()): Promise<{ id: string; revokedAt: Date }> {
+    const em = this.rootEm.fork();
+    const key = await em.findOne(ApiKeyEntity, { id: keyId });
+    if (!key) throw new AdminError(`No API key ${keyId}`);
+    key.revokedAt = at;
+    await em.flush();
+    return { id: key.id, revokedAt: at };
+  }
+
+  async firstApp(): Promise<{ id: string; name: string } | null> {
+    const [app] = await this.rootEm.fork().find(ApplicationEntity, {}, { orderBy: { createdAt: 'asc' }, limit: 1 });
+    return app ? { id: app.id, name: app.name } : null;
+  }
+
+  private async requireApp(em: EntityManager, appId: string): Promise<ApplicationEntity> {
+    const app = await em.findOne(ApplicationEntity, { id: appId });
+    if (!app) throw new AdminError(`No application ${appId}`);
+    return app;
+  }
+}

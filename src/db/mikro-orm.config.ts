@@ -1,0 +1,34 @@
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { Migrator } from '@mikro-orm/migrations';
+import { ApplicationEntity } from './entities/application.entity.js';
+import { ApiKeyEntity } from './entities/api-key.entity.js';
+import { PhoneNumberEntity } from './entities/phone-number.entity.js';
+import { CallEntity } from './entities/call.entity.js';
+import { CallEventEntity } from './entities/call-event.entity.js';
+import { migrationsList } from './migrations/migrations-list.js';
+
+export const entities = [ApplicationEntity, ApiKeyEntity, PhoneNumberEntity, CallEntity, CallEventEntity];
+
+/**
+ * Entities and migrations are listed explicitly (no folder globbing), so the compiled gateway,
+ * tsx and vitest all load the same classes. Metadata comes from the decorators' explicit types.
+ */
+export function ormConfig(clientUrl: string, overrides: Partial<Options> = {}): Options {
+  return defineConfig({
+    clientUrl,
+    entities,
+    extensions: [Migrator],
+    migrations: {
+      migrationsList,
+      tableName: 'mikro_orm_migrations',
+      transactional: true,
+      allOrNothing: true,
+      snapshot: false,
+      silent: true,
+    },
+    pool: { min: 0, max: 4 },
+    debug: false,
+    allowGlobalContext: false,
+    ...overrides,
+  });
+}

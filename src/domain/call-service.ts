@@ -1,0 +1,245 @@
+import { createHash } from 'node:crypto';
+import { validateAddress } from './addresses.js';
+import { CallDirection, CallStatus, Channel, isPhoneChannel, livekitRoomFor, type Call, type CallEvent, type Metadata, type Tenant } from './call.js';
+import type { CallFilter, CallKey, CallStore, SortDirection } from './call-store.js';
+import { decodeCallCursor } from './cursor.js';
+import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
+import { newCallId, newEventId, looksLikeCallId } from './ids.js';
+import type { ProviderRegistry } from '../providers/channel-provider.js';
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_METADATA_BYTES = 16 * 1024;
+export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+
+export interface CreateCallInput {
+  from: string;
+  to: string;
+  fromChannel: Channel;
+  toChannel: Channel;
+  metadata?: Metadata | null;
+  idempotencyKey?: string | null;
+}
+
+export type CreateCallResult =
+  | { call: Call; replayed: boolean; userErrors: [] }
+  | { call: null; replayed: false; userErrors: UserError[] };
+
+export interface ListCallsArgs {
+  filter?: CallFilter | null;
+  first?: number | null;
+  last?: number | null;
+  after?: string | null;
+  before?: string | null;
+  direction?: SortDirection;
+}
+
+export interface CallListPage {
+  calls: Call[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
+
+/**
+ * Calls as one tenant (application + mode) sees them. Built per request with the tenant of the
+ * authenticated key, so no caller can forget to scope a read or a write.
+ */
+export class CallService {
+  constructor(
+    private readonly store: CallStore,
+    private readonly providers: ProviderRegistry,
+    readonly tenant: Tenant,
+  ) {}
+
+  async create(input: CreateCallInput): Promise<CreateCallResult> {
+    const errors = validateCreateInput(input);
+    const provider = this.providers.forCall(this.tenant.mode, input.fromChannel, input.toChannel);
+    if (errors.length === 0 && !provider) {
+      errors.push(
+        userError(
+          UserErrorCode.PROVIDER_NOT_CONFIGURED,
+          ['input', 'toChannel'],
+          `No ${this.tenant.mode} provider is configured for ${input.fromChannel.toUpperCase()} to ${input.toChannel.toUpperCase()} calls`,
+        ),
+      );
+    }
+    if (errors.length > 0 || !provider) return { call: null, replayed: false, userErrors: errors };
+
+    const metadata = input.metadata ?? {};
+    const idempotencyKey = input.idempotencyKey ?? null;
+    const id = newCallId(this.tenant.mode);
+    const result = await this.store.insert(
+      this.tenant,
+      {
+        id,
+        eventId: newEventId(),
+        direction: CallDirection.OUTBOUND,
+        status: CallStatus.INITIATED,
+        fromAddress: input.from,
+        toAddress: input.to,
+        fromChannel: input.fromChannel,
+        toChannel: input.toChannel,
+        metadata,
+        livekitRoomName: livekitRoomFor(id, input.fromChannel, input.toChannel),
+        idempotencyKey,
+        requestFingerprint: idempotencyKey ? fingerprint(input, metadata) : null,
+      },
+      { requireAssignedNumber: isPhoneChannel(input.fromChannel), idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS },
+    );
+    switch (result.kind) {
+      case 'created':
+        await provider.placeCall(result.call);
+        return { call: result.call, replayed: false, userErrors: [] };
+      case 'idempotency_key_taken':
+        if (result.fingerprint === fingerprint(input, metadata)) {
+          return { call: result.call, replayed: true, userErrors: [] };
+        }
+        return fail(
+          userError(
+            UserErrorCode.IDEMPOTENCY_KEY_REUSED,
+            ['input', 'idempotencyKey'],
+            `This idempotency key was used within the last 24 hours with different input (call ${result.call.id})`,
+          ),
+        );
+      case 'number_not_assigned':
+        return fail(
+          userError(
+            UserErrorCode.PHONE_NUMBER_NOT_ASSIGNED,
+            ['input', 'from'],
+            `${input.from} is not a number assigned to this application`,
+          ),
+        );
+    }
+  }
+
+  /** null when the id is malformed, unknown, or another tenant's. */
+  async get(id: string): Promise<Call | null> {
+    if (!looksLikeCallId(id)) return null;
+    return this.store.findById(this.tenant, id);
+  }
+
+  async getMany(ids: readonly string[]): Promise<Call[]> {
+    const wellFormed = ids.filter(looksLikeCallId);
+    return wellFormed.length ? this.store.findByIds(this.tenant, wellFormed) : [];
+  }
+
+  async list(args: ListCallsArgs): Promise<CallListPage> {
+    const { first, last } = args;
+    if (first != null && last != null) throw new InvalidArgumentError('first', 'Pass "first" or "last", not both');
+    checkPageSize('first', first);
+    checkPageSize('last', last);
+    const filter = validateFilter(args.filter ?? {});
+    const after = args.after != null ? decodeCallCursor(args.after, 'after') : null;
+    const before = args.before != null ? decodeCallCursor(args.before, 'before') : null;
+    const fromEnd = last != null;
+    const limit = last ?? first ?? DEFAULT_PAGE_SIZE;
+    if (limit === 0) {
+      return { calls: [], hasNextPage: false, hasPreviousPage: false };
+    }
+    const page = await this.store.page(this.tenant, { filter, direction: args.direction ?? 'DESC', limit, fromEnd, after, before });
+    // Relay: the side the page was taken from is exact; the other side is known from the cursor
+    // that bounds it (an `after` cursor names a row before this page, since calls are never deleted).
+    return fromEnd
+      ? { calls: page.calls, hasPreviousPage: page.hasMore, hasNextPage: before !== null }
+      : { calls: page.calls, hasNextPage: page.hasMore, hasPreviousPage: after !== null };
+  }
+
+  async count(filter: CallFilter | null | undefined): Promise<number> {
+    return this.store.count(this.tenant, validateFilter(filter ?? {}));
+  }
+
+  /** Events of many calls (for a DataLoader), oldest first. */
+  async eventsOf(callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>> {
+    return this.store.eventsOfCalls(this.tenant, callIds, page);
+  }
+}
+
+export function keyOf(call: Call): CallKey {
+  return { createdAt: call.createdAt, id: call.id };
+}
+
+function fail(error: UserError): CreateCallResult {
+  return { call: null, replayed: false, userErrors: [error] };
+}
+
+function checkPageSize(argument: string, value: number | null | undefined): void {
+  if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)) {
+    throw new InvalidArgumentError(argument, `"${argument}" must be between 0 and ${MAX_PAGE_SIZE}, got ${value}`);
+  }
+}
+
+export function validateCreateInput(input: CreateCallInput): UserError[] {
+  const errors: UserError[] = [];
+  const from = validateAddress(input.from, input.fromChannel, ['input', 'from']);
+  if (from) errors.push(from);
+  const to = validateAddress(input.to, input.toChannel, ['input', 'to']);
+  if (to) errors.push(to);
+  if (input.metadata != null) {
+    const problem = metadataProblem(input.metadata);
+    if (problem) errors.push(userError(UserErrorCode.INVALID_METADATA, ['input', 'metadata'], problem));
+  }
+  const key = input.idempotencyKey;
+  if (key != null && (key.length < 1 || key.length > 255 || /[\u0000-\u001f\u007f]/.test(key))) {
+    errors.push(
+      userError(
+        UserErrorCode.INVALID_IDEMPOTENCY_KEY,
+        ['input', 'idempotencyKey'],
+        'An idempotency key is 1 to 255 characters with no control characters',
+      ),
+    );
+  }
+  return errors;
+}
+
+function metadataProblem(metadata: Metadata): string | null {
+  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return 'metadata must be a JSON object';
+  const json = JSON.stringify(metadata);
+  if (Buffer.byteLength(json) > MAX_METADATA_BYTES) {
+    return `metadata is ${Buffer.byteLength(json)} bytes serialized; at most ${MAX_METADATA_BYTES} are allowed`;
+  }
+  // PostgreSQL's jsonb cannot hold U+0000 in a string or a key.
+  if (containsNul(metadata)) return 'metadata must not contain the NUL character (\\u0000)';
+  return null;
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') {
+    return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
+  }
+  return false;
+}
+
+function validateFilter(filter: CallFilter): CallFilter {
+  for (const field of ['fromAddress', 'toAddress'] as const) {
+    const value = filter[field];
+    if (value != null && (value.length > 128 || value.includes('\u0000'))) {
+      throw new InvalidArgumentError(`filter.${field}`, `"filter.${field}" must be at most 128 characters with no NUL`);
+    }
+  }
+  if (filter.metadata != null) {
+    const problem = metadataProblem(filter.metadata);
+    if (problem) throw new InvalidArgumentError('filter.metadata', `"filter.metadata": ${problem}`);
+  }
+  return filter;
+}
+
+/** Same key + same input means a replay; the fingerprint is what "same input" compares. */
+function fingerprint(input: CreateCallInput, metadata: Metadata): string {
+  const canonical = JSON.stringify([input.from, input.to, input.fromChannel, input.toChannel, canonicalJson(metadata)]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** JSON with object keys sorted at every depth, so key order does not change the fingerprint. */
+function canonicalJson(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonicalJson);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.keys(value as object)
+        .sort()
+        .map((key) => [key, canonicalJson((value as Record<string, unknown>)[key])]),
+    );
+  }
+  return value;
+}

@@ -1,0 +1,37 @@
+import type { CallKey } from './call-store.js';
+import { InvalidArgumentError } from './errors.js';
+
+/**
+ * Opaque cursors: base64url of a tagged tuple. Opaque to clients (they must not build them),
+ * but plain to us; a tampered cursor decodes to nothing and is refused with the argument's name.
+ */
+export function encodeCallCursor(key: CallKey): string {
+  return Buffer.from(`c1|${key.createdAt.toISOString()}|${key.id}`).toString('base64url');
+}
+
+export function decodeCallCursor(cursor: string, argument: string): CallKey {
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = parts.length === 3 && parts[0] === 'c1' ? new Date(parts[1]!) : null;
+  if (!createdAt || Number.isNaN(createdAt.getTime()) || !/^call_(test_)?[0-9A-Za-z]{27}$/.test(parts[2]!)) {
+    throw new InvalidArgumentError(argument, `"${argument}" is not a cursor returned by this API`);
+  }
+  return { createdAt, id: parts[2]! };
+}
+
+/** Event cursors carry the global log position and the call and sequence of the event. */
+export interface EventKey {
+  position: string;
+  callId: string;
+  sequence: number;
+}
+
+export function encodeEventCursor(key: EventKey): string {
+  return Buffer.from(`e1|${key.position}|${key.callId}|${key.sequence}`).toString('base64url');
+}
+
+export function decodeEventCursor(cursor: string, argument: string): EventKey {
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const ok = parts.length === 4 && parts[0] === 'e1' && /^\d{1,19}$/.test(parts[1]!) && /^\d{1,9}$/.test(parts[3]!);
+  if (!ok) throw new InvalidArgumentError(argument, `"${argument}" is not an event cursor returned by this API`);
+  return { position: parts[1]!, callId: parts[2]!, sequence: Number(parts[3]) };
+}

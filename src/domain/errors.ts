@@ -1,0 +1,44 @@
+/**
+ * Expected business failures. They travel as values (not exceptions) so that a resolver maps
+ * them to `userErrors` in one place, and nothing is persisted or called when one occurs.
+ */
+export enum UserErrorCode {
+  INVALID_PHONE_NUMBER = 'INVALID_PHONE_NUMBER',
+  PHONE_NUMBER_NOT_ASSIGNED = 'PHONE_NUMBER_NOT_ASSIGNED',
+  INVALID_ADDRESS = 'INVALID_ADDRESS',
+  INVALID_METADATA = 'INVALID_METADATA',
+  IDEMPOTENCY_KEY_REUSED = 'IDEMPOTENCY_KEY_REUSED',
+  /** Added to the contract: an idempotency key that is empty, too long or has control characters. */
+  INVALID_IDEMPOTENCY_KEY = 'INVALID_IDEMPOTENCY_KEY',
+  CALL_NOT_FOUND = 'CALL_NOT_FOUND',
+  CALL_NOT_ACTIVE = 'CALL_NOT_ACTIVE',
+  COMMAND_NOT_ALLOWED = 'COMMAND_NOT_ALLOWED',
+  PROVIDER_NOT_CONFIGURED = 'PROVIDER_NOT_CONFIGURED',
+  PROVIDER_ERROR = 'PROVIDER_ERROR',
+  RATE_LIMITED = 'RATE_LIMITED',
+}
+
+export interface UserError {
+  /** Path to the offending input field, e.g. ["input", "to"]. */
+  field: string[] | null;
+  message: string;
+  code: UserErrorCode;
+}
+
+export function userError(code: UserErrorCode, field: string[] | null, message: string): UserError {
+  return { code, field, message };
+}
+
+/**
+ * Bad arguments that are not business failures (a malformed cursor, `first` above its cap):
+ * the GraphQL layer turns them into a `BAD_USER_INPUT` error naming the argument.
+ */
+export class InvalidArgumentError extends Error {
+  constructor(
+    readonly argument: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'InvalidArgumentError';
+  }
+}

@@ -1,0 +1,36 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { InvalidArgumentError } from '../domain/errors.js';
+
+/**
+ * The one place where errors become what clients see, for HTTP (Apollo's formatError) and
+ * WebSocket alike:
+ * - the domain's InvalidArgumentError → BAD_USER_INPUT, naming the argument;
+ * - errors that already carry a code (validation, auth) pass through;
+ * - anything else is INTERNAL_SERVER_ERROR; in production its message is replaced, so no SQL,
+ *   stack or internal detail leaves the process (the detail is logged with the request id).
+ */
+export function formatGatewayError(formatted: GraphQLFormattedError, error: unknown, production: boolean): GraphQLFormattedError {
+  const original = error instanceof GraphQLError ? error.originalError : error;
+  if (original instanceof InvalidArgumentError) {
+    return {
+      message: original.message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'BAD_USER_INPUT', argumentName: original.argument },
+    };
+  }
+  const code = formatted.extensions?.code;
+  if (code && code !== 'INTERNAL_SERVER_ERROR') {
+    // An expected error (validation, auth): its stack trace says nothing useful to a client.
+    const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
+    return { ...formatted, extensions };
+  }
+  if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+}
+
+export function unauthenticated(): GraphQLError {
+  return new GraphQLError('A valid API key is required: Authorization: Bearer sk_test_app_… or sk_live_app_…', {
+    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
+  });
+}

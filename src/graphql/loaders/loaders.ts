@@ -1,0 +1,32 @@
+import DataLoader from 'dataloader';
+import type { Call, CallEvent } from '../../domain/call.js';
+import type { CallService } from '../../domain/call-service.js';
+
+export interface Loaders {
+  call: DataLoader<string, Call | null>;
+  /** Events of a call for one (first, afterSequence) window; one statement per window per tick. */
+  events(first: number, afterSequence: number): DataLoader<string, CallEvent[]>;
+}
+
+/** Built per operation, so nothing cached crosses tenants or requests. */
+export function createLoaders(calls: CallService): Loaders {
+  const eventLoaders = new Map<string, DataLoader<string, CallEvent[]>>();
+  return {
+    call: new DataLoader(async (ids) => {
+      const found = new Map((await calls.getMany(ids)).map((call) => [call.id, call]));
+      return ids.map((id) => found.get(id) ?? null);
+    }),
+    events(first, afterSequence) {
+      const key = `${first}:${afterSequence}`;
+      let loader = eventLoaders.get(key);
+      if (!loader) {
+        loader = new DataLoader(async (callIds) => {
+          const byCall = await calls.eventsOf(callIds, { first, afterSequence });
+          return callIds.map((id) => byCall.get(id) ?? []);
+        });
+        eventLoaders.set(key, loader);
+      }
+      return loader;
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { Arg, Ctx, FieldResolver, Int, Resolver, Root } from 'type-graphql';
+import type { Call, CallEvent } from '../../domain/call.js';
+import { decodeEventCursor, encodeEventCursor } from '../../domain/cursor.js';
+import { InvalidArgumentError } from '../../domain/errors.js';
+import type { GatewayContext } from '../context.js';
+import { CallType } from '../types/call.type.js';
+import { CallEventConnectionType, CallEventType } from '../types/call-event.type.js';
+import { toConnection, type ConnectionShape } from '../types/connection.js';
+
+const MAX_EVENTS = 100;
+const DEFAULT_EVENTS = 50;
+
+@Resolver(() => CallType)
+export class CallFieldsResolver {
+  @FieldResolver(() => CallEventConnectionType, { description: 'The status timeline, oldest first.' })
+  async events(
+    @Root() call: Call,
+    @Ctx() ctx: GatewayContext,
+    @Arg('first', () => Int, { nullable: true, description: `Page size (0 to ${MAX_EVENTS}; default ${DEFAULT_EVENTS}).` }) first?: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor of an event of this call: return the events after it.' }) after?: string | null,
+  ): Promise<ConnectionShape<CallEvent>> {
+    const size = first ?? DEFAULT_EVENTS;
+    if (!Number.isInteger(size) || size < 0 || size > MAX_EVENTS) {
+      throw new InvalidArgumentError('first', `"first" must be between 0 and ${MAX_EVENTS}, got ${size}`);
+    }
+    const afterSequence = after != null ? decodeEventCursor(after, 'after').sequence : 0;
+    const events = size === 0 ? [] : await ctx.loaders.events(size, afterSequence).load(call.id);
+    const hasNextPage = events.length > size;
+    return toConnection(events.slice(0, size), eventCursor, { hasNextPage, hasPreviousPage: afterSequence > 0 });
+  }
+}
+
+export function eventCursor(event: CallEvent): string {
+  return encodeEventCursor({ position: event.position, callId: event.callId, sequence: event.sequence });
+}
+
+@Resolver(() => CallEventType)
+export class CallEventFieldsResolver {
+  @FieldResolver(() => String, { description: 'Opaque, global position of this event; pass to callStatus(after:) to resume from it.' })
+  cursor(@Root() event: CallEvent): string {
+    return eventCursor(event);
+  }
+
+  @FieldResolver(() => CallType, { description: 'The call this event belongs to, in its current state.' })
+  async call(@Root() event: CallEvent, @Ctx() ctx: GatewayContext): Promise<Call> {
+    const call = await ctx.loaders.call.load(event.callId);
+    if (!call) throw new Error(`call ${event.callId} of event ${event.id} not found`);
+    return call;
+  }
+}

@@ -1,0 +1,47 @@
+import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
+import type { Call } from '../../domain/call.js';
+import { keyOf } from '../../domain/call-service.js';
+import { encodeCallCursor } from '../../domain/cursor.js';
+import type { CallFilter } from '../../domain/call-store.js';
+import type { GatewayContext } from '../context.js';
+import { CallConnectionType, CallType } from '../types/call.type.js';
+import { NodeInterface } from '../types/node.interface.js';
+import { CallFilterInput, CallOrderInput } from '../inputs/call-filter.input.js';
+import { toConnection, type ConnectionShape } from '../types/connection.js';
+
+/** What a CallConnection resolves from: the page, plus the filter for a lazy totalCount. */
+type CallConnectionSource = ConnectionShape<Call> & { filter: CallFilter | null };
+
+@Resolver(() => CallConnectionType)
+export class CallQueryResolver {
+  @Query(() => CallType, { nullable: true, description: 'A call by id; null when not found or not visible to this key.' })
+  async call(@Arg('id', () => ID, { description: 'The call id.' }) id: string, @Ctx() ctx: GatewayContext): Promise<Call | null> {
+    return ctx.calls.get(id);
+  }
+
+  @Query(() => NodeInterface, { nullable: true, description: 'Any object by its global id; null when not found or not visible to this key.' })
+  async node(@Arg('id', () => ID, { description: 'A global id, e.g. a call id.' }) id: string, @Ctx() ctx: GatewayContext): Promise<Call | null> {
+    return ctx.calls.get(id);
+  }
+
+  @Query(() => CallConnectionType, {
+    description: 'Calls of this key\'s application and mode, newest first by default; 20 per page unless first or last says otherwise (at most 100).',
+  })
+  async calls(
+    @Ctx() ctx: GatewayContext,
+    @Arg('filter', () => CallFilterInput, { nullable: true, description: 'Only calls matching all of these.' }) filter?: CallFilterInput | null,
+    @Arg('first', () => Int, { nullable: true, description: 'Page size from the start (0 to 100; default 20).' }) first?: number | null,
+    @Arg('after', () => String, { nullable: true, description: 'Cursor: return items after this one.' }) after?: string | null,
+    @Arg('last', () => Int, { nullable: true, description: 'Page size from the end (0 to 100).' }) last?: number | null,
+    @Arg('before', () => String, { nullable: true, description: 'Cursor: return items before this one.' }) before?: string | null,
+    @Arg('orderBy', () => CallOrderInput, { nullable: true, description: 'Default: CREATED_AT DESC (newest first).' }) orderBy?: CallOrderInput | null,
+  ): Promise<CallConnectionSource> {
+    const page = await ctx.calls.list({ filter, first, last, after, before, direction: orderBy?.direction ?? 'DESC' });
+    return { ...toConnection(page.calls, (call) => encodeCallCursor(keyOf(call)), page), filter: filter ?? null };
+  }
+
+  @FieldResolver(() => Int, { description: 'Number of calls matching the filter (all pages); computed only when selected.' })
+  async totalCount(@Root() connection: CallConnectionSource, @Ctx() ctx: GatewayContext): Promise<number> {
+    return ctx.calls.count(connection.filter);
+  }
+}

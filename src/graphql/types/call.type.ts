@@ -1,0 +1,61 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { CallDirection, CallStatus, Channel } from '../../domain/call.js';
+import { DateTimeScalar, JSONObjectScalar } from './scalars.js';
+import { NodeInterface } from './node.interface.js';
+import { Connection } from './connection.js';
+import './enums.js';
+
+/** The API view of a call. Resolvers pass the domain's `Call` objects; fields map one to one. */
+@ObjectType('Call', { implements: NodeInterface, description: 'A voice call between two addresses on PSTN, WebRTC or WhatsApp.' })
+export class CallType extends NodeInterface {
+  @Field(() => ID, { description: '`call_<KSUID>`, or `call_test_<KSUID>` for a call made with a test key.' })
+  declare id: string;
+
+  @Field(() => ID, { description: 'The application that owns the call.' })
+  appId!: string;
+
+  @Field(() => CallDirection, { description: 'OUTBOUND for calls placed with createCall.' })
+  direction!: CallDirection;
+
+  @Field(() => CallStatus, { description: 'Current status; see CallStatus for the order.' })
+  status!: CallStatus;
+
+  @Field(() => String, { description: 'The calling address: an E.164 number or a WebRTC client identity.' })
+  fromAddress!: string;
+
+  @Field(() => String, { description: 'The called address: an E.164 number or a WebRTC client identity.' })
+  toAddress!: string;
+
+  @Field(() => Channel, { description: 'Channel of the calling leg.' })
+  fromChannel!: Channel;
+
+  @Field(() => Channel, { description: 'Channel of the called leg.' })
+  toChannel!: Channel;
+
+  @Field(() => Int, { nullable: true, description: 'Seconds from answer to end (0 if never answered); null until the call ends.' })
+  duration!: number | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the call ended, e.g. "hangup", "no_answer", "busy", "voicemail"; null until it ends.' })
+  endReason!: string | null;
+
+  @Field(() => JSONObjectScalar, { description: 'Custom key/values given at creation ({} when none), included in webhook payloads.' })
+  metadata!: Record<string, unknown>;
+
+  @Field(() => String, { nullable: true, description: 'LiveKit room of the call when a leg is WebRTC, else null.' })
+  livekitRoomName!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the destination first rang.' })
+  startedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the call was answered (by a person or a voicemail box).' })
+  answeredAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When the call reached a terminal status.' })
+  endedAt!: Date | null;
+
+  @Field(() => DateTimeScalar, { description: 'When the call was created.' })
+  createdAt!: Date;
+}
+
+@ObjectType('CallConnection', { description: 'A page of calls.' })
+export class CallConnectionType extends Connection('Call', CallType, 'A page of calls.') {}

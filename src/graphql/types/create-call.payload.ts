@@ -1,0 +1,15 @@
+import { Field, ObjectType } from 'type-graphql';
+import { CallType } from './call.type.js';
+import { UserErrorType } from './user-error.type.js';
+
+@ObjectType('CreateCallPayload', { description: 'Result of createCall.' })
+export class CreateCallPayload {
+  @Field(() => CallType, { nullable: true, description: 'The call; null when userErrors is not empty.' })
+  call!: CallType | null;
+
+  @Field(() => [UserErrorType], { description: 'Why the call was not created; empty on success.' })
+  userErrors!: UserErrorType[];
+
+  @Field(() => Boolean, { description: 'true when an earlier call with the same idempotency key and input was returned.' })
+  replayed!: boolean;
+}

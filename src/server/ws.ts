@@ -1,0 +1,60 @@
+import type http from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import type { GraphQLSchema } from 'graphql';
+import type { Authenticator, Principal } from '../domain/authenticator.js';
+import type { GatewayContext } from '../graphql/context.js';
+import { formatGatewayError } from '../graphql/errors.js';
+import type { Logger } from './logger.js';
+
+type SocketExtra = { principal?: Principal };
+
+/**
+ * graphql-ws (`graphql-transport-ws`) on the same port and path as HTTP. The API key comes in
+ * `connection_init` (`connectionParams.authorization`); a missing or bad key closes the socket
+ * with 4403, as graphql-ws does when onConnect returns false.
+ */
+export function attachWebSocketServer(options: {
+  httpServer: http.Server;
+  schema: GraphQLSchema;
+  authenticator: Authenticator;
+  contextFor: (principal: Principal, requestId: string) => GatewayContext;
+  production: boolean;
+  logger: Logger;
+}): { dispose(): Promise<void> } {
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
+    {
+      schema: options.schema,
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        const principal = await options.authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
+        if (!principal) return false;
+        ctx.extra.principal = principal;
+        return true;
+      },
+      // A context per operation (per subscription): loaders and the entity manager fork do not
+      // outlive it.
+      context: (ctx) => options.contextFor(ctx.extra.principal!, randomUUID()),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!result.errors?.length) return result;
+        return {
+          ...result,
+          errors: result.errors.map((error) => {
+            const formatted = formatGatewayError(error.toJSON(), error, options.production);
+            if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') options.logger.error('operation failed', { error: String(error.originalError?.stack ?? error) });
+            return formatted;
+          }),
+        } as unknown as typeof result;
+      },
+    },
+    wsServer,
+  );
+  return {
+    async dispose() {
+      await cleanup.dispose();
+      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    },
+  };
+}
