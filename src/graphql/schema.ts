@@ -9,13 +9,25 @@ export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFields
 
 /** The executable schema, built from the resolver classes (code first). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
-  return buildSchema({
+  const schema = await buildSchema({
     resolvers: [...resolvers],
     // Inputs are validated by the domain (userErrors), not by class-validator.
     validate: false,
     emitSchemaFile: false,
   });
+  // type-graphql has no option to describe the root types.
+  const roots = { Query: schema.getQueryType(), Mutation: schema.getMutationType(), Subscription: schema.getSubscriptionType() };
+  for (const [name, type] of Object.entries(roots)) {
+    if (type) type.description = ROOT_DESCRIPTIONS[name as keyof typeof roots];
+  }
+  return schema;
 }
+
+const ROOT_DESCRIPTIONS = {
+  Query: 'Reads. Every field sees only the calls of the API key\'s application, in the key\'s mode (test or live).',
+  Mutation: 'Writes. Expected failures come back in `userErrors`, with a code and the path of the field at fault.',
+  Subscription: 'Live updates over WebSocket (graphql-transport-ws), authenticated in connection_init.',
+};
 
 /** The SDL committed as schema/schema.graphql: sorted, so it diffs cleanly. */
 export function printGatewaySchema(schema: GraphQLSchema): string {

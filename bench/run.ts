@@ -1,0 +1,654 @@
+/**
+ * Issue 2's benchmark: createCall mutations/s and `calls(first: 50, filter: {status: [COMPLETED]})`
+ * req/s through the real gateway, against a bare Apollo Server 5 and plain REST (node:http + pg),
+ * in one run, against one PostgreSQL. See bench/README.md.
+ *
+ *   npm run bench                       # build, then this file (embedded PostgreSQL on :54339)
+ *   DATABASE_URL=postgres://… npm run bench
+ *
+ * Environment (all optional): BENCH_CONNECTIONS (10), BENCH_DURATION (10 s measured per server and
+ * operation), BENCH_ROUNDS (2: the duration is split in interleaved rounds), BENCH_WARMUP (3 s),
+ * BENCH_POOL_SIZE (10), BENCH_SEED_CALLS (2000), BENCH_PG_PORT (54339), BENCH_SERVERS
+ * (gateway,apollo,rest), BENCH_OPERATIONS (list,create), BENCH_CPU_PROF (comma-separated server
+ * names to run under `node --cpu-prof`, profiles in bench/results/profiles/),
+ * BENCH_SYNCHRONOUS_COMMIT (off), BENCH_ENFORCE_TARGET (1: exit 1 when the gateway is under 0.8×).
+ */
+import 'reflect-metadata';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { AdminStore } from '../src/db/admin-store.js';
+import { openDatabase } from '../src/db/database.js';
+import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
+import { newCallId, newEventId } from '../src/domain/ids.js';
+import {
+  CREATE_CALL_DOCUMENT,
+  CREATE_INPUT,
+  FROM_NUMBER,
+  LIST_CALLS_DOCUMENT,
+  LIST_SIZE,
+  type ChildMessage,
+  type ServerOptions,
+} from './shared.js';
+
+// --- settings ------------------------------------------------------------------------------------
+
+function intEnv(name: string, fallback: number, min: number, max: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+function listEnv<T extends string>(name: string, allowed: readonly T[]): T[] {
+  const raw = process.env[name];
+  if (!raw) return [...allowed];
+  const values = raw.split(',').map((value) => value.trim()).filter(Boolean);
+  for (const value of values) if (!allowed.includes(value as T)) throw new Error(`${name}: unknown "${value}" (one of ${allowed.join(', ')})`);
+  return values as T[];
+}
+
+const SERVERS = ['gateway', 'apollo', 'rest'] as const;
+const OPERATIONS = ['list', 'create'] as const;
+type ServerName = (typeof SERVERS)[number];
+type Operation = (typeof OPERATIONS)[number];
+
+const settings = {
+  connections: intEnv('BENCH_CONNECTIONS', 10, 1, 1000),
+  durationSeconds: intEnv('BENCH_DURATION', 10, 1, 600),
+  warmupSeconds: intEnv('BENCH_WARMUP', 3, 0, 600),
+  rounds: intEnv('BENCH_ROUNDS', 2, 1, 20),
+  poolSize: intEnv('BENCH_POOL_SIZE', 10, 1, 200),
+  seedCalls: intEnv('BENCH_SEED_CALLS', 2000, LIST_SIZE * 2, 1_000_000),
+  embeddedPort: intEnv('BENCH_PG_PORT', 54339, 1024, 65535),
+  servers: listEnv('BENCH_SERVERS', SERVERS),
+  operations: listEnv('BENCH_OPERATIONS', OPERATIONS),
+  cpuProf: process.env.BENCH_CPU_PROF ? listEnv('BENCH_CPU_PROF', SERVERS) : [],
+  synchronousCommit: process.env.BENCH_SYNCHRONOUS_COMMIT || 'off',
+  enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
+};
+if (![5432, 54329].every((port) => port !== settings.embeddedPort)) throw new Error('BENCH_PG_PORT must not be 5432 or 54329 (the machine\'s and the gateway\'s)');
+if (!['on', 'off', 'local', 'remote_write', 'remote_apply'].includes(settings.synchronousCommit)) {
+  throw new Error(`BENCH_SYNCHRONOUS_COMMIT: "${settings.synchronousCommit}" is not a synchronous_commit value`);
+}
+
+const TARGET = 0.8;
+const BENCH_DATABASE = 'calls_bench';
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository root (this file runs as dist/bench/run.js). */
+const root = path.resolve(here, '..', '..');
+const resultsDir = path.join(root, 'bench', 'results');
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+// --- database ------------------------------------------------------------------------------------
+
+/** The server to use (DATABASE_URL or the embedded one), with a fresh, migrated bench database. */
+async function prepareDatabase(): Promise<{ server: RunningDatabase; url: string; adminUrl: string; source: string }> {
+  let server: RunningDatabase;
+  let adminUrl: string;
+  let source: string;
+  if (process.env.DATABASE_URL) {
+    server = { url: process.env.DATABASE_URL, owned: false, stop: async () => {} };
+    const admin = new URL(process.env.DATABASE_URL);
+    // Never connected to the database about to be dropped.
+    if (admin.pathname.replace(/^\//, '') === BENCH_DATABASE || admin.pathname === '/' || admin.pathname === '') admin.pathname = '/postgres';
+    adminUrl = admin.toString();
+    source = 'DATABASE_URL';
+  } else {
+    const dataDir = path.join(root, '.data', 'bench');
+    log(`starting the embedded PostgreSQL (data in ${path.relative(root, dataDir)}/pg, port ${settings.embeddedPort})`);
+    server = await startEmbeddedPostgres({ dataDir, port: settings.embeddedPort, database: 'postgres' });
+    adminUrl = server.url;
+    source = `embedded PostgreSQL on 127.0.0.1:${settings.embeddedPort}${server.owned ? '' : ' (already running)'}`;
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${BENCH_DATABASE}`;
+
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
+    // Commits need not wait for the WAL flush (default off, see README): the bench measures the
+    // Node side, not this machine's fsync latency. Scoped to the bench database only.
+    await client.query(`ALTER DATABASE ${BENCH_DATABASE} SET synchronous_commit = ${settings.synchronousCommit}`);
+  } finally {
+    await client.end();
+  }
+  return { server, url: url.toString(), adminUrl, source };
+}
+
+interface Seeded {
+  appId: string;
+  testKey: string;
+  completed: number;
+}
+
+/** The application, its number, and `seedCalls` calls of which 3 in 4 are COMPLETED. */
+async function seed(url: string): Promise<Seeded> {
+  const database = await openDatabase(url, { poolSize: 2, migrate: true });
+  try {
+    const admin = new AdminStore(database.orm.em);
+    const app = await admin.createApp('bench');
+    await admin.assignNumber(app.id, FROM_NUMBER);
+
+    const terminal = ['failed', 'busy', 'no_answer', 'initiated'] as const;
+    const columns = {
+      id: [] as string[],
+      eventId: [] as string[],
+      status: [] as string[],
+      toAddress: [] as string[],
+      toChannel: [] as string[],
+      metadata: [] as string[],
+      createdAt: [] as string[],
+    };
+    const now = Date.now();
+    const span = 30 * 24 * 3600 * 1000;
+    for (let i = 0; i < settings.seedCalls; i++) {
+      const webrtc = i % 10 === 9;
+      columns.id.push(newCallId('test'));
+      columns.eventId.push(newEventId());
+      columns.status.push(i % 4 === 0 ? terminal[(i / 4) % terminal.length]! : 'completed');
+      columns.toAddress.push(webrtc ? `agent_${i}` : `+1415555${String(i % 10_000).padStart(4, '0')}`);
+      columns.toChannel.push(webrtc ? 'webrtc' : 'pstn');
+      columns.metadata.push(JSON.stringify({ customer: `cus_${i}`, campaign: i % 2 ? 'spring' : 'autumn', attempt: (i % 3) + 1 }));
+      columns.createdAt.push(new Date(now - span + Math.floor((span * i) / settings.seedCalls) + (i % 997)).toISOString());
+    }
+    const pool = database.sql.pool;
+    await pool.query(
+      `WITH seed AS (
+         SELECT s.*,
+                CASE s.status WHEN 'initiated' THEN NULL ELSE s.created_at + interval '2 s' END AS started,
+                CASE s.status WHEN 'completed' THEN s.created_at + interval '9 s' END AS answered,
+                CASE s.status WHEN 'initiated' THEN NULL
+                              WHEN 'completed' THEN s.created_at + interval '9 s' + (s.n % 300) * interval '1 s'
+                              ELSE s.created_at + interval '30 s' END AS ended
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                WITH ORDINALITY AS s(id, status, to_address, to_channel, metadata, created_at, n)
+       ), calls AS (
+         INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel, metadata,
+                           livekit_room_name, started_at, answered_at, ended_at, duration, end_reason, created_at, updated_at, last_sequence)
+         SELECT id, $7, 'test', 'outbound', status, $8, to_address, 'pstn', to_channel, metadata::jsonb,
+                CASE to_channel WHEN 'webrtc' THEN id END, started, answered, ended,
+                CASE WHEN ended IS NULL THEN NULL WHEN answered IS NULL THEN 0 ELSE extract(epoch FROM ended - answered)::int END,
+                CASE status WHEN 'completed' THEN 'hangup' WHEN 'initiated' THEN NULL ELSE status END,
+                created_at, coalesce(ended, created_at), 1
+           FROM seed
+         RETURNING id, created_at
+       )
+       INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
+       SELECT e.event_id, calls.id, $7, 'test', 1, 'initiated', NULL, calls.created_at
+         FROM calls JOIN unnest($1::text[], $9::text[]) AS e(call_id, event_id) ON e.call_id = calls.id`,
+      [columns.id, columns.status, columns.toAddress, columns.toChannel, columns.metadata, columns.createdAt, app.id, FROM_NUMBER, columns.eventId],
+    );
+    await pool.query('VACUUM ANALYZE call');
+    await pool.query('VACUUM ANALYZE call_event');
+    const { rows } = await pool.query<{ count: string }>(`SELECT count(*) FROM call WHERE status = 'completed'`);
+    return { appId: app.id, testKey: app.testKey, completed: Number(rows[0]!.count) };
+  } finally {
+    await database.close();
+  }
+}
+
+// --- server children -----------------------------------------------------------------------------
+
+interface RunningServer {
+  name: ServerName;
+  port: number;
+  child: ChildProcess;
+}
+
+const profilesDir = path.join(resultsDir, 'profiles');
+
+function startServer(name: ServerName, options: ServerOptions): Promise<RunningServer> {
+  const file = path.join(here, `server-${name}.js`);
+  const execArgv = settings.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profilesDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const child = fork(file, [], {
+    env: { ...process.env, NODE_ENV: 'production', BENCH_SERVER: JSON.stringify(options) },
+    execArgv,
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name}: not ready after 60 s`));
+    }, 60_000);
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name}: exited before it was ready (code ${code}, signal ${signal})`));
+    });
+    child.on('message', (message: ChildMessage) => {
+      clearTimeout(timer);
+      if (message.type === 'ready') resolve({ name, port: message.port, child });
+      else reject(new Error(`${name} failed to start:\n${message.message}`));
+    });
+  });
+}
+
+async function stopServer(server: RunningServer): Promise<void> {
+  const { child } = server;
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.send({ type: 'stop' });
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+// --- requests ------------------------------------------------------------------------------------
+
+interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+  /** A cheap check of every response body under load (a miss counts as a mismatch). */
+  verify: (body: string) => boolean;
+  /** The full check of one response before the load. */
+  check: (status: number, json: unknown) => string | null;
+}
+
+const CALL_ID = /^call_test_[0-9A-Za-z]{27}$/;
+const GRAPHQL_FIELDS = ['id', 'appId', 'direction', 'status', 'fromAddress', 'toAddress', 'fromChannel', 'toChannel', 'duration', 'endReason', 'metadata', 'livekitRoomName', 'startedAt', 'answeredAt', 'endedAt', 'createdAt'];
+
+function count(body: string, needle: string): number {
+  let n = 0;
+  for (let at = body.indexOf(needle); at !== -1; at = body.indexOf(needle, at + needle.length)) n++;
+  return n;
+}
+
+function checkCall(call: unknown, status: string, what: string): string | null {
+  if (!call || typeof call !== 'object') return `${what}: no call`;
+  const record = call as Record<string, unknown>;
+  const missing = GRAPHQL_FIELDS.filter((field) => !(field in record));
+  if (missing.length) return `${what}: missing ${missing.join(', ')}`;
+  if (!CALL_ID.test(String(record.id))) return `${what}: bad id ${String(record.id)}`;
+  if (record.status !== status) return `${what}: status ${String(record.status)}, expected ${status}`;
+  return null;
+}
+
+function checkGraphQL(json: unknown): { data: Record<string, unknown> } | string {
+  const body = json as { data?: Record<string, unknown>; errors?: unknown[] };
+  if (body.errors?.length) return `GraphQL errors: ${JSON.stringify(body.errors).slice(0, 500)}`;
+  if (!body.data) return 'no data';
+  return { data: body.data };
+}
+
+function requestFor(server: ServerName, operation: Operation, testKey: string): RequestSpec {
+  const json = { 'content-type': 'application/json' };
+  if (server === 'rest') {
+    if (operation === 'list') {
+      return {
+        method: 'GET',
+        path: `/calls?status=completed&limit=${LIST_SIZE}`,
+        headers: {},
+        verify: (body) => body.startsWith('{"calls":[{"id":"call_test_') && count(body, '"status":"completed"') === LIST_SIZE,
+        check: (status, body) => {
+          if (status !== 200) return `HTTP ${status}`;
+          const calls = (body as { calls?: unknown[] }).calls ?? [];
+          if (calls.length !== LIST_SIZE) return `${calls.length} calls, expected ${LIST_SIZE}`;
+          return calls.map((call, i) => checkCall(call, 'completed', `calls[${i}]`)).find(Boolean) ?? null;
+        },
+      };
+    }
+    return {
+      method: 'POST',
+      path: '/calls',
+      headers: json,
+      body: JSON.stringify(CREATE_INPUT),
+      verify: (body) => body.startsWith('{"call":{"id":"call_test_'),
+      check: (status, body) => (status !== 201 ? `HTTP ${status}` : checkCall((body as { call?: unknown }).call, 'initiated', 'call')),
+    };
+  }
+  const headers: Record<string, string> = server === 'gateway' ? { ...json, authorization: `Bearer ${testKey}` } : json;
+  if (operation === 'list') {
+    return {
+      method: 'POST',
+      path: '/graphql',
+      headers,
+      body: JSON.stringify({ query: LIST_CALLS_DOCUMENT, variables: { first: LIST_SIZE } }),
+      verify: (body) => body.startsWith('{"data":{"calls":{"nodes":[{"id":"call_test_') && count(body, '"status":"COMPLETED"') === LIST_SIZE,
+      check: (status, body) => {
+        if (status !== 200) return `HTTP ${status}: ${JSON.stringify(body).slice(0, 500)}`;
+        const result = checkGraphQL(body);
+        if (typeof result === 'string') return result;
+        const calls = result.data.calls as { nodes: unknown[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } };
+        if (calls.nodes.length !== LIST_SIZE) return `${calls.nodes.length} calls, expected ${LIST_SIZE}`;
+        if (!calls.pageInfo.hasNextPage || !calls.pageInfo.endCursor) return `bad pageInfo ${JSON.stringify(calls.pageInfo)}`;
+        return calls.nodes.map((call, i) => checkCall(call, 'COMPLETED', `nodes[${i}]`)).find(Boolean) ?? null;
+      },
+    };
+  }
+  return {
+    method: 'POST',
+    path: '/graphql',
+    headers,
+    body: JSON.stringify({ query: CREATE_CALL_DOCUMENT, variables: { input: CREATE_INPUT } }),
+    verify: (body) => body.startsWith('{"data":{"createCall":{"call":{"id":"call_test_') && body.includes('"userErrors":[],"replayed":false}}}'),
+    check: (status, body) => {
+      if (status !== 200) return `HTTP ${status}: ${JSON.stringify(body).slice(0, 500)}`;
+      const result = checkGraphQL(body);
+      if (typeof result === 'string') return result;
+      const payload = result.data.createCall as { call: unknown; userErrors: unknown[]; replayed: boolean };
+      if (payload.userErrors.length) return `userErrors: ${JSON.stringify(payload.userErrors)}`;
+      if (payload.replayed !== false) return 'replayed is not false';
+      return checkCall(payload.call, 'INITIATED', 'call');
+    },
+  };
+}
+
+/** One request of each kind, fully checked, before any load; plus the gateway's 401 without a key. */
+async function preflight(server: RunningServer, testKey: string): Promise<void> {
+  for (const operation of OPERATIONS) {
+    const spec = requestFor(server.name, operation, testKey);
+    const response = await fetch(`http://127.0.0.1:${server.port}${spec.path}`, { method: spec.method, headers: spec.headers, body: spec.body });
+    const text = await response.text();
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      throw new Error(`${server.name} ${operation}: not JSON (HTTP ${response.status}): ${text.slice(0, 300)}`);
+    }
+    const problem = spec.check(response.status, json);
+    if (problem) throw new Error(`${server.name} ${operation}: ${problem}`);
+    if (!spec.verify(text)) throw new Error(`${server.name} ${operation}: the under-load body check refuses a correct response: ${text.slice(0, 300)}`);
+  }
+  if (server.name === 'gateway') {
+    const spec = requestFor('gateway', 'list', testKey);
+    const { authorization: _authorization, ...anonymous } = spec.headers;
+    const response = await fetch(`http://127.0.0.1:${server.port}${spec.path}`, { method: 'POST', headers: anonymous, body: spec.body });
+    await response.text();
+    if (response.status !== 401) throw new Error(`gateway without a key: HTTP ${response.status}, expected 401 (is auth really on the path?)`);
+  }
+}
+
+// --- load ----------------------------------------------------------------------------------------
+
+interface Measurement {
+  server: ServerName;
+  operation: Operation;
+  /** responses / elapsed seconds, over every round */
+  rps: number;
+  /** req/s of each round */
+  roundRps: number[];
+  responses: number;
+  /** Of every 2xx response of every round (computed here, not by autocannon's histogram). */
+  latencyMs: { mean: number; p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  /** Responses whose body failed the check (GraphQL errors, userErrors, wrong page…). */
+  badBodies: number;
+  durationSeconds: number;
+  warmupResponses: number;
+  /** 2xx responses, warm-up included (for the inserted-rows check). */
+  total2xx: number;
+}
+
+interface Round {
+  result: autocannon.Result;
+  latencies: number[];
+}
+
+async function load(server: RunningServer, spec: RequestSpec, seconds: number): Promise<Round> {
+  const latencies: number[] = [];
+  const instance = autocannon({
+    url: `http://127.0.0.1:${server.port}${spec.path}`,
+    method: spec.method,
+    headers: spec.headers,
+    body: spec.body,
+    connections: settings.connections,
+    pipelining: 1,
+    duration: seconds,
+    timeout: 10,
+    verifyBody: (body) => typeof body === 'string' && spec.verify(body),
+  });
+  (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+  });
+  return { result: await instance, latencies };
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return Math.round(sorted[index]! * 100) / 100;
+}
+
+function summarise(server: ServerName, operation: Operation, rounds: Round[], warmup: Round | undefined): Measurement {
+  const latencies = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
+  const sum = <K extends 'non2xx' | 'errors' | 'timeouts' | 'mismatches' | 'duration'>(key: K, list = rounds) => list.reduce((total, round) => total + round.result[key], 0);
+  const responses = rounds.reduce((total, round) => total + round.result.requests.total, 0);
+  const duration = sum('duration');
+  const withWarmup = warmup ? [...rounds, warmup] : rounds;
+  return {
+    server,
+    operation,
+    rps: responses / duration,
+    roundRps: rounds.map((round) => Math.round(round.result.requests.total / round.result.duration)),
+    responses,
+    latencyMs: {
+      mean: latencies.length ? Math.round((latencies.reduce((a, b) => a + b, 0) / latencies.length) * 100) / 100 : 0,
+      p50: percentile(latencies, 50),
+      p90: percentile(latencies, 90),
+      p99: percentile(latencies, 99),
+      max: percentile(latencies, 100),
+    },
+    // Failures during the warm-up count too.
+    non2xx: sum('non2xx', withWarmup),
+    errors: sum('errors', withWarmup),
+    timeouts: sum('timeouts', withWarmup),
+    badBodies: sum('mismatches', withWarmup),
+    durationSeconds: Math.round(duration * 100) / 100,
+    warmupResponses: warmup?.result.requests.total ?? 0,
+    total2xx: withWarmup.reduce((total, round) => total + round.result['2xx'], 0),
+  };
+}
+
+/**
+ * One operation on every server: `rounds` interleaved rounds of duration/rounds seconds each, the
+ * server order reversed every other round, so that background load on this shared machine and any
+ * drift (the table growing under createCall) fall on every server alike. Each server is warmed up
+ * right before its first round.
+ */
+async function measureOperation(servers: RunningServer[], operation: Operation, testKey: string): Promise<Measurement[]> {
+  const seconds = settings.durationSeconds / settings.rounds;
+  const rounds = new Map<ServerName, Round[]>(servers.map((server) => [server.name, []]));
+  const warmups = new Map<ServerName, Round>();
+  for (let round = 0; round < settings.rounds; round++) {
+    const order = round % 2 === 0 ? servers : [...servers].reverse();
+    for (const server of order) {
+      const spec = requestFor(server.name, operation, testKey);
+      if (round === 0 && settings.warmupSeconds > 0) warmups.set(server.name, await load(server, spec, settings.warmupSeconds));
+      const result = await load(server, spec, seconds);
+      rounds.get(server.name)!.push(result);
+      const r = result.result;
+      log(
+        `  round ${round + 1}/${settings.rounds} ${LABEL[server.name]}: ${(r.requests.total / r.duration).toFixed(0)} req/s` +
+          (r.non2xx || r.errors || r.mismatches ? ` (non-2xx ${r.non2xx}, errors ${r.errors}, bad bodies ${r.mismatches})` : ''),
+      );
+    }
+  }
+  return servers.map((server) => summarise(server.name, operation, rounds.get(server.name)!, warmups.get(server.name)));
+}
+
+// --- report --------------------------------------------------------------------------------------
+
+const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', apollo: 'bare Apollo Server 5', rest: 'REST node:http + pg' };
+const OPERATION_LABEL: Record<Operation, string> = { list: 'calls(first: 50, COMPLETED)', create: 'createCall' };
+
+function table(measurements: Measurement[]): string {
+  const header = ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'bad bodies', 'responses'];
+  const rows = measurements.map((m) => [
+    OPERATION_LABEL[m.operation],
+    LABEL[m.server],
+    m.rps.toFixed(0),
+    m.roundRps.join(' / '),
+    String(m.latencyMs.p50),
+    String(m.latencyMs.p99),
+    String(m.non2xx),
+    String(m.errors),
+    String(m.badBodies),
+    String(m.responses),
+  ]);
+  const lines = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
+  return lines.join('\n');
+}
+
+interface Ratio {
+  operation: Operation;
+  gatewayOverApollo: number | null;
+  gatewayOverRest: number | null;
+  apolloOverRest: number | null;
+  meetsTarget: boolean | null;
+}
+
+function ratios(measurements: Measurement[]): Ratio[] {
+  return settings.operations.map((operation) => {
+    const rps = (server: ServerName) => measurements.find((m) => m.server === server && m.operation === operation)?.rps;
+    const over = (a: ServerName, b: ServerName) => {
+      const x = rps(a);
+      const y = rps(b);
+      return x !== undefined && y !== undefined && y > 0 ? x / y : null;
+    };
+    const gatewayOverApollo = over('gateway', 'apollo');
+    return {
+      operation,
+      gatewayOverApollo,
+      gatewayOverRest: over('gateway', 'rest'),
+      apolloOverRest: over('apollo', 'rest'),
+      meetsTarget: gatewayOverApollo === null ? null : gatewayOverApollo >= TARGET,
+    };
+  });
+}
+
+function ratioTable(list: Ratio[]): string {
+  const fmt = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}×`);
+  const lines = [
+    ['operation', 'gateway / bare Apollo', 'gateway / REST', 'bare Apollo / REST', `target ≥ ${TARGET}× bare Apollo`],
+    ['---', '---', '---', '---', '---'],
+    ...list.map((r) => [OPERATION_LABEL[r.operation], fmt(r.gatewayOverApollo), fmt(r.gatewayOverRest), fmt(r.apolloOverRest), r.meetsTarget === null ? 'n/a' : r.meetsTarget ? 'met' : 'MISSED']),
+  ];
+  return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+// --- main ----------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const startedAt = new Date();
+  const failures: string[] = [];
+  const { server: pgServer, url, source } = await prepareDatabase();
+  const running: RunningServer[] = [];
+  try {
+    log(`database ${BENCH_DATABASE} on ${source}; seeding ${settings.seedCalls} calls`);
+    const seeded = await seed(url);
+    log(`app ${seeded.appId}, ${seeded.completed} COMPLETED calls`);
+
+    const probe = new pg.Client({ connectionString: url });
+    await probe.connect();
+    const counts = async () => {
+      const { rows } = await probe.query<{ calls: string; events: string; version: string }>(
+        `SELECT (SELECT count(*) FROM call) AS calls, (SELECT count(*) FROM call_event) AS events, current_setting('server_version') AS version`,
+      );
+      return { calls: Number(rows[0]!.calls), events: Number(rows[0]!.events), version: rows[0]!.version };
+    };
+    const before = await counts();
+
+    const options: ServerOptions = { databaseUrl: url, poolSize: settings.poolSize, appId: seeded.appId, testKey: seeded.testKey };
+    for (const name of settings.servers) {
+      const server = await startServer(name, options);
+      running.push(server);
+      await preflight(server, seeded.testKey);
+      log(`${name} ready on port ${server.port}; preflight passed`);
+    }
+
+    const measurements: Measurement[] = [];
+    // Every list first (on the seeded table), then every create (the table grows).
+    for (const operation of settings.operations) {
+      log(
+        `${OPERATION_LABEL[operation]}: ${settings.warmupSeconds} s warm-up, then ${settings.rounds} × ${settings.durationSeconds / settings.rounds} s per server, ${settings.connections} connections`,
+      );
+      for (const m of await measureOperation(running, operation, seeded.testKey)) {
+        measurements.push(m);
+        log(`  ${LABEL[m.server]}: ${m.rps.toFixed(0)} req/s, p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}, bad bodies ${m.badBodies}`);
+        if (m.non2xx) failures.push(`${m.server} ${m.operation}: ${m.non2xx} non-2xx responses`);
+        if (m.errors) failures.push(`${m.server} ${m.operation}: ${m.errors} connection errors/timeouts`);
+        if (m.badBodies) failures.push(`${m.server} ${m.operation}: ${m.badBodies} responses with GraphQL errors, userErrors or a wrong body`);
+        if (m.responses === 0) failures.push(`${m.server} ${m.operation}: no response at all`);
+      }
+    }
+
+    for (const server of running.splice(0)) await stopServer(server);
+
+    // Every 2xx createCall inserted a call and its event (in-flight requests cut off at the end of
+    // a run may add up to `connections` more per run).
+    const after = await counts();
+    await probe.end();
+    const creates = measurements.filter((m) => m.operation === 'create');
+    const counted = creates.reduce((sum, m) => sum + m.total2xx, 0) + settings.servers.length; // + the preflights
+    const inserted = after.calls - before.calls;
+    const slack = creates.length * (settings.rounds + 1) * settings.connections;
+    if (inserted < counted || inserted > counted + slack) failures.push(`${inserted} calls inserted for ${counted} successful createCall responses`);
+    if (after.events - before.events !== inserted) failures.push(`${inserted} calls but ${after.events - before.events} events inserted`);
+
+    const ratioList = ratios(measurements);
+    const report = {
+      date: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+      database: { source, name: BENCH_DATABASE, postgres: before.version, synchronousCommit: settings.synchronousCommit, seededCalls: settings.seedCalls, seededCompleted: seeded.completed, callsInserted: inserted },
+      settings: { tool: 'autocannon 8 (programmatic)', connections: settings.connections, pipelining: 1, warmupSeconds: settings.warmupSeconds, durationSeconds: settings.durationSeconds, rounds: settings.rounds, poolSize: settings.poolSize, servers: settings.servers, operations: settings.operations, cpuProf: settings.cpuProf },
+      measurements,
+      ratios: ratioList,
+      target: TARGET,
+      failures,
+    };
+    await mkdir(resultsDir, { recursive: true });
+    const file = path.join(resultsDir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
+    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+
+    const out = [
+      '',
+      `calls-gateway bench, ${startedAt.toISOString()}: node ${process.version}, ${report.machine.cpus} × ${report.machine.cpuModel}`,
+      `PostgreSQL ${before.version} (${source}), database ${BENCH_DATABASE}, synchronous_commit=${settings.synchronousCommit}, ${settings.seedCalls} seeded calls (${seeded.completed} COMPLETED)`,
+      `autocannon: ${settings.connections} connections; per server and operation ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured (${settings.rounds} interleaved rounds); pg pool ${settings.poolSize} per server`,
+      '',
+      table(measurements),
+      '',
+      ratioTable(ratioList),
+      '',
+      `results: ${path.relative(root, file)}`,
+      '',
+    ];
+    process.stdout.write(out.join('\n'));
+
+    if (failures.length) {
+      process.stderr.write(`\nBENCH FAILED:\n${failures.map((f) => `  - ${f}`).join('\n')}\n`);
+      return 1;
+    }
+    const missed = ratioList.filter((r) => r.meetsTarget === false);
+    if (missed.length) {
+      process.stderr.write(`\ntarget missed (gateway < ${TARGET}× bare Apollo): ${missed.map((r) => OPERATION_LABEL[r.operation]).join(', ')}\n`);
+      if (settings.enforceTarget) return 1;
+    }
+    return 0;
+  } finally {
+    await Promise.allSettled(running.map((server) => stopServer(server)));
+    await pgServer.stop();
+  }
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`\nBENCH FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);

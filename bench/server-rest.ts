@@ -1,0 +1,89 @@
+/**
+ * Bench child 3, the floor: plain REST on node:http + pg + JSON.stringify, no framework, no
+ * GraphQL, no auth. POST /calls and GET /calls?status=completed&limit=50, same SQL as the gateway.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pg from 'pg';
+import { newCallId, newEventId } from '../src/domain/ids.js';
+import { INSERT_CALL, INSERT_CALL_NAME, LIST_CALLS, callCursor, insertCallValues, readServerOptions, serveChild } from './shared.js';
+
+interface Row {
+  id: string;
+  createdAt: Date;
+  [column: string]: unknown;
+}
+
+serveChild(async () => {
+  const options = readServerOptions();
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, idleTimeoutMillis: 30_000 });
+  pool.on('error', () => {});
+
+  const send = (res: http.ServerResponse, status: number, value: unknown) => {
+    const body = JSON.stringify(value);
+    res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  };
+
+  const readJson = (req: http.IncomingMessage): Promise<Record<string, unknown>> =>
+    new Promise((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
+        } catch (error) {
+          reject(error);
+        }
+      });
+      req.on('error', reject);
+    });
+
+  const server = http.createServer((req, res) => {
+    const handle = async () => {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (url.pathname !== '/calls') return send(res, 404, { error: 'not_found' });
+      if (req.method === 'POST') {
+        const input = await readJson(req);
+        const id = newCallId('test');
+        const values = insertCallValues({
+          id,
+          eventId: newEventId(),
+          appId: options.appId,
+          from: String(input.from),
+          to: String(input.to),
+          fromChannel: typeof input.fromChannel === 'string' ? input.fromChannel : 'pstn',
+          toChannel: typeof input.toChannel === 'string' ? input.toChannel : 'pstn',
+          metadata: (input.metadata as Record<string, unknown> | undefined) ?? {},
+        });
+        const { rows } = await pool.query<Row>({ name: INSERT_CALL_NAME, text: INSERT_CALL, values });
+        if (!rows[0]) return send(res, 422, { error: 'phone_number_not_assigned' });
+        return send(res, 201, { call: rows[0] });
+      }
+      if (req.method === 'GET') {
+        const limit = Math.min(Number(url.searchParams.get('limit') ?? 20), 100);
+        const statuses = url.searchParams.getAll('status');
+        const { rows } = await pool.query<Row>(LIST_CALLS, [options.appId, 'test', statuses, limit + 1]);
+        const hasMore = rows.length > limit;
+        if (hasMore) rows.pop();
+        const last = rows.at(-1);
+        return send(res, 200, { calls: rows, hasMore, nextCursor: last ? callCursor(last) : null });
+      }
+      return send(res, 405, { error: 'method_not_allowed' });
+    };
+    handle().catch((error: unknown) => {
+      process.stderr.write(`rest: ${String(error)}\n`);
+      if (!res.headersSent) send(res, 500, { error: 'internal' });
+    });
+  });
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await pool.end();
+    },
+  };
+});

@@ -1,0 +1,143 @@
+/**
+ * What the three servers of the bench share: the options a child process receives, the SQL the
+ * baselines send, and the GraphQL documents the load generator posts.
+ *
+ * The SQL is copied from src/db/pg-call-store.ts on purpose: the baselines must do exactly the
+ * database work the gateway does (same statement text, same prepared-statement name for the
+ * insert, same unnamed statement for the list), so that what differs between the three
+ * measurements is only what runs in Node.
+ */
+
+/** Passed to every server child in the BENCH_SERVER environment variable (JSON). */
+export interface ServerOptions {
+  databaseUrl: string;
+  poolSize: number;
+  appId: string;
+  /** The application's test key (only the gateway checks it). */
+  testKey: string;
+}
+
+/** child → parent */
+export type ChildMessage = { type: 'ready'; port: number } | { type: 'error'; message: string };
+/** parent → child */
+export type ParentMessage = { type: 'stop' };
+
+export const FROM_NUMBER = '+15551234567';
+export const TO_NUMBER = '+15005550001';
+export const LIST_SIZE = 50;
+
+export function readServerOptions(): ServerOptions {
+  const raw = process.env.BENCH_SERVER;
+  if (!raw) throw new Error('BENCH_SERVER is not set: this file is started by dist/bench/run.js');
+  return JSON.parse(raw) as ServerOptions;
+}
+
+/** Tells the parent the port, stops cleanly on its 'stop' (so a --cpu-prof profile is written). */
+export function serveChild(start: () => Promise<{ port: number; stop: () => Promise<void> }>): void {
+  start().then(
+    ({ port, stop }) => {
+      process.on('message', (message: ParentMessage) => {
+        if (message?.type !== 'stop') return;
+        stop().then(
+          () => process.exit(0),
+          (error: unknown) => {
+            process.stderr.write(`stop failed: ${String(error)}\n`);
+            process.exit(1);
+          },
+        );
+      });
+      process.send!({ type: 'ready', port } satisfies ChildMessage);
+    },
+    (error: unknown) => {
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      process.send?.({ type: 'error', message } satisfies ChildMessage, () => process.exit(1));
+      setTimeout(() => process.exit(1), 1_000).unref();
+    },
+  );
+  // Orphaned (the parent died): do not keep a server running.
+  process.on('disconnect', () => process.exit(0));
+}
+
+// --- SQL (identical to src/db/pg-call-store.ts) -------------------------------------------------
+
+export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
+  from_address AS "fromAddress", to_address AS "toAddress",
+  from_channel AS "fromChannel", to_channel AS "toChannel",
+  duration, end_reason AS "endReason", metadata, livekit_room_name AS "livekitRoomName",
+  started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt"`;
+
+/** The call and its INITIATED event in one statement, conditional on the number being the app's. */
+export const INSERT_CALL = `
+WITH inserted AS (
+  INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
+                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence)
+  SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::jsonb,
+         $11::text, $12::text, $13::text, 1
+  WHERE NOT $14::boolean OR EXISTS (SELECT 1 FROM phone_number WHERE app_id = $2::text AND number = $6::text)
+  ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${CALL_COLUMNS}
+), event AS (
+  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
+  SELECT $15::text, id, "appId", mode, 1, status, NULL, "createdAt" FROM inserted
+)
+SELECT * FROM inserted`;
+
+/** The gateway prepares the insert under this name (per connection); the baselines do too. */
+export const INSERT_CALL_NAME = 'insert_call';
+
+/** `calls(first: n, filter: {status: [...]})`, newest first, one row more to know hasNextPage. */
+export const LIST_CALLS = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) ORDER BY created_at DESC, id DESC LIMIT $4`;
+
+/** Parameters of INSERT_CALL for a plain outbound PSTN call without idempotency key. */
+export function insertCallValues(options: {
+  id: string;
+  eventId: string;
+  appId: string;
+  from: string;
+  to: string;
+  fromChannel: string;
+  toChannel: string;
+  metadata: Record<string, unknown>;
+}): unknown[] {
+  const webrtc = options.fromChannel === 'webrtc' || options.toChannel === 'webrtc';
+  const phone = options.fromChannel === 'pstn' || options.fromChannel === 'whatsapp';
+  return [
+    options.id,
+    options.appId,
+    'test',
+    'outbound',
+    'initiated',
+    options.from,
+    options.to,
+    options.fromChannel,
+    options.toChannel,
+    JSON.stringify(options.metadata),
+    webrtc ? options.id : null,
+    null,
+    null,
+    phone,
+    options.eventId,
+  ];
+}
+
+/** The same opaque cursor as src/domain/cursor.ts (so every server does the same work). */
+export function callCursor(row: { createdAt: Date; id: string }): string {
+  return Buffer.from(`c1|${row.createdAt.toISOString()}|${row.id}`).toString('base64url');
+}
+
+// --- GraphQL documents (the gateway and the bare Apollo server get the very same requests) -----
+
+/** All 17 scalar fields of Call. */
+export const CALL_FIELDS =
+  'id appId direction status fromAddress toAddress fromChannel toChannel duration endReason metadata livekitRoomName startedAt answeredAt endedAt createdAt';
+
+export const CREATE_CALL_DOCUMENT = `mutation CreateCall($input: CreateCallInput!) {
+  createCall(input: $input) { call { ${CALL_FIELDS} } userErrors { code } replayed }
+}`;
+
+export const LIST_CALLS_DOCUMENT = `query CompletedCalls($first: Int!) {
+  calls(first: $first, filter: { status: [COMPLETED] }) { nodes { ${CALL_FIELDS} } pageInfo { hasNextPage endCursor } }
+}`;
+
+/** createCall's input: the same for every request (the server generates the id). */
+export const CREATE_INPUT = { from: FROM_NUMBER, to: TO_NUMBER, metadata: { customer: 'cus_42', campaign: 'bench' } };

@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootGateway, gql, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { connectRaw, wsClient, wsRequest } from './helpers/ws.js';
+import { ListCallsDocument } from './gql/graphql.js';
+import { generateKey } from '../src/domain/api-keys.js';
+
+let gw: TestGateway;
+let app: TestApp;
+
+beforeAll(async () => {
+  // A short key cache, so a revocation is seen within the test.
+  gw = await bootGateway({ config: { authCacheTtlMs: 200 } });
+  app = await newApp(gw.admin);
+});
+afterAll(() => gw.stop());
+
+describe('API keys over HTTP', () => {
+  it.each([
+    ['no Authorization header', null],
+    ['a malformed key', 'sk_test_app_short'],
+    ['a well-formed key that was never issued', generateKey('test').key],
+    ['a key with the wrong prefix', 'pk_test_app_' + 'a'.repeat(32)],
+  ])('%s → HTTP 401 UNAUTHENTICATED', async (_name, key) => {
+    const response = await gql(gw.url, key, ListCallsDocument, {});
+    expect(response.status).toBe(401);
+    expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(response.errors?.[0]?.extensions?.stacktrace).toBeUndefined();
+    expect(response.data).toBeUndefined();
+  });
+
+  it('a revoked key is refused once the key cache expires (200 ms here; AUTH_CACHE_TTL_MS)', async () => {
+    const key = await gw.admin.createKey(app.id, 'test');
+    expect((await gql(gw.url, key.key, ListCallsDocument, {})).status).toBe(200);
+    await gw.admin.revokeKey(key.id);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const response = await gql(gw.url, key.key, ListCallsDocument, {});
+    expect(response.status).toBe(401);
+    expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('a key revoked for a future time (rotation) keeps working until then', async () => {
+    const key = await gw.admin.createKey(app.id, 'live');
+    await gw.admin.revokeKey(key.id, new Date(Date.now() + 60_000));
+    expect((await gql(gw.url, key.key, ListCallsDocument, {})).status).toBe(200);
+  });
+
+  it('stores only hashes: no issued key appears in the database', async () => {
+    const key = await gw.admin.createKey(app.id, 'test');
+    const rows = await gw.database.sql.query<{ found: boolean }>(
+      `SELECT EXISTS (SELECT 1 FROM api_key WHERE hash = $1 OR display_prefix = $1 OR id = $1) AS found`,
+      [key.key],
+    );
+    expect(rows[0]!.found).toBe(false);
+  });
+
+  it('refuses batched HTTP requests', async () => {
+    const response = await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+      body: JSON.stringify([{ query: '{ calls { totalCount } }' }, { query: '{ calls { totalCount } }' }]),
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it('refuses a GET without a CSRF-safe header (CSRF prevention)', async () => {
+    const response = await fetch(`${gw.url}?query=${encodeURIComponent('{ calls { totalCount } }')}`, {
+      headers: { authorization: `Bearer ${app.testKey}` },
+    });
+    expect(response.status).toBe(400);
+  });
+
+  it('returns INTERNAL_SERVER_ERROR for nothing expected: an unknown field is a validation error', async () => {
+    const response = await rawGql(gw.url, app.testKey, { query: '{ calls { nope } }' });
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('API keys over WebSocket (graphql-transport-ws)', () => {
+  it.each([
+    ['no connectionParams', undefined],
+    ['no authorization', {}],
+    ['a bad key', { authorization: 'Bearer sk_test_app_nope' }],
+    ['an unknown key', { authorization: `Bearer ${generateKey('live').key}` }],
+  ])('%s → closed with 4403', async (_name, params) => {
+    const { acked, closeCode } = await connectRaw(gw.wsUrl, params);
+    expect(acked).toBe(false);
+    expect(closeCode).toBe(4403);
+  });
+
+  it('a good key is acknowledged and runs operations scoped to its tenant', async () => {
+    const client = wsClient(gw.wsUrl, app.testKey);
+    try {
+      const result = await wsRequest(client, '{ calls(first: 1) { totalCount } }');
+      expect(result.errors).toBeUndefined();
+      expect(typeof result.data.calls.totalCount).toBe('number');
+      const bad = await wsRequest(client, '{ calls(first: 1000) { totalCount } }');
+      expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'first' });
+    } finally {
+      await client.dispose();
+    }
+  });
+});

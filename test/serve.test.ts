@@ -1,0 +1,53 @@
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from './helpers/global-setup.js';
+import { runCli, startServe } from './helpers/cli.js';
+import { gql } from './helpers/gateway.js';
+import { CreateCallDocument, ListCallsDocument } from './gql/graphql.js';
+
+let dataDir: string;
+let env: Record<string, string | undefined>;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(path.join(os.tmpdir(), 'calls-serve-'));
+  await chmod(dataDir, 0o755);
+  env = { DATABASE_URL: undefined, DATA_DIR: dataDir, EMBEDDED_PG_PORT: String(await freePort()), PORT: String(await freePort()) };
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+describe('calls-gateway serve on the embedded PostgreSQL (what npm start runs)', () => {
+  it('first start: demo app, key and number printed, createCall works; SIGTERM exits 0; the CLI works with and without the server; a second start reuses the data', async () => {
+    const first = await startServe(env);
+    const banner = first.output();
+    const url = /listening on (http:\/\/\S+\/graphql)/.exec(banner)![1]!;
+    const key = /test key: (sk_test_app_\w+)/.exec(banner)![1]!;
+    const number = /number:\s+(\+\d+)/.exec(banner)![1]!;
+    expect(number).toBe('+15551234567');
+
+    const created = await gql(url, key, CreateCallDocument, { input: { from: number, to: '+15005550001', metadata: { demo: true } } });
+    expect(created.data!.createCall.userErrors).toEqual([]);
+
+    // While the server runs, the CLI reuses its embedded database.
+    const app = /demo application: (app_\w+)/.exec(banner)![1]!;
+    const keyRun = await runCli(['keys', 'create', '--app', app, '--mode', 'test', '--json'], env);
+    expect(keyRun.code).toBe(0);
+    const second = JSON.parse(keyRun.stdout).key as string;
+    expect((await gql(url, second, ListCallsDocument, {})).data!.calls.nodes).toHaveLength(1);
+
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+    expect(first.output()).toContain('shutting down');
+
+    // With the server stopped, the CLI starts the embedded database itself, then stops it.
+    const other = await runCli(['apps', 'create', '--name', 'offline', '--json'], env);
+    expect(other.code).toBe(0);
+
+    const again = await startServe(env);
+    expect(again.output()).toContain(`application ${app} (Demo application) exists`);
+    expect((await gql(url, second, ListCallsDocument, {})).data!.calls.nodes).toHaveLength(1);
+    again.child.kill('SIGINT');
+    expect(await again.exited).toBe(0);
+  }, 120_000);
+});
