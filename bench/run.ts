@@ -7,7 +7,7 @@
  *   DATABASE_URL=postgres://… npm run bench
  *
  * Environment (all optional): BENCH_CONNECTIONS (10), BENCH_DURATION (10 s measured per server and
- * operation), BENCH_ROUNDS (2: the duration is split in interleaved rounds), BENCH_WARMUP (3 s),
+ * operation), BENCH_ROUNDS (4: the duration is split in interleaved rounds), BENCH_WARMUP (3 s),
  * BENCH_POOL_SIZE (10), BENCH_SEED_CALLS (2000), BENCH_PG_PORT (54339), BENCH_SERVERS
  * (gateway,apollo,rest), BENCH_OPERATIONS (list,create), BENCH_CPU_PROF (comma-separated server
  * names to run under `node --cpu-prof`, profiles in bench/results/profiles/),
@@ -62,7 +62,7 @@ const settings = {
   connections: intEnv('BENCH_CONNECTIONS', 10, 1, 1000),
   durationSeconds: intEnv('BENCH_DURATION', 10, 1, 600),
   warmupSeconds: intEnv('BENCH_WARMUP', 3, 0, 600),
-  rounds: intEnv('BENCH_ROUNDS', 2, 1, 20),
+  rounds: intEnv('BENCH_ROUNDS', 4, 1, 20),
   poolSize: intEnv('BENCH_POOL_SIZE', 10, 1, 200),
   seedCalls: intEnv('BENCH_SEED_CALLS', 2000, LIST_SIZE * 2, 1_000_000),
   embeddedPort: intEnv('BENCH_PG_PORT', 54339, 1024, 65535),
@@ -224,9 +224,13 @@ function startServer(name: ServerName, options: ServerOptions): Promise<RunningS
       reject(new Error(`${name}: exited before it was ready (code ${code}, signal ${signal})`));
     });
     child.on('message', (message: ChildMessage) => {
-      clearTimeout(timer);
-      if (message.type === 'ready') resolve({ name, port: message.port, child });
-      else reject(new Error(`${name} failed to start:\n${message.message}`));
+      if (message.type === 'ready') {
+        clearTimeout(timer);
+        resolve({ name, port: message.port, child });
+      } else if (message.type === 'error') {
+        clearTimeout(timer);
+        reject(new Error(`${name} failed to start:\n${message.message}`));
+      }
     });
   });
 }
@@ -239,6 +243,24 @@ async function stopServer(server: RunningServer): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+let cpuRequestId = 0;
+
+/** The child's CPU time so far (user + system), in microseconds. */
+function serverCpuMicros(server: RunningServer): Promise<number> {
+  const id = ++cpuRequestId;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${server.name}: no CPU usage reply`)), 10_000);
+    const onMessage = (message: ChildMessage) => {
+      if (message.type !== 'cpu' || message.id !== id) return;
+      clearTimeout(timer);
+      server.child.off('message', onMessage);
+      resolve(message.userMicros + message.systemMicros);
+    };
+    server.child.on('message', onMessage);
+    server.child.send({ type: 'cpu', id });
+  });
 }
 
 // --- requests ------------------------------------------------------------------------------------
@@ -385,6 +407,13 @@ interface Measurement {
   timeouts: number;
   /** Responses whose body failed the check (GraphQL errors, userErrors, wrong page…). */
   badBodies: number;
+  /**
+   * CPU time of the server process per response (user + system, µs): what a request costs in
+   * Node, much less sensitive than req/s to other load on the machine.
+   */
+  serverCpuMicrosPerRequest: number;
+  /** Share of one core the server process used while measured. */
+  serverCpuCores: number;
   durationSeconds: number;
   warmupResponses: number;
   /** 2xx responses, warm-up included (for the inserted-rows check). */
@@ -394,10 +423,13 @@ interface Measurement {
 interface Round {
   result: autocannon.Result;
   latencies: number[];
+  /** CPU time the server process used during the round. */
+  cpuMicros: number;
 }
 
 async function load(server: RunningServer, spec: RequestSpec, seconds: number): Promise<Round> {
   const latencies: number[] = [];
+  const cpuBefore = await serverCpuMicros(server);
   const instance = autocannon({
     url: `http://127.0.0.1:${server.port}${spec.path}`,
     method: spec.method,
@@ -412,7 +444,8 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number): 
   (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);
   });
-  return { result: await instance, latencies };
+  const result = await instance;
+  return { result, latencies, cpuMicros: (await serverCpuMicros(server)) - cpuBefore };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -445,6 +478,8 @@ function summarise(server: ServerName, operation: Operation, rounds: Round[], wa
     errors: sum('errors', withWarmup),
     timeouts: sum('timeouts', withWarmup),
     badBodies: sum('mismatches', withWarmup),
+    serverCpuMicrosPerRequest: Math.round(rounds.reduce((total, round) => total + round.cpuMicros, 0) / Math.max(responses, 1)),
+    serverCpuCores: Math.round((rounds.reduce((total, round) => total + round.cpuMicros, 0) / 1e6 / duration) * 100) / 100,
     durationSeconds: Math.round(duration * 100) / 100,
     warmupResponses: warmup?.result.requests.total ?? 0,
     total2xx: withWarmup.reduce((total, round) => total + round.result['2xx'], 0),
@@ -470,7 +505,7 @@ async function measureOperation(servers: RunningServer[], operation: Operation, 
       rounds.get(server.name)!.push(result);
       const r = result.result;
       log(
-        `  round ${round + 1}/${settings.rounds} ${LABEL[server.name]}: ${(r.requests.total / r.duration).toFixed(0)} req/s` +
+        `  round ${round + 1}/${settings.rounds} ${LABEL[server.name]}: ${(r.requests.total / r.duration).toFixed(0)} req/s, ${Math.round(result.cpuMicros / Math.max(r.requests.total, 1))} µs CPU/req` +
           (r.non2xx || r.errors || r.mismatches ? ` (non-2xx ${r.non2xx}, errors ${r.errors}, bad bodies ${r.mismatches})` : ''),
       );
     }
@@ -484,7 +519,7 @@ const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', a
 const OPERATION_LABEL: Record<Operation, string> = { list: 'calls(first: 50, COMPLETED)', create: 'createCall' };
 
 function table(measurements: Measurement[]): string {
-  const header = ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'bad bodies', 'responses'];
+  const header = ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'non-2xx', 'errors', 'bad bodies', 'responses'];
   const rows = measurements.map((m) => [
     OPERATION_LABEL[m.operation],
     LABEL[m.server],
@@ -492,6 +527,7 @@ function table(measurements: Measurement[]): string {
     m.roundRps.join(' / '),
     String(m.latencyMs.p50),
     String(m.latencyMs.p99),
+    String(m.serverCpuMicrosPerRequest),
     String(m.non2xx),
     String(m.errors),
     String(m.badBodies),

@@ -18,9 +18,12 @@ export interface ServerOptions {
 }
 
 /** child → parent */
-export type ChildMessage = { type: 'ready'; port: number } | { type: 'error'; message: string };
-/** parent → child */
-export type ParentMessage = { type: 'stop' };
+export type ChildMessage =
+  | { type: 'ready'; port: number }
+  | { type: 'error'; message: string }
+  | { type: 'cpu'; id: number; userMicros: number; systemMicros: number };
+/** parent → child: stop, or report the CPU time used so far (process.cpuUsage) */
+export type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number };
 
 export const FROM_NUMBER = '+15551234567';
 export const TO_NUMBER = '+15005550001';
@@ -37,6 +40,11 @@ export function serveChild(start: () => Promise<{ port: number; stop: () => Prom
   start().then(
     ({ port, stop }) => {
       process.on('message', (message: ParentMessage) => {
+        if (message?.type === 'cpu') {
+          const usage = process.cpuUsage();
+          process.send!({ type: 'cpu', id: message.id, userMicros: usage.user, systemMicros: usage.system } satisfies ChildMessage);
+          return;
+        }
         if (message?.type !== 'stop') return;
         stop().then(
           () => process.exit(0),

@@ -3,19 +3,23 @@ import 'reflect-metadata';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AdminError, AdminStore } from './db/admin-store.js';
-import { openRuntimeDatabase, startRuntime } from './runtime.js';
-import { jsonLogger, silentLogger } from './server/logger.js';
+import { openDatabase, resolveDatabaseServer } from './db/database.js';
+import { jsonLogger } from './server/logger.js';
 import type { Mode } from './domain/call.js';
 
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
 
 async function withAdmin<T>(config: Config, run: (admin: AdminStore) => Promise<T>): Promise<T> {
-  const { server, database } = await openRuntimeDatabase(config, silentLogger);
+  const server = await resolveDatabaseServer(config);
   try {
-    return await run(new AdminStore(database.orm.em));
+    const database = await openDatabase(server.url, { poolSize: 1, migrate: true });
+    try {
+      return await run(new AdminStore(database.orm.em));
+    } finally {
+      await database.close();
+    }
   } finally {
-    await database.close();
     await server.stop();
   }
 }
@@ -26,6 +30,8 @@ function print(json: boolean, value: Record<string, unknown>, text: string): voi
 
 async function serve(config: Config): Promise<void> {
   const logger = jsonLogger({ service: 'calls-gateway' });
+  // Loaded only here: the admin commands need neither Apollo nor type-graphql, and start faster.
+  const { startRuntime } = await import('./runtime.js');
   const runtime = await startRuntime(config, logger);
   const admin = new AdminStore(runtime.database.orm.em);
   const existing = await admin.firstApp();

@@ -11,7 +11,8 @@ beforeAll(async () => {
 });
 afterAll(() => gw.stop());
 
-describe('calls-gateway CLI against DATABASE_URL while the gateway runs', () => {
+// Each CLI run is a new Node process that loads MikroORM (≈1–2 s here), so these take a while.
+describe('calls-gateway CLI against DATABASE_URL while the gateway runs', { timeout: 120_000 }, () => {
   it('apps create → numbers assign → keys create → keys revoke, with --json', async () => {
     const created = await runCli(['apps', 'create', '--name', 'CLI app', '--json'], env());
     expect(created.code).toBe(0);
