@@ -1,12 +1,12 @@
 /**
- * Bench child 1: the real gateway (src/server/app.ts `startGateway`), with the real auth, on its
- * own `pg` pool of the bench's size. Started by dist/bench/run.js with child_process.fork.
+ * Bench child 1: the real gateway, composed exactly as `calls-gateway serve` composes it
+ * (src/runtime.ts `startRuntime` → src/server/app.ts `startGateway`, with the default providers),
+ * with the real auth, on the bench database and a `pg` pool of the bench's size.
+ * Started by dist/bench/run.js with child_process.fork.
  */
 import 'reflect-metadata';
 import { loadConfig } from '../src/config.js';
-import { openDatabase } from '../src/db/database.js';
-import { defaultProviders } from '../src/runtime.js';
-import { startGateway } from '../src/server/app.js';
+import { startRuntime } from '../src/runtime.js';
 import { jsonLogger } from '../src/server/logger.js';
 import { readServerOptions, serveChild } from './shared.js';
 
@@ -18,14 +18,8 @@ serveChild(async () => {
     databaseUrl: options.databaseUrl,
     dbPoolSize: options.poolSize,
     production: true,
+    redisUrl: undefined,
   });
-  const database = await openDatabase(options.databaseUrl, { poolSize: options.poolSize, migrate: false });
-  const gateway = await startGateway(config, { database, providers: defaultProviders(), logger: jsonLogger({ service: 'bench-gateway' }) });
-  return {
-    port: gateway.port,
-    async stop() {
-      await gateway.stop();
-      await database.close();
-    },
-  };
+  const runtime = await startRuntime(config, jsonLogger({ service: 'bench-gateway' }));
+  return { port: runtime.gateway.port, stop: () => runtime.stop() };
 });

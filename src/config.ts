@@ -19,6 +19,10 @@ export interface Config {
   /** How long a verified API key is trusted without asking the database again. */
   readonly authCacheTtlMs: number;
   readonly redisUrl: string | undefined;
+  /** Scales every simulated delay of test-mode calls (0.01: 100× faster). */
+  readonly simulatorTimeScale: number;
+  /** Safety-net poll of the event log (lost announcements, events of a process that died). */
+  readonly eventPollMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -31,6 +35,16 @@ function int(env: Env, name: string, fallback: number, min: number, max: number)
   const value = Number(raw);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function positiveNumber(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0 || value > max) {
+    throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${raw}"`);
   }
   return value;
 }
@@ -69,6 +83,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5_000, 0, 600_000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    simulatorTimeScale: positiveNumber(env, 'SIMULATOR_TIME_SCALE', 1, 100),
+    eventPollMs: int(env, 'EVENT_POLL_MS', 1_000, 10, 60_000),
     ...overrides,
   };
   return Object.freeze(config);

@@ -1,8 +1,6 @@
 import type { Config } from './config.js';
 import { openDatabase, resolveDatabaseServer, type Database } from './db/database.js';
 import type { RunningDatabase } from './db/embedded-postgres.js';
-import { ProviderRegistry } from './providers/channel-provider.js';
-import { SimulatorProvider } from './providers/simulator/simulator-provider.js';
 import { startGateway, type Gateway } from './server/app.js';
 import type { Logger } from './server/logger.js';
 
@@ -27,15 +25,11 @@ export async function openRuntimeDatabase(config: Config, logger: Logger): Promi
   }
 }
 
-export function defaultProviders(): ProviderRegistry {
-  return new ProviderRegistry({ test: new SimulatorProvider(), live: {} });
-}
-
 export async function startRuntime(config: Config, logger: Logger): Promise<Runtime> {
   const { server, database } = await openRuntimeDatabase(config, logger);
   let gateway: Gateway;
   try {
-    gateway = await startGateway(config, { database, providers: defaultProviders(), logger });
+    gateway = await startGateway(config, { database, logger, liveProviders: {} });
   } catch (error) {
     await database.close();
     await server.stop();

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, databaseUrl, gql, randomNumber, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, gql, randomNumber, type TestGateway } from './helpers/gateway.js';
 import { runCli } from './helpers/cli.js';
 import { CreateCallDocument, ListCallsDocument } from './gql/graphql.js';
 
 let gw: TestGateway;
-const env = () => ({ DATABASE_URL: databaseUrl() });
+const env = () => ({ DATABASE_URL: gw.databaseUrl });
 
 beforeAll(async () => {
   gw = await bootGateway({ config: { authCacheTtlMs: 0 } });

@@ -6,7 +6,7 @@ let gw: TestGateway;
 let app: TestApp;
 
 beforeAll(async () => {
-  gw = await bootGateway();
+  gw = await bootGateway({ simulator: 'frozen' });
   app = await newApp(gw.admin);
 });
 afterAll(() => gw.stop());

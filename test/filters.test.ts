@@ -7,7 +7,7 @@ let app: TestApp;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  gw = await bootGateway();
+  gw = await bootGateway({ simulator: 'frozen' });
   app = await newApp(gw.admin);
   const make = async (name: string, input: Record<string, unknown>) => {
     const { data } = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15551234567', ...input } as never });

@@ -4,7 +4,7 @@ import { CreateCallDocument } from './gql/graphql.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await bootGateway();
+  gw = await bootGateway({ simulator: 'frozen' });
 });
 afterAll(() => gw.stop());
 

@@ -8,7 +8,7 @@ let apps: TestApp[];
 let tenants: { name: string; key: string; appId: string; ids: string[] }[];
 
 beforeAll(async () => {
-  gw = await bootGateway({ liveProvider: true });
+  gw = await bootGateway({ liveProvider: true, simulator: 'frozen' });
   apps = [await newApp(gw.admin, 'A'), await newApp(gw.admin, 'B')];
   tenants = [];
   for (const [index, app] of apps.entries()) {

@@ -4,7 +4,7 @@ import { CountCallsDocument, CreateCallDocument, ListCallsDocument, type ListCal
 
 let gw: TestGateway;
 beforeAll(async () => {
-  gw = await bootGateway();
+  gw = await bootGateway({ simulator: 'frozen' });
 });
 afterAll(() => gw.stop());
 
@@ -109,11 +109,7 @@ describe('calls pagination (keyset cursors on createdAt, id)', () => {
   it('totalCount runs only when selected', async () => {
     const app = await newApp(gw.admin);
     await createCalls(app, 2, 'count');
-    const count = async (query: string) => {
-      const before = gw.database.sql.statements;
-      await rawGql(gw.url, app.testKey, { query });
-      return gw.database.sql.statements - before;
-    };
+    const count = async (query: string) => (await rawGql(gw.url, app.testKey, { query })).statements;
     const without = await count('{ calls(first: 5) { nodes { id } } }');
     const withCount = await count('{ calls(first: 5) { nodes { id } totalCount } }');
     expect(withCount).toBe(without + 1);

@@ -1,5 +1,14 @@
-import type { Call, CallEvent, Tenant } from '../domain/call.js';
-import type { CallFilter, CallPage, CallPageQuery, CallStore, InsertCallResult, NewCall } from '../domain/call-store.js';
+import type { Call, CallEvent, Mode, Tenant } from '../domain/call.js';
+import type {
+  CallEventWithCall,
+  CallFilter,
+  CallPage,
+  CallPageQuery,
+  CallStore,
+  InsertCallResult,
+  NewCall,
+  TransitionPlan,
+} from '../domain/call-store.js';
 import type { Sql } from './sql.js';
 
 /** Columns as the domain's `Call` names them: rows need no mapping loop. */
@@ -11,6 +20,61 @@ const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
 
 const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
   occurred_at AS "occurredAt", position::text AS position`;
+
+/** An event joined with its call: event columns, then the call's as "call.<field>". */
+export const EVENT_WITH_CALL_COLUMNS = `e.id, e.call_id AS "callId", e.sequence, e.status, e.previous_status AS "previousStatus",
+  e.occurred_at AS "occurredAt", e.position::text AS position,
+  ${CALL_COLUMNS.split(',')
+    .map((column) => column.trim())
+    .map((column) => {
+      const [expression, alias] = column.split(/ AS /i) as [string, string | undefined];
+      const name = (alias ?? expression).replace(/"/g, '');
+      return `c.${expression.trim()} AS "call.${name}"`;
+    })
+    .join(', ')}`;
+
+/** Folds the "call.<field>" columns of a joined row into `call`. */
+export function toEventWithCall(row: Record<string, unknown>): CallEventWithCall {
+  const event: Record<string, unknown> = {};
+  const call: Record<string, unknown> = {};
+  for (const key in row) {
+    if (key.startsWith('call.')) call[key.slice(5)] = row[key];
+    else event[key] = row[key];
+  }
+  event.call = call;
+  return event as unknown as CallEventWithCall;
+}
+
+/**
+ * Applies one transition in ONE statement. The UPDATE's WHERE is the state machine's guard:
+ * it re-checks the status on the locked row, so of two concurrent updates only one that still
+ * applies wins, and a duplicate, late or backwards one changes nothing. The event takes the
+ * next per-call sequence in the same statement, so sequences have no gaps.
+ */
+const APPLY_TRANSITION = `
+WITH old AS (
+  SELECT id, status FROM call WHERE id = $1::text FOR UPDATE
+), updated AS (
+  UPDATE call c SET
+    status = $2::text,
+    last_sequence = c.last_sequence + 1,
+    updated_at = now(),
+    started_at = CASE WHEN $5::boolean THEN COALESCE(c.started_at, $3::timestamptz) ELSE c.started_at END,
+    answered_at = CASE WHEN $6::boolean THEN COALESCE(c.answered_at, $3::timestamptz) ELSE c.answered_at END,
+    ended_at = CASE WHEN $7::boolean THEN $3::timestamptz ELSE c.ended_at END,
+    duration = CASE WHEN NOT $7::boolean THEN c.duration
+                    WHEN COALESCE(c.answered_at, CASE WHEN $6::boolean THEN $3::timestamptz END) IS NULL THEN 0
+                    ELSE GREATEST(0, round(extract(epoch FROM ($3::timestamptz - COALESCE(c.answered_at, $3::timestamptz)))))::int END,
+    end_reason = CASE WHEN NOT $7::boolean THEN c.end_reason
+                      ELSE COALESCE($4::text, CASE WHEN $2::text = 'completed' AND old.status = 'voicemail' THEN 'voicemail' ELSE $8::text END) END
+  FROM old
+  WHERE c.id = old.id AND c.status = ANY($9::text[])
+  RETURNING c.*, old.status AS previous_status
+), event AS (
+  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
+  SELECT $10::text, id, app_id, mode, last_sequence, status, previous_status, $3::timestamptz FROM updated
+)
+SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS sequence FROM updated`;
 
 /**
  * Creates the call and its INITIATED event in ONE statement (one round trip, atomic):
@@ -34,12 +98,21 @@ WITH inserted AS (
 SELECT * FROM inserted`;
 
 /** Builds the tenant predicate and the filter's, with positional parameters. */
-class Where {
-  readonly clauses: string[] = ['app_id = $1', 'mode = $2'];
+export class Where {
+  readonly clauses: string[];
   readonly values: unknown[];
 
-  constructor(tenant: Tenant) {
+  /**
+   * `c` prefixes the call's columns (e.g. "c." in a join); `statusColumn` is what `status`
+   * filters on (an event stream filters by the event's status).
+   */
+  constructor(
+    tenant: Tenant,
+    private readonly c = '',
+    private readonly statusColumn = 'status',
+  ) {
     this.values = [tenant.appId, tenant.mode];
+    this.clauses = [`${c}app_id = $1`, `${c}mode = $2`];
   }
 
   param(value: unknown): string {
@@ -52,16 +125,17 @@ class Where {
   }
 
   filter(filter: CallFilter): this {
-    if (filter.status?.length) this.add(`status = ANY(${this.param(filter.status)}::text[])`);
-    if (filter.direction) this.add(`direction = ${this.param(filter.direction)}`);
-    if (filter.fromChannel?.length) this.add(`from_channel = ANY(${this.param(filter.fromChannel)}::text[])`);
-    if (filter.toChannel?.length) this.add(`to_channel = ANY(${this.param(filter.toChannel)}::text[])`);
-    if (filter.fromAddress != null) this.add(`from_address = ${this.param(filter.fromAddress)}`);
-    if (filter.toAddress != null) this.add(`to_address = ${this.param(filter.toAddress)}`);
-    if (filter.createdAfter) this.add(`created_at >= ${this.param(filter.createdAfter)}`);
-    if (filter.createdBefore) this.add(`created_at < ${this.param(filter.createdBefore)}`);
+    const c = this.c;
+    if (filter.status?.length) this.add(`${this.statusColumn} = ANY(${this.param(filter.status)}::text[])`);
+    if (filter.direction) this.add(`${c}direction = ${this.param(filter.direction)}`);
+    if (filter.fromChannel?.length) this.add(`${c}from_channel = ANY(${this.param(filter.fromChannel)}::text[])`);
+    if (filter.toChannel?.length) this.add(`${c}to_channel = ANY(${this.param(filter.toChannel)}::text[])`);
+    if (filter.fromAddress != null) this.add(`${c}from_address = ${this.param(filter.fromAddress)}`);
+    if (filter.toAddress != null) this.add(`${c}to_address = ${this.param(filter.toAddress)}`);
+    if (filter.createdAfter) this.add(`${c}created_at >= ${this.param(filter.createdAfter)}`);
+    if (filter.createdBefore) this.add(`${c}created_at < ${this.param(filter.createdBefore)}`);
     if (filter.metadata && Object.keys(filter.metadata).length) {
-      this.add(`metadata @> ${this.param(JSON.stringify(filter.metadata))}::jsonb`);
+      this.add(`${c}metadata @> ${this.param(JSON.stringify(filter.metadata))}::jsonb`);
     }
     return this;
   }
@@ -116,6 +190,78 @@ export class PgCallStore implements CallStore {
       await this.sql.query(`UPDATE call SET idempotency_key = NULL WHERE id = $1 AND idempotency_key = $2`, [existing.id, call.idempotencyKey]);
     }
     throw new Error('idempotency key could not be released');
+  }
+
+  async applyTransition(plan: TransitionPlan): Promise<{ call: Call; event: CallEvent } | null> {
+    const [row] = await this.sql.query<Call & { previousStatus: CallEvent['previousStatus']; sequence: number }>(
+      APPLY_TRANSITION,
+      [
+        plan.callId,
+        plan.status,
+        plan.occurredAt,
+        plan.endReason,
+        plan.rang,
+        plan.answered,
+        plan.terminal,
+        plan.defaultEndReason,
+        plan.appliesFrom,
+        plan.eventId,
+      ],
+      'apply_transition',
+    );
+    if (!row) return null;
+    const { previousStatus, sequence, ...call } = row;
+    return {
+      call,
+      event: { id: plan.eventId, callId: call.id, sequence, status: call.status, previousStatus, occurredAt: plan.occurredAt, position: null },
+    };
+  }
+
+  async latestEvent(tenant: Tenant, callId: string): Promise<CallEventWithCall | null> {
+    const rows = await this.sql.query<Record<string, unknown>>(
+      `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
+        WHERE e.app_id = $1 AND e.mode = $2 AND e.call_id = $3 ORDER BY e.sequence DESC LIMIT 1`,
+      [tenant.appId, tenant.mode, callId],
+    );
+    return rows[0] ? toEventWithCall(rows[0]) : null;
+  }
+
+  async callEventsAfter(tenant: Tenant, callId: string, afterSequence: number, limit: number): Promise<CallEventWithCall[]> {
+    const rows = await this.sql.query<Record<string, unknown>>(
+      `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
+        WHERE e.app_id = $1 AND e.mode = $2 AND e.call_id = $3 AND e.sequence > $4 ORDER BY e.sequence LIMIT $5`,
+      [tenant.appId, tenant.mode, callId, afterSequence, limit],
+    );
+    return rows.map(toEventWithCall);
+  }
+
+  async tenantEventsAfter(tenant: Tenant, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]> {
+    const where = new Where(tenant, 'c.', 'e.status').filter(filter);
+    where.add(`e.position > ${where.param(position)}::bigint`);
+    const rows = await this.sql.query<Record<string, unknown>>(
+      `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
+        WHERE ${where} ORDER BY e.position LIMIT ${where.param(limit)}`,
+      where.values,
+    );
+    return rows.map(toEventWithCall);
+  }
+
+  async positionOf(tenant: Tenant, callId: string, sequence: number): Promise<string | null> {
+    const [row] = await this.sql.query<{ position: string | null }>(
+      `SELECT position::text AS position FROM call_event WHERE app_id = $1 AND mode = $2 AND call_id = $3 AND sequence = $4`,
+      [tenant.appId, tenant.mode, callId, sequence],
+    );
+    return row?.position ?? null;
+  }
+
+  async unfinishedCalls(mode: Mode, limit: number): Promise<{ call: Call; lastEventAt: Date }[]> {
+    const rows = await this.sql.query<Call & { lastEventAt: Date }>(
+      `SELECT ${CALL_COLUMNS}, (SELECT max(occurred_at) FROM call_event e WHERE e.call_id = call.id) AS "lastEventAt"
+         FROM call WHERE mode = $1 AND status IN ('initiated', 'ringing', 'in_progress', 'voicemail')
+        ORDER BY created_at LIMIT $2`,
+      [mode, limit],
+    );
+    return rows.map(({ lastEventAt, ...call }) => ({ call, lastEventAt }));
   }
 
   async findById(tenant: Tenant, id: string): Promise<Call | null> {

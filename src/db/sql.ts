@@ -1,12 +1,17 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
+
+/**
+ * Counts the statements one HTTP request sends (outside production the gateway returns the count
+ * in `x-sql-statements`), so a test or a developer can see that a query plan does not grow with
+ * the page size (no N+1).
+ */
+export const statementScope = new AsyncLocalStorage<{ count: number }>();
 
 /**
  * The raw `pg` pool used by the hot paths (create, list, get, auth). MikroORM keeps its own small
  * pool for the model, migrations and rare writes: hydrating entities into an identity map costs
  * ≈2.5× and persist+flush ≈3× a single statement here, measured on this machine.
- *
- * `statements` counts every statement sent, so a test can prove a query plan does not grow
- * with the page size (no N+1).
  */
 export class Sql {
   readonly pool: pg.Pool;
@@ -25,6 +30,8 @@ export class Sql {
    */
   async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], name?: string): Promise<R[]> {
     this.statements++;
+    const scope = statementScope.getStore();
+    if (scope) scope.count++;
     const result = await this.pool.query<R>(name ? { name, text, values } : { text, values });
     return result.rows;
   }

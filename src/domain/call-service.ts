@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { validateAddress } from './addresses.js';
 import { CallDirection, CallStatus, Channel, isPhoneChannel, livekitRoomFor, type Call, type CallEvent, type Metadata, type Tenant } from './call.js';
-import type { CallFilter, CallKey, CallStore, SortDirection } from './call-store.js';
-import { decodeCallCursor } from './cursor.js';
+import type { CallEventWithCall, CallFilter, CallKey, CallStore, SortDirection } from './call-store.js';
+import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 import { newCallId, newEventId, looksLikeCallId } from './ids.js';
 import type { ProviderRegistry } from '../providers/channel-provider.js';
@@ -34,6 +34,14 @@ export interface ListCallsArgs {
   direction?: SortDirection;
 }
 
+/** Opens a live event stream for a tenant (implemented by the event log; see events/). */
+export type LiveEventSource = (request: {
+  tenant: Tenant;
+  callId: string | null;
+  filter: CallFilter;
+  after: EventKey | null;
+}) => Promise<AsyncIterable<CallEventWithCall>>;
+
 export interface CallListPage {
   calls: Call[];
   hasNextPage: boolean;
@@ -49,7 +57,20 @@ export class CallService {
     private readonly store: CallStore,
     private readonly providers: ProviderRegistry,
     readonly tenant: Tenant,
+    private readonly live: LiveEventSource,
+    /** Told when events were committed (the event log numbers and announces them). */
+    private readonly onEventsWritten: () => void = () => {},
   ) {}
+
+  /** The callStatus stream: validated here, then replayed and followed by the event log. */
+  async liveEvents(args: { callId: string | null; filter: CallFilter | null; after: string | null }): Promise<AsyncIterable<CallEventWithCall>> {
+    if (args.callId !== null && !looksLikeCallId(args.callId)) {
+      throw new InvalidArgumentError('callId', `No call ${args.callId.slice(0, 40)} is visible to this key`);
+    }
+    const filter = validateFilter(args.filter ?? {});
+    const after = args.after !== null ? decodeEventCursor(args.after, 'after') : null;
+    return this.live({ tenant: this.tenant, callId: args.callId, filter, after });
+  }
 
   async create(input: CreateCallInput): Promise<CreateCallResult> {
     const errors = validateCreateInput(input);
@@ -88,6 +109,7 @@ export class CallService {
     );
     switch (result.kind) {
       case 'created':
+        this.onEventsWritten();
         await provider.placeCall(result.call);
         return { call: result.call, replayed: false, userErrors: [] };
       case 'idempotency_key_taken':

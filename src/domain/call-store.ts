@@ -1,4 +1,4 @@
-import type { Call, CallDirection, CallEvent, CallStatus, Channel, Metadata, Tenant } from './call.js';
+import type { Call, CallDirection, CallEvent, CallStatus, Channel, Metadata, Mode, Tenant } from './call.js';
 
 /** What `calls(filter:)` may narrow by; every field is optional and they combine with AND. */
 export interface CallFilter {
@@ -57,6 +57,30 @@ export interface NewCall {
   requestFingerprint: string | null;
 }
 
+/** An event with its call in the state the event left it (or later): what subscribers get. */
+export interface CallEventWithCall extends CallEvent {
+  call: Call;
+}
+
+/** How one status update changes a call; computed by the lifecycle, applied atomically by the store. */
+export interface TransitionPlan {
+  callId: string;
+  eventId: string;
+  status: CallStatus;
+  occurredAt: Date;
+  /** The update applies only while the call is in one of these (conditional in SQL). */
+  appliesFrom: readonly CallStatus[];
+  /** Sets startedAt if unset. */
+  rang: boolean;
+  /** Sets answeredAt if unset. */
+  answered: boolean;
+  /** Sets endedAt, duration and endReason. */
+  terminal: boolean;
+  /** endReason given by the provider; else the default (COMPLETED after VOICEMAIL: "voicemail"). */
+  endReason: string | null;
+  defaultEndReason: string | null;
+}
+
 export type InsertCallResult =
   | { kind: 'created'; call: Call }
   | { kind: 'number_not_assigned' }
@@ -77,6 +101,21 @@ export interface CallStore {
   findByIds(tenant: Tenant, ids: readonly string[]): Promise<Call[]>;
   page(tenant: Tenant, query: CallPageQuery): Promise<CallPage>;
   count(tenant: Tenant, filter: CallFilter): Promise<number>;
+  /**
+   * Applies a transition if the call is in one of `plan.appliesFrom`, appending its event, in one
+   * statement; null when it does not apply (duplicate, late, backwards, unknown call).
+   */
+  applyTransition(plan: TransitionPlan): Promise<{ call: Call; event: CallEvent } | null>;
+  /** The newest event of a call, with the call. */
+  latestEvent(tenant: Tenant, callId: string): Promise<CallEventWithCall | null>;
+  /** A call's events after a sequence, oldest first. */
+  callEventsAfter(tenant: Tenant, callId: string, afterSequence: number, limit: number): Promise<CallEventWithCall[]>;
+  /** Sequenced events of a tenant after a log position, in log order, narrowed like `calls`. */
+  tenantEventsAfter(tenant: Tenant, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]>;
+  /** The log position of one event, once sequenced. */
+  positionOf(tenant: Tenant, callId: string, sequence: number): Promise<string | null>;
+  /** Test-mode calls that have not ended, with the time of their last transition (simulator resume). */
+  unfinishedCalls(mode: Mode, limit: number): Promise<{ call: Call; lastEventAt: Date }[]>;
   /** Events of many calls in one statement, oldest first, at most `first` + 1 per call. */
   eventsOfCalls(tenant: Tenant, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>>;
 }

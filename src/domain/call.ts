@@ -64,8 +64,8 @@ export interface CallEvent {
   status: CallStatus;
   previousStatus: CallStatus | null;
   occurredAt: Date;
-  /** Global, increasing position in the event log. */
-  position: string;
+  /** Position in the log (1, 2, 3 … in commit order); null until the sequencer numbers it. */
+  position: string | null;
 }
 
 /** Channels whose addresses are phone numbers (E.164). */

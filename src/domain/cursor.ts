@@ -18,20 +18,25 @@ export function decodeCallCursor(cursor: string, argument: string): CallKey {
   return { createdAt, id: parts[2]! };
 }
 
-/** Event cursors carry the global log position and the call and sequence of the event. */
+/**
+ * Event cursors carry the log position (null while not yet sequenced: encoded as 0) and the
+ * call and sequence of the event, so a stream of one call resumes by sequence.
+ */
 export interface EventKey {
-  position: string;
+  position: string | null;
   callId: string;
   sequence: number;
 }
 
 export function encodeEventCursor(key: EventKey): string {
-  return Buffer.from(`e1|${key.position}|${key.callId}|${key.sequence}`).toString('base64url');
+  return Buffer.from(`e1|${key.position ?? '0'}|${key.callId}|${key.sequence}`).toString('base64url');
 }
 
 export function decodeEventCursor(cursor: string, argument: string): EventKey {
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const ok = parts.length === 4 && parts[0] === 'e1' && /^\d{1,19}$/.test(parts[1]!) && /^\d{1,9}$/.test(parts[3]!);
   if (!ok) throw new InvalidArgumentError(argument, `"${argument}" is not an event cursor returned by this API`);
-  return { position: parts[1]!, callId: parts[2]!, sequence: Number(parts[3]) };
+  const ok2 = /^call_(test_)?[0-9A-Za-z]{27}$/.test(parts[2]!);
+  if (!ok2) throw new InvalidArgumentError(argument, `"${argument}" is not an event cursor returned by this API`);
+  return { position: parts[1] === '0' ? null : parts[1]!, callId: parts[2]!, sequence: Number(parts[3]) };
 }

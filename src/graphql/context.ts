@@ -18,14 +18,21 @@ export function createContext(options: {
   calls: CallService;
   rootEm: EntityManager;
   requestId: string;
+  /**
+   * A subscription's context lives as long as the subscription: nothing may be cached across
+   * its events, so loaders only batch and each use of `em` gets a fresh fork.
+   */
+  perEvent?: boolean;
 }): GatewayContext {
   let em: EntityManager | undefined;
+  const perEvent = options.perEvent ?? false;
   return {
     principal: options.principal,
     calls: options.calls,
-    loaders: createLoaders(options.calls),
+    loaders: createLoaders(options.calls, { cache: !perEvent }),
     requestId: options.requestId,
     get em() {
+      if (perEvent) return options.rootEm.fork();
       em ??= options.rootEm.fork();
       return em;
     },

@@ -1,11 +1,13 @@
 import 'reflect-metadata';
 import { buildSchema } from 'type-graphql';
+import { createPubSub } from '@graphql-yoga/subscription';
 import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { CallQueryResolver } from './resolvers/call-query.resolver.js';
 import { CallEventFieldsResolver, CallFieldsResolver } from './resolvers/call-fields.resolver.js';
 import { CreateCallResolver } from './resolvers/create-call.resolver.js';
+import { CallStatusResolver } from './resolvers/call-status.resolver.js';
 
-export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver] as const;
+export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallStatusResolver] as const;
 
 /** The executable schema, built from the resolver classes (code first). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
@@ -14,6 +16,9 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
     // Inputs are validated by the domain (userErrors), not by class-validator.
     validate: false,
     emitSchemaFile: false,
+    // type-graphql refuses to build subscriptions without a PubSub, even when, as here, every
+    // subscription has its own `subscribe` (the event log's stream). This one carries nothing.
+    pubSub: createPubSub(),
   });
   // type-graphql has no option to describe the root types.
   const roots = { Query: schema.getQueryType(), Mutation: schema.getMutationType(), Subscription: schema.getSubscriptionType() };

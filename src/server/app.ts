@@ -9,11 +9,21 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import type { Config } from '../config.js';
 import { Authenticator, type Principal } from '../domain/authenticator.js';
-import { CallService } from '../domain/call-service.js';
+import { CallService, type LiveEventSource } from '../domain/call-service.js';
+import { CallLifecycle } from '../domain/call-lifecycle.js';
+import { Channel } from '../domain/call.js';
 import { PgCallStore } from '../db/pg-call-store.js';
 import { PgKeyLookup } from '../db/pg-key-lookup.js';
+import { PgEventLog } from '../db/pg-event-log.js';
 import type { Database } from '../db/database.js';
-import { ProviderRegistry } from '../providers/channel-provider.js';
+import { statementScope } from '../db/sql.js';
+import { ProviderRegistry, type ChannelProvider } from '../providers/channel-provider.js';
+import { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
+import type { EventBus } from '../events/event-bus.js';
+import { PgEventBus } from '../events/pg-event-bus.js';
+import { RedisEventBus } from '../events/redis-event-bus.js';
+import { EventLog } from '../events/event-log.js';
+import { openCallEventStream } from '../events/call-event-stream.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
 import { formatGatewayError, unauthenticated } from '../graphql/errors.js';
@@ -27,29 +37,52 @@ export interface Gateway {
   readonly wsUrl: string;
   readonly port: number;
   readonly authenticator: Authenticator;
-  /** Stops accepting, drains HTTP and sockets. Does not close the database (its owner does). */
+  /** The entry point for provider status updates. */
+  readonly lifecycle: CallLifecycle;
+  readonly eventLog: EventLog;
+  readonly bus: EventBus & { simulateConnectionLoss(): Promise<void> };
+  readonly simulator: SimulatorProvider;
+  /** Stops accepting, drains HTTP and sockets, stops the simulator and the event log. Does not close the database (its owner does). */
   stop(): Promise<void>;
 }
 
 export interface GatewayDeps {
   database: Database;
-  providers: ProviderRegistry;
   logger: Logger;
+  /** Live providers by the channel of the leg they dial; none configured: PROVIDER_NOT_CONFIGURED. */
+  liveProviders?: Partial<Record<Channel, ChannelProvider>>;
 }
 
 /** The composition root of the request path: plain constructors, no container. */
 export async function startGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
-  const { database, providers, logger } = deps;
+  const { database, logger } = deps;
   const store = new PgCallStore(database.sql);
   const authenticator = new Authenticator(new PgKeyLookup(database.sql), config.authCacheTtlMs);
+  const lifecycle = new CallLifecycle(store);
+
+  const bus = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : new PgEventBus(database.url, database.sql, logger);
+  await bus.start();
+  const eventLog = new EventLog(new PgEventLog(database.sql), bus, logger, { pollMs: config.eventPollMs, batch: 1_000 });
+  await eventLog.start();
+  // Every applied transition is committed when apply() returns: number it and announce it.
+  lifecycle.onTransition(() => eventLog.kick());
+
+  const simulator = new SimulatorProvider(lifecycle, store, logger, {
+    timeScale: config.simulatorTimeScale,
+    sweepMs: Math.max(1_000, 5_000 * config.simulatorTimeScale),
+  });
+  await simulator.start();
+  const providers = new ProviderRegistry({ test: simulator, live: deps.liveProviders ?? {} });
+  const live: LiveEventSource = (request) => openCallEventStream(request, store, eventLog);
   const schema = await buildGatewaySchema();
 
-  const contextFor = (principal: Principal, requestId: string): GatewayContext =>
+  const contextFor = (principal: Principal, requestId: string, perEvent = false): GatewayContext =>
     createContext({
       principal,
-      calls: new CallService(store, providers, principal),
+      calls: new CallService(store, providers, principal, live, () => eventLog.kick()),
       rootEm: database.orm.em,
       requestId,
+      perEvent,
     });
 
   const app = express();
@@ -77,12 +110,26 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       // The default landing page loads from a CDN, which a closed network cannot reach.
       ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { drainServer: () => ws.dispose() }; } },
+      // Outside production: how many SQL statements the request sent (see statementScope).
+      ...(config.production
+        ? []
+        : [{
+            async requestDidStart() {
+              return {
+                async willSendResponse({ response }: { response: { http: { headers: Map<string, string> } } }) {
+                  const scope = statementScope.getStore();
+                  if (scope) response.http.headers.set('x-sql-statements', String(scope.count));
+                },
+              };
+            },
+          }]),
     ],
   });
   await apollo.start();
 
   app.use(
     '/graphql',
+    (_req, _res, next) => statementScope.run({ count: 0 }, next),
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
@@ -107,8 +154,17 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     wsUrl: `ws://${host}:${port}/graphql`,
     port,
     authenticator,
+    lifecycle,
+    eventLog,
+    bus,
+    simulator,
     stop() {
-      stopping ??= apollo.stop();
+      stopping ??= (async () => {
+        await apollo.stop();
+        await simulator.stop();
+        await eventLog.stop();
+        await bus.close();
+      })();
       return stopping;
     },
   };

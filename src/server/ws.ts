@@ -19,7 +19,7 @@ export function attachWebSocketServer(options: {
   httpServer: http.Server;
   schema: GraphQLSchema;
   authenticator: Authenticator;
-  contextFor: (principal: Principal, requestId: string) => GatewayContext;
+  contextFor: (principal: Principal, requestId: string, perEvent: boolean) => GatewayContext;
   production: boolean;
   logger: Logger;
 }): { dispose(): Promise<void> } {
@@ -34,9 +34,11 @@ export function attachWebSocketServer(options: {
         ctx.extra.principal = principal;
         return true;
       },
-      // A context per operation (per subscription): loaders and the entity manager fork do not
-      // outlive it.
-      context: (ctx) => options.contextFor(ctx.extra.principal!, randomUUID()),
+      // A context per operation; a subscription's lives as long as the subscription, so its
+      // loaders do not cache and its entity manager is forked per use (per event).
+      context: (ctx) => options.contextFor(ctx.extra.principal!, randomUUID(), true),
+      onError: (_ctx, _id, _payload, errors) =>
+        errors.map((error) => formatGatewayError(error.toJSON(), error, options.production)) as never,
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors?.length) return result;
         return {

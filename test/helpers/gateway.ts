@@ -1,11 +1,11 @@
 import { inject } from 'vitest';
+import pg from 'pg';
 import { print } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { AdminStore, AdminError } from '../../src/db/admin-store.js';
-import { ProviderRegistry, type ChannelProvider } from '../../src/providers/channel-provider.js';
-import { SimulatorProvider } from '../../src/providers/simulator/simulator-provider.js';
+import type { ChannelProvider } from '../../src/providers/channel-provider.js';
 import { startGateway, type Gateway } from '../../src/server/app.js';
 import { silentLogger } from '../../src/server/logger.js';
 import { Channel, type Call } from '../../src/domain/call.js';
@@ -18,6 +18,7 @@ export interface TestGateway {
   admin: AdminStore;
   /** Calls placed through the live test provider, in order. */
   livePlaced: Call[];
+  databaseUrl: string;
   stop(): Promise<void>;
 }
 
@@ -33,21 +34,59 @@ export class RecordingLiveProvider implements ChannelProvider {
   }
 }
 
-export function databaseUrl(): string {
+/** The migrated template database of the run (see global-setup.ts). */
+export function templateUrl(): string {
   return inject('databaseUrl');
 }
 
-/** Boots the real gateway (HTTP + WebSocket on a free port) against the test database. */
-export async function bootGateway(options: { config?: Partial<Config>; liveProvider?: boolean } = {}): Promise<TestGateway> {
-  const database = await openDatabase(databaseUrl(), { poolSize: 5, migrate: false });
-  const config = loadConfig({}, { port: 0, host: '127.0.0.1', databaseUrl: databaseUrl(), ...options.config });
+/**
+ * A fresh database copied from the migrated template: each gateway (so each test file) has its
+ * own, so one file's simulator, sequencer and sweeps never touch another file's calls.
+ */
+export async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const template = new URL(templateUrl());
+  const templateName = template.pathname.slice(1);
+  const name = `${templateName}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
+  const admin = new URL(template);
+  admin.pathname = '/postgres';
+  const run = async (sql: string) => {
+    const client = new pg.Client({ connectionString: admin.toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await run(`CREATE DATABASE "${name}" TEMPLATE "${templateName}"`);
+  const url = new URL(template);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => run(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) };
+}
+
+export interface BootOptions {
+  config?: Partial<Config>;
+  liveProvider?: boolean;
+  /**
+   * Simulated delays: 'fast' (×0.01: a whole lifecycle in ~150 ms) or 'frozen' (×100: nothing
+   * moves during a test, for tests about calls as they are created).
+   */
+  simulator?: 'fast' | 'frozen';
+}
+
+/** Boots the real gateway (HTTP + WebSocket on a free port) on a fresh database. */
+export async function bootGateway(options: BootOptions = {}): Promise<TestGateway> {
+  const fresh = await freshDatabase();
+  const database = await openDatabase(fresh.url, { poolSize: 5, migrate: false });
+  // Simulated calls run 100× faster; the event log polls often, so tests of lost announcements are quick.
+  const config = loadConfig(
+    { SIMULATOR_TIME_SCALE: options.simulator === 'frozen' ? '100' : '0.01', EVENT_POLL_MS: '200' },
+    { port: 0, host: '127.0.0.1', databaseUrl: fresh.url, ...options.config },
+  );
   const livePlaced: Call[] = [];
   const live = new RecordingLiveProvider(livePlaced);
-  const providers = new ProviderRegistry({
-    test: new SimulatorProvider(),
-    live: options.liveProvider ? { [Channel.PSTN]: live, [Channel.WEBRTC]: live, [Channel.WHATSAPP]: live } : {},
-  });
-  const gateway = await startGateway(config, { database, providers, logger: silentLogger });
+  const liveProviders = options.liveProvider ? { [Channel.PSTN]: live, [Channel.WEBRTC]: live, [Channel.WHATSAPP]: live } : {};
+  const gateway = await startGateway(config, { database, liveProviders, logger: silentLogger });
   return {
     url: gateway.url,
     wsUrl: gateway.wsUrl,
@@ -55,9 +94,11 @@ export async function bootGateway(options: { config?: Partial<Config>; liveProvi
     database,
     admin: new AdminStore(database.orm.em),
     livePlaced,
+    databaseUrl: fresh.url,
     async stop() {
       await gateway.stop();
       await database.close();
+      await fresh.drop();
     },
   };
 }
@@ -90,6 +131,8 @@ export async function newApp(admin: AdminStore, name = 'test app'): Promise<Test
 
 export interface GqlResponse<T> {
   status: number;
+  /** SQL statements the request sent (the gateway's x-sql-statements header). */
+  statements: number;
   data?: T | null;
   errors?: { message: string; path?: string[]; extensions?: Record<string, unknown> }[];
 }
@@ -108,8 +151,8 @@ export async function rawGql<T = any>(url: string, key: string | null, body: unk
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (key) headers.authorization = `Bearer ${key}`;
   const response = await fetch(url, { method: 'POST', headers, body: JSON.stringify(body) });
-  const json = (await response.json()) as Omit<GqlResponse<T>, 'status'>;
-  return { status: response.status, ...json };
+  const json = (await response.json()) as Omit<GqlResponse<T>, 'status' | 'statements'>;
+  return { status: response.status, statements: Number(response.headers.get('x-sql-statements') ?? NaN), ...json };
 }
 
 /** Rows an application has in the call tables, for "nothing was persisted" checks. */

@@ -35,7 +35,15 @@ export class CallEventEntity {
   @Property({ type: 'datetime', length: 3, defaultRaw: 'now()' })
   occurredAt: Date = new Date();
 
-  /** Global position in the log (an identity column), for replay cursors. */
-  @Property({ type: 'bigint', columnType: 'bigint', autoincrement: true, unique: 'call_event_position_unique' })
-  position!: string;
+  /**
+   * Position in the log, 1, 2, 3 … in commit order, assigned after commit by the sequencer
+   * (src/events/sequencer.ts); null until then. Replay cursors carry it.
+   */
+  @Property({ type: 'bigint', columnType: 'bigint', nullable: true, unique: 'call_event_position_unique' })
+  position: string | null = null;
+
+  /** Insertion order (bigserial), so the sequencer numbers one call's events in order. */
+  @Property({ type: 'bigint', columnType: 'bigserial', autoincrement: true })
+  @Index({ name: 'call_event_unsequenced_idx', expression: 'create index "call_event_unsequenced_idx" on "call_event" ("insert_id") where "position" is null' })
+  insertId!: string;
 }

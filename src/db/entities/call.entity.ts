@@ -17,6 +17,11 @@ import { ApplicationEntity } from './application.entity.js';
   name: 'call_idempotency_key_unique',
   expression: 'create unique index "call_idempotency_key_unique" on "call" ("app_id", "mode", "idempotency_key") where "idempotency_key" is not null',
 })
+// Calls that have not ended: what the simulator resumes after a restart.
+@Index({
+  name: 'call_unfinished_idx',
+  expression: `create index "call_unfinished_idx" on "call" ("mode", "created_at") where "status" in ('initiated', 'ringing', 'in_progress', 'voicemail')`,
+})
 export class CallEntity {
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;

@@ -9,13 +9,13 @@ export interface Loaders {
 }
 
 /** Built per operation, so nothing cached crosses tenants or requests. */
-export function createLoaders(calls: CallService): Loaders {
+export function createLoaders(calls: CallService, options: { cache: boolean } = { cache: true }): Loaders {
   const eventLoaders = new Map<string, DataLoader<string, CallEvent[]>>();
   return {
     call: new DataLoader(async (ids) => {
       const found = new Map((await calls.getMany(ids)).map((call) => [call.id, call]));
       return ids.map((id) => found.get(id) ?? null);
-    }),
+    }, options),
     events(first, afterSequence) {
       const key = `${first}:${afterSequence}`;
       let loader = eventLoaders.get(key);
@@ -23,7 +23,7 @@ export function createLoaders(calls: CallService): Loaders {
         loader = new DataLoader(async (callIds) => {
           const byCall = await calls.eventsOf(callIds, { first, afterSequence });
           return callIds.map((id) => byCall.get(id) ?? []);
-        });
+        }, options);
         eventLoaders.set(key, loader);
       }
       return loader;

@@ -42,7 +42,9 @@ export class CallEventFieldsResolver {
   }
 
   @FieldResolver(() => CallType, { description: 'The call this event belongs to, in its current state.' })
-  async call(@Root() event: CallEvent, @Ctx() ctx: GatewayContext): Promise<Call> {
+  async call(@Root() event: CallEvent & { call?: Call }, @Ctx() ctx: GatewayContext): Promise<Call> {
+    // Live and replayed events carry their call (read with the event); no query per subscriber.
+    if (event.call) return event.call;
     const call = await ctx.loaders.call.load(event.callId);
     if (!call) throw new Error(`call ${event.callId} of event ${event.id} not found`);
     return call;

@@ -1,0 +1,162 @@
+import type { CallEventWithCall } from '../domain/call-store.js';
+import type { Mode } from '../domain/call.js';
+import type { PgEventLog } from '../db/pg-event-log.js';
+import type { Logger } from '../server/logger.js';
+import type { EventBus } from './event-bus.js';
+
+export type EventListener = (event: CallEventWithCall) => void;
+
+export interface EventLogOptions {
+  /** Safety net for lost announcements and for events of a process that died before numbering them. */
+  pollMs: number;
+  batch: number;
+}
+
+/**
+ * The live side of the event log, one per gateway process:
+ * - the sequencer numbers committed events (after local writes, and on a timer for events
+ *   other processes left behind), then announces the new head on the bus;
+ * - the tailer reads the numbered log in order, once per announcement for the whole process,
+ *   and hands each event to the local listeners of its tenant. Subscribers never query the
+ *   database for live events, and the order they see is the log's order.
+ */
+export class EventLog {
+  private readonly listeners = new Map<string, Set<EventListener>>();
+  private tail = '0';
+  private sequencing: Promise<void> | null = null;
+  private sequenceAgain = false;
+  private tailing: Promise<void> | null = null;
+  private tailAgain = false;
+  private timer: NodeJS.Timeout | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly log: PgEventLog,
+    private readonly bus: EventBus,
+    private readonly logger: Logger,
+    private readonly options: EventLogOptions = { pollMs: 1_000, batch: 1_000 },
+  ) {}
+
+  async start(): Promise<void> {
+    this.tail = await this.log.head();
+    this.bus.subscribe((position) => {
+      if (position === null || BigInt(position) > BigInt(this.tail)) this.catchUp();
+    });
+    this.timer = setInterval(() => void this.poll(), this.options.pollMs);
+    this.timer.unref();
+    // Events left unnumbered by a process that stopped.
+    this.kick();
+  }
+
+  /** The newest position this process has delivered. */
+  get head(): string {
+    return this.tail;
+  }
+
+  /** Listen to the events of one tenant; returns the unsubscribe function. */
+  listen(appId: string, mode: Mode, listener: EventListener): () => void {
+    const key = `${appId}:${mode}`;
+    let set = this.listeners.get(key);
+    if (!set) this.listeners.set(key, (set = new Set()));
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+      if (set.size === 0 && this.listeners.get(key) === set) this.listeners.delete(key);
+    };
+  }
+
+  get listenerCount(): number {
+    let count = 0;
+    for (const set of this.listeners.values()) count += set.size;
+    return count;
+  }
+
+  /** Number new events soon; coalesces calls made while a run is in progress. */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.sequencing) {
+      this.sequenceAgain = true;
+      return;
+    }
+    this.sequencing = this.runSequencer().finally(() => {
+      this.sequencing = null;
+      if (this.sequenceAgain) {
+        this.sequenceAgain = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async runSequencer(): Promise<void> {
+    try {
+      for (;;) {
+        const numbered = await this.log.sequence(this.options.batch);
+        if (!numbered) return;
+        await this.bus.publish(numbered.position);
+        if (numbered.count < this.options.batch) return;
+      }
+    } catch (error) {
+      if (!this.stopped) this.logger.error('event sequencer failed; the poll will retry', { error: (error as Error).message });
+    }
+  }
+
+  /** Read the log past the tail and deliver; coalesces calls made while a read is in progress. */
+  catchUp(): void {
+    if (this.stopped) return;
+    if (this.tailing) {
+      this.tailAgain = true;
+      return;
+    }
+    this.tailing = this.runTailer().finally(() => {
+      this.tailing = null;
+      if (this.tailAgain) {
+        this.tailAgain = false;
+        this.catchUp();
+      }
+    });
+  }
+
+  private async runTailer(): Promise<void> {
+    try {
+      for (;;) {
+        const events = await this.log.after(this.tail, this.options.batch);
+        for (const event of events) {
+          this.tail = event.position!;
+          const set = this.listeners.get(`${event.call.appId}:${event.call.mode}`);
+          if (set) {
+            for (const listener of set) {
+              try {
+                listener(event);
+              } catch (error) {
+                this.logger.error('event listener failed', { error: (error as Error).message });
+              }
+            }
+          }
+        }
+        if (events.length < this.options.batch) return;
+      }
+    } catch (error) {
+      if (!this.stopped) this.logger.error('event tailer failed; the poll will retry', { error: (error as Error).message });
+    }
+  }
+
+  private async poll(): Promise<void> {
+    try {
+      if (await this.log.hasUnsequenced()) this.kick();
+      if (BigInt(await this.log.head()) > BigInt(this.tail)) this.catchUp();
+    } catch {
+      // The database is unreachable; the next tick tries again.
+    }
+  }
+
+  /** Resolves when what is under way is done (tests, shutdown). */
+  async settle(): Promise<void> {
+    while (this.sequencing || this.tailing) await Promise.all([this.sequencing, this.tailing]);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.settle();
+  }
+}

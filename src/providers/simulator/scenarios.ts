@@ -1,0 +1,67 @@
+import { CallStatus } from '../../domain/call.js';
+
+/** One simulated transition, `afterMs` after the previous one (at SIMULATOR_TIME_SCALE 1). */
+export interface SimulatedStep {
+  status: CallStatus;
+  afterMs: number;
+  endReason?: string;
+}
+
+/**
+ * What a test-mode call does, chosen by its destination (the contract's magic numbers).
+ * Delays are those of a real call: a second to reach the network, a few seconds of ringing,
+ * a short conversation.
+ */
+export const MAGIC_NUMBERS: Record<string, { description: string; steps: SimulatedStep[] }> = {
+  '+15005550001': {
+    description: 'answered, completes normally (endReason hangup)',
+    steps: [
+      { status: CallStatus.RINGING, afterMs: 1_000 },
+      { status: CallStatus.IN_PROGRESS, afterMs: 4_000 },
+      { status: CallStatus.COMPLETED, afterMs: 10_000, endReason: 'hangup' },
+    ],
+  },
+  '+15005550002': {
+    description: 'BUSY (busy)',
+    steps: [{ status: CallStatus.BUSY, afterMs: 1_500, endReason: 'busy' }],
+  },
+  '+15005550003': {
+    description: 'NO_ANSWER after ringing (no_answer)',
+    steps: [
+      { status: CallStatus.RINGING, afterMs: 1_000 },
+      { status: CallStatus.NO_ANSWER, afterMs: 20_000, endReason: 'no_answer' },
+    ],
+  },
+  '+15005550004': {
+    description: 'FAILED (failed)',
+    steps: [{ status: CallStatus.FAILED, afterMs: 1_000, endReason: 'failed' }],
+  },
+  '+15005550005': {
+    description: 'VOICEMAIL, then COMPLETED (voicemail)',
+    steps: [
+      { status: CallStatus.RINGING, afterMs: 1_000 },
+      { status: CallStatus.VOICEMAIL, afterMs: 6_000 },
+      { status: CallStatus.COMPLETED, afterMs: 8_000, endReason: 'voicemail' },
+    ],
+  },
+  '+15005550006': {
+    description: 'answered and stays IN_PROGRESS until a command ends it',
+    steps: [
+      { status: CallStatus.RINGING, afterMs: 1_000 },
+      { status: CallStatus.IN_PROGRESS, afterMs: 4_000 },
+    ],
+  },
+};
+
+/** Any other destination rings, is answered and completes, like +15005550001. */
+export function scenarioFor(to: string): SimulatedStep[] {
+  return (MAGIC_NUMBERS[to] ?? MAGIC_NUMBERS['+15005550001']!).steps;
+}
+
+/** The step that follows `status` in the scenario, or null when the scenario is done. */
+export function nextStep(to: string, status: CallStatus): SimulatedStep | null {
+  const steps = scenarioFor(to);
+  if (status === CallStatus.INITIATED) return steps[0] ?? null;
+  const index = steps.findIndex((step) => step.status === status);
+  return index >= 0 ? (steps[index + 1] ?? null) : null;
+}
