@@ -72,11 +72,15 @@ export interface BootOptions {
    * moves during a test, for tests about calls as they are created).
    */
   simulator?: 'fast' | 'frozen';
+  /** Run as a second gateway process on this gateway's database (not dropped at stop). */
+  shareDatabaseWith?: TestGateway;
 }
 
 /** Boots the real gateway (HTTP + WebSocket on a free port) on a fresh database. */
 export async function bootGateway(options: BootOptions = {}): Promise<TestGateway> {
-  const fresh = await freshDatabase();
+  const fresh = options.shareDatabaseWith
+    ? { url: options.shareDatabaseWith.databaseUrl, drop: async () => {} }
+    : await freshDatabase();
   const database = await openDatabase(fresh.url, { poolSize: 5, migrate: false });
   // Simulated calls run 100× faster; the event log polls often, so tests of lost announcements are quick.
   const config = loadConfig(
@@ -162,4 +166,18 @@ export async function rowCounts(database: Database, appId: string): Promise<{ ca
     [appId],
   );
   return { calls: Number(row!.calls), events: Number(row!.events) };
+}
+
+/** Polls `check` until it holds (for server-side state a test cannot observe otherwise). */
+export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** Resolves once the gateway has registered `count` live listeners (subscriptions). */
+export function listenersRegistered(gw: TestGateway, count: number): Promise<void> {
+  return eventually(() => gw.gateway.eventLog.listenerCount >= count, 10_000, `${count} subscription(s) to register`);
 }

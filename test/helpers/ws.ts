@@ -33,3 +33,78 @@ export function wsRequest<T = any>(client: Client, query: string, variables?: Re
     );
   });
 }
+
+export interface Collected<T> {
+  items: T[];
+  errors: unknown[];
+  /** Resolves once `predicate(items)` holds; rejects after `timeoutMs` with what was collected. */
+  until(predicate: (items: T[]) => boolean, timeoutMs?: number): Promise<T[]>;
+  stop(): void;
+}
+
+/** Subscribes and collects every `data[field]` it receives. */
+export function collect<T = any>(client: Client, query: string, variables: Record<string, unknown>, field = 'callStatus'): Collected<T> {
+  const items: T[] = [];
+  const errors: unknown[] = [];
+  const waiters = new Set<() => void>();
+  const notify = () => waiters.forEach((check) => check());
+  const stop = client.subscribe<Record<string, T>>(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.errors) errors.push(...result.errors);
+        if (result.data?.[field]) items.push(result.data[field]);
+        notify();
+      },
+      error: (error) => {
+        errors.push(error);
+        notify();
+      },
+      complete: notify,
+    },
+  );
+  return {
+    items,
+    errors,
+    stop,
+    until(predicate, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          if (predicate(items)) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            resolve(items);
+          } else if (errors.length) {
+            waiters.delete(check);
+            clearTimeout(timer);
+            reject(new Error(`subscription failed: ${JSON.stringify(errors)}`));
+          }
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`timed out after ${timeoutMs} ms with ${items.length} items: ${JSON.stringify(items.slice(-5))}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      });
+    },
+  };
+}
+
+/** The selection the tests subscribe with. */
+export const CALL_STATUS = `subscription($callId: ID, $filter: CallFilter, $after: String) {
+  callStatus(callId: $callId, filter: $filter, after: $after) {
+    id sequence cursor status previousStatus occurredAt
+    call { id status appId answeredAt startedAt endedAt duration endReason toAddress }
+  }
+}`;
+
+/** Resolves when the server acknowledged the connection (so a subscription is registered). */
+export function connected(client: Client): Promise<void> {
+  return new Promise((resolve) => {
+    const off = client.on('connected', () => {
+      off();
+      resolve();
+    });
+  });
+}
