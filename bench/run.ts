@@ -11,7 +11,7 @@
  * BENCH_POOL_SIZE (10), BENCH_SEED_CALLS (2000), BENCH_PG_PORT (54339), BENCH_SERVERS
  * (gateway,apollo,rest), BENCH_OPERATIONS (list,create), BENCH_CPU_PROF (comma-separated server
  * names to run under `node --cpu-prof`, profiles in bench/results/profiles/),
- * BENCH_SYNCHRONOUS_COMMIT (off), BENCH_SIMULATOR_TIME_SCALE (1000), BENCH_ENFORCE_TARGET (1: exit 1 when the gateway is under 0.8×).
+ * BENCH_SYNCHRONOUS_COMMIT (off), BENCH_SIMULATOR_TIME_SCALE (100), BENCH_ENFORCE_TARGET (1: exit 1 when the gateway is under 0.8×).
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
@@ -72,7 +72,7 @@ const settings = {
   operations: listEnv('BENCH_OPERATIONS', OPERATIONS),
   cpuProf: process.env.BENCH_CPU_PROF ? listEnv('BENCH_CPU_PROF', SERVERS) : [],
   synchronousCommit: process.env.BENCH_SYNCHRONOUS_COMMIT || 'off',
-  simulatorTimeScale: process.env.BENCH_SIMULATOR_TIME_SCALE || '1000',
+  simulatorTimeScale: process.env.BENCH_SIMULATOR_TIME_SCALE || '100',
   enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
 };
 if (![5432, 54329].every((port) => port !== settings.embeddedPort)) throw new Error('BENCH_PG_PORT must not be 5432 or 54329 (the machine\'s and the gateway\'s)');
@@ -206,6 +206,8 @@ interface RunningServer {
   name: ServerName;
   port: number;
   child: ChildProcess;
+  /** SIGSTOPped while another server is measured. */
+  paused?: boolean;
 }
 
 const profilesDir = path.join(resultsDir, 'profiles');
@@ -217,14 +219,17 @@ function startServer(name: ServerName, options: ServerOptions): Promise<RunningS
     env: {
       ...process.env,
       NODE_ENV: 'production',
-      // Simulated test-call lifecycles (if the simulator drives them) start 1000× later, i.e.
-      // after the bench: their transitions are background work, not the request path.
+      // The test-mode simulator's first transition (RINGING, 1 s after creation at scale 1) comes
+      // 100× later, after the bench: transitions are background work, not the request path
+      // (placing the call, i.e. scheduling it, still is). 100 is the most config.ts accepts.
       SIMULATOR_TIME_SCALE: settings.simulatorTimeScale,
       BENCH_SERVER: JSON.stringify(options),
     },
     execArgv,
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -249,12 +254,29 @@ function startServer(name: ServerName, options: ServerOptions): Promise<RunningS
 async function stopServer(server: RunningServer): Promise<void> {
   const { child } = server;
   if (child.exitCode !== null || child.signalCode !== null) return;
+  resume(server);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.send({ type: 'stop' });
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
 }
+
+/** Children still alive when this process exits (a crash, Ctrl-C) are killed, paused or not. */
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+function pause(server: RunningServer): void {
+  if (!server.paused && server.child.kill('SIGSTOP')) server.paused = true;
+}
+
+function resume(server: RunningServer): void {
+  if (server.paused && server.child.kill('SIGCONT')) server.paused = false;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 let cpuRequestId = 0;
 
@@ -498,12 +520,36 @@ function summarise(server: ServerName, operation: Operation, rounds: Round[], wa
 }
 
 /**
+ * Makes `server` the only server process running: the others are SIGSTOPped, so that nothing they
+ * do in the background (the gateway's event-log poll, sequencer and tailer, which also process
+ * the events the baselines write, and its simulator) runs during another server's measurement.
+ * Then lets the background work the server owes run out before it is measured: the gateway first
+ * numbers and reads the events written meanwhile (by the baselines), which is not its request path.
+ */
+async function activate(servers: RunningServer[], server: RunningServer, probe: pg.Client): Promise<void> {
+  for (const other of servers) if (other !== server) pause(other);
+  resume(server);
+  if (server.name === 'gateway') {
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      // (position is NULL until the gateway's sequencer numbers the event)
+      const { rows } = await probe.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS pending');
+      if (!rows[0]!.pending) break;
+      if (Date.now() > deadline) throw new Error('the gateway did not number the pending events within 60 s');
+      await sleep(200);
+    }
+  }
+  // The same pause for every server; for the gateway, time for its tailer to read what was numbered.
+  await sleep(1_000);
+}
+
+/**
  * One operation on every server: `rounds` interleaved rounds of duration/rounds seconds each, the
  * server order reversed every other round, so that background load on this shared machine and any
  * drift (the table growing under createCall) fall on every server alike. Each server is warmed up
- * right before its first round.
+ * right before its first round, and runs alone (see activate).
  */
-async function measureOperation(servers: RunningServer[], operation: Operation, testKey: string): Promise<Measurement[]> {
+async function measureOperation(servers: RunningServer[], operation: Operation, testKey: string, probe: pg.Client): Promise<Measurement[]> {
   const seconds = settings.durationSeconds / settings.rounds;
   const rounds = new Map<ServerName, Round[]>(servers.map((server) => [server.name, []]));
   const warmups = new Map<ServerName, Round>();
@@ -511,6 +557,7 @@ async function measureOperation(servers: RunningServer[], operation: Operation, 
     const order = round % 2 === 0 ? servers : [...servers].reverse();
     for (const server of order) {
       const spec = requestFor(server.name, operation, testKey);
+      await activate(servers, server, probe);
       if (round === 0 && settings.warmupSeconds > 0) warmups.set(server.name, await load(server, spec, settings.warmupSeconds));
       const result = await load(server, spec, seconds);
       rounds.get(server.name)!.push(result);
@@ -646,7 +693,7 @@ async function main(): Promise<number> {
       log(
         `${OPERATION_LABEL[operation]}: ${settings.warmupSeconds} s warm-up, then ${settings.rounds} × ${settings.durationSeconds / settings.rounds} s per server, ${settings.connections} connections`,
       );
-      for (const m of await measureOperation(running, operation, seeded.testKey)) {
+      for (const m of await measureOperation(running, operation, seeded.testKey, probe)) {
         measurements.push(m);
         log(`  ${LABEL[m.server]}: ${m.rps.toFixed(0)} req/s, p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}, bad bodies ${m.badBodies}`);
         if (m.non2xx) failures.push(`${m.server} ${m.operation}: ${m.non2xx} non-2xx responses`);

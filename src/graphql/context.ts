@@ -25,11 +25,16 @@ export function createContext(options: {
   perEvent?: boolean;
 }): GatewayContext {
   let em: EntityManager | undefined;
+  let loaders: Loaders | undefined;
   const perEvent = options.perEvent ?? false;
   return {
     principal: options.principal,
     calls: options.calls,
-    loaders: createLoaders(options.calls, { cache: !perEvent }),
+    // Created on first use: an idle subscription (most of them) never needs any.
+    get loaders() {
+      loaders ??= createLoaders(options.calls, { cache: !perEvent });
+      return loaders;
+    },
     requestId: options.requestId,
     get em() {
       if (perEvent) return options.rootEm.fork();

@@ -6,6 +6,7 @@ import type { GraphQLSchema } from 'graphql';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { formatGatewayError } from '../graphql/errors.js';
+import { sharedSubscribe } from '../graphql/shared-execution.js';
 import type { Logger } from './logger.js';
 
 type SocketExtra = { principal?: Principal };
@@ -27,6 +28,8 @@ export function attachWebSocketServer(options: {
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema: options.schema,
+      // One execution per event and selection, shared by every subscriber (shared-execution.ts).
+      subscribe: sharedSubscribe,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const principal = await options.authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
