@@ -43,7 +43,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     teardown = async () => {
       const client = new pg.Client({ connectionString: `${base}/postgres` });
       await client.connect();
-      await client.query(`drop database if exists "${name}" with (force)`);
+      // The template and every per-gateway copy of it (a crashed test file may leave one).
+      const { rows } = await client.query<{ datname: string }>(`select datname from pg_database where datname like $1`, [`${name}%`]);
+      for (const { datname } of rows) await client.query(`drop database if exists "${datname}" with (force)`);
       await client.end();
     };
   } else {
