@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, gql, listenersRegistered, logSettled, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { CALL_STATUS, collect, wsClient } from './helpers/ws.js';
 import { CreateCallDocument } from './gql/graphql.js';
 import { CallStatus } from '../src/domain/call.js';
@@ -44,6 +44,9 @@ describe('provider updates: conditional, ordered, exactly once', () => {
   it('1,000 updates over 100 calls, shuffled with 20% duplicates, applied concurrently: highest-ranked status wins, no gaps, the subscriber gets exactly the applied transitions in order', async () => {
     const app = await newApp(gw.admin);
     const ids = await liveCalls(app, 100);
+    // The calls' INITIATED events are delivered before the subscriber starts listening, so it
+    // expects exactly the transitions applied below.
+    await logSettled(gw);
     const client = wsClient(gw.wsUrl, app.liveKey);
     try {
       const before = gw.gateway.eventLog.listenerCount;

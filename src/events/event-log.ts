@@ -23,10 +23,8 @@ export interface EventLogOptions {
 export class EventLog {
   private readonly listeners = new Map<string, Set<EventListener>>();
   private tail = '0';
-  private sequencing: Promise<void> | null = null;
-  private sequenceAgain = false;
-  private tailing: Promise<void> | null = null;
-  private tailAgain = false;
+  private readonly sequencer = new CoalescingRunner(() => this.runSequencer());
+  private readonly tailer = new CoalescingRunner(() => this.runTailer());
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
 
@@ -71,20 +69,9 @@ export class EventLog {
     return count;
   }
 
-  /** Number new events soon; coalesces calls made while a run is in progress. */
+  /** Number new events soon; calls made while a run is in progress make one more run. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.sequencing) {
-      this.sequenceAgain = true;
-      return;
-    }
-    this.sequencing = this.runSequencer().finally(() => {
-      this.sequencing = null;
-      if (this.sequenceAgain) {
-        this.sequenceAgain = false;
-        this.kick();
-      }
-    });
+    if (!this.stopped) this.sequencer.request();
   }
 
   private async runSequencer(): Promise<void> {
@@ -100,20 +87,9 @@ export class EventLog {
     }
   }
 
-  /** Read the log past the tail and deliver; coalesces calls made while a read is in progress. */
+  /** Read the log past the tail and deliver; calls made while a read is in progress make one more read. */
   catchUp(): void {
-    if (this.stopped) return;
-    if (this.tailing) {
-      this.tailAgain = true;
-      return;
-    }
-    this.tailing = this.runTailer().finally(() => {
-      this.tailing = null;
-      if (this.tailAgain) {
-        this.tailAgain = false;
-        this.catchUp();
-      }
-    });
+    if (!this.stopped) this.tailer.request();
   }
 
   private async runTailer(): Promise<void> {
@@ -151,12 +127,41 @@ export class EventLog {
 
   /** Resolves when what is under way is done (tests, shutdown). */
   async settle(): Promise<void> {
-    while (this.sequencing || this.tailing) await Promise.all([this.sequencing, this.tailing]);
+    await Promise.all([this.sequencer.settle(), this.tailer.settle()]);
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
     await this.settle();
+  }
+}
+
+/**
+ * Runs `task` on request, one run at a time; requests made during a run are folded into one
+ * more run after it, so a burst of writes costs a couple of runs, not one per write.
+ */
+class CoalescingRunner {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly task: () => Promise<void>) {}
+
+  request(): void {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.task().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.request();
+      }
+    });
+  }
+
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
   }
 }

@@ -181,3 +181,13 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 export function listenersRegistered(gw: TestGateway, count: number): Promise<void> {
   return eventually(() => gw.gateway.eventLog.listenerCount >= count, 10_000, `${count} subscription(s) to register`);
 }
+
+/** Resolves once every committed event is numbered and delivered by this gateway's tailer. */
+export function logSettled(gw: TestGateway): Promise<void> {
+  return eventually(async () => {
+    const [row] = await gw.database.sql.query<{ unsequenced: boolean; head: string }>(
+      `SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS unsequenced, COALESCE(MAX(position), 0)::text AS head FROM call_event`,
+    );
+    return !row!.unsequenced && row!.head === gw.gateway.eventLog.head;
+  }, 10_000, 'the event log to settle');
+}
