@@ -49,7 +49,7 @@ describe('provider updates: conditional, ordered, exactly once', () => {
     await logSettled(gw);
     const client = wsClient(gw.wsUrl, app.liveKey);
     try {
-      const before = gw.gateway.eventLog.listenerCount;
+      const before = gw.gateway.liveSubscriptions;
       const sub = collect(client, CALL_STATUS, {});
       await listenersRegistered(gw, before + 1);
 
@@ -143,7 +143,7 @@ describe('resuming a subscription with a cursor', () => {
       Promise.all(Array.from({ length: n }, () => gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001' } })));
 
     const first = wsClient(gw.wsUrl, app.testKey);
-    const before = gw.gateway.eventLog.listenerCount;
+    const before = gw.gateway.liveSubscriptions;
     const sub1 = collect(first, CALL_STATUS, {});
     await listenersRegistered(gw, before + 1);
     await place(5);
@@ -196,7 +196,7 @@ describe('subscription isolation', () => {
     const clients = [wsClient(gw.wsUrl, b.testKey), wsClient(gw.wsUrl, a.liveKey), wsClient(gw.wsUrl, b.liveKey)];
     const own = wsClient(gw.wsUrl, a.testKey);
     try {
-      const before = gw.gateway.eventLog.listenerCount;
+      const before = gw.gateway.liveSubscriptions;
       const filters = [{}, { toAddress: '+15005550001' }, { fromAddress: a.number }, { metadata: { owner: 'a' } }, { status: ['COMPLETED'] }];
       const intruders = clients.flatMap((client) => filters.map((filter) => collect(client, CALL_STATUS, { filter })));
       const mine = collect(own, CALL_STATUS, {});

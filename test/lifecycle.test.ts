@@ -24,7 +24,7 @@ describe('test-mode lifecycle through the callStatus subscription', () => {
     const app = await newApp(gw.admin);
     const client = wsClient(gw.wsUrl, app.testKey);
     try {
-      const before = gw.gateway.eventLog.listenerCount;
+      const before = gw.gateway.liveSubscriptions;
       const sub = collect(client, CALL_STATUS, { filter: { toAddress: to } });
       await listenersRegistered(gw, before + 1);
       const created = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to, toChannel: 'PSTN' } });

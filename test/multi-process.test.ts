@@ -45,7 +45,7 @@ describe.each(buses)('two gateway processes on one database, bus: %s', (_bus, re
     const app = await newApp(a.admin);
     const client = wsClient(b.wsUrl, app.testKey);
     try {
-      const before = b.gateway.eventLog.listenerCount;
+      const before = b.gateway.liveSubscriptions;
       const sub = collect(client, CALL_STATUS, {});
       await listenersRegistered(b, before + 1);
       await b.gateway.bus.simulateConnectionLoss();

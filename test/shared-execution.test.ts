@@ -20,7 +20,7 @@ describe('live events are executed once per event and selection, not per subscri
     const eventsOf = vi.spyOn(CallService.prototype, 'eventsOf');
     const clients = Array.from({ length: 4 }, () => wsClient(gw.wsUrl, app.testKey));
     try {
-      const before = gw.gateway.eventLog.listenerCount;
+      const before = gw.gateway.liveSubscriptions;
       const subs = Array.from({ length: 20 }, (_, index) =>
         collect(clients[index % 4]!, WITH_EVENTS, { filter: index % 2 ? { toAddress: '+15005550006' } : { fromAddress: app.number } }),
       );

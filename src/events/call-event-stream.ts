@@ -14,6 +14,22 @@ export interface StreamRequest {
   after: EventKey | null;
 }
 
+/** What a live subscriber has already been sent: the dedupe rule of its stream. */
+export interface DeliveryMark {
+  /** Whether `event` is newer than anything sent (by sequence for one call, by log position for a tenant). */
+  isNew(event: CallEventWithCall): boolean;
+  sent(event: CallEventWithCall): void;
+}
+
+/**
+ * Takes over live delivery once replay is done (see server/fanout.ts): from then on, events reach
+ * the subscriber without passing through this stream. `attach` is called synchronously, in the
+ * same tick as this stream stops listening, so no event falls between the two.
+ */
+export interface LiveSink {
+  attach(request: StreamRequest, mark: DeliveryMark): () => void;
+}
+
 /**
  * The events of `callStatus`: replay from the log, then live, with no gap and no duplicate.
  *
@@ -23,115 +39,169 @@ export interface StreamRequest {
  *    stream starts with its newest event (its current state).
  * 3. Drain the buffer, dropping what the replay already sent: by sequence for one call (its
  *    events are gap-free 1, 2, 3 …), by log position for a tenant (the log is in commit order).
+ * 4. With a LiveSink offered, hand live delivery over to it once the buffer is empty.
+ *
+ * A hand-written iterator, not an async generator: `return()` (client completes, socket closes)
+ * must end the stream at once, and an async generator waiting on an await cannot be returned
+ * until that await settles — the next event, which may never come.
  */
-export async function openCallEventStream(request: StreamRequest, store: CallStore, log: EventLog): Promise<AsyncGenerator<CallEventWithCall>> {
-  const { tenant, callId, filter } = request;
-  const queue = new PushQueue<CallEventWithCall>();
-  const stop = log.listen(tenant.appId, tenant.mode, (event) => {
-    if ((callId === null || event.callId === callId) && matchesFilter(event, filter)) queue.push(event);
-  });
-  // Checked before the stream is handed out, so a bad request is an error of the subscribe
-  // call itself (a GraphQL error with a code), not a failure of a running stream.
-  let current: CallEventWithCall | null = null;
-  let from: string | null = null;
-  try {
+export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>, DeliveryMark {
+  private buffer: CallEventWithCall[] = [];
+  private waiting: ((result: IteratorResult<CallEventWithCall>) => void) | null = null;
+  private replay: AsyncIterator<CallEventWithCall> | null;
+  private unlisten: (() => void) | null;
+  private detach: (() => void) | null = null;
+  private sink: LiveSink | null = null;
+  private done = false;
+  private lastSequence = 0;
+  private lastPosition = 0n;
+
+  private constructor(
+    readonly request: StreamRequest,
+    log: EventLog,
+  ) {
+    const { tenant, callId, filter } = request;
+    this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
+      if ((callId === null || event.callId === callId) && matchesFilter(event, filter)) this.push(event);
+    });
+    this.replay = null;
+  }
+
+  /** Validates the request and starts listening before anything is read, so nothing is missed. */
+  static async open(request: StreamRequest, store: CallStore, log: EventLog): Promise<CallEventStream> {
+    const stream = new CallEventStream(request, log);
+    try {
+      stream.replay = await stream.prepareReplay(store);
+    } catch (error) {
+      await stream.return();
+      throw error;
+    }
+    return stream;
+  }
+
+  private async prepareReplay(store: CallStore): Promise<AsyncIterator<CallEventWithCall> | null> {
+    const { tenant, callId, filter, after } = this.request;
     if (callId !== null) {
-      if (request.after && request.after.callId !== callId) {
-        throw new InvalidArgumentError('after', '"after" is a cursor of another call');
-      }
-      current = await store.latestEvent(tenant, callId);
+      if (after && after.callId !== callId) throw new InvalidArgumentError('after', '"after" is a cursor of another call');
+      const current = await store.latestEvent(tenant, callId);
       if (!current) throw new InvalidArgumentError('callId', `No call ${callId} is visible to this key`);
-    } else if (request.after) {
-      // A cursor taken before its event was numbered: look the number up now.
-      from = request.after.position ?? (await store.positionOf(tenant, request.after.callId, request.after.sequence));
-      if (from === null) throw new InvalidArgumentError('after', '"after" names an event that is not in the log yet; retry in a moment');
-    }
-  } catch (error) {
-    stop();
-    throw error;
-  }
-  return stream(request, store, queue, stop, current, from);
-}
-
-async function* stream(
-  request: StreamRequest,
-  store: CallStore,
-  queue: PushQueue<CallEventWithCall>,
-  stop: () => void,
-  current: CallEventWithCall | null,
-  from: string | null,
-): AsyncGenerator<CallEventWithCall> {
-  const { tenant, callId, filter } = request;
-  try {
-    let lastSequence = 0;
-    let lastPosition = 0n;
-    const sent = (event: CallEventWithCall) => {
-      if (callId !== null) lastSequence = Math.max(lastSequence, event.sequence);
-      else lastPosition = BigInt(event.position!);
-    };
-    const isNew = (event: CallEventWithCall) =>
-      callId !== null ? event.sequence > lastSequence : BigInt(event.position!) > lastPosition;
-
-    if (callId !== null && current) {
-      if (request.after) {
-        lastSequence = request.after.sequence;
-        for (let page = await store.callEventsAfter(tenant, callId, lastSequence, REPLAY_PAGE); page.length; ) {
-          for (const event of page) {
-            if (matchesFilter(event, filter)) yield event;
-            sent(event);
-          }
-          page = page.length < REPLAY_PAGE ? [] : await store.callEventsAfter(tenant, callId, lastSequence, REPLAY_PAGE);
-        }
-      } else {
-        if (matchesFilter(current, filter)) yield current;
-        sent(current);
+      if (!after) {
+        this.lastSequence = current.sequence;
+        return matchesFilter(current, filter) ? once(current) : null;
       }
-    } else if (from !== null) {
-      lastPosition = BigInt(from);
-      for (let page = await store.tenantEventsAfter(tenant, from, filter, REPLAY_PAGE); page.length; ) {
-        for (const event of page) {
-          yield event;
-          sent(event);
-        }
-        page = page.length < REPLAY_PAGE ? [] : await store.tenantEventsAfter(tenant, lastPosition.toString(), filter, REPLAY_PAGE);
-      }
+      this.lastSequence = after.sequence;
+      return pages((last) => store.callEventsAfter(tenant, callId, last?.sequence ?? after.sequence, REPLAY_PAGE), (event) => matchesFilter(event, filter));
     }
-
-    for (;;) {
-      const event = await queue.next();
-      if (!isNew(event)) continue;
-      yield event;
-      sent(event);
-    }
-  } finally {
-    stop();
-    queue.close();
+    if (!after) return null;
+    // A cursor taken before its event was numbered: look the number up now.
+    const from = after.position ?? (await store.positionOf(tenant, after.callId, after.sequence));
+    if (from === null) throw new InvalidArgumentError('after', '"after" names an event that is not in the log yet; retry in a moment');
+    this.lastPosition = BigInt(from);
+    return pages((last) => store.tenantEventsAfter(tenant, last?.position ?? from, filter, REPLAY_PAGE), () => true);
   }
-}
 
-/** An unbounded push queue with one consumer. */
-class PushQueue<T> {
-  private items: T[] = [];
-  private waiting: ((item: T) => void) | null = null;
+  isNew(event: CallEventWithCall): boolean {
+    return this.request.callId !== null ? event.sequence > this.lastSequence : BigInt(event.position!) > this.lastPosition;
+  }
 
-  push(item: T): void {
-    if (this.waiting) {
+  sent(event: CallEventWithCall): void {
+    if (this.request.callId !== null) this.lastSequence = Math.max(this.lastSequence, event.sequence);
+    else this.lastPosition = BigInt(event.position!);
+  }
+
+  /** Offer a LiveSink: live events go to it once replay and buffer are drained. */
+  handOffTo(sink: LiveSink): void {
+    this.sink = sink;
+  }
+
+  private push(event: CallEventWithCall): void {
+    if (this.done) return;
+    if (this.waiting && !this.replay && this.isNew(event)) {
       const resolve = this.waiting;
       this.waiting = null;
-      resolve(item);
+      this.sent(event);
+      resolve({ value: event, done: false });
     } else {
-      this.items.push(item);
+      this.buffer.push(event);
     }
   }
 
-  next(): Promise<T> {
-    const item = this.items.shift();
-    if (item !== undefined) return Promise.resolve(item);
+  async next(): Promise<IteratorResult<CallEventWithCall>> {
+    if (this.done) return { value: undefined, done: true };
+    if (this.replay) {
+      const item = await this.replay.next();
+      if (!item.done) {
+        this.sent(item.value);
+        return item;
+      }
+      this.replay = null;
+    }
+    while (this.buffer.length) {
+      const event = this.buffer.shift()!;
+      if (this.isNew(event)) {
+        this.sent(event);
+        return { value: event, done: false };
+      }
+    }
+    if (this.sink && !this.detach) {
+      // Everything buffered has been sent: stop listening and hand over, in the same tick.
+      this.unlisten?.();
+      this.unlisten = null;
+      this.detach = this.sink.attach(this.request, this);
+    }
     return new Promise((resolve) => (this.waiting = resolve));
   }
 
-  close(): void {
-    this.items = [];
+  async return(): Promise<IteratorResult<CallEventWithCall>> {
+    this.done = true;
+    this.unlisten?.();
+    this.unlisten = null;
+    this.detach?.();
+    this.detach = null;
+    this.buffer = [];
+    const waiting = this.waiting;
     this.waiting = null;
+    waiting?.({ value: undefined, done: true });
+    return { value: undefined, done: true };
   }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+}
+
+/** Replays page after page, each starting after the last event read, yielding those `keep` accepts. */
+function pages(
+  load: (last: CallEventWithCall | null) => Promise<CallEventWithCall[]>,
+  keep: (event: CallEventWithCall) => boolean,
+): AsyncIterator<CallEventWithCall> {
+  let page: CallEventWithCall[] = [];
+  let last: CallEventWithCall | null = null;
+  let more = true;
+  return {
+    async next() {
+      for (;;) {
+        const event = page.shift();
+        if (event) {
+          last = event;
+          if (keep(event)) return { value: event, done: false };
+          continue;
+        }
+        if (!more) return { value: undefined, done: true };
+        page = await load(last);
+        more = page.length === REPLAY_PAGE;
+      }
+    },
+  };
+}
+
+function once(event: CallEventWithCall): AsyncIterator<CallEventWithCall> {
+  let given = false;
+  return {
+    async next() {
+      if (given) return { value: undefined, done: true };
+      given = true;
+      return { value: event, done: false };
+    },
+  };
 }

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../domain/authenticator.js';
 import type { CallService } from '../domain/call-service.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
+import type { SocketOperation } from './shared-execution.js';
 
 /** Per operation: the authenticated tenant, its services and its DataLoaders. */
 export interface GatewayContext {
@@ -11,6 +12,8 @@ export interface GatewayContext {
   /** A fork of the ORM's entity manager for this operation only (created on first use). */
   readonly em: EntityManager;
   readonly requestId: string;
+  /** Set when the operation runs on a WebSocket: lets live events be written to it directly. */
+  readonly socketOperation?: SocketOperation;
 }
 
 export function createContext(options: {
@@ -19,14 +22,15 @@ export function createContext(options: {
   rootEm: EntityManager;
   requestId: string;
   /**
-   * A subscription's context lives as long as the subscription: nothing may be cached across
-   * its events, so loaders only batch and each use of `em` gets a fresh fork.
+   * An operation on a WebSocket. A subscription's context lives as long as the subscription:
+   * nothing may be cached across its events, so loaders only batch and each use of `em` gets a
+   * fresh fork.
    */
-  perEvent?: boolean;
+  socketOperation?: SocketOperation;
 }): GatewayContext {
   let em: EntityManager | undefined;
   let loaders: Loaders | undefined;
-  const perEvent = options.perEvent ?? false;
+  const perEvent = options.socketOperation !== undefined;
   return {
     principal: options.principal,
     calls: options.calls,
@@ -36,6 +40,7 @@ export function createContext(options: {
       return loaders;
     },
     requestId: options.requestId,
+    socketOperation: options.socketOperation,
     get em() {
       if (perEvent) return options.rootEm.fork();
       em ??= options.rootEm.fork();

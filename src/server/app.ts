@@ -23,8 +23,10 @@ import type { EventBus } from '../events/event-bus.js';
 import { PgEventBus } from '../events/pg-event-bus.js';
 import { RedisEventBus } from '../events/redis-event-bus.js';
 import { EventLog } from '../events/event-log.js';
-import { openCallEventStream } from '../events/call-event-stream.js';
+import { CallEventStream } from '../events/call-event-stream.js';
+import { FanoutHub } from './fanout.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
+import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
 import { formatGatewayError, unauthenticated } from '../graphql/errors.js';
 import { attachWebSocketServer } from './ws.js';
@@ -42,6 +44,8 @@ export interface Gateway {
   readonly eventLog: EventLog;
   readonly bus: EventBus & { simulateConnectionLoss(): Promise<void> };
   readonly simulator: SimulatorProvider;
+  /** Live callStatus subscriptions: those still replaying or draining, plus those in fan-out groups. */
+  readonly liveSubscriptions: number;
   /** Stops accepting, drains HTTP and sockets, stops the simulator and the event log. Does not close the database (its owner does). */
   stop(): Promise<void>;
 }
@@ -73,22 +77,23 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   });
   await simulator.start();
   const providers = new ProviderRegistry({ test: simulator, live: deps.liveProviders ?? {} });
-  const live: LiveEventSource = (request) => openCallEventStream(request, store, eventLog);
+  const live: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
+  const fanout = new FanoutHub(eventLog, config.production, logger);
   const schema = await buildGatewaySchema();
 
-  const contextFor = (principal: Principal, requestId: string, perEvent = false): GatewayContext =>
+  const contextFor = (principal: Principal, requestId: string, socketOperation?: SocketOperation): GatewayContext =>
     createContext({
       principal,
       calls: new CallService(store, providers, principal, live, () => eventLog.kick()),
       rootEm: database.orm.em,
       requestId,
-      perEvent,
+      socketOperation,
     });
 
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, production: config.production, logger });
+  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -156,6 +161,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     authenticator,
     lifecycle,
     eventLog,
+    get liveSubscriptions() {
+      return eventLog.listenerCount - fanout.groupCount + fanout.memberCount;
+    },
     bus,
     simulator,
     stop() {

@@ -6,10 +6,11 @@ import type { GraphQLSchema } from 'graphql';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { formatGatewayError } from '../graphql/errors.js';
-import { sharedSubscribe } from '../graphql/shared-execution.js';
+import { createSharedSubscribe, type SocketOperation } from '../graphql/shared-execution.js';
+import type { FanoutHub } from './fanout.js';
 import type { Logger } from './logger.js';
 
-type SocketExtra = { principal?: Principal };
+type SocketExtra = { principal?: Principal; socket: import('ws').WebSocket };
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the same port and path as HTTP. The API key comes in
@@ -20,7 +21,8 @@ export function attachWebSocketServer(options: {
   httpServer: http.Server;
   schema: GraphQLSchema;
   authenticator: Authenticator;
-  contextFor: (principal: Principal, requestId: string, perEvent: boolean) => GatewayContext;
+  contextFor: (principal: Principal, requestId: string, socketOperation: SocketOperation) => GatewayContext;
+  fanout: FanoutHub;
   production: boolean;
   logger: Logger;
 }): { dispose(): Promise<void> } {
@@ -29,7 +31,7 @@ export function attachWebSocketServer(options: {
     {
       schema: options.schema,
       // One execution per event and selection, shared by every subscriber (shared-execution.ts).
-      subscribe: sharedSubscribe,
+      subscribe: createSharedSubscribe(options.fanout),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const principal = await options.authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
@@ -39,7 +41,13 @@ export function attachWebSocketServer(options: {
       },
       // A context per operation; a subscription's lives as long as the subscription, so its
       // loaders do not cache and its entity manager is forked per use (per event).
-      context: (ctx) => options.contextFor(ctx.extra.principal!, randomUUID(), true),
+      context: (ctx, id) => {
+        const socket = ctx.extra.socket;
+        const send = (data: string) => {
+          if (socket.readyState === socket.OPEN) socket.send(data);
+        };
+        return options.contextFor(ctx.extra.principal!, randomUUID(), { id, send });
+      },
       onError: (_ctx, _id, _payload, errors) =>
         errors.map((error) => formatGatewayError(error.toJSON(), error, options.production)) as never,
       onNext: (_ctx, _id, _payload, _args, result) => {

@@ -179,7 +179,7 @@ export async function eventually(check: () => boolean | Promise<boolean>, timeou
 
 /** Resolves once the gateway has registered `count` live listeners (subscriptions). */
 export function listenersRegistered(gw: TestGateway, count: number): Promise<void> {
-  return eventually(() => gw.gateway.eventLog.listenerCount >= count, 10_000, `${count} subscription(s) to register`);
+  return eventually(() => gw.gateway.liveSubscriptions >= count, 10_000, `${count} subscription(s) to register`);
 }
 
 /** Resolves once every committed event is numbered and delivered by this gateway's tailer. */

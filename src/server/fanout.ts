@@ -1,0 +1,109 @@
+import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import type { CallEventWithCall } from '../domain/call-store.js';
+import type { DeliveryMark, LiveSink, StreamRequest } from '../events/call-event-stream.js';
+import type { EventLog } from '../events/event-log.js';
+import { matchesFilter } from '../events/filter-match.js';
+import { formatGatewayError } from '../graphql/errors.js';
+import { executeShared, type SocketOperation } from '../graphql/shared-execution.js';
+import type { Logger } from './logger.js';
+
+interface Member {
+  operation: SocketOperation;
+  mark: DeliveryMark;
+  /** `{"id":"…","type":"next","payload":` — the frame up to the shared payload. */
+  prefix: string;
+}
+
+/**
+ * Live delivery of callStatus to many sockets at the cost of one. Subscriptions of one tenant
+ * with the same selection, variables (so the same filter and callId) form a group; the group
+ * listens to the event log once, executes each event once, serializes the payload once, and
+ * writes `prefix + payload + "}"` (a graphql-transport-ws `next` message) to every member.
+ * Each member keeps its own dedupe mark, since it joined after its own replay.
+ */
+export class FanoutHub {
+  private readonly groups = new Map<string, FanoutGroup>();
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly production: boolean,
+    private readonly logger: Logger,
+  ) {}
+
+  sink(args: ExecutionArgs, key: string, operation: SocketOperation): LiveSink {
+    return {
+      attach: (request: StreamRequest, mark: DeliveryMark) => {
+        const groupKey = `${request.tenant.appId}:${request.tenant.mode}\u0000${key}`;
+        let group = this.groups.get(groupKey);
+        if (!group) {
+          group = new FanoutGroup(args, key, request, this.log, (result) => this.format(result), this.logger);
+          this.groups.set(groupKey, group);
+        }
+        const member: Member = { operation, mark, prefix: `{"id":${JSON.stringify(operation.id)},"type":"next","payload":` };
+        group.members.add(member);
+        return () => {
+          group.members.delete(member);
+          if (group.members.size === 0 && this.groups.get(groupKey) === group) {
+            group.close();
+            this.groups.delete(groupKey);
+          }
+        };
+      },
+    };
+  }
+
+  get groupCount(): number {
+    return this.groups.size;
+  }
+
+  get memberCount(): number {
+    let count = 0;
+    for (const group of this.groups.values()) count += group.members.size;
+    return count;
+  }
+
+  private format(result: ExecutionResult): string {
+    const { errors, ...rest } = result;
+    return JSON.stringify(errors ? { ...rest, errors: errors.map((error) => formatGatewayError(error.toJSON(), error, this.production)) } : rest);
+  }
+}
+
+class FanoutGroup {
+  readonly members = new Set<Member>();
+  private readonly unlisten: () => void;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly args: ExecutionArgs,
+    private readonly key: string,
+    request: StreamRequest,
+    log: EventLog,
+    private readonly format: (result: ExecutionResult) => string,
+    private readonly logger: Logger,
+  ) {
+    const { tenant, callId, filter } = request;
+    this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
+      if ((callId === null || event.callId === callId) && matchesFilter(event, filter)) {
+        // In log order: each event is sent to every member before the next one.
+        this.chain = this.chain.then(() => this.deliver(event));
+      }
+    });
+  }
+
+  private async deliver(event: CallEventWithCall): Promise<void> {
+    try {
+      const payload = this.format(await executeShared(this.args, this.key, event));
+      for (const member of this.members) {
+        if (!member.mark.isNew(event)) continue;
+        member.mark.sent(event);
+        member.operation.send(member.prefix + payload + '}');
+      }
+    } catch (error) {
+      this.logger.error('live delivery failed', { error: (error as Error).message });
+    }
+  }
+
+  close(): void {
+    this.unlisten();
+  }
+}
