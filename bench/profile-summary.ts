@@ -2,7 +2,7 @@
  * Summarises a V8 .cpuprofile (from `BENCH_CPU_PROF=gateway npm run bench`): self time by
  * package/file and by function, and total (inclusive) time of the functions that matter.
  *
- *   node dist/bench/profile-summary.js bench/results/profiles/gateway-….cpuprofile [top=25] [filter]
+ *   node dist/bench/profile-summary.js bench/results/profiles/bench-gateway-….cpuprofile [top=25] [filter]
  */
 import { readFileSync } from 'node:fs';
 

@@ -15,6 +15,7 @@
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -214,7 +215,7 @@ const profilesDir = path.join(resultsDir, 'profiles');
 
 function startServer(name: ServerName, options: ServerOptions): Promise<RunningServer> {
   const file = path.join(here, `server-${name}.js`);
-  const execArgv = settings.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profilesDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
+  const execArgv = settings.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profilesDir}`, `--cpu-prof-name=bench-${name}-${Date.now()}.cpuprofile`] : [];
   const child = fork(file, [], {
     env: {
       ...process.env,
@@ -294,6 +295,45 @@ function serverCpuMicros(server: RunningServer): Promise<number> {
     server.child.on('message', onMessage);
     server.child.send({ type: 'cpu', id });
   });
+}
+
+/**
+ * CPU time (user + system, µs) of the PostgreSQL server's processes (the postmaster's children:
+ * backends, WAL writer…), read from /proc; null when PostgreSQL is not a process of this machine.
+ * It shows the database work a request causes, e.g. the gateway's event sequencing.
+ */
+let postmasterPid: number | null = null;
+const CLOCK_TICKS_PER_SECOND = 100;
+
+async function findPostmaster(probe: pg.Client): Promise<number | null> {
+  const { rows } = await probe.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  try {
+    return statOf(rows[0]!.pid)?.ppid ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function statOf(pid: number): { ppid: number; ticks: number } | null {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // After "pid (comm) ": state ppid … utime (14th field) stime (15th).
+    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
+  } catch {
+    return null;
+  }
+}
+
+function databaseCpuMicros(): number | null {
+  if (postmasterPid === null) return null;
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = statOf(Number(entry));
+    if (stat && stat.ppid === postmasterPid) ticks += stat.ticks;
+  }
+  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
 }
 
 // --- requests ------------------------------------------------------------------------------------
@@ -447,6 +487,8 @@ interface Measurement {
   serverCpuMicrosPerRequest: number;
   /** Share of one core the server process used while measured. */
   serverCpuCores: number;
+  /** CPU time of PostgreSQL's processes per response (µs; 10 ms clock-tick resolution per round), null if not measurable. */
+  dbCpuMicrosPerRequest: number | null;
   durationSeconds: number;
   warmupResponses: number;
   /** 2xx responses, warm-up included (for the inserted-rows check). */
@@ -458,11 +500,14 @@ interface Round {
   latencies: number[];
   /** CPU time the server process used during the round. */
   cpuMicros: number;
+  /** CPU time of PostgreSQL's processes during the round (null: not measurable). */
+  dbCpuMicros: number | null;
 }
 
 async function load(server: RunningServer, spec: RequestSpec, seconds: number): Promise<Round> {
   const latencies: number[] = [];
   const cpuBefore = await serverCpuMicros(server);
+  const dbBefore = databaseCpuMicros();
   const instance = autocannon({
     url: `http://127.0.0.1:${server.port}${spec.path}`,
     method: spec.method,
@@ -478,7 +523,8 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number): 
     if (status >= 200 && status < 300) latencies.push(ms);
   });
   const result = await instance;
-  return { result, latencies, cpuMicros: (await serverCpuMicros(server)) - cpuBefore };
+  const dbAfter = databaseCpuMicros();
+  return { result, latencies, cpuMicros: (await serverCpuMicros(server)) - cpuBefore, dbCpuMicros: dbBefore === null || dbAfter === null ? null : dbAfter - dbBefore };
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -512,6 +558,9 @@ function summarise(server: ServerName, operation: Operation, rounds: Round[], wa
     timeouts: sum('timeouts', withWarmup),
     badBodies: sum('mismatches', withWarmup),
     serverCpuMicrosPerRequest: Math.round(rounds.reduce((total, round) => total + round.cpuMicros, 0) / Math.max(responses, 1)),
+    dbCpuMicrosPerRequest: rounds.some((round) => round.dbCpuMicros === null)
+      ? null
+      : Math.round(rounds.reduce((total, round) => total + round.dbCpuMicros!, 0) / Math.max(responses, 1)),
     serverCpuCores: Math.round((rounds.reduce((total, round) => total + round.cpuMicros, 0) / 1e6 / duration) * 100) / 100,
     durationSeconds: Math.round(duration * 100) / 100,
     warmupResponses: warmup?.result.requests.total ?? 0,
@@ -527,20 +576,30 @@ function summarise(server: ServerName, operation: Operation, rounds: Round[], wa
  * numbers and reads the events written meanwhile (by the baselines), which is not its request path.
  */
 async function activate(servers: RunningServer[], server: RunningServer, probe: pg.Client): Promise<void> {
+  // A gateway is paused only once it has numbered the events written so far: paused inside its
+  // sequencer's transaction, it would hold the sequencer's lock.
+  const runningGateway = servers.find((other) => other !== server && isGateway(other) && !other.paused);
+  if (runningGateway) await eventsNumbered(probe);
   for (const other of servers) if (other !== server) pause(other);
   resume(server);
-  if (server.name === 'gateway') {
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      // (position is NULL until the gateway's sequencer numbers the event)
-      const { rows } = await probe.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS pending');
-      if (!rows[0]!.pending) break;
-      if (Date.now() > deadline) throw new Error('the gateway did not number the pending events within 60 s');
-      await sleep(200);
-    }
-  }
+  if (isGateway(server)) await eventsNumbered(probe);
   // The same pause for every server; for the gateway, time for its tailer to read what was numbered.
   await sleep(1_000);
+}
+
+function isGateway(server: RunningServer): boolean {
+  return server.name === 'gateway';
+}
+
+/** Waits until a running gateway has numbered every event (position is NULL until then). */
+async function eventsNumbered(probe: pg.Client): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const { rows } = await probe.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS pending');
+    if (!rows[0]!.pending) return;
+    if (Date.now() > deadline) throw new Error('the gateway did not number the pending events within 60 s');
+    await sleep(200);
+  }
 }
 
 /**
@@ -564,6 +623,7 @@ async function measureOperation(servers: RunningServer[], operation: Operation, 
       const r = result.result;
       log(
         `  round ${round + 1}/${settings.rounds} ${LABEL[server.name]}: ${(r.requests.total / r.duration).toFixed(0)} req/s, ${Math.round(result.cpuMicros / Math.max(r.requests.total, 1))} µs CPU/req` +
+          (result.dbCpuMicros === null ? '' : `, DB ${Math.round(result.dbCpuMicros / Math.max(r.requests.total, 1))} µs/req`) +
           (r.non2xx || r.errors || r.mismatches ? ` (non-2xx ${r.non2xx}, errors ${r.errors}, bad bodies ${r.mismatches})` : ''),
       );
     }
@@ -602,7 +662,7 @@ const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', a
 const OPERATION_LABEL: Record<Operation, string> = { list: 'calls(first: 50, COMPLETED)', create: 'createCall' };
 
 function table(measurements: Measurement[]): string {
-  const header = ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'non-2xx', 'errors', 'bad bodies', 'responses'];
+  const header = ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'DB CPU µs/req', 'non-2xx', 'errors', 'bad bodies', 'responses'];
   const rows = measurements.map((m) => [
     OPERATION_LABEL[m.operation],
     LABEL[m.server],
@@ -611,6 +671,7 @@ function table(measurements: Measurement[]): string {
     String(m.latencyMs.p50),
     String(m.latencyMs.p99),
     String(m.serverCpuMicrosPerRequest),
+    m.dbCpuMicrosPerRequest === null ? 'n/a' : String(m.dbCpuMicrosPerRequest),
     String(m.non2xx),
     String(m.errors),
     String(m.badBodies),
@@ -678,6 +739,8 @@ async function main(): Promise<number> {
       return { calls: Number(rows[0]!.calls), events: Number(rows[0]!.events), version: rows[0]!.version };
     };
     const before = await counts();
+    postmasterPid = await findPostmaster(probe);
+    if (postmasterPid === null) log('PostgreSQL is not a process of this machine: no DB CPU figures');
 
     const options: ServerOptions = { databaseUrl: url, poolSize: settings.poolSize, appId: seeded.appId, testKey: seeded.testKey };
     for (const name of settings.servers) {
