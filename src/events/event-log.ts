@@ -23,6 +23,8 @@ export interface EventLogOptions {
 export class EventLog {
   private readonly listeners = new Map<string, Set<EventListener>>();
   private tail = '0';
+  /** The newest position announced or polled; the tail may skip to it when nobody listens. */
+  private known = '0';
   private readonly sequencer = new CoalescingRunner(() => this.runSequencer());
   private readonly tailer = new CoalescingRunner(() => this.runTailer());
   private timer: NodeJS.Timeout | undefined;
@@ -37,8 +39,10 @@ export class EventLog {
 
   async start(): Promise<void> {
     this.tail = await this.log.head();
+    this.known = this.tail;
     this.bus.subscribe((position) => {
-      if (position === null || BigInt(position) > BigInt(this.tail)) this.catchUp();
+      if (position === null) this.catchUp();
+      else if (BigInt(position) > BigInt(this.tail)) this.catchUp(position);
     });
     this.timer = setInterval(() => void this.poll(), this.options.pollMs);
     this.timer.unref();
@@ -88,12 +92,23 @@ export class EventLog {
   }
 
   /** Read the log past the tail and deliver; calls made while a read is in progress make one more read. */
-  catchUp(): void {
+  catchUp(position?: string): void {
+    if (position !== undefined && BigInt(position) > BigInt(this.known)) this.known = position;
     if (!this.stopped) this.tailer.request();
   }
 
   private async runTailer(): Promise<void> {
     try {
+      // Nobody listens in this process: move the tail without reading the events.
+      if (this.listeners.size === 0) {
+        if (BigInt(this.known) <= BigInt(this.tail)) this.known = await this.log.head();
+        // Checked again after the await, in the same tick as the jump: a stream that started
+        // listening meanwhile may be replaying up to a point this jump would otherwise skip.
+        if (this.listeners.size === 0) {
+          if (BigInt(this.known) > BigInt(this.tail)) this.tail = this.known;
+          return;
+        }
+      }
       for (;;) {
         const events = await this.log.after(this.tail, this.options.batch);
         for (const event of events) {
@@ -119,7 +134,8 @@ export class EventLog {
   private async poll(): Promise<void> {
     try {
       if (await this.log.hasUnsequenced()) this.kick();
-      if (BigInt(await this.log.head()) > BigInt(this.tail)) this.catchUp();
+      const head = await this.log.head();
+      if (BigInt(head) > BigInt(this.tail)) this.catchUp(head);
     } catch {
       // The database is unreachable; the next tick tries again.
     }

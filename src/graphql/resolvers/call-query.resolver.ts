@@ -7,10 +7,10 @@ import type { GatewayContext } from '../context.js';
 import { CallConnectionType, CallType } from '../types/call.type.js';
 import { NodeInterface } from '../types/node.interface.js';
 import { CallFilterInput, CallOrderInput } from '../inputs/call-filter.input.js';
-import { toConnection, type ConnectionShape } from '../types/connection.js';
+import { toConnection, type ConnectionPage } from '../types/connection.js';
 
 /** What a CallConnection resolves from: the page, plus the filter for a lazy totalCount. */
-type CallConnectionSource = ConnectionShape<Call> & { filter: CallFilter | null };
+type CallConnectionSource = ConnectionPage<Call> & { filter: CallFilter | null };
 
 @Resolver(() => CallConnectionType)
 export class CallQueryResolver {
@@ -37,7 +37,8 @@ export class CallQueryResolver {
     @Arg('orderBy', () => CallOrderInput, { nullable: true, description: 'Default: CREATED_AT DESC (newest first).' }) orderBy?: CallOrderInput | null,
   ): Promise<CallConnectionSource> {
     const page = await ctx.calls.list({ filter, first, last, after, before, direction: orderBy?.direction ?? 'DESC' });
-    return { ...toConnection(page.calls, (call) => encodeCallCursor(keyOf(call)), page), filter: filter ?? null };
+    // Object.assign, not a spread: a spread would build the lazy edges.
+    return Object.assign(toConnection(page.calls, (call) => encodeCallCursor(keyOf(call)), page), { filter: filter ?? null });
   }
 
   @FieldResolver(() => Int, { description: 'Number of calls matching the filter (all pages); computed only when selected.' })

@@ -4,7 +4,7 @@ import { DateTimeScalar } from './scalars.js';
 import { Connection } from './connection.js';
 import './enums.js';
 
-@ObjectType('CallEvent', { description: 'One status transition of a call, from its event log.' })
+@ObjectType('CallEvent', { description: 'One status transition of a call, from its event log.', simpleResolvers: true })
 export class CallEventType {
   @Field(() => ID, { description: 'Unique id of the event (`evt_<KSUID>`).' })
   id!: string;
@@ -22,5 +22,5 @@ export class CallEventType {
   occurredAt!: Date;
 }
 
-@ObjectType('CallEventConnection', { description: 'A page of a call\'s events, oldest first.' })
+@ObjectType('CallEventConnection', { description: 'A page of a call\'s events, oldest first.', simpleResolvers: true })
 export class CallEventConnectionType extends Connection('CallEvent', CallEventType, 'A page of call events.') {}

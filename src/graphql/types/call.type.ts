@@ -6,7 +6,8 @@ import { Connection } from './connection.js';
 import './enums.js';
 
 /** The API view of a call. Resolvers pass the domain's `Call` objects; fields map one to one. */
-@ObjectType('Call', { implements: NodeInterface, description: 'A voice call between two addresses on PSTN, WebRTC or WhatsApp.' })
+// simpleResolvers: plain properties need no type-graphql wrapper (there are no middlewares).
+@ObjectType('Call', { implements: NodeInterface, description: 'A voice call between two addresses on PSTN, WebRTC or WhatsApp.', simpleResolvers: true })
 export class CallType extends NodeInterface {
   @Field(() => ID, { description: '`call_<KSUID>`, or `call_test_<KSUID>` for a call made with a test key.' })
   declare id: string;
@@ -57,5 +58,5 @@ export class CallType extends NodeInterface {
   createdAt!: Date;
 }
 
-@ObjectType('CallConnection', { description: 'A page of calls.' })
+@ObjectType('CallConnection', { description: 'A page of calls.', simpleResolvers: true })
 export class CallConnectionType extends Connection('Call', CallType, 'A page of calls.') {}

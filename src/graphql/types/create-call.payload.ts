@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { CallType } from './call.type.js';
 import { UserErrorType } from './user-error.type.js';
 
-@ObjectType('CreateCallPayload', { description: 'Result of createCall.' })
+@ObjectType('CreateCallPayload', { description: 'Result of createCall.', simpleResolvers: true })
 export class CreateCallPayload {
   @Field(() => CallType, { nullable: true, description: 'The call; null when userErrors is not empty.' })
   call!: CallType | null;

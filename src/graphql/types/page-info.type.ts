@@ -1,6 +1,6 @@
 import { Field, ObjectType } from 'type-graphql';
 
-@ObjectType('PageInfo', { description: 'Relay pagination state of a connection.' })
+@ObjectType('PageInfo', { description: 'Relay pagination state of a connection.', simpleResolvers: true })
 export class PageInfoType {
   @Field(() => Boolean, { description: 'Whether more items follow the last one of this page.' })
   hasNextPage!: boolean;

@@ -2,7 +2,7 @@ import { Field, ObjectType } from 'type-graphql';
 import { UserErrorCode } from '../../domain/errors.js';
 import './enums.js';
 
-@ObjectType('UserError', { description: 'An expected failure caused by the input; nothing was changed.' })
+@ObjectType('UserError', { description: 'An expected failure caused by the input; nothing was changed.', simpleResolvers: true })
 export class UserErrorType {
   @Field(() => [String], { nullable: true, description: 'Path to the input field at fault, e.g. ["input", "to"].' })
   field!: string[] | null;
