@@ -12,10 +12,10 @@ export class PgEventLog {
    * (calls_gateway_sequence_events, migration 20261123020000: one round trip).
    * Returns the newest position, or null when there was nothing to number.
    */
-  async sequence(batch: number): Promise<{ position: string; count: number } | null> {
+  async sequence(batch: number, notifyChannel: string | null): Promise<{ position: string; count: number } | null> {
     const [row] = await this.sql.query<{ position: string | null; count: string }>(
-      'SELECT last_position::text AS position, numbered::text AS count FROM calls_gateway_sequence_events($1)',
-      [batch],
+      'SELECT last_position::text AS position, numbered::text AS count FROM calls_gateway_sequence_events($1, $2)',
+      [batch, notifyChannel],
       'log_sequence',
     );
     return row && row.position !== null ? { position: row.position, count: Number(row.count) } : null;

@@ -8,6 +8,11 @@ export interface EventBus {
   /** Announce that the log now reaches `position`. Call only after the events are committed. */
   publish(position: string): Promise<void>;
   /**
+   * A NOTIFY channel the sequencer may announce on inside its own transaction (delivered at
+   * commit), instead of a publish() after it; null when the bus is not LISTEN/NOTIFY.
+   */
+  readonly notifyChannel: string | null;
+  /**
    * `position` for each announcement; null after a (re)connect, when announcements may have
    * been missed and the listener should catch up from the log.
    */

@@ -9,6 +9,7 @@ import { EVENTS_CHANNEL, type EventBus } from './event-bus.js';
  */
 export class PgEventBus implements EventBus {
   readonly name = 'postgres';
+  readonly notifyChannel = EVENTS_CHANNEL;
   private client: pg.Client | null = null;
   private readonly listeners: ((position: string | null) => void)[] = [];
   private closed = false;

@@ -10,6 +10,7 @@ import { EVENTS_CHANNEL, type EventBus } from './event-bus.js';
  */
 export class RedisEventBus implements EventBus {
   readonly name = 'redis';
+  readonly notifyChannel = null;
   private readonly publishClient: Redis;
   private readonly subscribeClient: Redis;
   private readonly target: ReturnType<typeof createRedisEventTarget<CustomEvent<string>>>;

@@ -66,7 +66,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 
   const bus = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : new PgEventBus(database.url, database.sql, logger);
   await bus.start();
-  const eventLog = new EventLog(new PgEventLog(database.sql), bus, logger, { pollMs: config.eventPollMs, batch: 1_000 });
+  const eventLog = new EventLog(new PgEventLog(database.sql), bus, logger, { pollMs: config.eventPollMs, batch: 1_000, sequenceDelayMs: 2 });
   await eventLog.start();
   // Every applied transition is committed when apply() returns: number it and announce it.
   lifecycle.onTransition(() => eventLog.kick());
