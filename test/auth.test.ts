@@ -96,6 +96,12 @@ describe('API keys over WebSocket (graphql-transport-ws)', () => {
       expect(typeof result.data.calls.totalCount).toBe('number');
       const bad = await wsRequest(client, '{ calls(first: 1000) { totalCount } }');
       expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'first' });
+      // Documents are parsed and validated once per text, with the codes HTTP gives them.
+      for (const [query, code] of [['{ calls { nope } }', 'GRAPHQL_VALIDATION_FAILED'], ['{ calls {', 'GRAPHQL_PARSE_FAILED']]) {
+        for (let i = 0; i < 2; i++) {
+          await expect(wsRequest(client, query!)).rejects.toEqual([expect.objectContaining({ extensions: { code } })]);
+        }
+      }
     } finally {
       await client.dispose();
     }

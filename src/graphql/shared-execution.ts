@@ -14,15 +14,22 @@ import type { FanoutHub } from '../server/fanout.js';
  * the payload carries its call, and an event only reaches listeners of its own tenant.
  */
 const executions = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
-const documentKeys = new WeakMap<object, string>();
+/** Documents are shared per query text (server/documents.ts); a small id per text keeps keys short. */
+const documentIds = new WeakMap<object, number>();
+const idsByText = new Map<string, number>();
 
 export function selectionKey(args: ExecutionArgs): string {
-  let document = documentKeys.get(args.document);
-  if (document === undefined) {
-    document = print(args.document);
-    documentKeys.set(args.document, document);
+  let id = documentIds.get(args.document);
+  if (id === undefined) {
+    const text = print(args.document);
+    id = idsByText.get(text);
+    if (id === undefined) {
+      id = idsByText.size + 1;
+      if (idsByText.size < 10_000) idsByText.set(text, id);
+    }
+    documentIds.set(args.document, id);
   }
-  return `${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}\u0000${document}`;
+  return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
 }
 
 export function executeShared(args: ExecutionArgs, key: string, payload: unknown): Promise<ExecutionResult> | ExecutionResult {

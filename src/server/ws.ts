@@ -8,6 +8,7 @@ import type { GatewayContext } from '../graphql/context.js';
 import { formatGatewayError } from '../graphql/errors.js';
 import { createSharedSubscribe, type SocketOperation } from '../graphql/shared-execution.js';
 import type { FanoutHub } from './fanout.js';
+import { DocumentCache } from './documents.js';
 import type { Logger } from './logger.js';
 
 type SocketExtra = { principal?: Principal; socket: import('ws').WebSocket };
@@ -27,16 +28,33 @@ export function attachWebSocketServer(options: {
   logger: Logger;
 }): { dispose(): Promise<void> } {
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  const documents = new DocumentCache(options.schema);
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema: options.schema,
       // One execution per event and selection, shared by every subscriber (shared-execution.ts).
       subscribe: createSharedSubscribe(options.fanout),
+      // One parsed, validated document per query text (documents.ts); context and root value are
+      // filled in by graphql-ws from the options below.
+      onSubscribe: (_ctx, _id, payload) => {
+        const entry = documents.get(payload.query);
+        if ('syntaxError' in entry) return [entry.syntaxError];
+        if (entry.errors.length) return [...entry.errors];
+        return {
+          schema: options.schema,
+          document: entry.document,
+          variableValues: payload.variables ?? undefined,
+          operationName: payload.operationName ?? undefined,
+        };
+      },
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const principal = await options.authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
         if (!principal) return false;
         ctx.extra.principal = principal;
+        // graphql-ws keeps the HTTP upgrade request in `extra` for the socket's lifetime; nothing
+        // here needs it after authentication, and it is a few KB per idle connection.
+        (ctx.extra as { request?: unknown }).request = undefined;
         return true;
       },
       // A context per operation; a subscription's lives as long as the subscription, so its
