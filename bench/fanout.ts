@@ -32,7 +32,7 @@
  */
 import 'reflect-metadata';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -242,12 +242,16 @@ function sourceInfo(): { label: string | null; commit: string | null; dirtySrc: 
 
 /**
  * CPU used by processes other than this bench's own (this process, the server child, the client
- * children), from /proc: another benchmark on this 2-core machine shows up here. PostgreSQL's
- * share (a few ms per gateway status change) counts as other. Linux only; zeros elsewhere.
+ * children, and the PostgreSQL backends connected to this run's database), from /proc: another
+ * benchmark on this 2-core machine shows up here. Linux only; zeros elsewhere.
  */
 class CpuMeter {
   private readonly tick = 100; // USER_HZ
-  constructor(private readonly pids: () => number[]) {}
+  private readonly pids: () => number[];
+
+  constructor(pids: () => number[]) {
+    this.pids = () => [...pids(), ...backendsOf(DATABASE)];
+  }
 
   private systemBusy(): number {
     try {
@@ -259,9 +263,9 @@ class CpuMeter {
     }
   }
 
-  private own(): number {
+  private own(pids: number[]): number {
     let total = 0;
-    for (const pid of this.pids()) {
+    for (const pid of pids) {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -274,11 +278,12 @@ class CpuMeter {
   }
 
   start(): () => { otherCpuMs: number; ownCpuMs: number; wallMs: number } {
+    const pids = this.pids();
     const system = this.systemBusy();
-    const own = this.own();
+    const own = this.own(pids);
     const wall = performance.now();
     return () => {
-      const ownTicks = this.own() - own;
+      const ownTicks = this.own(pids) - own;
       return {
         otherCpuMs: (Math.max(0, this.systemBusy() - system - ownTicks) * 1000) / this.tick,
         ownCpuMs: (ownTicks * 1000) / this.tick,
@@ -286,6 +291,25 @@ class CpuMeter {
       };
     };
   }
+}
+
+/** PostgreSQL backends serving `database` (their command line names it). */
+function backendsOf(database: string): number[] {
+  const pids: number[] = [];
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // "postgres: <user> <database> <host>(<port>) <state>"
+        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(` ${database} `)) pids.push(Number(entry));
+      } catch {
+        // exited
+      }
+    }
+  } catch {
+    // no /proc
+  }
+  return pids;
 }
 
 let quietBudgetLeft = settings.quietBudgetMs;
