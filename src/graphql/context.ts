@@ -27,15 +27,25 @@ export class GatewayContext {
      * use of `em` gets a fresh fork. It also lets live events be written to the socket directly.
      */
     readonly socketOperation?: SocketOperation,
+    /** No caching across events (a subscription's, or a fan-out group's, context). */
+    private readonly perEvent = socketOperation !== undefined,
   ) {}
 
   get loaders(): Loaders {
-    this.built ??= createLoaders(this.calls, { cache: this.socketOperation === undefined });
+    this.built ??= createLoaders(this.calls, { cache: !this.perEvent });
     return this.built;
   }
 
+  /**
+   * The same tenant and services for executing live events on behalf of a fan-out group:
+   * no socket (the group outlives any one member's) and nothing cached across events.
+   */
+  forLiveEvents(): GatewayContext {
+    return new GatewayContext(this.principal, this.calls, this.rootEm, this.requestId, undefined, true);
+  }
+
   get em(): EntityManager {
-    if (this.socketOperation) return this.rootEm.fork();
+    if (this.perEvent) return this.rootEm.fork();
     this.forked ??= this.rootEm.fork();
     return this.forked;
   }

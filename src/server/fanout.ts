@@ -36,7 +36,11 @@ export class FanoutHub {
         const groupKey = `${request.tenant.appId}:${request.tenant.mode}\u0000${key}`;
         let group = this.groups.get(groupKey);
         if (!group) {
-          group = new FanoutGroup(args, key, request, this.log, (result) => this.format(result), this.logger);
+          // The group executes with a context of its own: keeping its first member's would keep
+          // that member's socket alive after it leaves.
+          const context = args.contextValue as { forLiveEvents?: () => unknown } | undefined;
+          const groupArgs = context?.forLiveEvents ? { ...args, contextValue: context.forLiveEvents() } : args;
+          group = new FanoutGroup(groupArgs, key, request, this.log, (result) => this.format(result), this.logger);
           this.groups.set(groupKey, group);
         }
         const member: Member = { operation, mark, prefix: `{"id":${JSON.stringify(operation.id)},"type":"next","payload":` };
