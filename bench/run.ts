@@ -27,11 +27,9 @@ import { openDatabase } from '../src/db/database.js';
 import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 import {
-  CALL_COLUMNS,
   CREATE_CALL_DOCUMENT,
   CREATE_INPUT,
   FROM_NUMBER,
-  INSERT_CALL,
   LIST_CALLS_DOCUMENT,
   LIST_SIZE,
   type ChildMessage,
@@ -634,8 +632,8 @@ async function measureOperation(servers: RunningServer[], operation: Operation, 
 // --- SQL drift ---------------------------------------------------------------------------------
 
 /**
- * The baselines copy the gateway's SQL (bench/shared.ts). If src/db/pg-call-store.ts changes its
- * statements, the comparison no longer does equal database work: say so in the report.
+ * The baselines import the gateway's INSERT and column list (bench/shared.ts), but the list
+ * SELECT is built by the gateway at run time and copied here: if its shape changes, say so.
  */
 async function sqlDrift(): Promise<string[]> {
   const normalise = (text: string) => text.replace(/\s+/g, ' ').trim();
@@ -645,10 +643,7 @@ async function sqlDrift(): Promise<string[]> {
   } catch {
     return ['dist/src/db/pg-call-store.js not found: cannot check that the baselines send the gateway\'s SQL'];
   }
-  const columns = normalise(CALL_COLUMNS);
   const expected: Array<[string, string]> = [
-    ['the CALL_COLUMNS list', columns],
-    ['the createCall INSERT', normalise(INSERT_CALL).replace(columns, '${CALL_COLUMNS}')],
     ['the list SELECT (ORDER BY created_at, id … LIMIT)', 'ORDER BY created_at ${order}, id ${order} LIMIT'],
   ];
   return expected

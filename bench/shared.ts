@@ -66,32 +66,13 @@ export function serveChild(start: () => Promise<{ port: number; stop: () => Prom
   process.on('disconnect', () => process.exit(0));
 }
 
-// --- SQL (identical to src/db/pg-call-store.ts) -------------------------------------------------
+// --- SQL: the gateway's own statements, so the baselines do the same database work ---------------
 
-export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
-  from_address AS "fromAddress", to_address AS "toAddress",
-  from_channel AS "fromChannel", to_channel AS "toChannel",
-  duration, end_reason AS "endReason", metadata, livekit_room_name AS "livekitRoomName",
-  started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt"`;
+import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT } from '../src/db/pg-call-store.js';
 
-/** The call and its INITIATED event in one statement, conditional on the number being the app's. */
-export const INSERT_CALL = `
-WITH inserted AS (
-  INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence)
-  SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::jsonb,
-         $11::text, $12::text, $13::text, 1
-  WHERE NOT $14::boolean OR EXISTS (SELECT 1 FROM phone_number WHERE app_id = $2::text AND number = $6::text)
-  ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING ${CALL_COLUMNS}
-), event AS (
-  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
-  SELECT $15::text, id, "appId", mode, 1, status, NULL, "createdAt" FROM inserted
-)
-SELECT * FROM inserted`;
-
+export { CALL_COLUMNS, INSERT_CALL };
 /** The gateway prepares the insert under this name (per connection); the baselines do too. */
-export const INSERT_CALL_NAME = 'insert_call';
+export const INSERT_CALL_NAME = INSERT_CALL_STATEMENT;
 
 /** `calls(first: n, filter: {status: [...]})`, newest first, one row more to know hasNextPage. */
 export const LIST_CALLS = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) ORDER BY created_at DESC, id DESC LIMIT $4`;

@@ -12,7 +12,7 @@ import type {
 import type { Sql } from './sql.js';
 
 /** Columns as the domain's `Call` names them: rows need no mapping loop. */
-const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
+export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
   from_address AS "fromAddress", to_address AS "toAddress",
   from_channel AS "fromChannel", to_channel AS "toChannel",
   duration, end_reason AS "endReason", metadata, livekit_room_name AS "livekitRoomName",
@@ -82,7 +82,7 @@ SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS se
  * - `ON CONFLICT DO NOTHING` on the partial unique index makes idempotency a constraint, so
  *   concurrent requests with one key create exactly one call.
  */
-const INSERT_CALL = `
+export const INSERT_CALL = `
 WITH inserted AS (
   INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
                     metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence)
@@ -96,6 +96,9 @@ WITH inserted AS (
   SELECT $15::text, id, "appId", mode, 1, status, NULL, "createdAt" FROM inserted
 )
 SELECT * FROM inserted`;
+
+/** INSERT_CALL is prepared per connection under this name (bench/ baselines reuse both). */
+export const INSERT_CALL_STATEMENT = 'insert_call';
 
 /** Builds the tenant predicate and the filter's, with positional parameters. */
 export class Where {
@@ -172,7 +175,7 @@ export class PgCallStore implements CallStore {
     ];
     // Two tries: the second only after an expired idempotency key was released.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const [created] = await this.sql.query<Call>(INSERT_CALL, values, 'insert_call');
+      const [created] = await this.sql.query<Call>(INSERT_CALL, values, INSERT_CALL_STATEMENT);
       if (created) return { kind: 'created', call: created };
       if (call.idempotencyKey === null) return { kind: 'number_not_assigned' };
 
