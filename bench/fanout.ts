@@ -38,10 +38,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { prepareBenchDatabase, type PreparedDatabase } from './shared.js';
 import { loadConfig } from '../src/config.js';
 import { AdminStore } from '../src/db/admin-store.js';
 import { openDatabase } from '../src/db/database.js';
-import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
 import { startGateway } from '../src/server/app.js';
 import { silentLogger } from '../src/server/logger.js';
 import type { FanoutServerOptions } from './fanout-server.js';
@@ -135,35 +135,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // --- database ------------------------------------------------------------------------------------
 
-async function prepareDatabase(): Promise<{ server: RunningDatabase; url: string; adminUrl: string; source: string }> {
-  let server: RunningDatabase;
-  let adminUrl: string;
-  let source: string;
-  if (process.env.DATABASE_URL) {
-    server = { url: process.env.DATABASE_URL, owned: false, stop: async () => {} };
-    const admin = new URL(process.env.DATABASE_URL);
-    if (admin.pathname.replace(/^\//, '').startsWith('calls_fanout') || admin.pathname === '/' || admin.pathname === '') admin.pathname = '/postgres';
-    adminUrl = admin.toString();
-    source = 'DATABASE_URL';
-  } else {
-    const dataDir = path.join(root, '.data', 'bench-fanout');
-    log(`starting the embedded PostgreSQL (data in ${path.relative(root, dataDir)}/pg, port ${settings.pgPort})`);
-    server = await startEmbeddedPostgres({ dataDir, port: settings.pgPort, database: 'postgres' });
-    adminUrl = server.url;
-    source = `embedded PostgreSQL on 127.0.0.1:${settings.pgPort}${server.owned ? '' : ' (already running)'}`;
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${DATABASE}`;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${DATABASE}`);
-    await client.query(`ALTER DATABASE ${DATABASE} SET synchronous_commit = ${settings.synchronousCommit}`);
-  } finally {
-    await client.end();
-  }
-  return { server, url: url.toString(), adminUrl, source };
+function prepareDatabase(): Promise<PreparedDatabase> {
+  return prepareBenchDatabase({ name: DATABASE, dataDir: path.join(root, '.data', 'bench-fanout'), port: settings.pgPort, synchronousCommit: settings.synchronousCommit, log });
 }
 
 async function dropDatabase(adminUrl: string): Promise<void> {

@@ -24,7 +24,6 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { AdminStore } from '../src/db/admin-store.js';
 import { openDatabase } from '../src/db/database.js';
-import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 import {
   CREATE_CALL_DOCUMENT,
@@ -34,6 +33,8 @@ import {
   LIST_SIZE,
   type ChildMessage,
   type ServerOptions,
+  prepareBenchDatabase,
+  type PreparedDatabase,
 } from './shared.js';
 
 // --- settings ------------------------------------------------------------------------------------
@@ -90,40 +91,9 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
 // --- database ------------------------------------------------------------------------------------
 
-/** The server to use (DATABASE_URL or the embedded one), with a fresh, migrated bench database. */
-async function prepareDatabase(): Promise<{ server: RunningDatabase; url: string; adminUrl: string; source: string }> {
-  let server: RunningDatabase;
-  let adminUrl: string;
-  let source: string;
-  if (process.env.DATABASE_URL) {
-    server = { url: process.env.DATABASE_URL, owned: false, stop: async () => {} };
-    const admin = new URL(process.env.DATABASE_URL);
-    // Never connected to the database about to be dropped.
-    if (admin.pathname.replace(/^\//, '') === BENCH_DATABASE || admin.pathname === '/' || admin.pathname === '') admin.pathname = '/postgres';
-    adminUrl = admin.toString();
-    source = 'DATABASE_URL';
-  } else {
-    const dataDir = path.join(root, '.data', 'bench');
-    log(`starting the embedded PostgreSQL (data in ${path.relative(root, dataDir)}/pg, port ${settings.embeddedPort})`);
-    server = await startEmbeddedPostgres({ dataDir, port: settings.embeddedPort, database: 'postgres' });
-    adminUrl = server.url;
-    source = `embedded PostgreSQL on 127.0.0.1:${settings.embeddedPort}${server.owned ? '' : ' (already running)'}`;
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${BENCH_DATABASE}`;
-
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${BENCH_DATABASE} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${BENCH_DATABASE}`);
-    // Commits need not wait for the WAL flush (default off, see README): the bench measures the
-    // Node side, not this machine's fsync latency. Scoped to the bench database only.
-    await client.query(`ALTER DATABASE ${BENCH_DATABASE} SET synchronous_commit = ${settings.synchronousCommit}`);
-  } finally {
-    await client.end();
-  }
-  return { server, url: url.toString(), adminUrl, source };
+/** The server to use (DATABASE_URL or the embedded one), with a fresh bench database. */
+function prepareDatabase(): Promise<PreparedDatabase> {
+  return prepareBenchDatabase({ name: BENCH_DATABASE, dataDir: path.join(root, '.data', 'bench'), port: settings.embeddedPort, synchronousCommit: settings.synchronousCommit, log });
 }
 
 interface Seeded {

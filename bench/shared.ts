@@ -69,6 +69,8 @@ export function serveChild(start: () => Promise<{ port: number; stop: () => Prom
 // --- SQL: the gateway's own statements, so the baselines do the same database work ---------------
 
 import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT } from '../src/db/pg-call-store.js';
+import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
+import pg from 'pg';
 
 export { CALL_COLUMNS, INSERT_CALL };
 /** The gateway prepares the insert under this name (per connection); the baselines do too. */
@@ -130,3 +132,57 @@ export const LIST_CALLS_DOCUMENT = `query CompletedCalls($first: Int!) {
 
 /** createCall's input: the same for every request (the server generates the id). */
 export const CREATE_INPUT = { from: FROM_NUMBER, to: TO_NUMBER, metadata: { customer: 'cus_42', campaign: 'bench' } };
+
+// --- database --------------------------------------------------------------------------------
+
+export interface PreparedDatabase {
+  server: RunningDatabase;
+  /** The fresh bench database. */
+  url: string;
+  /** A database of the same server to create and drop it from. */
+  adminUrl: string;
+  /** Where it runs, for the report. */
+  source: string;
+}
+
+/**
+ * The server to use (DATABASE_URL, or the embedded PostgreSQL in `dataDir` on `port`), with a
+ * fresh database `name` whose commits need not wait for the WAL flush when `synchronousCommit`
+ * is off: the benches measure the Node side, not this machine's fsync latency.
+ */
+export async function prepareBenchDatabase(options: {
+  name: string;
+  dataDir: string;
+  port: number;
+  synchronousCommit: string;
+  log: (line: string) => void;
+}): Promise<PreparedDatabase> {
+  let server: RunningDatabase;
+  let adminUrl: string;
+  let source: string;
+  if (process.env.DATABASE_URL) {
+    server = { url: process.env.DATABASE_URL, owned: false, stop: async () => {} };
+    const admin = new URL(process.env.DATABASE_URL);
+    // Never connected to the database about to be dropped.
+    if (admin.pathname.replace(/^\//, '').startsWith(options.name) || admin.pathname === '/' || admin.pathname === '') admin.pathname = '/postgres';
+    adminUrl = admin.toString();
+    source = 'DATABASE_URL';
+  } else {
+    options.log(`starting the embedded PostgreSQL (data in ${options.dataDir}/pg, port ${options.port})`);
+    server = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.port, database: 'postgres' });
+    adminUrl = server.url;
+    source = `embedded PostgreSQL on 127.0.0.1:${options.port}${server.owned ? '' : ' (already running)'}`;
+  }
+  const url = new URL(adminUrl);
+  url.pathname = `/${options.name}`;
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    await client.query(`DROP DATABASE IF EXISTS ${options.name} WITH (FORCE)`);
+    await client.query(`CREATE DATABASE ${options.name}`);
+    await client.query(`ALTER DATABASE ${options.name} SET synchronous_commit = ${options.synchronousCommit}`);
+  } finally {
+    await client.end();
+  }
+  return { server, url: url.toString(), adminUrl, source };
+}
