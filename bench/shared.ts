@@ -108,6 +108,7 @@ export function insertCallValues(options: {
     null,
     phone,
     options.eventId,
+    'simulator',
   ];
 }
 

@@ -1,3 +1,5 @@
+import { ProviderConfigError, readProviderConfig, type ProviderConfig } from './providers/provider-config.js';
+
 /**
  * Configuration: read from the environment once, validated, frozen.
  * Every variable is documented in the README; a bad value stops the process with a message
@@ -23,6 +25,8 @@ export interface Config {
   readonly simulatorTimeScale: number;
   /** Safety-net poll of the event log (lost announcements, events of a process that died). */
   readonly eventPollMs: number;
+  /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
+  readonly providers: ProviderConfig;
 }
 
 export class ConfigError extends Error {}
@@ -68,6 +72,15 @@ function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 
+function providers(env: Env): ProviderConfig {
+  try {
+    return readProviderConfig(env);
+  } catch (error) {
+    if (error instanceof ProviderConfigError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const embeddedPgPort = int(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535);
   if (embeddedPgPort === 5432) {
@@ -85,6 +98,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     simulatorTimeScale: positiveNumber(env, 'SIMULATOR_TIME_SCALE', 1, 100),
     eventPollMs: int(env, 'EVENT_POLL_MS', 1_000, 10, 60_000),
+    providers: providers(env),
     ...overrides,
   };
   return Object.freeze(config);

@@ -29,7 +29,7 @@ export async function startRuntime(config: Config, logger: Logger): Promise<Runt
   const { server, database } = await openRuntimeDatabase(config, logger);
   let gateway: Gateway;
   try {
-    gateway = await startGateway(config, { database, logger, liveProviders: {} });
+    gateway = await startGateway(config, { database, logger });
   } catch (error) {
     await database.close();
     await server.stop();

@@ -48,7 +48,7 @@ describe('createCall', () => {
 
   for (const fromChannel of CHANNELS) {
     for (const toChannel of CHANNELS) {
-      it(`places a ${fromChannel} → ${toChannel} call, with a LiveKit room only when a leg is WebRTC`, async () => {
+      it(`places a ${fromChannel} → ${toChannel} call, with a LiveKit room unless both legs are PSTN`, async () => {
         const from = addressFor(fromChannel, 'from');
         const to = addressFor(toChannel, 'to');
         const { data } = await gql(gw.url, app.testKey, CreateCallDocument, {
@@ -57,8 +57,9 @@ describe('createCall', () => {
         const call = data!.createCall.call!;
         expect(data!.createCall.userErrors).toEqual([]);
         expect(call).toMatchObject({ fromChannel, toChannel, fromAddress: from, toAddress: to, metadata: { pair: `${fromChannel}-${toChannel}`, nested: { n: 1 } } });
-        const webrtc = fromChannel === 'WEBRTC' || toChannel === 'WEBRTC';
-        expect(call.livekitRoomName).toBe(webrtc ? call.id : null);
+        // Legs meet in the call's LiveKit room, except PSTN to PSTN (Telnyx Call Control).
+        const pstnOnly = fromChannel === 'PSTN' && toChannel === 'PSTN';
+        expect(call.livekitRoomName).toBe(pstnOnly ? null : call.id);
       });
     }
   }

@@ -1,4 +1,4 @@
-import type { Call, CallEvent, Mode, Tenant } from '../domain/call.js';
+import { CallEventKind, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
 import type {
   CallEventWithCall,
   CallFilter,
@@ -16,14 +16,16 @@ export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
   from_address AS "fromAddress", to_address AS "toAddress",
   from_channel AS "fromChannel", to_channel AS "toChannel",
   duration, end_reason AS "endReason", metadata, livekit_room_name AS "livekitRoomName",
-  started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt"`;
+  started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt",
+  provider, provider_call_id AS "providerCallId", on_hold AS "onHold", muted_legs AS "mutedLegs",
+  recording_id AS "recordingId", transferred_to AS "transferredTo", transferred_to_channel AS "transferredToChannel"`;
 
-const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
-  occurred_at AS "occurredAt", position::text AS position`;
+export const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
+  occurred_at AS "occurredAt", type AS kind, command_id AS "commandId", position::text AS position`;
 
 /** An event joined with its call: event columns, then the call's as "call.<field>". */
 export const EVENT_WITH_CALL_COLUMNS = `e.id, e.call_id AS "callId", e.sequence, e.status, e.previous_status AS "previousStatus",
-  e.occurred_at AS "occurredAt", e.position::text AS position,
+  e.occurred_at AS "occurredAt", e.type AS kind, e.command_id AS "commandId", e.position::text AS position,
   ${CALL_COLUMNS.split(',')
     .map((column) => column.trim())
     .map((column) => {
@@ -53,7 +55,7 @@ export function toEventWithCall(row: Record<string, unknown>): CallEventWithCall
  */
 const APPLY_TRANSITION = `
 WITH old AS (
-  SELECT id, status FROM call WHERE id = $1::text FOR UPDATE
+  SELECT id, status, recording_id FROM call WHERE id = $1::text FOR UPDATE
 ), updated AS (
   UPDATE call c SET
     status = $2::text,
@@ -66,13 +68,24 @@ WITH old AS (
                     WHEN COALESCE(c.answered_at, CASE WHEN $6::boolean THEN $3::timestamptz END) IS NULL THEN 0
                     ELSE GREATEST(0, round(extract(epoch FROM ($3::timestamptz - COALESCE(c.answered_at, $3::timestamptz)))))::int END,
     end_reason = CASE WHEN NOT $7::boolean THEN c.end_reason
-                      ELSE COALESCE($4::text, CASE WHEN $2::text = 'completed' AND old.status = 'voicemail' THEN 'voicemail' ELSE $8::text END) END
+                      ELSE COALESCE($4::text, CASE WHEN $2::text = 'completed' AND old.status = 'voicemail' THEN 'voicemail' ELSE $8::text END) END,
+    -- An ended call is no longer on hold, muted or being recorded.
+    on_hold = c.on_hold AND NOT $7::boolean,
+    muted_legs = CASE WHEN $7::boolean THEN '{}' ELSE c.muted_legs END,
+    recording_id = CASE WHEN $7::boolean THEN NULL ELSE c.recording_id END
   FROM old
   WHERE c.id = old.id AND c.status = ANY($9::text[])
-  RETURNING c.*, old.status AS previous_status
+  RETURNING c.*, old.status AS previous_status, old.recording_id AS previous_recording_id
 ), event AS (
-  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
-  SELECT $10::text, id, app_id, mode, last_sequence, status, previous_status, $3::timestamptz FROM updated
+  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at, command_id)
+  SELECT $10::text, id, app_id, mode, last_sequence, status, previous_status, $3::timestamptz, $11::text FROM updated
+), command AS (
+  UPDATE call_command SET status = 'applied', updated_at = now()
+   WHERE $11::text IS NOT NULL AND id = $11::text AND status IN ('accepted', 'queued') AND EXISTS (SELECT 1 FROM updated)
+), recording AS (
+  -- The provider saves a recording the call's end interrupted; its callback completes the row.
+  UPDATE recording SET status = 'processing', updated_at = now()
+   WHERE id = (SELECT previous_recording_id FROM updated WHERE status = ANY('{completed,failed,busy,no_answer,canceled}'::text[])) AND status = 'recording'
 )
 SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS sequence FROM updated`;
 
@@ -85,9 +98,9 @@ SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS se
 export const INSERT_CALL = `
 WITH inserted AS (
   INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence)
+                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider)
   SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::jsonb,
-         $11::text, $12::text, $13::text, 1
+         $11::text, $12::text, $13::text, 1, $16::text
   WHERE NOT $14::boolean OR EXISTS (SELECT 1 FROM phone_number WHERE app_id = $2::text AND number = $6::text)
   ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING ${CALL_COLUMNS}
@@ -172,6 +185,7 @@ export class PgCallStore implements CallStore {
       call.requestFingerprint,
       options.requireAssignedNumber,
       call.eventId,
+      call.provider,
     ];
     // Two tries: the second only after an expired idempotency key was released.
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -209,6 +223,7 @@ export class PgCallStore implements CallStore {
         plan.defaultEndReason,
         plan.appliesFrom,
         plan.eventId,
+        plan.commandId,
       ],
       'apply_transition',
     );
@@ -216,7 +231,17 @@ export class PgCallStore implements CallStore {
     const { previousStatus, sequence, ...call } = row;
     return {
       call,
-      event: { id: plan.eventId, callId: call.id, sequence, status: call.status, previousStatus, occurredAt: plan.occurredAt, position: null },
+      event: {
+        id: plan.eventId,
+        callId: call.id,
+        sequence,
+        status: call.status,
+        previousStatus,
+        occurredAt: plan.occurredAt,
+        kind: CallEventKind.STATUS_CHANGED,
+        commandId: plan.commandId,
+        position: null,
+      },
     };
   }
 
@@ -274,6 +299,11 @@ export class PgCallStore implements CallStore {
       'find_call',
     );
     return row ?? null;
+  }
+
+  async applicationOfNumber(number: string): Promise<string | null> {
+    const [row] = await this.sql.query<{ appId: string }>(`SELECT app_id AS "appId" FROM phone_number WHERE number = $1`, [number]);
+    return row?.appId ?? null;
   }
 
   async findByIds(tenant: Tenant, ids: readonly string[]): Promise<Call[]> {

@@ -1,27 +1,83 @@
-import type { Call, CallEvent } from './call.js';
+import { CallDirection, CallEventKind, CallStatus, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
 import type { CallStore } from './call-store.js';
-import { newEventId } from './ids.js';
+import type { CallEffect, CommandStore } from './command-store.js';
+import { CallCommandType, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './commands.js';
+import { newCallId, newEventId, newRecordingId } from './ids.js';
 import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './lifecycle.js';
-import { CallStatus } from './call.js';
+import { livekitRoomFor } from './call.js';
 
-/** Told after every applied transition, once it is committed (the sequencer listens). */
-export type TransitionListener = (call: Call, event: CallEvent) => void;
+/** Told after events were appended to a call's timeline and committed (the sequencer listens). */
+export type EventsWrittenListener = () => void;
 
 /** Statuses that mean the destination rang (startedAt is set on the first of them). */
 const RANG: ReadonlySet<CallStatus> = new Set([CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL, CallStatus.COMPLETED, CallStatus.NO_ANSWER]);
+const ALL_STATUSES = Object.values(CallStatus);
+
+export interface InboundCall {
+  provider: string;
+  providerCallId: string | null;
+  from: string;
+  /** The application's number (PSTN, WhatsApp) or a client identity (WebRTC). */
+  to: string;
+  fromChannel: Channel;
+  toChannel: Channel;
+  mode: 'test' | 'live';
+  /** The application, when the caller knows it (a test key); else the owner of the number `to`. */
+  appId?: string;
+  /** With appId: `to` must be a number of that application. */
+  requireAssignedNumber?: boolean;
+  metadata?: Metadata;
+}
+
+export interface RecordingSaved {
+  callId: string;
+  /** The provider's id for the recording; null: the call's latest unsaved one. */
+  providerRef: string | null;
+  /** Where the file is; a function when the URL is made from the gateway's recording id. */
+  url: string | null | ((recording: Recording) => string);
+  /** Seconds; null: from the recording's start to now. */
+  duration: number | null;
+  failed?: boolean;
+}
 
 /**
- * The one entry point for status updates from providers and the simulator. Whether an update
- * applies is decided by the database, atomically (see PgCallStore.applyTransition), so the same
- * update from two processes, or a late callback, changes nothing.
+ * What providers (and the simulator) may report: status changes, command confirmations,
+ * recordings, inbound calls. Every update is decided atomically by the database, so a
+ * duplicated, late or concurrent callback changes nothing.
  */
-export class CallLifecycle {
-  private readonly listeners: TransitionListener[] = [];
+export interface ProviderCallbacks {
+  apply(update: StatusUpdate): Promise<{ call: Call; event: CallEvent } | null>;
+  /** The provider confirmed a command it had accepted earlier. */
+  commandConfirmed(commandId: string, providerRef?: string | null): Promise<void>;
+  /** The provider reported that a command it had accepted failed. */
+  commandFailed(commandId: string, message: string): Promise<void>;
+  /** A recording is stored (or could not be): `providerRef` names it, else the call's latest unsaved one. */
+  recordingSaved(saved: RecordingSaved): Promise<void>;
+  /** A call arrived for an application's number; null when no application owns `to`. */
+  inboundCall(inbound: InboundCall): Promise<Call | null>;
+  findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null>;
+  setProviderCallId(callId: string, providerCallId: string): Promise<void>;
+}
 
-  constructor(private readonly store: CallStore) {}
+/**
+ * The one entry point for everything that changes a call after it is created: provider
+ * callbacks, the simulator and confirmed commands.
+ */
+export class CallLifecycle implements ProviderCallbacks {
+  private readonly listeners: EventsWrittenListener[] = [];
 
-  onTransition(listener: TransitionListener): void {
+  constructor(
+    private readonly store: CallStore,
+    private readonly commands: CommandStore,
+  ) {}
+
+  onEventsWritten(listener: EventsWrittenListener): void {
     this.listeners.push(listener);
+  }
+
+  private told<T>(applied: T): T {
+    if (applied) for (const listener of this.listeners) listener();
+    return applied;
   }
 
   /** Applies the update if it moves the call forward; returns the new state, or null (no-op). */
@@ -39,13 +95,148 @@ export class CallLifecycle {
       endReason: update.endReason ?? null,
       // The VOICEMAIL → COMPLETED case is decided in SQL from the status actually replaced.
       defaultEndReason: defaultEndReason(CallStatus.INITIATED, to),
+      commandId: update.commandId ?? null,
     });
-    if (applied) for (const listener of this.listeners) listener(applied.call, applied.event);
+    return this.told(applied);
+  }
+
+  /**
+   * Applies a confirmed command's effect: a status change (answer, reject, hangup, voicemail)
+   * or a flag (hold, mute, transfer, recording), with its event; the command becomes APPLIED in
+   * the same statement. If the call moved on first (it ended), the command FAILS instead.
+   */
+  async applyCommand(command: CallCommand, call: Call, providerRef: string | null = null): Promise<{ call: Call; event: CallEvent } | null> {
+    const transition = commandTransition(command.args, call.status);
+    if (transition) {
+      let applied = await this.apply({ callId: call.id, status: transition.status, endReason: transition.endReason, commandId: command.id });
+      if (!applied && command.args.type === CallCommandType.HANGUP) {
+        // Answered meanwhile: a hangup now completes the call instead of canceling it.
+        const now = await this.commands.findCall({ callId: call.id });
+        const retry = now && commandTransition(command.args, now.status);
+        if (retry) applied = await this.apply({ callId: call.id, status: retry.status, endReason: retry.endReason, commandId: command.id });
+      }
+      if (!applied) await this.commandFailed(command.id, `The call moved on (${(await this.commands.findCall({ callId: call.id }))?.status.toUpperCase()}) before the command applied`);
+      return applied;
+    }
+    const effect = effectOf(command.args, providerRef);
+    if (!effect) return null;
+    const applied = this.told(
+      await this.commands.applyEffect({ callId: call.id, eventId: newEventId(), occurredAt: new Date(), effect, commandId: command.id, statuses: statusesFor(command.args.type) }),
+    );
+    if (!applied) {
+      const now = await this.commands.findCall({ callId: call.id });
+      if (now && statusesFor(command.args.type).includes(now.status)) await this.commands.markApplied(command.id);
+      else await this.commandFailed(command.id, `The call moved on (${now?.status.toUpperCase()}) before the command applied`);
+    }
     return applied;
+  }
+
+  async commandConfirmed(commandId: string, providerRef: string | null = null): Promise<void> {
+    const command = await this.commands.findCommand(commandId);
+    if (!command || (command.status !== 'accepted' && command.status !== 'queued')) return;
+    const call = await this.commands.findCall({ callId: command.callId });
+    if (call) await this.applyCommand(command, call, providerRef);
+  }
+
+  async commandFailed(commandId: string, message: string): Promise<void> {
+    const command = await this.commands.findCommand(commandId);
+    if (!command) return;
+    const applied = this.told(
+      await this.commands.applyEffect({
+        callId: command.callId,
+        eventId: newEventId(),
+        occurredAt: new Date(),
+        effect: { type: CallEventKind.COMMAND_FAILED, error: message.slice(0, 2_000) },
+        commandId,
+        statuses: ALL_STATUSES,
+      }),
+    );
+    if (!applied) await this.commands.markFailed(commandId, message.slice(0, 2_000));
+  }
+
+  async recordingSaved(saved: RecordingSaved): Promise<void> {
+    const recording = await this.commands.findRecording(saved.callId, saved.providerRef);
+    if (!recording) return;
+    this.told(
+      await this.commands.applyEffect({
+        callId: saved.callId,
+        eventId: newEventId(),
+        occurredAt: new Date(),
+        effect: {
+          type: CallEventKind.RECORDING_SAVED,
+          recordingId: recording.id,
+          url: typeof saved.url === 'function' ? saved.url(recording) : saved.url,
+          duration: saved.duration,
+          failed: saved.failed ?? false,
+        },
+        commandId: null,
+        statuses: ALL_STATUSES,
+      }),
+    );
+  }
+
+  async inboundCall(inbound: InboundCall): Promise<Call | null> {
+    const owner = inbound.appId === undefined || inbound.requireAssignedNumber ? await this.store.applicationOfNumber(inbound.to) : null;
+    const appId = inbound.appId ?? owner;
+    if (!appId || (inbound.requireAssignedNumber && owner !== appId)) return null;
+    const id = newCallId(inbound.mode);
+    const result = await this.store.insert(
+      { appId, mode: inbound.mode },
+      {
+        id,
+        eventId: newEventId(),
+        direction: CallDirection.INBOUND,
+        status: CallStatus.INITIATED,
+        fromAddress: inbound.from,
+        toAddress: inbound.to,
+        fromChannel: inbound.fromChannel,
+        toChannel: inbound.toChannel,
+        metadata: inbound.metadata ?? {},
+        livekitRoomName: livekitRoomFor(id, inbound.fromChannel, inbound.toChannel),
+        idempotencyKey: null,
+        requestFingerprint: null,
+        provider: inbound.provider,
+      },
+      { requireAssignedNumber: false, idempotencyWindowMs: 0 },
+    );
+    if (result.kind !== 'created') return null;
+    if (inbound.providerCallId) await this.commands.setProviderCallId(id, inbound.providerCallId);
+    this.told(true);
+    return { ...result.call, providerCallId: inbound.providerCallId };
+  }
+
+  findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null> {
+    return this.commands.findCall(ref);
+  }
+
+  setProviderCallId(callId: string, providerCallId: string): Promise<void> {
+    return this.commands.setProviderCallId(callId, providerCallId);
   }
 
   /** Rank of a status in the forward order (for tests and providers). */
   static rank(status: CallStatus): number {
     return RANK[status];
+  }
+}
+
+/** The flag a confirmed command sets; null for status-changing commands. */
+function effectOf(args: CommandArgs, providerRef: string | null): CallEffect | null {
+  switch (args.type) {
+    case CallCommandType.HOLD:
+      return { type: CallEventKind.HELD };
+    case CallCommandType.UNHOLD:
+      return { type: CallEventKind.UNHELD };
+    case CallCommandType.MUTE:
+      return { type: CallEventKind.MUTED, leg: args.leg };
+    case CallCommandType.UNMUTE:
+      return { type: CallEventKind.UNMUTED, leg: args.leg };
+    case CallCommandType.TRANSFER:
+      return { type: CallEventKind.TRANSFERRED, to: args.to, toChannel: args.toChannel };
+    case CallCommandType.START_RECORDING:
+      return { type: CallEventKind.RECORDING_STARTED, recordingId: newRecordingId(), format: args.format, providerRef };
+    case CallCommandType.STOP_RECORDING:
+      return { type: CallEventKind.RECORDING_STOPPED };
+    default:
+      return null;
   }
 }

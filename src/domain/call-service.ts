@@ -5,7 +5,8 @@ import type { CallEventWithCall, CallFilter, CallKey, CallStore, SortDirection }
 import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 import { newCallId, newEventId, looksLikeCallId } from './ids.js';
-import type { ProviderRegistry } from '../providers/channel-provider.js';
+import { ProviderError, type ChannelProvider, type ProviderRegistry } from '../providers/channel-provider.js';
+import type { ProviderCallbacks } from './call-lifecycle.js';
 
 export const MAX_PAGE_SIZE = 100;
 export const DEFAULT_PAGE_SIZE = 20;
@@ -23,7 +24,9 @@ export interface CreateCallInput {
 
 export type CreateCallResult =
   | { call: Call; replayed: boolean; userErrors: [] }
-  | { call: null; replayed: false; userErrors: UserError[] };
+  | { call: null; replayed: false; userErrors: UserError[] }
+  /** The provider refused the call: it is stored, and ended FAILED (endReason "provider_error"). */
+  | { call: Call; replayed: false; userErrors: UserError[] };
 
 export interface ListCallsArgs {
   filter?: CallFilter | null;
@@ -58,6 +61,8 @@ export class CallService {
     private readonly providers: ProviderRegistry,
     readonly tenant: Tenant,
     private readonly live: LiveEventSource,
+    /** Ends a call the provider refused (FAILED) and stores the provider's id for it. */
+    private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall'>,
     /** Told when events were committed (the event log numbers and announces them). */
     private readonly onEventsWritten: () => void = () => {},
   ) {}
@@ -104,14 +109,14 @@ export class CallService {
         livekitRoomName: livekitRoomFor(id, input.fromChannel, input.toChannel),
         idempotencyKey,
         requestFingerprint: idempotencyKey ? fingerprint(input, metadata) : null,
+        provider: provider.name,
       },
       { requireAssignedNumber: isPhoneChannel(input.fromChannel), idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS },
     );
     switch (result.kind) {
       case 'created':
         this.onEventsWritten();
-        await provider.placeCall(result.call);
-        return { call: result.call, replayed: false, userErrors: [] };
+        return this.place(provider, result.call);
       case 'idempotency_key_taken':
         if (result.fingerprint === fingerprint(input, metadata)) {
           return { call: result.call, replayed: true, userErrors: [] };
@@ -132,6 +137,53 @@ export class CallService {
           ),
         );
     }
+  }
+
+  /**
+   * Hands a stored call to its provider. A refusal ends the call FAILED with the provider's
+   * message: a call is never left INITIATED with nobody placing it.
+   */
+  private async place(provider: ChannelProvider, call: Call): Promise<CreateCallResult> {
+    try {
+      const placed = await provider.placeCall(call);
+      if (placed.providerCallId) {
+        await this.providerCallbacks.setProviderCallId(call.id, placed.providerCallId);
+        call = { ...call, providerCallId: placed.providerCallId };
+      }
+      return { call, replayed: false, userErrors: [] };
+    } catch (error) {
+      const message = error instanceof ProviderError ? `${error.provider}: ${error.message}` : 'The provider could not be reached';
+      const failed = await this.providerCallbacks.apply({ callId: call.id, status: CallStatus.FAILED, endReason: 'provider_error' });
+      if (!(error instanceof ProviderError)) throw error;
+      return { call: failed?.call ?? call, replayed: false, userErrors: [userError(UserErrorCode.PROVIDER_ERROR, ['input', 'toChannel'], message)] };
+    }
+  }
+
+  /**
+   * Test mode: a call arrives for the application (as a provider's inbound webhook would
+   * report it) and the simulator rings it until answerCall, rejectCall or sendToVoicemail.
+   */
+  async simulateInbound(input: Omit<CreateCallInput, 'idempotencyKey'>): Promise<CreateCallResult> {
+    if (this.tenant.mode !== 'test') {
+      return fail(userError(UserErrorCode.TEST_MODE_ONLY, ['input'], 'simulateInboundCall needs a test key: live inbound calls come from the providers'));
+    }
+    const errors = validateCreateInput({ ...input, idempotencyKey: null });
+    const provider = this.providers.forCall('test', input.fromChannel, input.toChannel);
+    if (errors.length > 0 || !provider) return { call: null, replayed: false, userErrors: errors };
+    const call = await this.providerCallbacks.inboundCall({
+      provider: provider.name,
+      providerCallId: null,
+      from: input.from,
+      to: input.to,
+      fromChannel: input.fromChannel,
+      toChannel: input.toChannel,
+      mode: 'test',
+      appId: this.tenant.appId,
+      requireAssignedNumber: isPhoneChannel(input.toChannel),
+      metadata: input.metadata ?? {},
+    });
+    if (!call) return fail(userError(UserErrorCode.PHONE_NUMBER_NOT_ASSIGNED, ['input', 'to'], `${input.to} is not a number assigned to this application`));
+    return this.place(provider, call);
   }
 
   /** null when the id is malformed, unknown, or another tenant's. */

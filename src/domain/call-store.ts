@@ -55,6 +55,8 @@ export interface NewCall {
   livekitRoomName: string | null;
   idempotencyKey: string | null;
   requestFingerprint: string | null;
+  /** The provider that will carry it. */
+  provider: string;
 }
 
 /** An event with its call in the state the event left it (or later): what subscribers get. */
@@ -79,6 +81,8 @@ export interface TransitionPlan {
   /** endReason given by the provider; else the default (COMPLETED after VOICEMAIL: "voicemail"). */
   endReason: string | null;
   defaultEndReason: string | null;
+  /** The command that caused it: marked APPLIED in the same statement. */
+  commandId: string | null;
 }
 
 export type InsertCallResult =
@@ -98,6 +102,8 @@ export interface CallStore {
    */
   insert(tenant: Tenant, call: NewCall, options: { requireAssignedNumber: boolean; idempotencyWindowMs: number }): Promise<InsertCallResult>;
   findById(tenant: Tenant, id: string): Promise<Call | null>;
+  /** The application a phone number is assigned to (inbound calls), or null. */
+  applicationOfNumber(number: string): Promise<string | null>;
   findByIds(tenant: Tenant, ids: readonly string[]): Promise<Call[]>;
   page(tenant: Tenant, query: CallPageQuery): Promise<CallPage>;
   count(tenant: Tenant, filter: CallFilter): Promise<number>;

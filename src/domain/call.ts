@@ -37,6 +37,26 @@ export interface Tenant {
 
 export type Metadata = Record<string, unknown>;
 
+/** The two sides of a call: `from` (the caller) and `to` (the called party). */
+export enum CallLeg {
+  FROM = 'from',
+  TO = 'to',
+}
+
+/** What an event of a call's timeline records: a status change, or a command's effect. */
+export enum CallEventKind {
+  STATUS_CHANGED = 'status_changed',
+  HELD = 'held',
+  UNHELD = 'unheld',
+  MUTED = 'muted',
+  UNMUTED = 'unmuted',
+  TRANSFERRED = 'transferred',
+  RECORDING_STARTED = 'recording_started',
+  RECORDING_STOPPED = 'recording_stopped',
+  RECORDING_SAVED = 'recording_saved',
+  COMMAND_FAILED = 'command_failed',
+}
+
 export interface Call {
   id: string;
   appId: string;
@@ -55,6 +75,16 @@ export interface Call {
   answeredAt: Date | null;
   endedAt: Date | null;
   createdAt: Date;
+  /** The provider that carries the call ("simulator", "telnyx", "livekit"); null if none took it. */
+  provider: string | null;
+  /** The provider's own id for the call (Telnyx call_control_id, WhatsApp call id …). */
+  providerCallId: string | null;
+  onHold: boolean;
+  mutedLegs: CallLeg[];
+  /** The recording in progress, if any. */
+  recordingId: string | null;
+  transferredTo: string | null;
+  transferredToChannel: Channel | null;
 }
 
 export interface CallEvent {
@@ -64,6 +94,9 @@ export interface CallEvent {
   status: CallStatus;
   previousStatus: CallStatus | null;
   occurredAt: Date;
+  kind: CallEventKind;
+  /** The command that caused the event, if one did. */
+  commandId: string | null;
   /** Position in the log (1, 2, 3 … in commit order); null until the sequencer numbers it. */
   position: string | null;
 }
@@ -73,7 +106,11 @@ export function isPhoneChannel(channel: Channel): boolean {
   return channel === Channel.PSTN || channel === Channel.WHATSAPP;
 }
 
-/** A call with a WebRTC leg gets a LiveKit room, named after the call. */
+/**
+ * Legs meet in a LiveKit room when one of them is WebRTC or WhatsApp (the WhatsApp leg joins
+ * through LiveKit's WhatsApp connector, a PSTN leg over SIP); the room is named after the call.
+ * PSTN to PSTN calls stay on Telnyx Call Control and have no room.
+ */
 export function livekitRoomFor(callId: string, from: Channel, to: Channel): string | null {
-  return from === Channel.WEBRTC || to === Channel.WEBRTC ? callId : null;
+  return from === Channel.PSTN && to === Channel.PSTN ? null : callId;
 }

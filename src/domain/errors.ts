@@ -16,6 +16,10 @@ export enum UserErrorCode {
   PROVIDER_NOT_CONFIGURED = 'PROVIDER_NOT_CONFIGURED',
   PROVIDER_ERROR = 'PROVIDER_ERROR',
   RATE_LIMITED = 'RATE_LIMITED',
+  /** Added to the contract: a test-mode feature (simulateInboundCall) used with a live key. */
+  TEST_MODE_ONLY = 'TEST_MODE_ONLY',
+  /** Added to the contract: an argument out of its range (createCallToken's ttl). */
+  INVALID_ARGUMENT = 'INVALID_ARGUMENT',
 }
 
 export interface UserError {

@@ -16,3 +16,5 @@ export const newCallId = (mode: Mode): string => (mode === 'test' ? `call_test_$
 export function looksLikeCallId(id: string): boolean {
   return /^call_(test_)?[0-9A-Za-z]{27}$/.test(id);
 }
+export const newCommandId = (): string => `cmd_${ksuid()}`;
+export const newRecordingId = (): string => `rec_${ksuid()}`;

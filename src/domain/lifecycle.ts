@@ -98,4 +98,6 @@ export interface StatusUpdate {
   occurredAt?: Date;
   /** Overrides the default endReason of a terminal status, e.g. "hangup" for CANCELED by the caller. */
   endReason?: string | null;
+  /** The command this transition carries out (hangupCall, answerCall …), if any. */
+  commandId?: string | null;
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../domain/authenticator.js';
 import type { CallService } from '../domain/call-service.js';
+import type { CallCommands } from '../domain/call-commands.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { SocketOperation } from './shared-execution.js';
 
@@ -19,6 +20,7 @@ export class GatewayContext {
   constructor(
     readonly principal: Principal,
     readonly calls: CallService,
+    readonly commands: CallCommands,
     private readonly rootEm: EntityManager,
     readonly requestId: string,
     /**
@@ -32,7 +34,7 @@ export class GatewayContext {
   ) {}
 
   get loaders(): Loaders {
-    this.built ??= createLoaders(this.calls, { cache: !this.perEvent });
+    this.built ??= createLoaders(this.calls, this.commands, { cache: !this.perEvent });
     return this.built;
   }
 
@@ -41,7 +43,7 @@ export class GatewayContext {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext(this.principal, this.calls, this.rootEm, this.requestId, undefined, true);
+    return new GatewayContext(this.principal, this.calls, this.commands, this.rootEm, this.requestId, undefined, true);
   }
 
   get em(): EntityManager {
@@ -54,9 +56,10 @@ export class GatewayContext {
 export function createContext(options: {
   principal: Principal;
   calls: CallService;
+  commands: CallCommands;
   rootEm: EntityManager;
   requestId: string;
   socketOperation?: SocketOperation;
 }): GatewayContext {
-  return new GatewayContext(options.principal, options.calls, options.rootEm, options.requestId, options.socketOperation);
+  return new GatewayContext(options.principal, options.calls, options.commands, options.rootEm, options.requestId, options.socketOperation);
 }

@@ -6,8 +6,9 @@ import { CallQueryResolver } from './resolvers/call-query.resolver.js';
 import { CallEventFieldsResolver, CallFieldsResolver } from './resolvers/call-fields.resolver.js';
 import { CreateCallResolver } from './resolvers/create-call.resolver.js';
 import { CallStatusResolver } from './resolvers/call-status.resolver.js';
+import { CallCommandsResolver } from './resolvers/call-commands.resolver.js';
 
-export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallStatusResolver] as const;
+export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallCommandsResolver, CallStatusResolver] as const;
 
 /** The executable schema, built from the resolver classes (code first). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {

@@ -1,31 +1,102 @@
 import type { Call, Channel, Mode } from '../domain/call.js';
+import type { CallCommand, CommandArgs } from '../domain/commands.js';
 
 /**
- * One interface for every channel: PSTN, WebRTC, WhatsApp and the test-mode simulator.
- * A provider places the call and later reports status changes through the lifecycle entry
- * point; it never touches GraphQL or HTTP types.
+ * One interface for every channel provider: Telnyx (PSTN), LiveKit (WebRTC, and the room where
+ * cross-channel legs meet), WhatsApp, and the test-mode simulator. A provider places calls and
+ * carries out commands; what happens later reaches the gateway through `ProviderCallbacks`
+ * (src/domain/call-lifecycle.ts). A provider never touches GraphQL or HTTP framework types.
  */
 export interface ChannelProvider {
-  /** For logs and errors, e.g. "simulator", "telnyx". */
+  /** Stored on the call ("simulator", "telnyx", "livekit"): commands on the call come back here. */
   readonly name: string;
-  /** Starts placing an outbound call that has just been persisted as INITIATED. */
-  placeCall(call: Call): Promise<void>;
+  /**
+   * Starts placing an outbound call that has just been persisted as INITIATED. Throws
+   * ProviderError when the provider refuses it: the call then ends FAILED.
+   */
+  placeCall(call: Call): Promise<PlaceCallResult>;
+  /** Why this provider cannot carry out the command on this call, or null when it can. */
+  unsupported(args: CommandArgs, call: Call): string | null;
+  /**
+   * Sends an accepted command to the provider. Throws ProviderError when the provider refuses
+   * it. `confirmed: true` when the provider's answer is the confirmation (its effect is applied
+   * at once); otherwise the provider confirms later through ProviderCallbacks.
+   */
+  execute(call: Call, command: CallCommand): Promise<CommandResult>;
+}
+
+export interface PlaceCallResult {
+  /** The provider's own id for the call (Telnyx call_control_id …), stored to find it from callbacks. */
+  providerCallId?: string | null;
+}
+
+export interface CommandResult {
+  confirmed: boolean;
+  /** The provider's id for what the command started (a recording, an egress …). */
+  providerRef?: string | null;
+}
+
+/** A provider refused or failed a request; `message` is the provider's own, shown to the user. */
+export class ProviderError extends Error {
+  constructor(
+    readonly provider: string,
+    message: string,
+    /** The provider's HTTP status, when it answered. */
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** An HTTP request as a provider's webhook endpoint sees it: the raw body, for signatures. */
+export interface WebhookRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  query: Record<string, string | undefined>;
+  rawBody: Buffer;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body?: string;
+  contentType?: string;
+}
+
+/** A provider's inbound webhook endpoint, mounted by the server at `/webhooks/<path>`. */
+export interface WebhookEndpoint {
+  readonly path: string;
+  handle(request: WebhookRequest): Promise<WebhookResponse>;
 }
 
 export interface ProviderRegistryOptions {
   /** Serves every call made with a test key, on any channel pair. */
   test?: ChannelProvider;
-  /** Live providers by the channel of the leg they dial. */
-  live?: Partial<Record<Channel, ChannelProvider>>;
+  /**
+   * Chooses the live provider of an outbound call by its channel pair (see providers/routing.ts);
+   * null: none is configured for it.
+   */
+  live?: (fromChannel: Channel, toChannel: Channel) => ChannelProvider | null;
+  /** Every live provider, by name: commands go to the provider stored on the call. */
+  byName?: ChannelProvider[];
 }
 
 /** Looks up the provider for a call; the one place that knows how calls map to providers. */
 export class ProviderRegistry {
-  constructor(private readonly options: ProviderRegistryOptions) {}
+  private readonly named = new Map<string, ChannelProvider>();
+
+  constructor(private readonly options: ProviderRegistryOptions) {
+    for (const provider of [options.test, ...(options.byName ?? [])]) if (provider) this.named.set(provider.name, provider);
+  }
 
   /** The provider that places a call, or null when none is configured for it. */
-  forCall(mode: Mode, _fromChannel: Channel, toChannel: Channel): ChannelProvider | null {
+  forCall(mode: Mode, fromChannel: Channel, toChannel: Channel): ChannelProvider | null {
     if (mode === 'test') return this.options.test ?? null;
-    return this.options.live?.[toChannel] ?? null;
+    return this.options.live?.(fromChannel, toChannel) ?? null;
+  }
+
+  /** The provider that carries a call (the name stored on it). */
+  byName(name: string | null): ChannelProvider | null {
+    return name ? (this.named.get(name) ?? null) : null;
   }
 }

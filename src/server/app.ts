@@ -11,13 +11,17 @@ import type { Config } from '../config.js';
 import { Authenticator, type Principal } from '../domain/authenticator.js';
 import { CallService, type LiveEventSource } from '../domain/call-service.js';
 import { CallLifecycle } from '../domain/call-lifecycle.js';
-import { Channel } from '../domain/call.js';
 import { PgCallStore } from '../db/pg-call-store.js';
 import { PgKeyLookup } from '../db/pg-key-lookup.js';
 import { PgEventLog } from '../db/pg-event-log.js';
 import type { Database } from '../db/database.js';
 import { statementScope } from '../db/sql.js';
-import { ProviderRegistry, type ChannelProvider } from '../providers/channel-provider.js';
+import { ProviderRegistry } from '../providers/channel-provider.js';
+import { createLiveProviders, type LiveProviders } from '../providers/live-providers.js';
+import { PgCommandStore } from '../db/pg-command-store.js';
+import { CallCommands } from '../domain/call-commands.js';
+import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
+import { mountWebhooks } from './webhooks.js';
 import { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
 import type { EventBus } from '../events/event-bus.js';
 import { PgEventBus } from '../events/pg-event-bus.js';
@@ -53,8 +57,11 @@ export interface Gateway {
 export interface GatewayDeps {
   database: Database;
   logger: Logger;
-  /** Live providers by the channel of the leg they dial; none configured: PROVIDER_NOT_CONFIGURED. */
-  liveProviders?: Partial<Record<Channel, ChannelProvider>>;
+  /**
+   * Replaces the live providers built from config.providers (tests use a recording double);
+   * a pair with no provider gets PROVIDER_NOT_CONFIGURED.
+   */
+  liveProviders?: (callbacks: ProviderCallbacks) => LiveProviders;
 }
 
 /** The composition root of the request path: plain constructors, no container. */
@@ -62,29 +69,32 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const { database, logger } = deps;
   const store = new PgCallStore(database.sql);
   const authenticator = new Authenticator(new PgKeyLookup(database.sql), config.authCacheTtlMs);
-  const lifecycle = new CallLifecycle(store);
+  const commandStore = new PgCommandStore(database.sql);
+  const lifecycle = new CallLifecycle(store, commandStore);
 
   const bus = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : new PgEventBus(database.url, database.sql, logger);
   await bus.start();
   const eventLog = new EventLog(new PgEventLog(database.sql), bus, logger, { pollMs: config.eventPollMs, batch: 1_000, sequenceDelayMs: 2 });
   await eventLog.start();
   // Every applied transition is committed when apply() returns: number it and announce it.
-  lifecycle.onTransition(() => eventLog.kick());
+  lifecycle.onEventsWritten(() => eventLog.kick());
 
   const simulator = new SimulatorProvider(lifecycle, store, logger, {
     timeScale: config.simulatorTimeScale,
     sweepMs: Math.max(1_000, 5_000 * config.simulatorTimeScale),
   });
   await simulator.start();
-  const providers = new ProviderRegistry({ test: simulator, live: deps.liveProviders ?? {} });
-  const live: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
+  const live = (deps.liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
+  const providers = new ProviderRegistry({ test: simulator, live: (from, to) => live.route(from, to), byName: live.all });
+  const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
   const fanout = new FanoutHub(eventLog, config.production, logger);
   const schema = await buildGatewaySchema();
 
   const contextFor = (principal: Principal, requestId: string, socketOperation?: SocketOperation): GatewayContext =>
     createContext({
       principal,
-      calls: new CallService(store, providers, principal, live, () => eventLog.kick()),
+      calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick()),
+      commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
       rootEm: database.orm.em,
       requestId,
       socketOperation,
@@ -148,6 +158,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     }),
   );
 
+  mountWebhooks(app, live.webhooks, logger);
+
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolve());
@@ -172,6 +184,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       stopping ??= (async () => {
         await apollo.stop();
         await simulator.stop();
+        await live.stop();
         await eventLog.stop();
         await bus.close();
       })();

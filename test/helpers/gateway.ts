@@ -5,10 +5,10 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { AdminStore, AdminError } from '../../src/db/admin-store.js';
-import type { ChannelProvider } from '../../src/providers/channel-provider.js';
+import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../src/providers/channel-provider.js';
 import { startGateway, type Gateway } from '../../src/server/app.js';
 import { silentLogger } from '../../src/server/logger.js';
-import { Channel, type Call } from '../../src/domain/call.js';
+import type { Call } from '../../src/domain/call.js';
 
 export interface TestGateway {
   url: string;
@@ -29,8 +29,15 @@ export interface TestGateway {
 export class RecordingLiveProvider implements ChannelProvider {
   readonly name = 'recording-live';
   constructor(readonly placed: Call[]) {}
-  async placeCall(call: Call): Promise<void> {
+  async placeCall(call: Call): Promise<PlaceCallResult> {
     this.placed.push(call);
+    return {};
+  }
+  unsupported(): string | null {
+    return 'The recording double carries out no commands';
+  }
+  async execute(): Promise<CommandResult> {
+    throw new Error('not reached: unsupported() refuses every command');
   }
 }
 
@@ -89,7 +96,9 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
   );
   const livePlaced: Call[] = [];
   const live = new RecordingLiveProvider(livePlaced);
-  const liveProviders = options.liveProvider ? { [Channel.PSTN]: live, [Channel.WEBRTC]: live, [Channel.WHATSAPP]: live } : {};
+  const liveProviders = options.liveProvider
+    ? () => ({ route: () => live, all: [live], webhooks: [], tokens: null, stop: async () => {} })
+    : undefined;
   const gateway = await startGateway(config, { database, liveProviders, logger: silentLogger });
   return {
     url: gateway.url,

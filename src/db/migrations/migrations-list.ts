@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123000000Initial } from './Migration20261123000000Initial.js';
 import { Migration20261123010000EventSequencing } from './Migration20261123010000EventSequencing.js';
 import { Migration20261123020000SequencerFunction } from './Migration20261123020000SequencerFunction.js';
+import { Migration20261124000000CallCommands } from './Migration20261124000000CallCommands.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123000000Initial', class: Migration20261123000000Initial },
   { name: 'Migration20261123010000EventSequencing', class: Migration20261123010000EventSequencing },
   { name: 'Migration20261123020000SequencerFunction', class: Migration20261123020000SequencerFunction },
+  { name: 'Migration20261124000000CallCommands', class: Migration20261124000000CallCommands },
 ];

@@ -6,6 +6,8 @@ import type { GatewayContext } from '../context.js';
 import { CallType } from '../types/call.type.js';
 import { CallEventConnectionType, CallEventType } from '../types/call-event.type.js';
 import { toConnection, type ConnectionShape } from '../types/connection.js';
+import { CallCommandObject, RecordingObject } from '../types/call-command.type.js';
+import type { CallCommand, Recording } from '../../domain/commands.js';
 
 const MAX_EVENTS = 100;
 const DEFAULT_EVENTS = 50;
@@ -28,6 +30,21 @@ export class CallFieldsResolver {
     const hasNextPage = events.length > size;
     return toConnection(events.slice(0, size), eventCursor, { hasNextPage, hasPreviousPage: afterSequence > 0 });
   }
+
+  @FieldResolver(() => Boolean, { description: 'Being recorded now (startRecording).' })
+  recording(@Root() call: Call): boolean {
+    return call.recordingId !== null;
+  }
+
+  @FieldResolver(() => [RecordingObject], { description: 'Recordings of the call, oldest first.' })
+  recordings(@Root() call: Call, @Ctx() ctx: GatewayContext): Promise<Recording[]> {
+    return ctx.loaders.recordings.load(call.id);
+  }
+
+  @FieldResolver(() => [CallCommandObject], { description: 'Commands given to the call, oldest first, with what became of each.' })
+  commands(@Root() call: Call, @Ctx() ctx: GatewayContext): Promise<CallCommand[]> {
+    return ctx.loaders.commands.load(call.id);
+  }
 }
 
 export function eventCursor(event: CallEvent): string {
@@ -39,6 +56,12 @@ export class CallEventFieldsResolver {
   @FieldResolver(() => String, { description: 'Opaque, global position of this event; pass to callStatus(after:) to resume from it.' })
   cursor(@Root() event: CallEvent): string {
     return eventCursor(event);
+  }
+
+  @FieldResolver(() => CallCommandObject, { nullable: true, description: 'The command that caused this event (hangupCall, holdCall …); null when the provider or the network did.' })
+  async command(@Root() event: CallEvent, @Ctx() ctx: GatewayContext): Promise<CallCommand | null> {
+    if (!event.commandId) return null;
+    return (await ctx.loaders.commands.load(event.callId)).find((command) => command.id === event.commandId) ?? null;
   }
 
   @FieldResolver(() => CallType, { description: 'The call this event belongs to, in its current state.' })

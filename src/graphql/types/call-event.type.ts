@@ -1,10 +1,10 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { CallStatus } from '../../domain/call.js';
+import { CallEventKind, CallStatus } from '../../domain/call.js';
 import { DateTimeScalar } from './scalars.js';
 import { Connection } from './connection.js';
 import './enums.js';
 
-@ObjectType('CallEvent', { description: 'One status transition of a call, from its event log.', simpleResolvers: true })
+@ObjectType('CallEvent', { description: 'One entry of a call\'s timeline, from its event log: a status transition or a command\'s effect.', simpleResolvers: true })
 export class CallEventType {
   @Field(() => ID, { description: 'Unique id of the event (`evt_<KSUID>`).' })
   id!: string;
@@ -12,10 +12,13 @@ export class CallEventType {
   @Field(() => Int, { description: '1, 2, 3 … per call, with no gaps.' })
   sequence!: number;
 
-  @Field(() => CallStatus, { description: 'The status the call moved to.' })
+  @Field(() => CallEventKind, { description: 'STATUS_CHANGED for a transition; otherwise the effect of a command (HELD, MUTED, RECORDING_STARTED …), with `status` unchanged.' })
+  kind!: CallEventKind;
+
+  @Field(() => CallStatus, { description: 'The status the call moved to (its status at the time, for events that are not STATUS_CHANGED).' })
   status!: CallStatus;
 
-  @Field(() => CallStatus, { nullable: true, description: 'The status it moved from; null for the first event.' })
+  @Field(() => CallStatus, { nullable: true, description: 'The status it moved from (equal to `status` for events that are not STATUS_CHANGED); null for the first event.' })
   previousStatus!: CallStatus | null;
 
   @Field(() => DateTimeScalar, { description: 'When the transition happened.' })

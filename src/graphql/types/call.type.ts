@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { CallDirection, CallStatus, Channel } from '../../domain/call.js';
+import { CallDirection, CallLeg, CallStatus, Channel } from '../../domain/call.js';
 import { DateTimeScalar, JSONObjectScalar } from './scalars.js';
 import { NodeInterface } from './node.interface.js';
 import { Connection } from './connection.js';
@@ -42,7 +42,7 @@ export class CallType extends NodeInterface {
   @Field(() => JSONObjectScalar, { description: 'Custom key/values given at creation ({} when none), included in webhook payloads.' })
   metadata!: Record<string, unknown>;
 
-  @Field(() => String, { nullable: true, description: 'LiveKit room of the call when a leg is WebRTC, else null.' })
+  @Field(() => String, { nullable: true, description: 'LiveKit room where the legs meet: set unless both legs are PSTN (those stay on Telnyx Call Control), else null.' })
   livekitRoomName!: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the destination first rang.' })
@@ -56,6 +56,18 @@ export class CallType extends NodeInterface {
 
   @Field(() => DateTimeScalar, { description: 'When the call was created.' })
   createdAt!: Date;
+
+  @Field(() => Boolean, { description: 'On hold (holdCall) now.' })
+  onHold!: boolean;
+
+  @Field(() => [CallLeg], { description: 'Legs muted now (muteCall); empty when none is.' })
+  mutedLegs!: CallLeg[];
+
+  @Field(() => String, { nullable: true, description: 'Where the call was transferred (transferCall), else null.' })
+  transferredTo!: string | null;
+
+  @Field(() => Channel, { nullable: true, description: 'Channel of transferredTo.' })
+  transferredToChannel!: Channel | null;
 }
 
 @ObjectType('CallConnection', { description: 'A page of calls.', simpleResolvers: true })

@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
-import { CallDirection, CallStatus, Channel } from '../../domain/call.js';
+import { CallDirection, CallEventKind, CallLeg, CallStatus, Channel } from '../../domain/call.js';
+import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingStatus, RejectReason } from '../../domain/commands.js';
 import { UserErrorCode } from '../../domain/errors.js';
 
 export enum OrderDirection {
@@ -63,6 +64,8 @@ registerEnumType(UserErrorCode, {
     PROVIDER_NOT_CONFIGURED: { description: 'No provider is configured for this channel in this mode.' },
     PROVIDER_ERROR: { description: 'The channel provider refused or failed the request.' },
     RATE_LIMITED: { description: 'Too many requests for this API key; retry later.' },
+    TEST_MODE_ONLY: { description: 'Only a test key may do this (e.g. simulateInboundCall).' },
+    INVALID_ARGUMENT: { description: 'An argument is out of range (e.g. a token ttl outside 60 to 86400 seconds).' },
   },
 });
 
@@ -76,4 +79,82 @@ registerEnumType(CallOrderField, {
   name: 'CallOrderField',
   description: 'Fields calls can be ordered by.',
   valuesConfig: { CREATED_AT: { description: 'When the call was created; ties are broken by id.' } },
+});
+
+registerEnumType(CallCommandType, {
+  name: 'CallCommandType',
+  description: 'What a call command does; each is one mutation.',
+  valuesConfig: {
+    ANSWER: { description: 'answerCall: answer a ringing inbound call.' },
+    REJECT: { description: 'rejectCall: refuse a ringing inbound call.' },
+    HANGUP: { description: 'hangupCall: end the call (CANCELED before answer, COMPLETED after).' },
+    HOLD: { description: 'holdCall: put the call on hold, with optional music.' },
+    UNHOLD: { description: 'unholdCall: take the call off hold.' },
+    MUTE: { description: 'muteCall: mute one leg.' },
+    UNMUTE: { description: 'unmuteCall: unmute one leg.' },
+    TRANSFER: { description: 'transferCall: hand the call to another address.' },
+    START_RECORDING: { description: 'startRecording: record the call.' },
+    STOP_RECORDING: { description: 'stopRecording: stop recording; the provider then saves the file.' },
+    SEND_TO_VOICEMAIL: { description: 'sendToVoicemail: send the call to voicemail.' },
+  },
+});
+
+registerEnumType(CallCommandStatus, {
+  name: 'CallCommandStatus',
+  description: 'Where a command is: ACCEPTED → APPLIED, or FAILED.',
+  valuesConfig: {
+    ACCEPTED: { description: 'Stored and sent to the provider; its effect is not on the call yet.' },
+    QUEUED: { description: 'Waiting behind another command (reserved: this gateway sends every command at once).' },
+    APPLIED: { description: 'The provider confirmed it; its effect is on the call and in callStatus.' },
+    FAILED: { description: 'The provider refused it, or the call ended first; see error.' },
+  },
+});
+
+registerEnumType(RecordingFormat, {
+  name: 'RecordingFormat',
+  description: 'Container of a recording file.',
+  valuesConfig: { MP4: { description: 'MPEG-4 (AAC audio).' }, OGG: { description: 'Ogg (Opus audio).' }, WEBM: { description: 'WebM (Opus audio).' } },
+});
+
+registerEnumType(CallLeg, {
+  name: 'CallLeg',
+  description: 'A side of a call.',
+  valuesConfig: { FROM: { description: 'The calling side (fromAddress).' }, TO: { description: 'The called side (toAddress).' } },
+});
+
+registerEnumType(RejectReason, {
+  name: 'RejectReason',
+  description: 'How a rejected inbound call ends.',
+  valuesConfig: {
+    BUSY: { description: 'As a busy line: the call ends BUSY (endReason "busy").' },
+    DECLINED: { description: 'Declined: the call ends CANCELED (endReason "rejected").' },
+  },
+});
+
+registerEnumType(CallEventKind, {
+  name: 'CallEventKind',
+  description: 'What an event of a call\'s timeline records.',
+  valuesConfig: {
+    STATUS_CHANGED: { description: 'The call moved to `status` from `previousStatus`.' },
+    HELD: { description: 'The call was put on hold.' },
+    UNHELD: { description: 'The call was taken off hold.' },
+    MUTED: { description: 'A leg was muted (see Call.mutedLegs).' },
+    UNMUTED: { description: 'A leg was unmuted.' },
+    TRANSFERRED: { description: 'The call was transferred (see Call.transferredTo).' },
+    RECORDING_STARTED: { description: 'A recording started.' },
+    RECORDING_STOPPED: { description: 'The recording stopped; the provider is saving it.' },
+    RECORDING_SAVED: { description: 'A recording was saved (or failed): see Call.recordings.' },
+    COMMAND_FAILED: { description: 'A command the provider had accepted failed; see `command.error`.' },
+  },
+});
+
+registerEnumType(RecordingStatus, {
+  name: 'RecordingStatus',
+  description: 'Where a recording is.',
+  valuesConfig: {
+    RECORDING: { description: 'Being recorded now.' },
+    PROCESSING: { description: 'Stopped (or the call ended); the provider is saving the file.' },
+    SAVED: { description: 'Saved: url and duration are set.' },
+    FAILED: { description: 'The provider could not save it.' },
+  },
 });

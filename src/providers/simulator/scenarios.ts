@@ -1,4 +1,4 @@
-import { CallStatus } from '../../domain/call.js';
+import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
 
 /** One simulated transition, `afterMs` after the previous one (at SIMULATOR_TIME_SCALE 1). */
 export interface SimulatedStep {
@@ -58,10 +58,27 @@ export function scenarioFor(to: string): SimulatedStep[] {
   return (MAGIC_NUMBERS[to] ?? MAGIC_NUMBERS['+15005550001']!).steps;
 }
 
-/** The step that follows `status` in the scenario, or null when the scenario is done. */
-export function nextStep(to: string, status: CallStatus): SimulatedStep | null {
-  const steps = scenarioFor(to);
-  if (status === CallStatus.INITIATED) return steps[0] ?? null;
-  const index = steps.findIndex((step) => step.status === status);
-  return index >= 0 ? (steps[index + 1] ?? null) : null;
+/**
+ * An inbound test call (simulateInboundCall) rings until answerCall, rejectCall or
+ * sendToVoicemail, and is NO_ANSWER after 30 s; once answered, the caller hangs up after 10 s.
+ */
+export const INBOUND_STEPS: SimulatedStep[] = [
+  { status: CallStatus.RINGING, afterMs: 1_000 },
+  { status: CallStatus.NO_ANSWER, afterMs: 30_000, endReason: 'no_answer' },
+];
+
+/** Where a call goes from a status its scenario does not list (a command put it there). */
+const AFTER_COMMAND: Partial<Record<CallStatus, SimulatedStep>> = {
+  [CallStatus.IN_PROGRESS]: { status: CallStatus.COMPLETED, afterMs: 10_000, endReason: 'hangup' },
+  // No endReason: the lifecycle gives COMPLETED after VOICEMAIL the reason "voicemail".
+  [CallStatus.VOICEMAIL]: { status: CallStatus.COMPLETED, afterMs: 8_000 },
+};
+
+/** The step that follows the call's status in its scenario, or null when the scenario is done. */
+export function nextStep(call: Pick<Call, 'toAddress' | 'status' | 'direction'>): SimulatedStep | null {
+  const steps = call.direction === CallDirection.INBOUND ? INBOUND_STEPS : scenarioFor(call.toAddress);
+  if (call.status === CallStatus.INITIATED) return steps[0] ?? null;
+  const index = steps.findIndex((step) => step.status === call.status);
+  if (index >= 0) return steps[index + 1] ?? null;
+  return AFTER_COMMAND[call.status] ?? null;
 }

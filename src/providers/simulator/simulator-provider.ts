@@ -1,7 +1,9 @@
-import type { Call } from '../../domain/call.js';
-import type { CallLifecycle } from '../../domain/call-lifecycle.js';
+import { TERMINAL } from '../../domain/lifecycle.js';
+import { CallStatus, type Call } from '../../domain/call.js';
+import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
+import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/commands.js';
 import type { Logger } from '../../server/logger.js';
-import type { ChannelProvider } from '../channel-provider.js';
+import type { ChannelProvider, CommandResult, PlaceCallResult } from '../channel-provider.js';
 import { nextStep } from './scenarios.js';
 
 export interface SimulatorOptions {
@@ -16,10 +18,16 @@ export interface UnfinishedCalls {
   unfinishedCalls(mode: 'test', limit: number): Promise<{ call: Call; lastEventAt: Date }[]>;
 }
 
+/** A provider answers a command in about this long (at scale 1; never slower, so tests that freeze calls still see commands apply). */
+const COMMAND_DELAY_MS = 250;
+/** Storing a stopped recording takes about this long. */
+const RECORDING_SAVE_MS = 1_000;
+
 /**
  * Serves every test-mode call, on any channel pair: drives it through the scenario of its
  * destination (scenarios.ts) by feeding status updates to the lifecycle entry point, exactly
- * as a real provider's callbacks do.
+ * as a real provider's callbacks do, and carries out every command the same way: accepted at
+ * once, confirmed a moment later.
  *
  * State lives in the database, not in the timers: the next step is always derived from the
  * call's current status and the time of its last transition. So a restarted gateway resumes
@@ -29,18 +37,38 @@ export interface UnfinishedCalls {
 export class SimulatorProvider implements ChannelProvider {
   readonly name = 'simulator';
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly background = new Set<NodeJS.Timeout>();
   private sweeper: NodeJS.Timeout | undefined;
   private stopped = false;
 
   constructor(
-    private readonly lifecycle: CallLifecycle,
+    private readonly callbacks: ProviderCallbacks,
     private readonly calls: UnfinishedCalls,
     private readonly logger: Logger,
     private readonly options: SimulatorOptions,
   ) {}
 
-  async placeCall(call: Call): Promise<void> {
+  async placeCall(call: Call): Promise<PlaceCallResult> {
     this.schedule(call, call.createdAt);
+    return {};
+  }
+
+  /** The simulator carries out every command on every channel. */
+  unsupported(_args: CommandArgs, _call: Call): string | null {
+    return null;
+  }
+
+  async execute(call: Call, command: CallCommand): Promise<CommandResult> {
+    this.later(COMMAND_DELAY_MS * Math.min(1, this.options.timeScale), async () => {
+      await this.callbacks.commandConfirmed(command.id, null);
+      const now = await this.callbacks.findCall({ callId: call.id });
+      if (!now) return;
+      if (command.args.type === CallCommandType.STOP_RECORDING || TERMINAL.has(now.status)) this.saveRecording(now.id);
+      // A command may have moved the call off its scenario (answered, sent to voicemail):
+      // continue from where it is now.
+      this.reschedule(now);
+    });
+    return { confirmed: false };
   }
 
   /** Resume the calls left pending (at start), then keep sweeping for orphans. */
@@ -60,7 +88,7 @@ export class SimulatorProvider implements ChannelProvider {
       const now = Date.now();
       for (const { call, lastEventAt } of await this.calls.unfinishedCalls('test', 10_000)) {
         if (this.timers.has(call.id)) continue;
-        const step = nextStep(call.toAddress, call.status);
+        const step = nextStep(call);
         if (!step) continue;
         const due = lastEventAt.getTime() + step.afterMs * this.options.timeScale;
         if (now - due >= graceMs) this.schedule(call, lastEventAt);
@@ -70,22 +98,53 @@ export class SimulatorProvider implements ChannelProvider {
     }
   }
 
+  private reschedule(call: Call): void {
+    clearTimeout(this.timers.get(call.id));
+    this.timers.delete(call.id);
+    this.schedule(call, new Date());
+  }
+
   private schedule(call: Call, since: Date): void {
     if (this.stopped) return;
-    const step = nextStep(call.toAddress, call.status);
+    const step = nextStep(call);
     if (!step) return;
     const delay = Math.max(0, since.getTime() + step.afterMs * this.options.timeScale - Date.now());
     const timer = setTimeout(async () => {
       this.timers.delete(call.id);
       try {
-        const applied = await this.lifecycle.apply({ callId: call.id, status: step.status, endReason: step.endReason ?? null });
-        // Continue from what the database holds now (a command may have moved the call on).
-        if (applied) this.schedule(applied.call, applied.event.occurredAt);
+        const applied = await this.callbacks.apply({ callId: call.id, status: step.status, endReason: step.endReason ?? null });
+        if (!applied) return;
+        if (TERMINAL.has(applied.call.status) && call.recordingId !== null) this.saveRecording(call.id);
+        // Continue from what the database holds now.
+        this.schedule(applied.call, applied.event.occurredAt);
       } catch (error) {
         if (!this.stopped) this.logger.error('simulated transition failed; the sweep will retry', { callId: call.id, error: (error as Error).message });
       }
     }, delay);
     this.timers.set(call.id, timer);
+  }
+
+  /** A stopped (or interrupted) recording is "stored" a moment later. No audio exists in test mode. */
+  private saveRecording(callId: string): void {
+    this.later(RECORDING_SAVE_MS * this.options.timeScale, () =>
+      this.callbacks.recordingSaved({
+        callId,
+        providerRef: null,
+        url: (recording: Recording) => `https://recordings.simulator.invalid/${callId}/${recording.id}.${recording.format}`,
+        duration: null,
+      }),
+    );
+  }
+
+  private later(ms: number, work: () => Promise<void>): void {
+    if (this.stopped) return;
+    const timer = setTimeout(() => {
+      this.background.delete(timer);
+      work().catch((error) => {
+        if (!this.stopped) this.logger.error('simulated provider callback failed', { error: (error as Error).message });
+      });
+    }, ms);
+    this.background.add(timer);
   }
 
   /** Number of calls this process is driving now. */
@@ -96,7 +155,8 @@ export class SimulatorProvider implements ChannelProvider {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweeper);
-    for (const timer of this.timers.values()) clearTimeout(timer);
+    for (const timer of [...this.timers.values(), ...this.background]) clearTimeout(timer);
     this.timers.clear();
+    this.background.clear();
   }
 }

@@ -1,0 +1,84 @@
+import type { Call, Tenant } from './call.js';
+import type { CallLifecycle } from './call-lifecycle.js';
+import type { CallStore } from './call-store.js';
+import type { CommandStore } from './command-store.js';
+import { argsProblems, commandName, commandProblem, statusesFor, type CallCommand, type CommandArgs, type Recording } from './commands.js';
+import { UserErrorCode, userError, type UserError } from './errors.js';
+import { looksLikeCallId, newCommandId } from './ids.js';
+import { ProviderError, type ProviderRegistry } from '../providers/channel-provider.js';
+
+export interface CommandOutcome {
+  call: Call | null;
+  command: CallCommand | null;
+  userErrors: UserError[];
+}
+
+/**
+ * Call commands as one tenant gives them. A command is checked against the call's state and
+ * direction (commands.ts), stored ACCEPTED only if the call is still in that state, then sent to
+ * the provider that carries the call. A refusal before the provider is asked changes nothing.
+ */
+export class CallCommands {
+  constructor(
+    private readonly calls: CallStore,
+    private readonly commands: CommandStore,
+    private readonly lifecycle: CallLifecycle,
+    private readonly providers: ProviderRegistry,
+    readonly tenant: Tenant,
+  ) {}
+
+  async run(callId: string, args: CommandArgs): Promise<CommandOutcome> {
+    const problems = argsProblems(args);
+    if (problems.length) return refused(problems);
+    const call = looksLikeCallId(callId) ? await this.calls.findById(this.tenant, callId) : null;
+    if (!call) return refused([userError(UserErrorCode.CALL_NOT_FOUND, ['input', 'callId'], `No call ${callId.slice(0, 40)} is visible to this key`)]);
+    const problem = commandProblem(args, call);
+    if (problem) return refused([problem], call);
+    const provider = this.providers.byName(call.provider);
+    if (!provider) {
+      return refused([userError(UserErrorCode.PROVIDER_NOT_CONFIGURED, ['input', 'callId'], `The provider of this call (${call.provider ?? 'none'}) is not configured in this gateway`)], call);
+    }
+    const unsupported = provider.unsupported(args, call);
+    if (unsupported) return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], unsupported)], call);
+
+    const accepted = await this.commands.accept(this.tenant, { id: newCommandId(), callId, args }, statusesFor(args.type));
+    if (accepted.kind === 'pending') {
+      return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], `A ${commandName(args.type)} command on this call is still waiting for its provider`)], call);
+    }
+    if (accepted.kind === 'state_changed') {
+      const now = (await this.calls.findById(this.tenant, callId)) ?? call;
+      return refused([commandProblem(args, now) ?? userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'The call changed state; try again')], now);
+    }
+    const command = accepted.command;
+    try {
+      const result = await provider.execute(call, command);
+      if (result.confirmed) await this.lifecycle.applyCommand(command, call, result.providerRef ?? null);
+    } catch (error) {
+      const message = error instanceof ProviderError ? error.message : 'The provider could not be reached';
+      await this.lifecycle.commandFailed(command.id, message);
+      if (!(error instanceof ProviderError)) throw error;
+      return { ...(await this.current(callId, command)), userErrors: [userError(UserErrorCode.PROVIDER_ERROR, ['input', 'callId'], `${error.provider}: ${message}`)] };
+    }
+    return { ...(await this.current(callId, command)), userErrors: [] };
+  }
+
+  /** Commands of many calls (for a DataLoader), oldest first. */
+  commandsOf(callIds: readonly string[]): Promise<Map<string, CallCommand[]>> {
+    return this.commands.commandsOf(this.tenant, callIds);
+  }
+
+  /** Recordings of many calls (for a DataLoader), oldest first. */
+  recordingsOf(callIds: readonly string[]): Promise<Map<string, Recording[]>> {
+    return this.commands.recordingsOf(this.tenant, callIds);
+  }
+
+  /** The call and the command as they are now (the provider may already have confirmed it). */
+  private async current(callId: string, command: CallCommand): Promise<{ call: Call | null; command: CallCommand }> {
+    const [call, latest] = await Promise.all([this.calls.findById(this.tenant, callId), this.commands.findCommand(command.id)]);
+    return { call, command: latest ?? command };
+  }
+}
+
+function refused(userErrors: UserError[], call: Call | null = null): CommandOutcome {
+  return { call, command: null, userErrors };
+}

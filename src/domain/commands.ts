@@ -1,0 +1,212 @@
+import { CallDirection, CallLeg, CallStatus, Channel, type Call } from './call.js';
+import { isTerminal } from './lifecycle.js';
+import { UserErrorCode, userError, type UserError } from './errors.js';
+import { validateAddress } from './addresses.js';
+
+/**
+ * Call commands (the platform's `POST /v1/calls/{id}/commands`): what each one needs, when it
+ * applies, and what it changes. Pure: no I/O.
+ */
+export enum CallCommandType {
+  ANSWER = 'answer',
+  REJECT = 'reject',
+  HANGUP = 'hangup',
+  HOLD = 'hold',
+  UNHOLD = 'unhold',
+  MUTE = 'mute',
+  UNMUTE = 'unmute',
+  TRANSFER = 'transfer',
+  START_RECORDING = 'start_recording',
+  STOP_RECORDING = 'stop_recording',
+  SEND_TO_VOICEMAIL = 'send_to_voicemail',
+}
+
+export enum CallCommandStatus {
+  /** Stored and handed to the provider; its effect is not on the call yet. */
+  ACCEPTED = 'accepted',
+  /** Reserved by the contract for commands waiting behind another; this gateway sends each at once. */
+  QUEUED = 'queued',
+  /** The provider confirmed it; its effect is on the call. */
+  APPLIED = 'applied',
+  /** The provider refused it, or the call moved on before it could apply. */
+  FAILED = 'failed',
+}
+
+export enum RecordingFormat {
+  MP4 = 'mp4',
+  OGG = 'ogg',
+  WEBM = 'webm',
+}
+
+export enum RejectReason {
+  /** Ends the call BUSY (endReason "busy"), as a busy line would. */
+  BUSY = 'busy',
+  /** Ends the call CANCELED (endReason "rejected"). */
+  DECLINED = 'declined',
+}
+
+export type CommandArgs =
+  | { type: CallCommandType.ANSWER }
+  | { type: CallCommandType.REJECT; reason: RejectReason }
+  | { type: CallCommandType.HANGUP }
+  | { type: CallCommandType.HOLD; musicUrl: string | null }
+  | { type: CallCommandType.UNHOLD }
+  | { type: CallCommandType.MUTE; leg: CallLeg }
+  | { type: CallCommandType.UNMUTE; leg: CallLeg }
+  | { type: CallCommandType.TRANSFER; to: string; toChannel: Channel }
+  | { type: CallCommandType.START_RECORDING; format: RecordingFormat }
+  | { type: CallCommandType.STOP_RECORDING }
+  | { type: CallCommandType.SEND_TO_VOICEMAIL };
+
+export interface CallCommand {
+  id: string;
+  callId: string;
+  type: CallCommandType;
+  status: CallCommandStatus;
+  args: CommandArgs;
+  /** Why it failed (the provider's message), else null. */
+  error: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export enum RecordingStatus {
+  RECORDING = 'recording',
+  /** Stopped; the provider is saving the file. */
+  PROCESSING = 'processing',
+  SAVED = 'saved',
+  FAILED = 'failed',
+}
+
+export interface Recording {
+  id: string;
+  callId: string;
+  format: RecordingFormat;
+  status: RecordingStatus;
+  /** Seconds; null until saved. */
+  duration: number | null;
+  /** Where the provider stored the file; null until saved. */
+  url: string | null;
+  createdAt: Date;
+}
+
+/** Statuses in which a command may be given; anything else is COMMAND_NOT_ALLOWED. */
+const WHEN: Record<CallCommandType, { statuses: readonly CallStatus[]; inboundOnly?: boolean; describe: string }> = {
+  [CallCommandType.ANSWER]: { statuses: [CallStatus.RINGING], inboundOnly: true, describe: 'an inbound call while it rings' },
+  [CallCommandType.REJECT]: { statuses: [CallStatus.RINGING], inboundOnly: true, describe: 'an inbound call while it rings' },
+  [CallCommandType.HANGUP]: { statuses: [CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'a call that has not ended' },
+  [CallCommandType.HOLD]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress that is not on hold' },
+  [CallCommandType.UNHOLD]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call on hold' },
+  [CallCommandType.MUTE]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress whose leg is not muted' },
+  [CallCommandType.UNMUTE]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress whose leg is muted' },
+  [CallCommandType.TRANSFER]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress' },
+  [CallCommandType.START_RECORDING]: { statuses: [CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'an answered call that is not being recorded' },
+  [CallCommandType.STOP_RECORDING]: { statuses: [CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'a call being recorded' },
+  [CallCommandType.SEND_TO_VOICEMAIL]: { statuses: [CallStatus.RINGING, CallStatus.IN_PROGRESS], describe: 'a call in progress, or an inbound call while it rings' },
+};
+
+/** The statuses a command may be accepted in (the store re-checks them atomically). */
+export function statusesFor(type: CallCommandType): readonly CallStatus[] {
+  return WHEN[type].statuses;
+}
+
+
+/**
+ * Whether a command applies to a call in its current state. CALL_NOT_ACTIVE when the call has
+ * ended (nothing applies any more); COMMAND_NOT_ALLOWED when it does not apply in this state or
+ * direction. null: the command may go to the provider.
+ */
+export function commandProblem(args: CommandArgs, call: Call): UserError | null {
+  const name = commandName(args.type);
+  if (isTerminal(call.status)) {
+    return userError(UserErrorCode.CALL_NOT_ACTIVE, ['input', 'callId'], `The call has ended (${call.status.toUpperCase()}); ${name} no longer applies`);
+  }
+  const rule = WHEN[args.type];
+  const notAllowed = (why: string) =>
+    userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], `${name} applies only to ${rule.describe}; ${why}`);
+  if (rule.inboundOnly && call.direction !== CallDirection.INBOUND) return notAllowed('this call is outbound');
+  if (args.type === CallCommandType.SEND_TO_VOICEMAIL && call.status === CallStatus.RINGING && call.direction !== CallDirection.INBOUND) {
+    return notAllowed('this outbound call is still ringing');
+  }
+  if (!rule.statuses.includes(call.status)) return notAllowed(`the call is ${call.status.toUpperCase()}`);
+  switch (args.type) {
+    case CallCommandType.HOLD:
+      return call.onHold ? notAllowed('it is already on hold') : null;
+    case CallCommandType.UNHOLD:
+      return call.onHold ? null : notAllowed('it is not on hold');
+    case CallCommandType.MUTE:
+      return call.mutedLegs.includes(args.leg) ? notAllowed(`its ${args.leg.toUpperCase()} leg is already muted`) : null;
+    case CallCommandType.UNMUTE:
+      return call.mutedLegs.includes(args.leg) ? null : notAllowed(`its ${args.leg.toUpperCase()} leg is not muted`);
+    case CallCommandType.START_RECORDING:
+      return call.recordingId !== null ? notAllowed('it is already being recorded') : null;
+    case CallCommandType.STOP_RECORDING:
+      return call.recordingId !== null ? null : notAllowed('it is not being recorded');
+    default:
+      return null;
+  }
+}
+
+/** Input problems that need no database: every one is reported, with its field path. */
+export function argsProblems(args: CommandArgs): UserError[] {
+  const errors: UserError[] = [];
+  if (args.type === CallCommandType.HOLD && args.musicUrl !== null) {
+    if (!isHttpsUrl(args.musicUrl)) {
+      errors.push(userError(UserErrorCode.INVALID_ADDRESS, ['input', 'musicUrl'], 'musicUrl must be an https:// URL of at most 2048 characters'));
+    }
+  }
+  if (args.type === CallCommandType.TRANSFER) {
+    const problem = validateAddress(args.to, args.toChannel, ['input', 'to']);
+    if (problem) errors.push(problem);
+  }
+  return errors;
+}
+
+function isHttpsUrl(value: string): boolean {
+  if (value.length > 2048) return false;
+  try {
+    const url = new URL(value);
+    return url.protocol === 'https:' && url.hostname.length > 0 && !url.username && !url.password;
+  } catch {
+    return false;
+  }
+}
+
+/** The GraphQL mutation's name, for messages (e.g. "holdCall"). */
+export function commandName(type: CallCommandType): string {
+  return {
+    [CallCommandType.ANSWER]: 'answerCall',
+    [CallCommandType.REJECT]: 'rejectCall',
+    [CallCommandType.HANGUP]: 'hangupCall',
+    [CallCommandType.HOLD]: 'holdCall',
+    [CallCommandType.UNHOLD]: 'unholdCall',
+    [CallCommandType.MUTE]: 'muteCall',
+    [CallCommandType.UNMUTE]: 'unmuteCall',
+    [CallCommandType.TRANSFER]: 'transferCall',
+    [CallCommandType.START_RECORDING]: 'startRecording',
+    [CallCommandType.STOP_RECORDING]: 'stopRecording',
+    [CallCommandType.SEND_TO_VOICEMAIL]: 'sendToVoicemail',
+  }[type];
+}
+
+/**
+ * The status a status-changing command moves the call to, given the status it is in when the
+ * provider confirms; null for commands that change a flag, not the status.
+ */
+export function commandTransition(args: CommandArgs, current: CallStatus): { status: CallStatus; endReason: string | null } | null {
+  switch (args.type) {
+    case CallCommandType.ANSWER:
+      return { status: CallStatus.IN_PROGRESS, endReason: null };
+    case CallCommandType.REJECT:
+      return args.reason === RejectReason.BUSY ? { status: CallStatus.BUSY, endReason: 'busy' } : { status: CallStatus.CANCELED, endReason: 'rejected' };
+    case CallCommandType.HANGUP:
+      // The contract: hangup while ringing ends CANCELED, once answered COMPLETED ("hangup").
+      return current === CallStatus.INITIATED || current === CallStatus.RINGING
+        ? { status: CallStatus.CANCELED, endReason: 'hangup' }
+        : { status: CallStatus.COMPLETED, endReason: current === CallStatus.VOICEMAIL ? 'voicemail' : 'hangup' };
+    case CallCommandType.SEND_TO_VOICEMAIL:
+      return { status: CallStatus.VOICEMAIL, endReason: null };
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,62 @@
+import { Field, ID, InputType } from 'type-graphql';
+import { CallLeg, Channel } from '../../domain/call.js';
+import { RecordingFormat, RejectReason } from '../../domain/commands.js';
+import { JSONObjectScalar } from '../types/scalars.js';
+import '../types/enums.js';
+
+@InputType('CallIdInput', { description: 'The call a command applies to.' })
+export class CallIdInput {
+  @Field(() => ID, { description: 'The call\'s id.' })
+  callId!: string;
+}
+
+@InputType('HoldCallInput', { description: 'Put a call in progress on hold.' })
+export class HoldCallInput extends CallIdInput {
+  @Field(() => String, { nullable: true, description: 'An https:// URL of audio played to the held party, looped; default: the provider\'s hold music.' })
+  musicUrl?: string | null;
+}
+
+@InputType('MuteCallInput', { description: 'Mute or unmute one leg of a call in progress.' })
+export class MuteCallInput extends CallIdInput {
+  @Field(() => CallLeg, { defaultValue: CallLeg.FROM, description: 'Which side to mute: FROM (the caller, default) or TO (the called party).' })
+  leg!: CallLeg;
+}
+
+@InputType('TransferCallInput', { description: 'Hand a call in progress to another address.' })
+export class TransferCallInput extends CallIdInput {
+  @Field(() => String, { description: 'E.164 for PSTN and WhatsApp; a client identity for WebRTC.' })
+  to!: string;
+
+  @Field(() => Channel, { defaultValue: Channel.PSTN, description: 'Channel of the new destination.' })
+  toChannel!: Channel;
+}
+
+@InputType('StartRecordingInput', { description: 'Record an answered call.' })
+export class StartRecordingInput extends CallIdInput {
+  @Field(() => RecordingFormat, { defaultValue: RecordingFormat.OGG, description: 'File container of the recording.' })
+  format!: RecordingFormat;
+}
+
+@InputType('RejectCallInput', { description: 'Refuse a ringing inbound call.' })
+export class RejectCallInput extends CallIdInput {
+  @Field(() => RejectReason, { defaultValue: RejectReason.DECLINED, description: 'BUSY ends the call BUSY; DECLINED (default) ends it CANCELED.' })
+  reason!: RejectReason;
+}
+
+@InputType('SimulateInboundCallInput', { description: 'Test mode: a call arriving at one of the application\'s numbers (or a WebRTC identity).' })
+export class SimulateInboundCallInput {
+  @Field(() => String, { description: 'The caller: E.164 for PSTN and WhatsApp, a client identity for WebRTC.' })
+  from!: string;
+
+  @Field(() => String, { description: 'A number assigned to the application (PSTN, WhatsApp), or a client identity (WebRTC).' })
+  to!: string;
+
+  @Field(() => Channel, { defaultValue: Channel.PSTN, description: 'Channel of the caller.' })
+  fromChannel!: Channel;
+
+  @Field(() => Channel, { defaultValue: Channel.PSTN, description: 'Channel the call arrives on.' })
+  toChannel!: Channel;
+
+  @Field(() => JSONObjectScalar, { nullable: true, description: 'Custom key/values for the call.' })
+  metadata?: Record<string, unknown> | null;
+}

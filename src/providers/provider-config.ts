@@ -1,0 +1,126 @@
+/**
+ * Configuration of the live providers, read from the environment with the rest of Config.
+ * A provider is off when none of its variables is set; when some are set, every required one
+ * must be, or the gateway stops at start with a message naming the missing variable.
+ */
+export class ProviderConfigError extends Error {}
+
+type Env = Record<string, string | undefined>;
+
+export interface TelnyxConfig {
+  apiKey: string;
+  /** Telnyx's Ed25519 public key (base64) from the portal: verifies its webhooks. */
+  publicKey: string;
+  /** The Call Control application (connection) that places the calls. */
+  connectionId: string;
+  /** API base URL; tests point it at a local server speaking Telnyx's API. */
+  baseUrl: string;
+  /** Webhooks older or newer than this many seconds are refused (replay protection). */
+  webhookToleranceSeconds: number;
+}
+
+export interface LiveKitConfig {
+  /** https://<project>.livekit.cloud (the server API); the same host serves clients over wss. */
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Outbound SIP trunk (to Telnyx) that dials PSTN legs into rooms; unset: no cross-channel PSTN legs. */
+  sipTrunkId: string | undefined;
+  /** Where Egress writes recordings (a path or URL prefix the egress service can write). */
+  recordingsPath: string;
+}
+
+export interface WhatsAppConfig {
+  /** The business phone number's id in Meta's Cloud API. */
+  phoneNumberId: string;
+  /** The business number itself, E.164: calls from it use this channel. */
+  businessNumber: string;
+  accessToken: string;
+  /** Meta app secret: verifies X-Hub-Signature-256 on webhooks. */
+  appSecret: string;
+  /** Echoed in the hub.challenge handshake when Meta subscribes the webhook. */
+  verifyToken: string;
+  apiVersion: string;
+  /** Graph API base URL; tests point it at a local server speaking Meta's API. */
+  graphUrl: string;
+}
+
+export interface ProviderConfig {
+  /** The gateway's public base URL (https://…); providers send their webhooks to <publicUrl>/webhooks/<provider>. */
+  publicUrl: string | undefined;
+  telnyx: TelnyxConfig | undefined;
+  livekit: LiveKitConfig | undefined;
+  whatsapp: WhatsAppConfig | undefined;
+}
+
+/** Reads one group: undefined when none of `names` is set, else every `required` one must be. */
+function group<K extends string>(env: Env, provider: string, required: readonly K[], optional: readonly string[] = []): Record<K, string> | undefined {
+  const set = [...required, ...optional].filter((name) => env[name] !== undefined && env[name] !== '');
+  if (set.length === 0) return undefined;
+  for (const name of required) {
+    if (env[name] === undefined || env[name] === '') {
+      throw new ProviderConfigError(`${provider} is half configured: ${set.join(', ')} ${set.length === 1 ? 'is' : 'are'} set but ${name} is missing`);
+    }
+  }
+  return Object.fromEntries(required.map((name) => [name, env[name]!])) as Record<K, string>;
+}
+
+function httpUrl(name: string, raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ProviderConfigError(`${name} is not a URL: "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ProviderConfigError(`${name} must start with https:// or http://`);
+  return raw.replace(/\/+$/, '');
+}
+
+export function readProviderConfig(env: Env): ProviderConfig {
+  const publicUrl = env.PUBLIC_URL ? httpUrl('PUBLIC_URL', env.PUBLIC_URL) : undefined;
+
+  const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, ['TELNYX_API_BASE_URL', 'TELNYX_WEBHOOK_TOLERANCE_SECONDS']);
+  const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, ['LIVEKIT_SIP_TRUNK_ID', 'LIVEKIT_RECORDINGS_PATH']);
+  const whatsappVars = group(
+    env,
+    'WhatsApp',
+    ['WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_BUSINESS_NUMBER', 'WHATSAPP_ACCESS_TOKEN', 'WHATSAPP_APP_SECRET', 'WHATSAPP_VERIFY_TOKEN'] as const,
+    ['WHATSAPP_API_VERSION', 'WHATSAPP_GRAPH_URL'],
+  );
+  if ((telnyxVars || whatsappVars) && !publicUrl) {
+    throw new ProviderConfigError(`PUBLIC_URL is missing: ${telnyxVars ? 'Telnyx' : 'WhatsApp'} needs the gateway's public https URL for its webhooks`);
+  }
+  if (whatsappVars && !livekitVars) {
+    throw new ProviderConfigError('WhatsApp is configured but LIVEKIT_URL is missing: WhatsApp calls join their LiveKit room through LiveKit\'s WhatsApp connector');
+  }
+  const tolerance = Number(env.TELNYX_WEBHOOK_TOLERANCE_SECONDS ?? 300);
+  if (!Number.isInteger(tolerance) || tolerance < 1 || tolerance > 3600) {
+    throw new ProviderConfigError(`TELNYX_WEBHOOK_TOLERANCE_SECONDS must be an integer from 1 to 3600, got "${env.TELNYX_WEBHOOK_TOLERANCE_SECONDS}"`);
+  }
+  return {
+    publicUrl,
+    telnyx: telnyxVars && {
+      apiKey: telnyxVars.TELNYX_API_KEY,
+      publicKey: telnyxVars.TELNYX_PUBLIC_KEY,
+      connectionId: telnyxVars.TELNYX_CONNECTION_ID,
+      baseUrl: httpUrl('TELNYX_API_BASE_URL', env.TELNYX_API_BASE_URL || 'https://api.telnyx.com/v2'),
+      webhookToleranceSeconds: tolerance,
+    },
+    livekit: livekitVars && {
+      url: httpUrl('LIVEKIT_URL', livekitVars.LIVEKIT_URL.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')),
+      apiKey: livekitVars.LIVEKIT_API_KEY,
+      apiSecret: livekitVars.LIVEKIT_API_SECRET,
+      sipTrunkId: env.LIVEKIT_SIP_TRUNK_ID || undefined,
+      recordingsPath: env.LIVEKIT_RECORDINGS_PATH || 'recordings/',
+    },
+    whatsapp: whatsappVars && {
+      phoneNumberId: whatsappVars.WHATSAPP_PHONE_NUMBER_ID,
+      businessNumber: whatsappVars.WHATSAPP_BUSINESS_NUMBER,
+      accessToken: whatsappVars.WHATSAPP_ACCESS_TOKEN,
+      appSecret: whatsappVars.WHATSAPP_APP_SECRET,
+      verifyToken: whatsappVars.WHATSAPP_VERIFY_TOKEN,
+      apiVersion: env.WHATSAPP_API_VERSION || '23.0',
+      graphUrl: httpUrl('WHATSAPP_GRAPH_URL', env.WHATSAPP_GRAPH_URL || 'https://graph.facebook.com'),
+    },
+  };
+}

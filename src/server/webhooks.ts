@@ -1,0 +1,27 @@
+import express from 'express';
+import type { WebhookEndpoint } from '../providers/channel-provider.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Mounts each provider's webhook endpoint at /webhooks/<path>, with the body kept raw: every
+ * provider signs the exact bytes it sent, so the body must not be parsed before it is verified.
+ */
+export function mountWebhooks(app: express.Express, endpoints: readonly WebhookEndpoint[], logger: Logger): void {
+  for (const endpoint of endpoints) {
+    app.all(`/webhooks/${endpoint.path}`, express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+      try {
+        const response = await endpoint.handle({
+          method: req.method,
+          headers: req.headers,
+          query: Object.fromEntries(Object.entries(req.query).map(([key, value]) => [key, typeof value === 'string' ? value : undefined])),
+          rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+        });
+        res.status(response.status).type(response.contentType ?? 'text/plain').send(response.body ?? '');
+      } catch (error) {
+        logger.error('webhook handling failed', { path: endpoint.path, error: String((error as Error)?.stack ?? error) });
+        // 500: the provider retries, and the lifecycle makes a retried callback harmless.
+        res.status(500).type('text/plain').send('internal error');
+      }
+    });
+  }
+}
