@@ -48,6 +48,20 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
   },
 };
 
+/**
+ * What accepting a command re-checks on the locked call row, besides its status: the flag it
+ * changes, so that a second holdCall racing a first that was just applied is refused.
+ * $6 is the command's args (jsonb).
+ */
+const ACCEPT_GUARDS: Partial<Record<CommandArgs['type'], string>> = {
+  hold: 'NOT c.on_hold',
+  unhold: 'c.on_hold',
+  mute: `NOT (($6::jsonb ->> 'leg') = ANY(c.muted_legs))`,
+  unmute: `($6::jsonb ->> 'leg') = ANY(c.muted_legs)`,
+  start_recording: 'c.recording_id IS NULL',
+  stop_recording: 'c.recording_id IS NOT NULL',
+};
+
 function effectStatement(type: CallEffect['type']): string {
   const effect = EFFECTS[type];
   const command =
@@ -95,18 +109,21 @@ export class PgCommandStore implements CommandStore {
   async accept(tenant: Tenant, command: { id: string; callId: string; args: CommandArgs }, statuses: readonly CallStatus[]): Promise<AcceptCommandResult> {
     // Conditional on the call's status (re-checked on the row) and on no pending command of the
     // same type (the partial unique index): two concurrent holdCall requests store one command.
+    const guard = ACCEPT_GUARDS[command.args.type] ?? 'true';
     const [row] = await this.sql.query<CallCommand>(
       `INSERT INTO call_command (id, call_id, app_id, mode, type, status, args)
        SELECT $1::text, c.id, c.app_id, c.mode, $5::text, 'accepted', $6::jsonb FROM call c
-        WHERE c.app_id = $2 AND c.mode = $3 AND c.id = $4 AND c.status = ANY($7::text[])
+        WHERE c.app_id = $2 AND c.mode = $3 AND c.id = $4 AND c.status = ANY($7::text[]) AND ${guard}
+        -- The lock makes the check see a concurrent effect's commit (re-read under READ COMMITTED).
+        FOR UPDATE OF c
        ON CONFLICT (call_id, type) WHERE status IN ${PENDING} DO NOTHING
        RETURNING ${COMMAND_COLUMNS}`,
       [command.id, tenant.appId, tenant.mode, command.callId, command.args.type, JSON.stringify(command.args), statuses],
     );
     if (row) return { kind: 'accepted', command: row };
     const [state] = await this.sql.query<{ inState: boolean }>(
-      `SELECT status = ANY($4::text[]) AS "inState" FROM call WHERE app_id = $1 AND mode = $2 AND id = $3`,
-      [tenant.appId, tenant.mode, command.callId, statuses],
+      `SELECT c.status = ANY($4::text[]) AND ${guard.replaceAll('$6', '$5')} AS "inState" FROM call c WHERE c.app_id = $1 AND c.mode = $2 AND c.id = $3`,
+      guard.includes('$6') ? [tenant.appId, tenant.mode, command.callId, statuses, JSON.stringify(command.args)] : [tenant.appId, tenant.mode, command.callId, statuses],
     );
     return state?.inState ? { kind: 'pending' } : { kind: 'state_changed' };
   }

@@ -169,12 +169,13 @@ export async function rawGql<T = any>(url: string, key: string | null, body: unk
 }
 
 /** Rows an application has in the call tables, for "nothing was persisted" checks. */
-export async function rowCounts(database: Database, appId: string): Promise<{ calls: number; events: number }> {
-  const [row] = await database.sql.query<{ calls: string; events: string }>(
-    `SELECT (SELECT count(*) FROM call WHERE app_id = $1) AS calls, (SELECT count(*) FROM call_event WHERE app_id = $1) AS events`,
+export async function rowCounts(database: Database, appId: string): Promise<{ calls: number; events: number; commands: number; recordings: number }> {
+  const [row] = await database.sql.query<{ calls: string; events: string; commands: string; recordings: string }>(
+    `SELECT (SELECT count(*) FROM call WHERE app_id = $1) AS calls, (SELECT count(*) FROM call_event WHERE app_id = $1) AS events,
+            (SELECT count(*) FROM call_command WHERE app_id = $1) AS commands, (SELECT count(*) FROM recording WHERE app_id = $1) AS recordings`,
     [appId],
   );
-  return { calls: Number(row!.calls), events: Number(row!.events) };
+  return { calls: Number(row!.calls), events: Number(row!.events), commands: Number(row!.commands), recordings: Number(row!.recordings) };
 }
 
 /** Polls `check` until it holds (for server-side state a test cannot observe otherwise). */
