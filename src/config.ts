@@ -25,6 +25,10 @@ export interface Config {
   readonly simulatorTimeScale: number;
   /** Safety-net poll of the event log (lost announcements, events of a process that died). */
   readonly eventPollMs: number;
+  /** A command its provider has not confirmed after this long FAILS (a lost callback). */
+  readonly commandTimeoutMs: number;
+  /** A live call still INITIATED or RINGING after this long with no news ends FAILED ("provider_timeout"). */
+  readonly callSetupTimeoutMs: number;
   /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
   readonly providers: ProviderConfig;
 }
@@ -98,6 +102,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     simulatorTimeScale: positiveNumber(env, 'SIMULATOR_TIME_SCALE', 1, 100),
     eventPollMs: int(env, 'EVENT_POLL_MS', 1_000, 10, 60_000),
+    commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    callSetupTimeoutMs: int(env, 'CALL_SETUP_TIMEOUT_MS', 180_000, 1_000, 3_600_000),
     providers: providers(env),
     ...overrides,
   };

@@ -202,6 +202,26 @@ export class PgCommandStore implements CommandStore {
     return row ?? null;
   }
 
+  async overdueCommands(olderThanMs: number, limit: number): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>(
+      `SELECT id FROM call_command WHERE status IN ${PENDING} AND created_at < now() - make_interval(secs => $1::double precision / 1000) ORDER BY created_at LIMIT $2`,
+      [olderThanMs, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  async staleLiveCalls(statuses: readonly CallStatus[], olderThanMs: number, limit: number): Promise<string[]> {
+    const rows = await this.sql.query<{ id: string }>(
+      `SELECT c.id FROM call c
+        WHERE c.mode = 'live' AND c.status = ANY($1::text[])
+          AND c.status IN ('initiated', 'ringing', 'in_progress', 'voicemail')
+          AND c.updated_at < now() - make_interval(secs => $2::double precision / 1000)
+        ORDER BY c.created_at LIMIT $3`,
+      [statuses, olderThanMs, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   async setProviderCallId(callId: string, providerCallId: string): Promise<void> {
     await this.sql.query(`UPDATE call SET provider_call_id = $2 WHERE id = $1`, [callId, providerCallId]);
   }

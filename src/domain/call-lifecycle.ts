@@ -213,10 +213,29 @@ export class CallLifecycle implements ProviderCallbacks {
     return this.commands.setProviderCallId(callId, providerCallId);
   }
 
+  /**
+   * The safety net for lost callbacks: a command its provider never confirmed FAILS after
+   * `commandTimeoutMs`, and a live call that never got past INITIATED or RINGING within
+   * `setupTimeoutMs` ends FAILED ("provider_timeout"), so nothing waits forever on a webhook
+   * that was lost. Answered calls are left alone: a conversation may last hours.
+   */
+  async sweep(options: { commandTimeoutMs: number; setupTimeoutMs: number }): Promise<void> {
+    for (const id of await this.commands.overdueCommands(options.commandTimeoutMs, 100)) {
+      await this.commandFailed(id, `The provider did not confirm the command within ${duration(options.commandTimeoutMs)}`);
+    }
+    for (const id of await this.commands.staleLiveCalls([CallStatus.INITIATED, CallStatus.RINGING], options.setupTimeoutMs, 100)) {
+      await this.apply({ callId: id, status: CallStatus.FAILED, endReason: 'provider_timeout' });
+    }
+  }
+
   /** Rank of a status in the forward order (for tests and providers). */
   static rank(status: CallStatus): number {
     return RANK[status];
   }
+}
+
+function duration(ms: number): string {
+  return ms < 10_000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`;
 }
 
 /** The flag a confirmed command sets; null for status-changing commands. */

@@ -52,4 +52,8 @@ export interface CommandStore {
   /** Any call, by id or by the provider's id for it (callbacks are not tenant-scoped: they are signed). */
   findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null>;
   setProviderCallId(callId: string, providerCallId: string): Promise<void>;
+  /** Commands still waiting for their provider after `olderThanMs` (a lost confirmation). */
+  overdueCommands(olderThanMs: number, limit: number): Promise<string[]>;
+  /** Live calls that have not ended and had no event for `olderThanMs` while in one of `statuses`. */
+  staleLiveCalls(statuses: readonly CallStatus[], olderThanMs: number, limit: number): Promise<string[]>;
 }

@@ -84,6 +84,13 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     sweepMs: Math.max(1_000, 5_000 * config.simulatorTimeScale),
   });
   await simulator.start();
+  // Lost callbacks: overdue commands fail, live calls stuck before answer end FAILED.
+  const sweeper = setInterval(() => {
+    lifecycle.sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }).catch((error) =>
+      logger.error('provider sweep failed', { error: (error as Error).message }),
+    );
+  }, Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)));
+  sweeper.unref();
   const live = (deps.liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
   const providers = new ProviderRegistry({ test: simulator, live: (from, to) => live.route(from, to), byName: live.all });
   const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
@@ -183,6 +190,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     stop() {
       stopping ??= (async () => {
         await apollo.stop();
+        clearInterval(sweeper);
         await simulator.stop();
         await live.stop();
         await eventLog.stop();

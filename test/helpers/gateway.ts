@@ -9,6 +9,7 @@ import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../src/
 import { startGateway, type Gateway } from '../../src/server/app.js';
 import { silentLogger } from '../../src/server/logger.js';
 import type { Call } from '../../src/domain/call.js';
+import type { CallCommand } from '../../src/domain/commands.js';
 
 export interface TestGateway {
   url: string;
@@ -33,11 +34,14 @@ export class RecordingLiveProvider implements ChannelProvider {
     this.placed.push(call);
     return {};
   }
+  /** Commands it was given; it accepts them and never confirms (a provider whose callbacks are lost). */
+  readonly executed: CallCommand[] = [];
   unsupported(): string | null {
-    return 'The recording double carries out no commands';
+    return null;
   }
-  async execute(): Promise<CommandResult> {
-    throw new Error('not reached: unsupported() refuses every command');
+  async execute(_call: Call, command: CallCommand): Promise<CommandResult> {
+    this.executed.push(command);
+    return { confirmed: false };
   }
 }
 

@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CallStatus } from '../src/domain/call.js';
+import { bootGateway, eventually, gql, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { CallStateDocument, CreateCallDocument, HoldCallDocument } from './gql/graphql.js';
+
+// A live provider whose callbacks never arrive (the recording double accepts and never reports).
+let gw: TestGateway;
+let app: TestApp;
+beforeAll(async () => {
+  gw = await bootGateway({ liveProvider: true, config: { commandTimeoutMs: 300, callSetupTimeoutMs: 1_000 } });
+  app = await newApp(gw.admin);
+});
+afterAll(() => gw.stop());
+
+const state = async (id: string) => (await gql(gw.url, app.liveKey, CallStateDocument, { id })).data!.call!;
+
+describe('lost provider callbacks: nothing waits forever', () => {
+  it('a live call the provider never reports on ends FAILED ("provider_timeout") after CALL_SETUP_TIMEOUT_MS', async () => {
+    const created = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230001' } });
+    const id = created.data!.createCall.call!.id;
+    expect(created.data!.createCall.call!.status).toBe('INITIATED');
+    let call = await state(id);
+    await eventually(async () => (call = await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
+    expect(call.endReason).toBe('provider_timeout');
+  });
+
+  it('a command the provider never confirms FAILS after COMMAND_TIMEOUT_MS, with a COMMAND_FAILED event; an answered call is left alone', async () => {
+    const id = (await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230002' } })).data!.createCall.call!.id;
+    await gw.gateway.lifecycle.apply({ callId: id, status: CallStatus.RINGING });
+    await gw.gateway.lifecycle.apply({ callId: id, status: CallStatus.IN_PROGRESS });
+    const hold = (await gql(gw.url, app.liveKey, HoldCallDocument, { input: { callId: id } })).data!.holdCall;
+    expect(hold.command!.status).toBe('ACCEPTED');
+    let call = await state(id);
+    await eventually(async () => (call = await state(id)).commands[0]!.status === 'FAILED', 10_000, 'the command timeout');
+    expect(call.commands[0]!.error).toBe('The provider did not confirm the command within 300 ms');
+    expect(call.events.nodes.at(-1)).toMatchObject({ kind: 'COMMAND_FAILED', command: { id: hold.command!.id } });
+    // Well past CALL_SETUP_TIMEOUT_MS, the answered call is still IN_PROGRESS.
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect((await state(id)).status).toBe('IN_PROGRESS');
+  });
+});
