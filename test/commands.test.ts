@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallStatus } from '../src/domain/call.js';
-import { bootGateway, eventually, gql, listenersRegistered, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { collect, wsClient } from './helpers/ws.js';
 import {
   AnswerCallDocument,
@@ -185,8 +185,7 @@ describe('commands that do not apply are refused with a code and a field, and ch
     const created = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to } });
     const id = created.data!.createCall.call!.id;
     await eventually(async () => (await state(id)).status === target, 10_000, `the call to be ${target}`);
-    const counts = async () =>
-      (await gw.database.sql.query(`SELECT (SELECT count(*) FROM call_event WHERE call_id = $1) AS events, (SELECT count(*) FROM call_command WHERE call_id = $1) AS commands`, [id]))[0];
+    const counts = () => commandRowCounts(gw.database, id);
     const before = await counts();
     const { data, errors } = await gql(gw.url, app.testKey, document as typeof HoldCallDocument, { input: { callId: id, ...extra } as { callId: string } });
     expect(errors).toBeUndefined();

@@ -173,13 +173,22 @@ export async function rawGql<T = any>(url: string, key: string | null, body: unk
 }
 
 /** Rows an application has in the call tables, for "nothing was persisted" checks. */
-export async function rowCounts(database: Database, appId: string): Promise<{ calls: number; events: number; commands: number; recordings: number }> {
-  const [row] = await database.sql.query<{ calls: string; events: string; commands: string; recordings: string }>(
-    `SELECT (SELECT count(*) FROM call WHERE app_id = $1) AS calls, (SELECT count(*) FROM call_event WHERE app_id = $1) AS events,
-            (SELECT count(*) FROM call_command WHERE app_id = $1) AS commands, (SELECT count(*) FROM recording WHERE app_id = $1) AS recordings`,
+export async function rowCounts(database: Database, appId: string): Promise<{ calls: number; events: number }> {
+  const [row] = await database.sql.query<{ calls: string; events: string }>(
+    `SELECT (SELECT count(*) FROM call WHERE app_id = $1) AS calls, (SELECT count(*) FROM call_event WHERE app_id = $1) AS events`,
     [appId],
   );
-  return { calls: Number(row!.calls), events: Number(row!.events), commands: Number(row!.commands), recordings: Number(row!.recordings) };
+  return { calls: Number(row!.calls), events: Number(row!.events) };
+}
+
+/** Rows of one call's commands and recordings, for "a refused command changed nothing" checks. */
+export async function commandRowCounts(database: Database, callId: string): Promise<{ events: number; commands: number; recordings: number }> {
+  const [row] = await database.sql.query<{ events: string; commands: string; recordings: string }>(
+    `SELECT (SELECT count(*) FROM call_event WHERE call_id = $1) AS events, (SELECT count(*) FROM call_command WHERE call_id = $1) AS commands,
+            (SELECT count(*) FROM recording WHERE call_id = $1) AS recordings`,
+    [callId],
+  );
+  return { events: Number(row!.events), commands: Number(row!.commands), recordings: Number(row!.recordings) };
 }
 
 /** Polls `check` until it holds (for server-side state a test cannot observe otherwise). */
