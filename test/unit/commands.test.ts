@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { CallDirection, CallLeg, CallStatus, Channel, type Call } from '../../src/domain/call.js';
+import { CallCommandType, RecordingFormat, RejectReason, commandProblem, commandTransition, statusesFor, type CommandArgs } from '../../src/domain/commands.js';
+import { canMove, isTerminal } from '../../src/domain/lifecycle.js';
+
+const ALL = Object.values(CallStatus);
+
+function call(status: CallStatus, direction = CallDirection.OUTBOUND, flags: Partial<Call> = {}): Call {
+  return {
+    id: 'call_test_x', appId: 'app_x', mode: 'test', direction, status, fromAddress: '+15551234567', toAddress: '+15557654321',
+    fromChannel: Channel.PSTN, toChannel: Channel.PSTN, duration: null, endReason: null, metadata: {}, livekitRoomName: null,
+    startedAt: null, answeredAt: null, endedAt: null, createdAt: new Date(), provider: 'simulator', providerCallId: null,
+    onHold: false, mutedLegs: [], recordingId: null, transferredTo: null, transferredToChannel: null, ...flags,
+  };
+}
+
+const EVERY: CommandArgs[] = [
+  { type: CallCommandType.ANSWER },
+  { type: CallCommandType.REJECT, reason: RejectReason.BUSY },
+  { type: CallCommandType.HANGUP },
+  { type: CallCommandType.HOLD, musicUrl: null },
+  { type: CallCommandType.UNHOLD },
+  { type: CallCommandType.MUTE, leg: CallLeg.TO },
+  { type: CallCommandType.UNMUTE, leg: CallLeg.TO },
+  { type: CallCommandType.TRANSFER, to: '+15550000000', toChannel: Channel.PSTN },
+  { type: CallCommandType.START_RECORDING, format: RecordingFormat.OGG },
+  { type: CallCommandType.STOP_RECORDING },
+  { type: CallCommandType.SEND_TO_VOICEMAIL },
+];
+
+describe('call command rules', () => {
+  it('nothing applies to an ended call: CALL_NOT_ACTIVE', () => {
+    for (const status of ALL.filter(isTerminal)) {
+      for (const args of EVERY) expect(commandProblem(args, call(status, CallDirection.INBOUND))?.code).toBe('CALL_NOT_ACTIVE');
+    }
+  });
+
+  it('a command is never accepted outside the statuses it applies in (the store re-checks the same list)', () => {
+    for (const status of ALL.filter((s) => !isTerminal(s))) {
+      for (const args of EVERY) {
+        const allowed = statusesFor(args.type).includes(status);
+        const problem = commandProblem(args, call(status, CallDirection.INBOUND, { onHold: true, mutedLegs: [CallLeg.TO], recordingId: 'rec_x' }));
+        if (!allowed) expect(problem?.code).toBe('COMMAND_NOT_ALLOWED');
+      }
+    }
+  });
+
+  it('every status a command moves a call to is a move the lifecycle allows from where it applies', () => {
+    for (const args of EVERY) {
+      for (const from of statusesFor(args.type)) {
+        const transition = commandTransition(args, from);
+        if (transition) expect(canMove(from, transition.status), `${args.type} from ${from}`).toBe(true);
+      }
+    }
+  });
+
+  it('answer and reject need a ringing inbound call; hangup cancels before answer and completes after', () => {
+    expect(commandProblem({ type: CallCommandType.ANSWER }, call(CallStatus.RINGING))?.message).toMatch(/outbound/);
+    expect(commandProblem({ type: CallCommandType.ANSWER }, call(CallStatus.RINGING, CallDirection.INBOUND))).toBeNull();
+    expect(commandTransition({ type: CallCommandType.HANGUP }, CallStatus.RINGING)).toEqual({ status: CallStatus.CANCELED, endReason: 'hangup' });
+    expect(commandTransition({ type: CallCommandType.HANGUP }, CallStatus.IN_PROGRESS)).toEqual({ status: CallStatus.COMPLETED, endReason: 'hangup' });
+    expect(commandTransition({ type: CallCommandType.HANGUP }, CallStatus.VOICEMAIL)).toEqual({ status: CallStatus.COMPLETED, endReason: 'voicemail' });
+  });
+
+  it('flag commands check the flag they change', () => {
+    const live = call(CallStatus.IN_PROGRESS);
+    expect(commandProblem({ type: CallCommandType.HOLD, musicUrl: null }, { ...live, onHold: true })?.message).toMatch(/already on hold/);
+    expect(commandProblem({ type: CallCommandType.UNHOLD }, live)?.message).toMatch(/not on hold/);
+    expect(commandProblem({ type: CallCommandType.MUTE, leg: CallLeg.FROM }, { ...live, mutedLegs: [CallLeg.TO] })).toBeNull();
+    expect(commandProblem({ type: CallCommandType.STOP_RECORDING }, live)?.message).toMatch(/not being recorded/);
+  });
+});
