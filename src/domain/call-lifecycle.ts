@@ -193,12 +193,15 @@ export class CallLifecycle implements ProviderCallbacks {
         toChannel: inbound.toChannel,
         metadata: inbound.metadata ?? {},
         livekitRoomName: livekitRoomFor(id, inbound.fromChannel, inbound.toChannel),
-        idempotencyKey: null,
+        // A provider may deliver the same "call arrived" webhook twice: its id for the call is
+        // the idempotency key, so the second delivery finds the first call (one statement).
+        idempotencyKey: inbound.providerCallId ? `inbound:${inbound.provider}:${inbound.providerCallId}` : null,
         requestFingerprint: null,
         provider: inbound.provider,
       },
-      { requireAssignedNumber: false, idempotencyWindowMs: 0 },
+      { requireAssignedNumber: false, idempotencyWindowMs: 24 * 60 * 60 * 1000 },
     );
+    if (result.kind === 'idempotency_key_taken') return result.call;
     if (result.kind !== 'created') return null;
     if (inbound.providerCallId) await this.commands.setProviderCallId(id, inbound.providerCallId);
     this.told(true);

@@ -36,6 +36,9 @@ export enum RecordingFormat {
   MP4 = 'mp4',
   OGG = 'ogg',
   WEBM = 'webm',
+  /** Added to the contract: what Telnyx Call Control records (PSTN to PSTN calls). */
+  MP3 = 'mp3',
+  WAV = 'wav',
 }
 
 export enum RejectReason {

@@ -4,6 +4,7 @@ import type { CallTokenIssuer } from '../domain/call-tokens.js';
 import type { Logger } from '../server/logger.js';
 import type { ChannelProvider, WebhookEndpoint } from './channel-provider.js';
 import type { ProviderConfig } from './provider-config.js';
+import { TelnyxProvider } from './pstn/telnyx-provider.js';
 
 /** The live providers this gateway is configured with, and how a call picks one. */
 export interface LiveProviders {
@@ -26,7 +27,13 @@ export interface LiveProviders {
 export function createLiveProviders(config: ProviderConfig, callbacks: ProviderCallbacks, logger: Logger): LiveProviders {
   const all: ChannelProvider[] = [];
   const webhooks: WebhookEndpoint[] = [];
-  const pstn: ChannelProvider | null = null;
+  let pstn: ChannelProvider | null = null;
+  if (config.telnyx) {
+    const telnyx = new TelnyxProvider(config.telnyx, config.publicUrl!, callbacks);
+    pstn = telnyx;
+    all.push(telnyx);
+    webhooks.push(telnyx.webhook());
+  }
   const room: ChannelProvider | null = null;
   const tokens: CallTokenIssuer | null = null;
   void config;

@@ -15,8 +15,10 @@ export interface TelnyxConfig {
   connectionId: string;
   /** API base URL; tests point it at a local server speaking Telnyx's API. */
   baseUrl: string;
-  /** Webhooks older or newer than this many seconds are refused (replay protection). */
+  /** Webhooks older or newer than this many seconds are refused (replay protection; the SDK's own bound is 300). */
   webhookToleranceSeconds: number;
+  /** Played, looped, to a held party when holdCall gives no musicUrl. */
+  holdMusicUrl: string | undefined;
 }
 
 export interface LiveKitConfig {
@@ -79,7 +81,7 @@ function httpUrl(name: string, raw: string): string {
 export function readProviderConfig(env: Env): ProviderConfig {
   const publicUrl = env.PUBLIC_URL ? httpUrl('PUBLIC_URL', env.PUBLIC_URL) : undefined;
 
-  const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, ['TELNYX_API_BASE_URL', 'TELNYX_WEBHOOK_TOLERANCE_SECONDS']);
+  const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, ['TELNYX_API_BASE_URL', 'TELNYX_WEBHOOK_TOLERANCE_SECONDS', 'TELNYX_HOLD_MUSIC_URL']);
   const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, ['LIVEKIT_SIP_TRUNK_ID', 'LIVEKIT_RECORDINGS_PATH']);
   const whatsappVars = group(
     env,
@@ -93,9 +95,9 @@ export function readProviderConfig(env: Env): ProviderConfig {
   if (whatsappVars && !livekitVars) {
     throw new ProviderConfigError('WhatsApp is configured but LIVEKIT_URL is missing: WhatsApp calls join their LiveKit room through LiveKit\'s WhatsApp connector');
   }
-  const tolerance = Number(env.TELNYX_WEBHOOK_TOLERANCE_SECONDS ?? 300);
-  if (!Number.isInteger(tolerance) || tolerance < 1 || tolerance > 3600) {
-    throw new ProviderConfigError(`TELNYX_WEBHOOK_TOLERANCE_SECONDS must be an integer from 1 to 3600, got "${env.TELNYX_WEBHOOK_TOLERANCE_SECONDS}"`);
+  const tolerance = Number(env.TELNYX_WEBHOOK_TOLERANCE_SECONDS || 300);
+  if (!Number.isInteger(tolerance) || tolerance < 1 || tolerance > 300) {
+    throw new ProviderConfigError(`TELNYX_WEBHOOK_TOLERANCE_SECONDS must be an integer from 1 to 300, got "${env.TELNYX_WEBHOOK_TOLERANCE_SECONDS}"`);
   }
   return {
     publicUrl,
@@ -105,6 +107,7 @@ export function readProviderConfig(env: Env): ProviderConfig {
       connectionId: telnyxVars.TELNYX_CONNECTION_ID,
       baseUrl: httpUrl('TELNYX_API_BASE_URL', env.TELNYX_API_BASE_URL || 'https://api.telnyx.com/v2'),
       webhookToleranceSeconds: tolerance,
+      holdMusicUrl: env.TELNYX_HOLD_MUSIC_URL ? httpUrl('TELNYX_HOLD_MUSIC_URL', env.TELNYX_HOLD_MUSIC_URL) : undefined,
     },
     livekit: livekitVars && {
       url: httpUrl('LIVEKIT_URL', livekitVars.LIVEKIT_URL.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')),

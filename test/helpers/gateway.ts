@@ -83,6 +83,8 @@ export interface BootOptions {
    * moves during a test, for tests about calls as they are created).
    */
   simulator?: 'fast' | 'frozen';
+  /** More environment for loadConfig (provider variables pointing at the fakes in test/fakes/). */
+  env?: Record<string, string>;
   /** Run as a second gateway process on this gateway's database (not dropped at stop). */
   shareDatabaseWith?: TestGateway;
 }
@@ -95,7 +97,7 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
   const database = await openDatabase(fresh.url, { poolSize: 5, migrate: false });
   // Simulated calls run 100× faster; the event log polls often, so tests of lost announcements are quick.
   const config = loadConfig(
-    { SIMULATOR_TIME_SCALE: options.simulator === 'frozen' ? '100' : '0.01', EVENT_POLL_MS: '200' },
+    { SIMULATOR_TIME_SCALE: options.simulator === 'frozen' ? '100' : '0.01', EVENT_POLL_MS: '200', ...options.env },
     { port: 0, host: '127.0.0.1', databaseUrl: fresh.url, ...options.config },
   );
   const livePlaced: Call[] = [];

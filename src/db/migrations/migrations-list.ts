@@ -3,6 +3,7 @@ import { Migration20261123000000Initial } from './Migration20261123000000Initial
 import { Migration20261123010000EventSequencing } from './Migration20261123010000EventSequencing.js';
 import { Migration20261123020000SequencerFunction } from './Migration20261123020000SequencerFunction.js';
 import { Migration20261124000000CallCommands } from './Migration20261124000000CallCommands.js';
+import { Migration20261124010000RecordingFormats } from './Migration20261124010000RecordingFormats.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123010000EventSequencing', class: Migration20261123010000EventSequencing },
   { name: 'Migration20261123020000SequencerFunction', class: Migration20261123020000SequencerFunction },
   { name: 'Migration20261124000000CallCommands', class: Migration20261124000000CallCommands },
+  { name: 'Migration20261124010000RecordingFormats', class: Migration20261124010000RecordingFormats },
 ];

@@ -113,7 +113,13 @@ registerEnumType(CallCommandStatus, {
 registerEnumType(RecordingFormat, {
   name: 'RecordingFormat',
   description: 'Container of a recording file.',
-  valuesConfig: { MP4: { description: 'MPEG-4 (AAC audio).' }, OGG: { description: 'Ogg (Opus audio).' }, WEBM: { description: 'WebM (Opus audio).' } },
+  valuesConfig: {
+    MP4: { description: 'MPEG-4 (AAC audio). LiveKit rooms.' },
+    OGG: { description: 'Ogg (Opus audio). LiveKit rooms.' },
+    WEBM: { description: 'WebM (Opus audio). LiveKit rooms (track egress).' },
+    MP3: { description: 'MP3. Telnyx Call Control (PSTN to PSTN calls).' },
+    WAV: { description: 'WAV. Telnyx Call Control (PSTN to PSTN calls).' },
+  },
 });
 
 registerEnumType(CallLeg, {
