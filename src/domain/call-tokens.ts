@@ -1,4 +1,66 @@
+import { Channel, type Tenant } from './call.js';
+import type { CallStore } from './call-store.js';
+import { validateAddress } from './addresses.js';
+import { UserErrorCode, userError, type UserError } from './errors.js';
+import { looksLikeCallId } from './ids.js';
+import { isTerminal } from './lifecycle.js';
+
 /** Issues join tokens for a call's LiveKit room (createCallToken). Implemented with livekit-server-sdk. */
 export interface CallTokenIssuer {
   issue(request: { roomName: string; identity: string; name: string | null; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date; serverUrl: string }>;
+}
+
+export const MIN_TOKEN_TTL_SECONDS = 60;
+export const MAX_TOKEN_TTL_SECONDS = 86_400;
+export const DEFAULT_TOKEN_TTL_SECONDS = 3_600;
+
+export interface CallTokenInput {
+  callId: string;
+  participantIdentity: string;
+  participantName?: string | null;
+  ttl?: number | null;
+}
+
+export type CallTokenResult =
+  | { token: string; expiresAt: Date; roomName: string; serverUrl: string; userErrors: [] }
+  | { token: null; expiresAt: null; roomName: null; serverUrl: null; userErrors: UserError[] };
+
+/**
+ * A join token for one call's room, like the platform's POST /v1/calls/token: only for a call
+ * the key can see, that has a room and has not ended; the token grants that room only.
+ */
+export class CallTokens {
+  constructor(
+    private readonly calls: CallStore,
+    private readonly issuer: CallTokenIssuer | null,
+    readonly tenant: Tenant,
+  ) {}
+
+  async create(input: CallTokenInput): Promise<CallTokenResult> {
+    const errors: UserError[] = [];
+    const identity = validateAddress(input.participantIdentity, Channel.WEBRTC, ['input', 'participantIdentity']);
+    if (identity) errors.push(identity);
+    const name = input.participantName ?? null;
+    if (name !== null && (name.length < 1 || name.length > 128 || /[\u0000-\u001f]/.test(name))) {
+      errors.push(userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'participantName'], 'participantName is 1 to 128 characters with no control characters'));
+    }
+    const ttl = input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS;
+    if (!Number.isInteger(ttl) || ttl < MIN_TOKEN_TTL_SECONDS || ttl > MAX_TOKEN_TTL_SECONDS) {
+      errors.push(userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'ttl'], `ttl must be from ${MIN_TOKEN_TTL_SECONDS} to ${MAX_TOKEN_TTL_SECONDS} seconds, got ${ttl}`));
+    }
+    if (errors.length) return refused(errors);
+    const call = looksLikeCallId(input.callId) ? await this.calls.findById(this.tenant, input.callId) : null;
+    if (!call) return refused([userError(UserErrorCode.CALL_NOT_FOUND, ['input', 'callId'], `No call ${input.callId.slice(0, 40)} is visible to this key`)]);
+    if (isTerminal(call.status)) return refused([userError(UserErrorCode.CALL_NOT_ACTIVE, ['input', 'callId'], `The call has ended (${call.status.toUpperCase()})`)]);
+    if (!call.livekitRoomName) {
+      return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'A PSTN to PSTN call has no LiveKit room to join')]);
+    }
+    if (!this.issuer) return refused([userError(UserErrorCode.PROVIDER_NOT_CONFIGURED, ['input', 'callId'], 'LiveKit is not configured in this gateway (LIVEKIT_URL)')]);
+    const issued = await this.issuer.issue({ roomName: call.livekitRoomName, identity: input.participantIdentity, name, ttlSeconds: ttl });
+    return { ...issued, roomName: call.livekitRoomName, userErrors: [] };
+  }
+}
+
+function refused(userErrors: UserError[]): CallTokenResult {
+  return { token: null, expiresAt: null, roomName: null, serverUrl: null, userErrors };
 }

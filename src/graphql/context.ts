@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../domain/authenticator.js';
 import type { CallService } from '../domain/call-service.js';
 import type { CallCommands } from '../domain/call-commands.js';
+import type { CallTokens } from '../domain/call-tokens.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { SocketOperation } from './shared-execution.js';
 
@@ -21,6 +22,7 @@ export class GatewayContext {
     readonly principal: Principal,
     readonly calls: CallService,
     readonly commands: CallCommands,
+    readonly tokens: CallTokens,
     private readonly rootEm: EntityManager,
     readonly requestId: string,
     /**
@@ -43,7 +45,7 @@ export class GatewayContext {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext(this.principal, this.calls, this.commands, this.rootEm, this.requestId, undefined, true);
+    return new GatewayContext(this.principal, this.calls, this.commands, this.tokens, this.rootEm, this.requestId, undefined, true);
   }
 
   get em(): EntityManager {
@@ -57,9 +59,10 @@ export function createContext(options: {
   principal: Principal;
   calls: CallService;
   commands: CallCommands;
+  tokens: CallTokens;
   rootEm: EntityManager;
   requestId: string;
   socketOperation?: SocketOperation;
 }): GatewayContext {
-  return new GatewayContext(options.principal, options.calls, options.commands, options.rootEm, options.requestId, options.socketOperation);
+  return new GatewayContext(options.principal, options.calls, options.commands, options.tokens, options.rootEm, options.requestId, options.socketOperation);
 }

@@ -5,6 +5,14 @@ import type { Logger } from '../server/logger.js';
 import type { ChannelProvider, WebhookEndpoint } from './channel-provider.js';
 import type { ProviderConfig } from './provider-config.js';
 import { TelnyxProvider } from './pstn/telnyx-provider.js';
+import type { RoomLeg } from './room-leg.js';
+import { LiveKitProvider } from './webrtc/livekit-provider.js';
+import { LiveKitTokens } from './webrtc/livekit-tokens.js';
+import { LiveKitWebhook } from './webrtc/livekit-webhook.js';
+import { SipLeg } from './webrtc/sip-leg.js';
+import { WebRtcLeg } from './webrtc/webrtc-leg.js';
+import { WhatsAppLeg } from './whatsapp/whatsapp-leg.js';
+import { WhatsAppWebhook } from './whatsapp/whatsapp-webhook.js';
 
 /** The live providers this gateway is configured with, and how a call picks one. */
 export interface LiveProviders {
@@ -34,15 +42,27 @@ export function createLiveProviders(config: ProviderConfig, callbacks: ProviderC
     all.push(telnyx);
     webhooks.push(telnyx.webhook());
   }
-  const room: ChannelProvider | null = null;
-  const tokens: CallTokenIssuer | null = null;
-  void config;
-  void callbacks;
-  void logger;
+  let room: LiveKitProvider | null = null;
+  let tokens: CallTokenIssuer | null = null;
+  if (config.livekit) {
+    const { url, apiKey, apiSecret, sipTrunkId } = config.livekit;
+    const legs: RoomLeg[] = [new WebRtcLeg()];
+    if (sipTrunkId) legs.push(new SipLeg(url, apiKey, apiSecret, sipTrunkId));
+    if (config.whatsapp) {
+      const whatsapp = new WhatsAppLeg(config.whatsapp, config.livekit);
+      legs.push(whatsapp);
+      webhooks.push(new WhatsAppWebhook(config.whatsapp, whatsapp, callbacks, logger));
+    }
+    room = new LiveKitProvider(config.livekit, callbacks, legs);
+    tokens = new LiveKitTokens(config.livekit);
+    all.push(room);
+    webhooks.push(new LiveKitWebhook(apiKey, apiSecret, callbacks));
+  }
   return {
     route(fromChannel, toChannel) {
       if (fromChannel === Channel.PSTN && toChannel === Channel.PSTN) return pstn;
-      return room;
+      // Both parties meet in the room: the called party must be reachable on its channel.
+      return room?.reaches(toChannel) ? room : null;
     },
     all,
     webhooks,

@@ -20,6 +20,7 @@ import { ProviderRegistry } from '../providers/channel-provider.js';
 import { createLiveProviders, type LiveProviders } from '../providers/live-providers.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
 import { CallCommands } from '../domain/call-commands.js';
+import { CallTokens } from '../domain/call-tokens.js';
 import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
 import { mountWebhooks } from './webhooks.js';
 import { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
@@ -102,6 +103,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       principal,
       calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick()),
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
+      tokens: new CallTokens(store, live.tokens, principal),
       rootEm: database.orm.em,
       requestId,
       socketOperation,

@@ -1,0 +1,150 @@
+import { EgressClient, EncodedFileOutput, EncodedFileType, RoomServiceClient, TrackType } from 'livekit-server-sdk';
+import { CallDirection, CallStatus, type Call, type Channel } from '../../domain/call.js';
+import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
+import { CallCommandType, RecordingFormat, type CallCommand, type CommandArgs } from '../../domain/commands.js';
+import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult } from '../channel-provider.js';
+import type { LiveKitConfig } from '../provider-config.js';
+import type { RoomLeg } from '../room-leg.js';
+import { livekit } from './livekit-errors.js';
+import { calleeIdentity, legIdentity, partyIdentity } from './legs.js';
+
+/** What room composite egress writes (EncodedFileType); WEBM and WAV are not among them. */
+const EGRESS_TYPES: Partial<Record<RecordingFormat, EncodedFileType>> = {
+  [RecordingFormat.MP4]: EncodedFileType.MP4,
+  [RecordingFormat.OGG]: EncodedFileType.OGG,
+  [RecordingFormat.MP3]: EncodedFileType.MP3,
+};
+
+/**
+ * Every call with a WebRTC or WhatsApp leg meets in a LiveKit room named after the call, through
+ * the official livekit-server-sdk. The room is created when the call is placed; the called party
+ * is brought in by the RoomLeg of its channel (a WebRTC client joins with a token, a PSTN number
+ * is dialed over SIP, a WhatsApp user through the connector); LiveKit's webhooks say who joined
+ * and left (livekit-webhook.ts).
+ *
+ * Commands act on the room: hangup deletes it; mute mutes the leg's published audio tracks;
+ * hold takes the called party's publish and subscribe permissions away (they hear nothing and
+ * are not heard) and unhold gives them back; transfer brings the new party in and removes the
+ * old one; recording is room composite egress (audio only, MP4, OGG or MP3).
+ */
+export class LiveKitProvider implements ChannelProvider {
+  readonly name = 'livekit';
+  readonly rooms: RoomServiceClient;
+  private readonly egress: EgressClient;
+  private readonly legs = new Map<Channel, RoomLeg>();
+
+  constructor(
+    private readonly config: LiveKitConfig,
+    private readonly callbacks: ProviderCallbacks,
+    legs: RoomLeg[],
+  ) {
+    this.rooms = new RoomServiceClient(config.url, config.apiKey, config.apiSecret);
+    this.egress = new EgressClient(config.url, config.apiKey, config.apiSecret);
+    for (const leg of legs) this.legs.set(leg.channel, leg);
+  }
+
+  /** Whether a party on this channel can be brought into a room (PSTN needs a SIP trunk …). */
+  reaches(channel: Channel): boolean {
+    return this.legs.has(channel);
+  }
+
+  async placeCall(call: Call): Promise<PlaceCallResult> {
+    const room = call.livekitRoomName;
+    const leg = this.legs.get(call.toChannel);
+    if (!room || !leg) throw new ProviderError(this.name, `No LiveKit leg is configured for ${call.toChannel.toUpperCase()}`);
+    await livekit(() =>
+      this.rooms.createRoom({
+        name: room,
+        // Closes a room nobody joined within a minute, and 20 s after the last party left.
+        emptyTimeout: 60,
+        departureTimeout: 20,
+        maxParticipants: 8,
+        metadata: JSON.stringify({ callId: call.id }),
+      }),
+    );
+    const { legId } = await leg.dial(call);
+    // The room is up and the called party is being reached: it rings.
+    await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING });
+    return { providerCallId: legId };
+  }
+
+  unsupported(args: CommandArgs, call: Call): string | null {
+    const inboundLeg = this.legs.get(call.fromChannel);
+    switch (args.type) {
+      case CallCommandType.ANSWER:
+        return inboundLeg?.answer ? null : `Inbound ${call.fromChannel.toUpperCase()} calls cannot be answered through LiveKit`;
+      case CallCommandType.REJECT:
+        return inboundLeg?.reject ? null : `Inbound ${call.fromChannel.toUpperCase()} calls cannot be rejected through LiveKit`;
+      case CallCommandType.HOLD:
+        return args.musicUrl ? 'Calls in a LiveKit room are held in silence: musicUrl is not supported there' : null;
+      case CallCommandType.TRANSFER:
+        return this.legs.has(args.toChannel) ? null : `No LiveKit leg is configured to bring in a ${args.toChannel.toUpperCase()} party`;
+      case CallCommandType.START_RECORDING:
+        return EGRESS_TYPES[args.format] ? null : `LiveKit room recording writes MP4, OGG or MP3, not ${args.format.toUpperCase()}`;
+      case CallCommandType.SEND_TO_VOICEMAIL:
+        return 'Calls in a LiveKit room have no voicemail: sendToVoicemail is not available there';
+      default:
+        return null;
+    }
+  }
+
+  async execute(call: Call, command: CallCommand): Promise<CommandResult> {
+    const room = call.livekitRoomName;
+    if (!room) throw new ProviderError(this.name, 'The call has no LiveKit room');
+    const args = command.args;
+    switch (args.type) {
+      case CallCommandType.HANGUP:
+        await livekit(() => this.rooms.deleteRoom(room));
+        return { confirmed: true };
+      case CallCommandType.ANSWER:
+        await this.legs.get(call.fromChannel)!.answer!(call);
+        return { confirmed: true };
+      case CallCommandType.REJECT:
+        await this.legs.get(call.fromChannel)!.reject!(call, args.reason);
+        return { confirmed: true };
+      case CallCommandType.MUTE:
+      case CallCommandType.UNMUTE:
+        await this.muteAudio(room, legIdentity(call, args.leg), args.type === CallCommandType.MUTE);
+        return { confirmed: true };
+      case CallCommandType.HOLD:
+      case CallCommandType.UNHOLD: {
+        const on = args.type === CallCommandType.UNHOLD;
+        await livekit(() => this.rooms.updateParticipant(room, this.heldIdentity(call), { permission: { canPublish: on, canSubscribe: on, canPublishData: true } }));
+        return { confirmed: true };
+      }
+      case CallCommandType.TRANSFER: {
+        const previous = calleeIdentity(call);
+        await this.legs.get(args.toChannel)!.dial({ ...call, toAddress: args.to, toChannel: args.toChannel });
+        await livekit(() => this.rooms.removeParticipant(room, previous)).catch((error: unknown) => {
+          // The previous party may have left already; the transfer itself happened.
+          if (!(error instanceof ProviderError && error.status === 404)) throw error;
+        });
+        return { confirmed: true };
+      }
+      case CallCommandType.START_RECORDING: {
+        const output = new EncodedFileOutput({ fileType: EGRESS_TYPES[args.format]!, filepath: `${this.config.recordingsPath}${call.id}/{time}.${args.format}` });
+        const info = await livekit(() => this.egress.startRoomCompositeEgress(room, { file: output }, { audioOnly: true }));
+        return { confirmed: true, providerRef: info.egressId };
+      }
+      case CallCommandType.STOP_RECORDING: {
+        const active = await livekit(() => this.egress.listEgress({ roomName: room, active: true }));
+        for (const egress of active) await livekit(() => this.egress.stopEgress(egress.egressId));
+        return { confirmed: true };
+      }
+      default:
+        throw new ProviderError(this.name, `${args.type} is not supported in LiveKit rooms`);
+    }
+  }
+
+  /** Who is put on hold: the party on the other side from the application (the caller, for an inbound call). */
+  private heldIdentity(call: Call): string {
+    return call.direction === CallDirection.INBOUND ? partyIdentity(call.fromChannel, call.fromAddress) : calleeIdentity(call);
+  }
+
+  private async muteAudio(room: string, identity: string, muted: boolean): Promise<void> {
+    const participant = await livekit(() => this.rooms.getParticipant(room, identity));
+    const audio = participant.tracks.filter((track) => track.type === TrackType.AUDIO);
+    if (audio.length === 0) throw new ProviderError(this.name, `${identity} publishes no audio track to mute`);
+    for (const track of audio) await livekit(() => this.rooms.mutePublishedTrack(room, identity, track.sid, muted));
+  }
+}

@@ -1,0 +1,87 @@
+import { EgressStatus, WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
+import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
+import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
+import { looksLikeCallId } from '../../domain/ids.js';
+import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../channel-provider.js';
+import { calleeIdentity, partyIdentity } from './legs.js';
+
+const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL]);
+
+/**
+ * POST /webhooks/livekit, verified with the SDK's WebhookReceiver: the Authorization header is
+ * a JWT signed with our API secret whose `sha256` claim is the body's hash. Anything else is 401
+ * and changes nothing. Rooms are named after calls, so every event names its call.
+ *
+ * participant_joined (the called party) → IN_PROGRESS; participant_left → COMPLETED once
+ * answered, else CANCELED (the caller gave up) or NO_ANSWER (the called party's leg ended);
+ * room_finished → COMPLETED or NO_ANSWER; egress_ended → the recording is saved (or failed).
+ */
+export class LiveKitWebhook implements WebhookEndpoint {
+  readonly path = 'livekit';
+  private readonly receiver: WebhookReceiver;
+
+  constructor(apiKey: string, apiSecret: string, private readonly callbacks: ProviderCallbacks) {
+    this.receiver = new WebhookReceiver(apiKey, apiSecret);
+  }
+
+  async handle(request: WebhookRequest): Promise<WebhookResponse> {
+    if (request.method !== 'POST') return { status: 405, body: 'POST only' };
+    const auth = request.headers.authorization;
+    let event: WebhookEvent;
+    try {
+      event = await this.receiver.receive(request.rawBody.toString('utf8'), Array.isArray(auth) ? auth[0] : auth);
+    } catch {
+      return { status: 401, body: 'invalid signature' };
+    }
+    await this.apply(event);
+    return { status: 200, body: 'ok' };
+  }
+
+  private async apply(event: WebhookEvent): Promise<void> {
+    const roomName = event.room?.name || event.egressInfo?.roomName || '';
+    if (!looksLikeCallId(roomName)) return;
+    const call = await this.callbacks.findCall({ callId: roomName });
+    if (!call || call.provider !== 'livekit') return;
+    const identity = event.participant?.identity ?? '';
+    const occurredAt = event.createdAt ? new Date(Number(event.createdAt) * 1000) : undefined;
+    switch (event.event) {
+      case 'participant_joined':
+        if (call.direction === CallDirection.OUTBOUND && identity === calleeIdentity(call)) {
+          await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS, occurredAt });
+        }
+        return;
+      case 'participant_left': {
+        const caller = partyIdentity(call.fromChannel, call.fromAddress);
+        if (identity !== caller && identity !== calleeIdentity(call)) return;
+        const ended = ANSWERED.has(call.status)
+          ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : 'hangup' }
+          : identity === caller
+            ? { status: CallStatus.CANCELED, endReason: 'hangup' }
+            : { status: CallStatus.NO_ANSWER, endReason: 'no_answer' };
+        await this.callbacks.apply({ callId: call.id, ...ended, occurredAt });
+        return;
+      }
+      case 'room_finished':
+        await this.callbacks.apply(
+          ANSWERED.has(call.status)
+            ? { callId: call.id, status: CallStatus.COMPLETED, endReason: 'hangup', occurredAt }
+            : { callId: call.id, status: CallStatus.NO_ANSWER, endReason: 'no_answer', occurredAt },
+        );
+        return;
+      case 'egress_ended': {
+        const info = event.egressInfo!;
+        const file = info.fileResults[0];
+        await this.callbacks.recordingSaved({
+          callId: call.id,
+          providerRef: info.egressId,
+          url: file?.location || null,
+          duration: file ? Math.round(Number(file.duration) / 1e9) : null,
+          failed: info.status !== EgressStatus.EGRESS_COMPLETE,
+        });
+        return;
+      }
+      default:
+        return;
+    }
+  }
+}

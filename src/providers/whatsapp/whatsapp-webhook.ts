@@ -1,0 +1,148 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { CallDirection, CallStatus, Channel, type Call } from '../../domain/call.js';
+import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
+import { looksLikeCallId } from '../../domain/ids.js';
+import type { Logger } from '../../server/logger.js';
+import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../channel-provider.js';
+import type { WhatsAppConfig } from '../provider-config.js';
+import type { WhatsAppLeg } from './whatsapp-leg.js';
+
+/** The parts of Meta's Cloud API Calling webhook this endpoint reads (field "calls"). */
+interface MetaCall {
+  id?: string;
+  from?: string;
+  to?: string;
+  event?: 'connect' | 'terminate' | string;
+  direction?: 'USER_INITIATED' | 'BUSINESS_INITIATED' | string;
+  status?: string;
+  session?: { sdp_type?: string; sdp?: string };
+  biz_opaque_callback_data?: string;
+}
+interface MetaStatus {
+  id?: string;
+  type?: string;
+  status?: 'RINGING' | 'ACCEPTED' | 'REJECTED' | string;
+  biz_opaque_callback_data?: string;
+}
+interface MetaWebhook {
+  entry?: { changes?: { field?: string; value?: { calls?: MetaCall[]; statuses?: MetaStatus[] } }[] }[];
+}
+
+const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL]);
+
+/**
+ * /webhooks/whatsapp. GET is Meta's subscription handshake (hub.mode=subscribe, hub.verify_token
+ * must equal WHATSAPP_VERIFY_TOKEN: answer hub.challenge). POST must carry
+ * `X-Hub-Signature-256: sha256=<HMAC-SHA256 of the raw body with the app secret>`, compared in
+ * constant time; anything else is 401 and changes nothing.
+ *
+ * calls[].event connect: a user's call arriving (USER_INITIATED: an INBOUND call, ringing) or the
+ * user accepting ours (BUSINESS_INITIATED: its SDP answer goes to the connector; IN_PROGRESS);
+ * terminate: the end. statuses[] (type "call"): RINGING, ACCEPTED (IN_PROGRESS), REJECTED (BUSY).
+ */
+export class WhatsAppWebhook implements WebhookEndpoint {
+  readonly path = 'whatsapp';
+
+  constructor(
+    private readonly config: WhatsAppConfig,
+    private readonly leg: WhatsAppLeg,
+    private readonly callbacks: ProviderCallbacks,
+    private readonly logger: Logger,
+  ) {}
+
+  async handle(request: WebhookRequest): Promise<WebhookResponse> {
+    if (request.method === 'GET') {
+      const { query } = request;
+      const ok = query['hub.mode'] === 'subscribe' && typeof query['hub.verify_token'] === 'string' && safeEqual(query['hub.verify_token'], this.config.verifyToken);
+      return ok ? { status: 200, body: query['hub.challenge'] ?? '' } : { status: 403, body: 'verify token mismatch' };
+    }
+    if (request.method !== 'POST') return { status: 405, body: 'GET or POST' };
+    const header = request.headers['x-hub-signature-256'];
+    const signature = Array.isArray(header) ? header[0] : header;
+    const expected = `sha256=${createHmac('sha256', this.config.appSecret).update(request.rawBody).digest('hex')}`;
+    if (!signature || !safeEqual(signature, expected)) return { status: 401, body: 'invalid signature' };
+    let body: MetaWebhook;
+    try {
+      body = JSON.parse(request.rawBody.toString('utf8')) as MetaWebhook;
+    } catch {
+      return { status: 400, body: 'not JSON' };
+    }
+    for (const entry of body.entry ?? []) {
+      for (const change of entry.changes ?? []) {
+        if (change.field !== 'calls') continue;
+        for (const call of change.value?.calls ?? []) await this.onCall(call);
+        for (const status of change.value?.statuses ?? []) if (status.type === 'call') await this.onStatus(status);
+      }
+    }
+    return { status: 200, body: 'ok' };
+  }
+
+  private async onCall(event: MetaCall): Promise<void> {
+    if (!event.id) return;
+    if (event.event === 'connect' && event.direction === 'USER_INITIATED') return this.inbound(event);
+    const call = await this.find(event.id, event.biz_opaque_callback_data);
+    if (!call) return;
+    if (event.event === 'connect' && event.session?.sdp) {
+      await this.leg.connect(event.id, event.session.sdp);
+      await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS });
+    } else if (event.event === 'terminate') {
+      const ended = ANSWERED.has(call.status)
+        ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : 'hangup' }
+        : event.status === 'FAILED'
+          ? { status: CallStatus.FAILED, endReason: 'failed' }
+          : call.direction === CallDirection.INBOUND
+            ? { status: CallStatus.CANCELED, endReason: 'hangup' }
+            : { status: CallStatus.NO_ANSWER, endReason: 'no_answer' };
+      await this.callbacks.apply({ callId: call.id, ...ended });
+    }
+  }
+
+  private async onStatus(status: MetaStatus): Promise<void> {
+    if (!status.id) return;
+    const call = await this.find(status.id, status.biz_opaque_callback_data);
+    if (!call) return;
+    const update =
+      status.status === 'RINGING'
+        ? { status: CallStatus.RINGING }
+        : status.status === 'ACCEPTED'
+          ? { status: CallStatus.IN_PROGRESS }
+          : status.status === 'REJECTED'
+            ? { status: CallStatus.BUSY, endReason: 'rejected' }
+            : null;
+    if (update) await this.callbacks.apply({ callId: call.id, ...update });
+  }
+
+  /** A WhatsApp user calls the business number: an INBOUND call of the application that owns it. */
+  private async inbound(event: MetaCall): Promise<void> {
+    if (!event.from || !event.session?.sdp) return;
+    const call = await this.callbacks.inboundCall({
+      provider: 'livekit',
+      providerCallId: event.id!,
+      from: `+${event.from.replace(/^\+/, '')}`,
+      to: this.config.businessNumber,
+      fromChannel: Channel.WHATSAPP,
+      toChannel: Channel.WHATSAPP,
+      mode: 'live',
+    });
+    if (!call) {
+      this.logger.warn('WhatsApp call to a business number no application owns', { number: this.config.businessNumber });
+      return;
+    }
+    this.leg.rememberOffer(event.id!, event.session.sdp);
+    await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING });
+  }
+
+  private async find(metaCallId: string, opaque: string | undefined): Promise<Call | null> {
+    if (opaque && looksLikeCallId(opaque)) {
+      const call = await this.callbacks.findCall({ callId: opaque });
+      if (call?.provider === 'livekit') return call;
+    }
+    return this.callbacks.findCall({ provider: 'livekit', providerCallId: metaCallId });
+  }
+}
+
+function safeEqual(a: string, b: string): boolean {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+}

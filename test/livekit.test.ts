@@ -1,0 +1,261 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TokenVerifier } from 'livekit-server-sdk';
+import { loadConfig } from '../src/config.js';
+import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { collect, wsClient } from './helpers/ws.js';
+import { FakeLiveKit } from './fakes/livekit-server.js';
+import {
+  CallStateDocument,
+  CreateCallDocument,
+  CreateCallTokenDocument,
+  HangupCallDocument,
+  HoldCallDocument,
+  MuteCallDocument,
+  SendToVoicemailDocument,
+  StartRecordingDocument,
+  StopRecordingDocument,
+  TransferCallDocument,
+  UnholdCallDocument,
+  UnmuteCallDocument,
+} from './gql/graphql.js';
+
+// LiveKit is not reachable from here: the provider runs through livekit-server-sdk against
+// FakeLiveKit, a loopback server speaking LiveKit's Twirp API, checking the SDK's signed tokens
+// and grants, and signing webhooks with the same API key and secret as LiveKit's server.
+let lk: FakeLiveKit;
+let gw: TestGateway;
+let app: TestApp;
+let webhookUrl: string;
+
+beforeAll(async () => {
+  lk = await new FakeLiveKit().start();
+  gw = await bootGateway({ env: lk.env() });
+  app = await newApp(gw.admin);
+  webhookUrl = gw.url.replace(/\/graphql$/, '/webhooks/livekit');
+});
+afterAll(async () => {
+  await gw.stop();
+  await lk.stop();
+});
+
+const state = async (id: string, key = app.liveKey) => (await gql(gw.url, key, CallStateDocument, { id })).data!.call!;
+const until = async (id: string, status: string) => {
+  let call = await state(id);
+  await eventually(async () => (call = await state(id)).status === status, 10_000, `call ${id} to be ${status}`);
+  return call;
+};
+const twirp = (method: string) => lk.to(new RegExp(`/twirp/livekit\\.${method}$`));
+const joined = (room: string, identity: string) => lk.send(webhookUrl, { event: 'participant_joined', room: { name: room, sid: 'RM_1' }, participant: { identity, sid: 'PA_1' } });
+const left = (room: string, identity: string) => lk.send(webhookUrl, { event: 'participant_left', room: { name: room, sid: 'RM_1' }, participant: { identity, sid: 'PA_1' } });
+
+async function webrtcCall(to = 'bob'): Promise<string> {
+  const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to, toChannel: 'WEBRTC' } });
+  expect(data!.createCall.userErrors).toEqual([]);
+  return data!.createCall.call!.id;
+}
+
+/** A WEBRTC call both parties joined: IN_PROGRESS, with audio tracks in the fake room. */
+async function inProgress(): Promise<string> {
+  const id = await webrtcCall();
+  lk.join(id, 'alice');
+  lk.join(id, 'bob');
+  expect(await joined(id, 'bob')).toBe(200);
+  await until(id, 'IN_PROGRESS');
+  return id;
+}
+
+describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit)', () => {
+  it('a full WEBRTC → WEBRTC call: the room is created, a token joins it, participant webhooks drive the status, in `call` and callStatus', async () => {
+    const client = wsClient(gw.wsUrl, app.liveKey);
+    try {
+      const before = gw.gateway.liveSubscriptions;
+      const sub = collect(client, `subscription { callStatus(filter: {toAddress: "dave"}) { sequence status call { id } } }`, {});
+      await listenersRegistered(gw, before + 1);
+      const id = await webrtcCall('dave');
+      const create = twirp('RoomService/CreateRoom').at(-1)!;
+      expect(create.headers.authorization).toMatch(/^Bearer ey/);
+      expect(create.body).toMatchObject({ name: id, emptyTimeout: 60, departureTimeout: 20, metadata: JSON.stringify({ callId: id }) });
+      expect((await state(id)).status).toBe('RINGING');
+
+      const token = (await gql(gw.url, app.liveKey, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'dave', participantName: 'Dave', ttl: 600 } })).data!.createCallToken;
+      expect(token).toMatchObject({ userErrors: [], roomName: id, serverUrl: lk.url.replace(/^http/, 'ws') });
+      const claims = await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(token.token!);
+      expect(claims).toMatchObject({ sub: 'dave', name: 'Dave', video: { roomJoin: true, room: id, canPublish: true, canSubscribe: true } });
+      expect(claims.video!.roomAdmin ?? false).toBe(false);
+      expect(Math.abs(Date.parse(token.expiresAt!) - (Date.now() + 600_000))).toBeLessThan(5_000);
+
+      expect(await joined(id, 'dave')).toBe(200);
+      await until(id, 'IN_PROGRESS');
+      expect(await left(id, 'alice')).toBe(200);
+      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+      const events = await sub.until((items) => items.length >= 4);
+      sub.stop();
+      expect(events.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED']);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('a callee who never joins: room_finished ends the call NO_ANSWER', async () => {
+    const id = await webrtcCall('erin');
+    await lk.send(webhookUrl, { event: 'room_finished', room: { name: id, sid: 'RM_2' } });
+    expect(await until(id, 'NO_ANSWER')).toMatchObject({ endReason: 'no_answer' });
+  });
+
+  it('WEBRTC → PSTN (cross-channel): the PSTN party is dialed into the room over SIP through the Telnyx trunk', async () => {
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: '+15557001234', toChannel: 'PSTN' } });
+    expect(data!.createCall.userErrors).toEqual([]);
+    const id = data!.createCall.call!.id;
+    expect(data!.createCall.call!.livekitRoomName).toBe(id);
+    expect(twirp('SIP/CreateSIPParticipant').at(-1)!.body).toMatchObject({
+      sipTrunkId: lk.sipTrunkId,
+      sipCallTo: '+15557001234',
+      roomName: id,
+      participantIdentity: 'sip:+15557001234',
+    });
+    await joined(id, 'sip:+15557001234');
+    await until(id, 'IN_PROGRESS');
+    await left(id, 'sip:+15557001234');
+    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+  });
+
+  it('PSTN → PSTN is not a room call: with Telnyx unconfigured it is PROVIDER_NOT_CONFIGURED', async () => {
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15557001235' } });
+    expect(data!.createCall.userErrors[0]!.code).toBe('PROVIDER_NOT_CONFIGURED');
+  });
+
+  it('each command acts on the room with the documented LiveKit API and is APPLIED', async () => {
+    const id = await inProgress();
+    const mute = (await gql(gw.url, app.liveKey, MuteCallDocument, { input: { callId: id, leg: 'TO' } })).data!.muteCall;
+    expect(mute).toMatchObject({ userErrors: [], command: { status: 'APPLIED' }, call: { mutedLegs: ['TO'] } });
+    expect(twirp('RoomService/MutePublishedTrack').at(-1)!.body).toMatchObject({ room: id, identity: 'bob', muted: true });
+    expect(lk.rooms.get(id)!.get('bob')!.tracks[0]!.muted).toBe(true);
+    await gql(gw.url, app.liveKey, UnmuteCallDocument, { input: { callId: id, leg: 'TO' } });
+    expect(lk.rooms.get(id)!.get('bob')!.tracks[0]!.muted).toBe(false);
+
+    const hold = (await gql(gw.url, app.liveKey, HoldCallDocument, { input: { callId: id } })).data!.holdCall;
+    expect(hold).toMatchObject({ userErrors: [], call: { onHold: true } });
+    const held = twirp('RoomService/UpdateParticipant').at(-1)!.body;
+    // Proto3 JSON leaves false out: absent means false.
+    expect(held).toMatchObject({ room: id, identity: 'bob', permission: { canPublishData: true } });
+    expect([held.permission.canPublish ?? false, held.permission.canSubscribe ?? false]).toEqual([false, false]);
+    await gql(gw.url, app.liveKey, UnholdCallDocument, { input: { callId: id } });
+    expect(twirp('RoomService/UpdateParticipant').at(-1)!.body).toMatchObject({ permission: { canPublish: true, canSubscribe: true } });
+
+    const start = (await gql(gw.url, app.liveKey, StartRecordingDocument, { input: { callId: id, format: 'OGG' } })).data!.startRecording;
+    expect(start).toMatchObject({ userErrors: [], call: { recording: true } });
+    const egress = twirp('Egress/StartRoomCompositeEgress').at(-1)!;
+    expect(egress.body).toMatchObject({ roomName: id, audioOnly: true });
+    expect(egress.rawBody).toContain('"OGG"');
+    const egressId = [...lk.egresses.values()].find((e) => e.roomName === id)!.egressId;
+    const stop = (await gql(gw.url, app.liveKey, StopRecordingDocument, { input: { callId: id } })).data!.stopRecording;
+    expect(stop).toMatchObject({ userErrors: [], call: { recording: false } });
+    expect(twirp('Egress/StopEgress').at(-1)!.body).toMatchObject({ egressId });
+    await lk.send(webhookUrl, {
+      event: 'egress_ended',
+      egressInfo: { egressId, roomName: id, status: 'EGRESS_COMPLETE', fileResults: [{ filename: 'a.ogg', location: `https://storage.example/${id}/a.ogg`, duration: '42400000000' }] },
+    });
+    let call = await state(id);
+    await eventually(async () => (call = await state(id)).recordings[0]?.status === 'SAVED', 10_000, 'the recording');
+    expect(call.recordings[0]).toMatchObject({ format: 'OGG', url: `https://storage.example/${id}/a.ogg`, duration: 42 });
+
+    const transfer = (await gql(gw.url, app.liveKey, TransferCallDocument, { input: { callId: id, to: '+15557009999', toChannel: 'PSTN' } })).data!.transferCall;
+    expect(transfer).toMatchObject({ userErrors: [], call: { transferredTo: '+15557009999', transferredToChannel: 'PSTN' } });
+    expect(twirp('SIP/CreateSIPParticipant').at(-1)!.body).toMatchObject({ sipCallTo: '+15557009999', roomName: id });
+    expect(twirp('RoomService/RemoveParticipant').at(-1)!.body).toMatchObject({ room: id, identity: 'bob' });
+
+    const hangup = (await gql(gw.url, app.liveKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
+    expect(hangup).toMatchObject({ userErrors: [], call: { status: 'COMPLETED', endReason: 'hangup' } });
+    expect(twirp('RoomService/DeleteRoom').at(-1)!.body).toEqual({ room: id });
+  });
+
+  it.each([
+    ['sendToVoicemail', SendToVoicemailDocument, {}, /no voicemail/],
+    ['holdCall with music', HoldCallDocument, { musicUrl: 'https://example.com/m.mp3' }, /held in silence/],
+    ['startRecording as WEBM', StartRecordingDocument, { format: 'WEBM' }, /MP4, OGG or MP3, not WEBM/],
+  ] as const)('%s is COMMAND_NOT_ALLOWED with the reason, and nothing is sent to LiveKit', async (_name, document, extra, message) => {
+    const id = await inProgress();
+    const sent = lk.requests.length;
+    const before = await commandRowCounts(gw.database, id);
+    const { data } = await gql(gw.url, app.liveKey, document as typeof HoldCallDocument, { input: { callId: id, ...extra } as { callId: string } });
+    const payload = Object.values(data!)[0] as { command: unknown; userErrors: { code: string; message: string }[] };
+    expect(payload.userErrors).toEqual([expect.objectContaining({ code: 'COMMAND_NOT_ALLOWED', message: expect.stringMatching(message) })]);
+    expect(lk.requests.length).toBe(sent);
+    expect(await commandRowCounts(gw.database, id)).toEqual(before);
+  });
+
+  it('LiveKit refusing the room: PROVIDER_ERROR with LiveKit\'s message, and the call ends FAILED', async () => {
+    lk.failNext(/CreateRoom$/, { status: 400, body: { code: 'invalid_argument', msg: 'room name is too long' } });
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: 'bob', toChannel: 'WEBRTC' } });
+    expect(data!.createCall.userErrors).toEqual([{ code: 'PROVIDER_ERROR', field: ['input', 'toChannel'], message: 'livekit: room name is too long (invalid_argument)' }]);
+    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
+  });
+
+  it('muting a party that is not in the room: PROVIDER_ERROR, the command FAILED', async () => {
+    const id = await webrtcCall('frank');
+    lk.join(id, 'alice');
+    await joined(id, 'frank');
+    await until(id, 'IN_PROGRESS');
+    const mute = (await gql(gw.url, app.liveKey, MuteCallDocument, { input: { callId: id, leg: 'TO' } })).data!.muteCall;
+    expect(mute.userErrors[0]).toMatchObject({ code: 'PROVIDER_ERROR', message: 'livekit: participant does not exist (not_found)' });
+    expect(mute.command).toMatchObject({ status: 'FAILED' });
+    expect(mute.call!.mutedLegs).toEqual([]);
+  });
+});
+
+describe('createCallToken', () => {
+  it('refuses bad input, unknown, ended and room-less calls with a code and a field', async () => {
+    const id = await webrtcCall('gina');
+    const ask = async (input: Record<string, unknown>, key = app.liveKey) =>
+      (await gql(gw.url, key, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'gina', ...input } as never })).data!.createCallToken;
+    expect((await ask({ ttl: 59 })).userErrors).toEqual([expect.objectContaining({ code: 'INVALID_ARGUMENT', field: ['input', 'ttl'] })]);
+    expect((await ask({ ttl: 86_401 })).userErrors).toEqual([expect.objectContaining({ code: 'INVALID_ARGUMENT', field: ['input', 'ttl'] })]);
+    expect((await ask({ participantIdentity: 'has space' })).userErrors).toEqual([expect.objectContaining({ code: 'INVALID_ADDRESS', field: ['input', 'participantIdentity'] })]);
+    expect((await ask({ callId: 'call_000000000000000000000000000' })).userErrors).toEqual([expect.objectContaining({ code: 'CALL_NOT_FOUND' })]);
+    expect((await ask({}, app.testKey)).userErrors).toEqual([expect.objectContaining({ code: 'CALL_NOT_FOUND' })]);
+    expect((await ask({ ttl: 60 })).token).toBeTruthy();
+    expect((await ask({ ttl: 86_400 })).token).toBeTruthy();
+
+    await gql(gw.url, app.liveKey, HangupCallDocument, { input: { callId: id } });
+    await until(id, 'CANCELED');
+    expect((await ask({})).userErrors).toEqual([expect.objectContaining({ code: 'CALL_NOT_ACTIVE' })]);
+
+    const pstn = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } })).data!.createCall.call!.id;
+    const refused = (await gql(gw.url, app.testKey, CreateCallTokenDocument, { input: { callId: pstn, participantIdentity: 'x' } })).data!.createCallToken;
+    expect(refused).toMatchObject({ token: null, userErrors: [{ code: 'COMMAND_NOT_ALLOWED', field: ['input', 'callId'] }] });
+  });
+
+  it('a test call with a room gets a token for that room too', async () => {
+    const id = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: 'bob', toChannel: 'WEBRTC' } })).data!.createCall.call!.id;
+    const token = (await gql(gw.url, app.testKey, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'bob' } })).data!.createCallToken;
+    expect(token.roomName).toBe(id);
+    expect((await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(token.token!)).video!.room).toBe(id);
+  });
+});
+
+describe('the LiveKit webhook endpoint refuses what LiveKit did not sign', () => {
+  it('100 tampered, foreign-signed or unsigned webhooks: 401 each, and no state change', async () => {
+    const id = await webrtcCall('hank');
+    const before = await commandRowCounts(gw.database, id);
+    const event = { event: 'participant_joined', room: { name: id }, participant: { identity: 'hank' } };
+    const attempts: Promise<number>[] = [];
+    for (let i = 0; i < 25; i++) {
+      attempts.push(lk.send(webhookUrl, event, { tamper: true }));
+      attempts.push(lk.send(webhookUrl, event, { secret: 'not-the-secret-not-the-secret-not' }));
+      attempts.push(lk.send(webhookUrl, event, { key: 'APIunknown' }));
+      attempts.push(fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/webhook+json' }, body: JSON.stringify(event) }).then((r) => r.status));
+    }
+    const statuses = await Promise.all(attempts);
+    expect(statuses).toHaveLength(100);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    expect((await state(id)).status).toBe('RINGING');
+    expect(await commandRowCounts(gw.database, id)).toEqual(before);
+  });
+});
+
+describe('LiveKit configuration', () => {
+  it('a half-configured LiveKit stops the gateway at start, naming the missing variable', () => {
+    expect(() => loadConfig({ LIVEKIT_URL: 'https://lk.example' })).toThrow(/LIVEKIT_API_KEY is missing/);
+    expect(() => loadConfig({ LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's' })).toThrow(/LIVEKIT_URL is missing/);
+  });
+});
