@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { collect, wsClient } from './helpers/ws.js';
+import { FakeLiveKit } from './fakes/livekit-server.js';
+import { FakeMeta } from './fakes/meta-server.js';
+import { AnswerCallDocument, CallStateDocument, CreateCallDocument, RejectCallDocument } from './gql/graphql.js';
+
+// Neither Meta nor LiveKit is reachable from here: WhatsApp legs go through livekit-server-sdk's
+// ConnectorClient to FakeLiveKit (Twirp, verified tokens), Meta's Graph API is FakeMeta, and Meta's
+// webhooks are signed with a real app secret.
+let lk: FakeLiveKit;
+let meta: FakeMeta;
+let gw: TestGateway;
+let app: TestApp;
+let webhookUrl: string;
+const SDP_OFFER = 'v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n';
+const SDP_ANSWER = 'v=0\r\no=- 1 2 IN IP4 157.240.0.1\r\ns=-\r\nt=0 0\r\nm=audio 3480 UDP/TLS/RTP/SAVPF 111\r\n';
+
+beforeAll(async () => {
+  lk = await new FakeLiveKit().start();
+  meta = await new FakeMeta().start();
+  // The business number must be an application's number: boot, then assign it.
+  const businessNumber = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+  gw = await bootGateway({ env: { ...lk.env(), ...meta.env(businessNumber), PUBLIC_URL: 'https://gateway.example.test' } });
+  app = await newApp(gw.admin);
+  await gw.admin.assignNumber(app.id, businessNumber);
+  app = { ...app, number: businessNumber };
+  webhookUrl = gw.url.replace(/\/graphql$/, '/webhooks/whatsapp');
+});
+afterAll(async () => {
+  await gw.stop();
+  await lk.stop();
+  await meta.stop();
+});
+
+const state = async (id: string) => (await gql(gw.url, app.liveKey, CallStateDocument, { id })).data!.call!;
+const until = async (id: string, status: string) => {
+  let call = await state(id);
+  await eventually(async () => (call = await state(id)).status === status, 10_000, `call ${id} to be ${status}`);
+  return call;
+};
+const twirp = (method: string) => lk.to(new RegExp(`/twirp/livekit\\.${method}$`));
+
+async function dialWhatsApp(fromChannel: 'WHATSAPP' | 'PSTN', to = '+15557002000'): Promise<{ id: string; wacid: string }> {
+  const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, fromChannel, to, toChannel: 'WHATSAPP' } });
+  expect(data!.createCall.userErrors).toEqual([]);
+  const id = data!.createCall.call!.id;
+  return { id, wacid: (await gw.gateway.lifecycle.findCall({ callId: id }))!.providerCallId! };
+}
+
+describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling webhooks', () => {
+  it('WHATSAPP → WHATSAPP: dialed through the connector, Meta\'s connect webhook completes the media, terminate ends it; in `call` and callStatus', async () => {
+    const client = wsClient(gw.wsUrl, app.liveKey);
+    try {
+      const before = gw.gateway.liveSubscriptions;
+      const sub = collect(client, `subscription { callStatus(filter: {toAddress: "+15557002000"}) { status call { id } } }`, {});
+      await listenersRegistered(gw, before + 1);
+      const { id, wacid } = await dialWhatsApp('WHATSAPP');
+      const dial = twirp('Connector/DialWhatsAppCall').at(-1)!;
+      expect(dial.body).toMatchObject({
+        whatsappPhoneNumberId: meta.phoneNumberId,
+        whatsappToPhoneNumber: '15557002000',
+        whatsappApiKey: meta.accessToken,
+        whatsappCloudApiVersion: meta.apiVersion,
+        whatsappBizOpaqueCallbackData: id,
+        roomName: id,
+        participantIdentity: 'whatsapp:+15557002000',
+      });
+      expect(wacid).toMatch(/^wacid\./);
+      expect(await meta.send(webhookUrl, { statuses: [{ id: wacid, type: 'call', status: 'RINGING', biz_opaque_callback_data: id }] })).toBe(200);
+      expect(await meta.send(webhookUrl, { calls: [{ id: wacid, event: 'connect', direction: 'BUSINESS_INITIATED', session: { sdp_type: 'answer', sdp: SDP_ANSWER }, biz_opaque_callback_data: id }] })).toBe(200);
+      expect(twirp('Connector/ConnectWhatsAppCall').at(-1)!.body).toMatchObject({ whatsappCallId: wacid, sdp: { type: 'answer', sdp: SDP_ANSWER } });
+      await until(id, 'IN_PROGRESS');
+      await meta.send(webhookUrl, { calls: [{ id: wacid, event: 'terminate', direction: 'BUSINESS_INITIATED', status: 'COMPLETED', duration: 12 }] });
+      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+      const events = await sub.until((items) => items.length >= 4);
+      sub.stop();
+      expect(events.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED']);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('PSTN → WHATSAPP (cross-channel): the same room path; a REJECTED status ends it BUSY', async () => {
+    const { id, wacid } = await dialWhatsApp('PSTN', '+15557002001');
+    expect(twirp('Connector/DialWhatsAppCall').at(-1)!.body).toMatchObject({ whatsappToPhoneNumber: '15557002001', roomName: id });
+    await meta.send(webhookUrl, { statuses: [{ id: wacid, type: 'call', status: 'REJECTED' }] });
+    expect(await until(id, 'BUSY')).toMatchObject({ endReason: 'rejected' });
+  });
+
+  it('an inbound WhatsApp call rings for the application owning the business number; answerCall accepts it through the connector', async () => {
+    const wacid = `wacid.in-${Date.now()}`;
+    expect(await meta.send(webhookUrl, { calls: [{ id: wacid, from: '15559001000', to: app.number.slice(1), event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } }] })).toBe(200);
+    const call = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
+    expect(call).toMatchObject({ direction: 'inbound', fromAddress: '+15559001000', toAddress: app.number, fromChannel: 'whatsapp', mode: 'live' });
+    await until(call.id, 'RINGING');
+    const answer = (await gql(gw.url, app.liveKey, AnswerCallDocument, { input: { callId: call.id } })).data!.answerCall;
+    expect(answer).toMatchObject({ userErrors: [], command: { status: 'APPLIED' }, call: { status: 'IN_PROGRESS' } });
+    expect(twirp('Connector/AcceptWhatsAppCall').at(-1)!.body).toMatchObject({
+      whatsappCallId: wacid,
+      whatsappPhoneNumberId: meta.phoneNumberId,
+      sdp: { type: 'offer', sdp: SDP_OFFER },
+      roomName: call.id,
+      participantIdentity: 'whatsapp:+15559001000',
+    });
+    await meta.send(webhookUrl, { calls: [{ id: wacid, event: 'terminate', direction: 'USER_INITIATED', status: 'COMPLETED' }] });
+    await until(call.id, 'COMPLETED');
+  });
+
+  it('rejectCall on an inbound WhatsApp call rejects it through Meta\'s Graph API', async () => {
+    const wacid = `wacid.rej-${Date.now()}`;
+    await meta.send(webhookUrl, { calls: [{ id: wacid, from: '15559001001', to: app.number.slice(1), event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } }] });
+    const call = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
+    await until(call.id, 'RINGING');
+    const reject = (await gql(gw.url, app.liveKey, RejectCallDocument, { input: { callId: call.id } })).data!.rejectCall;
+    expect(reject).toMatchObject({ userErrors: [], call: { status: 'CANCELED', endReason: 'rejected' } });
+    const request = meta.to(new RegExp(`/v${meta.apiVersion}/${meta.phoneNumberId}/calls$`)).at(-1)!;
+    expect(request.headers.authorization).toBe(`Bearer ${meta.accessToken}`);
+    expect(request.body).toEqual({ messaging_product: 'whatsapp', call_id: wacid, action: 'reject' });
+  });
+
+  it('the connector refusing the dial: PROVIDER_ERROR, and the call ends FAILED', async () => {
+    lk.failNext(/DialWhatsAppCall$/, { status: 400, body: { code: 'invalid_argument', msg: 'recipient has not granted call permission' } });
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, fromChannel: 'WHATSAPP', to: '+15557002002', toChannel: 'WHATSAPP' } });
+    expect(data!.createCall.userErrors[0]).toMatchObject({ code: 'PROVIDER_ERROR', message: 'livekit: recipient has not granted call permission (invalid_argument)' });
+    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
+  });
+});
+
+describe('the WhatsApp webhook endpoint', () => {
+  it('answers Meta\'s hub.challenge handshake only with the verify token', async () => {
+    const get = (token: string) => fetch(`${webhookUrl}?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(token)}&hub.challenge=1158201444`);
+    const ok = await get(meta.verifyToken);
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toBe('1158201444');
+    expect((await get('wrong')).status).toBe(403);
+    expect((await fetch(`${webhookUrl}?hub.mode=unsubscribe&hub.verify_token=${meta.verifyToken}&hub.challenge=1`)).status).toBe(403);
+  });
+
+  it('100 tampered, unsigned or wrongly signed POSTs: 401 each, and no state change', async () => {
+    const { id, wacid } = await dialWhatsApp('WHATSAPP', '+15557002003');
+    const before = await commandRowCounts(gw.database, id);
+    const body = FakeMeta.webhook({ calls: [{ id: wacid, event: 'connect', direction: 'BUSINESS_INITIATED', session: { sdp_type: 'answer', sdp: SDP_ANSWER } }] });
+    const post = (payload: string, signature?: string) =>
+      fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) }, body: payload }).then((r) => r.status);
+    const attempts: Promise<number>[] = [];
+    for (let i = 0; i < 25; i++) {
+      attempts.push(post(body.replace('BUSINESS_INITIATED', 'USER_INITIATED'), meta.signature(body)));
+      attempts.push(post(body, meta.signature(body, 'another-app-secret')));
+      attempts.push(post(body));
+      attempts.push(post(body, meta.signature(body).replace('sha256=', 'sha1=')));
+    }
+    const statuses = await Promise.all(attempts);
+    expect(statuses).toHaveLength(100);
+    expect(new Set(statuses)).toEqual(new Set([401]));
+    expect((await state(id)).status).toBe('RINGING');
+    expect(twirp('Connector/ConnectWhatsAppCall').filter((r) => r.body.whatsappCallId === wacid)).toHaveLength(0);
+    expect(await commandRowCounts(gw.database, id)).toEqual(before);
+  });
+
+  it('a half-configured WhatsApp stops the gateway at start, naming the missing variable', () => {
+    expect(() => loadConfig({ WHATSAPP_PHONE_NUMBER_ID: '1', PUBLIC_URL: 'https://x.test' })).toThrow(/WHATSAPP_BUSINESS_NUMBER is missing/);
+    expect(() => loadConfig({ ...meta.env('+15550001111'), PUBLIC_URL: 'https://x.test' })).toThrow(/LIVEKIT_URL is missing/);
+  });
+});
