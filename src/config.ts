@@ -1,4 +1,5 @@
 import { ProviderConfigError, readProviderConfig, type ProviderConfig } from './providers/provider-config.js';
+import { DEFAULT_RETRY_SCHEDULE_MS } from './webhooks/delivery-worker.js';
 
 /**
  * Configuration: read from the environment once, validated, frozen.
@@ -29,6 +30,12 @@ export interface Config {
   readonly commandTimeoutMs: number;
   /** A live call still INITIATED or RINGING after this long with no news ends FAILED ("provider_timeout"). */
   readonly callSetupTimeoutMs: number;
+  /** Outbound webhooks: delay before attempt 1, 2, 3 … (WEBHOOK_RETRY_SCHEDULE_MS, comma-separated). */
+  readonly webhookRetryScheduleMs: readonly number[];
+  readonly webhookTimeoutMs: number;
+  /** Live-mode endpoints may resolve to loopback/private/link-local addresses (local development, tests). */
+  readonly webhookAllowPrivateUrls: boolean;
+  readonly webhookPollMs: number;
   /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
   readonly providers: ProviderConfig;
 }
@@ -76,6 +83,23 @@ function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 
+function bool(env: Env, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
+  if (raw === 'true' || raw === '1') return true;
+  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+}
+
+function schedule(env: Env, name: string): number[] {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return [...DEFAULT_RETRY_SCHEDULE_MS];
+  const values = raw.split(',').map((part) => Number(part.trim()));
+  if (values.length < 1 || values.length > 20 || values.some((value) => !Number.isInteger(value) || value < 0 || value > 86_400_000)) {
+    throw new ConfigError(`${name} must be 1 to 20 comma-separated delays in ms (0 to 86400000), got "${raw}"`);
+  }
+  return values;
+}
+
 function providers(env: Env): ProviderConfig {
   try {
     return readProviderConfig(env);
@@ -104,6 +128,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     eventPollMs: int(env, 'EVENT_POLL_MS', 1_000, 10, 60_000),
     commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 60_000, 100, 3_600_000),
     callSetupTimeoutMs: int(env, 'CALL_SETUP_TIMEOUT_MS', 180_000, 1_000, 3_600_000),
+    webhookRetryScheduleMs: schedule(env, 'WEBHOOK_RETRY_SCHEDULE_MS'),
+    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 60_000),
+    webhookAllowPrivateUrls: bool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS'),
+    webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 1_000, 10, 60_000),
     providers: providers(env),
     ...overrides,
   };

@@ -20,6 +20,12 @@ export enum UserErrorCode {
   TEST_MODE_ONLY = 'TEST_MODE_ONLY',
   /** Added to the contract: an argument out of its range (createCallToken's ttl). */
   INVALID_ARGUMENT = 'INVALID_ARGUMENT',
+  /** Added to the contract (webhooks): not an absolute http(s) URL. */
+  INVALID_URL = 'INVALID_URL',
+  /** Added to the contract (webhooks): a live endpoint on a loopback, private or link-local address. */
+  URL_NOT_ALLOWED = 'URL_NOT_ALLOWED',
+  WEBHOOK_ENDPOINT_NOT_FOUND = 'WEBHOOK_ENDPOINT_NOT_FOUND',
+  WEBHOOK_DELIVERY_NOT_FOUND = 'WEBHOOK_DELIVERY_NOT_FOUND',
 }
 
 export interface UserError {

@@ -36,6 +36,7 @@ export class EventLog {
   private readonly tailer = new CoalescingRunner(() => this.runTailer());
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
+  private readonly advanceListeners: (() => void)[] = [];
 
   constructor(
     private readonly log: PgEventLog,
@@ -50,11 +51,24 @@ export class EventLog {
     this.bus.subscribe((position) => {
       if (position === null) this.catchUp();
       else if (BigInt(position) > BigInt(this.tail)) this.catchUp(position);
+      this.advanced();
     });
     this.timer = setInterval(() => void this.poll(), this.options.pollMs);
     this.timer.unref();
     // Events left unnumbered by a process that stopped.
     this.kick();
+  }
+
+  /**
+   * Told when the log's head may have moved (an announcement, or the poll): consumers that
+   * read the log by position themselves (the webhook fan-out) start from here.
+   */
+  onAdvance(listener: () => void): void {
+    this.advanceListeners.push(listener);
+  }
+
+  private advanced(): void {
+    for (const listener of this.advanceListeners) listener();
   }
 
   /** The newest position this process has delivered. */
@@ -143,6 +157,7 @@ export class EventLog {
       if (await this.log.hasUnsequenced()) this.kick();
       const head = await this.log.head();
       if (BigInt(head) > BigInt(this.tail)) this.catchUp(head);
+      this.advanced();
     } catch {
       // The database is unreachable; the next tick tries again.
     }

@@ -3,6 +3,7 @@ import type { Principal } from '../domain/authenticator.js';
 import type { CallService } from '../domain/call-service.js';
 import type { CallCommands } from '../domain/call-commands.js';
 import type { CallTokens } from '../domain/call-tokens.js';
+import type { WebhookEndpoints } from '../domain/webhooks.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { SocketOperation } from './shared-execution.js';
 
@@ -23,6 +24,7 @@ export class GatewayContext {
     readonly calls: CallService,
     readonly commands: CallCommands,
     readonly tokens: CallTokens,
+    readonly webhooks: WebhookEndpoints,
     private readonly rootEm: EntityManager,
     readonly requestId: string,
     /**
@@ -36,7 +38,7 @@ export class GatewayContext {
   ) {}
 
   get loaders(): Loaders {
-    this.built ??= createLoaders(this.calls, this.commands, { cache: !this.perEvent });
+    this.built ??= createLoaders(this.calls, this.commands, this.webhooks, { cache: !this.perEvent });
     return this.built;
   }
 
@@ -45,7 +47,7 @@ export class GatewayContext {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext(this.principal, this.calls, this.commands, this.tokens, this.rootEm, this.requestId, undefined, true);
+    return new GatewayContext(this.principal, this.calls, this.commands, this.tokens, this.webhooks, this.rootEm, this.requestId, undefined, true);
   }
 
   get em(): EntityManager {
@@ -60,9 +62,10 @@ export function createContext(options: {
   calls: CallService;
   commands: CallCommands;
   tokens: CallTokens;
+  webhooks: WebhookEndpoints;
   rootEm: EntityManager;
   requestId: string;
   socketOperation?: SocketOperation;
 }): GatewayContext {
-  return new GatewayContext(options.principal, options.calls, options.commands, options.tokens, options.rootEm, options.requestId, options.socketOperation);
+  return new GatewayContext(options.principal, options.calls, options.commands, options.tokens, options.webhooks, options.rootEm, options.requestId, options.socketOperation);
 }

@@ -8,8 +8,9 @@ import { CreateCallResolver } from './resolvers/create-call.resolver.js';
 import { CallStatusResolver } from './resolvers/call-status.resolver.js';
 import { CallCommandsResolver } from './resolvers/call-commands.resolver.js';
 import { CallTokenResolver } from './resolvers/call-token.resolver.js';
+import { WebhookDeliveryFieldsResolver, WebhookEndpointFieldsResolver, WebhooksResolver } from './resolvers/webhooks.resolver.js';
 
-export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallCommandsResolver, CallTokenResolver, CallStatusResolver] as const;
+export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallCommandsResolver, CallTokenResolver, WebhooksResolver, WebhookEndpointFieldsResolver, WebhookDeliveryFieldsResolver, CallStatusResolver] as const;
 
 /** The executable schema, built from the resolver classes (code first). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {

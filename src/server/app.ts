@@ -21,6 +21,11 @@ import { createLiveProviders, type LiveProviders } from '../providers/live-provi
 import { PgCommandStore } from '../db/pg-command-store.js';
 import { CallCommands } from '../domain/call-commands.js';
 import { CallTokens } from '../domain/call-tokens.js';
+import { WebhookEndpoints } from '../domain/webhooks.js';
+import { PgWebhookStore } from '../db/pg-webhook-store.js';
+import { DnsUrlGuard } from '../webhooks/url-guard.js';
+import { WebhookQueue } from '../webhooks/webhook-queue.js';
+import { DeliveryWorker, WebhookDispatcher } from '../webhooks/delivery-worker.js';
 import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
 import { mountWebhooks } from './webhooks.js';
 import { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
@@ -94,6 +99,21 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   sweeper.unref();
   const live = (deps.liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
   const providers = new ProviderRegistry({ test: simulator, live: (from, to) => live.route(from, to), byName: live.all });
+  // Outbound webhooks: the log is fanned out to deliveries whenever its head moves.
+  const webhookStore = new PgWebhookStore(database.sql);
+  const urlGuard = new DnsUrlGuard();
+  const webhookQueue = new WebhookQueue(database.sql);
+  const deliveryWorker = new DeliveryWorker(webhookQueue, logger, {
+    retryScheduleMs: config.webhookRetryScheduleMs,
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.webhookAllowPrivateUrls,
+    pollMs: config.webhookPollMs,
+    concurrency: 16,
+  });
+  const dispatcher = new WebhookDispatcher(webhookQueue, deliveryWorker, logger);
+  eventLog.onAdvance(() => dispatcher.kick());
+  deliveryWorker.start();
+  dispatcher.kick();
   const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
   const fanout = new FanoutHub(eventLog, config.production, logger);
   const schema = await buildGatewaySchema();
@@ -104,6 +124,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick()),
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
       tokens: new CallTokens(store, live.tokens, principal),
+      webhooks: new WebhookEndpoints(webhookStore, urlGuard, principal, config.webhookAllowPrivateUrls),
       rootEm: database.orm.em,
       requestId,
       socketOperation,
@@ -193,6 +214,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       stopping ??= (async () => {
         await apollo.stop();
         clearInterval(sweeper);
+        await dispatcher.stop();
+        await deliveryWorker.stop();
         await simulator.stop();
         await live.stop();
         await eventLog.stop();

@@ -4,6 +4,7 @@ import { Migration20261123010000EventSequencing } from './Migration2026112301000
 import { Migration20261123020000SequencerFunction } from './Migration20261123020000SequencerFunction.js';
 import { Migration20261124000000CallCommands } from './Migration20261124000000CallCommands.js';
 import { Migration20261124010000RecordingFormats } from './Migration20261124010000RecordingFormats.js';
+import { Migration20261124020000Webhooks } from './Migration20261124020000Webhooks.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261123020000SequencerFunction', class: Migration20261123020000SequencerFunction },
   { name: 'Migration20261124000000CallCommands', class: Migration20261124000000CallCommands },
   { name: 'Migration20261124010000RecordingFormats', class: Migration20261124010000RecordingFormats },
+  { name: 'Migration20261124020000Webhooks', class: Migration20261124020000Webhooks },
 ];

@@ -3,6 +3,7 @@ import type { Call, CallEvent } from '../../domain/call.js';
 import type { CallService } from '../../domain/call-service.js';
 import type { CallCommands } from '../../domain/call-commands.js';
 import type { CallCommand, Recording } from '../../domain/commands.js';
+import type { WebhookAttempt, WebhookEndpoints } from '../../domain/webhooks.js';
 
 export interface Loaders {
   call: DataLoader<string, Call | null>;
@@ -10,14 +11,20 @@ export interface Loaders {
   commands: DataLoader<string, CallCommand[]>;
   /** A call's recordings, oldest first. */
   recordings: DataLoader<string, Recording[]>;
+  /** A webhook delivery's attempts, oldest first. */
+  webhookAttempts: DataLoader<string, WebhookAttempt[]>;
   /** Events of a call for one (first, afterSequence) window; one statement per window per tick. */
   events(first: number, afterSequence: number): DataLoader<string, CallEvent[]>;
 }
 
 /** Built per operation, so nothing cached crosses tenants or requests. */
-export function createLoaders(calls: CallService, commands: CallCommands, options: { cache: boolean } = { cache: true }): Loaders {
+export function createLoaders(calls: CallService, commands: CallCommands, webhooks: WebhookEndpoints, options: { cache: boolean } = { cache: true }): Loaders {
   const eventLoaders = new Map<string, DataLoader<string, CallEvent[]>>();
   return {
+    webhookAttempts: new DataLoader(async (ids) => {
+      const byDelivery = await webhooks.attemptsOf(ids);
+      return ids.map((id) => byDelivery.get(id) ?? []);
+    }, options),
     commands: new DataLoader(async (callIds) => {
       const byCall = await commands.commandsOf(callIds);
       return callIds.map((id) => byCall.get(id) ?? []);

@@ -1,0 +1,186 @@
+import { randomBytes } from 'node:crypto';
+import KSUID from 'ksuid';
+import { CallStatus, type Tenant } from './call.js';
+import { decodeCallCursor, encodeCallCursor } from './cursor.js';
+import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
+
+/** The platform's webhook events, one per status a call reaches. */
+export const WEBHOOK_EVENT_OF: Record<CallStatus, string> = {
+  [CallStatus.INITIATED]: 'calls.initiated',
+  [CallStatus.RINGING]: 'calls.ringing',
+  [CallStatus.IN_PROGRESS]: 'calls.answered',
+  [CallStatus.VOICEMAIL]: 'calls.voicemail',
+  [CallStatus.COMPLETED]: 'calls.completed',
+  [CallStatus.FAILED]: 'calls.failed',
+  [CallStatus.BUSY]: 'calls.busy',
+  [CallStatus.NO_ANSWER]: 'calls.no_answer',
+  [CallStatus.CANCELED]: 'calls.canceled',
+};
+export const WEBHOOK_EVENTS: readonly string[] = Object.values(WEBHOOK_EVENT_OF);
+
+export interface WebhookEndpoint {
+  id: string;
+  url: string;
+  /** Empty: every event. */
+  events: string[];
+  disabledAt: Date | null;
+  disabledReason: string | null;
+  failingSince: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface WebhookAttempt {
+  attemptedAt: Date;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+export interface WebhookDelivery {
+  /** Also the `webhook-id` header: the same on every attempt, for receivers to deduplicate. */
+  id: string;
+  endpointId: string;
+  eventId: string;
+  callId: string;
+  eventType: string;
+  status: 'pending' | 'delivered' | 'failed';
+  attempts: number;
+  nextAttemptAt: Date;
+  createdAt: Date;
+  deliveredAt: Date | null;
+  payload: Record<string, unknown>;
+}
+
+export interface WebhookStore {
+  insertEndpoint(tenant: Tenant, endpoint: { id: string; url: string; events: string[]; secret: string }): Promise<WebhookEndpoint>;
+  updateEndpoint(tenant: Tenant, id: string, change: { url?: string; events?: string[]; enable?: boolean }): Promise<WebhookEndpoint | null>;
+  deleteEndpoint(tenant: Tenant, id: string): Promise<boolean>;
+  rotateSecret(tenant: Tenant, id: string, secret: string, previousValidMs: number): Promise<WebhookEndpoint | null>;
+  endpoints(tenant: Tenant): Promise<WebhookEndpoint[]>;
+  deliveries(tenant: Tenant, filter: DeliveryFilter, limit: number, after: { createdAt: Date; id: string } | null): Promise<WebhookDelivery[]>;
+  attemptsOf(tenant: Tenant, deliveryIds: readonly string[]): Promise<Map<string, WebhookAttempt[]>>;
+  redeliver(tenant: Tenant, id: string): Promise<WebhookDelivery | null>;
+}
+
+export interface DeliveryFilter {
+  endpointId?: string | null;
+  callId?: string | null;
+  status?: WebhookDelivery['status'][] | null;
+}
+
+/** Refuses URLs a hosted service must not call (loopback, private, link-local); see webhooks/url-guard.ts. */
+export interface UrlGuard {
+  problem(url: URL): Promise<string | null>;
+}
+
+export type EndpointResult = { endpoint: WebhookEndpoint | null; secret: string | null; userErrors: UserError[] };
+
+const SECRET_VALID_AFTER_ROTATION_MS = 24 * 60 * 60 * 1000;
+const MAX_ENDPOINTS = 20;
+const newEndpointId = () => `we_${KSUID.randomSync().string}`;
+/** Standard Webhooks secrets: `whsec_` + base64 of 24 random bytes. */
+const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
+
+/** Webhook endpoints and deliveries of one tenant (application + mode). */
+export class WebhookEndpoints {
+  constructor(
+    private readonly store: WebhookStore,
+    private readonly guard: UrlGuard,
+    readonly tenant: Tenant,
+    /** Live mode refuses private addresses unless this is set (WEBHOOK_ALLOW_PRIVATE_URLS). */
+    private readonly allowPrivate: boolean,
+  ) {}
+
+  async create(input: { url: string; events?: string[] | null }): Promise<EndpointResult> {
+    const errors = [...(await this.urlProblems(input.url)), ...eventProblems(input.events)];
+    if (errors.length) return { endpoint: null, secret: null, userErrors: errors };
+    if ((await this.store.endpoints(this.tenant)).length >= MAX_ENDPOINTS) {
+      return { endpoint: null, secret: null, userErrors: [userError(UserErrorCode.INVALID_ARGUMENT, ['input'], `At most ${MAX_ENDPOINTS} endpoints per application and mode`)] };
+    }
+    const secret = newSecret();
+    const endpoint = await this.store.insertEndpoint(this.tenant, { id: newEndpointId(), url: input.url, events: dedupe(input.events), secret });
+    return { endpoint, secret, userErrors: [] };
+  }
+
+  async update(input: { id: string; url?: string | null; events?: string[] | null; enabled?: boolean | null }): Promise<EndpointResult> {
+    const errors = [...(input.url != null ? await this.urlProblems(input.url) : []), ...eventProblems(input.events)];
+    if (errors.length) return { endpoint: null, secret: null, userErrors: errors };
+    const endpoint = await this.store.updateEndpoint(this.tenant, input.id, {
+      url: input.url ?? undefined,
+      events: input.events != null ? dedupe(input.events) : undefined,
+      enable: input.enabled ?? undefined,
+    });
+    return endpoint ? { endpoint, secret: null, userErrors: [] } : notFound();
+  }
+
+  async delete(id: string): Promise<{ deletedId: string | null; userErrors: UserError[] }> {
+    return (await this.store.deleteEndpoint(this.tenant, id)) ? { deletedId: id, userErrors: [] } : { deletedId: null, userErrors: notFound().userErrors };
+  }
+
+  /** A new secret; the old one keeps signing (both signatures are sent) for 24 h. */
+  async rotate(id: string): Promise<EndpointResult> {
+    const secret = newSecret();
+    const endpoint = await this.store.rotateSecret(this.tenant, id, secret, SECRET_VALID_AFTER_ROTATION_MS);
+    return endpoint ? { endpoint, secret, userErrors: [] } : notFound();
+  }
+
+  list(): Promise<WebhookEndpoint[]> {
+    return this.store.endpoints(this.tenant);
+  }
+
+  async deliveries(filter: DeliveryFilter | null, first: number | null, after: string | null): Promise<{ deliveries: WebhookDelivery[]; hasNextPage: boolean }> {
+    const limit = first ?? 20;
+    if (!Number.isInteger(limit) || limit < 0 || limit > 100) throw new InvalidArgumentError('first', `"first" must be between 0 and 100, got ${limit}`);
+    const cursor = after != null ? decodeCallCursor(after, 'after') : null;
+    const rows = limit === 0 ? [] : await this.store.deliveries(this.tenant, filter ?? {}, limit + 1, cursor);
+    return { deliveries: rows.slice(0, limit), hasNextPage: rows.length > limit };
+  }
+
+  attemptsOf(ids: readonly string[]): Promise<Map<string, WebhookAttempt[]>> {
+    return this.store.attemptsOf(this.tenant, ids);
+  }
+
+  /** Sends a delivery again, with the same webhook-id, now. */
+  async redeliver(id: string): Promise<{ delivery: WebhookDelivery | null; userErrors: UserError[] }> {
+    const delivery = await this.store.redeliver(this.tenant, id);
+    return delivery
+      ? { delivery, userErrors: [] }
+      : { delivery: null, userErrors: [userError(UserErrorCode.WEBHOOK_DELIVERY_NOT_FOUND, ['input', 'id'], `No delivery ${id.slice(0, 40)} is visible to this key`)] };
+  }
+
+  private async urlProblems(raw: string): Promise<UserError[]> {
+    const field = ['input', 'url'];
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      return [userError(UserErrorCode.INVALID_URL, field, 'url is not an absolute URL')];
+    }
+    if (raw.length > 2048) return [userError(UserErrorCode.INVALID_URL, field, 'url is longer than 2048 characters')];
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return [userError(UserErrorCode.INVALID_URL, field, 'url must be http:// or https://')];
+    if (url.username || url.password) return [userError(UserErrorCode.INVALID_URL, field, 'url must not carry credentials')];
+    if (this.tenant.mode === 'live' && !this.allowPrivate) {
+      const problem = await this.guard.problem(url);
+      if (problem) return [userError(UserErrorCode.URL_NOT_ALLOWED, field, problem)];
+    }
+    return [];
+  }
+}
+
+export function deliveryCursor(delivery: WebhookDelivery): string {
+  return encodeCallCursor({ createdAt: delivery.createdAt, id: delivery.id });
+}
+
+function eventProblems(events: string[] | null | undefined): UserError[] {
+  const unknown = (events ?? []).filter((event) => !WEBHOOK_EVENTS.includes(event));
+  return unknown.length ? [userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'events'], `Unknown events: ${unknown.slice(0, 5).join(', ')}`)] : [];
+}
+
+function dedupe(events: string[] | null | undefined): string[] {
+  return [...new Set(events ?? [])];
+}
+
+function notFound(): EndpointResult {
+  return { endpoint: null, secret: null, userErrors: [userError(UserErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, ['input', 'id'], 'No webhook endpoint with this id is visible to this key')] };
+}

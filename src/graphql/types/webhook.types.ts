@@ -1,0 +1,178 @@
+import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Connection } from './connection.js';
+import { DateTimeScalar } from './scalars.js';
+import { UserErrorType } from './user-error.type.js';
+
+/** GraphQL names for the platform's event names (the values are what payloads carry). */
+export enum WebhookEventType {
+  CALLS_INITIATED = 'calls.initiated',
+  CALLS_RINGING = 'calls.ringing',
+  CALLS_ANSWERED = 'calls.answered',
+  CALLS_VOICEMAIL = 'calls.voicemail',
+  CALLS_COMPLETED = 'calls.completed',
+  CALLS_FAILED = 'calls.failed',
+  CALLS_BUSY = 'calls.busy',
+  CALLS_NO_ANSWER = 'calls.no_answer',
+  CALLS_CANCELED = 'calls.canceled',
+}
+registerEnumType(WebhookEventType, {
+  name: 'WebhookEventType',
+  description: 'A webhook event; the payload\'s `event` is the value in lower case with dots, e.g. `calls.answered`.',
+  valuesConfig: Object.fromEntries(Object.entries(WebhookEventType).map(([key, value]) => [key, { description: `\`${value}\`: the call reached ${key.slice(6)}${key === 'CALLS_ANSWERED' ? ' (IN_PROGRESS)' : ''}.` }])),
+});
+
+export enum WebhookDeliveryStatus {
+  PENDING = 'pending',
+  DELIVERED = 'delivered',
+  FAILED = 'failed',
+}
+registerEnumType(WebhookDeliveryStatus, {
+  name: 'WebhookDeliveryStatus',
+  description: 'Where a delivery is.',
+  valuesConfig: {
+    PENDING: { description: 'Waiting for its next attempt.' },
+    DELIVERED: { description: 'An attempt got a 2xx answer.' },
+    FAILED: { description: 'Given up: 410 Gone, or every attempt of the schedule failed.' },
+  },
+});
+
+@ObjectType('WebhookEndpoint', { description: 'An HTTPS endpoint of the application that receives signed call events (Standard Webhooks).', simpleResolvers: true })
+export class WebhookEndpointObject {
+  @Field(() => ID, { description: '`we_<KSUID>`.' })
+  id!: string;
+
+  @Field(() => String, { description: 'Where events are POSTed.' })
+  url!: string;
+
+  @Field(() => [WebhookEventType], { description: 'The events it receives; empty: all of them.' })
+  events!: string[];
+
+  @Field(() => String, { nullable: true, description: 'Why it was disabled.' })
+  disabledReason!: string | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Since when every delivery has failed; null when the last one succeeded.' })
+  failingSince!: Date | null;
+
+  @Field(() => DateTimeScalar, { description: 'When it was created.' })
+  createdAt!: Date;
+}
+
+@ObjectType('WebhookAttempt', { description: 'One HTTP attempt of a delivery.', simpleResolvers: true })
+export class WebhookAttemptObject {
+  @Field(() => DateTimeScalar, { description: 'When it was made.' })
+  attemptedAt!: Date;
+
+  @Field(() => Int, { nullable: true, description: 'The HTTP status answered; null when there was no answer (see error).' })
+  statusCode!: number | null;
+
+  @Field(() => Int, { description: 'Milliseconds until the answer (or the failure).' })
+  latencyMs!: number;
+
+  @Field(() => String, { nullable: true, description: 'Why no answer came (timeout, connection refused, blocked address …).' })
+  error!: string | null;
+}
+
+@ObjectType('WebhookDelivery', { description: 'One event sent (or to be sent) to one endpoint.', simpleResolvers: true })
+export class WebhookDeliveryObject {
+  @Field(() => ID, { description: 'The `webhook-id` header: the same on every attempt, for deduplication.' })
+  id!: string;
+
+  @Field(() => ID, { description: 'The endpoint it goes to.' })
+  endpointId!: string;
+
+  @Field(() => ID, { description: 'The call event it carries (CallEvent.id, also `eventId` in the payload).' })
+  eventId!: string;
+
+  @Field(() => ID, { description: 'The call.' })
+  callId!: string;
+
+  @Field(() => WebhookEventType, { description: 'The event.' })
+  eventType!: string;
+
+  @Field(() => WebhookDeliveryStatus, { description: 'PENDING, DELIVERED or FAILED.' })
+  status!: string;
+
+  @Field(() => DateTimeScalar, { description: 'When the next attempt is (or was) due.' })
+  nextAttemptAt!: Date;
+
+  @Field(() => DateTimeScalar, { description: 'When the event was queued for this endpoint.' })
+  createdAt!: Date;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'When an attempt succeeded.' })
+  deliveredAt!: Date | null;
+}
+
+@ObjectType('WebhookDeliveryConnection', { description: 'A page of deliveries, newest first.', simpleResolvers: true })
+export class WebhookDeliveryConnection extends Connection('WebhookDelivery', WebhookDeliveryObject, 'A page of webhook deliveries.') {}
+
+@ObjectType('WebhookEndpointPayload', { description: 'Result of an endpoint mutation.', simpleResolvers: true })
+export class WebhookEndpointPayload {
+  @Field(() => WebhookEndpointObject, { nullable: true, description: 'The endpoint; null when userErrors refused the change.' })
+  endpoint!: WebhookEndpointObject | null;
+
+  @Field(() => String, { nullable: true, description: 'The signing secret (`whsec_…`): shown only by createWebhookEndpoint and rotateWebhookSecret, never again.' })
+  secret!: string | null;
+
+  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
+  userErrors!: UserErrorType[];
+}
+
+@ObjectType('DeleteWebhookEndpointPayload', { description: 'Result of deleteWebhookEndpoint.', simpleResolvers: true })
+export class DeleteWebhookEndpointPayload {
+  @Field(() => ID, { nullable: true, description: 'The deleted endpoint (its deliveries go with it).' })
+  deletedEndpointId!: string | null;
+
+  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
+  userErrors!: UserErrorType[];
+}
+
+@ObjectType('WebhookDeliveryPayload', { description: 'Result of redeliverWebhook.', simpleResolvers: true })
+export class WebhookDeliveryPayload {
+  @Field(() => WebhookDeliveryObject, { nullable: true, description: 'The delivery, PENDING again.' })
+  delivery!: WebhookDeliveryObject | null;
+
+  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
+  userErrors!: UserErrorType[];
+}
+
+@InputType('CreateWebhookEndpointInput', { description: 'A new endpoint.' })
+export class CreateWebhookEndpointInput {
+  @Field(() => String, { description: 'http(s) URL; in live mode it must not resolve to a loopback, private or link-local address.' })
+  url!: string;
+
+  @Field(() => [WebhookEventType], { nullable: true, description: 'Events to receive; omitted or empty: all.' })
+  events?: string[] | null;
+}
+
+@InputType('UpdateWebhookEndpointInput', { description: 'Changes to an endpoint; omitted fields stay.' })
+export class UpdateWebhookEndpointInput {
+  @Field(() => ID, { description: 'The endpoint.' })
+  id!: string;
+
+  @Field(() => String, { nullable: true, description: 'A new URL.' })
+  url?: string | null;
+
+  @Field(() => [WebhookEventType], { nullable: true, description: 'New events; empty: all.' })
+  events?: string[] | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'true re-enables a disabled endpoint; false disables it.' })
+  enabled?: boolean | null;
+}
+
+@InputType('IdInput', { description: 'An object by id.' })
+export class IdInput {
+  @Field(() => ID, { description: 'The id.' })
+  id!: string;
+}
+
+@InputType('WebhookDeliveryFilter', { description: 'Narrows webhookDeliveries; fields combine with AND.' })
+export class WebhookDeliveryFilter {
+  @Field(() => ID, { nullable: true, description: 'Deliveries to this endpoint.' })
+  endpointId?: string | null;
+
+  @Field(() => ID, { nullable: true, description: 'Deliveries about this call.' })
+  callId?: string | null;
+
+  @Field(() => [WebhookDeliveryStatus], { nullable: true, description: 'Any of these statuses.' })
+  status?: WebhookDeliveryStatus[] | null;
+}

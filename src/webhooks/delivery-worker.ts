@@ -1,0 +1,196 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { Logger } from '../server/logger.js';
+import { isBlockedAddress, safeLookup } from './url-guard.js';
+import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from './webhook-queue.js';
+
+export interface DeliveryOptions {
+  /** Delay before attempt 1, 2, 3 …; its length is the number of attempts (WEBHOOK_RETRY_SCHEDULE_MS). */
+  retryScheduleMs: readonly number[];
+  /** Per attempt (15 s). */
+  timeoutMs: number;
+  /** Live endpoints may be on private addresses (WEBHOOK_ALLOW_PRIVATE_URLS; tests, local development). */
+  allowPrivate: boolean;
+  /** How often to look for due deliveries, besides being kicked. */
+  pollMs: number;
+  /** Deliveries in flight per process. */
+  concurrency: number;
+}
+
+/** Attempts 1…8 wait 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (the issue's schedule). */
+export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
+const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
+const RESPONSE_LIMIT = 4_096;
+
+/**
+ * Claims due deliveries and sends them, signed per Standard Webhooks with the `standardwebhooks`
+ * package: `webhook-id` is the delivery's id on every attempt, `webhook-timestamp` the attempt's
+ * time, `webhook-signature` one `v1,…` per valid secret (two for 24 h after a rotation).
+ */
+export class DeliveryWorker {
+  private readonly inFlight = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly queue: WebhookQueue,
+    private readonly logger: Logger,
+    private readonly options: DeliveryOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.kick(), this.options.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for (;;) {
+        const free = this.options.concurrency - this.inFlight.size;
+        if (free <= 0) return;
+        const claimed = await this.queue.claim(free, this.options.timeoutMs * 4);
+        for (const delivery of claimed) {
+          const work: Promise<void> = this.attempt(delivery).finally(() => {
+            this.inFlight.delete(work);
+            this.kick();
+          });
+          this.inFlight.add(work);
+        }
+        if (claimed.length < free) return;
+      }
+    } catch (error) {
+      if (!this.stopped) this.logger.error('webhook claim failed; the poll will retry', { error: (error as Error).message });
+    }
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const body = JSON.stringify(delivery.payload);
+    const now = new Date();
+    const signatures = [delivery.secret, delivery.previousSecret]
+      .filter((secret): secret is string => !!secret)
+      .map((secret) => new Webhook(secret).sign(delivery.id, now, body));
+    const headers = {
+      'content-type': 'application/json',
+      'user-agent': 'calls-gateway-webhooks/1',
+      'webhook-id': delivery.id,
+      'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
+      'webhook-signature': signatures.join(' '),
+    };
+    const outcome = await this.post(delivery, headers, body);
+    const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
+    const schedule = this.options.retryScheduleMs;
+    const last = delivery.attempts >= schedule.length;
+    const result = ok ? 'delivered' : outcome.statusCode === 410 || last ? 'failed' : 'retry';
+    const base = schedule[Math.min(delivery.attempts, schedule.length - 1)] ?? 0;
+    // ±10% jitter, so endpoints recovering from an outage are not hit by every retry at once.
+    const retryInMs = Math.round(base * (0.9 + Math.random() * 0.2));
+    try {
+      await this.queue.record(delivery.id, outcome, result, retryInMs, DISABLE_AFTER_MS);
+    } catch (error) {
+      // The lease runs out and the delivery is tried again: at least once, never lost.
+      this.logger.error('webhook attempt not recorded', { deliveryId: delivery.id, error: (error as Error).message });
+    }
+  }
+
+  private post(delivery: ClaimedDelivery, headers: Record<string, string>, body: string): Promise<AttemptOutcome> {
+    const started = Date.now();
+    const allowPrivate = delivery.mode === 'test' || this.options.allowPrivate;
+    const done = (statusCode: number | null, error: string | null, responseBody: string | null): AttemptOutcome => ({ statusCode, latencyMs: Date.now() - started, error, responseBody });
+    let url: URL;
+    try {
+      url = new URL(delivery.url);
+    } catch {
+      return Promise.resolve(done(null, 'invalid URL', null));
+    }
+    const host = url.hostname.replace(/^\[|\]$/g, '');
+    // An IP literal is connected to without a lookup: check it here.
+    if (!allowPrivate && isIP(host) && isBlockedAddress(host)) return Promise.resolve(done(null, `${host} is a blocked address`, null));
+    return new Promise((resolve) => {
+      const client = url.protocol === 'https:' ? https : http;
+      const request = client.request(url, { method: 'POST', headers, lookup: safeLookup(allowPrivate), timeout: this.options.timeoutMs }, (response) => {
+        let received = '';
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => {
+          if (received.length < RESPONSE_LIMIT) received += chunk.slice(0, RESPONSE_LIMIT - received.length);
+        });
+        response.on('end', () => resolve(done(response.statusCode ?? null, null, received)));
+        response.on('error', (error) => resolve(done(response.statusCode ?? null, error.message, received)));
+      });
+      request.on('timeout', () => request.destroy(new Error(`no response within ${this.options.timeoutMs} ms`)));
+      request.on('error', (error) => resolve(done(null, error.message, null)));
+      request.end(body);
+    });
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.timer);
+    await this.running;
+    await Promise.all(this.inFlight);
+  }
+}
+
+/** Fans the event log out to deliveries whenever its head moves (and on a poll). */
+export class WebhookDispatcher {
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(
+    private readonly queue: WebhookQueue,
+    private readonly worker: DeliveryWorker,
+    private readonly logger: Logger,
+  ) {}
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run().finally(() => {
+      this.running = null;
+      if (this.again) {
+        this.again = false;
+        this.kick();
+      }
+    });
+  }
+
+  private async run(): Promise<void> {
+    try {
+      for (;;) {
+        const { events, deliveries } = await this.queue.fanOut(1_000);
+        if (deliveries > 0) this.worker.kick();
+        if (events < 1_000) return;
+      }
+    } catch (error) {
+      if (!this.stopped) this.logger.error('webhook fan-out failed; the poll will retry', { error: (error as Error).message });
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.running;
+  }
+}

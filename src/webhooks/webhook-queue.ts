@@ -1,0 +1,128 @@
+import type { Sql } from '../db/sql.js';
+
+/** A delivery claimed for one attempt, with what is needed to sign and send it. */
+export interface ClaimedDelivery {
+  id: string;
+  endpointId: string;
+  mode: 'test' | 'live';
+  attempts: number;
+  payload: Record<string, unknown>;
+  url: string;
+  secret: string;
+  previousSecret: string | null;
+}
+
+export interface AttemptOutcome {
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  responseBody: string | null;
+}
+
+/**
+ * The webhook queue, in PostgreSQL. Fan-out is one statement: it locks the cursor row, reads the
+ * next numbered events of the log, inserts one delivery per (event, subscribed endpoint) and moves
+ * the cursor, atomically; the unique (endpoint, event) index makes a repeat harmless. Workers claim
+ * due deliveries with FOR UPDATE SKIP LOCKED and a lease: a process killed mid-attempt leaves a
+ * lease that runs out, and another process (or itself, restarted) retries the delivery.
+ * Why not pg-boss or graphile-worker: the queue needs exactly this (the same database, the event
+ * log's positions, one row per delivery that the API also lists), and one statement each way.
+ */
+const FAN_OUT = `
+WITH cursor AS (
+  SELECT position FROM webhook_cursor WHERE name = 'deliveries' FOR UPDATE
+), batch AS (
+  SELECT e.* FROM call_event e, cursor WHERE e.position > cursor.position ORDER BY e.position LIMIT $1
+), inserted AS (
+  INSERT INTO webhook_delivery (id, endpoint_id, app_id, mode, event_id, call_id, event_type, payload, status)
+  SELECT 'msg_' || replace(gen_random_uuid()::text, '-', ''), w.id, e.app_id, e.mode, e.id, e.call_id, t.type,
+         jsonb_build_object(
+           'event', t.type,
+           'eventId', e.id,
+           'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+           'data', jsonb_build_object(
+             'call', jsonb_build_object(
+               'id', c.id, 'appId', c.app_id, 'direction', upper(c.direction), 'status', upper(e.status),
+               'fromAddress', c.from_address, 'toAddress', c.to_address,
+               'fromChannel', upper(c.from_channel), 'toChannel', upper(c.to_channel),
+               'duration', c.duration, 'endReason', c.end_reason, 'metadata', c.metadata, 'livekitRoomName', c.livekit_room_name,
+               'startedAt', to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'answeredAt', to_char(c.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'endedAt', to_char(c.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+             'app', jsonb_build_object('id', c.app_id))),
+         'pending'
+    FROM batch e
+    JOIN call c ON c.id = e.call_id
+    CROSS JOIN LATERAL (SELECT CASE e.status WHEN 'in_progress' THEN 'calls.answered' ELSE 'calls.' || e.status END AS type) t
+    JOIN webhook_endpoint w ON w.app_id = e.app_id AND w.mode = e.mode AND w.disabled_at IS NULL
+                           AND (cardinality(w.events) = 0 OR t.type = ANY(w.events))
+   WHERE e.type = 'status_changed'
+  ON CONFLICT (endpoint_id, event_id) DO NOTHING
+  RETURNING 1
+), moved AS (
+  UPDATE webhook_cursor SET position = (SELECT max(position) FROM batch) WHERE name = 'deliveries' AND EXISTS (SELECT 1 FROM batch)
+)
+SELECT (SELECT count(*) FROM batch)::int AS events, (SELECT count(*) FROM inserted)::int AS deliveries`;
+
+const CLAIM = `
+WITH due AS (
+  SELECT d.id FROM webhook_delivery d
+   WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+     AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.disabled_at IS NULL)
+   ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+), claimed AS (
+  UPDATE webhook_delivery d SET locked_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
+    FROM due WHERE d.id = due.id RETURNING d.id, d.endpoint_id, d.mode, d.attempts, d.payload
+)
+SELECT claimed.id, claimed.endpoint_id AS "endpointId", claimed.mode, claimed.attempts, claimed.payload, w.url, w.secret,
+       CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS "previousSecret"
+  FROM claimed JOIN webhook_endpoint w ON w.id = claimed.endpoint_id`;
+
+/**
+ * Records an attempt and its consequence in one statement: delivered; failed for good (410,
+ * or no retry left); or pending again at `next`. An endpoint failing since `disableAfterMs` ago,
+ * or answering 410 Gone, is disabled.
+ */
+const RECORD = `
+WITH attempt AS (
+  INSERT INTO webhook_attempt (delivery_id, status_code, latency_ms, error, response_body) VALUES ($1, $2, $3, $4, $5)
+), delivery AS (
+  UPDATE webhook_delivery SET locked_until = NULL,
+         status = CASE WHEN $6 = 'delivered' THEN 'delivered' WHEN $6 = 'retry' THEN 'pending' ELSE 'failed' END,
+         delivered_at = CASE WHEN $6 = 'delivered' THEN now() ELSE delivered_at END,
+         next_attempt_at = CASE WHEN $6 = 'retry' THEN now() + make_interval(secs => $7::double precision / 1000) ELSE next_attempt_at END
+   WHERE id = $1 RETURNING endpoint_id
+)
+UPDATE webhook_endpoint w SET
+       failing_since = CASE WHEN $6 = 'delivered' THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+       disabled_at = CASE WHEN $2::int = 410 OR ($6 <> 'delivered' AND w.failing_since < now() - make_interval(secs => $8::double precision / 1000))
+                          THEN COALESCE(w.disabled_at, now()) ELSE w.disabled_at END,
+       disabled_reason = CASE WHEN $2::int = 410 THEN COALESCE(w.disabled_reason, 'the endpoint answered 410 Gone')
+                              WHEN $6 <> 'delivered' AND w.failing_since < now() - make_interval(secs => $8::double precision / 1000)
+                              THEN COALESCE(w.disabled_reason, 'every delivery failed for 5 days') ELSE w.disabled_reason END
+  FROM delivery WHERE w.id = delivery.endpoint_id`;
+
+export class WebhookQueue {
+  constructor(private readonly sql: Sql) {}
+
+  /** Fans out the next events of the log; returns how many events were read. */
+  async fanOut(batch: number): Promise<{ events: number; deliveries: number }> {
+    const [row] = await this.sql.query<{ events: number; deliveries: number }>(FAN_OUT, [batch]);
+    return row!;
+  }
+
+  claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
+    return this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs]);
+  }
+
+  async record(id: string, outcome: AttemptOutcome, result: 'delivered' | 'retry' | 'failed', retryInMs: number, disableAfterMs: number): Promise<void> {
+    await this.sql.query(RECORD, [id, outcome.statusCode, outcome.latencyMs, outcome.error, outcome.responseBody, result, retryInMs, disableAfterMs]);
+  }
+
+  /** Deliveries waiting (for /metrics and the bench). */
+  async depth(): Promise<number> {
+    const [row] = await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_delivery WHERE status = 'pending'`);
+    return row!.n;
+  }
+}

@@ -1,0 +1,193 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Webhook } from 'standardwebhooks';
+import { bootGateway, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { collect, wsClient } from './helpers/ws.js';
+import { Receiver } from './helpers/receiver.js';
+import {
+  CreateCallDocument,
+  CreateWebhookEndpointDocument,
+  DeleteWebhookEndpointDocument,
+  RedeliverWebhookDocument,
+  RotateWebhookSecretDocument,
+  UpdateWebhookEndpointDocument,
+  WebhookDeliveriesDocument,
+  WebhookEndpointsDocument,
+} from './gql/graphql.js';
+
+let gw: TestGateway;
+let receiver: Receiver;
+beforeAll(async () => {
+  // Retries after 50 ms instead of 5 s, 5 min …; WEBHOOK_ALLOW_PRIVATE_URLS stays off (test
+  // keys may use loopback endpoints; live keys may not).
+  gw = await bootGateway({ env: { WEBHOOK_RETRY_SCHEDULE_MS: '0,50,50,50', WEBHOOK_POLL_MS: '50' } });
+  receiver = await new Receiver().start();
+});
+afterAll(async () => {
+  await gw.stop();
+  await receiver.stop();
+});
+
+async function endpoint(app: TestApp, url = receiver.url, events?: string[]) {
+  const { data } = await gql(gw.url, app.testKey, CreateWebhookEndpointDocument, { input: { url, events: events as never } });
+  expect(data!.createWebhookEndpoint.userErrors).toEqual([]);
+  return { id: data!.createWebhookEndpoint.endpoint!.id, secret: data!.createWebhookEndpoint.secret! };
+}
+const forCall = (callId: string) => receiver.received.filter((request) => request.json?.data?.call?.id === callId);
+const deliveries = async (app: TestApp, filter: Record<string, unknown> = {}) =>
+  (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter, first: 100 })).data!.webhookDeliveries.nodes;
+
+describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () => {
+  it('every status of a call arrives signed, with its metadata, in the order the subscription sees', async () => {
+    const app = await newApp(gw.admin);
+    const { id: endpointId, secret } = await endpoint(app);
+    expect(secret).toMatch(/^whsec_/);
+    const client = wsClient(gw.wsUrl, app.testKey);
+    try {
+      const before = gw.gateway.liveSubscriptions;
+      const sub = collect(client, `subscription { callStatus { status call { id } } }`, {});
+      await listenersRegistered(gw, before + 1);
+      const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001', metadata: { order: 'A-17' } } })).data!.createCall.call!;
+      const seen = await sub.until((items) => items.length >= 4);
+      sub.stop();
+      await eventually(() => forCall(call.id).length >= 4, 10_000, 'four deliveries');
+      const got = forCall(call.id);
+      for (const request of got) {
+        expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
+        expect(request.json).toMatchObject({ eventId: expect.stringMatching(/^evt_/), timestamp: expect.any(String), data: { call: { id: call.id, metadata: { order: 'A-17' } }, app: { id: app.id } } });
+      }
+      const toEvent = (status: string) => (status === 'IN_PROGRESS' ? 'calls.answered' : `calls.${status.toLowerCase()}`);
+      expect(got.map((request) => request.json.event)).toEqual(seen.map((event: { status: string }) => toEvent(event.status)));
+      expect(got.map((request) => request.json.data.call.status)).toEqual(seen.map((event: { status: string }) => event.status));
+      expect(new Set(got.map((request) => request.headers['webhook-id'])).size).toBe(4);
+      const listed = await deliveries(app, { callId: call.id });
+      expect(listed.map((d) => d.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED']);
+      expect(listed.every((d) => d.endpointId === endpointId && d.attempts.length === 1 && d.attempts[0]!.statusCode === 200)).toBe(true);
+    } finally {
+      await client.dispose();
+    }
+  });
+
+  it('only subscribed events are sent', async () => {
+    const app = await newApp(gw.admin);
+    await endpoint(app, receiver.url, ['CALLS_COMPLETED']);
+    const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001' } })).data!.createCall.call!;
+    await eventually(() => forCall(call.id).length >= 1, 10_000, 'the completed event');
+    await eventually(async () => (await deliveries(app)).length === 1, 10_000, 'one delivery');
+    expect(forCall(call.id).map((r) => r.json.event)).toEqual(['calls.completed']);
+  });
+
+  it('a receiver failing twice then recovering gets the event with the same webhook-id; every attempt is listed', async () => {
+    const app = await newApp(gw.admin);
+    const url = `${receiver.url}?flaky=${app.id}`;
+    let failures = 0;
+    const previous = receiver.respond;
+    receiver.respond = (request) => (request.json?.data?.app?.id === app.id && request.json.event === 'calls.initiated' && failures++ < 2 ? 500 : 200);
+    try {
+      await endpoint(app, url, ['CALLS_INITIATED']);
+      const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } })).data!.createCall.call!;
+      await eventually(() => forCall(call.id).length >= 3, 10_000, 'three attempts');
+      const got = forCall(call.id);
+      expect(new Set(got.map((r) => r.headers['webhook-id'])).size).toBe(1);
+      let listed = await deliveries(app);
+      await eventually(async () => (listed = await deliveries(app))[0]?.status === 'DELIVERED', 10_000, 'DELIVERED');
+      expect(listed[0]!.attempts.map((a) => a.statusCode)).toEqual([500, 500, 200]);
+      expect(listed[0]!.id).toBe(got[0]!.headers['webhook-id']);
+    } finally {
+      receiver.respond = previous;
+    }
+  });
+
+  it('410 Gone disables the endpoint; later events are not queued for it', async () => {
+    const app = await newApp(gw.admin);
+    const previous = receiver.respond;
+    receiver.respond = (request) => (request.json?.data?.app?.id === app.id ? 410 : 200);
+    try {
+      await endpoint(app, receiver.url, ['CALLS_INITIATED']);
+      await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
+      let listed = (await gql(gw.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints;
+      await eventually(async () => !(listed = (await gql(gw.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints)[0]!.enabled, 10_000, 'disabled');
+      const [failed] = await deliveries(app);
+      expect(failed).toMatchObject({ status: 'FAILED', attemptCount: 1 });
+      await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
+      await gw.gateway.eventLog.settle();
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await deliveries(app)).toHaveLength(1);
+    } finally {
+      receiver.respond = previous;
+    }
+  });
+
+  it('after rotateWebhookSecret both the old and the new secret verify deliveries (24 h overlap)', async () => {
+    const app = await newApp(gw.admin);
+    const { id, secret: old } = await endpoint(app, receiver.url, ['CALLS_INITIATED']);
+    const rotated = (await gql(gw.url, app.testKey, RotateWebhookSecretDocument, { input: { id } })).data!.rotateWebhookSecret;
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(old);
+    const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } })).data!.createCall.call!;
+    await eventually(() => forCall(call.id).length >= 1, 10_000, 'the delivery');
+    const [request] = forCall(call.id);
+    expect(request!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+    expect(() => new Webhook(old).verify(request!.body, request!.headers)).not.toThrow();
+    expect(() => new Webhook(rotated.secret!).verify(request!.body, request!.headers)).not.toThrow();
+    expect(() => new Webhook('whsec_' + Buffer.alloc(24).toString('base64')).verify(request!.body, request!.headers)).toThrow();
+  });
+
+  it('redeliverWebhook sends a delivery again with the same webhook-id', async () => {
+    const app = await newApp(gw.admin);
+    await endpoint(app, receiver.url, ['CALLS_INITIATED']);
+    const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } })).data!.createCall.call!;
+    await eventually(async () => (await deliveries(app))[0]?.status === 'DELIVERED', 10_000, 'DELIVERED');
+    const [delivery] = await deliveries(app);
+    const again = (await gql(gw.url, app.testKey, RedeliverWebhookDocument, { input: { id: delivery!.id } })).data!.redeliverWebhook;
+    expect(again).toMatchObject({ userErrors: [], delivery: { id: delivery!.id, status: 'PENDING' } });
+    await eventually(() => forCall(call.id).length >= 2, 10_000, 'the redelivery');
+    expect(forCall(call.id).map((r) => r.headers['webhook-id'])).toEqual([delivery!.id, delivery!.id]);
+  });
+});
+
+describe('endpoints are the application\'s own, per mode', () => {
+  it('another application (or the other mode) sees none of them and cannot change them', async () => {
+    const mine = await newApp(gw.admin);
+    const theirs = await newApp(gw.admin);
+    const { id } = await endpoint(mine, receiver.url, ['CALLS_INITIATED']);
+    await gql(gw.url, mine.testKey, CreateCallDocument, { input: { from: mine.number, to: '+15005550006' } });
+    await eventually(async () => (await deliveries(mine)).length === 1, 10_000, 'a delivery');
+    const [delivery] = await deliveries(mine);
+    for (const key of [theirs.testKey, mine.liveKey]) {
+      expect((await gql(gw.url, key, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([]);
+      expect((await gql(gw.url, key, WebhookDeliveriesDocument, {})).data!.webhookDeliveries.nodes).toEqual([]);
+      expect((await gql(gw.url, key, UpdateWebhookEndpointDocument, { input: { id, events: ['CALLS_RINGING'] as never } })).data!.updateWebhookEndpoint.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+      expect((await gql(gw.url, key, DeleteWebhookEndpointDocument, { input: { id } })).data!.deleteWebhookEndpoint.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+      expect((await gql(gw.url, key, RotateWebhookSecretDocument, { input: { id } })).data!.rotateWebhookSecret.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+      expect((await gql(gw.url, key, RedeliverWebhookDocument, { input: { id: delivery!.id } })).data!.redeliverWebhook.userErrors[0]!.code).toBe('WEBHOOK_DELIVERY_NOT_FOUND');
+    }
+    expect((await gql(gw.url, mine.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([{ id, url: receiver.url, events: ['CALLS_INITIATED'], enabled: true }]);
+    expect((await gql(gw.url, mine.testKey, DeleteWebhookEndpointDocument, { input: { id } })).data!.deleteWebhookEndpoint).toEqual({ deletedEndpointId: id, userErrors: [] });
+  });
+});
+
+describe('SSRF: live endpoints may not point inside the network', () => {
+  it.each([
+    ['http://127.0.0.1:8080/hook', 'URL_NOT_ALLOWED'],
+    ['http://10.0.0.1/hook', 'URL_NOT_ALLOWED'],
+    ['http://192.168.1.20/hook', 'URL_NOT_ALLOWED'],
+    ['http://169.254.169.254/latest/meta-data/', 'URL_NOT_ALLOWED'],
+    ['http://[::1]:8080/hook', 'URL_NOT_ALLOWED'],
+    ['http://[::ffff:10.0.0.1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://localhost:4000/hook', 'URL_NOT_ALLOWED'],
+    ['ftp://example.com/hook', 'INVALID_URL'],
+    ['https://user:pass@example.com/hook', 'INVALID_URL'],
+    ['not a url', 'INVALID_URL'],
+  ])('%s → %s, nothing created', async (url, code) => {
+    const app = await newApp(gw.admin);
+    const { data } = await gql(gw.url, app.liveKey, CreateWebhookEndpointDocument, { input: { url } });
+    expect(data!.createWebhookEndpoint).toMatchObject({ endpoint: null, secret: null, userErrors: [{ code, field: ['input', 'url'] }] });
+    expect((await gql(gw.url, app.liveKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([]);
+  });
+
+  it('unknown events are refused', async () => {
+    const app = await newApp(gw.admin);
+    const { errors } = await gql(gw.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: receiver.url, events: ['calls.exploded'] as never } });
+    expect(errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});
