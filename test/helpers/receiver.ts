@@ -12,6 +12,8 @@ export interface Received {
 export class Receiver {
   readonly received: Received[] = [];
   respond: (request: Received, index: number) => number = () => 200;
+  /** Answer this long after the request (to keep deliveries in flight). */
+  delayMs = 0;
   private server: http.Server | undefined;
   url = '';
 
@@ -24,9 +26,13 @@ export class Receiver {
         const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, String(value)]));
         const request = { headers, body, json: JSON.parse(body || 'null'), at: Date.now() };
         const status = this.respond(request, this.received.length);
-        this.received.push(request);
-        res.writeHead(status, { 'content-type': 'text/plain' });
-        res.end(status < 300 ? 'ok' : 'nope');
+        const answer = () => {
+          this.received.push(request);
+          res.writeHead(status, { 'content-type': 'text/plain' });
+          res.end(status < 300 ? 'ok' : 'nope');
+        };
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
