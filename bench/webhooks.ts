@@ -1,0 +1,146 @@
+/**
+ * Webhook delivery benchmark (issue 5): deliveries/s to a loopback receiver with 1 and with 2
+ * gateway processes (`calls-gateway serve` on one database), and the time from a status change
+ * (the event's occurred_at) to its arrival at the receiver, p50/p99.
+ *
+ *   npm run bench:webhooks                 # embedded PostgreSQL (.data/bench, port 54339)
+ *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { prepareBenchDatabase } from './shared.js';
+
+const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
+const CALLS = Number(process.env.BENCH_WEBHOOK_CALLS ?? 600);
+const log = (line: string) => console.error(`[bench:webhooks] ${line}`);
+
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function serve(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
+  const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
+    child.stdout!.on('data', () => {
+      if (/listening on/.test(output)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}:\n${output}`)));
+  });
+}
+
+async function post(url: string, key: string, query: string, variables: unknown): Promise<any> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+  return response.json();
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
+}
+
+async function run(processes: number, calls: number, ratePerSecond: number, name: string): Promise<Record<string, number>> {
+  const prepared = await prepareBenchDatabase({ name, dataDir: '.data/bench', port: 54339, synchronousCommit: 'off', log });
+  const arrivals = new Map<string, number>();
+  const receiver = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      arrivals.set(JSON.parse(body).eventId, Date.now());
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  const gateways: { child: ChildProcess; url: string }[] = [];
+  try {
+    for (let i = 0; i < processes; i++) {
+      const port = await freePort();
+      // +15005550006 answers and stays in progress: 3 events per call; 0.05 makes that ~250 ms.
+      const started = await serve({ DATABASE_URL: prepared.url, PORT: String(port), SIMULATOR_TIME_SCALE: '0.05', WEBHOOK_POLL_MS: '200' });
+      gateways.push({ child: started.child, url: `http://127.0.0.1:${port}/graphql` });
+      if (i === 0) (gateways[0] as { output?: string }).output = started.output();
+    }
+    const banner = (gateways[0] as { output?: string }).output!;
+    const key = /test key: (sk_test_app_\w+)/.exec(banner)![1]!;
+    const number = /number:\s+(\+\d+)/.exec(banner)![1]!;
+    await post(gateways[0]!.url, key, 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }', { u: receiverUrl });
+    const startedAt = Date.now();
+    let next = 0;
+    const create = (url: string) => post(url, key, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', { i: { from: number, to: '+15005550006' } });
+    if (ratePerSecond > 0) {
+      // Paced: what an endpoint sees when the gateway keeps up.
+      const pending: Promise<unknown>[] = [];
+      for (let i = 0; i < calls; i++) {
+        pending.push(create(gateways[i % gateways.length]!.url));
+        await new Promise((resolve) => setTimeout(resolve, 1000 / ratePerSecond));
+      }
+      await Promise.all(pending);
+    } else {
+      // As fast as 20 clients can create calls: the queue's throughput.
+      await Promise.all(
+        Array.from({ length: 20 }, async (_, worker) => {
+          while (next < calls) {
+            next++;
+            await create(gateways[worker % gateways.length]!.url);
+          }
+        }),
+      );
+    }
+    const expected = calls * 3;
+    const deadline = Date.now() + 120_000;
+    while (arrivals.size < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    const client = new pg.Client({ connectionString: prepared.url });
+    await client.connect();
+    const { rows } = await client.query<{ id: string; at: Date }>(`SELECT id, occurred_at AS at FROM call_event WHERE type = 'status_changed'`);
+    await client.end();
+    const latencies = rows.filter((row) => arrivals.has(row.id)).map((row) => arrivals.get(row.id)! - row.at.getTime()).sort((a, b) => a - b);
+    const times = [...arrivals.values()].sort((a, b) => a - b);
+    return {
+      processes,
+      rate: ratePerSecond,
+      calls,
+      events: rows.length,
+      delivered: arrivals.size,
+      deliveriesPerSecond: Math.round(arrivals.size / ((times.at(-1)! - times[0]!) / 1000)),
+      p50Ms: percentile(latencies, 50),
+      p99Ms: percentile(latencies, 99),
+      wallSeconds: Math.round((Date.now() - startedAt) / 100) / 10,
+    };
+  } finally {
+    for (const gateway of gateways) gateway.child.kill('SIGTERM');
+    await Promise.all(gateways.map((gateway) => new Promise((resolve) => gateway.child.once('exit', resolve))));
+    receiver.close();
+    await prepared.server.stop();
+  }
+}
+
+const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 10);
+const results = [];
+for (const processes of [1, 2]) {
+  log(`${processes} gateway process(es), ${CALLS} calls as fast as possible …`);
+  results.push(await run(processes, CALLS, 0, `calls_bench_webhooks_${processes}`));
+  log(`${processes} gateway process(es), ${RATE} calls/s for 15 s …`);
+  results.push(await run(processes, RATE * 15, RATE, `calls_bench_webhooks_${processes}`));
+}
+console.log(`calls-gateway webhook bench, ${new Date().toISOString()}, node ${process.version}, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
+console.log('| gateway processes | load | calls | events | delivered | deliveries/s | change → delivery p50 ms | p99 ms |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+for (const r of results) {
+  const load = r.rate ? `${r.rate} calls/s (${r.rate * 3} events/s)` : '20 clients, flat out';
+  console.log(`| ${r.processes} | ${load} | ${r.calls} | ${r.events} | ${r.delivered} | ${r.deliveriesPerSecond} | ${r.p50Ms} | ${r.p99Ms} |`);
+}
+if (results.some((r) => r.delivered !== r.events)) process.exit(1);
