@@ -112,6 +112,7 @@ describe('call commands on a call in progress (simulator)', () => {
     call = await applied(id, stop.command!.id);
     expect(call.recording).toBe(false);
     await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the recording to be saved');
+    call = await state(id); // its events, read in the same response, may predate the commit that saved it
     const [recording] = call.recordings;
     expect(recording!.url).toBe(`https://recordings.simulator.invalid/${id}/${recording!.id}.webm`);
     expect(recording!.duration).toBeGreaterThanOrEqual(0);
@@ -327,7 +328,8 @@ describe('a provider that confirms later (simulator frozen: commands confirm aft
     // ... and hangs up before the hold is confirmed.
     await slow.gateway.lifecycle.apply({ callId: id, status: CallStatus.COMPLETED });
     let call = await slowState(id);
-    await eventually(async () => (call = await slowState(id)).commands[0]!.status === 'FAILED', 10_000, 'the hold to fail');
+    await eventually(async () => (await slowState(id)).commands[0]!.status === 'FAILED', 10_000, 'the hold to fail');
+    call = await slowState(id);
     expect(call.commands[0]!.error).toMatch(/moved on \(COMPLETED\)/);
     expect(call.onHold).toBe(false);
     expect(call.events.nodes.map((event) => event.kind)).toEqual(['STATUS_CHANGED', 'STATUS_CHANGED', 'STATUS_CHANGED', 'STATUS_CHANGED', 'COMMAND_FAILED']);

@@ -1,5 +1,6 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { InvalidArgumentError } from '../domain/errors.js';
+import { withoutSuggestions } from './limits.js';
 
 /**
  * The one place where errors become what clients see, for HTTP (Apollo's formatError) and
@@ -24,7 +25,7 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
   if (code && code !== 'INTERNAL_SERVER_ERROR') {
     // An expected error (validation, auth): its stack trace says nothing useful to a client.
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
-    return { ...formatted, extensions };
+    return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
   }
   if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };

@@ -40,6 +40,7 @@ import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
 import { formatGatewayError, unauthenticated } from '../graphql/errors.js';
 import { attachWebSocketServer } from './ws.js';
+import { PARSE_OPTIONS, validationRules } from '../graphql/limits.js';
 import type { Logger } from './logger.js';
 
 export interface Gateway {
@@ -54,6 +55,8 @@ export interface Gateway {
   readonly eventLog: EventLog;
   readonly bus: EventBus & { simulateConnectionLoss(): Promise<void> };
   readonly simulator: SimulatorProvider;
+  /** Operations that reached execution (resolvers), over HTTP and WebSocket. */
+  readonly executions: number;
   /** Live callStatus subscriptions: those still replaying or draining, plus those in fan-out groups. */
   readonly liveSubscriptions: number;
   /** Stops accepting, drains HTTP and sockets, stops the simulator and the event log. Does not close the database (its owner does). */
@@ -133,7 +136,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
-  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger });
+  // Operations that reached execution, over both transports: a refused document never does.
+  const counters = { executions: 0 };
+  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,
@@ -141,6 +146,10 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     includeStacktraceInErrorResponses: !config.production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    // The same limits as over WebSocket (graphql/limits.ts); suggestions never name schema fields.
+    validationRules: validationRules(config.production),
+    parseOptions: PARSE_OPTIONS,
+    hideSchemaDetailsFromClientErrors: true,
     // The process owns its shutdown order (cli.ts): drain, close the database, stop it, exit 0.
     stopOnTerminationSignals: false,
     formatError: (formatted, error) => {
@@ -155,6 +164,15 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       // The default landing page loads from a CDN, which a closed network cannot reach.
       ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { drainServer: () => ws.dispose() }; } },
+      {
+        async requestDidStart() {
+          return {
+            async executionDidStart() {
+              counters.executions++;
+            },
+          };
+        },
+      },
       // Outside production: how many SQL statements the request sent (see statementScope).
       ...(config.production
         ? []
@@ -205,6 +223,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     authenticator,
     lifecycle,
     eventLog,
+    get executions() {
+      return counters.executions;
+    },
     get liveSubscriptions() {
       return eventLog.listenerCount - fanout.groupCount + fanout.memberCount;
     },

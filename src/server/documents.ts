@@ -1,4 +1,5 @@
-import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { PARSE_OPTIONS } from '../graphql/limits.js';
 
 /**
  * Parsed and validated documents, shared by every operation with the same query text.
@@ -13,6 +14,8 @@ export class DocumentCache {
 
   constructor(
     private readonly schema: GraphQLSchema,
+    /** The same rules as over HTTP (graphql/limits.ts): graphql-ws runs none of Apollo's. */
+    private readonly rules: readonly ValidationRule[],
     private readonly max = 1_000,
   ) {}
 
@@ -23,8 +26,8 @@ export class DocumentCache {
       this.entries.delete(query);
     } else {
       try {
-        const document = parse(query);
-        entry = { document, errors: validate(this.schema, document).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) };
+        const document = parse(query, PARSE_OPTIONS);
+        entry = { document, errors: validate(this.schema, document, this.rules).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) };
       } catch (error) {
         entry = { syntaxError: withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED') };
       }

@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
+import { allValidationRules } from '../graphql/limits.js';
 import { useServer } from 'graphql-ws/use/ws';
 import type { GraphQLSchema } from 'graphql';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
@@ -26,9 +27,11 @@ export function attachWebSocketServer(options: {
   fanout: FanoutHub;
   production: boolean;
   logger: Logger;
+  /** Counts operations that reach execution. */
+  counters: { executions: number };
 }): { dispose(): Promise<void> } {
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
-  const documents = new DocumentCache(options.schema);
+  const documents = new DocumentCache(options.schema, allValidationRules(options.production));
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema: options.schema,
@@ -46,6 +49,9 @@ export function attachWebSocketServer(options: {
           variableValues: payload.variables ?? undefined,
           operationName: payload.operationName ?? undefined,
         };
+      },
+      onOperation: () => {
+        options.counters.executions++;
       },
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
