@@ -1,11 +1,15 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { crc32 } from 'node:zlib';
 import type { Mode } from './call.js';
 
 /**
- * API keys: `sk_test_app_<secret>` / `sk_live_app_<secret>`, 32 base62 characters of secret
- * (~190 bits). Only the SHA-256 of the whole key is stored, with a short display prefix, so a
- * database dump holds nothing that authenticates. SHA-256 (not a slow KDF) is right here because
- * the secret is random and long: there is nothing to brute-force.
+ * API keys: `sk_test_app_<secret>` / `sk_live_app_<secret>`: 26 random base62 characters
+ * (~154 bits) then a 6-character checksum (CRC-32 of everything before it, base62), as GitHub's
+ * tokens do: a typo is refused without a database lookup, and a secret scanner can tell a leaked
+ * key from random text with almost no false positives. Only the SHA-256 of the whole key is
+ * stored, with a short display prefix, so a database dump holds nothing that authenticates.
+ * SHA-256 (not a slow KDF) is right here because the secret is random and long: there is
+ * nothing to brute-force.
  */
 const KEY_PATTERN = /^sk_(test|live)_app_([0-9A-Za-z]{32})$/;
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
@@ -32,13 +36,26 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
+/** CRC-32 of the key's body, as 6 base62 characters (62^6 > 2^32). */
+function checksum(body: string): string {
+  let value = crc32(body) >>> 0;
+  let out = '';
+  for (let i = 0; i < 6; i++) {
+    out = BASE62[value % 62] + out;
+    value = Math.floor(value / 62);
+  }
+  return out;
+}
+
 export function generateKey(mode: Mode): GeneratedKey {
-  const key = `sk_${mode}_app_${base62(32)}`;
+  const body = `sk_${mode}_app_${base62(26)}`;
+  const key = `${body}${checksum(body)}`;
   return { key, hash: hashKey(key), displayPrefix: key.slice(0, 'sk_test_app_'.length + 6) };
 }
 
-/** The mode a key claims, or null when it is not shaped like a key at all (no lookup needed). */
+/** The mode a key claims, or null when it is not shaped like a key or its checksum fails (no lookup needed). */
 export function parseKeyMode(key: string): Mode | null {
   const match = KEY_PATTERN.exec(key);
-  return match ? (match[1] as Mode) : null;
+  if (!match || checksum(key.slice(0, -6)) !== key.slice(-6)) return null;
+  return match[1] as Mode;
 }
