@@ -138,7 +138,16 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const httpServer = http.createServer(app);
   // Operations that reached execution, over both transports: a refused document never does.
   const counters = { executions: 0 };
-  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters });
+  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters,
+    limits: {
+      initTimeoutMs: config.wsInitTimeoutMs,
+      maxPayloadBytes: config.wsMaxPayloadBytes,
+      perSocket: config.wsMaxOperationsPerSocket,
+      perKey: config.wsMaxOperationsPerKey,
+      slowConsumerBytes: config.wsSlowConsumerBytes,
+      recheckMs: Math.max(1_000, config.authCacheTtlMs),
+    },
+  });
 
   const apollo = new ApolloServer<GatewayContext>({
     schema,

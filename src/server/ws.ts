@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { allValidationRules } from '../graphql/limits.js';
 import { useServer } from 'graphql-ws/use/ws';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { SocketGuard, type WsLimits } from './ws-guard.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { formatGatewayError } from '../graphql/errors.js';
@@ -29,8 +30,11 @@ export function attachWebSocketServer(options: {
   logger: Logger;
   /** Counts operations that reach execution. */
   counters: { executions: number };
-}): { dispose(): Promise<void> } {
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: 1024 * 1024 });
+  limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number };
+}): { dispose(): Promise<void>; readonly operations: number } {
+  // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
+  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
+  const guard = new SocketGuard(options.authenticator, options.limits, options.logger);
   const documents = new DocumentCache(options.schema, allValidationRules(options.production));
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
@@ -39,8 +43,11 @@ export function attachWebSocketServer(options: {
       subscribe: createSharedSubscribe(options.fanout),
       // One parsed, validated document per query text (documents.ts); context and root value are
       // filled in by graphql-ws from the options below.
-      onSubscribe: (_ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
+        const refused = await guard.admit(ctx.extra.socket, id);
+        if (refused) return [new GraphQLError(refused.message, { extensions: { code: refused.code } })];
         const entry = documents.get(payload.query);
+        if ('syntaxError' in entry || entry.errors.length) guard.released(ctx.extra.socket, id);
         if ('syntaxError' in entry) return [entry.syntaxError];
         if (entry.errors.length) return [...entry.errors];
         return {
@@ -53,11 +60,17 @@ export function attachWebSocketServer(options: {
       onOperation: () => {
         options.counters.executions++;
       },
+      onComplete: (ctx, id) => guard.released(ctx.extra.socket, id),
+      onClose: (ctx) => guard.closed(ctx.extra.socket),
+      onDisconnect: (ctx) => guard.closed(ctx.extra.socket),
+      // No connection_init within this long: closed with 4408.
+      connectionInitWaitTimeout: options.limits.initTimeoutMs,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
         const principal = await options.authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
         if (!principal) return false;
         ctx.extra.principal = principal;
+        guard.connected(ctx.extra.socket, authorization as string, principal);
         // graphql-ws keeps the HTTP upgrade request in `extra` for the socket's lifetime; nothing
         // here needs it after authentication, and it is a few KB per idle connection.
         (ctx.extra as { request?: unknown }).request = undefined;
@@ -67,9 +80,7 @@ export function attachWebSocketServer(options: {
       // loaders do not cache and its entity manager is forked per use (per event).
       context: (ctx, id) => {
         const socket = ctx.extra.socket;
-        const send = (data: string) => {
-          if (socket.readyState === socket.OPEN) socket.send(data);
-        };
+        const send = (data: string) => guard.send(socket, data);
         return options.contextFor(ctx.extra.principal!, randomUUID(), { id, send });
       },
       onError: (_ctx, _id, _payload, errors) =>
@@ -89,7 +100,11 @@ export function attachWebSocketServer(options: {
     wsServer,
   );
   return {
+    get operations() {
+      return guard.operations;
+    },
     async dispose() {
+      guard.stop();
       await cleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

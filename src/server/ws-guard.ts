@@ -1,0 +1,117 @@
+import type { WebSocket } from 'ws';
+import type { Authenticator, Principal } from '../domain/authenticator.js';
+import type { Logger } from './logger.js';
+
+export interface WsLimits {
+  /** Operations (subscriptions and in-flight queries) at once on one socket. */
+  perSocket: number;
+  /** … and on all sockets of one API key, in this process. */
+  perKey: number;
+  /** A socket whose unsent bytes pass this is a slow consumer: it is cut off. */
+  slowConsumerBytes: number;
+  /** How often open sockets' keys are checked again (a revoked key's subscriptions end). */
+  recheckMs: number;
+}
+
+interface Tracked {
+  socket: WebSocket;
+  authorization: string;
+  principal: Principal;
+  operations: Set<string>;
+}
+
+/**
+ * What graphql-ws does not do by itself: caps on concurrent operations per socket and per key,
+ * the key checked again on every subscribe and periodically (a revoked key's sockets are closed
+ * with 4403), and slow consumers cut off before their buffers grow server memory.
+ */
+export class SocketGuard {
+  private readonly sockets = new Map<WebSocket, Tracked>();
+  private readonly perKey = new Map<string, number>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly limits: WsLimits,
+    private readonly logger: Logger,
+  ) {
+    this.timer = setInterval(() => void this.recheck(), limits.recheckMs);
+    this.timer.unref();
+  }
+
+  connected(socket: WebSocket, authorization: string, principal: Principal): void {
+    this.sockets.set(socket, { socket, authorization, principal, operations: new Set() });
+  }
+
+  /** null: admitted; else why not. */
+  async admit(socket: WebSocket, id: string): Promise<{ code: 'UNAUTHENTICATED' | 'RATE_LIMITED'; message: string } | null> {
+    const tracked = this.sockets.get(socket);
+    if (!tracked) return { code: 'UNAUTHENTICATED', message: 'The connection is not authenticated' };
+    const principal = await this.authenticator.authenticate(tracked.authorization);
+    if (!principal) {
+      socket.close(4403, 'Forbidden');
+      return { code: 'UNAUTHENTICATED', message: 'The API key is no longer valid' };
+    }
+    if (tracked.operations.size >= this.limits.perSocket) {
+      return { code: 'RATE_LIMITED', message: 'Too many operations on this connection: complete one first, or open another connection' };
+    }
+    const key = tracked.principal.keyId;
+    if ((this.perKey.get(key) ?? 0) >= this.limits.perKey) {
+      return { code: 'RATE_LIMITED', message: 'Too many operations for this API key: complete some first' };
+    }
+    tracked.operations.add(id);
+    this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
+    return null;
+  }
+
+  released(socket: WebSocket, id: string): void {
+    const tracked = this.sockets.get(socket);
+    if (!tracked || !tracked.operations.delete(id)) return;
+    this.decrement(tracked.principal.keyId, 1);
+  }
+
+  closed(socket: WebSocket): void {
+    const tracked = this.sockets.get(socket);
+    if (!tracked) return;
+    this.sockets.delete(socket);
+    this.decrement(tracked.principal.keyId, tracked.operations.size);
+  }
+
+  /** Sends unless the socket is too far behind; a slow consumer is cut off. */
+  send(socket: WebSocket, data: string): void {
+    if (socket.readyState !== socket.OPEN) return;
+    if (socket.bufferedAmount > this.limits.slowConsumerBytes) {
+      this.logger.warn('slow WebSocket consumer cut off', { bufferedBytes: socket.bufferedAmount });
+      // terminate, not close: a close frame would queue behind the megabytes it cannot read.
+      socket.terminate();
+      return;
+    }
+    socket.send(data);
+  }
+
+  get operations(): number {
+    let total = 0;
+    for (const count of this.perKey.values()) total += count;
+    return total;
+  }
+
+  private decrement(key: string, by: number): void {
+    const left = (this.perKey.get(key) ?? 0) - by;
+    if (left > 0) this.perKey.set(key, left);
+    else this.perKey.delete(key);
+  }
+
+  private async recheck(): Promise<void> {
+    for (const tracked of this.sockets.values()) {
+      try {
+        if (!(await this.authenticator.authenticate(tracked.authorization))) tracked.socket.close(4403, 'Forbidden');
+      } catch {
+        // The database is unreachable: keep the socket, check again next time.
+      }
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,106 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { bootGateway, eventually, gql, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { connectRaw } from './helpers/ws.js';
+import { CreateCallDocument } from './gql/graphql.js';
+
+let gw: TestGateway;
+let app: TestApp;
+beforeAll(async () => {
+  gw = await bootGateway({
+    simulator: 'frozen',
+    env: { WS_INIT_TIMEOUT_MS: '300', WS_MAX_OPERATIONS_PER_SOCKET: '3', WS_MAX_OPERATIONS_PER_KEY: '5', WS_MAX_PAYLOAD_BYTES: '4096' },
+    config: { authCacheTtlMs: 200 },
+  });
+  app = await newApp(gw.admin);
+});
+afterAll(() => gw.stop());
+
+const auth = () => ({ authorization: `Bearer ${app.testKey}` });
+const SUB = (n: number) => ({ id: String(n), type: 'subscribe', payload: { query: 'subscription { callStatus { sequence } }' } });
+
+/** Sends subscribe messages and collects the server's messages by id. */
+function messages(socket: WebSocket): Map<string, any[]> {
+  const byId = new Map<string, any[]>();
+  socket.on('message', (data) => {
+    const message = JSON.parse(String(data));
+    if (!message.id) return;
+    byId.set(message.id, [...(byId.get(message.id) ?? []), message]);
+  });
+  return byId;
+}
+
+describe('WebSocket limits', () => {
+  it('500 sockets that never send connection_init are all closed with 4408', async () => {
+    const closes = await Promise.all(
+      Array.from({ length: 500 }, () =>
+        new Promise<number>((resolve, reject) => {
+          const socket = new WebSocket(gw.wsUrl, 'graphql-transport-ws');
+          socket.once('error', reject);
+          socket.once('close', (code) => resolve(code));
+        }),
+      ),
+    );
+    expect(closes).toHaveLength(500);
+    expect(new Set(closes)).toEqual(new Set([4408]));
+  });
+
+  it('an oversized frame closes the socket (1009) before it is buffered', async () => {
+    const { socket, acked } = await connectRaw(gw.wsUrl, auth());
+    expect(acked).toBe(true);
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: `{ calls { totalCount } } # ${'x'.repeat(8_000)}` } }));
+    expect(await closed).toBe(1009);
+  });
+
+  it('the (N+1)th operation on one socket is refused; the others keep running', async () => {
+    const { socket } = await connectRaw(gw.wsUrl, auth());
+    try {
+      const byId = messages(socket);
+      for (let n = 1; n <= 4; n++) socket.send(JSON.stringify(SUB(n)));
+      await eventually(() => byId.has('4'), 5_000, 'the fourth answer');
+      expect(byId.get('4')![0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' } }] });
+      expect(byId.has('1') || byId.has('2') || byId.has('3')).toBe(false);
+      // A call's first event reaches the three admitted subscriptions.
+      await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
+      await eventually(() => ['1', '2', '3'].every((id) => byId.get(id)?.some((m) => m.type === 'next')), 5_000, 'events on 1, 2, 3');
+      // Completing one makes room for another.
+      socket.send(JSON.stringify({ id: '2', type: 'complete' }));
+      let next = 10;
+      await eventually(async () => {
+        const id = String(next++);
+        socket.send(JSON.stringify(SUB(Number(id))));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return !byId.has(id);
+      }, 5_000, 'room for one more');
+    } finally {
+      socket.close();
+    }
+  });
+
+  it('the per-key cap holds across sockets', async () => {
+    const other = await newApp(gw.admin, 'per-key');
+    const sockets = await Promise.all([1, 2].map(() => connectRaw(gw.wsUrl, { authorization: `Bearer ${other.testKey}` })));
+    try {
+      const [a, b] = sockets.map(({ socket }) => ({ socket, byId: messages(socket) }));
+      for (let n = 1; n <= 3; n++) a!.socket.send(JSON.stringify(SUB(n)));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      for (let n = 1; n <= 3; n++) b!.socket.send(JSON.stringify(SUB(n)));
+      await eventually(() => b!.byId.has('3'), 5_000, 'the sixth answer');
+      expect(b!.byId.get('3')![0]).toMatchObject({ type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED' } }] });
+      expect(b!.byId.has('1') || b!.byId.has('2')).toBe(false);
+    } finally {
+      for (const { socket } of sockets) socket.close();
+    }
+  });
+
+  it('revoking a key ends its open subscriptions (4403)', async () => {
+    const doomed = await newApp(gw.admin, 'doomed');
+    const { socket } = await connectRaw(gw.wsUrl, { authorization: `Bearer ${doomed.testKey}` });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify(SUB(1)));
+    const keyId = (await gw.database.sql.query<{ id: string }>(`SELECT id FROM api_key WHERE app_id = $1 AND mode = 'test'`, [doomed.id]))[0]!.id;
+    await gw.admin.revokeKey(keyId);
+    expect(await closed).toBe(4403);
+  });
+});
