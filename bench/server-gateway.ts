@@ -12,7 +12,8 @@ import { readServerOptions, serveChild } from './shared.js';
 
 serveChild(async () => {
   const options = readServerOptions();
-  const config = loadConfig(process.env, {
+  // The bench measures throughput, not the per-key rate limit (120/min by default).
+  const config = loadConfig({ RATE_LIMIT_PER_MINUTE: '0', ...process.env }, {
     port: 0,
     host: '127.0.0.1',
     databaseUrl: options.databaseUrl,

@@ -36,6 +36,8 @@ export interface Config {
   /** Live-mode endpoints may resolve to loopback/private/link-local addresses (local development, tests). */
   readonly webhookAllowPrivateUrls: boolean;
   readonly webhookPollMs: number;
+  /** Requests (HTTP operations and WebSocket subscribes) per API key per minute; 0: no limit. */
+  readonly rateLimitPerMinute: number;
   /** WebSocket: close with 4408 without connection_init within this long. */
   readonly wsInitTimeoutMs: number;
   readonly wsMaxPayloadBytes: number;
@@ -138,6 +140,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 60_000),
     webhookAllowPrivateUrls: bool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS'),
     webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 1_000, 10, 60_000),
+    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
     wsInitTimeoutMs: int(env, 'WS_INIT_TIMEOUT_MS', 5_000, 100, 60_000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     wsMaxOperationsPerSocket: int(env, 'WS_MAX_OPERATIONS_PER_SOCKET', 20, 1, 10_000),

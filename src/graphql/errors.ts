@@ -36,3 +36,10 @@ export function unauthenticated(): GraphQLError {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
   });
 }
+
+/** Too many requests for this key: HTTP 429 with Retry-After; `retryAfter` (seconds) for WebSocket clients. */
+export function rateLimited(retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(`Rate limit exceeded for this API key; retry after ${retryAfterSeconds} s`, {
+    extensions: { code: 'RATE_LIMITED', retryAfter: retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
+  });
+}

@@ -38,7 +38,8 @@ import { FanoutHub } from './fanout.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
-import { formatGatewayError, unauthenticated } from '../graphql/errors.js';
+import { formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
+import { KeyRateLimiter } from './rate-limit.js';
 import { attachWebSocketServer } from './ws.js';
 import { PARSE_OPTIONS, validationRules } from '../graphql/limits.js';
 import type { Logger } from './logger.js';
@@ -136,9 +137,10 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
   // Operations that reached execution, over both transports: a refused document never does.
   const counters = { executions: 0 };
-  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters,
+  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters, rateLimiter,
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
       maxPayloadBytes: config.wsMaxPayloadBytes,
@@ -209,6 +211,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       context: async ({ req }) => {
         const principal = await authenticator.authenticate(req.headers.authorization);
         if (!principal) throw unauthenticated();
+        const retryAfter = await rateLimiter.consume(principal.keyId);
+        if (retryAfter !== null) throw rateLimited(retryAfter);
         const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
         return contextFor(principal, requestId);
       },
@@ -248,6 +252,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
         await deliveryWorker.stop();
         await simulator.stop();
         await live.stop();
+        await rateLimiter.close();
         await eventLog.stop();
         await bus.close();
       })();

@@ -1,6 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { Logger } from './logger.js';
+import type { KeyRateLimiter } from './rate-limit.js';
 
 export interface WsLimits {
   /** Operations (subscriptions and in-flight queries) at once on one socket. */
@@ -32,6 +33,7 @@ export class SocketGuard {
 
   constructor(
     private readonly authenticator: Authenticator,
+    private readonly rateLimiter: KeyRateLimiter,
     private readonly limits: WsLimits,
     private readonly logger: Logger,
   ) {
@@ -44,7 +46,7 @@ export class SocketGuard {
   }
 
   /** null: admitted; else why not. */
-  async admit(socket: WebSocket, id: string): Promise<{ code: 'UNAUTHENTICATED' | 'RATE_LIMITED'; message: string } | null> {
+  async admit(socket: WebSocket, id: string): Promise<{ code: 'UNAUTHENTICATED' | 'RATE_LIMITED'; message: string; retryAfter?: number } | null> {
     const tracked = this.sockets.get(socket);
     if (!tracked) return { code: 'UNAUTHENTICATED', message: 'The connection is not authenticated' };
     const principal = await this.authenticator.authenticate(tracked.authorization);
@@ -52,6 +54,8 @@ export class SocketGuard {
       socket.close(4403, 'Forbidden');
       return { code: 'UNAUTHENTICATED', message: 'The API key is no longer valid' };
     }
+    const retryAfter = await this.rateLimiter.consume(principal.keyId);
+    if (retryAfter !== null) return { code: 'RATE_LIMITED', message: `Rate limit exceeded for this API key; retry after ${retryAfter} s`, retryAfter };
     if (tracked.operations.size >= this.limits.perSocket) {
       return { code: 'RATE_LIMITED', message: 'Too many operations on this connection: complete one first, or open another connection' };
     }

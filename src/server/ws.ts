@@ -5,6 +5,7 @@ import { allValidationRules } from '../graphql/limits.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, type GraphQLSchema } from 'graphql';
 import { SocketGuard, type WsLimits } from './ws-guard.js';
+import type { KeyRateLimiter } from './rate-limit.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
 import { formatGatewayError } from '../graphql/errors.js';
@@ -31,10 +32,11 @@ export function attachWebSocketServer(options: {
   /** Counts operations that reach execution. */
   counters: { executions: number };
   limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number };
+  rateLimiter: KeyRateLimiter;
 }): { dispose(): Promise<void>; readonly operations: number } {
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
-  const guard = new SocketGuard(options.authenticator, options.limits, options.logger);
+  const guard = new SocketGuard(options.authenticator, options.rateLimiter, options.limits, options.logger);
   const documents = new DocumentCache(options.schema, allValidationRules(options.production));
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
@@ -45,7 +47,7 @@ export function attachWebSocketServer(options: {
       // filled in by graphql-ws from the options below.
       onSubscribe: async (ctx, id, payload) => {
         const refused = await guard.admit(ctx.extra.socket, id);
-        if (refused) return [new GraphQLError(refused.message, { extensions: { code: refused.code } })];
+        if (refused) return [new GraphQLError(refused.message, { extensions: { code: refused.code, ...(refused.retryAfter ? { retryAfter: refused.retryAfter } : {}) } })];
         const entry = documents.get(payload.query);
         if ('syntaxError' in entry || entry.errors.length) guard.released(ctx.extra.socket, id);
         if ('syntaxError' in entry) return [entry.syntaxError];

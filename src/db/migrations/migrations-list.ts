@@ -5,6 +5,7 @@ import { Migration20261123020000SequencerFunction } from './Migration20261123020
 import { Migration20261124000000CallCommands } from './Migration20261124000000CallCommands.js';
 import { Migration20261124010000RecordingFormats } from './Migration20261124010000RecordingFormats.js';
 import { Migration20261124020000Webhooks } from './Migration20261124020000Webhooks.js';
+import { Migration20261124030000RateLimits } from './Migration20261124030000RateLimits.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -14,4 +15,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261124000000CallCommands', class: Migration20261124000000CallCommands },
   { name: 'Migration20261124010000RecordingFormats', class: Migration20261124010000RecordingFormats },
   { name: 'Migration20261124020000Webhooks', class: Migration20261124020000Webhooks },
+  { name: 'Migration20261124030000RateLimits', class: Migration20261124030000RateLimits },
 ];
