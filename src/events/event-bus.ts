@@ -17,6 +17,8 @@ export interface EventBus {
    * been missed and the listener should catch up from the log.
    */
   subscribe(listener: (position: string | null) => void): void;
+  /** Resolves when the bus's connection answers (readiness); rejects otherwise. */
+  ping(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -71,6 +71,12 @@ export class EventLog {
     for (const listener of this.advanceListeners) listener();
   }
 
+  /** Events known to be in the log that this process has not delivered yet. */
+  get lag(): number {
+    const lag = Number(BigInt(this.known) - BigInt(this.tail));
+    return lag > 0 ? lag : 0;
+  }
+
   /** The newest position this process has delivered. */
   get head(): string {
     return this.tail;

@@ -75,6 +75,11 @@ export class PgEventBus implements EventBus {
   }
 
   /** For tests: drop the listening connection as a network failure would. */
+  async ping(): Promise<void> {
+    if (!this.client) throw new Error('the LISTEN connection is down');
+    await this.client.query('SELECT 1');
+  }
+
   async simulateConnectionLoss(): Promise<void> {
     const client = this.client;
     if (client) client.emit('error', new Error('simulated connection loss'));

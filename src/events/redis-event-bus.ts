@@ -59,6 +59,10 @@ export class RedisEventBus implements EventBus {
   }
 
   /** For tests: drop the subscriber connection as a network failure would. */
+  async ping(): Promise<void> {
+    await Promise.all([this.publishClient.ping(), this.ready ? Promise.resolve() : Promise.reject(new Error('the Redis subscription is down'))]);
+  }
+
   async simulateConnectionLoss(): Promise<void> {
     this.subscribeClient.disconnect(true);
   }

@@ -40,6 +40,7 @@ import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
 import { formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
 import { KeyRateLimiter } from './rate-limit.js';
+import { Operations } from './operations.js';
 import { attachWebSocketServer } from './ws.js';
 import { PARSE_OPTIONS, validationRules } from '../graphql/limits.js';
 import type { Logger } from './logger.js';
@@ -136,6 +137,20 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 
   const app = express();
   app.disable('x-powered-by');
+  const operations = new Operations(
+    {
+      subscriptions: () => eventLog.listenerCount - fanout.groupCount + fanout.memberCount,
+      eventLogLag: () => eventLog.lag,
+      pool: () => ({ total: database.sql.pool.totalCount, idle: database.sql.pool.idleCount, waiting: database.sql.pool.waitingCount }),
+      webhookQueueDepth: () => webhookQueue.depth(),
+      ready: async () => {
+        await database.sql.query('SELECT 1');
+        await bus.ping();
+      },
+    },
+    logger,
+  );
+  operations.mount(app);
   const httpServer = http.createServer(app);
   const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
   // Operations that reached execution, over both transports: a refused document never does.
@@ -170,6 +185,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
+      operations.plugin(),
       // Apollo's cache-control plugin costs 16–68% on list queries (measured); nothing here uses it.
       ApolloServerPluginCacheControlDisabled(),
       // The default landing page loads from a CDN, which a closed network cannot reach.

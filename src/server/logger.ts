@@ -1,14 +1,29 @@
-/** Minimal structured logger: one JSON line per entry on stderr. */
+import pino from 'pino';
+
+/** The structured logger every part of the gateway writes to (pino behind it; tests pass silentLogger). */
 export interface Logger {
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-export function jsonLogger(base: Record<string, unknown> = {}, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
-  const emit = (level: string) => (message: string, fields: Record<string, unknown> = {}) =>
-    write(`${JSON.stringify({ time: new Date().toISOString(), level, msg: message, ...base, ...fields })}\n`);
-  return { info: emit('info'), warn: emit('warn'), error: emit('error') };
+/**
+ * Paths pino blanks out wherever they appear: API keys travel in `authorization`, webhook and
+ * provider secrets under these names. Logs never carry a usable key or secret.
+ */
+const REDACT = ['authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret', 'apiKey', '*.apiKey', 'key', '*.key', 'token', '*.token'];
+
+/** JSON lines (pino) on stderr, or to `destination` (tests). */
+export function jsonLogger(base: Record<string, unknown> = {}, destination?: { write(line: string): void }): Logger {
+  const logger = pino(
+    { base, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' }, formatters: { level: (label) => ({ level: label }) } },
+    destination ?? pino.destination({ fd: 2, sync: false }),
+  );
+  return {
+    info: (message, fields) => logger.info(fields ?? {}, message),
+    warn: (message, fields) => logger.warn(fields ?? {}, message),
+    error: (message, fields) => logger.error(fields ?? {}, message),
+  };
 }
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

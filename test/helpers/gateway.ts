@@ -7,7 +7,7 @@ import { openDatabase, type Database } from '../../src/db/database.js';
 import { AdminStore, AdminError } from '../../src/db/admin-store.js';
 import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../src/providers/channel-provider.js';
 import { startGateway, type Gateway } from '../../src/server/app.js';
-import { silentLogger } from '../../src/server/logger.js';
+import { silentLogger, type Logger } from '../../src/server/logger.js';
 import type { Call } from '../../src/domain/call.js';
 import type { CallCommand } from '../../src/domain/commands.js';
 
@@ -83,6 +83,8 @@ export interface BootOptions {
    * moves during a test, for tests about calls as they are created).
    */
   simulator?: 'fast' | 'frozen';
+  /** Where the gateway logs (default: nowhere). */
+  logger?: Logger;
   /** More environment for loadConfig (provider variables pointing at the fakes in test/fakes/). */
   env?: Record<string, string>;
   /** Run as a second gateway process on this gateway's database (not dropped at stop). */
@@ -106,7 +108,7 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
   const liveProviders = options.liveProvider
     ? () => ({ route: () => live, all: [live], webhooks: [], tokens: null, stop: async () => {} })
     : undefined;
-  const gateway = await startGateway(config, { database, liveProviders, logger: silentLogger });
+  const gateway = await startGateway(config, { database, liveProviders, logger: options.logger ?? silentLogger });
   return {
     url: gateway.url,
     wsUrl: gateway.wsUrl,
