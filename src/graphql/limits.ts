@@ -17,14 +17,15 @@ import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
  * Limits on documents, the same on both transports (Apollo's validationRules and parseOptions
  * over HTTP; documents.ts over WebSocket), chosen for this schema:
  * - depth 12: the deepest useful query, calls → nodes → events → nodes → call → recordings …, is 8;
- * - 20 aliases, 10 directives: a dashboard aliases a few counts (`busy: calls(filter…)`);
+ * - 20 aliases, 5 directives: a dashboard aliases a few counts (`busy: calls(filter…)`), and 5
+ *   @include/@skip are plenty (graphql-cop's directive-overloading probe sends 10);
  * - 3,000 tokens: the largest document in the tests and the dashboard is under 600;
  * - 20,000 nodes, counted as GitHub counts them: a list field returns up to `first`/`last` items
  *   (its default page when absent, its maximum when a variable), times the lists above it.
  *   calls(first: 100) { nodes { events(first: 100) … } } is 10,100; one more nested list is not.
  * Limits are never echoed: a refusal says what kind of limit, not its value.
  */
-export const LIMITS = { depth: 12, aliases: 20, directives: 10, tokens: 3_000, nodes: 20_000 };
+export const LIMITS = { depth: 12, aliases: 20, directives: 5, tokens: 3_000, nodes: 20_000 };
 
 /** Items a list field may return when the document does not say (its default page, or a guess for plain lists). */
 const DEFAULT_ITEMS: Record<string, number> = { calls: 20, events: 50, webhookDeliveries: 20, recordings: 10, commands: 20, attempts: 8 };
