@@ -178,11 +178,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     hideSchemaDetailsFromClientErrors: true,
     // The process owns its shutdown order (cli.ts): drain, close the database, stop it, exit 0.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => {
-      const result = formatGatewayError(formatted, error, config.production);
-      if (result.extensions?.code === 'INTERNAL_SERVER_ERROR') logger.error('operation failed', { error: String((error as Error)?.stack ?? error) });
-      return result;
-    },
+    formatError: (formatted, error) => formatGatewayError(formatted, error, config.production),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       operations.plugin(),

@@ -78,6 +78,16 @@ export class Operations {
       async requestDidStart() {
         const started = process.hrtime.bigint();
         return {
+          // The detail of an unexpected failure goes to the log, with the request id; the client
+          // sees a generic INTERNAL_SERVER_ERROR in production (graphql/errors.ts).
+          async didEncounterErrors({ contextValue, errors, operationName }) {
+            for (const error of errors) {
+              const code = error.extensions?.code;
+              if (code && code !== 'INTERNAL_SERVER_ERROR') continue;
+              if (error.originalError && 'argument' in error.originalError) continue;
+              logger.error('operation failed', { requestId: contextValue?.requestId, operation: operationName ?? null, error: String(error.originalError?.stack ?? error.stack ?? error) });
+            }
+          },
           async willSendResponse({ contextValue, operation, operationName, response, errors }) {
             const seconds = Number(process.hrtime.bigint() - started) / 1e9;
             const type = operation?.operation ?? 'invalid';
