@@ -41,6 +41,7 @@ import { createContext, type GatewayContext } from '../graphql/context.js';
 import { formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
 import { KeyRateLimiter } from './rate-limit.js';
 import { Operations } from './operations.js';
+import { mountWeb } from './web.js';
 import { attachWebSocketServer } from './ws.js';
 import { PARSE_OPTIONS, validationRules } from '../graphql/limits.js';
 import type { Logger } from './logger.js';
@@ -57,6 +58,8 @@ export interface Gateway {
   readonly eventLog: EventLog;
   readonly bus: EventBus & { simulateConnectionLoss(): Promise<void> };
   readonly simulator: SimulatorProvider;
+  /** Cuts every WebSocket at once (tests of reconnection; an operator draining a node). */
+  dropWebSockets(): void;
   /** Operations that reached execution (resolvers), over HTTP and WebSocket. */
   readonly executions: number;
   /** Live callStatus subscriptions: those still replaying or draining, plus those in fan-out groups. */
@@ -151,6 +154,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     logger,
   );
   operations.mount(app);
+  mountWeb(app, { production: config.production });
   const httpServer = http.createServer(app);
   const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
   // Operations that reached execution, over both transports: a refused document never does.
@@ -248,6 +252,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     authenticator,
     lifecycle,
     eventLog,
+    dropWebSockets() {
+      ws.dropAll();
+    },
     get executions() {
       return counters.executions;
     },

@@ -33,7 +33,7 @@ export function attachWebSocketServer(options: {
   counters: { executions: number };
   limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number };
   rateLimiter: KeyRateLimiter;
-}): { dispose(): Promise<void>; readonly operations: number } {
+}): { dispose(): Promise<void>; dropAll(): void; readonly operations: number } {
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
   const guard = new SocketGuard(options.authenticator, options.rateLimiter, options.limits, options.logger);
@@ -104,6 +104,9 @@ export function attachWebSocketServer(options: {
   return {
     get operations() {
       return guard.operations;
+    },
+    dropAll() {
+      for (const client of wsServer.clients) client.terminate();
     },
     async dispose() {
       guard.stop();

@@ -1,0 +1,153 @@
+/// <reference lib="dom" />
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { bootGateway, eventually, gql, newApp, type TestApp, type TestGateway } from '../helpers/gateway.js';
+import { CreateCallDocument } from '../gql/graphql.js';
+
+// Real Chromium (Debian's package, /usr/bin/chromium), driven by playwright-core: never a
+// downloaded browser. .ci/run installs the package when it is missing; without it this fails.
+const ARTIFACTS = 'test-artifacts';
+let gw: TestGateway;
+let app: TestApp;
+let browser: Browser;
+let page: Page;
+let base: string;
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  // Slow enough for a person to see a call ring, connect and end: about 1.5 s.
+  gw = await bootGateway({ config: { simulatorTimeScale: 0.1 } });
+  app = await newApp(gw.admin);
+  base = gw.url.replace(/\/graphql$/, '');
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu'] });
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+}, 60_000);
+afterAll(async () => {
+  await browser?.close();
+  await gw?.stop();
+});
+
+/** Records every status each row shows, from the DOM, as the page renders it. */
+async function watchRows(): Promise<void> {
+  await page.evaluate(() => {
+    const seen: Record<string, string[]> = {};
+    (window as unknown as { __seen: typeof seen }).__seen = seen;
+    const record = (row: Element) => {
+      const id = row.getAttribute('data-id')!;
+      const status = row.getAttribute('data-status')!;
+      const list = (seen[id] ??= []);
+      if (list.at(-1) !== status) list.push(status);
+    };
+    document.querySelectorAll('#calls tbody tr').forEach(record);
+    new MutationObserver((mutations) => {
+      for (const mutation of mutations) {
+        const target = mutation.target as Element;
+        const row = target.closest?.('tr[data-id]') ?? (target instanceof Element && target.matches('tr[data-id]') ? target : null);
+        if (row) record(row);
+        mutation.addedNodes.forEach((node) => node instanceof Element && node.matches('tr[data-id]') && record(node));
+      }
+    }).observe(document.querySelector('#calls tbody')!, { subtree: true, childList: true, attributes: true, attributeFilter: ['data-status'] });
+  });
+}
+const seen = (id: string) => page.evaluate((callId) => (window as unknown as { __seen: Record<string, string[]> }).__seen[callId] ?? [], id);
+const rowStatus = (id: string) => page.getAttribute(`tr[data-id="${id}"]`, 'data-status');
+
+describe('the live dashboard in Chromium', () => {
+  it('loads, takes the key, lists calls and counts', async () => {
+    await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } });
+    await page.goto(`${base}/dashboard`);
+    expect(page.url()).not.toContain('sk_');
+    await page.fill('#api-key', app.testKey);
+    await page.click('#key-form button');
+    await page.waitForSelector('#connection.on');
+    await page.waitForSelector('#calls tbody tr');
+    expect(await page.evaluate(() => sessionStorage.getItem('calls-gateway:key'))).toBe(app.testKey);
+    expect(page.url()).not.toContain(app.testKey);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-loaded.png` });
+  });
+
+  it('a test call placed from the form shows RINGING, IN_PROGRESS and COMPLETED in its row, without a reload', async () => {
+    await watchRows();
+    await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 42));
+    await page.fill('#from', app.number);
+    await page.selectOption('#to', '+15005550001');
+    await page.click('#test-call button');
+    await page.waitForFunction(() => /placed call_test_/.test(document.querySelector('#test-call-result')?.textContent ?? ''));
+    const id = (await page.textContent('#test-call-result'))!.replace('placed ', '').trim();
+    await page.waitForSelector(`tr[data-id="${id}"][data-status="COMPLETED"]`, { timeout: 15_000 });
+    const statuses = await seen(id);
+    expect(statuses.filter((s) => ['RINGING', 'IN_PROGRESS', 'COMPLETED'].includes(s))).toEqual(['RINGING', 'IN_PROGRESS', 'COMPLETED']);
+    expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
+    await page.click(`tr[data-id="${id}"]`);
+    await page.waitForFunction(() => document.querySelectorAll('#timeline li').length >= 4);
+    expect(await page.$$eval('#timeline li', (items) => items.map((li) => li.textContent!.split(' · ')[0]))).toEqual(['1. INITIATED', '2. RINGING', '3. IN_PROGRESS', '4. COMPLETED']);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-call-detail.png` });
+    await page.click('#close-detail');
+  });
+
+  it('a filter narrows the list to matching calls', async () => {
+    for (const to of ['+15005550002', '+15005550001']) await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to } });
+    await eventually(async () => (await page.$$(`#calls tbody tr[data-status="BUSY"]`)).length >= 2, 10_000, 'two busy calls');
+    await page.selectOption('#f-status', 'BUSY');
+    await page.click('#filters button');
+    await page.waitForFunction(() => [...document.querySelectorAll('#calls tbody tr')].every((tr) => tr.getAttribute('data-status') === 'BUSY'));
+    const rows = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-status')));
+    expect(rows.length).toBeGreaterThanOrEqual(2);
+    expect(new Set(rows)).toEqual(new Set(['BUSY']));
+    await page.selectOption('#f-status', '');
+    await page.click('#filters button');
+    await page.waitForFunction(() => [...document.querySelectorAll('#calls tbody tr')].some((tr) => tr.getAttribute('data-status') !== 'BUSY'));
+  });
+
+  it('a dropped WebSocket is restored and misses no event (resumed from the last cursor)', async () => {
+    await watchRows();
+    gw.gateway.dropWebSockets();
+    // Calls made while the dashboard is disconnected.
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).data!.createCall.call!.id);
+    await page.waitForSelector('#connection.on', { timeout: 15_000 });
+    for (const id of ids) await page.waitForSelector(`tr[data-id="${id}"][data-status="BUSY"]`, { timeout: 15_000 });
+    // The counts match the server's exactly: no event lost, none counted twice.
+    await eventually(async () => {
+      const shown = await page.$$eval('#counts .count', (boxes) => Object.fromEntries(boxes.map((box) => [box.getAttribute('data-status'), Number(box.querySelector('b')!.textContent)])));
+      const server = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+        body: JSON.stringify({ query: '{ BUSY: calls(filter: {status: [BUSY]}) { totalCount } COMPLETED: calls(filter: {status: [COMPLETED]}) { totalCount } INITIATED: calls(filter: {status: [INITIATED]}) { totalCount } }' }),
+      }).then((r) => r.json() as Promise<{ data: Record<string, { totalCount: number }> }>);
+      return shown.BUSY === server.data.BUSY.totalCount && shown.COMPLETED === server.data.COMPLETED.totalCount && shown.INITIATED === server.data.INITIATED.totalCount;
+    }, 10_000, 'the counts to match the server');
+    for (const id of ids) expect((await seen(id)).at(-1)).toBe('BUSY');
+    expect(await rowStatus(ids[0]!)).toBe('BUSY');
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-after-reconnect.png` });
+  });
+});
+
+describe('GraphiQL, bundled and served locally', () => {
+  it('loads at /graphql in a browser and runs a query', async () => {
+    const gql = await browser.newPage();
+    try {
+      // The key goes in as a header, as the Headers tab would send it.
+      await gql.route('**/graphql', async (route) => {
+        if (route.request().method() !== 'POST') return route.continue();
+        const headers = Object.fromEntries(Object.entries(route.request().headers()).filter(([name]) => name.toLowerCase() !== 'authorization'));
+        await route.continue({ headers: { ...headers, authorization: `Bearer ${app.testKey}` } });
+      });
+      const problems: string[] = [];
+      gql.on('console', (message) => message.type() === 'error' && problems.push(message.text()));
+      gql.on('pageerror', (error) => problems.push(error.message));
+      const response = await gql.goto(`${base}/graphql`);
+      expect(response!.headers()['content-type']).toMatch(/text\/html/);
+      await gql.waitForSelector('.graphiql-container', { timeout: 20_000 });
+      await gql.click('.graphiql-execute-button');
+      await gql.waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 20_000 }).catch(async (error) => {
+        await gql.screenshot({ path: `${ARTIFACTS}/graphiql-failed.png` });
+        throw new Error(`${error.message}\nbrowser errors: ${problems.join('\n')}\nresult: ${await gql.textContent('.graphiql-container')}`);
+      });
+      await gql.screenshot({ path: `${ARTIFACTS}/graphiql.png` });
+    } finally {
+      await gql.close();
+    }
+  });
+});

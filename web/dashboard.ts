@@ -1,0 +1,247 @@
+import { createClient, type Client } from 'graphql-ws';
+
+/**
+ * The live calls dashboard: lists calls with `calls` (cursor pagination, filters), keeps every
+ * row, the counts and the open timeline up to date from `callStatus`, and after a dropped
+ * connection resubscribes from the last event cursor it saw (`after:`), so nothing is missed and
+ * nothing is shown twice. The API key stays in sessionStorage, never in the URL.
+ */
+const STATUSES = ['INITIATED', 'RINGING', 'IN_PROGRESS', 'VOICEMAIL', 'COMPLETED', 'FAILED', 'BUSY', 'NO_ANSWER', 'CANCELED'];
+const CALL_FIELDS = 'id status direction fromAddress toAddress fromChannel toChannel duration endReason metadata createdAt';
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const httpUrl = `${location.origin}/graphql`;
+
+interface Call { id: string; status: string; direction: string; fromAddress: string; toAddress: string; fromChannel: string; toChannel: string; duration: number | null; endReason: string | null; metadata: Record<string, unknown>; createdAt: string }
+interface Event { id: string; sequence: number; kind: string; status: string; previousStatus: string | null; occurredAt: string; cursor: string; call: Call }
+
+let key = sessionStorage.getItem('calls-gateway:key') ?? '';
+let ws: Client | null = null;
+let unsubscribe: (() => void) | null = null;
+let lastCursor: string | null = null;
+const seen = new Set<string>();
+const rows = new Map<string, Call>();
+let endCursor: string | null = null;
+let filter: Record<string, unknown> = {};
+let openCall: string | null = null;
+const counts = new Map<string, number>();
+
+async function gql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  const response = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+  const body = await response.json();
+  if (body.errors?.length) throw new Error(body.errors[0].message);
+  return body.data;
+}
+
+function setConnection(state: 'on' | 'off' | 'wait', text: string): void {
+  const element = $('connection');
+  element.className = `connection ${state}`;
+  element.textContent = text;
+}
+
+// ---- list, filters, counts ----------------------------------------------------------------
+function readFilter(): Record<string, unknown> {
+  const next: Record<string, unknown> = {};
+  const status = $<HTMLSelectElement>('f-status').value;
+  const channel = $<HTMLSelectElement>('f-channel').value;
+  const direction = $<HTMLSelectElement>('f-direction').value;
+  const metaKey = $<HTMLInputElement>('f-meta-key').value.trim();
+  const after = $<HTMLInputElement>('f-after').value;
+  const before = $<HTMLInputElement>('f-before').value;
+  if (status) next.status = [status];
+  if (channel) next.toChannel = [channel];
+  if (direction) next.direction = direction;
+  if (metaKey) next.metadata = { [metaKey]: $<HTMLInputElement>('f-meta-value').value };
+  if (after) next.createdAfter = new Date(after).toISOString();
+  if (before) next.createdBefore = new Date(before).toISOString();
+  return next;
+}
+
+/** Whether a call belongs in the list under the current filter (what the server would answer). */
+function matches(call: Call): boolean {
+  const f = filter as { status?: string[]; toChannel?: string[]; direction?: string; metadata?: Record<string, unknown>; createdAfter?: string; createdBefore?: string };
+  if (f.status && !f.status.includes(call.status)) return false;
+  if (f.toChannel && !f.toChannel.includes(call.toChannel)) return false;
+  if (f.direction && f.direction !== call.direction) return false;
+  if (f.metadata && !Object.entries(f.metadata).every(([k, v]) => call.metadata?.[k] === v)) return false;
+  if (f.createdAfter && call.createdAt < f.createdAfter) return false;
+  if (f.createdBefore && call.createdAt >= f.createdBefore) return false;
+  return true;
+}
+
+async function loadPage(reset: boolean): Promise<void> {
+  if (reset) {
+    rows.clear();
+    endCursor = null;
+    $('calls').querySelector('tbody')!.replaceChildren();
+  }
+  const data = await gql(`query Page($filter: CallFilter, $after: String) { calls(first: 20, after: $after, filter: $filter) { nodes { ${CALL_FIELDS} } pageInfo { hasNextPage endCursor } } }`, { filter, after: endCursor });
+  for (const call of data.calls.nodes as Call[]) upsertRow(call, false);
+  endCursor = data.calls.pageInfo.endCursor;
+  $('more').hidden = !data.calls.pageInfo.hasNextPage;
+}
+
+async function loadCounts(): Promise<void> {
+  const fields = STATUSES.map((status) => `${status}: calls(filter: {status: [${status}]}) { totalCount }`).join(' ');
+  const data = await gql(`query Counts { ${fields} }`);
+  for (const status of STATUSES) counts.set(status, data[status].totalCount);
+  renderCounts();
+}
+
+function renderCounts(): void {
+  $('counts').replaceChildren(
+    ...STATUSES.map((status) => {
+      const box = document.createElement('div');
+      box.className = 'count';
+      box.dataset.status = status;
+      box.innerHTML = `<b>${counts.get(status) ?? 0}</b>${status}`;
+      return box;
+    }),
+  );
+}
+
+function upsertRow(call: Call, prepend: boolean): void {
+  const tbody = $('calls').querySelector('tbody')!;
+  rows.set(call.id, call);
+  let row = tbody.querySelector<HTMLTableRowElement>(`tr[data-id="${call.id}"]`);
+  if (!row) {
+    row = document.createElement('tr');
+    row.dataset.id = call.id;
+    row.addEventListener('click', () => void openDetail(call.id));
+    if (prepend) tbody.prepend(row);
+    else tbody.append(row);
+  }
+  const cell = (text: string) => {
+    const td = document.createElement('td');
+    td.textContent = text;
+    return td;
+  };
+  const status = document.createElement('td');
+  status.innerHTML = `<span class="status ${call.status}">${call.status}</span>`;
+  row.dataset.status = call.status;
+  row.replaceChildren(cell(call.id), status, cell(call.fromAddress), cell(call.toAddress), cell(`${call.fromChannel} → ${call.toChannel}`), cell(new Date(call.createdAt).toLocaleTimeString()), cell(call.duration == null ? '' : `${call.duration} s`));
+}
+
+// ---- live -----------------------------------------------------------------------------
+const SUBSCRIPTION = `subscription Live($after: String) { callStatus(after: $after) { id sequence kind status previousStatus occurredAt cursor call { ${CALL_FIELDS} } } }`;
+
+function onEvent(event: Event): void {
+  lastCursor = event.cursor;
+  if (seen.has(event.id)) return;
+  seen.add(event.id);
+  if (event.kind === 'STATUS_CHANGED') {
+    if (event.previousStatus) counts.set(event.previousStatus, Math.max(0, (counts.get(event.previousStatus) ?? 0) - 1));
+    counts.set(event.status, (counts.get(event.status) ?? 0) + 1);
+    renderCounts();
+  }
+  const call = { ...event.call, status: event.status === event.call.status ? event.call.status : event.call.status };
+  if (rows.has(call.id) || matches(call)) {
+    if (matches(call)) upsertRow(call, !rows.has(call.id));
+    else removeRow(call.id);
+  }
+  if (openCall === call.id) appendTimeline(event);
+}
+
+function removeRow(id: string): void {
+  rows.delete(id);
+  $('calls').querySelector(`tr[data-id="${id}"]`)?.remove();
+}
+
+function subscribe(): void {
+  unsubscribe?.();
+  // First subscription: from now on (the page was just read). After a reconnect: from the last
+  // event seen, so the events of the outage are replayed, in order, none twice.
+  unsubscribe = ws!.subscribe(
+    { query: SUBSCRIPTION, variables: lastCursor ? { after: lastCursor } : {} },
+    {
+      next: (result) => {
+        const event = (result.data as { callStatus?: Event } | undefined)?.callStatus;
+        if (event) onEvent(event);
+      },
+      error: () => setConnection('off', 'subscription failed'),
+      complete: () => {},
+    },
+  );
+}
+
+function connect(): void {
+  ws?.dispose();
+  let first = true;
+  ws = createClient({
+    url: httpUrl.replace(/^http/, 'ws'),
+    connectionParams: () => ({ authorization: `Bearer ${key}` }),
+    retryAttempts: Infinity,
+    shouldRetry: () => true,
+    retryWait: async (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 250 * 2 ** retries))),
+    on: {
+      connecting: () => setConnection('wait', 'connecting…'),
+      connected: () => {
+        setConnection('on', 'live');
+        // graphql-ws would resubscribe with the old variables; resume from the newest cursor instead.
+        if (!first) subscribe();
+        first = false;
+      },
+      closed: () => setConnection('wait', 'reconnecting…'),
+    },
+  });
+  subscribe();
+}
+
+// ---- detail ---------------------------------------------------------------------------
+function appendTimeline(event: Pick<Event, 'sequence' | 'kind' | 'status' | 'occurredAt'>): void {
+  const list = $('timeline');
+  if (list.querySelector(`li[data-sequence="${event.sequence}"]`)) return;
+  const item = document.createElement('li');
+  item.dataset.sequence = String(event.sequence);
+  item.textContent = `${event.sequence}. ${event.kind === 'STATUS_CHANGED' ? event.status : `${event.kind} (${event.status})`} · ${new Date(event.occurredAt).toLocaleTimeString()}`;
+  list.append(item);
+}
+
+async function openDetail(id: string): Promise<void> {
+  openCall = id;
+  $('detail').hidden = false;
+  $('detail-title').textContent = id;
+  $('timeline').replaceChildren();
+  const data = await gql(`query Detail($id: ID!) { call(id: $id) { events(first: 100) { nodes { sequence kind status occurredAt } } } }`, { id });
+  for (const event of data.call?.events.nodes ?? []) appendTimeline(event);
+}
+
+// ---- wiring ---------------------------------------------------------------------------
+async function start(): Promise<void> {
+  $('main').hidden = false;
+  filter = readFilter();
+  await Promise.all([loadPage(true), loadCounts()]);
+  connect();
+}
+
+$('key-form').addEventListener('submit', (event) => {
+  event.preventDefault();
+  key = $<HTMLInputElement>('api-key').value.trim();
+  sessionStorage.setItem('calls-gateway:key', key);
+  void start().catch((error: Error) => setConnection('off', error.message));
+});
+$('filters').addEventListener('submit', (event) => {
+  event.preventDefault();
+  filter = readFilter();
+  void loadPage(true);
+});
+$('more').addEventListener('click', () => void loadPage(false));
+$('close-detail').addEventListener('click', () => {
+  openCall = null;
+  $('detail').hidden = true;
+});
+$('test-call').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const output = $('test-call-result');
+  try {
+    const data = await gql(`mutation Place($input: CreateCallInput!) { createCall(input: $input) { call { id status } userErrors { code message } } }`, {
+      input: { from: $<HTMLInputElement>('from').value.trim(), to: $<HTMLSelectElement>('to').value, metadata: { source: 'dashboard' } },
+    });
+    const payload = data.createCall;
+    output.textContent = payload.userErrors.length ? `${payload.userErrors[0].code}: ${payload.userErrors[0].message}` : `placed ${payload.call.id}`;
+  } catch (error) {
+    output.textContent = (error as Error).message;
+  }
+});
+for (const status of STATUSES) $<HTMLSelectElement>('f-status').append(new Option(status, status));
+$<HTMLInputElement>('api-key').value = key;
+if (key) void start().catch((error: Error) => setConnection('off', error.message));
