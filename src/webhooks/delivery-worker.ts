@@ -3,6 +3,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../server/logger.js';
+import { CoalescingRunner } from '../events/coalescing-runner.js';
 import { isBlockedAddress, safeLookup } from './url-guard.js';
 import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from './webhook-queue.js';
 
@@ -32,8 +33,7 @@ const RESPONSE_LIMIT = 4_096;
 export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly runner = new CoalescingRunner(() => this.run());
   private stopped = false;
 
   constructor(
@@ -49,18 +49,7 @@ export class DeliveryWorker {
   }
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.run().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    if (!this.stopped) this.runner.request();
   }
 
   private async run(): Promise<void> {
@@ -145,15 +134,14 @@ export class DeliveryWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
-    await this.running;
+    await this.runner.settle();
     await Promise.all(this.inFlight);
   }
 }
 
 /** Fans the event log out to deliveries whenever its head moves (and on a poll). */
 export class WebhookDispatcher {
-  private running: Promise<void> | null = null;
-  private again = false;
+  private readonly runner = new CoalescingRunner(() => this.run());
   private stopped = false;
 
   constructor(
@@ -163,18 +151,7 @@ export class WebhookDispatcher {
   ) {}
 
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.run().finally(() => {
-      this.running = null;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      }
-    });
+    if (!this.stopped) this.runner.request();
   }
 
   private async run(): Promise<void> {
@@ -191,6 +168,6 @@ export class WebhookDispatcher {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.running;
+    await this.runner.settle();
   }
 }
