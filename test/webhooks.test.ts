@@ -106,6 +106,7 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
       await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
       let listed = (await gql(gw.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints;
       await eventually(async () => !(listed = (await gql(gw.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints)[0]!.enabled, 10_000, 'disabled');
+      expect(listed[0]).toMatchObject({ enabled: false, url: receiver.url });
       const [failed] = await deliveries(app);
       expect(failed).toMatchObject({ status: 'FAILED', attemptCount: 1 });
       await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });

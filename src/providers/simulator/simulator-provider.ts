@@ -1,5 +1,5 @@
 import { TERMINAL } from '../../domain/lifecycle.js';
-import { CallStatus, type Call } from '../../domain/call.js';
+import type { Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/commands.js';
 import type { Logger } from '../../server/logger.js';

@@ -1,5 +1,5 @@
 import { EgressStatus, WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
-import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
+import { CallDirection, CallStatus } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../channel-provider.js';
