@@ -140,8 +140,13 @@ describe('GraphiQL, bundled and served locally', () => {
       const response = await gql.goto(`${base}/graphql`);
       expect(response!.headers()['content-type']).toMatch(/text\/html/);
       await gql.waitForSelector('.graphiql-container', { timeout: 20_000 });
-      await gql.click('.graphiql-execute-button');
-      await gql.waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 20_000 }).catch(async (error) => {
+      // A click before GraphiQL has finished mounting its editors does nothing: click until a result shows.
+      const hasResult = () => gql.evaluate(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''));
+      for (let attempt = 0; attempt < 10 && !(await hasResult()); attempt++) {
+        await gql.click('.graphiql-execute-button');
+        await gql.waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 2_000 }).catch(() => undefined);
+      }
+      await gql.waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 5_000 }).catch(async (error) => {
         await gql.screenshot({ path: `${ARTIFACTS}/graphiql-failed.png` });
         throw new Error(`${error.message}\nbrowser errors: ${problems.join('\n')}\nresult: ${await gql.textContent('.graphiql-container')}`);
       });
