@@ -35,7 +35,11 @@ async function serve(config: Config): Promise<void> {
   const runtime = await startRuntime(config, logger);
   const admin = new AdminStore(runtime.database.orm.em);
   const existing = await admin.firstApp();
-  const lines = [`calls gateway listening on ${runtime.gateway.url} (WebSocket: ${runtime.gateway.wsUrl})`];
+  const base = runtime.gateway.url.replace(/\/graphql$/, '');
+  const lines = [
+    `calls gateway listening on ${runtime.gateway.url} (WebSocket: ${runtime.gateway.wsUrl})`,
+    `live dashboard: ${base}/dashboard${config.production ? '' : `   GraphiQL: ${runtime.gateway.url} (in a browser)`}`,
+  ];
   if (!existing) {
     const app = await admin.createApp('Demo application');
     await admin.assignNumber(app.id, DEMO_NUMBER);
