@@ -67,6 +67,18 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
     }
   });
 
+  it('an endpoint receives the events that happen after it exists, not earlier ones', async () => {
+    const app = await newApp(gw.admin);
+    const before = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).data!.createCall.call!;
+    await gw.gateway.eventLog.settle();
+    await eventually(async () => (await gw.database.sql.query(`SELECT 1 FROM call WHERE id = $1 AND status = 'busy'`, [before.id])).length === 1, 10_000, 'the first call to end');
+    await endpoint(app, receiver.url);
+    const after = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).data!.createCall.call!;
+    await eventually(() => forCall(after.id).length >= 2, 10_000, 'the second call\'s events');
+    expect(forCall(before.id)).toEqual([]);
+    expect((await deliveries(app)).every((d) => d.callId === after.id)).toBe(true);
+  });
+
   it('only subscribed events are sent', async () => {
     const app = await newApp(gw.admin);
     await endpoint(app, receiver.url, ['CALLS_COMPLETED']);

@@ -90,6 +90,8 @@ export class WebhookEndpoints {
     readonly tenant: Tenant,
     /** Live mode refuses private addresses unless this is set (WEBHOOK_ALLOW_PRIVATE_URLS). */
     private readonly allowPrivate: boolean,
+    /** Told when endpoints were created or re-enabled (the fan-out starts at once). */
+    private readonly onEndpointsChanged: () => void = () => {},
   ) {}
 
   async create(input: { url: string; events?: string[] | null }): Promise<EndpointResult> {
@@ -100,6 +102,7 @@ export class WebhookEndpoints {
     }
     const secret = newSecret();
     const endpoint = await this.store.insertEndpoint(this.tenant, { id: newEndpointId(), url: input.url, events: dedupe(input.events), secret });
+    this.onEndpointsChanged();
     return { endpoint, secret, userErrors: [] };
   }
 
@@ -111,6 +114,7 @@ export class WebhookEndpoints {
       events: input.events != null ? dedupe(input.events) : undefined,
       enable: input.enabled ?? undefined,
     });
+    if (endpoint) this.onEndpointsChanged();
     return endpoint ? { endpoint, secret: null, userErrors: [] } : notFound();
   }
 

@@ -16,7 +16,7 @@ const REDACT = ['authorization', '*.authorization', 'headers.authorization', 'se
 /** JSON lines (pino) on stderr, or to `destination` (tests). */
 export function jsonLogger(base: Record<string, unknown> = {}, destination?: { write(line: string): void }): Logger {
   const logger = pino(
-    { base, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' }, formatters: { level: (label) => ({ level: label }) } },
+    { base, level: process.env.LOG_LEVEL || 'info', messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' }, formatters: { level: (label) => ({ level: label }) } },
     destination ?? pino.destination({ fd: 2, sync: false }),
   );
   return {

@@ -154,8 +154,23 @@ export class WebhookDispatcher {
     if (!this.stopped) this.runner.request();
   }
 
+  /**
+   * Whether an endpoint exists, read at most once a second. Without one, the cursor is left where
+   * it is (no locking update on every write); an endpoint created later only receives events from
+   * its creation on, so catching up then sends nothing old.
+   */
+  private endpoints = { any: false, checkedAt: 0 };
+
+  /** An endpoint was just created here: fan out without waiting for the next check. */
+  endpointsChanged(): void {
+    this.endpoints.checkedAt = 0;
+    this.kick();
+  }
+
   private async run(): Promise<void> {
     try {
+      if (Date.now() - this.endpoints.checkedAt >= 1_000) this.endpoints = { any: await this.queue.anyEndpoint(), checkedAt: Date.now() };
+      if (!this.endpoints.any) return;
       for (;;) {
         const { events, deliveries } = await this.queue.fanOut(1_000);
         if (deliveries > 0) this.worker.kick();

@@ -57,6 +57,8 @@ WITH cursor AS (
     CROSS JOIN LATERAL (SELECT CASE e.status WHEN 'in_progress' THEN 'calls.answered' ELSE 'calls.' || e.status END AS type) t
     JOIN webhook_endpoint w ON w.app_id = e.app_id AND w.mode = e.mode AND w.disabled_at IS NULL
                            AND (cardinality(w.events) = 0 OR t.type = ANY(w.events))
+                           -- An endpoint receives the events that happen once it exists.
+                           AND e.occurred_at >= w.created_at
    WHERE e.type = 'status_changed'
   ON CONFLICT (endpoint_id, event_id) DO NOTHING
   RETURNING 1
@@ -118,6 +120,12 @@ export class WebhookQueue {
 
   async record(id: string, outcome: AttemptOutcome, result: 'delivered' | 'retry' | 'failed', retryInMs: number, disableAfterMs: number): Promise<void> {
     await this.sql.query(RECORD, [id, outcome.statusCode, outcome.latencyMs, outcome.error, outcome.responseBody, result, retryInMs, disableAfterMs]);
+  }
+
+  /** Whether any endpoint is enabled (all applications): without one, fan-out has nothing to do. */
+  async anyEndpoint(): Promise<boolean> {
+    const [row] = await this.sql.query<{ any: boolean }>(`SELECT EXISTS (SELECT 1 FROM webhook_endpoint WHERE disabled_at IS NULL) AS any`);
+    return row!.any;
   }
 
   /** Deliveries waiting (for /metrics and the bench). */
