@@ -19,6 +19,8 @@ export interface TelnyxConfig {
   webhookToleranceSeconds: number;
   /** Played, looped, to a held party when holdCall gives no musicUrl. */
   holdMusicUrl: string | undefined;
+  /** A voicemail number (E.164) that sendToVoicemail transfers the call to; unset: sendToVoicemail is refused. */
+  voicemailNumber: string | undefined;
 }
 
 export interface LiveKitConfig {
@@ -78,10 +80,21 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
+function e164(name: string, raw: string): string {
+  if (!/^\+[1-9]\d{7,14}$/.test(raw)) throw new ProviderConfigError(`${name} must be an E.164 number (+ and 8 to 15 digits), got "${raw}"`);
+  return raw;
+}
+
+/** Telnyx shows its webhook key as base64 of the raw 32-byte Ed25519 key: a wrong one would refuse every webhook. */
+function ed25519PublicKey(name: string, raw: string): string {
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(raw)) throw new ProviderConfigError(`${name} must be the base64 Ed25519 public key from the Telnyx portal (44 characters, 32 bytes)`);
+  return raw;
+}
+
 export function readProviderConfig(env: Env): ProviderConfig {
   const publicUrl = env.PUBLIC_URL ? httpUrl('PUBLIC_URL', env.PUBLIC_URL) : undefined;
 
-  const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, ['TELNYX_API_BASE_URL', 'TELNYX_WEBHOOK_TOLERANCE_SECONDS', 'TELNYX_HOLD_MUSIC_URL']);
+  const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, ['TELNYX_API_BASE_URL', 'TELNYX_WEBHOOK_TOLERANCE_SECONDS', 'TELNYX_HOLD_MUSIC_URL', 'TELNYX_VOICEMAIL_NUMBER']);
   const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, ['LIVEKIT_SIP_TRUNK_ID', 'LIVEKIT_RECORDINGS_PATH']);
   const whatsappVars = group(
     env,
@@ -103,11 +116,12 @@ export function readProviderConfig(env: Env): ProviderConfig {
     publicUrl,
     telnyx: telnyxVars && {
       apiKey: telnyxVars.TELNYX_API_KEY,
-      publicKey: telnyxVars.TELNYX_PUBLIC_KEY,
+      publicKey: ed25519PublicKey('TELNYX_PUBLIC_KEY', telnyxVars.TELNYX_PUBLIC_KEY),
       connectionId: telnyxVars.TELNYX_CONNECTION_ID,
       baseUrl: httpUrl('TELNYX_API_BASE_URL', env.TELNYX_API_BASE_URL || 'https://api.telnyx.com/v2'),
       webhookToleranceSeconds: tolerance,
       holdMusicUrl: env.TELNYX_HOLD_MUSIC_URL ? httpUrl('TELNYX_HOLD_MUSIC_URL', env.TELNYX_HOLD_MUSIC_URL) : undefined,
+      voicemailNumber: env.TELNYX_VOICEMAIL_NUMBER ? e164('TELNYX_VOICEMAIL_NUMBER', env.TELNYX_VOICEMAIL_NUMBER) : undefined,
     },
     livekit: livekitVars && {
       url: httpUrl('LIVEKIT_URL', livekitVars.LIVEKIT_URL.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')),

@@ -1,37 +1,18 @@
 import type Telnyx from 'telnyx';
-import { CallDirection, CallStatus, Channel, type Call } from '../../domain/call.js';
+import { CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
+import { isTerminal } from '../../domain/lifecycle.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../channel-provider.js';
-
-interface TelnyxEvent {
-  event_type?: string;
-  id?: string;
-  occurred_at?: string;
-  payload?: {
-    call_control_id?: string;
-    client_state?: string | null;
-    direction?: 'incoming' | 'outgoing';
-    from?: string;
-    to?: string;
-    hangup_cause?: string;
-    hangup_source?: string;
-    result?: string;
-    recording_urls?: { mp3?: string | null; wav?: string | null };
-    public_recording_urls?: { mp3?: string | null; wav?: string | null };
-    recording_started_at?: string;
-    recording_ended_at?: string;
-  };
-}
-
-type Payload = NonNullable<TelnyxEvent['payload']>;
+import { callIdOf, hangupStatus, isMachine, occurredAt, recordingDuration, recordingUrl, type HandledEvent, type LegRef } from './telnyx-mapping.js';
 
 /**
- * POST /webhooks/telnyx. Every request is verified first, with the SDK's Ed25519 verification
- * (`telnyx-signature-ed25519` over `<telnyx-timestamp>|<raw body>`, Telnyx's public key, 300 s
- * tolerance) plus our own, possibly tighter, TELNYX_WEBHOOK_TOLERANCE_SECONDS. Anything that
- * fails is 401 and changes nothing. Verified events go to the lifecycle, which makes duplicated,
- * late or out-of-order deliveries harmless.
+ * POST /webhooks/telnyx. Every request is verified first, with the SDK's own check
+ * (`client.webhooks.unwrap`: Ed25519 over `<telnyx-timestamp>|<raw body>` in
+ * `telnyx-signature-ed25519`, with Telnyx's public key, timestamps at most 300 s off) and then
+ * our own, possibly tighter, TELNYX_WEBHOOK_TOLERANCE_SECONDS. Anything that fails is 401 and
+ * changes nothing. Verified events go to the lifecycle, which makes duplicated, late or
+ * out-of-order deliveries harmless; events the gateway does not use are acknowledged (200).
  */
 export class TelnyxWebhook implements WebhookEndpoint {
   readonly path = 'telnyx';
@@ -40,128 +21,99 @@ export class TelnyxWebhook implements WebhookEndpoint {
     private readonly client: Telnyx,
     private readonly toleranceSeconds: number,
     private readonly callbacks: ProviderCallbacks,
-    private readonly provider: { readonly name: string },
+    private readonly provider: string,
   ) {}
 
   async handle(request: WebhookRequest): Promise<WebhookResponse> {
     if (request.method !== 'POST') return { status: 405, body: 'POST only' };
     const body = request.rawBody.toString('utf8');
-    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? value[0]! : (value ?? '')]));
+    const headers = Object.fromEntries(Object.entries(request.headers).map(([name, value]) => [name, Array.isArray(value) ? (value[0] ?? '') : (value ?? '')]));
+    let envelope: unknown;
     try {
-      await this.client.webhooks.unwrap(body, { headers });
-    } catch {
-      return { status: 401, body: 'invalid signature' };
+      envelope = await this.client.webhooks.unwrap(body, { headers });
+    } catch (error) {
+      // unwrap verifies, then parses: a SyntaxError means the signature held but the body is not JSON.
+      return error instanceof SyntaxError ? { status: 400, body: 'not JSON' } : { status: 401, body: 'invalid signature' };
     }
-    const timestamp = Number(headers['telnyx-timestamp']);
-    if (Math.abs(Date.now() / 1000 - timestamp) > this.toleranceSeconds) return { status: 401, body: 'stale timestamp' };
-    let event: TelnyxEvent;
-    try {
-      event = (JSON.parse(body) as { data?: TelnyxEvent }).data ?? {};
-    } catch {
-      return { status: 400, body: 'not JSON' };
-    }
-    await this.apply(event);
+    const age = Math.abs(Date.now() / 1000 - Number(headers['telnyx-timestamp']));
+    if (!(age <= this.toleranceSeconds)) return { status: 401, body: 'stale timestamp' };
+    const event = (envelope as { data?: HandledEvent } | null)?.data;
+    if (event && typeof event === 'object') await this.apply(event);
     return { status: 200, body: 'ok' };
   }
 
-  private async apply(event: TelnyxEvent): Promise<void> {
-    const payload = event.payload ?? {};
-    const occurredAt = event.occurred_at ? new Date(event.occurred_at) : undefined;
-    if (event.event_type === 'call.initiated' && payload.direction === 'incoming') return this.inbound(payload);
+  private async apply(event: HandledEvent): Promise<void> {
+    const at = occurredAt(event.occurred_at);
+    if (event.event_type === 'call.initiated' && event.payload?.direction === 'incoming') return this.inbound(event.payload);
+    const payload: LegRef = event.payload ?? {};
     const call = await this.find(payload);
     if (!call) return;
     switch (event.event_type) {
       case 'call.initiated':
-        // Call Control sends no separate ringing event for a dialed call: call.initiated is
-        // the network accepting the call towards the destination, the nearest to RINGING.
-        await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING, occurredAt });
-        return;
       case 'call.answered':
-        await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS, occurredAt });
+        if (isTerminal(call.status)) return this.hangUpOrphan(payload);
+        // Call Control sends no ringing event for a dialed call (its dial documents call.initiated,
+        // then call.answered or call.hangup): call.initiated, the call leaving towards the
+        // destination, is the nearest to RINGING.
+        await this.callbacks.apply({ callId: call.id, status: event.event_type === 'call.initiated' ? CallStatus.RINGING : CallStatus.IN_PROGRESS, occurredAt: at });
         return;
       case 'call.machine.detection.ended':
       case 'call.machine.premium.detection.ended':
-        if (payload.result === 'machine') await this.callbacks.apply({ callId: call.id, status: CallStatus.VOICEMAIL, occurredAt });
+        if (isMachine(event.payload?.result)) await this.callbacks.apply({ callId: call.id, status: CallStatus.VOICEMAIL, occurredAt: at });
         return;
       case 'call.hangup': {
-        const ended = hangupStatus(call, payload);
-        await this.callbacks.apply({ callId: call.id, status: ended.status, endReason: ended.endReason, occurredAt });
+        const ended = hangupStatus(call, event.payload ?? {});
+        await this.callbacks.apply({ callId: call.id, status: ended.status, endReason: ended.endReason, occurredAt: at });
         return;
       }
       case 'call.recording.saved': {
-        const urls = payload.public_recording_urls ?? payload.recording_urls ?? {};
-        const started = Date.parse(payload.recording_started_at ?? '');
-        const endedAt = Date.parse(payload.recording_ended_at ?? '');
-        await this.callbacks.recordingSaved({
-          callId: call.id,
-          providerRef: null,
-          url: urls.mp3 ?? urls.wav ?? null,
-          duration: Number.isFinite(started) && Number.isFinite(endedAt) ? Math.max(0, Math.round((endedAt - started) / 1000)) : null,
-        });
+        const saved = event.payload ?? {};
+        await this.callbacks.recordingSaved({ callId: call.id, providerRef: null, url: recordingUrl(saved), duration: recordingDuration(saved) });
         return;
       }
+      case 'call.recording.error':
+        await this.callbacks.recordingSaved({ callId: call.id, providerRef: null, url: null, duration: null, failed: true });
+        return;
       default:
-        // Other events (playback, bridging, …) change nothing the API shows.
+        // Other events (playback, bridging, speak, DTMF, …) change nothing the API shows.
         return;
     }
   }
 
   /** A call arriving at a number: the application owning `to` gets an INBOUND live call, ringing. */
-  private async inbound(payload: Payload): Promise<void> {
-    if (!payload.call_control_id || !payload.from || !payload.to) return;
-    const call = await this.callbacks.inboundCall({
-      provider: this.provider.name,
-      providerCallId: payload.call_control_id,
-      from: payload.from,
-      to: payload.to,
-      fromChannel: Channel.PSTN,
-      toChannel: Channel.PSTN,
-      mode: 'live',
-    });
+  private async inbound(payload: Telnyx.CallInitiated.Payload): Promise<void> {
+    const { call_control_id: id, from, to } = payload;
+    if (!id || !from || !to) return;
+    const call = await this.callbacks.inboundCall({ provider: this.provider, providerCallId: id, from, to, fromChannel: Channel.PSTN, toChannel: Channel.PSTN, mode: 'live' });
     if (call) {
       await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING });
       return;
     }
     // No application owns the number: refuse the call rather than let it ring out.
-    await this.client.calls.actions.reject(payload.call_control_id, { cause: 'CALL_REJECTED' }).catch(() => undefined);
+    await this.client.calls.actions.reject(id, { cause: 'CALL_REJECTED' }).catch(() => undefined);
   }
 
-  private async find(payload: Payload): Promise<Call | null> {
-    if (payload.client_state) {
-      const id = Buffer.from(payload.client_state, 'base64').toString('utf8');
-      if (looksLikeCallId(id)) {
-        const call = await this.callbacks.findCall({ callId: id });
-        if (call && call.provider === this.provider.name) return call;
-      }
+  /**
+   * Telnyx reports a leg alive (initiated, answered) for a call that has already ended here: a
+   * dial whose answer was lost (FAILED "provider_error"), or a call given up on after
+   * CALL_SETUP_TIMEOUT_MS. Hang the leg up rather than leave someone on a line nobody controls.
+   */
+  private async hangUpOrphan(payload: LegRef): Promise<void> {
+    if (payload.call_control_id) await this.client.calls.actions.hangup(payload.call_control_id, {}).catch(() => undefined);
+  }
+
+  /**
+   * The call an event is about: by the call id in client_state, else by Telnyx's call_control_id.
+   * An event of another leg carrying our client_state (the new leg of a transfer) is not about
+   * our call's leg: ignored, so a busy transfer target never ends the call.
+   */
+  private async find(payload: LegRef): Promise<Call | null> {
+    const ccid = typeof payload.call_control_id === 'string' ? payload.call_control_id : null;
+    const id = callIdOf(payload.client_state);
+    if (id && looksLikeCallId(id)) {
+      const call = await this.callbacks.findCall({ callId: id });
+      if (call && call.provider === this.provider) return call.providerCallId && ccid && ccid !== call.providerCallId ? null : call;
     }
-    return payload.call_control_id ? this.callbacks.findCall({ provider: this.provider.name, providerCallId: payload.call_control_id }) : null;
-  }
-}
-
-/**
- * call.hangup → the terminal status. An answered call COMPLETES (a voicemail box keeps its
- * "voicemail" reason); otherwise Telnyx's hangup_cause says why it never connected.
- */
-export function hangupStatus(call: Call, payload: Payload): { status: CallStatus; endReason: string | null } {
-  if (call.status === CallStatus.IN_PROGRESS || call.status === CallStatus.VOICEMAIL) {
-    return { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : payload.hangup_cause === 'time_limit' ? 'time_limit' : 'hangup' };
-  }
-  switch (payload.hangup_cause) {
-    case 'user_busy':
-      return { status: CallStatus.BUSY, endReason: 'busy' };
-    case 'call_rejected':
-      return { status: CallStatus.BUSY, endReason: 'rejected' };
-    case 'no_answer':
-    case 'timeout':
-      return { status: CallStatus.NO_ANSWER, endReason: 'no_answer' };
-    case 'originator_cancel':
-      return { status: CallStatus.CANCELED, endReason: 'hangup' };
-    case 'not_found':
-      return { status: CallStatus.FAILED, endReason: 'not_found' };
-    default:
-      // normal_clearing before answer: the caller's side hung up (an inbound caller gave up).
-      return payload.hangup_source === 'caller' || call.direction === CallDirection.INBOUND
-        ? { status: CallStatus.CANCELED, endReason: 'hangup' }
-        : { status: CallStatus.FAILED, endReason: payload.hangup_cause ?? 'failed' };
+    return ccid ? this.callbacks.findCall({ provider: this.provider, providerCallId: ccid }) : null;
   }
 }

@@ -1,0 +1,112 @@
+import Telnyx from 'telnyx';
+import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
+import { RecordingFormat } from '../../domain/commands.js';
+import { ProviderError } from '../channel-provider.js';
+
+/**
+ * Pure translations between Telnyx Call Control v2 and the domain: call ids in client_state,
+ * hangup causes, machine detection, recordings and errors. The event types are the SDK's own
+ * (telnyx/resources/webhooks), so the names and values here are the documented ones.
+ */
+
+/** The Call Control webhooks the gateway acts on; every other event_type is acknowledged and ignored. */
+export type HandledEvent =
+  | Telnyx.CallInitiated
+  | Telnyx.CallAnswered
+  | Telnyx.CallHangup
+  | Telnyx.CallMachineDetectionEnded
+  | Telnyx.CallMachinePremiumDetectionEnded
+  | Telnyx.CallRecordingSaved
+  | Telnyx.CallRecordingError;
+
+/** Fields every call event carries. */
+export interface LegRef {
+  call_control_id?: string;
+  client_state?: string | null;
+}
+
+/** Telnyx Call Control records these two formats only (record_start `format`). */
+export const TELNYX_FORMATS: Partial<Record<RecordingFormat, 'mp3' | 'wav'>> = { [RecordingFormat.MP3]: 'mp3', [RecordingFormat.WAV]: 'wav' };
+
+/** Our call id travels as client_state, which Telnyx requires to be base64. */
+export function clientState(callId: string): string {
+  return Buffer.from(callId, 'utf8').toString('base64');
+}
+
+/** The call id a client_state carries; null when there is none (inbound calls before answer). */
+export function callIdOf(state: unknown): string | null {
+  return typeof state === 'string' && state.length > 0 && state.length <= 200 ? Buffer.from(state, 'base64').toString('utf8') : null;
+}
+
+/** When the event happened at Telnyx; undefined (now) when absent or unreadable. */
+export function occurredAt(value: unknown): Date | undefined {
+  const time = typeof value === 'string' ? Date.parse(value) : NaN;
+  return Number.isFinite(time) ? new Date(time) : undefined;
+}
+
+/**
+ * call.hangup → the terminal status. An answered call COMPLETES (a voicemail box keeps its
+ * "voicemail" reason); otherwise Telnyx's hangup_cause says why it never connected.
+ */
+export function hangupStatus(call: Call, payload: Telnyx.CallHangup.Payload): { status: CallStatus; endReason: string | null } {
+  if (call.status === CallStatus.IN_PROGRESS || call.status === CallStatus.VOICEMAIL) {
+    // null lets the lifecycle choose: "voicemail" after VOICEMAIL, else our default "hangup".
+    return { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : payload.hangup_cause === 'time_limit' ? 'time_limit' : 'hangup' };
+  }
+  switch (payload.hangup_cause) {
+    case 'user_busy':
+      return { status: CallStatus.BUSY, endReason: 'busy' };
+    case 'call_rejected':
+      // The called party declined: reported as a busy line would be, with why.
+      return { status: CallStatus.BUSY, endReason: 'rejected' };
+    case 'no_answer':
+    case 'timeout':
+      return { status: CallStatus.NO_ANSWER, endReason: 'no_answer' };
+    case 'originator_cancel':
+      return { status: CallStatus.CANCELED, endReason: 'hangup' };
+    case 'not_found':
+      return { status: CallStatus.FAILED, endReason: 'not_found' };
+    default:
+      // normal_clearing (or unspecified) before answer: the calling side hung up (an inbound
+      // caller who gave up, our own hangup of a dialed leg); else the call failed to connect.
+      return payload.hangup_source === 'caller' || call.direction === CallDirection.INBOUND
+        ? { status: CallStatus.CANCELED, endReason: 'hangup' }
+        : { status: CallStatus.FAILED, endReason: payload.hangup_cause ?? 'failed' };
+  }
+}
+
+/** Answering-machine detection (standard or premium) found a machine: a voicemail box answered. */
+export function isMachine(result: string | undefined): boolean {
+  return result === 'machine';
+}
+
+/**
+ * Where a saved recording is. `public_recording_urls` are permanent (when the account stores
+ * recordings publicly); `recording_urls` are presigned and expire after 10 minutes.
+ */
+export function recordingUrl(payload: Telnyx.CallRecordingSaved.Payload): string | null {
+  const pub = payload.public_recording_urls;
+  const own = payload.recording_urls;
+  return pub?.mp3 || pub?.wav || own?.mp3 || own?.wav || null;
+}
+
+/** Seconds between recording_started_at and recording_ended_at; null when either is missing. */
+export function recordingDuration(payload: Telnyx.CallRecordingSaved.Payload): number | null {
+  const started = Date.parse(payload.recording_started_at ?? '');
+  const ended = Date.parse(payload.recording_ended_at ?? '');
+  return Number.isFinite(started) && Number.isFinite(ended) ? Math.max(0, Math.round((ended - started) / 1000)) : null;
+}
+
+/**
+ * Telnyx answers errors as `{ errors: [{ code, title, detail }] }`; the SDK puts that body on
+ * `APIError.error`. The user sees Telnyx's own words (detail, else title) and the HTTP status.
+ */
+export function toProviderError(provider: string, error: unknown): ProviderError {
+  if (error instanceof Telnyx.APIError) {
+    const body = error.error as { errors?: { title?: string; detail?: string }[] } | undefined;
+    const first = body?.errors?.[0];
+    const message = first?.detail ?? first?.title ?? error.message;
+    return new ProviderError(provider, `${message}${error.status ? ` (HTTP ${error.status})` : ''}`, error.status);
+  }
+  return new ProviderError(provider, `Telnyx could not be reached: ${(error as Error)?.message ?? String(error)}`);
+}
