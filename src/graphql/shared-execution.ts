@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { CallEventStream } from '../events/call-event-stream.js';
 import type { FanoutHub } from '../server/fanout.js';
@@ -14,20 +15,19 @@ import type { FanoutHub } from '../server/fanout.js';
  * the payload carries its call, and an event only reaches listeners of its own tenant.
  */
 const executions = new WeakMap<object, Map<string, Promise<ExecutionResult> | ExecutionResult>>();
-/** Documents are shared per query text (server/documents.ts); a small id per text keeps keys short. */
-const documentIds = new WeakMap<object, number>();
-const idsByText = new Map<string, number>();
+/**
+ * Documents are shared per query text (server/documents.ts), but the cache may evict one and a
+ * later subscriber gets a new object for the same text: the key is a SHA-256 of the printed
+ * document, so the same text always meets its group and two texts never share one (an id
+ * counter with a cap handed every text past it the same id). Memoised per document object.
+ */
+const documentKeys = new WeakMap<object, string>();
 
 export function selectionKey(args: ExecutionArgs): string {
-  let id = documentIds.get(args.document);
+  let id = documentKeys.get(args.document);
   if (id === undefined) {
-    const text = print(args.document);
-    id = idsByText.get(text);
-    if (id === undefined) {
-      id = idsByText.size + 1;
-      if (idsByText.size < 10_000) idsByText.set(text, id);
-    }
-    documentIds.set(args.document, id);
+    id = createHash('sha256').update(print(args.document)).digest('base64url');
+    documentKeys.set(args.document, id);
   }
   return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
 }
