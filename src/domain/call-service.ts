@@ -276,6 +276,31 @@ function metadataProblem(metadata: Metadata): string | null {
   return null;
 }
 
+/**
+ * A metadata filter is matched against every live event of its tenant (events/filter-match.ts)
+ * as well as in SQL: its size bounds that work. A filter is a few keys, not a document.
+ */
+export const FILTER_METADATA_LIMITS = { bytes: 1_024, depth: 4, arrayLength: 16, keys: 32 };
+
+function filterMetadataProblem(metadata: Metadata): string | null {
+  const { bytes, depth, arrayLength, keys } = FILTER_METADATA_LIMITS;
+  if (Buffer.byteLength(JSON.stringify(metadata)) > bytes) return `a metadata filter is at most ${bytes} bytes serialized`;
+  let keyCount = 0;
+  const walk = (value: unknown, level: number): string | null => {
+    if (value === null || typeof value !== 'object') return null;
+    if (level > depth) return `a metadata filter nests objects and arrays at most ${depth} deep`;
+    const items = Array.isArray(value) ? value : Object.values(value);
+    if (Array.isArray(value) && value.length > arrayLength) return `an array in a metadata filter has at most ${arrayLength} items`;
+    if (!Array.isArray(value) && (keyCount += items.length) > keys) return `a metadata filter has at most ${keys} keys`;
+    for (const item of items) {
+      const problem = walk(item, level + 1);
+      if (problem) return problem;
+    }
+    return null;
+  };
+  return walk(metadata, 1);
+}
+
 function containsNul(value: unknown): boolean {
   if (typeof value === 'string') return value.includes('\u0000');
   if (Array.isArray(value)) return value.some(containsNul);
@@ -293,7 +318,7 @@ function validateFilter(filter: CallFilter): CallFilter {
     }
   }
   if (filter.metadata != null) {
-    const problem = metadataProblem(filter.metadata);
+    const problem = metadataProblem(filter.metadata) ?? filterMetadataProblem(filter.metadata);
     if (problem) throw new InvalidArgumentError('filter.metadata', `"filter.metadata": ${problem}`);
   }
   return filter;

@@ -19,17 +19,45 @@ export function matchesFilter(event: CallEventWithCall, filter: CallFilter): boo
   return true;
 }
 
-/** PostgreSQL's jsonb `@>`: objects contain every key recursively, arrays contain every element somewhere. */
+/**
+ * PostgreSQL's jsonb `@>` (JsonbDeepContains): an object contains another when it has each of
+ * its keys with a value of the same type that contains the other's value; an array contains
+ * another when each of its elements is equal to (scalars) or contained by (objects, arrays) some
+ * element of the container. Scalars are equal by value (numbers numerically). Keys are own
+ * properties only ("constructor" is not a key of {}).
+ *
+ * The cost is bounded by the filter (call-service.ts FILTER_METADATA_LIMITS): scalar elements
+ * are looked up in a set of the container's scalars, so only the few object/array elements a
+ * filter may hold are compared with each container element.
+ */
 export function jsonContains(container: unknown, contained: unknown): boolean {
   if (Array.isArray(contained)) {
     if (!Array.isArray(container)) return false;
-    return contained.every((item) => container.some((candidate) => jsonContains(candidate, item)));
+    let scalars: Set<unknown> | null = null;
+    for (const item of contained) {
+      if (item !== null && typeof item === 'object') {
+        const wantArray = Array.isArray(item);
+        if (!container.some((candidate) => candidate !== null && typeof candidate === 'object' && Array.isArray(candidate) === wantArray && jsonContains(candidate, item))) return false;
+      } else {
+        scalars ??= new Set(container.filter((candidate) => candidate === null || typeof candidate !== 'object'));
+        if (!scalars.has(item)) return false;
+      }
+    }
+    return true;
   }
   if (contained !== null && typeof contained === 'object') {
     if (container === null || typeof container !== 'object' || Array.isArray(container)) return false;
-    return Object.entries(contained).every(
-      ([key, value]) => key in (container as object) && jsonContains((container as Record<string, unknown>)[key], value),
-    );
+    for (const key of Object.keys(contained)) {
+      if (!Object.hasOwn(container, key)) return false;
+      const want = (contained as Record<string, unknown>)[key];
+      const have = (container as Record<string, unknown>)[key];
+      if (kind(want) !== kind(have) || !jsonContains(have, want)) return false;
+    }
+    return true;
   }
   return container === contained;
+}
+
+function kind(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
 }
