@@ -70,7 +70,7 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
     for (let i = 0; i < processes; i++) {
       const port = await freePort();
       // +15005550006 answers and stays in progress: 3 events per call; 0.05 makes that ~250 ms.
-      const started = await serve({ DATABASE_URL: prepared.url, PORT: String(port), SIMULATOR_TIME_SCALE: '0.05', WEBHOOK_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0' });
+      const started = await serve({ DATABASE_URL: prepared.url, PORT: String(port), SIMULATOR_TIME_SCALE: '0.05', WEBHOOK_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
       gateways.push({ child: started.child, url: `http://127.0.0.1:${port}/graphql` });
       if (i === 0) (gateways[0] as { output?: string }).output = started.output();
     }

@@ -33,7 +33,7 @@ export interface Config {
   /** Outbound webhooks: delay before attempt 1, 2, 3 … (WEBHOOK_RETRY_SCHEDULE_MS, comma-separated). */
   readonly webhookRetryScheduleMs: readonly number[];
   readonly webhookTimeoutMs: number;
-  /** Live-mode endpoints may resolve to loopback/private/link-local addresses (local development, tests). */
+  /** Endpoints (both modes) may resolve to loopback/private/link-local addresses (local development, tests). */
   readonly webhookAllowPrivateUrls: boolean;
   readonly webhookPollMs: number;
   /** Requests (HTTP operations and WebSocket subscribes) per API key per minute; 0: no limit. */

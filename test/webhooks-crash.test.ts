@@ -29,6 +29,7 @@ describe('kill -9 with deliveries in flight', () => {
       SIMULATOR_TIME_SCALE: '0.02',
       EVENT_POLL_MS: '100',
       WEBHOOK_POLL_MS: '100',
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
       WEBHOOK_TIMEOUT_MS: '500',
       WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100,100,100,100,100,100',
     };

@@ -17,9 +17,9 @@ import {
 let gw: TestGateway;
 let receiver: Receiver;
 beforeAll(async () => {
-  // Retries after 50 ms instead of 5 s, 5 min …; WEBHOOK_ALLOW_PRIVATE_URLS stays off (test
-  // keys may use loopback endpoints; live keys may not).
-  gw = await bootGateway({ env: { WEBHOOK_RETRY_SCHEDULE_MS: '0,50,50,50', WEBHOOK_POLL_MS: '50' } });
+  // Retries after 50 ms instead of 5 s, 5 min …; the receiver is on loopback, so private
+  // addresses are allowed here (the SSRF tests below boot a gateway without that).
+  gw = await bootGateway({ env: { WEBHOOK_RETRY_SCHEDULE_MS: '0,50,50,50', WEBHOOK_POLL_MS: '50', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } });
   receiver = await new Receiver().start();
 });
 afterAll(async () => {
@@ -179,23 +179,62 @@ describe('endpoints are the application\'s own, per mode', () => {
   });
 });
 
-describe('SSRF: live endpoints may not point inside the network', () => {
+describe('SSRF: endpoints of either mode may not point inside the network', () => {
+  // As an operator runs it: WEBHOOK_ALLOW_PRIVATE_URLS unset. No request leaves: every URL here is
+  // refused at creation, before any connection.
+  let guarded: TestGateway;
+  beforeAll(async () => {
+    guarded = await bootGateway();
+  });
+  afterAll(() => guarded.stop());
+
   it.each([
     ['http://127.0.0.1:8080/hook', 'URL_NOT_ALLOWED'],
+    ['http://127.0.0.1:54329/', 'URL_NOT_ALLOWED'],
     ['http://10.0.0.1/hook', 'URL_NOT_ALLOWED'],
     ['http://192.168.1.20/hook', 'URL_NOT_ALLOWED'],
+    ['http://172.16.5.4/hook', 'URL_NOT_ALLOWED'],
+    ['http://100.64.0.1/hook', 'URL_NOT_ALLOWED'],
     ['http://169.254.169.254/latest/meta-data/', 'URL_NOT_ALLOWED'],
+    ['http://2130706433/hook', 'URL_NOT_ALLOWED'],
+    ['http://0x7f.1/hook', 'URL_NOT_ALLOWED'],
+    ['http://0.0.0.0:4000/hook', 'URL_NOT_ALLOWED'],
     ['http://[::1]:8080/hook', 'URL_NOT_ALLOWED'],
+    ['http://[::]/hook', 'URL_NOT_ALLOWED'],
     ['http://[::ffff:10.0.0.1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[::ffff:a9fe:a9fe]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[::ffff:7f00:1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[::7f00:1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[::a00:1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[64:ff9b::a9fe:a9fe]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[64:ff9b:1::a00:1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[2002:a9fe:a9fe::]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[2002:7f00:1::1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[100::1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[2001::1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[fe80::1]/hook', 'URL_NOT_ALLOWED'],
+    ['http://[fd00::1]/hook', 'URL_NOT_ALLOWED'],
     ['http://localhost:4000/hook', 'URL_NOT_ALLOWED'],
     ['ftp://example.com/hook', 'INVALID_URL'],
     ['https://user:pass@example.com/hook', 'INVALID_URL'],
     ['not a url', 'INVALID_URL'],
-  ])('%s → %s, nothing created', async (url, code) => {
-    const app = await newApp(gw.admin);
-    const { data } = await gql(gw.url, app.liveKey, CreateWebhookEndpointDocument, { input: { url } });
-    expect(data!.createWebhookEndpoint).toMatchObject({ endpoint: null, secret: null, userErrors: [{ code, field: ['input', 'url'] }] });
-    expect((await gql(gw.url, app.liveKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([]);
+  ])('%s → %s with a test key and a live key, nothing created', async (url, code) => {
+    const app = await newApp(guarded.admin);
+    for (const key of [app.testKey, app.liveKey]) {
+      const { data } = await gql(guarded.url, key, CreateWebhookEndpointDocument, { input: { url } });
+      expect(data!.createWebhookEndpoint).toMatchObject({ endpoint: null, secret: null, userErrors: [{ code, field: ['input', 'url'] }] });
+      expect((await gql(guarded.url, key, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([]);
+    }
+  });
+
+  it('an endpoint may not be moved inside the network either', async () => {
+    const app = await newApp(guarded.admin);
+    const created = await gql(guarded.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: 'https://93.184.215.14/hook' } });
+    const id = created.data!.createWebhookEndpoint.endpoint!.id;
+    const moved = await gql(guarded.url, app.testKey, UpdateWebhookEndpointDocument, { input: { id, url: 'http://169.254.169.254/' } });
+    expect(moved.data!.updateWebhookEndpoint.userErrors).toEqual([expect.objectContaining({ code: 'URL_NOT_ALLOWED', field: ['input', 'url'] })]);
+    expect((await gql(guarded.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([expect.objectContaining({ id, url: 'https://93.184.215.14/hook' })]);
+    await gql(guarded.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id } });
   });
 
   it('unknown events are refused', async () => {

@@ -88,7 +88,7 @@ export class WebhookEndpoints {
     private readonly store: WebhookStore,
     private readonly guard: UrlGuard,
     readonly tenant: Tenant,
-    /** Live mode refuses private addresses unless this is set (WEBHOOK_ALLOW_PRIVATE_URLS). */
+    /** Both modes refuse private addresses unless this is set (WEBHOOK_ALLOW_PRIVATE_URLS). */
     private readonly allowPrivate: boolean,
     /** Told when endpoints were created or re-enabled (the fan-out starts at once). */
     private readonly onEndpointsChanged: () => void = () => {},
@@ -164,7 +164,8 @@ export class WebhookEndpoints {
     if (raw.length > 2048) return [userError(UserErrorCode.INVALID_URL, field, 'url is longer than 2048 characters')];
     if (url.protocol !== 'https:' && url.protocol !== 'http:') return [userError(UserErrorCode.INVALID_URL, field, 'url must be http:// or https://')];
     if (url.username || url.password) return [userError(UserErrorCode.INVALID_URL, field, 'url must not carry credentials')];
-    if (this.tenant.mode === 'live' && !this.allowPrivate) {
+    // Test keys too: a test endpoint on a private address would make webhookDeliveries a port scanner.
+    if (!this.allowPrivate) {
       const problem = await this.guard.problem(url);
       if (problem) return [userError(UserErrorCode.URL_NOT_ALLOWED, field, problem)];
     }

@@ -12,7 +12,7 @@ export interface DeliveryOptions {
   retryScheduleMs: readonly number[];
   /** Per attempt (15 s). */
   timeoutMs: number;
-  /** Live endpoints may be on private addresses (WEBHOOK_ALLOW_PRIVATE_URLS; tests, local development). */
+  /** Endpoints may be on private addresses (WEBHOOK_ALLOW_PRIVATE_URLS; tests, local development). */
   allowPrivate: boolean;
   /** How often to look for due deliveries, besides being kicked. */
   pollMs: number;
@@ -103,7 +103,7 @@ export class DeliveryWorker {
 
   private post(delivery: ClaimedDelivery, headers: Record<string, string>, body: string): Promise<AttemptOutcome> {
     const started = Date.now();
-    const allowPrivate = delivery.mode === 'test' || this.options.allowPrivate;
+    const allowPrivate = this.options.allowPrivate;
     const done = (statusCode: number | null, error: string | null, responseBody: string | null): AttemptOutcome => ({ statusCode, latencyMs: Date.now() - started, error, responseBody });
     let url: URL;
     try {

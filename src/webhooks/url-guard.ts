@@ -1,29 +1,31 @@
 import { lookup } from 'node:dns/promises';
-import { BlockList, isIP, type LookupFunction } from 'node:net';
+import { isIP, type LookupFunction } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import dns from 'node:dns';
 import type { UrlGuard } from '../domain/webhooks.js';
 
 /**
- * Addresses a hosted service must never be made to call (SSRF): loopback, private networks,
- * link-local (cloud metadata at 169.254.169.254), carrier-grade NAT, unspecified, and their
- * IPv6 counterparts. node:net's BlockList does the matching; no dependency needed.
+ * Addresses a hosted service must never be made to call (SSRF). Only public unicast addresses
+ * pass: ipaddr.js (the range table express's proxy-addr uses) names every special range —
+ * loopback, private, link-local (cloud metadata at 169.254.169.254), carrier-grade NAT,
+ * multicast, reserved, NAT64 (64:ff9b::/96), 6to4 (2002::/16), Teredo, discard (100::/64) … —
+ * and anything but `unicast` is refused. IPv4-mapped IPv6 in either spelling (::ffff:10.0.0.1,
+ * ::ffff:a00:1) is checked as the IPv4 address it reaches; the deprecated IPv4-compatible
+ * ::/96 and everything outside global unicast 2000::/3 (and the local-use NAT64 64:ff9b:1::/48)
+ * are refused outright.
  */
-const BLOCKED = new BlockList();
-for (const [net, prefix] of [
-  ['0.0.0.0', 8], ['10.0.0.0', 8], ['100.64.0.0', 10], ['127.0.0.0', 8], ['169.254.0.0', 16],
-  ['172.16.0.0', 12], ['192.0.0.0', 24], ['192.168.0.0', 16], ['198.18.0.0', 15], ['224.0.0.0', 4], ['240.0.0.0', 4],
-] as const) BLOCKED.addSubnet(net, prefix, 'ipv4');
-for (const [net, prefix] of [['::', 128], ['::1', 128], ['fc00::', 7], ['fe80::', 10], ['ff00::', 8]] as const) BLOCKED.addSubnet(net, prefix, 'ipv6');
+const GLOBAL_UNICAST = ipaddr.parseCIDR('2000::/3');
+const LOCAL_NAT64 = ipaddr.parseCIDR('64:ff9b:1::/48');
 
 export function isBlockedAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return BLOCKED.check(address, 'ipv4');
-  if (family === 6) {
-    // ::ffff:10.0.0.1 is 10.0.0.1.
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    return mapped ? BLOCKED.check(mapped[1]!, 'ipv4') : BLOCKED.check(address, 'ipv6');
+  if (isIP(address) === 0) return true;
+  let ip: ipaddr.IPv4 | ipaddr.IPv6 = ipaddr.parse(address);
+  if (ip.kind() === 'ipv6') {
+    const v6 = ip as ipaddr.IPv6;
+    if (v6.isIPv4MappedAddress()) ip = v6.toIPv4Address();
+    else if (v6.parts.slice(0, 6).every((part) => part === 0) || !v6.match(GLOBAL_UNICAST) || v6.match(LOCAL_NAT64)) return true;
   }
-  return true;
+  return ip.range() !== 'unicast';
 }
 
 /** Checks every address the host resolves to (at creation; delivery checks again, see safeLookup). */
