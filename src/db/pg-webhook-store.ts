@@ -66,7 +66,7 @@ export class PgWebhookStore implements WebhookStore {
 
   async attemptsOf(tenant: Tenant, deliveryIds: readonly string[]): Promise<Map<string, WebhookAttempt[]>> {
     const rows = await this.sql.query<WebhookAttempt & { deliveryId: string }>(
-      `SELECT a.delivery_id AS "deliveryId", a.attempted_at AS "attemptedAt", a.status_code AS "statusCode", a.latency_ms AS "latencyMs", a.error
+      `SELECT a.delivery_id AS "deliveryId", a.attempted_at AS "attemptedAt", a.status_code AS "statusCode", a.latency_ms AS "latencyMs", a.error, a.response_body AS "responseBody"
          FROM webhook_attempt a JOIN webhook_delivery d ON d.id = a.delivery_id
         WHERE d.app_id = $1 AND d.mode = $2 AND a.delivery_id = ANY($3::text[]) ORDER BY a.id`,
       [tenant.appId, tenant.mode, deliveryIds],

@@ -35,6 +35,8 @@ export interface WebhookAttempt {
   statusCode: number | null;
   latencyMs: number;
   error: string | null;
+  /** The first 4 KB of the answer's body (nothing past that is read). */
+  responseBody: string | null;
 }
 
 export interface WebhookDelivery {

@@ -117,6 +117,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     allowPrivate: config.webhookAllowPrivateUrls,
     pollMs: config.webhookPollMs,
     concurrency: 16,
+    perEndpoint: config.webhookMaxInFlightPerEndpoint,
   });
   const dispatcher = new WebhookDispatcher(webhookQueue, deliveryWorker, logger);
   eventLog.onAdvance(() => dispatcher.kick());

@@ -10,7 +10,7 @@ import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from './webhook-qu
 export interface DeliveryOptions {
   /** Delay before attempt 1, 2, 3 …; its length is the number of attempts (WEBHOOK_RETRY_SCHEDULE_MS). */
   retryScheduleMs: readonly number[];
-  /** Per attempt (15 s). */
+  /** Per attempt, in all: connecting, sending, the answer and its body (15 s). */
   timeoutMs: number;
   /** Endpoints may be on private addresses (WEBHOOK_ALLOW_PRIVATE_URLS; tests, local development). */
   allowPrivate: boolean;
@@ -18,6 +18,8 @@ export interface DeliveryOptions {
   pollMs: number;
   /** Deliveries in flight per process. */
   concurrency: number;
+  /** Deliveries in flight per endpoint, across every process: one slow endpoint holds no more workers. */
+  perEndpoint: number;
 }
 
 /** Attempts 1…8 wait 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (the issue's schedule). */
@@ -32,6 +34,8 @@ const RESPONSE_LIMIT = 4_096;
  */
 export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
+  /** Ends every attempt in flight at once (stop). */
+  private readonly shutdown = new AbortController();
   private timer: NodeJS.Timeout | undefined;
   private readonly runner = new CoalescingRunner(() => this.run());
   private stopped = false;
@@ -57,7 +61,8 @@ export class DeliveryWorker {
       for (;;) {
         const free = this.options.concurrency - this.inFlight.size;
         if (free <= 0) return;
-        const claimed = await this.queue.claim(free, this.options.timeoutMs * 4);
+        // The lease outlives the attempt's whole deadline, so no other worker posts it meanwhile.
+        const claimed = await this.queue.claim(free, this.options.timeoutMs * 2 + 5_000, this.options.perEndpoint);
         for (const delivery of claimed) {
           const work: Promise<void> = this.attempt(delivery).finally(() => {
             this.inFlight.delete(work);
@@ -86,6 +91,11 @@ export class DeliveryWorker {
       'webhook-signature': signatures.join(' '),
     };
     const outcome = await this.post(delivery, headers, body);
+    if (this.shutdown.signal.aborted) {
+      // Stopping: give the lease back untried rather than record an attempt the endpoint may not have seen.
+      await this.queue.release(delivery).catch(() => {});
+      return;
+    }
     const ok = outcome.statusCode !== null && outcome.statusCode >= 200 && outcome.statusCode < 300;
     const schedule = this.options.retryScheduleMs;
     const last = delivery.attempts >= schedule.length;
@@ -94,7 +104,9 @@ export class DeliveryWorker {
     // ±10% jitter, so endpoints recovering from an outage are not hit by every retry at once.
     const retryInMs = Math.round(base * (0.9 + Math.random() * 0.2));
     try {
-      await this.queue.record(delivery.id, outcome, result, retryInMs, DISABLE_AFTER_MS);
+      if (!(await this.queue.record(delivery, outcome, result, retryInMs, DISABLE_AFTER_MS))) {
+        this.logger.warn('webhook attempt not recorded: its lease had run out', { deliveryId: delivery.id });
+      }
     } catch (error) {
       // The lease runs out and the delivery is tried again: at least once, never lost.
       this.logger.error('webhook attempt not recorded', { deliveryId: delivery.id, error: (error as Error).message });
@@ -115,25 +127,42 @@ export class DeliveryWorker {
     // An IP literal is connected to without a lookup: check it here.
     if (!allowPrivate && isIP(host) && isBlockedAddress(host)) return Promise.resolve(done(null, `${host} is a blocked address`, null));
     return new Promise((resolve) => {
+      let settled = false;
+      const finish = (outcome: AttemptOutcome) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(deadline);
+        this.shutdown.signal.removeEventListener('abort', abort);
+        request.destroy();
+        resolve(outcome);
+      };
       const client = url.protocol === 'https:' ? https : http;
-      const request = client.request(url, { method: 'POST', headers, lookup: safeLookup(allowPrivate), timeout: this.options.timeoutMs }, (response) => {
+      const request = client.request(url, { method: 'POST', headers, lookup: safeLookup(allowPrivate) }, (response) => {
         let received = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {
-          if (received.length < RESPONSE_LIMIT) received += chunk.slice(0, RESPONSE_LIMIT - received.length);
+          received += chunk.slice(0, RESPONSE_LIMIT - received.length);
+          // Enough of the body: what an endpoint sends past it is never read.
+          if (received.length >= RESPONSE_LIMIT) finish(done(response.statusCode ?? null, null, received));
         });
-        response.on('end', () => resolve(done(response.statusCode ?? null, null, received)));
-        response.on('error', (error) => resolve(done(response.statusCode ?? null, error.message, received)));
+        response.on('end', () => finish(done(response.statusCode ?? null, null, received)));
+        response.on('error', (error) => finish(done(response.statusCode ?? null, error.message, received)));
       });
-      request.on('timeout', () => request.destroy(new Error(`no response within ${this.options.timeoutMs} ms`)));
-      request.on('error', (error) => resolve(done(null, error.message, null)));
+      // One deadline for the whole attempt: an endpoint that trickles a byte now and then never
+      // resets it (an idle timeout would wait for ever).
+      const deadline = setTimeout(() => finish(done(null, `no complete response within ${this.options.timeoutMs} ms`, null)), this.options.timeoutMs);
+      const abort = () => finish(done(null, 'the gateway is stopping', null));
+      this.shutdown.signal.addEventListener('abort', abort);
+      request.on('error', (error) => finish(done(null, error.message, null)));
       request.end(body);
     });
   }
 
+  /** Stops claiming, ends the attempts in flight at once and gives their leases back. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.timer);
+    this.shutdown.abort();
     await this.runner.settle();
     await Promise.all(this.inFlight);
   }

@@ -10,6 +10,8 @@ export interface ClaimedDelivery {
   url: string;
   secret: string;
   previousSecret: string | null;
+  /** The lease's end, as PostgreSQL printed it: the token that proves the attempt still owns the delivery. */
+  lease: string;
 }
 
 export interface AttemptOutcome {
@@ -67,17 +69,40 @@ WITH cursor AS (
 )
 SELECT (SELECT count(*) FROM batch)::int AS events, (SELECT count(*) FROM inserted)::int AS deliveries`;
 
+/**
+ * Claims due deliveries, at most `perEndpoint` under lease per endpoint at once (across every
+ * process), so one slow endpoint cannot hold all the workers. Endpoints already at their cap are
+ * skipped before the candidate window is read, so a backlog of one endpoint never fills the window
+ * ahead of the others. The lease (`locked_until`) is returned as the attempt's token: its result
+ * is recorded only while that lease still holds.
+ */
 const CLAIM = `
-WITH due AS (
-  SELECT d.id FROM webhook_delivery d
+WITH full_endpoints AS (
+  SELECT endpoint_id FROM webhook_delivery
+   WHERE status = 'pending' AND locked_until IS NOT NULL AND locked_until >= now()
+   GROUP BY endpoint_id HAVING count(*) >= $3
+), candidates AS (
+  SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_delivery d
    WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+     AND d.endpoint_id NOT IN (SELECT endpoint_id FROM full_endpoints)
      AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.disabled_at IS NULL)
-   ORDER BY d.next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED
+   ORDER BY d.next_attempt_at LIMIT $1 * 8
+), ranked AS (
+  SELECT c.id, c.next_attempt_at,
+         row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at)
+           + (SELECT count(*) FROM webhook_delivery l WHERE l.endpoint_id = c.endpoint_id AND l.status = 'pending'
+                AND l.locked_until IS NOT NULL AND l.locked_until >= now()) AS slot
+    FROM candidates c
+), due AS (
+  SELECT d.id FROM webhook_delivery d JOIN ranked r ON r.id = d.id
+   WHERE r.slot <= $3 AND d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < now())
+   ORDER BY r.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
   UPDATE webhook_delivery d SET locked_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
-    FROM due WHERE d.id = due.id RETURNING d.id, d.endpoint_id, d.mode, d.attempts, d.payload
+    FROM due WHERE d.id = due.id RETURNING d.id, d.endpoint_id, d.mode, d.attempts, d.payload, d.locked_until
 )
 SELECT claimed.id, claimed.endpoint_id AS "endpointId", claimed.mode, claimed.attempts, claimed.payload, w.url, w.secret,
+       claimed.locked_until::text AS lease,
        CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS "previousSecret"
   FROM claimed JOIN webhook_endpoint w ON w.id = claimed.endpoint_id`;
 
@@ -87,14 +112,15 @@ SELECT claimed.id, claimed.endpoint_id AS "endpointId", claimed.mode, claimed.at
  * or answering 410 Gone, is disabled.
  */
 const RECORD = `
-WITH attempt AS (
-  INSERT INTO webhook_attempt (delivery_id, status_code, latency_ms, error, response_body) VALUES ($1, $2, $3, $4, $5)
-), delivery AS (
+WITH delivery AS (
   UPDATE webhook_delivery SET locked_until = NULL,
          status = CASE WHEN $6 = 'delivered' THEN 'delivered' WHEN $6 = 'retry' THEN 'pending' ELSE 'failed' END,
          delivered_at = CASE WHEN $6 = 'delivered' THEN now() ELSE delivered_at END,
          next_attempt_at = CASE WHEN $6 = 'retry' THEN now() + make_interval(secs => $7::double precision / 1000) ELSE next_attempt_at END
-   WHERE id = $1 RETURNING endpoint_id
+   -- Only while this attempt's lease holds: after it ran out, another attempt may own the delivery.
+   WHERE id = $1 AND locked_until = $9::timestamptz AND locked_until > now() RETURNING id, endpoint_id
+), attempt AS (
+  INSERT INTO webhook_attempt (delivery_id, status_code, latency_ms, error, response_body) SELECT id, $2, $3, $4, $5 FROM delivery
 )
 UPDATE webhook_endpoint w SET
        failing_since = CASE WHEN $6 = 'delivered' THEN NULL ELSE COALESCE(w.failing_since, now()) END,
@@ -103,7 +129,13 @@ UPDATE webhook_endpoint w SET
        disabled_reason = CASE WHEN $2::int = 410 THEN COALESCE(w.disabled_reason, 'the endpoint answered 410 Gone')
                               WHEN $6 <> 'delivered' AND w.failing_since < now() - make_interval(secs => $8::double precision / 1000)
                               THEN COALESCE(w.disabled_reason, 'every delivery failed for 5 days') ELSE w.disabled_reason END
-  FROM delivery WHERE w.id = delivery.endpoint_id`;
+  FROM delivery WHERE w.id = delivery.endpoint_id
+RETURNING 1`;
+
+/** Gives a lease back untried (the process is stopping): another worker may take it at once. */
+const RELEASE = `
+UPDATE webhook_delivery SET locked_until = NULL, attempts = attempts - 1
+ WHERE id = $1 AND locked_until = $2::timestamptz AND status = 'pending'`;
 
 export class WebhookQueue {
   constructor(private readonly sql: Sql) {}
@@ -114,12 +146,18 @@ export class WebhookQueue {
     return row!;
   }
 
-  claim(limit: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    return this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs]);
+  claim(limit: number, leaseMs: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
+    return this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs, perEndpoint]);
   }
 
-  async record(id: string, outcome: AttemptOutcome, result: 'delivered' | 'retry' | 'failed', retryInMs: number, disableAfterMs: number): Promise<void> {
-    await this.sql.query(RECORD, [id, outcome.statusCode, outcome.latencyMs, outcome.error, outcome.responseBody, result, retryInMs, disableAfterMs]);
+  /** false: the lease had run out, nothing was recorded (the delivery is another attempt's now). */
+  async record(delivery: ClaimedDelivery, outcome: AttemptOutcome, result: 'delivered' | 'retry' | 'failed', retryInMs: number, disableAfterMs: number): Promise<boolean> {
+    const rows = await this.sql.query(RECORD, [delivery.id, outcome.statusCode, outcome.latencyMs, outcome.error, outcome.responseBody, result, retryInMs, disableAfterMs, delivery.lease]);
+    return rows.length > 0;
+  }
+
+  async release(delivery: ClaimedDelivery): Promise<void> {
+    await this.sql.query(RELEASE, [delivery.id, delivery.lease]);
   }
 
   /** Whether any endpoint is enabled (all applications): without one, fan-out has nothing to do. */

@@ -70,6 +70,9 @@ export class WebhookAttemptObject {
 
   @Field(() => String, { nullable: true, description: 'Why no answer came (timeout, connection refused, blocked address …).' })
   error!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The first 4 KB of the answer\'s body; nothing past that is read.' })
+  responseBody!: string | null;
 }
 
 @ObjectType('WebhookDelivery', { description: 'One event sent (or to be sent) to one endpoint.', simpleResolvers: true })
