@@ -225,11 +225,24 @@ describe('createCallToken', () => {
     expect(refused).toMatchObject({ token: null, userErrors: [{ code: 'COMMAND_NOT_ALLOWED', field: ['input', 'callId'] }] });
   });
 
-  it('a test call with a room gets a token for that room too', async () => {
-    const id = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: 'bob', toChannel: 'WEBRTC' } })).data!.createCall.call!.id;
-    const token = (await gql(gw.url, app.testKey, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'bob' } })).data!.createCallToken;
-    expect(token.roomName).toBe(id);
-    expect((await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(token.token!)).video!.room).toBe(id);
+  it('a test call never gets a token for the live LiveKit server: refused without a sandbox, signed by the sandbox with one', async () => {
+    const create = async (url: string, key: string) =>
+      (await gql(url, key, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: 'bob', toChannel: 'WEBRTC' } })).data!.createCall.call!.id;
+    const id = await create(gw.url, app.testKey);
+    const refused = (await gql(gw.url, app.testKey, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'bob' } })).data!.createCallToken;
+    expect(refused).toMatchObject({ token: null, userErrors: [{ code: 'PROVIDER_NOT_CONFIGURED', field: ['input', 'callId'], message: expect.stringMatching(/sandbox/) }] });
+
+    const sandbox = await bootGateway({ env: lk.env({ LIVEKIT_SANDBOX_URL: 'wss://sandbox.lk.invalid', LIVEKIT_SANDBOX_API_KEY: 'APIsandbox', LIVEKIT_SANDBOX_API_SECRET: 'sandbox-secret-sandbox-secret-sandbox' }) });
+    try {
+      const other = await newApp(sandbox.admin);
+      const testCall = await create(sandbox.url, other.testKey);
+      const token = (await gql(sandbox.url, other.testKey, CreateCallTokenDocument, { input: { callId: testCall, participantIdentity: 'bob' } })).data!.createCallToken;
+      expect(token).toMatchObject({ roomName: testCall, serverUrl: 'wss://sandbox.lk.invalid', userErrors: [] });
+      expect((await new TokenVerifier('APIsandbox', 'sandbox-secret-sandbox-secret-sandbox').verify(token.token!)).video!.room).toBe(testCall);
+      await expect(new TokenVerifier(lk.apiKey, lk.apiSecret).verify(token.token!)).rejects.toThrow();
+    } finally {
+      await sandbox.stop();
+    }
   });
 });
 

@@ -27,7 +27,8 @@ export type CallTokenResult =
 
 /**
  * A join token for one call's room, like the platform's POST /v1/calls/token: only for a call
- * the key can see, that has a room and has not ended; the token grants that room only.
+ * the key can see, that has a room and has not ended; the token grants that room only. Test
+ * keys get tokens from a sandbox server only (the issuer given for their mode), never the live one.
  */
 export class CallTokens {
   constructor(
@@ -55,7 +56,17 @@ export class CallTokens {
     if (!call.livekitRoomName) {
       return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'A PSTN to PSTN call has no LiveKit room to join')]);
     }
-    if (!this.issuer) return refused([userError(UserErrorCode.PROVIDER_NOT_CONFIGURED, ['input', 'callId'], 'LiveKit is not configured in this gateway (LIVEKIT_URL)')]);
+    if (!this.issuer) {
+      return refused([
+        userError(
+          UserErrorCode.PROVIDER_NOT_CONFIGURED,
+          ['input', 'callId'],
+          this.tenant.mode === 'test'
+            ? 'Test calls are simulated and never reach the live LiveKit server: a token for a test call needs a sandbox LiveKit server (LIVEKIT_SANDBOX_URL), which is not configured'
+            : 'LiveKit is not configured in this gateway (LIVEKIT_URL)',
+        ),
+      ]);
+    }
     const issued = await this.issuer.issue({ roomName: call.livekitRoomName, identity: input.participantIdentity, name, ttlSeconds: ttl });
     return { ...issued, roomName: call.livekitRoomName, userErrors: [] };
   }

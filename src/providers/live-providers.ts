@@ -26,8 +26,13 @@ export interface LiveProviders {
   readonly all: ChannelProvider[];
   /** Mounted at /webhooks/<path>. */
   readonly webhooks: WebhookEndpoint[];
-  /** Issues LiveKit join tokens (createCallToken); null without LiveKit. */
+  /** Issues LiveKit join tokens (createCallToken) for live calls; null without LiveKit. */
   readonly tokens: CallTokenIssuer | null;
+  /**
+   * … for test calls: only a sandbox LiveKit server (LIVEKIT_SANDBOX_*), never the live one, so a
+   * test key never reaches a live provider; null without a sandbox.
+   */
+  readonly testTokens?: CallTokenIssuer | null;
   stop(): Promise<void>;
 }
 
@@ -67,6 +72,7 @@ export function createLiveProviders(config: ProviderConfig, callbacks: ProviderC
     all,
     webhooks,
     tokens,
+    testTokens: config.livekitSandbox ? new LiveKitTokens(config.livekitSandbox) : null,
     async stop() {},
   };
 }

@@ -54,6 +54,8 @@ export interface ProviderConfig {
   publicUrl: string | undefined;
   telnyx: TelnyxConfig | undefined;
   livekit: LiveKitConfig | undefined;
+  /** A sandbox LiveKit server whose join tokens test calls may get (createCallToken with a test key). */
+  livekitSandbox: Pick<LiveKitConfig, 'url' | 'apiKey' | 'apiSecret'> | undefined;
   whatsapp: WhatsAppConfig | undefined;
 }
 
@@ -96,6 +98,7 @@ export function readProviderConfig(env: Env): ProviderConfig {
 
   const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, ['TELNYX_API_BASE_URL', 'TELNYX_WEBHOOK_TOLERANCE_SECONDS', 'TELNYX_HOLD_MUSIC_URL', 'TELNYX_VOICEMAIL_NUMBER']);
   const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, ['LIVEKIT_SIP_TRUNK_ID', 'LIVEKIT_RECORDINGS_PATH']);
+  const sandboxVars = group(env, 'LiveKit sandbox', ['LIVEKIT_SANDBOX_URL', 'LIVEKIT_SANDBOX_API_KEY', 'LIVEKIT_SANDBOX_API_SECRET'] as const);
   const whatsappVars = group(
     env,
     'WhatsApp',
@@ -129,6 +132,11 @@ export function readProviderConfig(env: Env): ProviderConfig {
       apiSecret: livekitVars.LIVEKIT_API_SECRET,
       sipTrunkId: env.LIVEKIT_SIP_TRUNK_ID || undefined,
       recordingsPath: env.LIVEKIT_RECORDINGS_PATH || 'recordings/',
+    },
+    livekitSandbox: sandboxVars && {
+      url: httpUrl('LIVEKIT_SANDBOX_URL', sandboxVars.LIVEKIT_SANDBOX_URL.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')),
+      apiKey: sandboxVars.LIVEKIT_SANDBOX_API_KEY,
+      apiSecret: sandboxVars.LIVEKIT_SANDBOX_API_SECRET,
     },
     whatsapp: whatsappVars && {
       phoneNumberId: whatsappVars.WHATSAPP_PHONE_NUMBER_ID,

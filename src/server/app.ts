@@ -132,7 +132,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       principal,
       calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick()),
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
-      tokens: new CallTokens(store, live.tokens, principal),
+      tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
       webhooks: new WebhookEndpoints(webhookStore, urlGuard, principal, config.webhookAllowPrivateUrls, () => dispatcher.endpointsChanged()),
       rootEm: database.orm.em,
       requestId,

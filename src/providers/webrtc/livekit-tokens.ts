@@ -4,7 +4,7 @@ import type { LiveKitConfig } from '../provider-config.js';
 
 /** LiveKit join tokens (JWT, signed with the API secret) that grant one room only. */
 export class LiveKitTokens implements CallTokenIssuer {
-  constructor(private readonly config: LiveKitConfig) {}
+  constructor(private readonly config: Pick<LiveKitConfig, 'url' | 'apiKey' | 'apiSecret'>) {}
 
   async issue(request: { roomName: string; identity: string; name: string | null; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date; serverUrl: string }> {
     const token = new AccessToken(this.config.apiKey, this.config.apiSecret, {
