@@ -15,13 +15,25 @@ afterAll(() => gw.stop());
 const state = async (id: string) => (await gql(gw.url, app.liveKey, CallStateDocument, { id })).data!.call!;
 
 describe('lost provider callbacks: nothing waits forever', () => {
-  it('a live call the provider never reports on ends FAILED ("provider_timeout") after CALL_SETUP_TIMEOUT_MS', async () => {
+  it('a live call the provider never reports on is hung up at the provider, then ends FAILED ("provider_timeout") after CALL_SETUP_TIMEOUT_MS', async () => {
     const created = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230001' } });
     const id = created.data!.createCall.call!.id;
     expect(created.data!.createCall.call!.status).toBe('INITIATED');
     let call = await state(id);
     await eventually(async () => (call = await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
     expect(call.endReason).toBe('provider_timeout');
+    expect(gw.liveProvider.executed.filter((command) => command.callId === id).map((command) => command.type)).toEqual(['hangup']);
+  });
+
+  it('a provider that cannot hang the stuck call up does not keep it alive here: it still ends FAILED', async () => {
+    gw.liveProvider.failWith = 'call not found';
+    try {
+      const id = (await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230003' } })).data!.createCall.call!.id;
+      await eventually(async () => (await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
+      expect(gw.liveProvider.executed.filter((command) => command.callId === id).map((command) => command.type)).toEqual(['hangup']);
+    } finally {
+      gw.liveProvider.failWith = null;
+    }
   });
 
   it('a command the provider never confirms FAILS after COMMAND_TIMEOUT_MS, with a COMMAND_FAILED event; an answered call is left alone', async () => {

@@ -210,16 +210,15 @@ export class PgCommandStore implements CommandStore {
     return rows.map((row) => row.id);
   }
 
-  async staleLiveCalls(statuses: readonly CallStatus[], olderThanMs: number, limit: number): Promise<string[]> {
-    const rows = await this.sql.query<{ id: string }>(
-      `SELECT c.id FROM call c
+  async staleLiveCalls(statuses: readonly CallStatus[], olderThanMs: number, limit: number): Promise<{ id: string; appId: string }[]> {
+    return this.sql.query<{ id: string; appId: string }>(
+      `SELECT c.id, c.app_id AS "appId" FROM call c
         WHERE c.mode = 'live' AND c.status = ANY($1::text[])
           AND c.status IN ('initiated', 'ringing', 'in_progress', 'voicemail')
           AND c.updated_at < now() - make_interval(secs => $2::double precision / 1000)
         ORDER BY c.created_at LIMIT $3`,
       [statuses, olderThanMs, limit],
     );
-    return rows.map((row) => row.id);
   }
 
   async setProviderCallId(callId: string, providerCallId: string): Promise<void> {

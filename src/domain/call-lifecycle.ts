@@ -222,11 +222,17 @@ export class CallLifecycle implements ProviderCallbacks {
    * `setupTimeoutMs` ends FAILED ("provider_timeout"), so nothing waits forever on a webhook
    * that was lost. Answered calls are left alone: a conversation may last hours.
    */
-  async sweep(options: { commandTimeoutMs: number; setupTimeoutMs: number }): Promise<void> {
+  /**
+   * `hangUp` ends a stuck call at its provider first (best effort: the provider may have lost it
+   * too), so that a call we report FAILED is not left ringing somewhere.
+   */
+  async sweep(options: { commandTimeoutMs: number; setupTimeoutMs: number }, hangUp: (call: Call) => Promise<void> = async () => {}): Promise<void> {
     for (const id of await this.commands.overdueCommands(options.commandTimeoutMs, 100)) {
       await this.commandFailed(id, `The provider did not confirm the command within ${duration(options.commandTimeoutMs)}`);
     }
-    for (const id of await this.commands.staleLiveCalls([CallStatus.INITIATED, CallStatus.RINGING], options.setupTimeoutMs, 100)) {
+    for (const { id, appId } of await this.commands.staleLiveCalls([CallStatus.INITIATED, CallStatus.RINGING], options.setupTimeoutMs, 100)) {
+      const call = await this.store.findById({ appId, mode: 'live' }, id);
+      if (call) await hangUp(call);
       await this.apply({ callId: id, status: CallStatus.FAILED, endReason: 'provider_timeout' });
     }
   }

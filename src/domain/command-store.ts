@@ -55,5 +55,5 @@ export interface CommandStore {
   /** Commands still waiting for their provider after `olderThanMs` (a lost confirmation). */
   overdueCommands(olderThanMs: number, limit: number): Promise<string[]>;
   /** Live calls that have not ended and had no event for `olderThanMs` while in one of `statuses`. */
-  staleLiveCalls(statuses: readonly CallStatus[], olderThanMs: number, limit: number): Promise<string[]>;
+  staleLiveCalls(statuses: readonly CallStatus[], olderThanMs: number, limit: number): Promise<{ id: string; appId: string }[]>;
 }

@@ -27,6 +27,8 @@ import { DnsUrlGuard } from '../webhooks/url-guard.js';
 import { WebhookQueue } from '../webhooks/webhook-queue.js';
 import { DeliveryWorker, WebhookDispatcher } from '../webhooks/delivery-worker.js';
 import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
+import type { Call } from '../domain/call.js';
+import { CallCommandStatus, CallCommandType } from '../domain/commands.js';
 import { mountWebhooks } from './webhooks.js';
 import { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -98,15 +100,26 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     sweepMs: Math.max(1_000, 5_000 * config.simulatorTimeScale),
   });
   await simulator.start();
-  // Lost callbacks: overdue commands fail, live calls stuck before answer end FAILED.
+  const live = (deps.liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
+  const providers = new ProviderRegistry({ test: simulator, live: (from, to) => live.route(from, to), byName: live.all });
+  // Lost callbacks: overdue commands fail, live calls stuck before answer are hung up at their
+  // provider (best effort, logged) and end FAILED.
+  const hangUpStuck = async (call: Call): Promise<void> => {
+    const provider = providers.byName(call.provider);
+    if (!provider) return;
+    const now = new Date();
+    try {
+      await provider.execute(call, { id: `sweep_${call.id}`, callId: call.id, type: CallCommandType.HANGUP, status: CallCommandStatus.ACCEPTED, args: { type: CallCommandType.HANGUP }, error: null, createdAt: now, updatedAt: now });
+    } catch (error) {
+      logger.warn('stuck call not hung up at its provider; ending it here', { callId: call.id, provider: provider.name, error: (error as Error).message });
+    }
+  };
   const sweeper = setInterval(() => {
-    lifecycle.sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }).catch((error) =>
+    lifecycle.sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }, hangUpStuck).catch((error) =>
       logger.error('provider sweep failed', { error: (error as Error).message }),
     );
   }, Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)));
   sweeper.unref();
-  const live = (deps.liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
-  const providers = new ProviderRegistry({ test: simulator, live: (from, to) => live.route(from, to), byName: live.all });
   // Outbound webhooks: the log is fanned out to deliveries whenever its head moves.
   const webhookStore = new PgWebhookStore(database.sql);
   const urlGuard = new DnsUrlGuard();

@@ -19,6 +19,8 @@ export interface TestGateway {
   admin: AdminStore;
   /** Calls placed through the live test provider, in order. */
   livePlaced: Call[];
+  /** The live test provider (with `liveProvider: true`): what it was asked to do. */
+  liveProvider: RecordingLiveProvider;
   databaseUrl: string;
   stop(): Promise<void>;
 }
@@ -39,8 +41,11 @@ export class RecordingLiveProvider implements ChannelProvider {
   unsupported(): string | null {
     return null;
   }
+  /** Set to make every command fail as a provider's refusal would. */
+  failWith: string | null = null;
   async execute(_call: Call, command: CallCommand): Promise<CommandResult> {
     this.executed.push(command);
+    if (this.failWith) throw new Error(this.failWith);
     return { confirmed: false };
   }
 }
@@ -116,6 +121,7 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
     database,
     admin: new AdminStore(database.orm.em),
     livePlaced,
+    liveProvider: live,
     databaseUrl: fresh.url,
     async stop() {
       await gateway.stop();
