@@ -21,6 +21,8 @@ export interface Config {
   readonly dbPoolSize: number;
   /** How long a verified API key is trusted without asking the database again. */
   readonly authCacheTtlMs: number;
+  /** Refused credentials one client address may present per minute; past that it is refused without a lookup (0: no limit). */
+  readonly authFailuresPerMinute: number;
   readonly redisUrl: string | undefined;
   /** Scales every simulated delay of test-mode calls (0.01: 100× faster). */
   readonly simulatorTimeScale: number;
@@ -133,6 +135,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     production: env.NODE_ENV === 'production',
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5_000, 0, 600_000),
+    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     simulatorTimeScale: positiveNumber(env, 'SIMULATOR_TIME_SCALE', 1, 100),
     eventPollMs: int(env, 'EVENT_POLL_MS', 1_000, 10, 60_000),

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, gql, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { connectRaw, wsClient, wsRequest } from './helpers/ws.js';
@@ -106,4 +107,60 @@ describe('API keys over WebSocket (graphql-transport-ws)', () => {
       await client.dispose();
     }
   });
+});
+
+/** POSTs from a chosen loopback address (all of 127.0.0.0/8 is this machine). */
+function postFrom(localAddress: string, url: string, key: string, query = '{ calls(first: 1) { totalCount } }'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }, (response) => {
+      let body = '';
+      response.on('data', (chunk) => (body += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(body) }));
+    });
+    request.on('error', reject);
+    request.end(JSON.stringify({ query }));
+  });
+}
+
+describe('floods of keys that pass the checksum but were never issued', () => {
+  it('an address that presents too many refused keys is refused without a lookup; other addresses and its verified keys are not', async () => {
+    const limited = await bootGateway({ env: { AUTH_FAILURES_PER_MINUTE: '5' } });
+    try {
+      const mine = await newApp(limited.admin);
+      expect((await postFrom('127.0.0.1', limited.url, mine.testKey)).status).toBe(200);
+      for (let i = 0; i < 5; i++) expect((await postFrom('127.0.0.1', limited.url, generateKey('test').key)).status).toBe(401);
+      const blocked = await postFrom('127.0.0.1', limited.url, generateKey('test').key);
+      expect(blocked.status).toBe(429);
+      expect(blocked.body.errors[0].extensions.code).toBe('RATE_LIMITED');
+      expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
+      // A key this process already verified keeps working from that address; a new one is refused there.
+      expect((await postFrom('127.0.0.1', limited.url, mine.testKey)).status).toBe(200);
+      expect((await postFrom('127.0.0.1', limited.url, mine.liveKey)).status).toBe(429);
+      // Another address is not affected.
+      expect((await postFrom('127.0.0.2', limited.url, generateKey('test').key)).status).toBe(401);
+      expect((await postFrom('127.0.0.2', limited.url, mine.liveKey)).status).toBe(200);
+      // Over WebSocket too: an unknown key from the blocked address is closed 4403.
+      const { acked, closeCode } = await connectRaw(limited.wsUrl, { authorization: `Bearer ${generateKey('test').key}` });
+      expect(acked).toBe(false);
+      expect(closeCode).toBe(4403);
+    } finally {
+      await limited.stop();
+    }
+  });
+
+  it('10,050 unknown keys do not push a verified key out of the cache (it costs no lookup after them)', async () => {
+    const cached = await bootGateway({ config: { authCacheTtlMs: 120_000 } });
+    try {
+      const mine = await newApp(cached.admin);
+      const statements = async (key: string) => Number((await fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"query":"{ __typename }"}' })).headers.get('x-sql-statements'));
+      expect(await statements(mine.testKey)).toBe(1);
+      expect(await statements(mine.testKey)).toBe(0);
+      for (let start = 0; start < 10_050; start += 50) {
+        await Promise.all(Array.from({ length: 50 }, () => fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${generateKey('test').key}` }, body: '{"query":"{ __typename }"}' })));
+      }
+      expect(await statements(mine.testKey)).toBe(0);
+    } finally {
+      await cached.stop();
+    }
+  }, 120_000);
 });

@@ -38,8 +38,8 @@ export function unauthenticated(): GraphQLError {
 }
 
 /** Too many requests for this key: HTTP 429 with Retry-After; `retryAfter` (seconds) for WebSocket clients. */
-export function rateLimited(retryAfterSeconds: number): GraphQLError {
-  return new GraphQLError(`Rate limit exceeded for this API key; retry after ${retryAfterSeconds} s`, {
+export function rateLimited(retryAfterSeconds: number, what = 'Rate limit exceeded for this API key'): GraphQLError {
+  return new GraphQLError(`${what}; retry after ${retryAfterSeconds} s`, {
     extensions: { code: 'RATE_LIMITED', retryAfter: retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
   });
 }

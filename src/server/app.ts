@@ -84,7 +84,7 @@ export interface GatewayDeps {
 export async function startGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
   const { database, logger } = deps;
   const store = new PgCallStore(database.sql);
-  const authenticator = new Authenticator(new PgKeyLookup(database.sql), config.authCacheTtlMs);
+  const authenticator = new Authenticator(new PgKeyLookup(database.sql), { ttlMs: config.authCacheTtlMs, failuresPerMinute: config.authFailuresPerMinute });
   const commandStore = new PgCommandStore(database.sql);
   const lifecycle = new CallLifecycle(store, commandStore);
 
@@ -239,8 +239,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {
-        const principal = await authenticator.authenticate(req.headers.authorization);
-        if (!principal) throw unauthenticated();
+        const auth = await authenticator.authenticateFrom(req.socket.remoteAddress, req.headers.authorization);
+        if ('refused' in auth) throw auth.refused === 'blocked' ? rateLimited(auth.retryAfter, 'Too many failed authentications from this address') : unauthenticated();
+        const principal = auth.principal;
         const retryAfter = await rateLimiter.consume(principal.keyId);
         if (retryAfter !== null) throw rateLimited(retryAfter);
         const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();

@@ -14,7 +14,7 @@ import type { FanoutHub } from './fanout.js';
 import { DocumentCache } from './documents.js';
 import type { Logger } from './logger.js';
 
-type SocketExtra = { principal?: Principal; socket: import('ws').WebSocket };
+type SocketExtra = { principal?: Principal; socket: import('ws').WebSocket; request: import('node:http').IncomingMessage };
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the same port and path as HTTP. The API key comes in
@@ -69,8 +69,9 @@ export function attachWebSocketServer(options: {
       connectionInitWaitTimeout: options.limits.initTimeoutMs,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
-        const principal = await options.authenticator.authenticate(typeof authorization === 'string' ? authorization : null);
-        if (!principal) return false;
+        const auth = await options.authenticator.authenticateFrom(ctx.extra.request.socket.remoteAddress, typeof authorization === 'string' ? authorization : null);
+        if ('refused' in auth) return false;
+        const principal = auth.principal;
         ctx.extra.principal = principal;
         guard.connected(ctx.extra.socket, authorization as string, principal);
         // graphql-ws keeps the HTTP upgrade request in `extra` for the socket's lifetime; nothing
