@@ -48,6 +48,8 @@ export interface Config {
   readonly wsMaxOperationsPerSocket: number;
   readonly wsMaxOperationsPerKey: number;
   readonly wsSlowConsumerBytes: number;
+  /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+  readonly metricsToken: string | undefined;
   /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
   readonly providers: ProviderConfig;
 }
@@ -152,6 +154,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsMaxOperationsPerSocket: int(env, 'WS_MAX_OPERATIONS_PER_SOCKET', 20, 1, 10_000),
     wsMaxOperationsPerKey: int(env, 'WS_MAX_OPERATIONS_PER_KEY', 1_000, 1, 1_000_000),
     wsSlowConsumerBytes: int(env, 'WS_SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    metricsToken: env.METRICS_TOKEN || undefined,
     providers: providers(env),
     ...overrides,
   };

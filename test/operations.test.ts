@@ -33,8 +33,8 @@ describe('operations: health, readiness, metrics, logs', () => {
       await listenersRegistered(gw, before + 1);
       const text = await (await fetch(`${base}/metrics`)).text();
       sub.stop();
-      expect(text).toMatch(/graphql_operations_total\{operation="CreateCall",type="mutation",outcome="ok"\} 1/);
-      expect(text).toMatch(/graphql_operations_total\{operation="CreateCall",type="mutation",outcome="user_error"\} 1/);
+      expect(text).toMatch(/graphql_operations_total\{operation="createCall",type="mutation",outcome="ok"\} 1/);
+      expect(text).toMatch(/graphql_operations_total\{operation="createCall",type="mutation",outcome="user_error"\} 1/);
       expect(text).toMatch(/graphql_operation_duration_seconds_bucket\{le="[0-9.]+",type="mutation"\}/);
       expect(text).toMatch(/callstatus_subscriptions_active [1-9]/);
       expect(text).toMatch(/db_pool_connections\{state="total"\} \d+/);
@@ -59,6 +59,49 @@ describe('operations: health, readiness, metrics, logs', () => {
     expect(entry).toMatchObject({ level: 'info', service: 'test', appId: app.id, mode: 'test', operation: 'Listing', type: 'query', outcome: 'ok', durationMs: expect.any(Number) });
     expect(lines.join('\n')).not.toContain(app.testKey);
     expect(lines.join('\n')).not.toContain(app.testKey.slice(12));
+  });
+});
+
+describe('bounded metrics and probes', () => {
+  it('the operation label is the root field, never the client-chosen operation name: 50 names make no new series', async () => {
+    for (let i = 0; i < 50; i++) await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify({ query: `query Name${i}x { calls { totalCount } }` }) });
+    await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify({ query: 'query Two { calls { totalCount } call(id: "call_x") { id } }' }) });
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).not.toMatch(/Name\d+x/);
+    expect(text).toMatch(/graphql_operations_total\{operation="calls",type="query",outcome="ok"\} (5\d|[6-9]\d|\d{3,})/);
+    expect(text).toMatch(/graphql_operations_total\{operation="multiple",type="query"/);
+  });
+
+  it('METRICS_TOKEN keeps /metrics private', async () => {
+    const guarded = await bootGateway({ simulator: 'frozen', env: { METRICS_TOKEN: 'metrics-secret-123' } });
+    try {
+      const at = guarded.url.replace(/\/graphql$/, '/metrics');
+      expect((await fetch(at)).status).toBe(401);
+      expect((await fetch(at, { headers: { authorization: 'Bearer wrong-secret-1234' } })).status).toBe(401);
+      const ok = await fetch(at, { headers: { authorization: 'Bearer metrics-secret-123' } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toMatch(/graphql_operation_duration_seconds/);
+    } finally {
+      await guarded.stop();
+    }
+  });
+
+  it('with Redis down the gateway starts, the rate limit still holds (in process) and /readyz answers at once: degraded, no internals', async () => {
+    // Port 1 on loopback: nothing listens, every connection is refused at once.
+    const down = await bootGateway({ simulator: 'frozen', env: { REDIS_URL: 'redis://127.0.0.1:1', RATE_LIMIT_PER_MINUTE: '3' } });
+    try {
+      const mine = await newApp(down.admin);
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await gql(down.url, mine.testKey, CreateCallDocument, { input: { from: mine.number, to: '+15005550006' } })).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      const started = Date.now();
+      const ready = await fetch(down.url.replace(/\/graphql$/, '/readyz'));
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(ready.status).toBe(200);
+      expect(await ready.json()).toEqual({ status: 'degraded', checks: { database: 'ok', eventBus: 'down' } });
+    } finally {
+      await down.stop();
+    }
   });
 });
 

@@ -38,19 +38,30 @@ export class RedisEventBus implements EventBus {
     });
   }
 
-  async start(): Promise<void> {
-    await Promise.all(
+  /**
+   * Waits up to `waitMs` for Redis. The bus is optional: without it, every process still learns
+   * of new events through the log's poll (EVENT_POLL_MS), so a Redis that is down at start is
+   * logged and the gateway starts, degraded; ioredis keeps reconnecting.
+   */
+  async start(waitMs = 2_000): Promise<void> {
+    const connected = Promise.all(
       [this.publishClient, this.subscribeClient].map(
-        (client) => new Promise<void>((resolve, reject) => {
+        (client) => new Promise<void>((resolve) => {
           if (client.status === 'ready') return resolve();
           client.once('ready', () => resolve());
-          client.once('end', () => reject(new Error('redis connection ended')));
         }),
       ),
     );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
+    if ((await Promise.race([connected, late])) === 'late') this.logger.warn('event bus not reachable at start; events reach this process through the log poll until it is', { bus: this.name });
+    clearTimeout(timer);
   }
 
   async publish(position: string): Promise<void> {
+    // While Redis is down nothing is queued (the queue would grow for the whole outage): other
+    // processes learn of the event through the log's poll.
+    if (this.publishClient.status !== 'ready') return;
     this.target.dispatchEvent(new CustomEvent(EVENTS_CHANNEL, { detail: position }));
   }
 
@@ -60,7 +71,8 @@ export class RedisEventBus implements EventBus {
 
   /** For tests: drop the subscriber connection as a network failure would. */
   async ping(): Promise<void> {
-    await Promise.all([this.publishClient.ping(), this.ready ? Promise.resolve() : Promise.reject(new Error('the Redis subscription is down'))]);
+    if (this.publishClient.status !== 'ready' || this.subscribeClient.status !== 'ready') throw new Error('Redis is not connected');
+    await this.publishClient.ping();
   }
 
   async simulateConnectionLoss(): Promise<void> {

@@ -160,12 +160,11 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       eventLogLag: () => eventLog.lag,
       pool: () => ({ total: database.sql.pool.totalCount, idle: database.sql.pool.idleCount, waiting: database.sql.pool.waitingCount }),
       webhookQueueDepth: () => webhookQueue.depth(),
-      ready: async () => {
-        await database.sql.query('SELECT 1');
-        await bus.ping();
-      },
+      database: async () => void (await database.sql.query('SELECT 1')),
+      eventBus: () => bus.ping(),
     },
     logger,
+    { metricsToken: config.metricsToken },
   );
   operations.mount(app);
   mountWeb(app, { production: config.production });

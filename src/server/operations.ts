@@ -1,4 +1,6 @@
+import { timingSafeEqual } from 'node:crypto';
 import type express from 'express';
+import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../graphql/context.js';
@@ -11,14 +13,36 @@ export interface OperationsSources {
   eventLogLag(): number;
   pool(): { total: number; idle: number; waiting: number };
   webhookQueueDepth(): Promise<number>;
-  /** Resolves when the database and the event bus answer. */
-  ready(): Promise<void>;
+  /** Resolves when the database answers (required for readiness). */
+  database(): Promise<void>;
+  /** Resolves when the event bus answers (optional: without it, events still arrive through the log's poll). */
+  eventBus(): Promise<void>;
+}
+
+export interface OperationsOptions {
+  /** When set, /metrics answers only `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken?: string;
+  /** Each readiness check answers within this long or counts as down. */
+  probeTimeoutMs?: number;
+}
+
+/** How long the webhook queue's depth (a count, capped) is reused between scrapes. */
+const QUEUE_DEPTH_TTL_MS = 15_000;
+
+function within<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(timer));
 }
 
 /**
  * What operators see: Prometheus metrics at /metrics (prom-client), /healthz (the process is
- * up) and /readyz (the database and the event bus answer), and one structured log line per
- * GraphQL request (request id, application, operation, outcome, duration; never the key).
+ * up) and /readyz (the database answers; an event bus that does not is reported as degraded, not
+ * unready: events still arrive through the log's poll), and one structured log line per GraphQL
+ * request (request id, application, operation, outcome, duration; never the key).
+ *
+ * Bounded: the `operation` label is the operation's root field (a schema name, so a closed set),
+ * never the client-chosen operation name; probes time out and never print internals; the queue
+ * depth is a capped count reused for 15 s, not a count(*) per scrape.
  */
 export class Operations {
   readonly registry = new Registry();
@@ -31,11 +55,15 @@ export class Operations {
     registers: [this.registry],
   });
 
+  private queueDepth = { value: 0, at: 0 };
+
   constructor(
     private readonly sources: OperationsSources,
     private readonly logger: Logger,
+    private readonly options: OperationsOptions = {},
   ) {
     collectDefaultMetrics({ register: this.registry });
+    const depth = () => this.cachedQueueDepth();
     const registers = [this.registry];
     new Gauge({ name: 'callstatus_subscriptions_active', help: 'Open callStatus subscriptions in this process.', registers, collect() { this.set(sources.subscriptions()); } });
     new Gauge({ name: 'event_log_lag_events', help: 'Events committed to the log that this process has not yet delivered to subscribers.', registers, collect() { this.set(sources.eventLogLag()); } });
@@ -51,20 +79,33 @@ export class Operations {
         this.set({ state: 'waiting' }, pool.waiting);
       },
     });
-    new Gauge({ name: 'webhook_queue_depth', help: 'Webhook deliveries waiting for an attempt (all processes).', registers, async collect() { this.set(await sources.webhookQueueDepth()); } });
+    new Gauge({ name: 'webhook_queue_depth', help: 'Webhook deliveries waiting for an attempt (all processes; counted at most every 15 s, capped at 100,000).', registers, async collect() { this.set(await depth()); } });
+  }
+
+  private async cachedQueueDepth(): Promise<number> {
+    if (Date.now() - this.queueDepth.at >= QUEUE_DEPTH_TTL_MS) {
+      this.queueDepth = { value: await this.sources.webhookQueueDepth().catch(() => this.queueDepth.value), at: Date.now() };
+    }
+    return this.queueDepth.value;
   }
 
   mount(app: express.Express): void {
     app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
     app.get('/readyz', async (_req, res) => {
-      try {
-        await this.sources.ready();
-        res.json({ status: 'ready' });
-      } catch (error) {
-        res.status(503).json({ status: 'unavailable', reason: (error as Error).message });
-      }
+      const timeout = this.options.probeTimeoutMs ?? 1_000;
+      const check = (probe: () => Promise<void>) => within(probe(), timeout).then(() => 'ok' as const, () => 'down' as const);
+      const [database, eventBus] = await Promise.all([check(this.sources.database), check(this.sources.eventBus)]);
+      if (database === 'down' || eventBus === 'down') this.logger.warn('readiness check failed', { database, eventBus });
+      // What answers, never why not: the reason is in the log.
+      if (database === 'down') res.status(503).json({ status: 'unavailable', checks: { database, eventBus } });
+      else if (eventBus === 'down') res.json({ status: 'degraded', checks: { database, eventBus } });
+      else res.json({ status: 'ready' });
     });
-    app.get('/metrics', async (_req, res) => {
+    app.get('/metrics', async (req, res) => {
+      if (this.options.metricsToken && !sameSecret(req.headers.authorization ?? '', `Bearer ${this.options.metricsToken}`)) {
+        res.status(401).set('www-authenticate', 'Bearer').end();
+        return;
+      }
       res.type(this.registry.contentType).send(await this.registry.metrics());
     });
   }
@@ -94,7 +135,7 @@ export class Operations {
             const data = response.body.kind === 'single' ? response.body.singleResult.data : undefined;
             const userErrors = data ? Object.values(data).some((value) => Array.isArray((value as { userErrors?: unknown[] } | null)?.userErrors) && (value as { userErrors: unknown[] }).userErrors.length > 0) : false;
             const outcome = errors?.length ? 'error' : userErrors ? 'user_error' : 'ok';
-            operations.inc({ operation: operationName ?? 'anonymous', type, outcome });
+            operations.inc({ operation: rootFieldLabel(operation), type, outcome });
             latency.observe({ type }, seconds);
             logger.info('graphql request', {
               requestId: contextValue?.requestId,
@@ -111,4 +152,18 @@ export class Operations {
       },
     };
   }
+}
+
+/** The operation's root field (`calls`, `createCall` …): a schema name, so the label's values are a closed set. */
+function rootFieldLabel(operation: OperationDefinitionNode | undefined): string {
+  const fields = operation?.selectionSet.selections.filter((selection) => selection.kind === Kind.FIELD) ?? [];
+  if (fields.length === 0) return 'other';
+  const names = new Set(fields.map((field) => (field as FieldNode).name.value));
+  return names.size === 1 ? [...names][0]! : 'multiple';
+}
+
+function sameSecret(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
 }

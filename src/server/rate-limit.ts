@@ -1,13 +1,14 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';
 
 /**
  * Requests per API key per minute, counted across every gateway process (rate-limiter-flexible:
  * Redis when REDIS_URL is set, else the `rate_limit` table of PostgreSQL). HTTP operations and
- * WebSocket subscribes both count. A store that fails lets requests through (logged): a rate
- * limit must not turn a Redis hiccup into an outage.
+ * WebSocket subscribes both count. While the store is down, rate-limiter-flexible's insurance
+ * limiter counts in this process instead (the same limit per process): the limit never
+ * disappears, and a Redis outage does not become an outage of the gateway.
  */
 export class KeyRateLimiter {
   private readonly limiter: RateLimiterAbstract | null;
@@ -21,7 +22,7 @@ export class KeyRateLimiter {
       this.limiter = null;
       return;
     }
-    const common = { points: options.perMinute, duration: 60, keyPrefix: 'rl' };
+    const common = { points: options.perMinute, duration: 60, keyPrefix: 'rl', insuranceLimiter: new RateLimiterMemory({ points: options.perMinute, duration: 60 }) };
     if (options.redisUrl) {
       this.redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       this.redis.on('error', () => {});
