@@ -108,6 +108,24 @@ describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling web
     await until(call.id, 'COMPLETED');
   });
 
+  it('a signed call offer replayed after the 24 h idempotency window makes no second call; an offer older than 5 minutes makes none at all', async () => {
+    const wacid = `wacid.replay-${Date.now()}`;
+    const offer = { id: wacid, from: '15559001002', to: app.number.slice(1), event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } };
+    expect(await meta.send(webhookUrl, { calls: [offer] })).toBe(200);
+    const first = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
+    // A day and more later (the call's age is what an idempotency window compares).
+    await gw.database.sql.query(`UPDATE call SET created_at = now() - interval '25 hours' WHERE id = $1`, [first.id]);
+    expect(await meta.send(webhookUrl, { calls: [offer] })).toBe(200);
+    const { rows } = await gw.database.sql.pool.query(`SELECT count(*)::int AS n FROM call WHERE from_address = '+15559001002'`);
+    expect(rows[0].n).toBe(1);
+
+    const stale = { ...offer, id: `wacid.stale-${Date.now()}`, from: '15559001003', timestamp: String(Math.floor(Date.now() / 1000) - 600) };
+    expect(await meta.send(webhookUrl, { calls: [stale] })).toBe(200);
+    expect(await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: stale.id })).toBeNull();
+    const { rows: none } = await gw.database.sql.pool.query(`SELECT count(*)::int AS n FROM call WHERE from_address = '+15559001003'`);
+    expect(none[0].n).toBe(0);
+  });
+
   it('rejectCall on an inbound WhatsApp call rejects it through Meta\'s Graph API', async () => {
     const wacid = `wacid.rej-${Date.now()}`;
     await meta.send(webhookUrl, { calls: [{ id: wacid, from: '15559001001', to: app.number.slice(1), event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } }] });

@@ -63,6 +63,9 @@ export interface ProviderCallbacks {
  * The one entry point for everything that changes a call after it is created: provider
  * callbacks, the simulator and confirmed commands.
  */
+/** A century: the idempotency window of provider call ids (they never expire in practice). */
+const PROVIDER_KEYS_NEVER_EXPIRE_MS = 100 * 365 * 24 * 60 * 60 * 1000;
+
 export class CallLifecycle implements ProviderCallbacks {
   private readonly listeners: EventsWrittenListener[] = [];
 
@@ -194,12 +197,14 @@ export class CallLifecycle implements ProviderCallbacks {
         metadata: inbound.metadata ?? {},
         livekitRoomName: livekitRoomFor(id, inbound.fromChannel, inbound.toChannel),
         // A provider may deliver the same "call arrived" webhook twice: its id for the call is
-        // the idempotency key, so the second delivery finds the first call (one statement).
+        // the idempotency key, so the second delivery finds the first call (one statement). The
+        // key never expires: a provider's call id names one call for ever, and a replayed
+        // callback must never make a second one.
         idempotencyKey: inbound.providerCallId ? `inbound:${inbound.provider}:${inbound.providerCallId}` : null,
         requestFingerprint: null,
         provider: inbound.provider,
       },
-      { requireAssignedNumber: false, idempotencyWindowMs: 24 * 60 * 60 * 1000 },
+      { requireAssignedNumber: false, idempotencyWindowMs: PROVIDER_KEYS_NEVER_EXPIRE_MS },
     );
     if (result.kind === 'idempotency_key_taken') return result.call;
     if (result.kind !== 'created') return null;

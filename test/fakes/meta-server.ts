@@ -43,8 +43,11 @@ export class FakeMeta extends HttpFake {
     return { status: 404, body: { error: { message: 'Unknown path', code: 803 } } };
   }
 
-  /** Meta's calling webhook envelope (field "calls"). */
+  /** Meta's calling webhook envelope (field "calls"); each call and status carries its `timestamp` (Unix seconds, a string), now unless given. */
   static webhook(value: Record<string, unknown>): string {
+    const now = String(Math.floor(Date.now() / 1000));
+    const stamp = (items: unknown) => (Array.isArray(items) ? items.map((item) => ({ timestamp: now, ...item })) : items);
+    value = { ...value, ...(value.calls ? { calls: stamp(value.calls) } : {}), ...(value.statuses ? { statuses: stamp(value.statuses) } : {}) };
     return JSON.stringify({
       object: 'whatsapp_business_account',
       entry: [{ id: '102290129340398', changes: [{ field: 'calls', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '106540352242922' }, ...value } }] }],

@@ -8,6 +8,9 @@ import type { WhatsAppConfig } from '../provider-config.js';
 import type { WhatsAppLeg } from './whatsapp-leg.js';
 
 /** The parts of Meta's Cloud API Calling webhook this endpoint reads (field "calls"). */
+/** How old a user-initiated call offer may be: Meta rings the business for at most a minute or so. */
+const INBOUND_TOLERANCE_SECONDS = 300;
+
 interface MetaCall {
   id?: string;
   from?: string;
@@ -17,6 +20,8 @@ interface MetaCall {
   status?: string;
   session?: { sdp_type?: string; sdp?: string };
   biz_opaque_callback_data?: string;
+  /** When Meta saw the event: Unix seconds, as a string. */
+  timestamp?: string;
 }
 interface MetaStatus {
   id?: string;
@@ -112,9 +117,20 @@ export class WhatsAppWebhook implements WebhookEndpoint {
     if (update) await this.callbacks.apply({ callId: call.id, ...update });
   }
 
-  /** A WhatsApp user calls the business number: an INBOUND call of the application that owns it. */
+  /**
+   * A WhatsApp user calls the business number: an INBOUND call of the application that owns it.
+   * A signed body can be replayed by whoever captured it: a call offer older than
+   * INBOUND_TOLERANCE_SECONDS (or with no timestamp) is acknowledged and dropped, since its caller
+   * has long given up, and Meta's call id is a key that never expires (lifecycle.inboundCall),
+   * so a replay within the tolerance finds the call it made.
+   */
   private async inbound(event: MetaCall): Promise<void> {
     if (!event.from || !event.session?.sdp) return;
+    const age = Date.now() / 1000 - Number(event.timestamp);
+    if (!Number.isFinite(age) || age > INBOUND_TOLERANCE_SECONDS || age < -INBOUND_TOLERANCE_SECONDS) {
+      this.logger.warn('WhatsApp call offer dropped: its timestamp is missing or outside the tolerance', { metaCallId: event.id, timestamp: event.timestamp ?? null });
+      return;
+    }
     const call = await this.callbacks.inboundCall({
       provider: 'livekit',
       providerCallId: event.id!,
