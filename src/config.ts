@@ -48,7 +48,11 @@ export interface Config {
   readonly wsMaxOperationsPerSocket: number;
   readonly wsMaxOperationsPerKey: number;
   readonly wsSlowConsumerBytes: number;
-  /** When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`. */
+  /** Days each kind of row is kept (0: for ever); see db/retention.ts. */
+  readonly retention: { eventsDays: number; commandsDays: number; webhookDeliveriesDays: number; webhookResponseBodiesDays: number };
+  /** How often retention runs (0: never). */
+  readonly retentionSweepMs: number;
+  /** /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when it is set. */
   readonly metricsToken: string | undefined;
   /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
   readonly providers: ProviderConfig;
@@ -155,6 +159,13 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsMaxOperationsPerKey: int(env, 'WS_MAX_OPERATIONS_PER_KEY', 1_000, 1, 1_000_000),
     wsSlowConsumerBytes: int(env, 'WS_SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: env.METRICS_TOKEN || undefined,
+    retention: {
+      eventsDays: int(env, 'RETENTION_EVENTS_DAYS', 90, 0, 36_500),
+      commandsDays: int(env, 'RETENTION_COMMANDS_DAYS', 90, 0, 36_500),
+      webhookDeliveriesDays: int(env, 'RETENTION_WEBHOOK_DELIVERIES_DAYS', 30, 0, 36_500),
+      webhookResponseBodiesDays: int(env, 'RETENTION_WEBHOOK_RESPONSE_BODIES_DAYS', 7, 0, 36_500),
+    },
+    retentionSweepMs: int(env, 'RETENTION_SWEEP_MS', 3_600_000, 0, 86_400_000),
     providers: providers(env),
     ...overrides,
   };

@@ -7,8 +7,10 @@ import type {
   CallStore,
   InsertCallResult,
   NewCall,
+  ParkedState,
   TransitionPlan,
 } from '../domain/call-store.js';
+import { LIVE_STATUSES } from '../domain/lifecycle.js';
 import type { Sql } from './sql.js';
 
 /** Columns as the domain's `Call` names them: rows need no mapping loop. */
@@ -282,12 +284,17 @@ export class PgCallStore implements CallStore {
     return row?.position ?? null;
   }
 
-  async unfinishedCalls(mode: Mode, limit: number): Promise<{ call: Call; lastEventAt: Date }[]> {
+  async unfinishedCalls(mode: Mode, limit: number, options: { parked: readonly ParkedState[]; perApplication: number }): Promise<{ call: Call; lastEventAt: Date }[]> {
     const rows = await this.sql.query<Call & { lastEventAt: Date }>(
-      `SELECT ${CALL_COLUMNS}, (SELECT max(occurred_at) FROM call_event e WHERE e.call_id = call.id) AS "lastEventAt"
-         FROM call WHERE mode = $1 AND status IN ('initiated', 'ringing', 'in_progress', 'voicemail')
+      `WITH due AS (
+         SELECT id, row_number() OVER (PARTITION BY app_id ORDER BY created_at, id) AS rank FROM call
+          WHERE mode = $1 AND status = ANY($5::text[])
+            AND NOT (direction = 'outbound' AND (to_address, status) IN (SELECT * FROM unnest($3::text[], $4::text[])))
+       )
+       SELECT ${CALL_COLUMNS}, (SELECT max(occurred_at) FROM call_event e WHERE e.call_id = call.id) AS "lastEventAt"
+         FROM call JOIN due USING (id) WHERE due.rank <= $6
         ORDER BY created_at LIMIT $2`,
-      [mode, limit],
+      [mode, limit, options.parked.map((state) => state.toAddress), options.parked.map((state) => state.status), LIVE_STATUSES, options.perApplication],
     );
     return rows.map(({ lastEventAt, ...call }) => ({ call, lastEventAt }));
   }

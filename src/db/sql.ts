@@ -17,8 +17,12 @@ export class Sql {
   readonly pool: pg.Pool;
   statements = 0;
 
-  constructor(url: string, max: number) {
-    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000 });
+  /**
+   * `statementTimeoutMs`: PostgreSQL cancels any statement of this pool that runs longer, so a
+   * pathological query (or a lock wait) cannot hold a connection of the request path for ever.
+   */
+  constructor(url: string, max: number, statementTimeoutMs = 30_000) {
+    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, statement_timeout: statementTimeoutMs });
     // An idle client that errors (server restart) is dropped by the pool; without a listener the
     // error would crash the process.
     this.pool.on('error', () => {});
@@ -34,6 +38,13 @@ export class Sql {
     if (scope) scope.count++;
     const result = await this.pool.query<R>(name ? { name, text, values } : { text, values });
     return result.rows;
+  }
+
+  /** Runs one statement and returns how many rows it changed. */
+  async rowCount(text: string, values: unknown[] = []): Promise<number> {
+    this.statements++;
+    const result = await this.pool.query(text, values);
+    return result.rowCount ?? 0;
   }
 
   async close(): Promise<void> {

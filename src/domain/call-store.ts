@@ -94,6 +94,12 @@ export type InsertCallResult =
  * Persistence of calls. Every method takes the tenant and every statement filters by it: the one
  * place where isolation between applications and modes is enforced.
  */
+/** An outbound call to `toAddress` in `status` waits for a command: nothing is due for it. */
+export interface ParkedState {
+  toAddress: string;
+  status: CallStatus;
+}
+
 export interface CallStore {
   /**
    * Inserts the call and its first event atomically. With `requireAssignedNumber`, the insert
@@ -120,8 +126,12 @@ export interface CallStore {
   tenantEventsAfter(tenant: Tenant, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]>;
   /** The log position of one event, once sequenced. */
   positionOf(tenant: Tenant, callId: string, sequence: number): Promise<string | null>;
-  /** Test-mode calls that have not ended, with the time of their last transition (simulator resume). */
-  unfinishedCalls(mode: Mode, limit: number): Promise<{ call: Call; lastEventAt: Date }[]>;
+  /**
+   * Calls of `mode` that have not ended, with the time of their last transition (simulator
+   * resume): outbound calls `parked` in a state they leave only on a command are left out, and
+   * each application contributes at most `perApplication`, oldest first.
+   */
+  unfinishedCalls(mode: Mode, limit: number, options: { parked: readonly ParkedState[]; perApplication: number }): Promise<{ call: Call; lastEventAt: Date }[]>;
   /** Events of many calls in one statement, oldest first, at most `first` + 1 per call. */
   eventsOfCalls(tenant: Tenant, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>>;
 }

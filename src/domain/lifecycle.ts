@@ -41,6 +41,9 @@ export const TERMINAL: ReadonlySet<CallStatus> = new Set([
   CallStatus.CANCELED,
 ]);
 
+/** The statuses of a call that has not ended. */
+export const LIVE_STATUSES: readonly CallStatus[] = Object.values(CallStatus).filter((status) => !TERMINAL.has(status));
+
 export function isTerminal(status: CallStatus): boolean {
   return TERMINAL.has(status);
 }

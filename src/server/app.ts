@@ -37,6 +37,8 @@ import { RedisEventBus } from '../events/redis-event-bus.js';
 import { EventLog } from '../events/event-log.js';
 import { CallEventStream } from '../events/call-event-stream.js';
 import { FanoutHub } from './fanout.js';
+import { Retention } from '../db/retention.js';
+import { CoalescingRunner } from '../events/coalescing-runner.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
@@ -136,6 +138,18 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   eventLog.onAdvance(() => dispatcher.kick());
   deliveryWorker.start();
   dispatcher.kick();
+  // Retention: old events, commands and deliveries are deleted, in bounded batches, one run at a time.
+  const retention = new Retention(database.sql, config.retention);
+  const retentionRunner = new CoalescingRunner(async () => {
+    try {
+      const deleted = await retention.run();
+      if (Object.values(deleted).some((count) => count > 0)) logger.info('retention run', deleted);
+    } catch (error) {
+      logger.error('retention run failed; the next one will retry', { error: (error as Error).message });
+    }
+  });
+  const retentionTimer = config.retentionSweepMs > 0 ? setInterval(() => retentionRunner.request(), config.retentionSweepMs) : undefined;
+  retentionTimer?.unref();
   const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
   const fanout = new FanoutHub(eventLog, config.production, logger);
   const schema = await buildGatewaySchema();
@@ -281,6 +295,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       stopping ??= (async () => {
         await apollo.stop();
         clearInterval(sweeper);
+        clearInterval(retentionTimer);
+        await retentionRunner.settle();
         await dispatcher.stop();
         await deliveryWorker.stop();
         await simulator.stop();

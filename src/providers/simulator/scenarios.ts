@@ -1,4 +1,5 @@
 import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
+import type { ParkedState } from '../../domain/call-store.js';
 
 /** One simulated transition, `afterMs` after the previous one (at SIMULATOR_TIME_SCALE 1). */
 export interface SimulatedStep {
@@ -82,3 +83,9 @@ export function nextStep(call: Pick<Call, 'toAddress' | 'status' | 'direction'>)
   if (index >= 0) return steps[index + 1] ?? null;
   return AFTER_COMMAND[call.status] ?? null;
 }
+
+/** Where a scenario stops before a terminal status (the call waits for a command): nothing is due for such a call. */
+export const PARKED: readonly ParkedState[] = Object.entries(MAGIC_NUMBERS).flatMap(([toAddress, { steps }]) => {
+  const last = steps.at(-1)!;
+  return nextStep({ toAddress, status: last.status, direction: CallDirection.OUTBOUND }) ? [] : [{ toAddress, status: last.status }];
+});

@@ -1,10 +1,11 @@
 import { TERMINAL } from '../../domain/lifecycle.js';
 import type { Call } from '../../domain/call.js';
+import type { ParkedState } from '../../domain/call-store.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/commands.js';
 import type { Logger } from '../../server/logger.js';
 import type { ChannelProvider, CommandResult, PlaceCallResult } from '../channel-provider.js';
-import { nextStep } from './scenarios.js';
+import { PARKED, nextStep } from './scenarios.js';
 
 export interface SimulatorOptions {
   /** Scales every delay: 0.01 runs a lifecycle 100× faster (SIMULATOR_TIME_SCALE). */
@@ -15,7 +16,7 @@ export interface SimulatorOptions {
 
 /** What the simulator needs from storage: the calls it should be driving. */
 export interface UnfinishedCalls {
-  unfinishedCalls(mode: 'test', limit: number): Promise<{ call: Call; lastEventAt: Date }[]>;
+  unfinishedCalls(mode: 'test', limit: number, options: { parked: readonly ParkedState[]; perApplication: number }): Promise<{ call: Call; lastEventAt: Date }[]>;
 }
 
 /** A provider answers a command in about this long (at scale 1; never slower, so tests that freeze calls still see commands apply). */
@@ -86,7 +87,9 @@ export class SimulatorProvider implements ChannelProvider {
   private async resume(graceMs: number): Promise<void> {
     try {
       const now = Date.now();
-      for (const { call, lastEventAt } of await this.calls.unfinishedCalls('test', 10_000)) {
+      // Calls parked until a command are not read at all, and no application takes more than its
+      // share: one tenant's calls that never end cannot crowd another's out of the sweep.
+      for (const { call, lastEventAt } of await this.calls.unfinishedCalls('test', 10_000, { parked: PARKED, perApplication: 1_000 })) {
         if (this.timers.has(call.id)) continue;
         const step = nextStep(call);
         if (!step) continue;

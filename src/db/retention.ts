@@ -1,0 +1,63 @@
+import type { Sql } from './sql.js';
+
+/** How long each kind of row is kept (days); 0 keeps it for ever. */
+export interface RetentionPolicy {
+  /** A call's timeline, except its last event (its final status stays readable, callStatus(callId) still answers). */
+  eventsDays: number;
+  /** Commands that were applied or failed. */
+  commandsDays: number;
+  /** Webhook deliveries that ended (delivered or failed), with their attempts. */
+  webhookDeliveriesDays: number;
+  /** The response bodies stored with webhook attempts (the attempts themselves stay). */
+  webhookResponseBodiesDays: number;
+}
+
+const BATCH = 5_000;
+/** Batches per kind and run: a run's work is bounded, the next run goes on. */
+const MAX_BATCHES = 20;
+
+const DAY = `make_interval(days => $1::int)`;
+
+/**
+ * Deletes what is past its retention, in batches of 5,000 rows so no statement holds locks for
+ * long, at most 100,000 rows of each kind per run. The scans ride BRIN indexes on the time
+ * columns (Migration20261202010000Retention): a few pages each, and next to nothing per insert.
+ */
+export class Retention {
+  constructor(
+    private readonly sql: Sql,
+    private readonly policy: RetentionPolicy,
+  ) {}
+
+  /** Rows deleted (or bodies cleared) per kind in this run. */
+  async run(): Promise<Record<keyof RetentionPolicy, number>> {
+    const p = this.policy;
+    return {
+      eventsDays: await this.batches(p.eventsDays, `
+        DELETE FROM call_event WHERE id IN (
+          SELECT e.id FROM call_event e JOIN call c ON c.id = e.call_id
+           WHERE e.occurred_at < now() - ${DAY} AND e.sequence < c.last_sequence AND e.position IS NOT NULL
+           LIMIT $2)`),
+      commandsDays: await this.batches(p.commandsDays, `
+        DELETE FROM call_command WHERE id IN (
+          SELECT id FROM call_command WHERE created_at < now() - ${DAY} AND status IN ('applied', 'failed') LIMIT $2)`),
+      webhookDeliveriesDays: await this.batches(p.webhookDeliveriesDays, `
+        DELETE FROM webhook_delivery WHERE id IN (
+          SELECT id FROM webhook_delivery WHERE created_at < now() - ${DAY} AND status IN ('delivered', 'failed') LIMIT $2)`),
+      webhookResponseBodiesDays: await this.batches(p.webhookResponseBodiesDays, `
+        UPDATE webhook_attempt SET response_body = NULL WHERE id IN (
+          SELECT id FROM webhook_attempt WHERE attempted_at < now() - ${DAY} AND response_body IS NOT NULL LIMIT $2)`),
+    };
+  }
+
+  private async batches(days: number, statement: string): Promise<number> {
+    if (days <= 0) return 0;
+    let total = 0;
+    for (let batch = 0; batch < MAX_BATCHES; batch++) {
+      const count = await this.sql.rowCount(statement, [days, BATCH]);
+      total += count;
+      if (count < BATCH) break;
+    }
+    return total;
+  }
+}
