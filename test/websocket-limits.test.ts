@@ -94,6 +94,28 @@ describe('WebSocket limits', () => {
     }
   });
 
+  it('operations refused after admission (no such operation, parse and validation errors) give their place back: 30 of them, then 3 subscriptions still fit', async () => {
+    const other = await newApp(gw.admin, 'refusals');
+    const { socket } = await connectRaw(gw.wsUrl, { authorization: `Bearer ${other.testKey}` });
+    try {
+      const byId = messages(socket);
+      const refusals = [
+        { query: 'subscription A { callStatus { sequence } }', operationName: 'B' },
+        { query: 'subscription A { callStatus { sequence } } subscription B { callStatus { status } }' },
+        { query: 'subscription { callStatus {' },
+        { query: 'subscription { callStatus { nope } }' },
+      ];
+      for (let n = 0; n < 30; n++) socket.send(JSON.stringify({ id: `r${n}`, type: 'subscribe', payload: refusals[n % refusals.length] }));
+      await eventually(() => Array.from({ length: 30 }, (_, n) => `r${n}`).every((id) => byId.has(id)), 5_000, 'every refusal');
+      for (let n = 0; n < 30; n++) expect(byId.get(`r${n}`)![0]).toMatchObject({ type: 'error' });
+      for (let n = 1; n <= 3; n++) socket.send(JSON.stringify(SUB(n)));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(byId.has('1') || byId.has('2') || byId.has('3')).toBe(false);
+    } finally {
+      socket.close();
+    }
+  });
+
   it('revoking a key ends its open subscriptions (4403)', async () => {
     const doomed = await newApp(gw.admin, 'doomed');
     const { socket } = await connectRaw(gw.wsUrl, { authorization: `Bearer ${doomed.testKey}` });

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { allValidationRules } from '../graphql/limits.js';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, type GraphQLSchema } from 'graphql';
 import { SocketGuard, type WsLimits } from './ws-guard.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
@@ -46,12 +46,22 @@ export function attachWebSocketServer(options: {
       // One parsed, validated document per query text (documents.ts); context and root value are
       // filled in by graphql-ws from the options below.
       onSubscribe: async (ctx, id, payload) => {
+        // Admitted (counted against the key's rate limit) before any parsing; every refusal after
+        // this releases its place, here or in onError (graphql-ws reports some refusals, such as
+        // an operation it cannot identify, without calling onComplete).
         const refused = await guard.admit(ctx.extra.socket, id);
         if (refused) return [new GraphQLError(refused.message, { extensions: { code: refused.code, ...(refused.retryAfter ? { retryAfter: refused.retryAfter } : {}) } })];
         const entry = documents.get(payload.query);
-        if ('syntaxError' in entry || entry.errors.length) guard.released(ctx.extra.socket, id);
-        if ('syntaxError' in entry) return [entry.syntaxError];
-        if (entry.errors.length) return [...entry.errors];
+        let errors: readonly GraphQLError[] | null = null;
+        if ('syntaxError' in entry) errors = [entry.syntaxError];
+        else if (entry.errors.length) errors = entry.errors;
+        else if (!getOperationAST(entry.document, payload.operationName ?? undefined)) {
+          errors = [new GraphQLError('Unable to identify operation: name one of the document\'s operations in operationName', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
+        }
+        if (errors || 'syntaxError' in entry) {
+          guard.released(ctx.extra.socket, id);
+          return [...(errors ?? [])];
+        }
         return {
           schema: options.schema,
           document: entry.document,
@@ -86,8 +96,11 @@ export function attachWebSocketServer(options: {
         const send = (data: string) => guard.send(socket, data);
         return options.contextFor(ctx.extra.principal!, randomUUID(), { id, send });
       },
-      onError: (_ctx, _id, _payload, errors) =>
-        errors.map((error) => formatGatewayError(error.toJSON(), error, options.production)) as never,
+      // An operation that ends in an error frame is over: release its place (a no-op for one never admitted).
+      onError: (ctx, id, _payload, errors) => {
+        guard.released(ctx.extra.socket, id);
+        return errors.map((error) => formatGatewayError(error.toJSON(), error, options.production)) as never;
+      },
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!result.errors?.length) return result;
         return {
