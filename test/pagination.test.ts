@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, gql, newApp, rawGql, type GqlResponse, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { CountCallsDocument, CreateCallDocument, ListCallsDocument, type ListCallsQuery } from './gql/graphql.js';
+import { collect, wsClient } from './helpers/ws.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
@@ -113,5 +114,22 @@ describe('calls pagination (keyset cursors on createdAt, id)', () => {
     const without = await count('{ calls(first: 5) { nodes { id } } }');
     const withCount = await count('{ calls(first: 5) { nodes { id } totalCount } }');
     expect(withCount).toBe(without + 1);
+  });
+});
+
+describe('event cursors', () => {
+  it('a cursor whose log position is past PostgreSQL bigint (19 digits) is BAD_USER_INPUT, not an internal error', async () => {
+    const app = await newApp(gw.admin);
+    const [id] = await createCalls(app, 1, 'cursor');
+    for (const position of ['9999999999999999999', '9223372036854775808']) {
+      const after = Buffer.from(`e1|${position}|${id}|1`).toString('base64url');
+      const client = wsClient(gw.wsUrl, app.testKey);
+      try {
+        const sub = collect(client, 'subscription($after: String) { callStatus(after: $after) { sequence } }', { after });
+        await expect(sub.until(() => false, 5_000)).rejects.toThrow(/BAD_USER_INPUT/);
+      } finally {
+        await client.dispose();
+      }
+    }
   });
 });

@@ -130,6 +130,26 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
     }
   });
 
+  it('webhookDeliveries pages through every delivery with its own endCursor; a call cursor is refused as after', async () => {
+    const app = await newApp(gw.admin);
+    await endpoint(app);
+    const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001' } })).data!.createCall.call!;
+    await eventually(() => forCall(call.id).length >= 4, 10_000, 'four deliveries');
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page++) {
+      const result = (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 1, after })).data!.webhookDeliveries;
+      seen.push(...result.nodes.map((node) => node.id));
+      if (!result.pageInfo.hasNextPage) break;
+      after = result.pageInfo.endCursor!;
+    }
+    expect(seen).toHaveLength(4);
+    expect(new Set(seen).size).toBe(4);
+    const callCursor = Buffer.from(`c1|${new Date().toISOString()}|${call.id}`).toString('base64url');
+    const refused = await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 1, after: callCursor });
+    expect(refused.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('after rotateWebhookSecret both the old and the new secret verify deliveries (24 h overlap)', async () => {
     const app = await newApp(gw.admin);
     const { id, secret: old } = await endpoint(app, receiver.url, ['CALLS_INITIATED']);

@@ -18,6 +18,23 @@ export function decodeCallCursor(cursor: string, argument: string): CallKey {
   return { createdAt, id: parts[2]! };
 }
 
+/** Webhook deliveries page by (createdAt, id) like calls, with their own tag and id shape. */
+export function encodeDeliveryCursor(key: { createdAt: Date; id: string }): string {
+  return Buffer.from(`d1|${key.createdAt.toISOString()}|${key.id}`).toString('base64url');
+}
+
+export function decodeDeliveryCursor(cursor: string, argument: string): { createdAt: Date; id: string } {
+  const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = parts.length === 3 && parts[0] === 'd1' ? new Date(parts[1]!) : null;
+  if (!createdAt || Number.isNaN(createdAt.getTime()) || !/^msg_[0-9a-f]{32}$/.test(parts[2]!)) {
+    throw new InvalidArgumentError(argument, `"${argument}" is not a cursor returned by this API`);
+  }
+  return { createdAt, id: parts[2]! };
+}
+
+/** PostgreSQL's bigint: a log position past it is no position of ours. */
+const MAX_POSITION = 9_223_372_036_854_775_807n;
+
 /**
  * Event cursors carry the log position (null while not yet sequenced: encoded as 0) and the
  * call and sequence of the event, so a stream of one call resumes by sequence.
@@ -34,7 +51,7 @@ export function encodeEventCursor(key: EventKey): string {
 
 export function decodeEventCursor(cursor: string, argument: string): EventKey {
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const ok = parts.length === 4 && parts[0] === 'e1' && /^\d{1,19}$/.test(parts[1]!) && /^\d{1,9}$/.test(parts[3]!);
+  const ok = parts.length === 4 && parts[0] === 'e1' && /^\d{1,19}$/.test(parts[1]!) && BigInt(parts[1]!) <= MAX_POSITION && /^\d{1,9}$/.test(parts[3]!);
   if (!ok) throw new InvalidArgumentError(argument, `"${argument}" is not an event cursor returned by this API`);
   const ok2 = /^call_(test_)?[0-9A-Za-z]{27}$/.test(parts[2]!);
   if (!ok2) throw new InvalidArgumentError(argument, `"${argument}" is not an event cursor returned by this API`);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import KSUID from 'ksuid';
 import { CallStatus, type Tenant } from './call.js';
-import { decodeCallCursor, encodeCallCursor } from './cursor.js';
+import { decodeDeliveryCursor, encodeDeliveryCursor } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 
 /** The platform's webhook events, one per status a call reaches. */
@@ -138,7 +138,7 @@ export class WebhookEndpoints {
   async deliveries(filter: DeliveryFilter | null, first: number | null, after: string | null): Promise<{ deliveries: WebhookDelivery[]; hasNextPage: boolean }> {
     const limit = first ?? 20;
     if (!Number.isInteger(limit) || limit < 0 || limit > 100) throw new InvalidArgumentError('first', `"first" must be between 0 and 100, got ${limit}`);
-    const cursor = after != null ? decodeCallCursor(after, 'after') : null;
+    const cursor = after != null ? decodeDeliveryCursor(after, 'after') : null;
     const rows = limit === 0 ? [] : await this.store.deliveries(this.tenant, filter ?? {}, limit + 1, cursor);
     return { deliveries: rows.slice(0, limit), hasNextPage: rows.length > limit };
   }
@@ -176,7 +176,7 @@ export class WebhookEndpoints {
 }
 
 export function deliveryCursor(delivery: WebhookDelivery): string {
-  return encodeCallCursor({ createdAt: delivery.createdAt, id: delivery.id });
+  return encodeDeliveryCursor({ createdAt: delivery.createdAt, id: delivery.id });
 }
 
 function eventProblems(events: string[] | null | undefined): UserError[] {
