@@ -6,7 +6,7 @@
  *   npm run bench:webhooks                 # embedded PostgreSQL (.data/bench, port 54339)
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -72,11 +72,13 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
       // +15005550006 answers and stays in progress: 3 events per call; 0.05 makes that ~250 ms.
       const started = await serve({ DATABASE_URL: prepared.url, PORT: String(port), SIMULATOR_TIME_SCALE: '0.05', WEBHOOK_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
       gateways.push({ child: started.child, url: `http://127.0.0.1:${port}/graphql` });
-      if (i === 0) (gateways[0] as { output?: string }).output = started.output();
     }
-    const banner = (gateways[0] as { output?: string }).output!;
-    const key = /test key: (sk_test_app_\w+)/.exec(banner)![1]!;
-    const number = /number:\s+(\+\d+)/.exec(banner)![1]!;
+    // In production serve creates nothing and prints no key: the application comes from the CLI.
+    const cli = (args: string[]) => execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: prepared.url }, encoding: 'utf8' });
+    const app = JSON.parse(cli(['apps', 'create', '--name', 'bench', '--json'])) as { id: string; testKey: string };
+    const key = app.testKey;
+    const number = '+15551234567';
+    cli(['numbers', 'assign', '--app', app.id, '--number', number]);
     await post(gateways[0]!.url, key, 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }', { u: receiverUrl });
     const startedAt = Date.now();
     let next = 0;

@@ -40,7 +40,10 @@ async function serve(config: Config): Promise<void> {
     `calls gateway listening on ${runtime.gateway.url} (WebSocket: ${runtime.gateway.wsUrl})`,
     `live dashboard: ${base}/dashboard${config.production ? '' : `   GraphiQL: ${runtime.gateway.url} (in a browser)`}`,
   ];
-  if (!existing) {
+  if (!existing && config.production) {
+    // In production nothing is created behind the operator's back, and no key is ever printed.
+    lines.push('no application yet: create one with `npx calls-gateway apps create --name NAME --json`');
+  } else if (!existing) {
     const app = await admin.createApp('Demo application');
     await admin.assignNumber(app.id, DEMO_NUMBER);
     lines.push(
@@ -120,9 +123,12 @@ export function buildCli(config: () => Config): Command {
   keys
     .command('revoke')
     .requiredOption('--key <keyId>', 'key id (key_app_…)')
+    .option('--at <time>', 'when the key stops working, ISO 8601 (default: now); a later time lets a rotation overlap')
     .option('--json', 'print JSON')
-    .action(async (options: { key: string; json?: boolean }) => {
-      const revoked = await withAdmin(config(), (admin) => admin.revokeKey(options.key));
+    .action(async (options: { key: string; at?: string; json?: boolean }) => {
+      const at = options.at === undefined ? new Date() : new Date(options.at);
+      if (Number.isNaN(at.getTime()) || (options.at !== undefined && !/^\d{4}-\d{2}-\d{2}T/.test(options.at))) throw new AdminError(`--at must be an ISO 8601 time such as 2027-01-31T12:00:00Z, got "${options.at}"`);
+      const revoked = await withAdmin(config(), (admin) => admin.revokeKey(options.key, at));
       print(!!options.json, { id: revoked.id, revokedAt: revoked.revokedAt.toISOString() }, `key ${revoked.id} revoked`);
     });
   return program;

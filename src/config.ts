@@ -138,7 +138,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: env.DATA_DIR || './.data',
     embeddedPgPort,
-    production: env.NODE_ENV === 'production',
+    // Production unless told otherwise: a stray NODE_ENV (staging, prod, unset) must not turn on
+    // introspection, GraphiQL, stack traces or the demo application.
+    production: env.NODE_ENV !== 'development' && env.NODE_ENV !== 'test',
     dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5_000, 0, 600_000),
     authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),

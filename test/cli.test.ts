@@ -37,6 +37,14 @@ describe('calls-gateway CLI against DATABASE_URL while the gateway runs', { time
     const revoked = await runCli(['keys', 'revoke', '--key', key.id], env());
     expect(revoked.code).toBe(0);
     expect((await gql(gw.url, key.key, ListCallsDocument, {})).status).toBe(401);
+
+    // A rotation: the old key keeps working until --at, as the README says.
+    const rotated = JSON.parse((await runCli(['keys', 'create', '--app', app.id, '--mode', 'test', '--json'], env())).stdout);
+    const at = new Date(Date.now() + 60_000).toISOString();
+    const later = await runCli(['keys', 'revoke', '--key', rotated.id, '--at', at, '--json'], env());
+    expect(later.code).toBe(0);
+    expect(JSON.parse(later.stdout)).toEqual({ id: rotated.id, revokedAt: at });
+    expect((await gql(gw.url, rotated.key, ListCallsDocument, {})).status).toBe(200);
   });
 
   it.each([
@@ -46,6 +54,7 @@ describe('calls-gateway CLI against DATABASE_URL while the gateway runs', { time
     [['keys', 'create', '--app', 'app_nope', '--mode', 'test'], /No application/],
     [['keys', 'create', '--app', 'app_nope', '--mode', 'prod'], /choices/],
     [['keys', 'revoke', '--key', 'key_app_nope'], /No API key/],
+    [['keys', 'revoke', '--key', 'key_app_nope', '--at', 'tomorrow'], /--at must be an ISO 8601 time/],
   ])('%j fails on stderr with a non-zero exit', async (args, message) => {
     const result = await runCli(args, env());
     expect(result.code).not.toBe(0);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './helpers/global-setup.js';
-import { runCli, startServe } from './helpers/cli.js';
+import { runCli, startServe, startServeUntil } from './helpers/cli.js';
 import { gql } from './helpers/gateway.js';
 import { CreateCallDocument, ListCallsDocument } from './gql/graphql.js';
 
@@ -50,4 +50,29 @@ describe('calls-gateway serve on the embedded PostgreSQL (what npm start runs)',
     again.child.kill('SIGINT');
     expect(await again.exited).toBe(0);
   }, 120_000);
+});
+
+describe('calls-gateway serve in production', () => {
+  it.each([['unset', undefined], ['staging', 'staging']])('NODE_ENV %s: no demo application, no key printed, no introspection', async (_name, nodeEnv) => {
+    const { freshDatabase } = await import('./helpers/gateway.js');
+    const database = await freshDatabase();
+    try {
+      const started = await startServeUntil({ DATABASE_URL: database.url, PORT: String(await freePort()), NODE_ENV: nodeEnv }, /no application yet/);
+      try {
+        const banner = started.output();
+        expect(banner).not.toMatch(/sk_test_app_|sk_live_app_|GraphiQL/);
+        const apps = await runCli(['apps', 'create', '--name', 'prod', '--json'], { DATABASE_URL: database.url, NODE_ENV: nodeEnv });
+        const app = JSON.parse(apps.stdout);
+        const url = /listening on (http:\/\/\S+\/graphql)/.exec(banner)![1]!;
+        const introspection = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify({ query: '{ __schema { types { name } } }' }) });
+        expect(introspection.status).toBe(400);
+        expect(JSON.stringify(await introspection.json())).not.toMatch(/"types"/);
+      } finally {
+        started.child.kill('SIGTERM');
+        await started.exited;
+      }
+    } finally {
+      await database.drop();
+    }
+  });
 });

@@ -138,8 +138,8 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const result = (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 1, after })).data!.webhookDeliveries;
-      seen.push(...result.nodes.map((node) => node.id));
+      const result: { nodes: { id: string }[]; pageInfo: { hasNextPage: boolean; endCursor?: string | null } } = (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 1, after })).data!.webhookDeliveries;
+      seen.push(...result.nodes.map((node: { id: string }) => node.id));
       if (!result.pageInfo.hasNextPage) break;
       after = result.pageInfo.endCursor!;
     }

@@ -34,6 +34,11 @@ export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessE
 
 /** Starts `calls-gateway serve` and resolves once it printed its URL (and the rest of its banner). */
 export function startServe(env: Record<string, string | undefined>): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+  return startServeUntil(env, /(test key: sk_test_app_\w+[\s\S]*number:|exists; its keys were shown)/);
+}
+
+/** Starts `calls-gateway serve` and resolves once its output matches `banner`. */
+export function startServeUntil(env: Record<string, string | undefined>, banner: RegExp): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [CLI, 'serve'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
@@ -42,7 +47,7 @@ export function startServe(env: Record<string, string | undefined>): Promise<{ c
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
     const check = () => {
-      if (/(test key: sk_test_app_\w+[\s\S]*number:|exists; its keys were shown)/.test(output)) {
+      if (banner.test(output)) {
         clearTimeout(timer);
         resolve({ child, output: () => output, exited });
       }
