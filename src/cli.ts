@@ -3,25 +3,30 @@ import 'reflect-metadata';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AdminError, AdminStore } from './db/admin-store.js';
-import { openDatabase, resolveDatabaseServer } from './db/database.js';
+import { openDatabase, resolveDatabaseServer, type Database } from './db/database.js';
+import type { SecretBox } from './db/secret-box.js';
 import { jsonLogger } from './server/logger.js';
 import type { Mode } from './domain/call.js';
 
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
 
-async function withAdmin<T>(config: Config, run: (admin: AdminStore) => Promise<T>): Promise<T> {
+async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
   const server = await resolveDatabaseServer(config);
   try {
     const database = await openDatabase(server.url, { poolSize: 1, migrate: true });
     try {
-      return await run(new AdminStore(database.orm.em));
+      return await run(database);
     } finally {
       await database.close();
     }
   } finally {
     await server.stop();
   }
+}
+
+function withAdmin<T>(config: Config, run: (admin: AdminStore) => Promise<T>): Promise<T> {
+  return withDatabase(config, (database) => run(new AdminStore(database.orm.em)));
 }
 
 function print(json: boolean, value: Record<string, unknown>, text: string): void {
@@ -131,7 +136,33 @@ export function buildCli(config: () => Config): Command {
       const revoked = await withAdmin(config(), (admin) => admin.revokeKey(options.key, at));
       print(!!options.json, { id: revoked.id, revokedAt: revoked.revokedAt.toISOString() }, `key ${revoked.id} revoked`);
     });
+  program
+    .command('secrets')
+    .description('Webhook signing secrets at rest')
+    .command('rotate')
+    .description('Seal every stored webhook secret with the first key of SECRETS_KEY (after putting a new key first; then the old one can go)')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const loaded = config();
+      if (!loaded.secrets.enabled) throw new AdminError('SECRETS_KEY is not set: there is no key to seal the secrets with');
+      const resealed = await withDatabase(loaded, (database) => resealSecrets(database, loaded.secrets));
+      print(!!options.json, { resealed }, `${resealed} webhook secrets sealed with the current key`);
+    });
   return program;
+}
+
+/** Opens every stored secret with any listed key and seals it with the current one, endpoint by endpoint. */
+async function resealSecrets(database: Database, box: SecretBox): Promise<number> {
+  const rows = await database.sql.query<{ id: string; secret: string; previous: string | null }>(`SELECT id, secret, previous_secret AS previous FROM webhook_endpoint`);
+  let resealed = 0;
+  for (const row of rows) {
+    if (box.isCurrent(row.secret) && (row.previous === null || box.isCurrent(row.previous))) continue;
+    const secret = box.seal(box.open(row.secret));
+    const previous = row.previous === null ? null : box.seal(box.open(row.previous));
+    await database.sql.query(`UPDATE webhook_endpoint SET secret = $2, previous_secret = $3 WHERE id = $1 AND secret = $4`, [row.id, secret, previous, row.secret]);
+    resealed++;
+  }
+  return resealed;
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;

@@ -1,5 +1,6 @@
 import { ProviderConfigError, readProviderConfig, type ProviderConfig } from './providers/provider-config.js';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './webhooks/delivery-worker.js';
+import { SecretBox } from './db/secret-box.js';
 
 /**
  * Configuration: read from the environment once, validated, frozen.
@@ -52,6 +53,8 @@ export interface Config {
   readonly retention: { eventsDays: number; commandsDays: number; webhookDeliveriesDays: number; webhookResponseBodiesDays: number };
   /** How often retention runs (0: never). */
   readonly retentionSweepMs: number;
+  /** Seals webhook signing secrets at rest (SECRETS_KEY); without it they are stored as they are. */
+  readonly secrets: SecretBox;
   /** /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when it is set. */
   readonly metricsToken: string | undefined;
   /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
@@ -118,6 +121,14 @@ function schedule(env: Env, name: string): number[] {
   return values;
 }
 
+function secretBox(raw: string | undefined): SecretBox {
+  try {
+    return SecretBox.parse(raw);
+  } catch (error) {
+    throw new ConfigError((error as Error).message);
+  }
+}
+
 function providers(env: Env): ProviderConfig {
   try {
     return readProviderConfig(env);
@@ -161,6 +172,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsMaxOperationsPerKey: int(env, 'WS_MAX_OPERATIONS_PER_KEY', 1_000, 1, 1_000_000),
     wsSlowConsumerBytes: int(env, 'WS_SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: env.METRICS_TOKEN || undefined,
+    secrets: secretBox(env.SECRETS_KEY),
     retention: {
       eventsDays: int(env, 'RETENTION_EVENTS_DAYS', 90, 0, 36_500),
       commandsDays: int(env, 'RETENTION_COMMANDS_DAYS', 90, 0, 36_500),

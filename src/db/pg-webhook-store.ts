@@ -2,6 +2,7 @@ import type { Tenant } from '../domain/call.js';
 import type { DeliveryFilter, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookStore } from '../domain/webhooks.js';
 import { Where } from './pg-call-store.js';
 import type { Sql } from './sql.js';
+import { SecretBox } from './secret-box.js';
 
 const ENDPOINT_COLUMNS = `id, url, events, disabled_at AS "disabledAt", disabled_reason AS "disabledReason", failing_since AS "failingSince",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
@@ -10,14 +11,39 @@ export const DELIVERY_COLUMNS = `id, endpoint_id AS "endpointId", event_id AS "e
 
 /** Endpoints and deliveries as the API shows them; every statement is scoped to the tenant. */
 export class PgWebhookStore implements WebhookStore {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** Seals signing secrets at rest (SECRETS_KEY); they are opened only by the delivery worker. */
+    private readonly secrets: SecretBox = new SecretBox([]),
+  ) {}
 
-  async insertEndpoint(tenant: Tenant, endpoint: { id: string; url: string; events: string[]; secret: string }): Promise<WebhookEndpoint> {
-    const [row] = await this.sql.query<WebhookEndpoint>(
-      `INSERT INTO webhook_endpoint (id, app_id, mode, url, events, secret) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
-      [endpoint.id, tenant.appId, tenant.mode, endpoint.url, endpoint.events, endpoint.secret],
-    );
-    return row!;
+  /**
+   * Inserts the endpoint unless the tenant already has `max`: the count and the insert run under
+   * a transaction-scoped advisory lock of the tenant, so concurrent creates cannot pass the limit
+   * together (a plain read-then-write let them). null: the limit is reached.
+   */
+  async insertEndpoint(tenant: Tenant, endpoint: { id: string; url: string; events: string[]; secret: string }, max: number): Promise<WebhookEndpoint | null> {
+    const client = await this.sql.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`webhook_endpoint:${tenant.appId}:${tenant.mode}`]);
+      const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_endpoint WHERE app_id = $1 AND mode = $2', [tenant.appId, tenant.mode]);
+      if (counted[0]!.n >= max) {
+        await client.query('ROLLBACK');
+        return null;
+      }
+      const { rows } = await client.query<WebhookEndpoint>(
+        `INSERT INTO webhook_endpoint (id, app_id, mode, url, events, secret) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
+        [endpoint.id, tenant.appId, tenant.mode, endpoint.url, endpoint.events, this.secrets.seal(endpoint.secret)],
+      );
+      await client.query('COMMIT');
+      return rows[0]!;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async updateEndpoint(tenant: Tenant, id: string, change: { url?: string; events?: string[]; enable?: boolean }): Promise<WebhookEndpoint | null> {
@@ -43,7 +69,7 @@ export class PgWebhookStore implements WebhookStore {
       `UPDATE webhook_endpoint SET previous_secret = secret, secret = $4,
               previous_secret_expires_at = now() + make_interval(secs => $5::double precision / 1000), updated_at = now()
         WHERE app_id = $1 AND mode = $2 AND id = $3 RETURNING ${ENDPOINT_COLUMNS}`,
-      [tenant.appId, tenant.mode, id, secret, previousValidMs],
+      [tenant.appId, tenant.mode, id, this.secrets.seal(secret), previousValidMs],
     );
     return row ?? null;
   }

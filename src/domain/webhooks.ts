@@ -55,7 +55,8 @@ export interface WebhookDelivery {
 }
 
 export interface WebhookStore {
-  insertEndpoint(tenant: Tenant, endpoint: { id: string; url: string; events: string[]; secret: string }): Promise<WebhookEndpoint>;
+  /** null: the tenant already has `max` endpoints (checked atomically with the insert). */
+  insertEndpoint(tenant: Tenant, endpoint: { id: string; url: string; events: string[]; secret: string }, max: number): Promise<WebhookEndpoint | null>;
   updateEndpoint(tenant: Tenant, id: string, change: { url?: string; events?: string[]; enable?: boolean }): Promise<WebhookEndpoint | null>;
   deleteEndpoint(tenant: Tenant, id: string): Promise<boolean>;
   rotateSecret(tenant: Tenant, id: string, secret: string, previousValidMs: number): Promise<WebhookEndpoint | null>;
@@ -99,11 +100,11 @@ export class WebhookEndpoints {
   async create(input: { url: string; events?: string[] | null }): Promise<EndpointResult> {
     const errors = [...(await this.urlProblems(input.url)), ...eventProblems(input.events)];
     if (errors.length) return { endpoint: null, secret: null, userErrors: errors };
-    if ((await this.store.endpoints(this.tenant)).length >= MAX_ENDPOINTS) {
+    const secret = newSecret();
+    const endpoint = await this.store.insertEndpoint(this.tenant, { id: newEndpointId(), url: input.url, events: dedupe(input.events), secret }, MAX_ENDPOINTS);
+    if (!endpoint) {
       return { endpoint: null, secret: null, userErrors: [userError(UserErrorCode.INVALID_ARGUMENT, ['input'], `At most ${MAX_ENDPOINTS} endpoints per application and mode`)] };
     }
-    const secret = newSecret();
-    const endpoint = await this.store.insertEndpoint(this.tenant, { id: newEndpointId(), url: input.url, events: dedupe(input.events), secret });
     this.onEndpointsChanged();
     return { endpoint, secret, userErrors: [] };
   }

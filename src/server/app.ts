@@ -123,9 +123,10 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   }, Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)));
   sweeper.unref();
   // Outbound webhooks: the log is fanned out to deliveries whenever its head moves.
-  const webhookStore = new PgWebhookStore(database.sql);
+  const webhookStore = new PgWebhookStore(database.sql, config.secrets);
+  if (!config.secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
   const urlGuard = new DnsUrlGuard();
-  const webhookQueue = new WebhookQueue(database.sql);
+  const webhookQueue = new WebhookQueue(database.sql, config.secrets);
   const deliveryWorker = new DeliveryWorker(webhookQueue, logger, {
     retryScheduleMs: config.webhookRetryScheduleMs,
     timeoutMs: config.webhookTimeoutMs,

@@ -78,6 +78,10 @@ export class DeliveryWorker {
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    if (delivery.secretError) {
+      this.logger.error('webhook not sent: its signing secret cannot be opened here', { deliveryId: delivery.id, error: delivery.secretError });
+      return;
+    }
     const body = JSON.stringify(delivery.payload);
     const now = new Date();
     const signatures = [delivery.secret, delivery.previousSecret]

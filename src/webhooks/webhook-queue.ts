@@ -1,4 +1,5 @@
 import type { Sql } from '../db/sql.js';
+import { SecretBox } from '../db/secret-box.js';
 
 /** A delivery claimed for one attempt, with what is needed to sign and send it. */
 export interface ClaimedDelivery {
@@ -12,6 +13,8 @@ export interface ClaimedDelivery {
   previousSecret: string | null;
   /** The lease's end, as PostgreSQL printed it: the token that proves the attempt still owns the delivery. */
   lease: string;
+  /** Why its signing secret could not be opened here (then it is not sent from this process). */
+  secretError?: string;
 }
 
 export interface AttemptOutcome {
@@ -138,7 +141,11 @@ UPDATE webhook_delivery SET locked_until = NULL, attempts = attempts - 1
  WHERE id = $1 AND locked_until = $2::timestamptz AND status = 'pending'`;
 
 export class WebhookQueue {
-  constructor(private readonly sql: Sql) {}
+  constructor(
+    private readonly sql: Sql,
+    /** Opens the signing secrets sealed at rest (SECRETS_KEY). */
+    private readonly secrets: SecretBox = new SecretBox([]),
+  ) {}
 
   /** Fans out the next events of the log; returns how many events were read. */
   async fanOut(batch: number): Promise<{ events: number; deliveries: number }> {
@@ -146,8 +153,17 @@ export class WebhookQueue {
     return row!;
   }
 
-  claim(limit: number, leaseMs: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
-    return this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs, perEndpoint]);
+  async claim(limit: number, leaseMs: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
+    const claimed = await this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs, perEndpoint]);
+    return claimed.map((delivery) => {
+      try {
+        return { ...delivery, secret: this.secrets.open(delivery.secret), previousSecret: delivery.previousSecret && this.secrets.open(delivery.previousSecret) };
+      } catch (error) {
+        // Sealed with a key this process does not have (a rolling change of SECRETS_KEY): its
+        // lease runs out and a process that has the key takes it.
+        return { ...delivery, secret: '', previousSecret: null, secretError: (error as Error).message };
+      }
+    });
   }
 
   /** false: the lease had run out, nothing was recorded (the delivery is another attempt's now). */

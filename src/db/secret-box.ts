@@ -1,0 +1,64 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/**
+ * Webhook signing secrets at rest: AES-256-GCM under an operator key (SECRETS_KEY), so a dump
+ * of the database alone cannot forge a delivery. SECRETS_KEY lists one or more keys as
+ * `id:base64-of-32-bytes`, comma-separated; the first encrypts, every one decrypts, so a new key
+ * is put first, `calls-gateway secrets rotate` re-encrypts what is stored, and the old key is
+ * then dropped. Stored form: `enc:v1:<key id>:<iv>:<ciphertext+tag>` (base64url). A value
+ * without that prefix is a secret stored before encryption (or with no key configured): it is
+ * read as it is, and `secrets rotate` encrypts it.
+ * node:crypto does this in a few lines; no library needed.
+ */
+export class SecretBox {
+  private readonly keys: Map<string, Buffer>;
+  private readonly current: { id: string; key: Buffer } | null;
+
+  constructor(keys: readonly { id: string; key: Buffer }[]) {
+    this.keys = new Map(keys.map((entry) => [entry.id, entry.key]));
+    this.current = keys[0] ?? null;
+  }
+
+  /** Parses SECRETS_KEY; throws with a message naming what is wrong. */
+  static parse(raw: string | undefined): SecretBox {
+    if (!raw) return new SecretBox([]);
+    const keys = raw.split(',').map((part) => {
+      const [id, encoded, ...rest] = part.trim().split(':');
+      const key = encoded ? Buffer.from(encoded, 'base64') : Buffer.alloc(0);
+      if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || rest.length || key.length !== 32) {
+        throw new Error('SECRETS_KEY must be comma-separated id:key pairs, each key 32 random bytes in base64 (openssl rand -base64 32), the id 1-32 letters, digits, _ or -');
+      }
+      return { id, key };
+    });
+    if (new Set(keys.map((key) => key.id)).size !== keys.length) throw new Error('SECRETS_KEY names a key id twice');
+    return new SecretBox(keys);
+  }
+
+  get enabled(): boolean {
+    return this.current !== null;
+  }
+
+  seal(plain: string): string {
+    if (!this.current) return plain;
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key, iv);
+    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
+    return `enc:v1:${this.current.id}:${iv.toString('base64url')}:${body.toString('base64url')}`;
+  }
+
+  open(stored: string): string {
+    if (!stored.startsWith('enc:v1:')) return stored;
+    const [, , id, iv, body] = stored.split(':');
+    const key = this.keys.get(id!);
+    if (!key) throw new Error(`a webhook secret is sealed with key "${id}", which SECRETS_KEY does not list`);
+    const data = Buffer.from(body!, 'base64url');
+    const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv!, 'base64url'));
+    decipher.setAuthTag(data.subarray(data.length - 16));
+    return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
+  }
+
+  /** Whether `stored` is sealed with the current key (else `secrets rotate` seals it again). */
+  isCurrent(stored: string): boolean {
+    return this.current !== null && stored.startsWith(`enc:v1:${this.current.id}:`);
+  }
+}
