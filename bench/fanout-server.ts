@@ -92,7 +92,7 @@ interface Server {
 const afterMicrotasks = () => new Promise<number>((resolve) => setImmediate(() => resolve(wallNow())));
 
 async function startGatewayServer(opts: FanoutServerOptions): Promise<Server> {
-  const config = loadConfig({ SIMULATOR_TIME_SCALE: '100', WS_MAX_OPERATIONS_PER_KEY: '1000000', WS_MAX_OPERATIONS_PER_SOCKET: '10000', RATE_LIMIT_PER_MINUTE: '0' }, {
+  const config = loadConfig({ SIMULATOR_TIME_SCALE: '100', WS_MAX_OPERATIONS_PER_KEY: '1000000', WS_MAX_OPERATIONS_PER_SOCKET: '10000', WS_MAX_CONNECTIONS_PER_KEY: '1000000', WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000', RATE_LIMIT_PER_MINUTE: '0' }, {
     port: 0,
     host: '127.0.0.1',
     databaseUrl: opts.databaseUrl,

@@ -163,7 +163,7 @@ async function seed(url: string, count: number): Promise<{ appId: string; testKe
     const admin = new AdminStore(database.orm.em);
     const app = await admin.createApp('fanout-bench');
     await admin.assignNumber(app.id, FROM_ADDRESS);
-    const config = loadConfig({ SIMULATOR_TIME_SCALE: '0.01', WS_MAX_OPERATIONS_PER_KEY: '1000000', WS_MAX_OPERATIONS_PER_SOCKET: '10000', RATE_LIMIT_PER_MINUTE: '0' }, { port: 0, host: '127.0.0.1', databaseUrl: url, authCacheTtlMs: 60_000, dbPoolSize: 4 });
+    const config = loadConfig({ SIMULATOR_TIME_SCALE: '0.01', WS_MAX_OPERATIONS_PER_KEY: '1000000', WS_MAX_OPERATIONS_PER_SOCKET: '10000', WS_MAX_CONNECTIONS_PER_KEY: '1000000', WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000', RATE_LIMIT_PER_MINUTE: '0' }, { port: 0, host: '127.0.0.1', databaseUrl: url, authCacheTtlMs: 60_000, dbPoolSize: 4 });
     const gateway = await startGateway(config, { database, logger: silentLogger });
     const callIds: string[] = [];
     try {

@@ -48,6 +48,9 @@ export interface Config {
   readonly wsMaxPayloadBytes: number;
   readonly wsMaxOperationsPerSocket: number;
   readonly wsMaxOperationsPerKey: number;
+  /** Open WebSockets per API key and per client address, in one process. */
+  readonly wsMaxConnectionsPerKey: number;
+  readonly wsMaxConnectionsPerAddress: number;
   readonly wsSlowConsumerBytes: number;
   /** Days each kind of row is kept (0: for ever); see db/retention.ts. */
   readonly retention: { eventsDays: number; commandsDays: number; webhookDeliveriesDays: number; webhookResponseBodiesDays: number };
@@ -170,6 +173,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     wsMaxOperationsPerSocket: int(env, 'WS_MAX_OPERATIONS_PER_SOCKET', 20, 1, 10_000),
     wsMaxOperationsPerKey: int(env, 'WS_MAX_OPERATIONS_PER_KEY', 1_000, 1, 1_000_000),
+    wsMaxConnectionsPerKey: int(env, 'WS_MAX_CONNECTIONS_PER_KEY', 200, 1, 1_000_000),
+    wsMaxConnectionsPerAddress: int(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 500, 1, 1_000_000),
     wsSlowConsumerBytes: int(env, 'WS_SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: env.METRICS_TOKEN || undefined,
     secrets: secretBox(env.SECRETS_KEY),

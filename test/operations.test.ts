@@ -72,6 +72,11 @@ describe('bounded metrics and probes', () => {
     expect(text).toMatch(/graphql_operations_total\{operation="multiple",type="query"/);
   });
 
+  it('every statement of the request path is cancelled by PostgreSQL past 30 s (statement_timeout on the pool)', async () => {
+    const [row] = await gw.database.sql.query<{ timeout: string }>(`SELECT current_setting('statement_timeout') AS timeout`);
+    expect(row!.timeout).toBe('30s');
+  });
+
   it('METRICS_TOKEN keeps /metrics private', async () => {
     const guarded = await bootGateway({ simulator: 'frozen', env: { METRICS_TOKEN: 'metrics-secret-123' } });
     try {

@@ -126,3 +126,59 @@ describe('WebSocket limits', () => {
     expect(await closed).toBe(4403);
   });
 });
+
+describe('WebSocket connections per key and per address', () => {
+  let capped: TestGateway;
+  beforeAll(async () => {
+    capped = await bootGateway({ env: { WS_MAX_CONNECTIONS_PER_KEY: '3', WS_MAX_CONNECTIONS_PER_ADDRESS: '5' } });
+  });
+  afterAll(() => capped.stop());
+
+  function open(key: string, localAddress = '127.0.0.1'): Promise<{ socket: WebSocket; acked: boolean; closeCode: number | null }> {
+    return new Promise((resolve, reject) => {
+      const socket = new WebSocket(capped.wsUrl, 'graphql-transport-ws', { localAddress });
+      socket.once('error', reject);
+      socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${key}` } })));
+      socket.on('message', (data) => {
+        if (JSON.parse(String(data)).type === 'connection_ack') resolve({ socket, acked: true, closeCode: null });
+      });
+      socket.once('close', (code) => resolve({ socket, acked: false, closeCode: code }));
+    });
+  }
+
+  it('a key past its cap and an address past its cap are closed with 4429; another address and a freed place are not affected', async () => {
+    const one = await newApp(capped.admin, 'one');
+    const two = await newApp(capped.admin, 'two');
+    const sockets: WebSocket[] = [];
+    try {
+      for (let i = 0; i < 3; i++) {
+        const opened = await open(one.testKey);
+        expect(opened.acked).toBe(true);
+        sockets.push(opened.socket);
+      }
+      const fourth = await open(one.testKey);
+      expect(fourth).toMatchObject({ acked: false, closeCode: 4429 });
+      for (let i = 0; i < 2; i++) {
+        const opened = await open(two.testKey);
+        expect(opened.acked).toBe(true);
+        sockets.push(opened.socket);
+      }
+      // Five open from 127.0.0.1: the sixth is closed whatever its key.
+      expect(await open(two.testKey)).toMatchObject({ acked: false, closeCode: 4429 });
+      const elsewhere = await open(two.testKey, '127.0.0.2');
+      expect(elsewhere.acked).toBe(true);
+      sockets.push(elsewhere.socket);
+      // Closing one of the first key's sockets makes room for it again.
+      const closed = new Promise((resolve) => sockets[0]!.once('close', resolve));
+      sockets[0]!.close();
+      await closed;
+      await eventually(async () => {
+        const again = await open(one.testKey);
+        if (again.acked) sockets.push(again.socket);
+        return again.acked;
+      }, 5_000, 'room for the key again');
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  });
+});

@@ -193,6 +193,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       maxPayloadBytes: config.wsMaxPayloadBytes,
       perSocket: config.wsMaxOperationsPerSocket,
       perKey: config.wsMaxOperationsPerKey,
+      connectionsPerKey: config.wsMaxConnectionsPerKey,
+      connectionsPerAddress: config.wsMaxConnectionsPerAddress,
       slowConsumerBytes: config.wsSlowConsumerBytes,
       recheckMs: Math.max(1_000, config.authCacheTtlMs),
     },

@@ -12,7 +12,14 @@ export interface WsLimits {
   slowConsumerBytes: number;
   /** How often open sockets' keys are checked again (a revoked key's subscriptions end). */
   recheckMs: number;
+  /** Open sockets of one API key, in this process. */
+  connectionsPerKey: number;
+  /** Open sockets from one client address (authenticated or not), in this process. */
+  connectionsPerAddress: number;
 }
+
+/** Close code for a connection over its key's or its address's cap (graphql-ws's codes stop at 4499). */
+export const TOO_MANY_CONNECTIONS = 4429;
 
 interface Tracked {
   socket: WebSocket;
@@ -29,6 +36,9 @@ interface Tracked {
 export class SocketGuard {
   private readonly sockets = new Map<WebSocket, Tracked>();
   private readonly perKey = new Map<string, number>();
+  private readonly socketsPerKey = new Map<string, number>();
+  private readonly socketsPerAddress = new Map<string, number>();
+  private readonly addressOf = new Map<WebSocket, string>();
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -41,8 +51,26 @@ export class SocketGuard {
     this.timer.unref();
   }
 
-  connected(socket: WebSocket, authorization: string, principal: Principal): void {
+  /** A socket was opened (before connection_init): false when its address has too many already. */
+  opened(socket: WebSocket, address: string): boolean {
+    const count = this.socketsPerAddress.get(address) ?? 0;
+    if (count >= this.limits.connectionsPerAddress) return false;
+    this.socketsPerAddress.set(address, count + 1);
+    this.addressOf.set(socket, address);
+    socket.once('close', () => {
+      this.addressOf.delete(socket);
+      decrement(this.socketsPerAddress, address, 1);
+    });
+    return true;
+  }
+
+  /** false: the key has too many sockets open already (the caller closes this one). */
+  connected(socket: WebSocket, authorization: string, principal: Principal): boolean {
+    const count = this.socketsPerKey.get(principal.keyId) ?? 0;
+    if (count >= this.limits.connectionsPerKey) return false;
+    this.socketsPerKey.set(principal.keyId, count + 1);
     this.sockets.set(socket, { socket, authorization, principal, operations: new Set() });
+    return true;
   }
 
   /** null: admitted; else why not. */
@@ -79,6 +107,7 @@ export class SocketGuard {
     if (!tracked) return;
     this.sockets.delete(socket);
     this.decrement(tracked.principal.keyId, tracked.operations.size);
+    decrement(this.socketsPerKey, tracked.principal.keyId, 1);
   }
 
   /** Sends unless the socket is too far behind; a slow consumer is cut off. */
@@ -100,9 +129,7 @@ export class SocketGuard {
   }
 
   private decrement(key: string, by: number): void {
-    const left = (this.perKey.get(key) ?? 0) - by;
-    if (left > 0) this.perKey.set(key, left);
-    else this.perKey.delete(key);
+    decrement(this.perKey, key, by);
   }
 
   private async recheck(): Promise<void> {
@@ -118,4 +145,10 @@ export class SocketGuard {
   stop(): void {
     clearInterval(this.timer);
   }
+}
+
+function decrement(counts: Map<string, number>, key: string, by: number): void {
+  const left = (counts.get(key) ?? 0) - by;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
 }

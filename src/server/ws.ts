@@ -4,7 +4,7 @@ import { WebSocketServer } from 'ws';
 import { allValidationRules } from '../graphql/limits.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, type GraphQLSchema } from 'graphql';
-import { SocketGuard, type WsLimits } from './ws-guard.js';
+import { SocketGuard, TOO_MANY_CONNECTIONS, type WsLimits } from './ws-guard.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
@@ -37,6 +37,10 @@ export function attachWebSocketServer(options: {
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
   const guard = new SocketGuard(options.authenticator, options.rateLimiter, options.limits, options.logger);
+  // Registered before graphql-ws's own listener: a socket over its address's cap is closed at once.
+  wsServer.on('connection', (socket, request) => {
+    if (!guard.opened(socket, request.socket.remoteAddress ?? 'unknown')) socket.close(TOO_MANY_CONNECTIONS, 'Too many connections from this address');
+  });
   const documents = new DocumentCache(options.schema, allValidationRules(options.production));
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
@@ -83,7 +87,10 @@ export function attachWebSocketServer(options: {
         if ('refused' in auth) return false;
         const principal = auth.principal;
         ctx.extra.principal = principal;
-        guard.connected(ctx.extra.socket, authorization as string, principal);
+        if (!guard.connected(ctx.extra.socket, authorization as string, principal)) {
+          ctx.extra.socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this API key');
+          return false;
+        }
         // graphql-ws keeps the HTTP upgrade request in `extra` for the socket's lifetime; nothing
         // here needs it after authentication, and it is a few KB per idle connection.
         (ctx.extra as { request?: unknown }).request = undefined;
