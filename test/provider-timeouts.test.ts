@@ -36,6 +36,26 @@ describe('lost provider callbacks: nothing waits forever', () => {
     }
   });
 
+  it('a call whose placement never finished (the process died while placing it) is not replayed as alive for ever: the sweep ends it FAILED, and a retry with its idempotency key then says so', async () => {
+    gw.liveProvider.hangPlacement = true;
+    const input = { from: app.number, to: '+15551230004', idempotencyKey: `crash-${Date.now()}` };
+    try {
+      // The first request never gets its answer, as when the gateway dies mid-request.
+      void gql(gw.url, app.liveKey, CreateCallDocument, { input }).catch(() => {});
+      await eventually(() => gw.livePlaced.some((call) => call.toAddress === input.to), 5_000, 'the placement to start');
+    } finally {
+      gw.liveProvider.hangPlacement = false;
+    }
+    const retried = (await gql(gw.url, app.liveKey, CreateCallDocument, { input })).data!.createCall;
+    expect(retried).toMatchObject({ replayed: true, call: { status: 'INITIATED' } });
+    const id = retried.call!.id;
+    await eventually(async () => (await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
+    const again = (await gql(gw.url, app.liveKey, CreateCallDocument, { input })).data!.createCall;
+    expect(again).toMatchObject({ replayed: true, call: { id, status: 'FAILED', endReason: 'provider_timeout' } });
+    // It never reached the provider with an id: nothing to hang up there.
+    expect(gw.liveProvider.executed.filter((command) => command.callId === id)).toEqual([]);
+  });
+
   it('a command the provider never confirms FAILS after COMMAND_TIMEOUT_MS, with a COMMAND_FAILED event; an answered call is left alone', async () => {
     const id = (await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230002' } })).data!.createCall.call!.id;
     await gw.gateway.lifecycle.apply({ callId: id, status: CallStatus.RINGING });

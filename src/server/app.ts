@@ -108,7 +108,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   // provider (best effort, logged) and end FAILED.
   const hangUpStuck = async (call: Call): Promise<void> => {
     const provider = providers.byName(call.provider);
-    if (!provider) return;
+    // No provider id: the provider never took the call (its placement did not finish), nothing to hang up.
+    if (!provider || !call.providerCallId) return;
     const now = new Date();
     try {
       await provider.execute(call, { id: `sweep_${call.id}`, callId: call.id, type: CallCommandType.HANGUP, status: CallCommandStatus.ACCEPTED, args: { type: CallCommandType.HANGUP }, error: null, createdAt: now, updatedAt: now });

@@ -32,9 +32,12 @@ export interface TestGateway {
 export class RecordingLiveProvider implements ChannelProvider {
   readonly name = 'recording-live';
   constructor(readonly placed: Call[]) {}
+  /** Set to make placeCall never answer (a process that dies while placing the call). */
+  hangPlacement = false;
   async placeCall(call: Call): Promise<PlaceCallResult> {
     this.placed.push(call);
-    return {};
+    if (this.hangPlacement) await new Promise(() => {});
+    return { providerCallId: `rec_${call.id}` };
   }
   /** Commands it was given; it accepts them and never confirms (a provider whose callbacks are lost). */
   readonly executed: CallCommand[] = [];
