@@ -41,6 +41,8 @@ export interface Config {
   readonly webhookPollMs: number;
   /** Deliveries one endpoint may have in flight at once, across every process (of 16 workers per process). */
   readonly webhookMaxInFlightPerEndpoint: number;
+  /** … and per application (a tenant's endpoints together). */
+  readonly webhookMaxInFlightPerApplication: number;
   /** Requests (HTTP operations and WebSocket subscribes) per API key per minute; 0: no limit. */
   readonly rateLimitPerMinute: number;
   /** WebSocket: close with 4408 without connection_init within this long. */
@@ -168,6 +170,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     webhookAllowPrivateUrls: bool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS'),
     webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 1_000, 10, 60_000),
     webhookMaxInFlightPerEndpoint: int(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', 4, 1, 16),
+    webhookMaxInFlightPerApplication: int(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_APPLICATION', 8, 1, 1_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
     wsInitTimeoutMs: int(env, 'WS_INIT_TIMEOUT_MS', 5_000, 100, 60_000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),

@@ -108,6 +108,26 @@ describe("one tenant's slow webhook endpoint does not stall anyone else's delive
     }
   }, 60_000);
 
+  it('a tenant with three slow endpoints holds at most its share (8) of the workers, and others still get theirs at once', async () => {
+    const many = await newApp(gw.admin);
+    const trickle = await new Trickler().start();
+    try {
+      for (let i = 0; i < 3; i++) await endpoint(gw, many, `${trickle.url}?endpoint=${i}`, ['CALLS_INITIATED']);
+      for (let i = 0; i < 10; i++) await gql(gw.url, many.testKey, CreateCallDocument, { input: { from: many.number, to: '+15005550006' } });
+      await eventually(() => trickle.maxOpen >= 8, 10_000, 'the tenant to reach its share');
+      const quiet = await newApp(gw.admin);
+      await endpoint(gw, quiet, receiver.url, ['CALLS_INITIATED']);
+      const started = Date.now();
+      const call = (await gql(gw.url, quiet.testKey, CreateCallDocument, { input: { from: quiet.number, to: '+15005550006' } })).data!.createCall.call!;
+      await eventually(() => receiver.received.some((request) => request.json.data.call.id === call.id), 5_000, 'the quiet delivery');
+      expect(Date.now() - started).toBeLessThan(1_000);
+      expect(trickle.maxOpen).toBe(8);
+      expect(trickle.duplicates).toBe(0);
+    } finally {
+      await trickle.stop();
+    }
+  }, 60_000);
+
   it('an endpoint that floods its answer is read up to 4 KB and cut off', async () => {
     const app = await newApp(gw.admin);
     const flood = await new Trickler().start();

@@ -1,19 +1,20 @@
 import { Redis } from 'ioredis';
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import type { Logger } from '../server/logger.js';
 import { EVENTS_CHANNEL, type EventBus } from './event-bus.js';
 
 /**
- * Redis pub/sub through @graphql-yoga/redis-event-target, for deployments that already run
- * Redis or want announcements off the database. ioredis reconnects by itself; after a
- * reconnect the listeners catch up from the log (null).
+ * Redis pub/sub with ioredis, for deployments that already run Redis or want announcements off
+ * the database. ioredis reconnects (and resubscribes) by itself; after a reconnect the listeners
+ * catch up from the log (null). Written on ioredis directly rather than through
+ * @graphql-yoga/redis-event-target, which leaves the promises of `subscribe` and `publish`
+ * unhandled: with Redis down, closing the bus (or a failed publish) raised an unhandled
+ * rejection, which ends a Node process. Messages are JSON strings, as that package wrote them.
  */
 export class RedisEventBus implements EventBus {
   readonly name = 'redis';
   readonly notifyChannel = null;
   private readonly publishClient: Redis;
   private readonly subscribeClient: Redis;
-  private readonly target: ReturnType<typeof createRedisEventTarget<CustomEvent<string>>>;
   private readonly listeners: ((position: string | null) => void)[] = [];
   private ready = false;
 
@@ -32,10 +33,17 @@ export class RedisEventBus implements EventBus {
       }
       this.ready = true;
     });
-    this.target = createRedisEventTarget<CustomEvent<string>>({ publishClient: this.publishClient, subscribeClient: this.subscribeClient });
-    this.target.addEventListener(EVENTS_CHANNEL, (event) => {
-      for (const listener of this.listeners) listener(String((event as CustomEvent<string>).detail));
+    this.subscribeClient.on('message', (channel: string, message: string) => {
+      if (channel !== EVENTS_CHANNEL) return;
+      let position: string;
+      try {
+        position = String(JSON.parse(message));
+      } catch {
+        return;
+      }
+      for (const listener of this.listeners) listener(position);
     });
+    this.subscribeClient.subscribe(EVENTS_CHANNEL).catch((error: Error) => this.logger.warn('redis subscribe failed; ioredis retries on reconnect', { bus: this.name, error: error.message }));
   }
 
   /**
@@ -62,7 +70,10 @@ export class RedisEventBus implements EventBus {
     // While Redis is down nothing is queued (the queue would grow for the whole outage): other
     // processes learn of the event through the log's poll.
     if (this.publishClient.status !== 'ready') return;
-    this.target.dispatchEvent(new CustomEvent(EVENTS_CHANNEL, { detail: position }));
+    // Not awaited, as before: the log's numbering loop does not wait for Redis.
+    void this.publishClient.publish(EVENTS_CHANNEL, JSON.stringify(position)).catch((error: Error) =>
+      this.logger.warn('redis publish failed; other processes learn of the event through the log poll', { bus: this.name, error: error.message }),
+    );
   }
 
   subscribe(listener: (position: string | null) => void): void {

@@ -135,6 +135,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     pollMs: config.webhookPollMs,
     concurrency: 16,
     perEndpoint: config.webhookMaxInFlightPerEndpoint,
+    perApplication: config.webhookMaxInFlightPerApplication,
   });
   const dispatcher = new WebhookDispatcher(webhookQueue, deliveryWorker, logger);
   eventLog.onAdvance(() => dispatcher.kick());

@@ -20,6 +20,8 @@ export interface DeliveryOptions {
   concurrency: number;
   /** Deliveries in flight per endpoint, across every process: one slow endpoint holds no more workers. */
   perEndpoint: number;
+  /** … and per application: a tenant with many slow endpoints holds no more either. */
+  perApplication: number;
 }
 
 /** Attempts 1…8 wait 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (the schedule). */
@@ -62,7 +64,7 @@ export class DeliveryWorker {
         const free = this.options.concurrency - this.inFlight.size;
         if (free <= 0) return;
         // The lease outlives the attempt's whole deadline, so no other worker posts it meanwhile.
-        const claimed = await this.queue.claim(free, this.options.timeoutMs * 2 + 5_000, this.options.perEndpoint);
+        const claimed = await this.queue.claim(free, this.options.timeoutMs * 2 + 5_000, { perEndpoint: this.options.perEndpoint, perApplication: this.options.perApplication });
         for (const delivery of claimed) {
           const work: Promise<void> = this.attempt(delivery).finally(() => {
             this.inFlight.delete(work);

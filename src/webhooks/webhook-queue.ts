@@ -73,32 +73,38 @@ WITH cursor AS (
 SELECT (SELECT count(*) FROM batch)::int AS events, (SELECT count(*) FROM inserted)::int AS deliveries`;
 
 /**
- * Claims due deliveries, at most `perEndpoint` under lease per endpoint at once (across every
- * process), so one slow endpoint cannot hold all the workers. Endpoints already at their cap are
- * skipped before the candidate window is read, so a backlog of one endpoint never fills the window
- * ahead of the others. The lease (`locked_until`) is returned as the attempt's token: its result
- * is recorded only while that lease still holds.
+ * Claims due deliveries, at most `perEndpoint` under lease per endpoint and `perApplication` per
+ * application at once (across every process), so neither one slow endpoint nor one tenant with
+ * many of them can hold all the workers. Endpoints and applications already at their cap are
+ * skipped before the candidate window is read, so one backlog never fills it ahead of the others.
+ * The lease (`locked_until`) is returned as the attempt's token: its result is recorded only while
+ * that lease still holds.
  */
 const CLAIM = `
-WITH full_endpoints AS (
-  SELECT endpoint_id FROM webhook_delivery
+WITH leased AS (
+  SELECT app_id, endpoint_id FROM webhook_delivery
    WHERE status = 'pending' AND locked_until IS NOT NULL AND locked_until >= now()
-   GROUP BY endpoint_id HAVING count(*) >= $3
+), full_endpoints AS (
+  SELECT endpoint_id FROM leased GROUP BY endpoint_id HAVING count(*) >= $3
+), full_apps AS (
+  SELECT app_id FROM leased GROUP BY app_id HAVING count(*) >= $4
 ), candidates AS (
-  SELECT d.id, d.endpoint_id, d.next_attempt_at FROM webhook_delivery d
+  SELECT d.id, d.app_id, d.endpoint_id, d.next_attempt_at FROM webhook_delivery d
    WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
      AND d.endpoint_id NOT IN (SELECT endpoint_id FROM full_endpoints)
+     AND d.app_id NOT IN (SELECT app_id FROM full_apps)
      AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.disabled_at IS NULL)
    ORDER BY d.next_attempt_at LIMIT $1 * 8
 ), ranked AS (
   SELECT c.id, c.next_attempt_at,
          row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at)
-           + (SELECT count(*) FROM webhook_delivery l WHERE l.endpoint_id = c.endpoint_id AND l.status = 'pending'
-                AND l.locked_until IS NOT NULL AND l.locked_until >= now()) AS slot
+           + (SELECT count(*) FROM leased l WHERE l.endpoint_id = c.endpoint_id) AS endpoint_slot,
+         row_number() OVER (PARTITION BY c.app_id ORDER BY c.next_attempt_at)
+           + (SELECT count(*) FROM leased l WHERE l.app_id = c.app_id) AS app_slot
     FROM candidates c
 ), due AS (
   SELECT d.id FROM webhook_delivery d JOIN ranked r ON r.id = d.id
-   WHERE r.slot <= $3 AND d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < now())
+   WHERE r.endpoint_slot <= $3 AND r.app_slot <= $4 AND d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < now())
    ORDER BY r.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
   UPDATE webhook_delivery d SET locked_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
@@ -153,8 +159,8 @@ export class WebhookQueue {
     return row!;
   }
 
-  async claim(limit: number, leaseMs: number, perEndpoint: number): Promise<ClaimedDelivery[]> {
-    const claimed = await this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs, perEndpoint]);
+  async claim(limit: number, leaseMs: number, caps: { perEndpoint: number; perApplication: number }): Promise<ClaimedDelivery[]> {
+    const claimed = await this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs, caps.perEndpoint, caps.perApplication]);
     return claimed.map((delivery) => {
       try {
         return { ...delivery, secret: this.secrets.open(delivery.secret), previousSecret: delivery.previousSecret && this.secrets.open(delivery.previousSecret) };
