@@ -1,6 +1,7 @@
 import { ProviderConfigError, readProviderConfig, type ProviderConfig } from './providers/provider-config.js';
 import { DEFAULT_RETRY_SCHEDULE_MS } from './webhooks/delivery-worker.js';
 import { SecretBox } from './db/secret-box.js';
+import type { ExecutorKind } from './graphql/executor.js';
 
 /**
  * Configuration: read from the environment once, validated, frozen.
@@ -58,6 +59,8 @@ export interface Config {
   readonly retention: { eventsDays: number; commandsDays: number; webhookDeliveriesDays: number; webhookResponseBodiesDays: number };
   /** How often retention runs (0: never). */
   readonly retentionSweepMs: number;
+  /** How operations execute: compiled by graphql-jit (default) or interpreted by graphql-js (GRAPHQL_EXECUTOR). */
+  readonly graphqlExecutor: ExecutorKind;
   /** Seals webhook signing secrets at rest (SECRETS_KEY); without it they are stored as they are. */
   readonly secrets: SecretBox;
   /** /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when it is set. */
@@ -126,6 +129,12 @@ function schedule(env: Env, name: string): number[] {
   return values;
 }
 
+function executorKind(raw: string | undefined): ExecutorKind {
+  if (raw === undefined || raw === '' || raw === 'jit') return 'jit';
+  if (raw === 'graphql-js') return 'graphql-js';
+  throw new ConfigError(`GRAPHQL_EXECUTOR must be jit or graphql-js, got "${raw}"`);
+}
+
 function secretBox(raw: string | undefined): SecretBox {
   try {
     return SecretBox.parse(raw);
@@ -181,6 +190,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsSlowConsumerBytes: int(env, 'WS_SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
     metricsToken: env.METRICS_TOKEN || undefined,
     secrets: secretBox(env.SECRETS_KEY),
+    graphqlExecutor: executorKind(env.GRAPHQL_EXECUTOR),
     retention: {
       eventsDays: int(env, 'RETENTION_EVENTS_DAYS', 90, 0, 36_500),
       commandsDays: int(env, 'RETENTION_COMMANDS_DAYS', 90, 0, 36_500),

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { buildSchema } from 'type-graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
-import { lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
+import { isInterfaceType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { CallQueryResolver } from './resolvers/call-query.resolver.js';
 import { CallEventFieldsResolver, CallFieldsResolver } from './resolvers/call-fields.resolver.js';
 import { CreateCallResolver } from './resolvers/create-call.resolver.js';
@@ -23,6 +23,10 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
     // subscription has its own `subscribe` (the event log's stream). This one carries nothing.
     pubSub: createPubSub(),
   });
+  // type-graphql wraps resolveType in an async function; graphql-jit calls it synchronously. Call
+  // is the only type implementing Node, so Node resolves to it at once (graphql-js alike).
+  const node = schema.getType('Node');
+  if (isInterfaceType(node)) node.resolveType = () => 'Call';
   // type-graphql has no option to describe the root types.
   const roots = { Query: schema.getQueryType(), Mutation: schema.getMutationType(), Subscription: schema.getSubscriptionType() };
   for (const [name, type] of Object.entries(roots)) {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { CallEventStream } from '../events/call-event-stream.js';
 import type { FanoutHub } from '../server/fanout.js';
+import type { Executor } from './executor.js';
 
 /**
  * Subscriptions that execute once per event and selection, not once per subscriber.
@@ -32,13 +33,13 @@ export function selectionKey(args: ExecutionArgs): string {
   return `${id}\u0000${args.operationName ?? ''}\u0000${JSON.stringify(args.variableValues ?? {})}`;
 }
 
-export function executeShared(args: ExecutionArgs, key: string, payload: unknown): Promise<ExecutionResult> | ExecutionResult {
-  if (payload === null || typeof payload !== 'object') return execute({ ...args, rootValue: payload });
+export function executeShared(args: ExecutionArgs, key: string, payload: unknown, run: Executor = execute): Promise<ExecutionResult> | ExecutionResult {
+  if (payload === null || typeof payload !== 'object') return run({ ...args, rootValue: payload });
   let perEvent = executions.get(payload);
   if (!perEvent) executions.set(payload, (perEvent = new Map()));
   let result = perEvent.get(key);
   if (!result) {
-    result = execute({ ...args, rootValue: payload });
+    result = run({ ...args, rootValue: payload });
     perEvent.set(key, result);
   }
   return result;
@@ -55,7 +56,7 @@ export interface SocketOperation {
  * as usual; its live part is handed to the FanoutHub, which executes and serializes each event
  * once per group of identical subscriptions and writes the frame to every member's socket.
  */
-export function createSharedSubscribe(hub: FanoutHub) {
+export function createSharedSubscribe(hub: FanoutHub, run: Executor = execute) {
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;
@@ -69,7 +70,7 @@ export function createSharedSubscribe(hub: FanoutHub) {
       async next() {
         const item = await stream.next();
         if (item.done) return { value: undefined, done: true };
-        return { value: await executeShared(args, key, item.value), done: false };
+        return { value: await executeShared(args, key, item.value, run), done: false };
       },
       async return() {
         await stream.return?.();

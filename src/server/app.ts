@@ -40,6 +40,8 @@ import { FanoutHub } from './fanout.js';
 import { Retention } from '../db/retention.js';
 import { CoalescingRunner } from '../events/coalescing-runner.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
+import { createExecutor } from '../graphql/executor.js';
+import { executorGateway } from './apollo-executor.js';
 import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
 import { formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
@@ -66,6 +68,8 @@ export interface Gateway {
   dropWebSockets(): void;
   /** Operations that reached execution (resolvers), over HTTP and WebSocket. */
   readonly executions: number;
+  /** Executions run compiled (graphql-jit) and interpreted (graphql-js), subscription events included. */
+  readonly executorStats: { compiled: number; interpreted: number };
   /** Live callStatus subscriptions: those still replaying or draining, plus those in fan-out groups. */
   readonly liveSubscriptions: number;
   /** Stops accepting, drains HTTP and sockets, stops the simulator and the event log. Does not close the database (its owner does). */
@@ -154,8 +158,10 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const retentionTimer = config.retentionSweepMs > 0 ? setInterval(() => retentionRunner.request(), config.retentionSweepMs) : undefined;
   retentionTimer?.unref();
   const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
-  const fanout = new FanoutHub(eventLog, config.production, logger);
   const schema = await buildGatewaySchema();
+  // One executor for HTTP operations, WebSocket operations and every subscription event.
+  const executor = createExecutor(schema, config.graphqlExecutor);
+  const fanout = new FanoutHub(eventLog, config.production, logger, executor);
 
   const contextFor = (principal: Principal, requestId: string, socketOperation?: SocketOperation): GatewayContext =>
     createContext({
@@ -189,7 +195,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
   // Operations that reached execution, over both transports: a refused document never does.
   const counters = { executions: 0 };
-  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters, rateLimiter,
+  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters, rateLimiter, executor,
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
       maxPayloadBytes: config.wsMaxPayloadBytes,
@@ -203,7 +209,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   });
 
   const apollo = new ApolloServer<GatewayContext>({
-    schema,
+    // graphql-jit through Apollo's gateway executor hook (server/apollo-executor.ts); graphql-js
+    // keeps Apollo's own execution.
+    ...(config.graphqlExecutor === 'jit' ? { gateway: executorGateway(schema, executor) } : { schema }),
     introspection: !config.production,
     includeStacktraceInErrorResponses: !config.production,
     csrfPrevention: true,
@@ -290,6 +298,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     },
     get executions() {
       return counters.executions;
+    },
+    get executorStats() {
+      return { ...executor.stats! };
     },
     get liveSubscriptions() {
       return eventLog.listenerCount - fanout.groupCount + fanout.memberCount;

@@ -1,4 +1,5 @@
-import type { ExecutionArgs, ExecutionResult } from 'graphql';
+import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import type { Executor } from '../graphql/executor.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
 import type { DeliveryMark, LiveSink, StreamRequest } from '../events/call-event-stream.js';
 import type { EventLog } from '../events/event-log.js';
@@ -28,6 +29,8 @@ export class FanoutHub {
     private readonly log: EventLog,
     private readonly production: boolean,
     private readonly logger: Logger,
+    /** Executes each event once per group (graphql-jit or graphql-js, see graphql/executor.ts). */
+    private readonly run: Executor = execute,
   ) {}
 
   sink(args: ExecutionArgs, key: string, operation: SocketOperation): LiveSink {
@@ -40,7 +43,7 @@ export class FanoutHub {
           // that member's socket alive after it leaves.
           const context = args.contextValue as { forLiveEvents?: () => unknown } | undefined;
           const groupArgs = context?.forLiveEvents ? { ...args, contextValue: context.forLiveEvents() } : args;
-          group = new FanoutGroup(groupArgs, key, request, this.log, (result) => this.format(result), this.logger);
+          group = new FanoutGroup(groupArgs, key, request, this.log, (result) => this.format(result), this.logger, this.run);
           this.groups.set(groupKey, group);
         }
         const member: Member = { operation, mark, prefix: `{"id":${JSON.stringify(operation.id)},"type":"next","payload":` };
@@ -84,6 +87,7 @@ class FanoutGroup {
     log: EventLog,
     private readonly format: (result: ExecutionResult) => string,
     private readonly logger: Logger,
+    private readonly run: Executor,
   ) {
     const { tenant, callId, filter } = request;
     this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
@@ -96,7 +100,7 @@ class FanoutGroup {
 
   private async deliver(event: CallEventWithCall): Promise<void> {
     try {
-      const payload = this.format(await executeShared(this.args, this.key, event));
+      const payload = this.format(await executeShared(this.args, this.key, event, this.run));
       for (const member of this.members) {
         if (!member.mark.isNew(event)) continue;
         member.mark.sent(event);

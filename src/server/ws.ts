@@ -11,6 +11,7 @@ import type { GatewayContext } from '../graphql/context.js';
 import { formatGatewayError } from '../graphql/errors.js';
 import { createSharedSubscribe, type SocketOperation } from '../graphql/shared-execution.js';
 import type { FanoutHub } from './fanout.js';
+import type { Executor } from '../graphql/executor.js';
 import { DocumentCache } from './documents.js';
 import type { Logger } from './logger.js';
 
@@ -33,6 +34,8 @@ export function attachWebSocketServer(options: {
   counters: { executions: number };
   limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number };
   rateLimiter: KeyRateLimiter;
+  /** Runs queries, mutations and each subscription event (graphql/executor.ts). */
+  executor: Executor;
 }): { dispose(): Promise<void>; dropAll(): void; readonly operations: number } {
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
@@ -46,7 +49,8 @@ export function attachWebSocketServer(options: {
     {
       schema: options.schema,
       // One execution per event and selection, shared by every subscriber (shared-execution.ts).
-      subscribe: createSharedSubscribe(options.fanout),
+      subscribe: createSharedSubscribe(options.fanout, options.executor),
+      execute: options.executor,
       // One parsed, validated document per query text (documents.ts); context and root value are
       // filled in by graphql-ws from the options below.
       onSubscribe: async (ctx, id, payload) => {

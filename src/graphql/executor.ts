@@ -1,0 +1,139 @@
+import { createHash } from 'node:crypto';
+import {
+  GraphQLError, astFromValue, execute, getOperationAST, isInputObjectType, isListType, isNonNullType, print, typeFromAST, valueFromASTUntyped,
+  type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLInputType, type GraphQLSchema,
+} from 'graphql';
+import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
+
+/**
+ * How operations are executed: `jit` compiles each document once with graphql-jit (cached in a
+ * bounded LRU, 1,000 documents) and runs the compiled function; `graphql-js` interprets it with
+ * graphql-js's `execute`. graphql-js is also the fallback for any document graphql-jit refuses.
+ * GRAPHQL_EXECUTOR chooses; the test suite runs on both (CI), so the compiled path is proven to
+ * give the same results and error shapes.
+ *
+ * What graphql-jit does differently, and what is done about it here:
+ * - it does not apply input-field defaults to variables (graphql-jit issue #142): they are filled
+ *   in before the call (`withDefaults`);
+ * - its errors leave `extensions` undefined and miss `nodes`: they are rebuilt as GraphQLErrors
+ *   with the same message, path, locations and originalError (Apollo reads extensions.code);
+ * - it puts `data` before `errors`: the result is rebuilt in graphql-js's order;
+ * - it refuses variables it cannot coerce with no `data`: graphql-js then coerces them again and
+ *   gives its own messages (no resolver has run);
+ * - it does not call function-valued properties of returned objects (graphql-js does): computed
+ *   fields must be field resolvers or getters, never methods;
+ * - it calls `resolveType` synchronously: the Node interface resolves synchronously (schema.ts).
+ */
+export type ExecutorKind = 'jit' | 'graphql-js';
+/** Same contract as graphql-js's execute (queries, mutations, and a subscription's per-event mapping). */
+export type Executor = ((args: ExecutionArgs, documentKey?: string) => Promise<ExecutionResult> | ExecutionResult) & {
+  /** Operations run compiled, and those run by graphql-js (refused by graphql-jit, or interpreting by choice). */
+  readonly stats?: { compiled: number; interpreted: number };
+};
+
+/** null: this document runs on graphql-js (compileQuery refused it). */
+interface Entry {
+  compiled: CompiledQuery | null;
+  /** Variables whose input types have field defaults graphql-jit does not apply (non-null fields with a default). */
+  defaulted: [name: string, type: GraphQLInputType][];
+}
+
+export function createExecutor(schema: GraphQLSchema, kind: ExecutorKind, max = 1_000): Executor {
+  const stats = { compiled: 0, interpreted: 0 };
+  const interpret = (args: ExecutionArgs) => {
+    stats.interpreted++;
+    return execute(args);
+  };
+  if (kind === 'graphql-js') return Object.assign((args: ExecutionArgs) => interpret(args), { stats });
+  const cache = new LRUCache<string, Entry>({ max });
+  const hashes = new WeakMap<DocumentNode, string>();
+  const finish = (result: ExecutionResult, args: ExecutionArgs): Promise<ExecutionResult> | ExecutionResult => {
+    // No `data`: graphql-jit refused the variables, before any resolver ran. graphql-js coerces
+    // them again, with its own messages and `nodes` (Apollo turns those into BAD_USER_INPUT).
+    if (!('data' in result)) return interpret(args);
+    stats.compiled++;
+    // graphql-js puts `errors` before `data`: the same key order keeps response bodies byte-identical.
+    return result.errors ? { errors: result.errors.map(toGraphQLError), data: result.data } : result;
+  };
+
+  const run = (args: ExecutionArgs, documentKey?: string): Promise<ExecutionResult> | ExecutionResult => {
+    // Anything graphql-jit cannot honour goes to graphql-js as it is.
+    if (args.schema !== schema || args.fieldResolver || args.typeResolver || args.subscribeFieldResolver) return interpret(args);
+    let hash = documentKey ?? hashes.get(args.document);
+    if (hash === undefined) {
+      hash = createHash('sha256').update(print(args.document)).digest('base64url');
+      hashes.set(args.document, hash);
+    }
+    const key = `${hash}\u0000${args.operationName ?? ''}`;
+    let entry = cache.get(key);
+    if (!entry) {
+      const compiled = compileQuery(schema, args.document, args.operationName ?? undefined);
+      entry = isCompiledQuery(compiled) ? { compiled, defaulted: defaultedVariables(schema, args) } : { compiled: null, defaulted: [] };
+      cache.set(key, entry);
+    }
+    if (!entry.compiled) return interpret(args);
+    const variables = entry.defaulted.length ? withDefaults(args.variableValues ?? {}, entry.defaulted) : args.variableValues;
+    const result = entry.compiled.query(args.rootValue, args.contextValue, variables);
+    return isPromiseLike(result) ? result.then((r) => finish(r, args)) : finish(result, args);
+  };
+  return Object.assign(run, { stats });
+}
+
+/**
+ * graphql-jit's errors inherit GraphQLError.prototype but leave `extensions` undefined unless the
+ * thrown error had some, and Apollo reads `error.extensions.code` (its formatter would throw).
+ */
+function toGraphQLError(error: GraphQLError): GraphQLError {
+  const normalized = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? undefined });
+  (normalized as { locations: GraphQLError['locations'] }).locations = error.locations;
+  return normalized;
+}
+
+function isPromiseLike<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Variables of the operation whose type reaches an input field with a default value. */
+function defaultedVariables(schema: GraphQLSchema, args: ExecutionArgs): [string, GraphQLInputType][] {
+  const operation = getOperationAST(args.document, args.operationName);
+  const out: [string, GraphQLInputType][] = [];
+  for (const definition of operation?.variableDefinitions ?? []) {
+    const type = typeFromAST(schema, definition.type) as GraphQLInputType | undefined;
+    if (type && hasFieldDefaults(type, new Set())) out.push([definition.variable.name.value, type]);
+  }
+  return out;
+}
+
+function hasFieldDefaults(type: GraphQLInputType, seen: Set<GraphQLInputType>): boolean {
+  if (isNonNullType(type) || isListType(type)) return hasFieldDefaults(type.ofType, seen);
+  if (!isInputObjectType(type) || seen.has(type)) return false;
+  seen.add(type);
+  return Object.values(type.getFields()).some((field) => field.defaultValue !== undefined || hasFieldDefaults(field.type, seen));
+}
+
+function withDefaults(variables: Record<string, unknown>, defaulted: [string, GraphQLInputType][]): Record<string, unknown> {
+  const out = { ...variables };
+  for (const [name, type] of defaulted) out[name] = fill(type, out[name]);
+  return out;
+}
+
+/** The input value with every missing field that has a default set to it, in its external (variable) form. */
+function fill(type: GraphQLInputType, value: unknown): unknown {
+  if (value == null) return value;
+  if (isNonNullType(type)) return fill(type.ofType, value);
+  if (isListType(type)) return Array.isArray(value) ? value.map((item) => fill(type.ofType, item)) : fill(type.ofType, value);
+  if (!isInputObjectType(type) || typeof value !== 'object') return value;
+  const input = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const field of Object.values(type.getFields())) {
+    const current = input[field.name];
+    let next = current;
+    if (current === undefined && field.defaultValue !== undefined) {
+      const ast = astFromValue(field.defaultValue, field.type);
+      next = ast ? valueFromASTUntyped(ast) : undefined;
+    } else next = fill(field.type, current);
+    if (next !== current) (out ??= { ...input })[field.name] = next;
+  }
+  return out ?? value;
+}
