@@ -33,9 +33,9 @@ describe('operations: health, readiness, metrics, logs', () => {
       await listenersRegistered(gw, before + 1);
       const text = await (await fetch(`${base}/metrics`)).text();
       sub.stop();
-      expect(text).toMatch(/graphql_operations_total\{operation="createCall",type="mutation",outcome="ok"\} 1/);
-      expect(text).toMatch(/graphql_operations_total\{operation="createCall",type="mutation",outcome="user_error"\} 1/);
-      expect(text).toMatch(/graphql_operation_duration_seconds_bucket\{le="[0-9.]+",type="mutation"\}/);
+      expect(text).toMatch(/graphql_operations_total\{operation="createCall",type="mutation",outcome="ok",transport="http"\} 1/);
+      expect(text).toMatch(/graphql_operations_total\{operation="createCall",type="mutation",outcome="user_error",transport="http"\} 1/);
+      expect(text).toMatch(/graphql_operation_duration_seconds_bucket\{le="[0-9.]+",type="mutation",transport="http"\}/);
       expect(text).toMatch(/callstatus_subscriptions_active [1-9]/);
       expect(text).toMatch(/db_pool_connections\{state="total"\} \d+/);
       expect(text).toMatch(/event_log_lag_events \d+/);
@@ -68,7 +68,7 @@ describe('bounded metrics and probes', () => {
     await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify({ query: 'query Two { calls { totalCount } call(id: "call_x") { id } }' }) });
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).not.toMatch(/Name\d+x/);
-    expect(text).toMatch(/graphql_operations_total\{operation="calls",type="query",outcome="ok"\} (5\d|[6-9]\d|\d{3,})/);
+    expect(text).toMatch(/graphql_operations_total\{operation="calls",type="query",outcome="ok",transport="http"\} (5\d|[6-9]\d|\d{3,})/);
     expect(text).toMatch(/graphql_operations_total\{operation="multiple",type="query"/);
   });
 
@@ -107,6 +107,35 @@ describe('bounded metrics and probes', () => {
     } finally {
       await down.stop();
     }
+  });
+});
+
+describe('WebSocket operations are counted, timed and logged like HTTP ones', () => {
+  it('a subscription, a query and a refused document over WebSocket: metrics with transport="ws" and one log line each', async () => {
+    lines.length = 0;
+    const client = wsClient(gw.wsUrl, app.testKey);
+    try {
+      const before = gw.gateway.liveSubscriptions;
+      const sub = collect(client, 'subscription Live { callStatus { sequence } }', {});
+      await listenersRegistered(gw, before + 1);
+      const { wsRequest } = await import('./helpers/ws.js');
+      expect((await wsRequest(client, 'query Count { calls { totalCount } }')).errors).toBeUndefined();
+      await expect(wsRequest(client, '{ calls { nope } }')).rejects.toBeTruthy();
+      sub.stop();
+    } finally {
+      await client.dispose();
+    }
+    const text = await (await fetch(`${base}/metrics`)).text();
+    expect(text).toMatch(/graphql_operations_total\{operation="callStatus",type="subscription",outcome="ok",transport="ws"\} [1-9]/);
+    expect(text).toMatch(/graphql_operations_total\{operation="calls",type="query",outcome="ok",transport="ws"\} [1-9]/);
+    expect(text).toMatch(/graphql_operations_total\{operation="other",type="invalid",outcome="error",transport="ws"\} [1-9]/);
+    expect(text).toMatch(/graphql_operation_duration_seconds_count\{type="query",transport="ws"\} [1-9]/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const entries = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'graphql request' && entry.transport === 'ws');
+    expect(entries.map((entry) => entry.operation)).toEqual(expect.arrayContaining(['Live', 'Count']));
+    for (const entry of entries) expect(entry).toMatchObject({ appId: app.id, mode: 'test', durationMs: expect.any(Number) });
+    expect(entries.find((entry) => entry.operation === 'Count')).toMatchObject({ type: 'query', outcome: 'ok', requestId: expect.any(String) });
+    expect(entries.some((entry) => entry.outcome === 'error' && entry.errorCodes?.includes('GRAPHQL_VALIDATION_FAILED'))).toBe(true);
   });
 });
 

@@ -195,7 +195,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
   // Operations that reached execution, over both transports: a refused document never does.
   const counters = { executions: 0 };
-  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters, rateLimiter, executor,
+  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters, rateLimiter, executor, record: (operation) => operations.record(operation),
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
       maxPayloadBytes: config.wsMaxPayloadBytes,

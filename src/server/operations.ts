@@ -19,6 +19,20 @@ export interface OperationsSources {
   eventBus(): Promise<void>;
 }
 
+/** What one operation leaves in the metrics and the log. */
+export interface OperationRecord {
+  transport: 'http' | 'ws';
+  /** The operation that ran; undefined when the document was refused before one was chosen. */
+  operation: OperationDefinitionNode | undefined;
+  operationName: string | null;
+  requestId: string | undefined;
+  principal: { appId: string; mode: string } | undefined;
+  /** The result's data (its payloads' userErrors make the outcome user_error). */
+  data: Record<string, unknown> | null | undefined;
+  errorCodes: unknown[] | undefined;
+  seconds: number;
+}
+
 export interface OperationsOptions {
   /** When set, /metrics answers only `Authorization: Bearer <token>` (METRICS_TOKEN). */
   metricsToken?: string;
@@ -46,11 +60,11 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export class Operations {
   readonly registry = new Registry();
-  private readonly operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations by name, type and outcome (ok, user_error, error).', labelNames: ['operation', 'type', 'outcome'], registers: [this.registry] });
+  private readonly operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations by root field, type, outcome (ok, user_error, error) and transport (http, ws).', labelNames: ['operation', 'type', 'outcome', 'transport'], registers: [this.registry] });
   private readonly latency = new Histogram({
     name: 'graphql_operation_duration_seconds',
-    help: 'Time from receiving a GraphQL operation to sending its response (resolvers included), by type.',
-    labelNames: ['type'],
+    help: 'Time from receiving a GraphQL operation to sending its response (resolvers included; for a subscription, until it is set up), by type and transport.',
+    labelNames: ['type', 'transport'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [this.registry],
   });
@@ -111,10 +125,33 @@ export class Operations {
   }
 
   /** Counts, times and logs every HTTP GraphQL operation. */
+  /**
+   * One operation's metrics and log line, the same for HTTP (the Apollo plugin) and WebSocket
+   * (server/ws.ts): counted by root field, type, outcome and transport, timed, logged once.
+   */
+  record(operation: OperationRecord): void {
+    const type = operation.operation?.operation ?? 'invalid';
+    const data = operation.data;
+    const userErrors = data ? Object.values(data).some((value) => Array.isArray((value as { userErrors?: unknown[] } | null)?.userErrors) && (value as { userErrors: unknown[] }).userErrors.length > 0) : false;
+    const outcome = operation.errorCodes?.length ? 'error' : userErrors ? 'user_error' : 'ok';
+    this.operations.inc({ operation: rootFieldLabel(operation.operation), type, outcome, transport: operation.transport });
+    this.latency.observe({ type, transport: operation.transport }, operation.seconds);
+    this.logger.info('graphql request', {
+      requestId: operation.requestId,
+      transport: operation.transport,
+      appId: operation.principal?.appId,
+      mode: operation.principal?.mode,
+      operation: operation.operationName,
+      type,
+      outcome,
+      errorCodes: operation.errorCodes,
+      durationMs: Math.round(operation.seconds * 10_000) / 10,
+    });
+  }
+
   plugin(): ApolloServerPlugin<GatewayContext> {
-    const operations = this.operations;
-    const latency = this.latency;
     const logger = this.logger;
+    const record = (operation: OperationRecord) => this.record(operation);
     return {
       async requestDidStart() {
         const started = process.hrtime.bigint();
@@ -130,22 +167,16 @@ export class Operations {
             }
           },
           async willSendResponse({ contextValue, operation, operationName, response, errors }) {
-            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-            const type = operation?.operation ?? 'invalid';
             const data = response.body.kind === 'single' ? response.body.singleResult.data : undefined;
-            const userErrors = data ? Object.values(data).some((value) => Array.isArray((value as { userErrors?: unknown[] } | null)?.userErrors) && (value as { userErrors: unknown[] }).userErrors.length > 0) : false;
-            const outcome = errors?.length ? 'error' : userErrors ? 'user_error' : 'ok';
-            operations.inc({ operation: rootFieldLabel(operation), type, outcome });
-            latency.observe({ type }, seconds);
-            logger.info('graphql request', {
+            record({
+              transport: 'http',
+              operation,
+              operationName: operationName ?? null,
               requestId: contextValue?.requestId,
-              appId: contextValue?.principal?.appId,
-              mode: contextValue?.principal?.mode,
-              operation: operationName ?? null,
-              type,
-              outcome,
+              principal: contextValue?.principal,
+              data,
               errorCodes: errors?.map((error) => error.extensions?.code),
-              durationMs: Math.round(seconds * 10_000) / 10,
+              seconds: Number(process.hrtime.bigint() - started) / 1e9,
             });
           },
         };

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
 import { allValidationRules } from '../graphql/limits.js';
 import { useServer } from 'graphql-ws/use/ws';
-import { GraphQLError, getOperationAST, type GraphQLSchema } from 'graphql';
+import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { SocketGuard, TOO_MANY_CONNECTIONS, type WsLimits } from './ws-guard.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
@@ -12,10 +12,17 @@ import { formatGatewayError } from '../graphql/errors.js';
 import { createSharedSubscribe, type SocketOperation } from '../graphql/shared-execution.js';
 import type { FanoutHub } from './fanout.js';
 import type { Executor } from '../graphql/executor.js';
+import type { OperationRecord } from './operations.js';
 import { DocumentCache } from './documents.js';
 import type { Logger } from './logger.js';
 
-type SocketExtra = { principal?: Principal; socket: import('ws').WebSocket; request: import('node:http').IncomingMessage };
+type SocketExtra = {
+  principal?: Principal;
+  socket: import('ws').WebSocket;
+  request: import('node:http').IncomingMessage;
+  /** When each operation's subscribe message arrived (for its duration). */
+  started?: Map<string, bigint>;
+};
 
 /**
  * graphql-ws (`graphql-transport-ws`) on the same port and path as HTTP. The API key comes in
@@ -36,6 +43,8 @@ export function attachWebSocketServer(options: {
   rateLimiter: KeyRateLimiter;
   /** Runs queries, mutations and each subscription event (graphql/executor.ts). */
   executor: Executor;
+  /** The same metrics and log line as HTTP operations (server/operations.ts). */
+  record: (operation: OperationRecord) => void;
 }): { dispose(): Promise<void>; dropAll(): void; readonly operations: number } {
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
@@ -54,6 +63,7 @@ export function attachWebSocketServer(options: {
       // One parsed, validated document per query text (documents.ts); context and root value are
       // filled in by graphql-ws from the options below.
       onSubscribe: async (ctx, id, payload) => {
+        (ctx.extra.started ??= new Map()).set(id, process.hrtime.bigint());
         // Admitted (counted against the key's rate limit) before any parsing; every refusal after
         // this releases its place, here or in onError (graphql-ws reports some refusals, such as
         // an operation it cannot identify, without calling onComplete).
@@ -77,10 +87,26 @@ export function attachWebSocketServer(options: {
           operationName: payload.operationName ?? undefined,
         };
       },
-      onOperation: () => {
+      onOperation: (ctx, id, payload, args, result) => {
         options.counters.executions++;
+        // A subscription is recorded when it is set up (or refused); a query or mutation with its result.
+        const errors = 'errors' in result ? (result as ExecutionResult).errors : undefined;
+        const operation = getOperationAST(args.document, args.operationName) ?? undefined;
+        options.record({
+          transport: 'ws',
+          operation,
+          operationName: operation?.name?.value ?? payload.operationName ?? null,
+          requestId: (args.contextValue as { requestId?: string } | undefined)?.requestId,
+          principal: ctx.extra.principal,
+          data: 'data' in result ? (result as ExecutionResult).data : undefined,
+          errorCodes: errors?.map((error) => formatGatewayError(error.toJSON(), error, options.production).extensions?.code),
+          seconds: elapsed(ctx.extra, id),
+        });
       },
-      onComplete: (ctx, id) => guard.released(ctx.extra.socket, id),
+      onComplete: (ctx, id) => {
+        guard.released(ctx.extra.socket, id);
+        ctx.extra.started?.delete(id);
+      },
       onClose: (ctx) => guard.closed(ctx.extra.socket),
       onDisconnect: (ctx) => guard.closed(ctx.extra.socket),
       // No connection_init within this long: closed with 4408.
@@ -108,8 +134,21 @@ export function attachWebSocketServer(options: {
         return options.contextFor(ctx.extra.principal!, randomUUID(), { id, send });
       },
       // An operation that ends in an error frame is over: release its place (a no-op for one never admitted).
-      onError: (ctx, id, _payload, errors) => {
+      onError: (ctx, id, payload, errors) => {
         guard.released(ctx.extra.socket, id);
+        // Refused before it ran (limits, validation, rate limit): recorded like HTTP's refusals.
+        if (ctx.extra.started?.has(id)) {
+          options.record({
+            transport: 'ws',
+            operation: undefined,
+            operationName: payload.operationName ?? null,
+            requestId: undefined,
+            principal: ctx.extra.principal,
+            data: undefined,
+            errorCodes: errors.map((error) => error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'),
+            seconds: elapsed(ctx.extra, id),
+          });
+        }
         return errors.map((error) => formatGatewayError(error.toJSON(), error, options.production)) as never;
       },
       onNext: (_ctx, _id, _payload, _args, result) => {
@@ -139,4 +178,11 @@ export function attachWebSocketServer(options: {
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };
+}
+
+/** Seconds since the operation's subscribe message; forgets it (each operation is recorded once). */
+function elapsed(extra: SocketExtra, id: string): number {
+  const started = extra.started?.get(id);
+  extra.started?.delete(id);
+  return started === undefined ? 0 : Number(process.hrtime.bigint() - started) / 1e9;
 }
