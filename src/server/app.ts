@@ -49,6 +49,7 @@ import { KeyRateLimiter } from './rate-limit.js';
 import { Operations } from './operations.js';
 import { mountWeb } from './web.js';
 import { attachWebSocketServer } from './ws.js';
+import { graphqlPostHandler } from './http-graphql.js';
 import { PARSE_OPTIONS, validationRules } from '../graphql/limits.js';
 import type { Logger } from './logger.js';
 
@@ -191,7 +192,19 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   );
   operations.mount(app);
   mountWeb(app, { production: config.production });
-  const httpServer = http.createServer(app);
+  // POST /graphql goes straight to Apollo (server/http-graphql.ts); everything else to express.
+  let serveGraphQLPost: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
+  const httpServer = http.createServer((req, res) => {
+    if (serveGraphQLPost && req.method === 'POST' && (req.url === '/graphql' || req.url?.startsWith('/graphql?'))) {
+      serveGraphQLPost(req, res).catch((error: unknown) => {
+        logger.error('graphql request failed outside Apollo', { error: String((error as Error)?.stack ?? error) });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+      });
+      return;
+    }
+    app(req, res);
+  });
   const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
   // Operations that reached execution, over both transports: a refused document never does.
   const counters = { executions: 0 };
@@ -257,23 +270,25 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   });
   await apollo.start();
 
+  const graphqlContext = async (req: http.IncomingMessage): Promise<GatewayContext> => {
+    const auth = await authenticator.authenticateFrom(req.socket.remoteAddress, req.headers.authorization);
+    if ('refused' in auth) throw auth.refused === 'blocked' ? rateLimited(auth.retryAfter, 'Too many failed authentications from this address') : unauthenticated();
+    const principal = auth.principal;
+    const retryAfter = await rateLimiter.consume(principal.keyId);
+    if (retryAfter !== null) throw rateLimited(retryAfter);
+    const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
+    return contextFor(principal, requestId);
+  };
+  const postGraphQL = graphqlPostHandler(apollo, graphqlContext, { maxBodyBytes: 100 * 1024 });
+  // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
+  // every promise of the request (≈9% CPU per createCall, measured): development only.
+  serveGraphQLPost = config.production ? postGraphQL : (req, res) => statementScope.run({ count: 0 }, () => postGraphQL(req, res));
+  // GET /graphql (queries with a CSRF-safe header; GraphiQL in development) stays on express.
   app.use(
     '/graphql',
-    // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
-    // every promise of the request (≈9% CPU per createCall, measured): development only.
     ...(config.production ? [] : [(_req: express.Request, _res: express.Response, next: express.NextFunction) => statementScope.run({ count: 0 }, next)]),
     express.json({ limit: '100kb' }),
-    expressMiddleware(apollo, {
-      context: async ({ req }) => {
-        const auth = await authenticator.authenticateFrom(req.socket.remoteAddress, req.headers.authorization);
-        if ('refused' in auth) throw auth.refused === 'blocked' ? rateLimited(auth.retryAfter, 'Too many failed authentications from this address') : unauthenticated();
-        const principal = auth.principal;
-        const retryAfter = await rateLimiter.consume(principal.keyId);
-        if (retryAfter !== null) throw rateLimited(retryAfter);
-        const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
-        return contextFor(principal, requestId);
-      },
-    }),
+    expressMiddleware(apollo, { context: async ({ req }) => graphqlContext(req) }),
   );
 
   mountWebhooks(app, live.webhooks, logger);

@@ -80,6 +80,11 @@ export class DeliveryWorker {
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    // Claimed while stop() ran (the claim was already on its way): give it back untried.
+    if (this.shutdown.signal.aborted) {
+      await this.queue.release(delivery).catch(() => {});
+      return;
+    }
     if (delivery.secretError) {
       this.logger.error('webhook not sent: its signing secret cannot be opened here', { deliveryId: delivery.id, error: delivery.secretError });
       return;
@@ -159,6 +164,8 @@ export class DeliveryWorker {
       const deadline = setTimeout(() => finish(done(null, `no complete response within ${this.options.timeoutMs} ms`, null)), this.options.timeoutMs);
       const abort = () => finish(done(null, 'the gateway is stopping', null));
       this.shutdown.signal.addEventListener('abort', abort);
+      // An abort before the listener was added fires no event.
+      if (this.shutdown.signal.aborted) abort();
       request.on('error', (error) => finish(done(null, error.message, null)));
       request.end(body);
     });
