@@ -41,6 +41,31 @@ describe.each(buses)('two gateway processes on one database, bus: %s', (_bus, re
     }
   });
 
+  it('a position announced by another deployment on the same bus (a larger one) does not make B skip its own events', async () => {
+    if (!redisUrl) return; // LISTEN/NOTIFY is per database: nothing foreign can arrive on it.
+    const { Redis } = await import('ioredis');
+    const { EVENTS_CHANNEL } = await import('../src/events/event-bus.js');
+    const other = new Redis(redisUrl);
+    const app = await newApp(a.admin);
+    try {
+      // While nobody listens on B, another database's much larger position arrives.
+      await other.publish(EVENTS_CHANNEL, JSON.stringify('999999999'));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const client = wsClient(b.wsUrl, app.testKey);
+      try {
+        const before = b.gateway.liveSubscriptions;
+        const sub = collect(client, CALL_STATUS, {});
+        await listenersRegistered(b, before + 1);
+        await gql(a.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } });
+        expect((await sub.until((items) => items.length >= 2)).map((event) => event.status)).toEqual(['INITIATED', 'BUSY']);
+      } finally {
+        await client.dispose();
+      }
+    } finally {
+      other.disconnect();
+    }
+  });
+
   it('after the bus connection is lost, it reconnects and the subscriber catches up from the log', async () => {
     const app = await newApp(a.admin);
     const client = wsClient(b.wsUrl, app.testKey);

@@ -50,7 +50,11 @@ export class EventLog {
     this.tail = await this.log.head();
     this.known = this.tail;
     this.bus.subscribe((position) => {
-      if (position === null) this.catchUp();
+      // A position from LISTEN/NOTIFY is this database's. One from Redis may be another
+      // database's (a channel shared by two deployments, or by test runs): it only wakes the
+      // tailer, which reads this database's head; trusted, a larger foreign position would let
+      // the tail jump past this database's own next events, and they would never be delivered.
+      if (position === null || this.bus.notifyChannel === null) this.catchUp();
       else if (BigInt(position) > BigInt(this.tail)) this.catchUp(position);
       this.advanced();
     });
