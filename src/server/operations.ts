@@ -1,10 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import type express from 'express';
 import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GatewayContext } from '../graphql/context.js';
 import type { Logger } from './logger.js';
+import { sameSecret } from '../domain/constant-time.js';
 
 export interface OperationsSources {
   /** Open callStatus subscriptions of this process. */
@@ -191,10 +191,4 @@ function rootFieldLabel(operation: OperationDefinitionNode | undefined): string 
   if (fields.length === 0) return 'other';
   const names = new Set(fields.map((field) => (field as FieldNode).name.value));
   return names.size === 1 ? [...names][0]! : 'multiple';
-}
-
-function sameSecret(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }

@@ -69,16 +69,15 @@ export function attachWebSocketServer(options: {
         // an operation it cannot identify, without calling onComplete).
         const refused = await guard.admit(ctx.extra.socket, id);
         if (refused) return [new GraphQLError(refused.message, { extensions: { code: refused.code, ...(refused.retryAfter ? { retryAfter: refused.retryAfter } : {}) } })];
-        const entry = documents.get(payload.query);
-        let errors: readonly GraphQLError[] | null = null;
-        if ('syntaxError' in entry) errors = [entry.syntaxError];
-        else if (entry.errors.length) errors = entry.errors;
-        else if (!getOperationAST(entry.document, payload.operationName ?? undefined)) {
-          errors = [new GraphQLError('Unable to identify operation: name one of the document\'s operations in operationName', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })];
-        }
-        if (errors || 'syntaxError' in entry) {
+        const refuse = (errors: readonly GraphQLError[]) => {
           guard.released(ctx.extra.socket, id);
-          return [...(errors ?? [])];
+          return [...errors];
+        };
+        const entry = documents.get(payload.query);
+        if ('syntaxError' in entry) return refuse([entry.syntaxError]);
+        if (entry.errors.length) return refuse(entry.errors);
+        if (!getOperationAST(entry.document, payload.operationName ?? undefined)) {
+          return refuse([new GraphQLError('Unable to identify operation: name one of the document\'s operations in operationName', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
         }
         return {
           schema: options.schema,

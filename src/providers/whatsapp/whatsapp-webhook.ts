@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { sameSecret } from '../../domain/constant-time.js';
 import { CallDirection, CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
@@ -58,14 +59,14 @@ export class WhatsAppWebhook implements WebhookEndpoint {
   async handle(request: WebhookRequest): Promise<WebhookResponse> {
     if (request.method === 'GET') {
       const { query } = request;
-      const ok = query['hub.mode'] === 'subscribe' && typeof query['hub.verify_token'] === 'string' && safeEqual(query['hub.verify_token'], this.config.verifyToken);
+      const ok = query['hub.mode'] === 'subscribe' && typeof query['hub.verify_token'] === 'string' && sameSecret(query['hub.verify_token'], this.config.verifyToken);
       return ok ? { status: 200, body: query['hub.challenge'] ?? '' } : { status: 403, body: 'verify token mismatch' };
     }
     if (request.method !== 'POST') return { status: 405, body: 'GET or POST' };
     const header = request.headers['x-hub-signature-256'];
     const signature = Array.isArray(header) ? header[0] : header;
     const expected = `sha256=${createHmac('sha256', this.config.appSecret).update(request.rawBody).digest('hex')}`;
-    if (!signature || !safeEqual(signature, expected)) return { status: 401, body: 'invalid signature' };
+    if (!signature || !sameSecret(signature, expected)) return { status: 401, body: 'invalid signature' };
     let body: MetaWebhook;
     try {
       body = JSON.parse(request.rawBody.toString('utf8')) as MetaWebhook;
@@ -155,10 +156,4 @@ export class WhatsAppWebhook implements WebhookEndpoint {
     }
     return this.callbacks.findCall({ provider: 'livekit', providerCallId: metaCallId });
   }
-}
-
-function safeEqual(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
 }
