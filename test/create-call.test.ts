@@ -88,6 +88,8 @@ describe('createCall refuses bad input with a typed userError and persists nothi
     { name: 'a WhatsApp caller not assigned to the application', input: () => ({ from: '+15559999999', fromChannel: 'WHATSAPP', to: '+15551234567' }), code: 'PHONE_NUMBER_NOT_ASSIGNED', field: ['input', 'from'] },
     { name: 'metadata over 16 KB', input: () => ({ from: app.number, to: '+15551234567', metadata: { big } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
     { name: 'metadata with a NUL character', input: () => ({ from: app.number, to: '+15551234567', metadata: { a: 'x\u0000y' } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
+    { name: 'metadata with half a surrogate pair', input: () => ({ from: app.number, to: '+15551234567', metadata: { a: 'x\ud800y' } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
+    { name: 'metadata with a key ending in half a surrogate pair', input: () => ({ from: app.number, to: '+15551234567', metadata: { ['k\udc00']: 1 } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
     { name: 'an empty idempotency key', input: () => ({ from: app.number, to: '+15551234567', idempotencyKey: '' }), code: 'INVALID_IDEMPOTENCY_KEY', field: ['input', 'idempotencyKey'] },
     { name: 'an idempotency key of 256 characters', input: () => ({ from: app.number, to: '+15551234567', idempotencyKey: 'k'.repeat(256) }), code: 'INVALID_IDEMPOTENCY_KEY', field: ['input', 'idempotencyKey'] },
   ];

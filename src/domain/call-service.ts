@@ -271,8 +271,8 @@ function metadataProblem(metadata: Metadata): string | null {
   if (Buffer.byteLength(json) > MAX_METADATA_BYTES) {
     return `metadata is ${Buffer.byteLength(json)} bytes serialized; at most ${MAX_METADATA_BYTES} are allowed`;
   }
-  // PostgreSQL's jsonb cannot hold U+0000 in a string or a key.
-  if (containsNul(metadata)) return 'metadata must not contain the NUL character (\\u0000)';
+  // PostgreSQL's jsonb cannot hold U+0000, nor half of a surrogate pair, in a string or a key.
+  if (unstorable(metadata)) return 'metadata must not contain the NUL character (\\u0000) or an unpaired surrogate (\\ud800–\\udfff)';
   return null;
 }
 
@@ -301,11 +301,14 @@ function filterMetadataProblem(metadata: Metadata): string | null {
   return walk(metadata, 1);
 }
 
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
+/** NUL, or a surrogate not part of a pair: JSON.stringify escapes it, and jsonb refuses the escape. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function unstorable(value: unknown): boolean {
+  if (typeof value === 'string') return UNSTORABLE.test(value);
+  if (Array.isArray(value)) return value.some(unstorable);
   if (value && typeof value === 'object') {
-    return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
+    return Object.entries(value).some(([key, item]) => UNSTORABLE.test(key) || unstorable(item));
   }
   return false;
 }

@@ -55,7 +55,7 @@ registerEnumType(UserErrorCode, {
     INVALID_PHONE_NUMBER: { description: 'Not a possible E.164 number for a PSTN or WhatsApp leg.' },
     PHONE_NUMBER_NOT_ASSIGNED: { description: '`from` is not a number assigned to this application.' },
     INVALID_ADDRESS: { description: 'Not a valid WebRTC client identity.' },
-    INVALID_METADATA: { description: 'metadata is not a JSON object, is over 16 KB serialized, or holds a NUL character.' },
+    INVALID_METADATA: { description: 'metadata is not a JSON object, is over 16 KB serialized, or holds a NUL character or half of a surrogate pair.' },
     IDEMPOTENCY_KEY_REUSED: { description: 'The idempotency key was used within 24 h with different input.' },
     INVALID_IDEMPOTENCY_KEY: { description: 'The idempotency key is empty, over 255 characters, or has control characters.' },
     CALL_NOT_FOUND: { description: 'No call with this id is visible to this key.' },
