@@ -12,6 +12,7 @@ import type {
 } from '../domain/call-store.js';
 import { LIVE_STATUSES } from '../domain/lifecycle.js';
 import type { Sql } from './sql.js';
+import { CallInsertBatch } from './call-insert-batch.js';
 
 /** Columns as the domain's `Call` names them: rows need no mapping loop. */
 export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
@@ -164,7 +165,12 @@ export class Where {
 }
 
 export class PgCallStore implements CallStore {
-  constructor(private readonly sql: Sql) {}
+  /** createCall's inserts of one event-loop turn, sent as one statement (call-insert-batch.ts). */
+  private readonly inserts: CallInsertBatch;
+
+  constructor(private readonly sql: Sql) {
+    this.inserts = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
+  }
 
   async insert(
     tenant: Tenant,
@@ -191,7 +197,7 @@ export class PgCallStore implements CallStore {
     ];
     // Two tries: the second only after an expired idempotency key was released.
     for (let attempt = 0; attempt < 2; attempt++) {
-      const [created] = await this.sql.query<Call>(INSERT_CALL, values, INSERT_CALL_STATEMENT);
+      const created = await this.inserts.insert(values);
       if (created) return { kind: 'created', call: created };
       if (call.idempotencyKey === null) return { kind: 'number_not_assigned' };
 
