@@ -1,17 +1,21 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Logger } from './logger.js';
+import { LeasedRateLimiter } from './rate-limit-lease.js';
 
 /**
- * Requests per API key per minute, counted across every gateway process (rate-limiter-flexible:
- * Redis when REDIS_URL is set, else the `rate_limit` table of PostgreSQL). HTTP operations and
- * WebSocket subscribes both count. While the store is down, rate-limiter-flexible's insurance
- * limiter counts in this process instead (the same limit per process): the limit never
+ * Requests per API key per minute, counted across every gateway process: with REDIS_URL, points
+ * leased from Redis in chunks and spent locally (rate-limit-lease.ts: no round trip per request,
+ * never over the limit); without it, rate-limiter-flexible on the `rate_limit` table of
+ * PostgreSQL. HTTP operations and WebSocket subscribes both count. While the store is down, an
+ * in-memory limiter counts in this process instead (the same limit per process): the limit never
  * disappears, and a Redis outage does not become an outage of the gateway.
  */
 export class KeyRateLimiter {
   private readonly limiter: RateLimiterAbstract | null;
+  private readonly leased: LeasedRateLimiter | null = null;
+  private readonly insurance: RateLimiterMemory | null = null;
   private readonly redis: Redis | null = null;
 
   constructor(
@@ -26,7 +30,9 @@ export class KeyRateLimiter {
     if (options.redisUrl) {
       this.redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       this.redis.on('error', () => {});
-      this.limiter = new RateLimiterRedis({ ...common, storeClient: this.redis });
+      this.leased = new LeasedRateLimiter(this.redis, { points: options.perMinute, windowMs: 60_000 });
+      this.insurance = common.insuranceLimiter;
+      this.limiter = null;
     } else {
       this.limiter = new RateLimiterPostgres({ ...common, storeClient: options.pool, storeType: 'pool', tableName: 'rate_limit', tableCreated: true, clearExpiredByTimeout: false });
     }
@@ -34,6 +40,14 @@ export class KeyRateLimiter {
 
   /** null: allowed; else seconds until one more request is allowed. */
   async consume(keyId: string): Promise<number | null> {
+    if (this.leased) {
+      try {
+        const waitMs = await this.leased.consume(keyId);
+        return waitMs === null ? null : Math.max(1, Math.ceil(waitMs / 1000));
+      } catch {
+        return this.insure(keyId);
+      }
+    }
     if (!this.limiter) return null;
     try {
       await this.limiter.consume(keyId);
@@ -41,6 +55,17 @@ export class KeyRateLimiter {
     } catch (result) {
       if (result instanceof RateLimiterRes) return Math.max(1, Math.ceil(result.msBeforeNext / 1000));
       this.logger.error('rate limit store failed; request let through', { error: String((result as Error)?.message ?? result) });
+      return null;
+    }
+  }
+
+  /** Redis cannot be asked: this process counts alone, at the same limit. */
+  private async insure(keyId: string): Promise<number | null> {
+    try {
+      await this.insurance!.consume(keyId);
+      return null;
+    } catch (result) {
+      if (result instanceof RateLimiterRes) return Math.max(1, Math.ceil(result.msBeforeNext / 1000));
       return null;
     }
   }
