@@ -1,14 +1,12 @@
-import { createHash } from 'node:crypto';
 import {
-  GraphQLError, astFromValue, execute, getOperationAST, isInputObjectType, isListType, isNonNullType, print, typeFromAST, valueFromASTUntyped,
+  GraphQLError, astFromValue, execute, getOperationAST, isInputObjectType, isListType, isNonNullType, typeFromAST, valueFromASTUntyped,
   type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLInputType, type GraphQLSchema,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
-import { LRUCache } from 'lru-cache';
 
 /**
- * How operations are executed: `jit` compiles each document once with graphql-jit (cached in a
- * bounded LRU, 1,000 documents) and runs the compiled function; `graphql-js` interprets it with
+ * How operations are executed: `jit` compiles each document once with graphql-jit (kept with its
+ * document, which the bounded document cache shares per text) and runs the compiled function; `graphql-js` interprets it with
  * graphql-js's `execute`. graphql-js is also the fallback for any document graphql-jit refuses.
  * GRAPHQL_EXECUTOR chooses; the test suite runs on both (CI), so the compiled path is proven to
  * give the same results and error shapes.
@@ -27,7 +25,7 @@ import { LRUCache } from 'lru-cache';
  */
 export type ExecutorKind = 'jit' | 'graphql-js';
 /** Same contract as graphql-js's execute (queries, mutations, and a subscription's per-event mapping). */
-export type Executor = ((args: ExecutionArgs, documentKey?: string) => Promise<ExecutionResult> | ExecutionResult) & {
+export type Executor = ((args: ExecutionArgs) => Promise<ExecutionResult> | ExecutionResult) & {
   /** Operations run compiled, and those run by graphql-js (refused by graphql-jit, or interpreting by choice). */
   readonly stats?: { compiled: number; interpreted: number };
 };
@@ -39,15 +37,16 @@ interface Entry {
   defaulted: [name: string, type: GraphQLInputType][];
 }
 
-export function createExecutor(schema: GraphQLSchema, kind: ExecutorKind, max = 1_000): Executor {
+export function createExecutor(schema: GraphQLSchema, kind: ExecutorKind): Executor {
   const stats = { compiled: 0, interpreted: 0 };
   const interpret = (args: ExecutionArgs) => {
     stats.interpreted++;
     return execute(args);
   };
   if (kind === 'graphql-js') return Object.assign((args: ExecutionArgs) => interpret(args), { stats });
-  const cache = new LRUCache<string, Entry>({ max });
-  const hashes = new WeakMap<DocumentNode, string>();
+  // Compiled plans hang off their document object: documents are shared per text by the bounded
+  // document cache (server/documents.ts), so a plan lives exactly as long as its document.
+  const plans = new WeakMap<DocumentNode, Map<string, Entry>>();
   const finish = (result: ExecutionResult, args: ExecutionArgs): Promise<ExecutionResult> | ExecutionResult => {
     // No `data`: graphql-jit refused the variables, before any resolver ran. graphql-js coerces
     // them again, with its own messages and `nodes` (Apollo turns those into BAD_USER_INPUT).
@@ -57,20 +56,17 @@ export function createExecutor(schema: GraphQLSchema, kind: ExecutorKind, max = 
     return result.errors ? { errors: result.errors.map(toGraphQLError), data: result.data } : result;
   };
 
-  const run = (args: ExecutionArgs, documentKey?: string): Promise<ExecutionResult> | ExecutionResult => {
+  const run = (args: ExecutionArgs): Promise<ExecutionResult> | ExecutionResult => {
     // Anything graphql-jit cannot honour goes to graphql-js as it is.
     if (args.schema !== schema || args.fieldResolver || args.typeResolver || args.subscribeFieldResolver) return interpret(args);
-    let hash = documentKey ?? hashes.get(args.document);
-    if (hash === undefined) {
-      hash = createHash('sha256').update(print(args.document)).digest('base64url');
-      hashes.set(args.document, hash);
-    }
-    const key = `${hash}\u0000${args.operationName ?? ''}`;
-    let entry = cache.get(key);
+    let perDocument = plans.get(args.document);
+    if (!perDocument) plans.set(args.document, (perDocument = new Map()));
+    const name = args.operationName ?? '';
+    let entry = perDocument.get(name);
     if (!entry) {
       const compiled = compileQuery(schema, args.document, args.operationName ?? undefined);
       entry = isCompiledQuery(compiled) ? { compiled, defaulted: defaultedVariables(schema, args) } : { compiled: null, defaulted: [] };
-      cache.set(key, entry);
+      perDocument.set(name, entry);
     }
     if (!entry.compiled) return interpret(args);
     const variables = entry.defaulted.length ? withDefaults(args.variableValues ?? {}, entry.defaulted) : args.variableValues;

@@ -7,8 +7,8 @@ type GatewayInterface = ApolloServerOptionsWithGateway<Record<string, unknown>>[
 /**
  * An Apollo "gateway" that serves one local schema and runs operations through `executor`: Apollo
  * Server 5's documented way to replace its executor (`gateway.load()` returns `{ executor }`,
- * `onSchemaLoadOrUpdate` hands over the schema). Parsing, validation (our limit rules included),
- * the document cache and every plugin hook still run as without it.
+ * `onSchemaLoadOrUpdate` hands over the schema). The document comes from the operation pipeline
+ * (server/pipeline.ts), validated, and every plugin hook still runs as without it.
  */
 export function executorGateway(schema: GraphQLSchema, executor: Executor): GatewayInterface {
   let listener: Parameters<GatewayInterface['onSchemaLoadOrUpdate']>[0] | undefined;
@@ -22,10 +22,7 @@ export function executorGateway(schema: GraphQLSchema, executor: Executor): Gate
       listener?.({ apiSchema: schema, coreSupergraphSdl: '' });
       return {
         executor: async (request) =>
-          executor(
-            { schema: request.schema, document: request.document, operationName: request.request.operationName, variableValues: request.request.variables, contextValue: request.context },
-            request.queryHash, // sha256 of the query text: one compilation per text
-          ),
+          executor({ schema: request.schema, document: request.document, operationName: request.request.operationName, variableValues: request.request.variables, contextValue: request.context }),
       };
     },
     async stop() {},

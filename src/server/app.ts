@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -44,12 +43,12 @@ import { createExecutor } from '../graphql/executor.js';
 import { executorGateway } from './apollo-executor.js';
 import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
-import { formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
 import { KeyRateLimiter } from './rate-limit.js';
 import { Operations } from './operations.js';
 import { mountWeb } from './web.js';
 import { attachWebSocketServer } from './ws.js';
 import { graphqlPostHandler } from './http-graphql.js';
+import { OperationPipeline } from './pipeline.js';
 import { PARSE_OPTIONS, validationRules } from '../graphql/limits.js';
 import type { Logger } from './logger.js';
 
@@ -206,9 +205,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     app(req, res);
   });
   const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
-  // Operations that reached execution, over both transports: a refused document never does.
-  const counters = { executions: 0 };
-  const ws = attachWebSocketServer({ httpServer, schema, authenticator, contextFor, fanout, production: config.production, logger, counters, rateLimiter, executor, record: (operation) => operations.record(operation),
+  // One pipeline for every operation, over both transports (server/pipeline.ts).
+  const pipeline = new OperationPipeline({ schema, production: config.production, logger, authenticator, rateLimiter, operations, executor, contextFor });
+  const ws = attachWebSocketServer({ httpServer, schema, authenticator, pipeline, fanout, logger,
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
       maxPayloadBytes: config.wsMaxPayloadBytes,
@@ -229,30 +228,24 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     includeStacktraceInErrorResponses: !config.production,
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
-    // The same limits as over WebSocket (graphql/limits.ts); suggestions never name schema fields.
+    // Documents come validated from the pipeline's cache (server/pipeline.ts); Apollo's own store
+    // is off, so it never replaces one. A text the pipeline refused, sent by GET, is refused by
+    // Apollo with the same rules (graphql/limits.ts).
+    documentStore: null,
     validationRules: validationRules(config.production),
     parseOptions: PARSE_OPTIONS,
     hideSchemaDetailsFromClientErrors: true,
     // The process owns its shutdown order (cli.ts): drain, close the database, stop it, exit 0.
     stopOnTerminationSignals: false,
-    formatError: (formatted, error) => formatGatewayError(formatted, error, config.production),
+    formatError: (formatted, error) => pipeline.formatError(formatted, error),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
-      operations.plugin(),
+      pipeline.apolloPlugin(),
       // Apollo's cache-control plugin costs 16–68% on list queries (measured); nothing here uses it.
       ApolloServerPluginCacheControlDisabled(),
       // The default landing page loads from a CDN, which a closed network cannot reach.
       ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { drainServer: () => ws.dispose() }; } },
-      {
-        async requestDidStart() {
-          return {
-            async executionDidStart() {
-              counters.executions++;
-            },
-          };
-        },
-      },
       // Outside production: how many SQL statements the request sent (see statementScope).
       ...(config.production
         ? []
@@ -270,16 +263,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   });
   await apollo.start();
 
-  const graphqlContext = async (req: http.IncomingMessage): Promise<GatewayContext> => {
-    const auth = await authenticator.authenticateFrom(req.socket.remoteAddress, req.headers.authorization);
-    if ('refused' in auth) throw auth.refused === 'blocked' ? rateLimited(auth.retryAfter, 'Too many failed authentications from this address') : unauthenticated();
-    const principal = auth.principal;
-    const retryAfter = await rateLimiter.consume(principal.keyId);
-    if (retryAfter !== null) throw rateLimited(retryAfter);
-    const requestId = typeof req.headers['x-request-id'] === 'string' ? req.headers['x-request-id'].slice(0, 64) : randomUUID();
-    return contextFor(principal, requestId);
-  };
-  const postGraphQL = graphqlPostHandler(apollo, graphqlContext, { maxBodyBytes: 100 * 1024 });
+  const postGraphQL = graphqlPostHandler(apollo, pipeline, { maxBodyBytes: 100 * 1024 });
   // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
   // every promise of the request (≈9% CPU per createCall, measured): development only.
   serveGraphQLPost = config.production ? postGraphQL : (req, res) => statementScope.run({ count: 0 }, () => postGraphQL(req, res));
@@ -288,7 +272,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     '/graphql',
     ...(config.production ? [] : [(_req: express.Request, _res: express.Response, next: express.NextFunction) => statementScope.run({ count: 0 }, next)]),
     express.json({ limit: '100kb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => graphqlContext(req) }),
+    expressMiddleware(apollo, { context: async ({ req }) => pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id']) }),
   );
 
   mountWebhooks(app, live.webhooks, logger);
@@ -312,7 +296,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       ws.dropAll();
     },
     get executions() {
-      return counters.executions;
+      return pipeline.executions;
     },
     get executorStats() {
       return { ...executor.stats! };

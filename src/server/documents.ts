@@ -1,44 +1,53 @@
+import { createHash } from 'node:crypto';
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import { PARSE_OPTIONS } from '../graphql/limits.js';
 
+/** A text that parsed and validated (`errors` empty), or was refused; `key` names the text (SHA-256). */
+export type DocumentEntry = { document: DocumentNode; errors: readonly GraphQLError[]; key: string } | { syntaxError: GraphQLError };
+
 /**
- * Parsed and validated documents, shared by every operation with the same query text.
+ * Parsed and validated documents, shared by every operation with the same query text, over HTTP
+ * and WebSocket alike (server/pipeline.ts).
  *
- * graphql-ws parses every subscribe message, and a subscription keeps its document (with its
- * token and location objects) for as long as it lives: ≈10 KB per idle subscriber, measured by
- * heap snapshot, and 10,000 dashboards send the same text. Parsing and validating once per text
- * also spares the CPU. Least recently used texts are evicted past `max`.
+ * A subscription keeps its document (with its token and location objects) for as long as it
+ * lives: ≈10 KB per idle subscriber, measured by heap snapshot, and 10,000 dashboards send the
+ * same text. Parsing and validating once per text also spares the CPU, and a refused text (a
+ * hostile one included) is refused from the cache the next time, not validated again. The
+ * compiled plan of a document (graphql/executor.ts) is keyed by the document object, so it goes
+ * when its document is evicted.
+ *
+ * Bounded by bytes, not only by count: an entry is charged its text's length × 16 (a parsed
+ * document is roughly 10–20× its text) plus 1 KB; least recently used texts go first.
  */
 export class DocumentCache {
-  private readonly entries = new Map<string, { document: DocumentNode; errors: readonly GraphQLError[] } | { syntaxError: GraphQLError }>();
+  private readonly entries: LRUCache<string, DocumentEntry>;
 
   constructor(
     private readonly schema: GraphQLSchema,
-    /** The same rules as over HTTP (graphql/limits.ts): graphql-ws runs none of Apollo's. */
+    /** The limit rules of graphql/limits.ts with graphql-js's specified rules. */
     private readonly rules: readonly ValidationRule[],
-    private readonly max = 1_000,
-  ) {}
+    options: { maxBytes?: number; maxEntries?: number } = {},
+  ) {
+    this.entries = new LRUCache({ max: options.maxEntries ?? 2_000, maxSize: options.maxBytes ?? 32 * 1024 * 1024, sizeCalculation: (_entry, text) => text.length * 16 + 1_024 });
+  }
 
-  get(query: string): { document: DocumentNode; errors: readonly GraphQLError[] } | { syntaxError: GraphQLError } {
+  get(query: string): DocumentEntry {
     let entry = this.entries.get(query);
-    if (entry) {
-      // Refresh its place: Map keeps insertion order, so the first key is the least recent.
-      this.entries.delete(query);
-    } else {
-      try {
-        const document = parse(query, PARSE_OPTIONS);
-        entry = { document, errors: validate(this.schema, document, this.rules).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED')) };
-      } catch (error) {
-        entry = { syntaxError: withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED') };
-      }
-      if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    if (entry) return entry;
+    try {
+      const document = parse(query, PARSE_OPTIONS);
+      const errors = validate(this.schema, document, this.rules).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+      entry = { document, errors, key: createHash('sha256').update(query).digest('base64url') };
+    } catch (error) {
+      entry = { syntaxError: withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED') };
     }
     this.entries.set(query, entry);
     return entry;
   }
 }
 
-/** The codes Apollo gives the same errors over HTTP, so clients see one vocabulary on both transports. */
+/** The codes Apollo gives the same errors, so clients see one vocabulary on both transports. */
 function withCode(error: GraphQLError, code: string): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,

@@ -1,8 +1,6 @@
 import type express from 'express';
 import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { GatewayContext } from '../graphql/context.js';
 import type { Logger } from './logger.js';
 import { sameSecret } from '../domain/constant-time.js';
 
@@ -124,10 +122,10 @@ export class Operations {
     });
   }
 
-  /** Counts, times and logs every HTTP GraphQL operation. */
   /**
-   * One operation's metrics and log line, the same for HTTP (the Apollo plugin) and WebSocket
-   * (server/ws.ts): counted by root field, type, outcome and transport, timed, logged once.
+   * One operation's metrics and log line, the same for HTTP and WebSocket (the operation
+   * pipeline's last step, server/pipeline.ts): counted by root field, type, outcome and
+   * transport, timed, logged once.
    */
   record(operation: OperationRecord): void {
     const type = operation.operation?.operation ?? 'invalid';
@@ -147,41 +145,6 @@ export class Operations {
       errorCodes: operation.errorCodes,
       durationMs: Math.round(operation.seconds * 10_000) / 10,
     });
-  }
-
-  plugin(): ApolloServerPlugin<GatewayContext> {
-    const logger = this.logger;
-    const record = (operation: OperationRecord) => this.record(operation);
-    return {
-      async requestDidStart() {
-        const started = process.hrtime.bigint();
-        return {
-          // The detail of an unexpected failure goes to the log, with the request id; the client
-          // sees a generic INTERNAL_SERVER_ERROR in production (graphql/errors.ts).
-          async didEncounterErrors({ contextValue, errors, operationName }) {
-            for (const error of errors) {
-              const code = error.extensions?.code;
-              if (code && code !== 'INTERNAL_SERVER_ERROR') continue;
-              if (error.originalError && 'argument' in error.originalError) continue;
-              logger.error('operation failed', { requestId: contextValue?.requestId, operation: operationName ?? null, error: String(error.originalError?.stack ?? error.stack ?? error) });
-            }
-          },
-          async willSendResponse({ contextValue, operation, operationName, response, errors }) {
-            const data = response.body.kind === 'single' ? response.body.singleResult.data : undefined;
-            record({
-              transport: 'http',
-              operation,
-              operationName: operationName ?? null,
-              requestId: contextValue?.requestId,
-              principal: contextValue?.principal,
-              data,
-              errorCodes: errors?.map((error) => error.extensions?.code),
-              seconds: Number(process.hrtime.bigint() - started) / 1e9,
-            });
-          },
-        };
-      },
-    };
   }
 }
 

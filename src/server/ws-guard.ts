@@ -1,7 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { Logger } from './logger.js';
-import type { KeyRateLimiter } from './rate-limit.js';
+import type { GraphQLError } from 'graphql';
 
 export interface WsLimits {
   /** Operations (subscriptions and in-flight queries) at once on one socket. */
@@ -43,7 +43,8 @@ export class SocketGuard {
 
   constructor(
     private readonly authenticator: Authenticator,
-    private readonly rateLimiter: KeyRateLimiter,
+    /** The pipeline's rate limit (server/pipeline.ts): null when the key may run one more operation. */
+    private readonly admitKey: (principal: Principal) => Promise<GraphQLError | null>,
     private readonly limits: WsLimits,
     private readonly logger: Logger,
   ) {
@@ -82,8 +83,8 @@ export class SocketGuard {
       socket.close(4403, 'Forbidden');
       return { code: 'UNAUTHENTICATED', message: 'The API key is no longer valid' };
     }
-    const retryAfter = await this.rateLimiter.consume(principal.keyId);
-    if (retryAfter !== null) return { code: 'RATE_LIMITED', message: `Rate limit exceeded for this API key; retry after ${retryAfter} s`, retryAfter };
+    const refused = await this.admitKey(principal);
+    if (refused) return { code: 'RATE_LIMITED', message: refused.message, retryAfter: refused.extensions.retryAfter as number };
     if (tracked.operations.size >= this.limits.perSocket) {
       return { code: 'RATE_LIMITED', message: 'Too many operations on this connection: complete one first, or open another connection' };
     }

@@ -1,19 +1,12 @@
 import type http from 'node:http';
-import { randomUUID } from 'node:crypto';
 import { WebSocketServer } from 'ws';
-import { allValidationRules } from '../graphql/limits.js';
 import { useServer } from 'graphql-ws/use/ws';
 import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { SocketGuard, TOO_MANY_CONNECTIONS, type WsLimits } from './ws-guard.js';
-import type { KeyRateLimiter } from './rate-limit.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
-import type { GatewayContext } from '../graphql/context.js';
-import { formatGatewayError } from '../graphql/errors.js';
-import { createSharedSubscribe, type SocketOperation } from '../graphql/shared-execution.js';
+import { createSharedSubscribe } from '../graphql/shared-execution.js';
 import type { FanoutHub } from './fanout.js';
-import type { Executor } from '../graphql/executor.js';
-import type { OperationRecord } from './operations.js';
-import { DocumentCache } from './documents.js';
+import type { OperationPipeline } from './pipeline.js';
 import type { Logger } from './logger.js';
 
 type SocketExtra = {
@@ -25,41 +18,36 @@ type SocketExtra = {
 };
 
 /**
- * graphql-ws (`graphql-transport-ws`) on the same port and path as HTTP. The API key comes in
+ * graphql-ws (`graphql-transport-ws`) on the same port and path as HTTP: a thin adapter over the
+ * operation pipeline (server/pipeline.ts), which authenticates, rate-limits, prepares the
+ * document, executes, formats errors and records, as for HTTP. The API key comes in
  * `connection_init` (`connectionParams.authorization`); a missing or bad key closes the socket
- * with 4403, as graphql-ws does when onConnect returns false.
+ * with 4403, as graphql-ws does when onConnect returns false. What is the transport's own (caps
+ * on sockets and operations, the key re-checked, slow consumers) is in ws-guard.ts.
  */
 export function attachWebSocketServer(options: {
   httpServer: http.Server;
   schema: GraphQLSchema;
   authenticator: Authenticator;
-  contextFor: (principal: Principal, requestId: string, socketOperation: SocketOperation) => GatewayContext;
+  pipeline: OperationPipeline;
   fanout: FanoutHub;
-  production: boolean;
   logger: Logger;
-  /** Counts operations that reach execution. */
-  counters: { executions: number };
   limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number };
-  rateLimiter: KeyRateLimiter;
-  /** Runs queries, mutations and each subscription event (graphql/executor.ts). */
-  executor: Executor;
-  /** The same metrics and log line as HTTP operations (server/operations.ts). */
-  record: (operation: OperationRecord) => void;
 }): { dispose(): Promise<void>; dropAll(): void; readonly operations: number } {
+  const { pipeline } = options;
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
-  const guard = new SocketGuard(options.authenticator, options.rateLimiter, options.limits, options.logger);
+  const guard = new SocketGuard(options.authenticator, (principal) => pipeline.admit(principal), options.limits, options.logger);
   // Registered before graphql-ws's own listener: a socket over its address's cap is closed at once.
   wsServer.on('connection', (socket, request) => {
     if (!guard.opened(socket, request.socket.remoteAddress ?? 'unknown')) socket.close(TOO_MANY_CONNECTIONS, 'Too many connections from this address');
   });
-  const documents = new DocumentCache(options.schema, allValidationRules(options.production));
   const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema: options.schema,
       // One execution per event and selection, shared by every subscriber (shared-execution.ts).
-      subscribe: createSharedSubscribe(options.fanout, options.executor),
-      execute: options.executor,
+      subscribe: createSharedSubscribe(options.fanout, pipeline.executor),
+      execute: pipeline.executor,
       // One parsed, validated document per query text (documents.ts); context and root value are
       // filled in by graphql-ws from the options below.
       onSubscribe: async (ctx, id, payload) => {
@@ -73,7 +61,7 @@ export function attachWebSocketServer(options: {
           guard.released(ctx.extra.socket, id);
           return [...errors];
         };
-        const entry = documents.get(payload.query);
+        const entry = pipeline.prepare(payload.query);
         if ('syntaxError' in entry) return refuse([entry.syntaxError]);
         if (entry.errors.length) return refuse(entry.errors);
         if (!getOperationAST(entry.document, payload.operationName ?? undefined)) {
@@ -87,18 +75,18 @@ export function attachWebSocketServer(options: {
         };
       },
       onOperation: (ctx, id, payload, args, result) => {
-        options.counters.executions++;
+        pipeline.executions++;
         // A subscription is recorded when it is set up (or refused); a query or mutation with its result.
         const errors = 'errors' in result ? (result as ExecutionResult).errors : undefined;
         const operation = getOperationAST(args.document, args.operationName) ?? undefined;
-        options.record({
+        pipeline.record({
           transport: 'ws',
           operation,
           operationName: operation?.name?.value ?? payload.operationName ?? null,
           requestId: (args.contextValue as { requestId?: string } | undefined)?.requestId,
           principal: ctx.extra.principal,
           data: 'data' in result ? (result as ExecutionResult).data : undefined,
-          errorCodes: errors?.map((error) => formatGatewayError(error.toJSON(), error, options.production).extensions?.code),
+          errorCodes: errors?.map((error) => pipeline.formatError(error.toJSON(), error).extensions?.code),
           seconds: elapsed(ctx.extra, id),
         });
       },
@@ -112,9 +100,8 @@ export function attachWebSocketServer(options: {
       connectionInitWaitTimeout: options.limits.initTimeoutMs,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
-        const auth = await options.authenticator.authenticateFrom(ctx.extra.request.socket.remoteAddress, typeof authorization === 'string' ? authorization : null);
-        if ('refused' in auth) return false;
-        const principal = auth.principal;
+        const principal = await pipeline.authenticate(ctx.extra.request.socket.remoteAddress, typeof authorization === 'string' ? authorization : undefined);
+        if (principal instanceof GraphQLError) return false;
         ctx.extra.principal = principal;
         if (!guard.connected(ctx.extra.socket, authorization as string, principal)) {
           ctx.extra.socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this API key');
@@ -130,14 +117,14 @@ export function attachWebSocketServer(options: {
       context: (ctx, id) => {
         const socket = ctx.extra.socket;
         const send = (data: string) => guard.send(socket, data);
-        return options.contextFor(ctx.extra.principal!, randomUUID(), { id, send });
+        return pipeline.contextForSocket(ctx.extra.principal!, { id, send });
       },
       // An operation that ends in an error frame is over: release its place (a no-op for one never admitted).
       onError: (ctx, id, payload, errors) => {
         guard.released(ctx.extra.socket, id);
         // Refused before it ran (limits, validation, rate limit): recorded like HTTP's refusals.
         if (ctx.extra.started?.has(id)) {
-          options.record({
+          pipeline.record({
             transport: 'ws',
             operation: undefined,
             operationName: payload.operationName ?? null,
@@ -148,18 +135,12 @@ export function attachWebSocketServer(options: {
             seconds: elapsed(ctx.extra, id),
           });
         }
-        return errors.map((error) => formatGatewayError(error.toJSON(), error, options.production)) as never;
+        return errors.map((error) => pipeline.formatError(error.toJSON(), error)) as never;
       },
-      onNext: (_ctx, _id, _payload, _args, result) => {
+      onNext: (_ctx, _id, payload, args, result) => {
         if (!result.errors?.length) return result;
-        return {
-          ...result,
-          errors: result.errors.map((error) => {
-            const formatted = formatGatewayError(error.toJSON(), error, options.production);
-            if (formatted.extensions?.code === 'INTERNAL_SERVER_ERROR') options.logger.error('operation failed', { error: String(error.originalError?.stack ?? error) });
-            return formatted;
-          }),
-        } as unknown as typeof result;
+        pipeline.logFailures(result.errors, (args.contextValue as { requestId?: string } | undefined)?.requestId, payload.operationName ?? null);
+        return { ...result, errors: result.errors.map((error) => pipeline.formatError(error.toJSON(), error)) } as unknown as typeof result;
       },
     },
     wsServer,

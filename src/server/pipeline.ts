@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Authenticator, Principal } from '../domain/authenticator.js';
+import type { GatewayContext } from '../graphql/context.js';
+import { formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
+import type { Executor } from '../graphql/executor.js';
+import { allValidationRules } from '../graphql/limits.js';
+import type { SocketOperation } from '../graphql/shared-execution.js';
+import { DocumentCache, type DocumentEntry } from './documents.js';
+import type { Logger } from './logger.js';
+import type { OperationRecord, Operations } from './operations.js';
+import type { KeyRateLimiter } from './rate-limit.js';
+
+/** A context that went through the pipeline's document step: its document is already validated. */
+export type PreparedContext = GatewayContext & { prepared?: DocumentEntry };
+
+/**
+ * One operation's path from text to result, the same for HTTP and WebSocket. The transports are
+ * thin adapters over it (server/http-graphql.ts and Apollo Server for HTTP, server/ws.ts and
+ * graphql-ws for WebSocket), as graphql-ws's own `use/` adapters sit over its transport-free core:
+ *
+ * 1. who is asking: `authenticate` (the key, cached; per request over HTTP, per connection over
+ *    WebSocket, where it is re-checked on a timer by ws-guard.ts);
+ * 2. may they: `admit` (the key's rate limit: every HTTP request, every WebSocket subscribe);
+ * 3. the document: `prepare`, parsed and validated once per text (documents.ts, one LRU bounded
+ *    by bytes for both transports, refusals included), with the limit rules of graphql/limits.ts;
+ * 4. execution: `executor` (graphql-jit compiled once per document, or graphql-js), for queries,
+ *    mutations and each subscription event;
+ * 5. what the client sees: `formatError` (masking in production) and `logFailures` (the detail
+ *    of an unexpected error goes to the log with the request id);
+ * 6. one log line and the metrics: `record` (server/operations.ts).
+ *
+ * Apollo Server keeps the GraphQL-over-HTTP protocol (content negotiation, CSRF prevention,
+ * status codes, variable coercion errors); through `apolloPlugin()` it takes the document from
+ * step 3 (it neither parses nor validates: its own document store is off), runs step 4 through its
+ * gateway executor hook (apollo-executor.ts) and records through step 6.
+ */
+export class OperationPipeline {
+  readonly documents: DocumentCache;
+  /** Operations that reached execution (resolvers), over both transports. */
+  executions = 0;
+
+  constructor(
+    private readonly options: {
+      schema: GraphQLSchema;
+      production: boolean;
+      logger: Logger;
+      authenticator: Authenticator;
+      rateLimiter: KeyRateLimiter;
+      operations: Operations;
+      executor: Executor;
+      contextFor: (principal: Principal, requestId: string, socketOperation?: SocketOperation) => GatewayContext;
+    },
+  ) {
+    this.documents = new DocumentCache(options.schema, allValidationRules(options.production));
+  }
+
+  get executor(): Executor {
+    return this.options.executor;
+  }
+
+  /** Step 1: the principal of a key, or the error to answer with (401, or 429 for an address blocked after failures). */
+  async authenticate(address: string | undefined, authorization: string | undefined): Promise<Principal | GraphQLError> {
+    const auth = await this.options.authenticator.authenticateFrom(address, authorization);
+    if ('refused' in auth) return auth.refused === 'blocked' ? rateLimited(auth.retryAfter, 'Too many failed authentications from this address') : unauthenticated();
+    return auth.principal;
+  }
+
+  /** Step 2: null when the key may run one more operation, else RATE_LIMITED with its retry-after. */
+  async admit(principal: Principal): Promise<GraphQLError | null> {
+    const retryAfter = await this.options.rateLimiter.consume(principal.keyId);
+    return retryAfter === null ? null : rateLimited(retryAfter);
+  }
+
+  /** Steps 1 and 2 for one HTTP request: its context, or throws the error to answer with. */
+  async contextForRequest(address: string | undefined, authorization: string | undefined, requestIdHeader: string | string[] | undefined): Promise<GatewayContext> {
+    const principal = await this.authenticate(address, authorization);
+    if (principal instanceof GraphQLError) throw principal;
+    const refused = await this.admit(principal);
+    if (refused) throw refused;
+    const requestId = typeof requestIdHeader === 'string' ? requestIdHeader.slice(0, 64) : randomUUID();
+    return this.options.contextFor(principal, requestId);
+  }
+
+  /** Steps 1 and 2 for a WebSocket operation's context (the socket is already authenticated). */
+  contextForSocket(principal: Principal, socketOperation: SocketOperation): GatewayContext {
+    return this.options.contextFor(principal, randomUUID(), socketOperation);
+  }
+
+  /** Step 3: the validated document of a text, or its refusal (GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED). */
+  prepare(query: string): DocumentEntry {
+    return this.documents.get(query);
+  }
+
+  /** Step 5: the one place errors become what clients see (graphql/errors.ts). */
+  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+    return formatGatewayError(formatted, error, this.options.production);
+  }
+
+  /** Step 5: unexpected errors (no code, or INTERNAL_SERVER_ERROR) go to the log with the request id. */
+  logFailures(errors: readonly GraphQLError[], requestId: string | undefined, operationName: string | null): void {
+    for (const error of errors) {
+      const code = error.extensions?.code;
+      if (code && code !== 'INTERNAL_SERVER_ERROR') continue;
+      if (error.originalError && 'argument' in error.originalError) continue;
+      this.options.logger.error('operation failed', { requestId, operation: operationName, error: String(error.originalError?.stack ?? error.stack ?? error) });
+    }
+  }
+
+  /** Step 6. */
+  record(operation: OperationRecord): void {
+    this.options.operations.record(operation);
+  }
+
+  /** The HTTP refusal of a document, as Apollo answers one: 400 and the errors. */
+  refusal(entry: Extract<DocumentEntry, { syntaxError: GraphQLError }> | { errors: readonly GraphQLError[] }): { status: number; body: string; errors: GraphQLFormattedError[] } {
+    const errors = ('syntaxError' in entry ? [entry.syntaxError] : entry.errors).map((error) => this.formatError(error.toJSON(), error));
+    return { status: 400, body: `${JSON.stringify({ errors })}\n`, errors };
+  }
+
+  /** Apollo Server's side of steps 3, 4, 5 and 6 (see the class comment). */
+  apolloPlugin(): ApolloServerPlugin<GatewayContext> {
+    const pipeline = this;
+    return {
+      async requestDidStart() {
+        const started = process.hrtime.bigint();
+        return {
+          async didResolveSource(requestContext) {
+            // Validated by the HTTP adapter before Apollo ran (POST), or here from the same cache
+            // (GET). A refused text is left to Apollo, which refuses it with the same rules.
+            const query = requestContext.request.query;
+            const prepared = (requestContext.contextValue as PreparedContext).prepared ?? (typeof query === 'string' ? pipeline.prepare(query) : undefined);
+            if (prepared && 'document' in prepared && prepared.errors.length === 0) (requestContext as { document?: unknown }).document = prepared.document;
+          },
+          async executionDidStart() {
+            pipeline.executions++;
+          },
+          async didEncounterErrors({ contextValue, errors, operationName }) {
+            pipeline.logFailures(errors, contextValue?.requestId, operationName ?? null);
+          },
+          async willSendResponse({ contextValue, operation, operationName, response, errors }) {
+            pipeline.record({
+              transport: 'http',
+              operation,
+              operationName: operationName ?? null,
+              requestId: contextValue?.requestId,
+              principal: contextValue?.principal,
+              data: response.body.kind === 'single' ? response.body.singleResult.data : undefined,
+              errorCodes: errors?.map((error) => error.extensions?.code),
+              seconds: Number(process.hrtime.bigint() - started) / 1e9,
+            });
+          },
+        };
+      },
+    };
+  }
+}
