@@ -70,6 +70,8 @@ export interface Gateway {
   readonly executions: number;
   /** Executions run compiled (graphql-jit) and interpreted (graphql-js), subscription events included. */
   readonly executorStats: { compiled: number; interpreted: number };
+  /** Texts parsed and validated, and operations that found theirs in the one document cache. */
+  readonly documentStats: { parsed: number; hits: number };
   /** Live callStatus subscriptions: those still replaying or draining, plus those in fan-out groups. */
   readonly liveSubscriptions: number;
   /** Stops accepting, drains HTTP and sockets, stops the simulator and the event log. Does not close the database (its owner does). */
@@ -297,6 +299,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     },
     get executions() {
       return pipeline.executions;
+    },
+    get documentStats() {
+      return { ...pipeline.documents.stats };
     },
     get executorStats() {
       return { ...executor.stats! };

@@ -22,6 +22,8 @@ export type DocumentEntry = { document: DocumentNode; errors: readonly GraphQLEr
  */
 export class DocumentCache {
   private readonly entries: LRUCache<string, DocumentEntry>;
+  /** Texts parsed and validated, and operations that found theirs here (both transports). */
+  readonly stats = { parsed: 0, hits: 0 };
 
   constructor(
     private readonly schema: GraphQLSchema,
@@ -34,7 +36,11 @@ export class DocumentCache {
 
   get(query: string): DocumentEntry {
     let entry = this.entries.get(query);
-    if (entry) return entry;
+    if (entry) {
+      this.stats.hits++;
+      return entry;
+    }
+    this.stats.parsed++;
     try {
       const document = parse(query, PARSE_OPTIONS);
       const errors = validate(this.schema, document, this.rules).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
