@@ -114,6 +114,21 @@ function withDefaults(variables: Record<string, unknown>, defaulted: [string, Gr
   return out;
 }
 
+/** Per input type: its fields, each with its default in external (variable) form, computed once. */
+const inputFields = new WeakMap<GraphQLInputType, { name: string; type: GraphQLInputType; hasDefault: boolean; external: unknown }[]>();
+
+function fieldsOf(type: GraphQLInputType & { getFields(): Record<string, { name: string; type: GraphQLInputType; defaultValue?: unknown }> }) {
+  let fields = inputFields.get(type);
+  if (!fields) {
+    fields = Object.values(type.getFields()).map((field) => {
+      const ast = field.defaultValue !== undefined ? astFromValue(field.defaultValue, field.type) : null;
+      return { name: field.name, type: field.type, hasDefault: field.defaultValue !== undefined, external: ast ? valueFromASTUntyped(ast) : undefined };
+    });
+    inputFields.set(type, fields);
+  }
+  return fields;
+}
+
 /** The input value with every missing field that has a default set to it, in its external (variable) form. */
 function fill(type: GraphQLInputType, value: unknown): unknown {
   if (value == null) return value;
@@ -122,13 +137,9 @@ function fill(type: GraphQLInputType, value: unknown): unknown {
   if (!isInputObjectType(type) || typeof value !== 'object') return value;
   const input = value as Record<string, unknown>;
   let out: Record<string, unknown> | undefined;
-  for (const field of Object.values(type.getFields())) {
+  for (const field of fieldsOf(type)) {
     const current = input[field.name];
-    let next = current;
-    if (current === undefined && field.defaultValue !== undefined) {
-      const ast = astFromValue(field.defaultValue, field.type);
-      next = ast ? valueFromASTUntyped(ast) : undefined;
-    } else next = fill(field.type, current);
+    const next = current === undefined && field.hasDefault ? field.external : fill(field.type, current);
     if (next !== current) (out ??= { ...input })[field.name] = next;
   }
   return out ?? value;
