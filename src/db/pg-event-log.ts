@@ -22,7 +22,8 @@ export class PgEventLog {
   }
 
   async hasUnsequenced(): Promise<boolean> {
-    const [row] = await this.sql.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS found', [], 'log_has_unsequenced');
+    // Not prepared: see after().
+    const [row] = await this.sql.query<{ found: boolean }>('SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS found');
     return row!.found;
   }
 
@@ -31,13 +32,22 @@ export class PgEventLog {
     return row!.position;
   }
 
-  /** Numbered events after `position`, in log order, with their calls (every tenant). */
+  /**
+   * Numbered events after `position`, in log order, with their calls (every tenant).
+   *
+   * Shaped so that no plan can read more than the page: the events by the position index, then
+   * each one's call by primary key (the LIMIT 1 keeps the planner from turning the lateral lookup
+   * into a hash join over every call). Not a prepared statement: a generic plan made while the
+   * tables were empty (a fresh deployment) hashed the whole `call` table on every read once they
+   * had grown, ~1–3 s a read, and live delivery fell seconds behind (bench/event-log.ts).
+   */
   async after(position: string, limit: number): Promise<CallEventWithCall[]> {
     const rows = await this.sql.query<Record<string, unknown>>(
-      `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
-        WHERE e.position > $1::bigint ORDER BY e.position LIMIT $2`,
+      `SELECT ${EVENT_WITH_CALL_COLUMNS}
+         FROM (SELECT * FROM call_event WHERE position > $1::bigint ORDER BY position LIMIT $2) e
+         CROSS JOIN LATERAL (SELECT * FROM call WHERE call.id = e.call_id LIMIT 1) c
+        ORDER BY e.position`,
       [position, limit],
-      'log_after',
     );
     return rows.map(toEventWithCall);
   }
