@@ -1,9 +1,12 @@
 /**
- * Bench child 2: a bare Apollo Server 5 on the same express 5 integration as the gateway, with a
+ * Bench children 2 and 3: a bare Apollo Server 5 on its documented express 5 integration, with a
  * hand-written SDL of the same shape, the same scalars (graphql-scalars) and the same Apollo
  * settings (cache-control and landing page plugins disabled, CSRF prevention on), but no auth,
  * no validation, no service layer: each resolver sends exactly the statement the gateway sends
- * (createCall: the call + its INITIATED event in one CTE; calls: one SELECT).
+ * (createCall: the call + its INITIATED event in one CTE; calls: one SELECT). With `jit`, it
+ * executes through graphql-jit behind Apollo's gateway executor hook, the gateway's own
+ * executor (src/graphql/executor.ts, src/server/apollo-executor.ts): the second baseline.
+ * Resolvers return values, not functions (graphql-jit does not call function-valued properties).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +18,10 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
 import { newCallId, newEventId } from '../src/domain/ids.js';
-import { INSERT_CALL, INSERT_CALL_NAME, LIST_CALLS, callCursor, insertCallValues, readServerOptions, serveChild } from './shared.js';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { createExecutor } from '../src/graphql/executor.js';
+import { executorGateway } from '../src/server/apollo-executor.js';
+import { INSERT_CALL, INSERT_CALL_NAME, LIST_CALLS, callCursor, insertCallValues, readServerOptions, type StartedServer } from './shared.js';
 
 const typeDefs = /* GraphQL */ `
   scalar DateTime
@@ -85,7 +91,7 @@ interface Row {
   createdAt: Date;
 }
 
-serveChild(async () => {
+export async function startBareApollo(jit: boolean): Promise<StartedServer> {
   const options = readServerOptions();
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, idleTimeoutMillis: 30_000 });
   pool.on('error', () => {});
@@ -97,6 +103,7 @@ serveChild(async () => {
     CallDirection: lower(['OUTBOUND', 'INBOUND']),
     CallStatus: lower(['INITIATED', 'RINGING', 'IN_PROGRESS', 'VOICEMAIL', 'COMPLETED', 'FAILED', 'BUSY', 'NO_ANSWER', 'CANCELED']),
     Node: { __resolveType: () => 'Call' },
+    CallConnection: { edges: (connection: { nodes: Row[] }) => connection.nodes.map((node) => ({ cursor: callCursor(node), node })) },
     Query: {
       async calls(_: unknown, args: { filter?: { status?: string[] } | null; first?: number | null }) {
         const limit = args.first ?? 20;
@@ -105,12 +112,11 @@ serveChild(async () => {
         if (hasNextPage) rows.pop();
         return {
           nodes: rows,
-          edges: () => rows.map((node) => ({ cursor: callCursor(node), node })),
           pageInfo: {
             hasNextPage,
             hasPreviousPage: false,
-            startCursor: () => (rows[0] ? callCursor(rows[0]) : null),
-            endCursor: () => (rows.length ? callCursor(rows.at(-1)!) : null),
+            startCursor: rows[0] ? callCursor(rows[0]) : null,
+            endCursor: rows.length ? callCursor(rows.at(-1)!) : null,
           },
         };
       },
@@ -141,9 +147,9 @@ serveChild(async () => {
   const app = express();
   app.disable('x-powered-by');
   const httpServer = http.createServer(app);
+  const schema = makeExecutableSchema({ typeDefs, resolvers });
   const apollo = new ApolloServer({
-    typeDefs,
-    resolvers,
+    ...(jit ? { gateway: executorGateway(schema, createExecutor(schema, 'jit')) } : { schema }),
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginCacheControlDisabled(),
@@ -160,4 +166,4 @@ serveChild(async () => {
       await pool.end();
     },
   };
-});
+}

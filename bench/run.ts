@@ -1,6 +1,6 @@
 /**
  * Issue 2's benchmark: createCall mutations/s and `calls(first: 50, filter: {status: [COMPLETED]})`
- * req/s through the real gateway, against a bare Apollo Server 5 and plain REST (node:http + pg),
+ * req/s through the real gateway, against a bare Apollo Server 5 (graphql-js, and graphql-jit) and plain REST (node:http + pg),
  * in one run, against one PostgreSQL. See bench/README.md.
  *
  *   npm run bench                       # build, then this file (embedded PostgreSQL on :54339)
@@ -9,12 +9,13 @@
  * Environment (all optional): BENCH_CONNECTIONS (10), BENCH_DURATION (10 s measured per server and
  * operation), BENCH_ROUNDS (4: the duration is split in interleaved rounds), BENCH_WARMUP (3 s),
  * BENCH_POOL_SIZE (10), BENCH_SEED_CALLS (2000), BENCH_PG_PORT (54339), BENCH_SERVERS
- * (gateway,apollo,rest), BENCH_OPERATIONS (list,create), BENCH_CPU_PROF (comma-separated server
+ * (gateway,apollo,apollo-jit,rest), BENCH_OPERATIONS (list,create), BENCH_CPU_PROF (comma-separated server
  * names to run under `node --cpu-prof`, profiles in bench/results/profiles/),
- * BENCH_SYNCHRONOUS_COMMIT (off), BENCH_SIMULATOR_TIME_SCALE (100), BENCH_ENFORCE_TARGET (1: exit 1 when the gateway is under 0.8×).
+ * BENCH_SYNCHRONOUS_COMMIT (off), BENCH_SIMULATOR_TIME_SCALE (100), BENCH_FIXED_SECONDS (5; 0: no fixed-rate run),
+ * BENCH_FIXED_SHARE (0.5 of the slowest server's req/s), BENCH_ENFORCE_TARGET (1: exit 1 when a target is missed).
  */
 import 'reflect-metadata';
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -55,7 +56,7 @@ function listEnv<T extends string>(name: string, allowed: readonly T[]): T[] {
   return values as T[];
 }
 
-const SERVERS = ['gateway', 'apollo', 'rest'] as const;
+const SERVERS = ['gateway', 'apollo', 'apollo-jit', 'rest'] as const;
 const OPERATIONS = ['list', 'create'] as const;
 type ServerName = (typeof SERVERS)[number];
 type Operation = (typeof OPERATIONS)[number];
@@ -74,13 +75,18 @@ const settings = {
   synchronousCommit: process.env.BENCH_SYNCHRONOUS_COMMIT || 'off',
   simulatorTimeScale: process.env.BENCH_SIMULATOR_TIME_SCALE || '100',
   enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
+  /** Seconds of the fixed-rate run per server and operation (0: none). */
+  fixedSeconds: intEnv('BENCH_FIXED_SECONDS', 5, 0, 600),
+  /** The fixed rate, as a share of the slowest server's measured throughput in this run. */
+  fixedShare: Number(process.env.BENCH_FIXED_SHARE || '0.5'),
 };
 if (![5432, 54329].every((port) => port !== settings.embeddedPort)) throw new Error('BENCH_PG_PORT must not be 5432 or 54329 (the machine\'s and the gateway\'s)');
 if (!['on', 'off', 'local', 'remote_write', 'remote_apply'].includes(settings.synchronousCommit)) {
   throw new Error(`BENCH_SYNCHRONOUS_COMMIT: "${settings.synchronousCommit}" is not a synchronous_commit value`);
 }
 
-const TARGET = 0.8;
+/** Issue 12's targets: the gateway's throughput over the REST floor's, measured in one run. */
+const TARGETS: Record<Operation, number> = { list: 0.8, create: 0.9 };
 const BENCH_DATABASE = 'calls_bench';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (this file runs as dist/bench/run.js). */
@@ -472,7 +478,7 @@ interface Round {
   dbCpuMicros: number | null;
 }
 
-async function load(server: RunningServer, spec: RequestSpec, seconds: number): Promise<Round> {
+async function load(server: RunningServer, spec: RequestSpec, seconds: number, overallRate?: number): Promise<Round> {
   const latencies: number[] = [];
   const cpuBefore = await serverCpuMicros(server);
   const dbBefore = databaseCpuMicros();
@@ -486,6 +492,7 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number): 
     duration: seconds,
     timeout: 10,
     verifyBody: (body) => typeof body === 'string' && spec.verify(body),
+    ...(overallRate ? { overallRate } : {}),
   });
   (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);
@@ -599,6 +606,59 @@ async function measureOperation(servers: RunningServer[], operation: Operation, 
   return servers.map((server) => summarise(server.name, operation, rounds.get(server.name)!, warmups.get(server.name)));
 }
 
+interface FixedRate {
+  operation: Operation;
+  server: ServerName;
+  /** Requests per second offered (autocannon's overallRate). */
+  rate: number;
+  achievedRps: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  non2xx: number;
+  errors: number;
+  badBodies: number;
+  total2xx: number;
+}
+
+/**
+ * Latency at a load every server sustains: `fixedShare` of the slowest server's throughput in
+ * this run, offered at a fixed rate to each server alone, so p50/p99 compare like with like
+ * (at saturation, latency mostly measures the queue).
+ */
+async function measureFixedRate(servers: RunningServer[], operation: Operation, measured: Measurement[], testKey: string, probe: pg.Client): Promise<FixedRate[]> {
+  const slowest = Math.min(...measured.filter((m) => m.operation === operation).map((m) => m.rps));
+  const rate = Math.max(1, Math.floor(slowest * settings.fixedShare));
+  log(`${OPERATION_LABEL[operation]} at a fixed ${rate} req/s (${settings.fixedShare} × the slowest server), ${settings.fixedSeconds} s per server`);
+  const out: FixedRate[] = [];
+  for (const server of servers) {
+    await activate(servers, server, probe);
+    const round = await load(server, requestFor(server.name, operation, testKey), settings.fixedSeconds, rate);
+    const latencies = round.latencies.sort((a, b) => a - b);
+    const result: FixedRate = {
+      operation,
+      server: server.name,
+      rate,
+      achievedRps: Math.round(round.result.requests.total / round.result.duration),
+      latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+      non2xx: round.result.non2xx,
+      errors: round.result.errors,
+      badBodies: round.result.mismatches,
+      total2xx: round.result['2xx'],
+    };
+    log(`  ${LABEL[server.name]}: ${result.achievedRps} req/s, p50 ${result.latencyMs.p50} ms, p99 ${result.latencyMs.p99} ms`);
+    out.push(result);
+  }
+  return out;
+}
+
+function fixedRateTable(list: FixedRate[]): string {
+  const lines = [
+    ['operation', 'server', 'offered req/s', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
+    ['---', '---', '---', '---', '---', '---', '---', '---'],
+    ...list.map((f) => [OPERATION_LABEL[f.operation], LABEL[f.server], String(f.rate), String(f.achievedRps), String(f.latencyMs.p50), String(f.latencyMs.p90), String(f.latencyMs.p99), String(f.latencyMs.max)]),
+  ];
+  return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
 // --- SQL drift ---------------------------------------------------------------------------------
 
 /**
@@ -623,7 +683,7 @@ async function sqlDrift(): Promise<string[]> {
 
 // --- report --------------------------------------------------------------------------------------
 
-const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', apollo: 'bare Apollo Server 5', rest: 'REST node:http + pg' };
+const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', apollo: 'bare Apollo Server 5', 'apollo-jit': 'bare Apollo 5 + graphql-jit', rest: 'REST node:http + pg' };
 const OPERATION_LABEL: Record<Operation, string> = { list: 'calls(first: 50, COMPLETED)', create: 'createCall' };
 
 function table(measurements: Measurement[]): string {
@@ -648,9 +708,12 @@ function table(measurements: Measurement[]): string {
 
 interface Ratio {
   operation: Operation;
-  gatewayOverApollo: number | null;
   gatewayOverRest: number | null;
+  gatewayOverApollo: number | null;
+  gatewayOverApolloJit: number | null;
   apolloOverRest: number | null;
+  apolloJitOverRest: number | null;
+  /** gateway ≥ target × REST, and ahead of both bare Apollo servers (null: a server was not run). */
   meetsTarget: boolean | null;
 }
 
@@ -662,13 +725,18 @@ function ratios(measurements: Measurement[]): Ratio[] {
       const y = rps(b);
       return x !== undefined && y !== undefined && y > 0 ? x / y : null;
     };
+    const gatewayOverRest = over('gateway', 'rest');
     const gatewayOverApollo = over('gateway', 'apollo');
+    const gatewayOverApolloJit = over('gateway', 'apollo-jit');
+    const parts = [gatewayOverRest === null ? null : gatewayOverRest >= TARGETS[operation], gatewayOverApollo === null ? null : gatewayOverApollo >= 1, gatewayOverApolloJit === null ? null : gatewayOverApolloJit >= 1];
     return {
       operation,
+      gatewayOverRest,
       gatewayOverApollo,
-      gatewayOverRest: over('gateway', 'rest'),
+      gatewayOverApolloJit,
       apolloOverRest: over('apollo', 'rest'),
-      meetsTarget: gatewayOverApollo === null ? null : gatewayOverApollo >= TARGET,
+      apolloJitOverRest: over('apollo-jit', 'rest'),
+      meetsTarget: parts.includes(null) ? null : parts.every(Boolean),
     };
   });
 }
@@ -676,11 +744,31 @@ function ratios(measurements: Measurement[]): Ratio[] {
 function ratioTable(list: Ratio[]): string {
   const fmt = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}×`);
   const lines = [
-    ['operation', 'gateway / bare Apollo', 'gateway / REST', 'bare Apollo / REST', `target ≥ ${TARGET}× bare Apollo`],
-    ['---', '---', '---', '---', '---'],
-    ...list.map((r) => [OPERATION_LABEL[r.operation], fmt(r.gatewayOverApollo), fmt(r.gatewayOverRest), fmt(r.apolloOverRest), r.meetsTarget === null ? 'n/a' : r.meetsTarget ? 'met' : 'MISSED']),
+    ['operation', 'gateway / REST', 'target', 'gateway / bare Apollo', 'gateway / Apollo + jit', 'bare Apollo / REST', 'Apollo + jit / REST', 'met'],
+    ['---', '---', '---', '---', '---', '---', '---', '---'],
+    ...list.map((r) => [
+      OPERATION_LABEL[r.operation],
+      fmt(r.gatewayOverRest),
+      `≥ ${TARGETS[r.operation]}× REST, ≥ 1× both Apollo`,
+      fmt(r.gatewayOverApollo),
+      fmt(r.gatewayOverApolloJit),
+      fmt(r.apolloOverRest),
+      fmt(r.apolloJitOverRest),
+      r.meetsTarget === null ? 'n/a' : r.meetsTarget ? 'met' : 'MISSED',
+    ]),
   ];
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+}
+
+/** The commit measured, and whether the tree had changes (the result then describes no commit exactly). */
+function gitState(): { commit: string; dirty: boolean } | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench', 'package.json'], { cwd: root, encoding: 'utf8' }).trim() !== '';
+    return { commit, dirty };
+  } catch {
+    return null;
+  }
 }
 
 // --- main ----------------------------------------------------------------------------------------
@@ -716,7 +804,11 @@ async function main(): Promise<number> {
     }
 
     const measurements: Measurement[] = [];
-    // Every list first (on the seeded table), then every create (the table grows).
+    const fixedRate: FixedRate[] = [];
+    // Every list first (on the seeded table), then every create (the table grows: a list after
+    // the creates would scan past their INITIATED rows). Each operation's fixed-rate run follows
+    // its throughput rounds, the gateway first: its simulated calls start their lifecycle
+    // (SIMULATOR_TIME_SCALE × 1 s) about 100 s after their creation, after its fixed-rate run.
     for (const operation of settings.operations) {
       log(
         `${OPERATION_LABEL[operation]}: ${settings.warmupSeconds} s warm-up, then ${settings.rounds} × ${settings.durationSeconds / settings.rounds} s per server, ${settings.connections} connections`,
@@ -729,6 +821,13 @@ async function main(): Promise<number> {
         if (m.badBodies) failures.push(`${m.server} ${m.operation}: ${m.badBodies} responses with GraphQL errors, userErrors or a wrong body`);
         if (m.responses === 0) failures.push(`${m.server} ${m.operation}: no response at all`);
       }
+      if (settings.fixedSeconds > 0) {
+        const gatewayFirst = [...running].sort((a, b) => Number(isGateway(b)) - Number(isGateway(a)));
+        for (const f of await measureFixedRate(gatewayFirst, operation, measurements, seeded.testKey, probe)) {
+          fixedRate.push(f);
+          if (f.non2xx || f.errors || f.badBodies) failures.push(`${f.server} ${f.operation} at a fixed rate: non-2xx ${f.non2xx}, errors ${f.errors}, bad bodies ${f.badBodies}`);
+        }
+      }
     }
 
     for (const server of running.splice(0)) await stopServer(server);
@@ -738,9 +837,10 @@ async function main(): Promise<number> {
     const after = await counts();
     await probe.end();
     const creates = measurements.filter((m) => m.operation === 'create');
-    const counted = creates.reduce((sum, m) => sum + m.total2xx, 0) + settings.servers.length; // + the preflights
+    const fixedCreates = fixedRate.filter((f) => f.operation === 'create');
+    const counted = creates.reduce((sum, m) => sum + m.total2xx, 0) + fixedCreates.reduce((sum, f) => sum + f.total2xx, 0) + settings.servers.length; // + the preflights
     const inserted = after.calls - before.calls;
-    const slack = creates.length * (settings.rounds + 1) * settings.connections;
+    const slack = (creates.length * (settings.rounds + 1) + fixedCreates.length) * settings.connections;
     if (inserted < counted || inserted > counted + slack) failures.push(`${inserted} calls inserted for ${counted} successful createCall responses`);
     // At least the INITIATED event of each (a simulator driving test calls may add more).
     if (after.events - before.events < inserted) failures.push(`${inserted} calls but ${after.events - before.events} events inserted`);
@@ -748,15 +848,18 @@ async function main(): Promise<number> {
     const ratioList = ratios(measurements);
     const drift = await sqlDrift();
     for (const warning of drift) log(`WARNING: ${warning}`);
+    const git = gitState();
     const report = {
       date: startedAt.toISOString(),
+      git,
       finishedAt: new Date().toISOString(),
       machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30) },
       database: { source, name: BENCH_DATABASE, postgres: before.version, synchronousCommit: settings.synchronousCommit, seededCalls: settings.seedCalls, seededCompleted: seeded.completed, callsInserted: inserted },
       settings: { simulatorTimeScale: settings.simulatorTimeScale, tool: 'autocannon 8 (programmatic)', connections: settings.connections, pipelining: 1, warmupSeconds: settings.warmupSeconds, durationSeconds: settings.durationSeconds, rounds: settings.rounds, poolSize: settings.poolSize, servers: settings.servers, operations: settings.operations, cpuProf: settings.cpuProf },
       measurements,
       ratios: ratioList,
-      target: TARGET,
+      fixedRate,
+      targets: TARGETS,
       sqlDrift: drift,
       failures,
     };
@@ -767,7 +870,7 @@ async function main(): Promise<number> {
 
     const out = [
       '',
-      `calls-gateway bench, ${startedAt.toISOString()}: node ${process.version}, ${report.machine.cpus} × ${report.machine.cpuModel}`,
+      `calls-gateway bench, ${startedAt.toISOString()}, src ${git ? `${git.commit}${git.dirty ? ' + uncommitted changes' : ''}` : 'unknown'}: node ${process.version}, ${report.machine.cpus} × ${report.machine.cpuModel}`,
       `PostgreSQL ${before.version} (${source}), database ${BENCH_DATABASE}, synchronous_commit=${settings.synchronousCommit}, ${settings.seedCalls} seeded calls (${seeded.completed} COMPLETED)`,
       `autocannon: ${settings.connections} connections; per server and operation ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured (${settings.rounds} interleaved rounds); pg pool ${settings.poolSize} per server`,
       '',
@@ -775,6 +878,7 @@ async function main(): Promise<number> {
       '',
       ratioTable(ratioList),
       '',
+      ...(fixedRate.length ? [fixedRateTable(fixedRate), ''] : []),
       ...drift.map((warning) => `WARNING: ${warning}`),
       `results: ${path.relative(root, file)}`,
       '',
@@ -787,7 +891,7 @@ async function main(): Promise<number> {
     }
     const missed = ratioList.filter((r) => r.meetsTarget === false);
     if (missed.length) {
-      process.stderr.write(`\ntarget missed (gateway < ${TARGET}× bare Apollo): ${missed.map((r) => OPERATION_LABEL[r.operation]).join(', ')}\n`);
+      process.stderr.write(`\ntarget missed: ${missed.map((r) => `${OPERATION_LABEL[r.operation]} (${r.gatewayOverRest?.toFixed(2)}× REST, target ${TARGETS[r.operation]}×)`).join(', ')}\n`);
       if (settings.enforceTarget) return 1;
     }
     return 0;

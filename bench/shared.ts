@@ -36,7 +36,13 @@ export function readServerOptions(): ServerOptions {
 }
 
 /** Tells the parent the port, stops cleanly on its 'stop' (so a --cpu-prof profile is written). */
-export function serveChild(start: () => Promise<{ port: number; stop: () => Promise<void> }>): void {
+/** A bench server child, started. */
+export interface StartedServer {
+  port: number;
+  stop: () => Promise<void>;
+}
+
+export function serveChild(start: () => Promise<StartedServer>): void {
   start().then(
     ({ port, stop }) => {
       process.on('message', (message: ParentMessage) => {
