@@ -48,6 +48,8 @@ export interface Config {
   readonly rateLimitPerMinute: number;
   /** WebSocket: close with 4408 without connection_init within this long. */
   readonly wsInitTimeoutMs: number;
+  /** Every socket is pinged this often; one that has not answered the previous ping is cut. */
+  readonly wsKeepAliveMs: number;
   readonly wsMaxPayloadBytes: number;
   readonly wsMaxOperationsPerSocket: number;
   readonly wsMaxOperationsPerKey: number;
@@ -182,6 +184,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     webhookMaxInFlightPerApplication: int(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_APPLICATION', 8, 1, 1_000),
     rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
     wsInitTimeoutMs: int(env, 'WS_INIT_TIMEOUT_MS', 5_000, 100, 60_000),
+    wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
     wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
     wsMaxOperationsPerSocket: int(env, 'WS_MAX_OPERATIONS_PER_SOCKET', 20, 1, 10_000),
     wsMaxOperationsPerKey: int(env, 'WS_MAX_OPERATIONS_PER_KEY', 1_000, 1, 1_000_000),

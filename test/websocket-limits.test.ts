@@ -182,3 +182,42 @@ describe('WebSocket connections per key and per address', () => {
     }
   });
 });
+
+describe('WebSocket keep-alive and protocol errors (our adapter over graphql-ws core)', () => {
+  let keep: TestGateway;
+  let keepApp: TestApp;
+  const logged: { level: string; msg: string; code?: string }[] = [];
+  beforeAll(async () => {
+    const logger = {
+      info() {},
+      warn: (msg: string, fields?: Record<string, unknown>) => void logged.push({ level: 'warn', msg, code: fields?.code as string }),
+      error: (msg: string) => void logged.push({ level: 'error', msg }),
+    };
+    keep = await bootGateway({ simulator: 'frozen', logger, env: { WS_KEEPALIVE_MS: '200', WS_MAX_PAYLOAD_BYTES: '4096' } });
+    keepApp = await newApp(keep.admin);
+  });
+  afterAll(() => keep.stop());
+
+  it('a client that answers pings stays; one that stops answering is cut after a missed ping', async () => {
+    const authorization = { authorization: `Bearer ${keepApp.testKey}` };
+    const answering = await connectRaw(keep.wsUrl, authorization);
+    const silent = await connectRaw(keep.wsUrl, authorization, { autoPong: false });
+    const silentClosed = new Promise<number>((resolve) => silent.socket.once('close', (code) => resolve(code)));
+    let answeringClosed = false;
+    answering.socket.once('close', () => (answeringClosed = true));
+    // Pinged every 200 ms: cut at the second ping it left unanswered (≤ 400 ms + scheduling).
+    expect(await silentClosed).toBe(1006);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(answeringClosed).toBe(false);
+    answering.socket.close();
+  });
+
+  it('an oversized frame is one warn line with its code, no stack trace on stderr', async () => {
+    const { socket } = await connectRaw(keep.wsUrl, { authorization: `Bearer ${keepApp.testKey}` });
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(`{"id":"1","type":"subscribe","payload":{"query":"${'x'.repeat(8_000)}"}}`);
+    expect(await closed).toBe(1009);
+    await eventually(() => logged.some((line) => line.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'), 2_000, 'the warn line');
+    expect(logged.filter((line) => line.level === 'error')).toEqual([]);
+  });
+});

@@ -212,6 +212,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const ws = attachWebSocketServer({ httpServer, schema, authenticator, pipeline, fanout, logger,
     limits: {
       initTimeoutMs: config.wsInitTimeoutMs,
+      keepAliveMs: config.wsKeepAliveMs,
       maxPayloadBytes: config.wsMaxPayloadBytes,
       perSocket: config.wsMaxOperationsPerSocket,
       perKey: config.wsMaxOperationsPerKey,

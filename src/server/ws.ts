@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { WebSocketServer } from 'ws';
-import { useServer } from 'graphql-ws/use/ws';
+import { serveGraphQLWs } from './ws-adapter.js';
 import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { SocketGuard, TOO_MANY_CONNECTIONS, type WsLimits } from './ws-guard.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
@@ -32,17 +32,17 @@ export function attachWebSocketServer(options: {
   pipeline: OperationPipeline;
   fanout: FanoutHub;
   logger: Logger;
-  limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number };
+  limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number; keepAliveMs: number };
 }): { dispose(): Promise<void>; dropAll(): void; readonly operations: number } {
   const { pipeline } = options;
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
   const guard = new SocketGuard(options.authenticator, (principal) => pipeline.admit(principal), options.limits, options.logger);
-  // Registered before graphql-ws's own listener: a socket over its address's cap is closed at once.
+  // Registered before the graphql-ws adapter's listener: a socket over its address's cap is closed at once.
   wsServer.on('connection', (socket, request) => {
     if (!guard.opened(socket, request.socket.remoteAddress ?? 'unknown')) socket.close(TOO_MANY_CONNECTIONS, 'Too many connections from this address');
   });
-  const cleanup = useServer<Record<string, unknown> | undefined, SocketExtra>(
+  const cleanup = serveGraphQLWs<Record<string, unknown> | undefined, SocketExtra>(
     {
       schema: options.schema,
       // One execution per event and selection, shared by every subscriber (shared-execution.ts).
@@ -144,6 +144,8 @@ export function attachWebSocketServer(options: {
       },
     },
     wsServer,
+    options.logger,
+    options.limits.keepAliveMs,
   );
   return {
     get operations() {
@@ -154,7 +156,7 @@ export function attachWebSocketServer(options: {
     },
     async dispose() {
       guard.stop();
-      await cleanup.dispose();
+      cleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },
   };

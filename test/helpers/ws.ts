@@ -2,9 +2,9 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 
 /** Opens a raw graphql-transport-ws socket, sends connection_init, resolves with how it ended. */
-export function connectRaw(wsUrl: string, connectionParams: unknown): Promise<{ acked: boolean; closeCode: number | null; socket: WebSocket }> {
+export function connectRaw(wsUrl: string, connectionParams: unknown, options: WebSocket.ClientOptions = {}): Promise<{ acked: boolean; closeCode: number | null; socket: WebSocket }> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(wsUrl, 'graphql-transport-ws');
+    const socket = new WebSocket(wsUrl, 'graphql-transport-ws', options);
     socket.once('error', reject);
     socket.once('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: connectionParams })));
     socket.on('message', (data) => {
