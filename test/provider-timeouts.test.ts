@@ -15,14 +15,33 @@ afterAll(() => gw.stop());
 const state = async (id: string) => (await gql(gw.url, app.liveKey, CallStateDocument, { id })).data!.call!;
 
 describe('lost provider callbacks: nothing waits forever', () => {
-  it('a live call the provider never reports on is hung up at the provider, then ends FAILED ("provider_timeout") after CALL_SETUP_TIMEOUT_MS', async () => {
+  it('a live call the provider never reports on ends FAILED ("provider_timeout") after CALL_SETUP_TIMEOUT_MS and is hung up at the provider, once', async () => {
     const created = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230001' } });
     const id = created.data!.createCall.call!.id;
     expect(created.data!.createCall.call!.status).toBe('INITIATED');
     let call = await state(id);
     await eventually(async () => (call = await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
     expect(call.endReason).toBe('provider_timeout');
-    expect(gw.liveProvider.executed.filter((command) => command.callId === id).map((command) => command.type)).toEqual(['hangup']);
+    // Ended first, then hung up by the sweep that ended it: once, however many sweeps ran meanwhile
+    // (CI once saw two hang-ups when a sweep outlasted its interval).
+    const hangups = () => gw.liveProvider.executed.filter((command) => command.callId === id).map((command) => command.type);
+    await eventually(() => hangups().length > 0, 5_000, 'the hang-up');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(hangups()).toEqual(['hangup']);
+  });
+
+  it('two gateway processes sweeping the same stuck call hang it up once between them', async () => {
+    const other = await bootGateway({ liveProvider: true, shareDatabaseWith: gw, config: { commandTimeoutMs: 300, callSetupTimeoutMs: 1_000 } });
+    try {
+      const id = (await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230002' } })).data!.createCall.call!.id;
+      await eventually(async () => (await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
+      const hangups = () => [gw, other].flatMap((g) => g.liveProvider.executed.filter((command) => command.callId === id));
+      await eventually(() => hangups().length > 0, 5_000, 'the hang-up');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(hangups().map((command) => command.type)).toEqual(['hangup']);
+    } finally {
+      await other.stop();
+    }
   });
 
   it('a provider that cannot hang the stuck call up does not keep it alive here: it still ends FAILED', async () => {
@@ -30,6 +49,7 @@ describe('lost provider callbacks: nothing waits forever', () => {
     try {
       const id = (await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15551230003' } })).data!.createCall.call!.id;
       await eventually(async () => (await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
+      await eventually(() => gw.liveProvider.executed.some((command) => command.callId === id), 5_000, 'the hang-up attempt');
       expect(gw.liveProvider.executed.filter((command) => command.callId === id).map((command) => command.type)).toEqual(['hangup']);
     } finally {
       gw.liveProvider.failWith = null;

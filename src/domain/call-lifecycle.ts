@@ -235,10 +235,12 @@ export class CallLifecycle implements ProviderCallbacks {
     for (const id of await this.commands.overdueCommands(options.commandTimeoutMs, 100)) {
       await this.commandFailed(id, `The provider did not confirm the command within ${duration(options.commandTimeoutMs)}`);
     }
-    for (const { id, appId } of await this.commands.staleLiveCalls([CallStatus.INITIATED, CallStatus.RINGING], options.setupTimeoutMs, 100)) {
-      const call = await this.store.findById({ appId, mode: 'live' }, id);
-      if (call) await hangUp(call);
-      await this.apply({ callId: id, status: CallStatus.FAILED, endReason: 'provider_timeout' });
+    for (const { id } of await this.commands.staleLiveCalls([CallStatus.INITIATED, CallStatus.RINGING], options.setupTimeoutMs, 100)) {
+      // Ended here first: the transition applies once, so of two sweeps that found the call (two
+      // processes, or a run that outlasted its interval) only the one that ended it hangs it up at
+      // its provider (best effort: a provider that refuses does not keep the call alive here).
+      const ended = await this.apply({ callId: id, status: CallStatus.FAILED, endReason: 'provider_timeout' });
+      if (ended) await hangUp(ended.call);
     }
   }
 

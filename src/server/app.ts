@@ -123,11 +123,13 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       logger.warn('stuck call not hung up at its provider; ending it here', { callId: call.id, provider: provider.name, error: (error as Error).message });
     }
   };
-  const sweeper = setInterval(() => {
+  // One sweep at a time: a run that outlasts the interval is followed by one more, not overlapped.
+  const sweepRunner = new CoalescingRunner(() =>
     lifecycle.sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }, hangUpStuck).catch((error) =>
       logger.error('provider sweep failed', { error: (error as Error).message }),
-    );
-  }, Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)));
+    ),
+  );
+  const sweeper = setInterval(() => sweepRunner.request(), Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)));
   sweeper.unref();
   // Outbound webhooks: the log is fanned out to deliveries whenever its head moves.
   const webhookStore = new PgWebhookStore(database.sql, config.secrets);
@@ -316,6 +318,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       stopping ??= (async () => {
         await apollo.stop();
         clearInterval(sweeper);
+        await sweepRunner.settle();
         clearInterval(retentionTimer);
         await retentionRunner.settle();
         await dispatcher.stop();
