@@ -23,7 +23,7 @@ import { createExecutor } from '../src/graphql/executor.js';
 import { executorGateway } from '../src/server/apollo-executor.js';
 import { INSERT_CALL, INSERT_CALL_NAME, LIST_CALLS, callCursor, insertCallValues, readServerOptions, type StartedServer } from './shared.js';
 
-const typeDefs = /* GraphQL */ `
+export const typeDefs = /* GraphQL */ `
   scalar DateTime
   scalar JSONObject
 
@@ -91,12 +91,10 @@ interface Row {
   createdAt: Date;
 }
 
-export async function startBareApollo(jit: boolean): Promise<StartedServer> {
-  const options = readServerOptions();
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, idleTimeoutMillis: 30_000 });
-  pool.on('error', () => {});
-
-  const resolvers = {
+/** The resolvers of the bare servers (Apollo and Mercurius): each sends exactly the gateway's statement. */
+export function bareResolvers(pool: pg.Pool, appId: string) {
+  const options = { appId };
+  return {
     DateTime: DateTimeResolver,
     JSONObject: JSONObjectResolver,
     Channel: lower(['PSTN', 'WEBRTC', 'WHATSAPP']),
@@ -143,6 +141,13 @@ export async function startBareApollo(jit: boolean): Promise<StartedServer> {
       },
     },
   };
+}
+
+export async function startBareApollo(jit: boolean): Promise<StartedServer> {
+  const options = readServerOptions();
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, idleTimeoutMillis: 30_000 });
+  pool.on('error', () => {});
+  const resolvers = bareResolvers(pool, options.appId);
 
   const app = express();
   app.disable('x-powered-by');

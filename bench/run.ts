@@ -9,7 +9,7 @@
  * Environment (all optional): BENCH_CONNECTIONS (10), BENCH_DURATION (10 s measured per server and
  * operation), BENCH_ROUNDS (4: the duration is split in interleaved rounds), BENCH_WARMUP (3 s),
  * BENCH_POOL_SIZE (10), BENCH_SEED_CALLS (2000), BENCH_PG_PORT (54339), BENCH_SERVERS
- * (gateway,apollo,apollo-jit,rest), BENCH_OPERATIONS (list,create), BENCH_CPU_PROF (comma-separated server
+ * (gateway,apollo,apollo-jit,mercurius,rest), BENCH_OPERATIONS (list,create), BENCH_CPU_PROF (comma-separated server
  * names to run under `node --cpu-prof`, profiles in bench/results/profiles/),
  * BENCH_SYNCHRONOUS_COMMIT (off), BENCH_SIMULATOR_TIME_SCALE (100), BENCH_FIXED_SECONDS (5; 0: no fixed-rate run),
  * BENCH_FIXED_SHARE (0.5 of the slowest server's req/s), BENCH_ENFORCE_TARGET (1: exit 1 when a target is missed).
@@ -56,7 +56,7 @@ function listEnv<T extends string>(name: string, allowed: readonly T[]): T[] {
   return values as T[];
 }
 
-const SERVERS = ['gateway', 'apollo', 'apollo-jit', 'rest'] as const;
+const SERVERS = ['gateway', 'apollo', 'apollo-jit', 'mercurius', 'rest'] as const;
 const OPERATIONS = ['list', 'create'] as const;
 type ServerName = (typeof SERVERS)[number];
 type Operation = (typeof OPERATIONS)[number];
@@ -75,6 +75,10 @@ const settings = {
   synchronousCommit: process.env.BENCH_SYNCHRONOUS_COMMIT || 'off',
   simulatorTimeScale: process.env.BENCH_SIMULATOR_TIME_SCALE || '100',
   enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
+  /** Applications (tenants) whose keys the gateway's createCalls rotate through, each with its own number. */
+  tenants: intEnv('BENCH_TENANTS', 8, 1, 1000),
+  /** Destinations createCall draws from (every server). */
+  destinations: intEnv('BENCH_DESTINATIONS', 1000, 1, 10_000),
   /** Seconds of the fixed-rate run per server and operation (0: none). */
   fixedSeconds: intEnv('BENCH_FIXED_SECONDS', 5, 0, 600),
   /** The fixed rate, as a share of the slowest server's measured throughput in this run. */
@@ -101,6 +105,10 @@ const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 function prepareDatabase(): Promise<PreparedDatabase> {
   return prepareBenchDatabase({ name: BENCH_DATABASE, dataDir: path.join(root, '.data', 'bench'), port: settings.embeddedPort, synchronousCommit: settings.synchronousCommit, log });
 }
+
+/** The gateway's createCalls rotate through these keys, each creating from its own application's number. */
+let tenants: { key: string; number: string }[] = [];
+const destination = (n: number) => `+1415555${String(n % settings.destinations).padStart(4, '0')}`;
 
 interface Seeded {
   appId: string;
@@ -169,6 +177,13 @@ async function seed(url: string): Promise<Seeded> {
     await pool.query('VACUUM ANALYZE call');
     await pool.query('VACUUM ANALYZE call_event');
     const { rows } = await pool.query<{ count: string }>(`SELECT count(*) FROM call WHERE status = 'completed'`);
+    tenants = [{ key: app.testKey, number: FROM_NUMBER }];
+    for (let i = 1; i < settings.tenants; i++) {
+      const other = await admin.createApp(`bench tenant ${i}`);
+      const number = `+1555300${String(i).padStart(4, '0')}`;
+      await admin.assignNumber(other.id, number);
+      tenants.push({ key: other.testKey, number });
+    }
     return { appId: app.id, testKey: app.testKey, completed: Number(rows[0]!.count) };
   } finally {
     await database.close();
@@ -321,6 +336,8 @@ interface RequestSpec {
   verify: (body: string) => boolean;
   /** The full check of one response before the load. */
   check: (status: number, json: unknown) => string | null;
+  /** Under load, each request's own body (and headers): varied inputs. */
+  next?: () => { body: string; headers?: Record<string, string> };
 }
 
 const CALL_ID = /^call_test_[0-9A-Za-z]{27}$/;
@@ -349,6 +366,9 @@ function checkGraphQL(json: unknown): { data: Record<string, unknown> } | string
   return { data: body.data };
 }
 
+/** Requests sent with varied inputs so far (the index into tenants and destinations). */
+let sent = 0;
+
 function requestFor(server: ServerName, operation: Operation, testKey: string): RequestSpec {
   const json = { 'content-type': 'application/json' };
   if (server === 'rest') {
@@ -373,6 +393,7 @@ function requestFor(server: ServerName, operation: Operation, testKey: string): 
       body: JSON.stringify(CREATE_INPUT),
       verify: (body) => body.startsWith('{"call":{"id":"call_test_'),
       check: (status, body) => (status !== 201 ? `HTTP ${status}` : checkCall((body as { call?: unknown }).call, 'initiated', 'call')),
+      next: () => ({ body: JSON.stringify({ ...CREATE_INPUT, to: destination(sent++) }) }),
     };
   }
   const headers: Record<string, string> = server === 'gateway' ? { ...json, authorization: `Bearer ${testKey}` } : json;
@@ -399,6 +420,16 @@ function requestFor(server: ServerName, operation: Operation, testKey: string): 
     path: '/graphql',
     headers,
     body: JSON.stringify({ query: CREATE_CALL_DOCUMENT, variables: { input: CREATE_INPUT } }),
+    // The gateway's requests rotate through the tenants' keys (its auth cache and per-key rate
+    // limit see several keys); every server gets many destinations.
+    next: () => {
+      const n = sent++;
+      const tenant = server === 'gateway' ? tenants[n % tenants.length]! : { key: testKey, number: FROM_NUMBER };
+      return {
+        body: JSON.stringify({ query: CREATE_CALL_DOCUMENT, variables: { input: { ...CREATE_INPUT, from: tenant.number, to: destination(n) } } }),
+        ...(server === 'gateway' ? { headers: { ...json, authorization: `Bearer ${tenant.key}` } } : {}),
+      };
+    },
     verify: (body) => body.startsWith('{"data":{"createCall":{"call":{"id":"call_test_') && body.includes('"userErrors":[],"replayed":false}}}'),
     check: (status, body) => {
       if (status !== 200) return `HTTP ${status}: ${JSON.stringify(body).slice(0, 500)}`;
@@ -493,6 +524,18 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number, o
     timeout: 10,
     verifyBody: (body) => typeof body === 'string' && spec.verify(body),
     ...(overallRate ? { overallRate } : {}),
+    ...(spec.next
+      ? {
+          requests: [
+            {
+              setupRequest: (request: autocannon.Request) => {
+                const next = spec.next!();
+                return { ...request, body: next.body, ...(next.headers ? { headers: next.headers } : {}) };
+              },
+            },
+          ],
+        }
+      : {}),
   });
   (instance as unknown as NodeJS.EventEmitter).on('response', (_client: unknown, status: number, _bytes: number, ms: number) => {
     if (status >= 200 && status < 300) latencies.push(ms);
@@ -683,7 +726,7 @@ async function sqlDrift(): Promise<string[]> {
 
 // --- report --------------------------------------------------------------------------------------
 
-const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', apollo: 'bare Apollo Server 5', 'apollo-jit': 'bare Apollo 5 + graphql-jit', rest: 'REST node:http + pg' };
+const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', apollo: 'bare Apollo Server 5', 'apollo-jit': 'bare Apollo 5 + graphql-jit', mercurius: 'Mercurius 16 + jit (fastify 5)', rest: 'REST node:http + pg' };
 const OPERATION_LABEL: Record<Operation, string> = { list: 'calls(first: 50, COMPLETED)', create: 'createCall' };
 
 function table(measurements: Measurement[]): string {
@@ -713,6 +756,9 @@ interface Ratio {
   gatewayOverApolloJit: number | null;
   apolloOverRest: number | null;
   apolloJitOverRest: number | null;
+  /** The outside peer, reported with no target. */
+  gatewayOverMercurius: number | null;
+  mercuriusOverRest: number | null;
   /** gateway ≥ target × REST, and ahead of both bare Apollo servers (null: a server was not run). */
   meetsTarget: boolean | null;
 }
@@ -736,6 +782,8 @@ function ratios(measurements: Measurement[]): Ratio[] {
       gatewayOverApolloJit,
       apolloOverRest: over('apollo', 'rest'),
       apolloJitOverRest: over('apollo-jit', 'rest'),
+      gatewayOverMercurius: over('gateway', 'mercurius'),
+      mercuriusOverRest: over('mercurius', 'rest'),
       meetsTarget: parts.includes(null) ? null : parts.every(Boolean),
     };
   });
@@ -744,8 +792,8 @@ function ratios(measurements: Measurement[]): Ratio[] {
 function ratioTable(list: Ratio[]): string {
   const fmt = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}×`);
   const lines = [
-    ['operation', 'gateway / REST', 'target', 'gateway / bare Apollo', 'gateway / Apollo + jit', 'bare Apollo / REST', 'Apollo + jit / REST', 'met'],
-    ['---', '---', '---', '---', '---', '---', '---', '---'],
+    ['operation', 'gateway / REST', 'target', 'gateway / bare Apollo', 'gateway / Apollo + jit', 'bare Apollo / REST', 'Apollo + jit / REST', 'met', 'gateway / Mercurius', 'Mercurius / REST'],
+    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
     ...list.map((r) => [
       OPERATION_LABEL[r.operation],
       fmt(r.gatewayOverRest),
@@ -755,6 +803,8 @@ function ratioTable(list: Ratio[]): string {
       fmt(r.apolloOverRest),
       fmt(r.apolloJitOverRest),
       r.meetsTarget === null ? 'n/a' : r.meetsTarget ? 'met' : 'MISSED',
+      fmt(r.gatewayOverMercurius),
+      fmt(r.mercuriusOverRest),
     ]),
   ];
   return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
