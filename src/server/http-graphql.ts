@@ -43,13 +43,11 @@ export function graphqlPostHandler(
       if ('syntaxError' in entry || entry.errors.length > 0) {
         const refusal = pipeline.refusal(entry);
         const operationName = (body as { operationName?: unknown }).operationName;
-        pipeline.record({
+        pipeline.recordRefusal({
           transport: 'http',
-          operation: undefined,
           operationName: typeof operationName === 'string' ? operationName : null,
           requestId: context.requestId,
           principal: context.principal,
-          data: undefined,
           errorCodes: refusal.errors.map((error) => error.extensions?.code),
           seconds: Number(process.hrtime.bigint() - started) / 1e9,
         });

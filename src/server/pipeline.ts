@@ -83,7 +83,7 @@ export class OperationPipeline {
     return this.options.contextFor(principal, requestId);
   }
 
-  /** Steps 1 and 2 for a WebSocket operation's context (the socket is already authenticated). */
+  /** A WebSocket operation's context (its socket was authenticated at connection_init, its rate limit checked on subscribe). */
   contextForSocket(principal: Principal, socketOperation: SocketOperation): GatewayContext {
     return this.options.contextFor(principal, randomUUID(), socketOperation);
   }
@@ -111,6 +111,11 @@ export class OperationPipeline {
   /** Step 6. */
   record(operation: OperationRecord): void {
     this.options.operations.record(operation);
+  }
+
+  /** Step 6 for an operation refused before it ran (document, limits, rate limit), on either transport. */
+  recordRefusal(refusal: Pick<OperationRecord, 'transport' | 'operationName' | 'requestId' | 'principal' | 'errorCodes' | 'seconds'>): void {
+    this.record({ ...refusal, operation: undefined, data: undefined });
   }
 
   /** The HTTP refusal of a document, as Apollo answers one: 400 and the errors. */

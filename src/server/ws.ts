@@ -124,13 +124,11 @@ export function attachWebSocketServer(options: {
         guard.released(ctx.extra.socket, id);
         // Refused before it ran (limits, validation, rate limit): recorded like HTTP's refusals.
         if (ctx.extra.started?.has(id)) {
-          pipeline.record({
+          pipeline.recordRefusal({
             transport: 'ws',
-            operation: undefined,
             operationName: payload.operationName ?? null,
             requestId: undefined,
             principal: ctx.extra.principal,
-            data: undefined,
             errorCodes: errors.map((error) => error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'),
             seconds: elapsed(ctx.extra, id),
           });
