@@ -28,6 +28,11 @@ export interface Config {
   readonly redisUrl: string | undefined;
   /** Scales every simulated delay of test-mode calls (0.01: 100× faster). */
   readonly simulatorTimeScale: number;
+  /**
+   * Simulated callbacks (each a write) running at once; applications take turns for them, so one
+   * tenant's burst of test calls delays its own lifecycles, not other requests (SIMULATOR_MAX_IN_FLIGHT).
+   */
+  readonly simulatorMaxInFlight: number;
   /** Safety-net poll of the event log (lost announcements, events of a process that died). */
   readonly eventPollMs: number;
   /** A command its provider has not confirmed after this long FAILS (a lost callback). */
@@ -173,6 +178,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     simulatorTimeScale: positiveNumber(env, 'SIMULATOR_TIME_SCALE', 1, 100),
+    simulatorMaxInFlight: int(env, 'SIMULATOR_MAX_IN_FLIGHT', 4, 1, 64),
     eventPollMs: int(env, 'EVENT_POLL_MS', 1_000, 10, 60_000),
     commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 60_000, 100, 3_600_000),
     callSetupTimeoutMs: int(env, 'CALL_SETUP_TIMEOUT_MS', 180_000, 1_000, 3_600_000),

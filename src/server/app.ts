@@ -106,6 +106,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const simulator = new SimulatorProvider(lifecycle, store, logger, {
     timeScale: config.simulatorTimeScale,
     sweepMs: Math.max(1_000, 5_000 * config.simulatorTimeScale),
+    maxInFlight: config.simulatorMaxInFlight,
   });
   await simulator.start();
   const live = (deps.liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
