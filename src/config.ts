@@ -68,6 +68,11 @@ export interface Config {
   readonly retentionSweepMs: number;
   /** How operations execute: compiled by graphql-jit (default) or interpreted by graphql-js (GRAPHQL_EXECUTOR). */
   readonly graphqlExecutor: ExecutorKind;
+  /**
+   * POST /graphql: plain queries and mutations answered by the operation pipeline, Apollo Server
+   * for the rest (`direct`, default), or everything through Apollo Server (`apollo`). GRAPHQL_HTTP.
+   */
+  readonly graphqlHttp: 'direct' | 'apollo';
   /** Seals webhook signing secrets at rest (SECRETS_KEY); without it they are stored as they are. */
   readonly secrets: SecretBox;
   /** /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when it is set. */
@@ -136,6 +141,14 @@ function schedule(env: Env, name: string): number[] {
   return values;
 }
 
+/** One of `values` (the first when unset). */
+function oneOf<T extends string>(env: Env, name: string, values: readonly T[]): T {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return values[0]!;
+  if ((values as readonly string[]).includes(raw)) return raw as T;
+  throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
+}
+
 function executorKind(raw: string | undefined): ExecutorKind {
   if (raw === undefined || raw === '' || raw === 'jit') return 'jit';
   if (raw === 'graphql-js') return 'graphql-js';
@@ -200,6 +213,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     metricsToken: env.METRICS_TOKEN || undefined,
     secrets: secretBox(env.SECRETS_KEY),
     graphqlExecutor: executorKind(env.GRAPHQL_EXECUTOR),
+    graphqlHttp: oneOf(env, 'GRAPHQL_HTTP', ['direct', 'apollo'] as const),
     retention: {
       eventsDays: int(env, 'RETENTION_EVENTS_DAYS', 90, 0, 36_500),
       commandsDays: int(env, 'RETENTION_COMMANDS_DAYS', 90, 0, 36_500),

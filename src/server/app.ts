@@ -70,6 +70,8 @@ export interface Gateway {
   readonly executions: number;
   /** Executions run compiled (graphql-jit) and interpreted (graphql-js), subscription events included. */
   readonly executorStats: { compiled: number; interpreted: number };
+  /** POST /graphql operations the pipeline answered itself, and those it handed to Apollo Server (GRAPHQL_HTTP). */
+  readonly httpStats: { direct: number; apollo: number };
   /** Texts parsed and validated, and operations that found theirs in the one document cache. */
   readonly documentStats: { parsed: number; hits: number };
   /** Live callStatus subscriptions: those still replaying or draining, plus those in fan-out groups. */
@@ -269,7 +271,16 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   });
   await apollo.start();
 
-  const postGraphQL = graphqlPostHandler(apollo, pipeline, { maxBodyBytes: 100 * 1024 });
+  const postGraphQL = graphqlPostHandler(apollo, pipeline, {
+    maxBodyBytes: 100 * 1024,
+    direct: config.graphqlHttp === 'direct',
+    headers: config.production
+      ? undefined
+      : (): Record<string, string> => {
+          const scope = statementScope.getStore();
+          return scope ? { 'x-sql-statements': String(scope.count) } : {};
+        },
+  });
   // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
   // every promise of the request (≈9% CPU per createCall, measured): development only.
   serveGraphQLPost = config.production ? postGraphQL : (req, res) => statementScope.run({ count: 0 }, () => postGraphQL(req, res));
@@ -303,6 +314,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     },
     get executions() {
       return pipeline.executions;
+    },
+    get httpStats() {
+      return { ...pipeline.httpStats };
     },
     get documentStats() {
       return { ...pipeline.documents.stats };

@@ -1,23 +1,33 @@
 import type http from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { getOperationAST, type DocumentNode } from 'graphql';
+import { LRUCache } from 'lru-cache';
+import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
+import type { OperationRecord } from './operations.js';
 import type { OperationPipeline, PreparedContext } from './pipeline.js';
 
 /**
- * POST /graphql straight from node:http to Apollo's `executeHTTPGraphQLRequest` (Apollo Server
- * documents this as the way to build an integration), without express: the framework's routing,
- * middleware chain and body parser were a measurable share of each request (issue 12; the bench
- * of the bare Apollo server went from 0.60× to 0.80× the REST floor this way). Everything else
- * (GET /graphql, the dashboard, probes, metrics, provider webhooks) stays on express.
+ * POST /graphql from node:http, without express: the framework's routing, middleware chain and
+ * body parser were a measurable share of each request (issue 12). Everything else (GET /graphql,
+ * the dashboard, probes, metrics, provider webhooks) stays on express.
  *
  * The operation pipeline (server/pipeline.ts) runs its steps here in order: the key and its rate
- * limit, then the document (a refused one is answered here, 400, as Apollo would, and recorded);
- * Apollo then takes the validated document from the context and executes it.
+ * limit, then the document (a refused one is answered here, 400, as Apollo would, and recorded).
+ * A plain query or mutation is then executed and answered by the pipeline (answerDirectly);
+ * anything else goes to Apollo's `executeHTTPGraphQLRequest` (Apollo Server documents it as the
+ * way to build an integration), which takes the validated document from the context.
  */
 export function graphqlPostHandler(
   apollo: ApolloServer<GatewayContext>,
   pipeline: OperationPipeline,
-  options: { maxBodyBytes: number },
+  options: {
+    maxBodyBytes: number;
+    /** Serve plain queries and mutations without Apollo (see answerDirectly); false: everything through Apollo (GRAPHQL_HTTP=apollo). */
+    direct: boolean;
+    /** Headers added to every GraphQL response (x-sql-statements outside production). */
+    headers?: () => Record<string, string>;
+  },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   return async (req, res) => {
     const started = process.hrtime.bigint();
@@ -56,7 +66,9 @@ export function graphqlPostHandler(
         return;
       }
       context.prepared = entry;
+      if (options.direct && (await answerDirectly(pipeline, context, entry.document, body as Record<string, unknown>, req, res, started, options.headers))) return;
     }
+    pipeline.httpStats.apollo++;
     const headers = new HeaderMap();
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
@@ -80,6 +92,79 @@ export function graphqlPostHandler(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+}
+
+/**
+ * The common request, answered by the pipeline without Apollo Server: a JSON body with `query`
+ * and at most `variables` and `operationName`, naming a query or a mutation, from a client that
+ * accepts JSON. Apollo's request pipeline (its plugins' hooks, the query's SHA-256, the response
+ * head, negotiation) was most of what the gateway spent over the REST floor per request (issue
+ * 12: profile in bench/README.md), and the pipeline already does the rest of what it did: the
+ * key, the rate limit and the document before this point, execution, error formatting, the log
+ * line and the metrics here. Anything else (GET, extensions such as persisted queries,
+ * subscriptions over HTTP, an unknown operation, variables that cannot be coerced, an Accept
+ * header that wants something else) goes to Apollo as before, which stays the reference: CI runs
+ * the whole suite with GRAPHQL_HTTP=apollo too, and test/http-paths.test.ts compares the two
+ * answer for answer (status, headers, body bytes).
+ *
+ * CSRF: the body was parsed, so its content type is JSON, which no browser sends cross-origin
+ * without a preflight: Apollo's csrfPrevention would let it through.
+ */
+async function answerDirectly(
+  pipeline: OperationPipeline,
+  context: PreparedContext,
+  document: DocumentNode,
+  body: Record<string, unknown>,
+  req: http.IncomingMessage,
+  res: http.ServerResponse,
+  started: bigint,
+  extraHeaders: (() => Record<string, string>) | undefined,
+): Promise<boolean> {
+  for (const key in body) if (key !== 'query' && key !== 'variables' && key !== 'operationName') return false;
+  const { variables, operationName } = body;
+  if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
+  if (operationName != null && typeof operationName !== 'string') return false;
+  const contentType = contentTypeFor(req.headers.accept);
+  if (!contentType) return false;
+  const operation = getOperationAST(document, (operationName as string | null | undefined) ?? undefined);
+  if (!operation || operation.operation === 'subscription') return false;
+  const answer = await pipeline.executeHttp(document, operation, (variables ?? undefined) as Record<string, unknown> | undefined, context);
+  if (!answer) return false;
+  pipeline.record({
+    transport: 'http',
+    operation,
+    operationName: operation.name?.value ?? null,
+    requestId: context.requestId,
+    principal: context.principal,
+    data: answer.data,
+    errorCodes: answer.errorCodes as OperationRecord['errorCodes'],
+    seconds: Number(process.hrtime.bigint() - started) / 1e9,
+  });
+  const head: Record<string, string> = { ...Object.fromEntries(answer.headers), ...extraHeaders?.(), 'content-type': contentType };
+  res.writeHead(answer.status, head);
+  res.end(answer.body);
+  return true;
+}
+
+/** Apollo's candidates, in its order (MEDIA_TYPES in @apollo/server's ApolloServer.js). */
+const JSON_TYPE = 'application/json; charset=utf-8';
+const GRAPHQL_RESPONSE_TYPE = 'application/graphql-response+json; charset=utf-8';
+const CANDIDATES = [JSON_TYPE, GRAPHQL_RESPONSE_TYPE, 'application/json; callbackSpec=1.0; charset=utf-8'];
+/** Accept headers seen, and the media type Apollo would answer each with (null: hand it to Apollo). Bounded. */
+const chosenTypes = new LRUCache<string, { type: string | null }>({ max: 256 });
+
+/** What Apollo's chooseContentTypeForSingleResultResponse picks for this Accept header (negotiator, as Apollo). */
+function contentTypeFor(accept: string | undefined): string | null {
+  if (!accept) return JSON_TYPE;
+  if (accept.length > 256) return null;
+  let chosen = chosenTypes.get(accept);
+  if (!chosen) {
+    const type = new Negotiator({ headers: { accept } }).mediaType(CANDIDATES);
+    // The callback media type, or none acceptable (Apollo's 406), is left to Apollo.
+    chosen = { type: type === JSON_TYPE || type === GRAPHQL_RESPONSE_TYPE ? type : null };
+    chosenTypes.set(accept, chosen);
+  }
+  return chosen.type;
 }
 
 /** The request's JSON body (undefined unless its content type is JSON, as express.json() did), at most `limit` bytes. */

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
@@ -31,15 +31,20 @@ export type PreparedContext = GatewayContext & { prepared?: DocumentEntry };
  *    of an unexpected error goes to the log with the request id);
  * 6. one log line and the metrics: `record` (server/operations.ts).
  *
- * Apollo Server keeps the GraphQL-over-HTTP protocol (content negotiation, CSRF prevention,
- * status codes, variable coercion errors); through `apolloPlugin()` it takes the document from
- * step 3 (it neither parses nor validates: its own document store is off), runs step 4 through its
- * gateway executor hook (apollo-executor.ts) and records through step 6.
+ * Over HTTP, a plain query or mutation runs steps 4–6 in `executeHttp`, answered by the HTTP
+ * adapter without Apollo Server (server/http-graphql.ts says which requests, and why). Apollo
+ * Server keeps the rest of the GraphQL-over-HTTP protocol (GET, extensions, content negotiation
+ * beyond JSON, variable coercion errors) and is the reference the direct answers are tested
+ * against: through `apolloPlugin()` it takes the document from step 3 (it neither parses nor
+ * validates: its own document store is off), runs step 4 through its gateway executor hook
+ * (apollo-executor.ts) and records through step 6.
  */
 export class OperationPipeline {
   readonly documents: DocumentCache;
   /** Operations that reached execution (resolvers), over both transports. */
   executions = 0;
+  /** POST /graphql requests answered by executeHttp, and those Apollo Server answered (server/http-graphql.ts). */
+  readonly httpStats = { direct: 0, apollo: 0 };
 
   constructor(
     private readonly options: {
@@ -118,6 +123,65 @@ export class OperationPipeline {
     this.record({ ...refusal, operation: undefined, data: undefined });
   }
 
+  /**
+   * Steps 4 and 5 for one query or mutation over HTTP, without Apollo Server (server/http-graphql.ts):
+   * the result, its errors formatted as Apollo formats them (normalizeAndFormatErrors: a code on
+   * every error, `extensions.http` lifted into the response's status and headers, the stack trace
+   * outside production, then formatError), logged and counted. `null` when nothing ran because the
+   * variables could not be coerced (graphql-js's own check, before any resolver): Apollo then
+   * answers it (400, BAD_USER_INPUT) with its own messages.
+   */
+  async executeHttp(
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    variables: Record<string, unknown> | undefined,
+    context: GatewayContext,
+  ): Promise<{ body: string; status: number; headers: Map<string, string>; errorCodes?: unknown[]; data: ExecutionResult['data'] } | null> {
+    const operationName = operation.name?.value ?? null;
+    let result: ExecutionResult;
+    let status = 200;
+    try {
+      result = await this.options.executor({ schema: this.options.schema, document, operationName, variableValues: variables, contextValue: context });
+      if (result.data === undefined) return null;
+    } catch (error) {
+      // As Apollo: an executor that throws is a 500 with that error.
+      result = { errors: [ensureGraphQLError(error)] };
+      status = 500;
+    }
+    this.executions++;
+    this.httpStats.direct++;
+    const headers = new Map<string, string>();
+    let formatted: GraphQLFormattedError[] | undefined;
+    if (result.errors) {
+      this.logFailures(result.errors, context.requestId, operationName);
+      formatted = result.errors.map((error) => {
+        try {
+          const enriched = this.enrich(error);
+          const http = enriched.extensions?.http as { status?: number; headers?: Map<string, string> } | undefined;
+          if (http && typeof http === 'object') {
+            if (typeof http.status === 'number') status = http.status;
+            if (http.headers instanceof Map) for (const [name, value] of http.headers) headers.set(name, value);
+            delete (enriched.extensions as Record<string, unknown>).http;
+          }
+          return this.formatError(enriched, error);
+        } catch (formattingError) {
+          return this.options.production ? { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } } : this.enrich(formattingError);
+        }
+      });
+    }
+    // Apollo's order (errors, data, extensions) and its stringifier (JSON and a newline).
+    const body = `${JSON.stringify({ errors: formatted, data: result.data, extensions: result.extensions })}\n`;
+    return { body, status, headers, errorCodes: result.errors?.map((error) => error.extensions?.code), data: result.data };
+  }
+
+  /** Apollo's enrichError: a GraphQLError's JSON with a code (INTERNAL_SERVER_ERROR by default) and, outside production, its stack. */
+  private enrich(error: unknown): GraphQLFormattedError & { extensions: Record<string, unknown> } {
+    const graphqlError = ensureGraphQLError(error);
+    const extensions: Record<string, unknown> = { ...graphqlError.extensions, code: graphqlError.extensions.code ?? 'INTERNAL_SERVER_ERROR' };
+    if (!this.options.production) extensions.stacktrace = graphqlError.stack?.split('\n');
+    return { ...graphqlError.toJSON(), extensions };
+  }
+
   /** The HTTP refusal of a document, as Apollo answers one: 400 and the errors. */
   refusal(entry: Extract<DocumentEntry, { syntaxError: GraphQLError }> | { errors: readonly GraphQLError[] }): { status: number; body: string; errors: GraphQLFormattedError[] } {
     const errors = ('syntaxError' in entry ? [entry.syntaxError] : entry.errors).map((error) => this.formatError(error.toJSON(), error));
@@ -160,4 +224,11 @@ export class OperationPipeline {
       },
     };
   }
+}
+
+/** Apollo's ensureGraphQLError: anything thrown, as a GraphQLError. */
+function ensureGraphQLError(error: unknown): GraphQLError {
+  if (error instanceof GraphQLError) return error;
+  const cause = error instanceof Error ? error : new GraphQLError(`Unexpected error value: ${String(error)}`);
+  return cause instanceof GraphQLError ? cause : new GraphQLError(cause.message, { originalError: cause });
 }

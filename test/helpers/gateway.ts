@@ -109,7 +109,7 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
   const config = loadConfig(
     // Tests make hundreds of requests with one key (and send bad keys on purpose): the rate
     // limit and the per-address limit on failed authentications are off unless a test sets them.
-    { NODE_ENV: 'test', GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR ?? '', SIMULATOR_TIME_SCALE: options.simulator === 'frozen' ? '100' : '0.01', EVENT_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', ...options.env },
+    { NODE_ENV: 'test', GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR ?? '', GRAPHQL_HTTP: process.env.GRAPHQL_HTTP ?? '', SIMULATOR_TIME_SCALE: options.simulator === 'frozen' ? '100' : '0.01', EVENT_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', ...options.env },
     { port: 0, host: '127.0.0.1', databaseUrl: fresh.url, ...options.config },
   );
   const livePlaced: Call[] = [];
