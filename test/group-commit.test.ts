@@ -80,4 +80,27 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
       await sql.close();
     }
   });
+
+  it('while the statements in flight are at the cap, rows of later turns wait and go together (natural batching)', async () => {
+    const sql = new Sql(gw.databaseUrl, 4);
+    try {
+      const batch = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS, 100, 1);
+      const before = sql.statements;
+      const pending: Promise<unknown>[] = [];
+      // 10 rows in each of 10 turns of the event loop: one statement per turn without a cap.
+      for (let turn = 0; turn < 10; turn++) {
+        for (let i = 0; i < 10; i++) {
+          pending.push(batch.insert([newCallId('test'), app.id, 'test', 'outbound', 'initiated', app.number, '+15005550006', 'pstn', 'pstn', '{}', null, null, null, true, newEventId(), 'simulator']));
+        }
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      const inserted = await Promise.all(pending);
+      expect(inserted.every(Boolean)).toBe(true);
+      // The first turn's statement is in flight while the next turns queue: a few statements, not 10.
+      expect(sql.statements - before).toBeLessThanOrEqual(5);
+      expect(sql.statements - before).toBeGreaterThanOrEqual(2);
+    } finally {
+      await sql.close();
+    }
+  });
 });

@@ -54,12 +54,20 @@ export class CallInsertBatch {
   private queue: Pending[] = [];
   private scheduled = false;
   private readonly many: string;
+  /** Statements sent and not yet answered. */
+  private inFlight = 0;
 
   constructor(
     private readonly sql: Sql,
     private readonly single: { text: string; name: string },
     callColumns: string,
     private readonly maxBatch = 100,
+    /**
+     * At most this many insert statements at once: while they run, new rows wait and go together
+     * in the next one (natural batching), so under load the batches grow instead of the number of
+     * statements. Rows never wait for a timer, only for a statement to come back.
+     */
+    private readonly maxInFlight = 2,
   ) {
     this.many = insertCallsStatement(callColumns);
   }
@@ -68,22 +76,32 @@ export class CallInsertBatch {
     return new Promise((resolve, reject) => {
       this.queue.push({ values, resolve, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          this.flush();
-        });
-      }
+      else this.schedule();
     });
   }
+
+  /** A flush at the end of this turn, unless the statements in flight are at the cap (one will flush when it returns). */
+  private schedule(): void {
+    if (this.scheduled || this.inFlight >= this.maxInFlight) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.flush();
+    });
+  }
+
+  private done = (): void => {
+    this.inFlight--;
+    if (this.queue.length > 0) this.schedule();
+  };
 
   private flush(): void {
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];
     if (batch.length === 1) {
-      this.one(batch[0]!);
+      this.inFlight++;
+      this.one(batch[0]!).then(this.done);
       return;
     }
     const columns: unknown[][] = Array.from({ length: 16 }, () => new Array(batch.length));
@@ -91,21 +109,24 @@ export class CallInsertBatch {
       const values = batch[row]!.values;
       for (let column = 0; column < 16; column++) columns[column]![row] = values[column];
     }
-    this.sql.query<Call>(this.many, columns, 'insert_calls').then(
-      (rows) => {
-        const byId = new Map<unknown, Call>();
-        for (const row of rows) byId.set(row.id, row);
-        for (const pending of batch) pending.resolve(byId.get(pending.values[0]) ?? null);
-      },
-      // All or nothing failed: each row on its own, so only a bad one fails its request.
-      () => {
-        for (const pending of batch) this.one(pending);
-      },
-    );
+    this.inFlight++;
+    this.sql
+      .query<Call>(this.many, columns, 'insert_calls')
+      .then(
+        (rows) => {
+          const byId = new Map<unknown, Call>();
+          for (const row of rows) byId.set(row.id, row);
+          for (const pending of batch) pending.resolve(byId.get(pending.values[0]) ?? null);
+        },
+        // All or nothing failed: each row on its own, so only a bad one fails its request.
+        () => Promise.all(batch.map((pending) => this.one(pending))),
+      )
+      .then(this.done);
   }
 
-  private one(pending: Pending): void {
-    this.sql.query<Call>(this.single.text, pending.values as unknown[], this.single.name).then(
+  /** One row in its own statement; never rejects (the row's request gets the error). */
+  private one(pending: Pending): Promise<void> {
+    return this.sql.query<Call>(this.single.text, pending.values as unknown[], this.single.name).then(
       (rows) => pending.resolve(rows[0] ?? null),
       (error: unknown) => pending.reject(error),
     );
