@@ -21,7 +21,7 @@ import { newCallId, newEventId } from '../src/domain/ids.js';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { createExecutor } from '../src/graphql/executor.js';
 import { executorGateway } from '../src/server/apollo-executor.js';
-import { INSERT_CALL, INSERT_CALL_NAME, LIST_CALLS, callCursor, insertCallValues, readServerOptions, type StartedServer } from './shared.js';
+import { INSERT_CALL, INSERT_CALL_NAME, callCursor, listPage, insertCallValues, readServerOptions, type StartedServer } from './shared.js';
 
 export const typeDefs = /* GraphQL */ `
   scalar DateTime
@@ -64,7 +64,7 @@ export const typeDefs = /* GraphQL */ `
   input CallFilter { status: [CallStatus!] }
 
   type Query {
-    calls(filter: CallFilter, first: Int): CallConnection!
+    calls(filter: CallFilter, first: Int, after: String): CallConnection!
   }
 
   input CreateCallInput {
@@ -103,9 +103,9 @@ export function bareResolvers(pool: pg.Pool, appId: string) {
     Node: { __resolveType: () => 'Call' },
     CallConnection: { edges: (connection: { nodes: Row[] }) => connection.nodes.map((node) => ({ cursor: callCursor(node), node })) },
     Query: {
-      async calls(_: unknown, args: { filter?: { status?: string[] } | null; first?: number | null }) {
+      async calls(_: unknown, args: { filter?: { status?: string[] } | null; first?: number | null; after?: string | null }) {
         const limit = args.first ?? 20;
-        const { rows } = await pool.query<Row>(LIST_CALLS, [options.appId, 'test', args.filter?.status ?? [], limit + 1]);
+        const rows = await listPage(pool, options.appId, args.filter?.status ?? [], limit, args.after);
         const hasNextPage = rows.length > limit;
         if (hasNextPage) rows.pop();
         return {

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { serveRequests, SUBSCRIPTION, VARIABLES, wallNow, type ClientRequest, type CollectResult } from './fanout-shared.js';
+import { serveRequests, subscriptionVariant, wallNow, type ClientRequest, type CollectResult } from './fanout-shared.js';
 
 interface Subscriber {
   socket: WebSocket;
@@ -27,7 +27,7 @@ let received = 0;
 let onAllReceived: (() => void) | null = null;
 let closedUnexpectedly = 0;
 
-function open(url: string, authorization: string): Promise<void> {
+function open(url: string, authorization: string, subscription: { query: string; variables: Record<string, unknown> }): Promise<void> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url, 'graphql-transport-ws', { perMessageDeflate: false });
     const subscriber: Subscriber = { socket, id: randomUUID(), subscribed: false, at: Number.NaN, data: null, extra: 0 };
@@ -53,7 +53,7 @@ function open(url: string, authorization: string): Promise<void> {
       }
       const message = JSON.parse(String(data)) as { type: string };
       if (message.type !== 'connection_ack') return fail(new Error(`expected connection_ack, got ${String(data).slice(0, 200)}`));
-      socket.send(JSON.stringify({ id: subscriber.id, type: 'subscribe', payload: { query: SUBSCRIPTION, variables: VARIABLES } }));
+      socket.send(JSON.stringify({ id: subscriber.id, type: 'subscribe', payload: subscription }));
       subscriber.subscribed = true;
       subscribers.push(subscriber);
       settled = true;
@@ -67,13 +67,13 @@ function open(url: string, authorization: string): Promise<void> {
   });
 }
 
-async function connect(url: string, count: number, authorization: string, concurrency: number): Promise<{ ms: number; total: number }> {
+async function connect(url: string, count: number, authorization: string, concurrency: number, mix: number): Promise<{ ms: number; total: number }> {
   const started = performance.now();
   let next = 0;
   const workers = Array.from({ length: Math.min(concurrency, count) }, async () => {
     while (next < count) {
-      next++;
-      await open(url, authorization);
+      const variant = next++ % mix;
+      await open(url, authorization, subscriptionVariant(variant, mix));
     }
   });
   await Promise.all(workers);
@@ -147,7 +147,7 @@ async function reset(): Promise<{ extra: number; closedUnexpectedly: number }> {
 serveRequests<ClientRequest>(async (request) => {
   switch (request.type) {
     case 'connect':
-      return connect(request.url, request.count, request.authorization, request.concurrency);
+      return connect(request.url, request.count, request.authorization, request.concurrency, request.mix);
     case 'arm':
       arm();
       return subscribers.length;

@@ -22,6 +22,33 @@ export const SUBSCRIPTION = `subscription CallStatus($filter: CallFilter) {
 export const VARIABLES = { filter: { toAddress: TO_ADDRESS } };
 
 /**
+ * The mixed workload (FANOUT_MIX=k): subscriber i sends variant i mod k, each a different
+ * document (its own selection of event and call fields, and an alias naming the variant) with one
+ * of four filters that all match the measured change, so the gateway executes k selections per
+ * change instead of one. Variant 0 of a mix of 1 is SUBSCRIPTION with VARIABLES.
+ */
+export function subscriptionVariant(variant: number, mix: number): { query: string; variables: Record<string, unknown> } {
+  if (mix <= 1) return { query: SUBSCRIPTION, variables: VARIABLES };
+  const eventFields = ['cursor', 'previousStatus', 'occurredAt'].filter((_, bit) => variant & (1 << bit));
+  const callFields = ['status', 'toAddress', 'fromAddress', 'answeredAt', 'direction', 'metadata'].filter((_, bit) => (variant >> 3) & (1 << bit));
+  const query = `subscription CallStatus${variant}($filter: CallFilter) {
+  callStatus(filter: $filter) {
+    v${variant}: sequence
+    status
+    ${eventFields.join('\n    ')}
+    call { id ${callFields.join(' ')} }
+  }
+}`;
+  const filters = [
+    { toAddress: TO_ADDRESS },
+    { fromAddress: FROM_ADDRESS },
+    { toAddress: TO_ADDRESS, direction: 'OUTBOUND' },
+    { fromAddress: FROM_ADDRESS, fromChannel: ['PSTN'] },
+  ];
+  return { query, variables: { filter: filters[variant % filters.length] } };
+}
+
+/**
  * Wall clock with sub-millisecond resolution, comparable across processes of this machine
  * (timeOrigin is the process start on the same system clock).
  */
@@ -74,7 +101,7 @@ export type ServerRequest =
 
 /** parent → client child */
 export type ClientRequest =
-  | { id: number; type: 'connect'; url: string; count: number; authorization: string; concurrency: number }
+  | { id: number; type: 'connect'; url: string; count: number; authorization: string; concurrency: number; mix: number }
   | { id: number; type: 'arm' }
   | { id: number; type: 'collect'; timeoutMs: number; callId: string }
   | { id: number; type: 'reset' }

@@ -88,6 +88,8 @@ const settings = {
     return value as ServerKind;
   }),
   clientProcs: intEnv('FANOUT_CLIENT_PROCS', 1, 1, 8),
+  /** Distinct subscription documents and filters over the subscribers (1: all the same; 100: the issue's mixed workload). */
+  mix: intEnv('FANOUT_MIX', 1, 1, 1_000),
   connectConcurrency: intEnv('FANOUT_CONNECT_CONCURRENCY', 64, 1, 2_000),
   pgPort: intEnv('FANOUT_PG_PORT', 54349, 1024, 65535),
   poolSize: intEnv('FANOUT_POOL_SIZE', 10, 1, 200),
@@ -386,6 +388,7 @@ async function runPhase(
           count: shares[i]!,
           authorization: `Bearer ${context.testKey}`,
           concurrency: settings.connectConcurrency,
+          mix: kind === 'floor' ? 1 : settings.mix,
         }),
       ),
     );
@@ -674,6 +677,7 @@ async function main(): Promise<void> {
 
     process.stdout.write(`\nsource: ${measured.label ?? ''}${measured.commit ? ` commit ${measured.commit}` : ''}${measured.dirtySrc.length ? ` + ${measured.dirtySrc.length} uncommitted src/ changes` : ''}\n`);
     process.stdout.write(`\nFan-out of one status change over WebSockets (graphql-transport-ws), latency from commit (gateway) / trigger (floor) to receipt\n`);
+    if (settings.mix > 1) process.stdout.write(`mixed workload: the gateway's subscribers send ${settings.mix} distinct documents and filters (FANOUT_MIX); the floor sends one frame\n`);
     process.stdout.write(`${settings.reps} measured status changes per N and server (+${settings.warmup} warm-up), percentiles pooled over subscribers × changes\n\n`);
     process.stdout.write(`${table(rows)}\n\n`);
     for (const r of ratios) {

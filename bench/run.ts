@@ -31,7 +31,9 @@ import {
   CREATE_INPUT,
   FROM_NUMBER,
   LIST_CALLS_DOCUMENT,
+  LIST_PAGES,
   LIST_SIZE,
+  callCursor,
   type ChildMessage,
   type ServerOptions,
   prepareBenchDatabase,
@@ -108,6 +110,10 @@ function prepareDatabase(): Promise<PreparedDatabase> {
 
 /** The gateway's createCalls rotate through these keys, each creating from its own application's number. */
 let tenants: { key: string; number: string }[] = [];
+/** The cursor before each list page read (null: the first page); every server reads the same pages in turn. */
+let pageCursors: (string | null)[] = [null];
+/** List requests sent so far (which page the next one reads). */
+let listed = 0;
 const destination = (n: number) => `+1415555${String(n % settings.destinations).padStart(4, '0')}`;
 
 interface Seeded {
@@ -177,6 +183,13 @@ async function seed(url: string): Promise<Seeded> {
     await pool.query('VACUUM ANALYZE call');
     await pool.query('VACUUM ANALYZE call_event');
     const { rows } = await pool.query<{ count: string }>(`SELECT count(*) FROM call WHERE status = 'completed'`);
+    // The cursors of pages 1 … LIST_PAGES of the COMPLETED calls, newest first (as every server orders them).
+    const { rows: completed } = await pool.query<{ id: string; createdAt: Date }>(
+      `SELECT id, created_at AS "createdAt" FROM call WHERE app_id = $1 AND status = 'completed' ORDER BY created_at DESC, id DESC`,
+      [app.id],
+    );
+    if (completed.length <= LIST_PAGES * LIST_SIZE) throw new Error(`${completed.length} COMPLETED calls: too few for ${LIST_PAGES} pages of ${LIST_SIZE} (BENCH_SEED_CALLS)`);
+    pageCursors = Array.from({ length: LIST_PAGES }, (_, page) => (page === 0 ? null : callCursor(completed[page * LIST_SIZE - 1]!)));
     tenants = [{ key: app.testKey, number: FROM_NUMBER }];
     for (let i = 1; i < settings.tenants; i++) {
       const other = await admin.createApp(`bench tenant ${i}`);
@@ -337,7 +350,7 @@ interface RequestSpec {
   /** The full check of one response before the load. */
   check: (status: number, json: unknown) => string | null;
   /** Under load, each request's own body (and headers): varied inputs. */
-  next?: () => { body: string; headers?: Record<string, string> };
+  next?: () => { body?: string; path?: string; headers?: Record<string, string> };
 }
 
 const CALL_ID = /^call_test_[0-9A-Za-z]{27}$/;
@@ -377,6 +390,10 @@ function requestFor(server: ServerName, operation: Operation, testKey: string): 
         method: 'GET',
         path: `/calls?status=completed&limit=${LIST_SIZE}`,
         headers: {},
+        next: () => {
+          const cursor = pageCursors[listed++ % pageCursors.length];
+          return { path: `/calls?status=completed&limit=${LIST_SIZE}${cursor ? `&after=${cursor}` : ''}` };
+        },
         verify: (body) => body.startsWith('{"calls":[{"id":"call_test_') && count(body, '"status":"completed"') === LIST_SIZE,
         check: (status, body) => {
           if (status !== 200) return `HTTP ${status}`;
@@ -403,6 +420,7 @@ function requestFor(server: ServerName, operation: Operation, testKey: string): 
       path: '/graphql',
       headers,
       body: JSON.stringify({ query: LIST_CALLS_DOCUMENT, variables: { first: LIST_SIZE } }),
+      next: () => ({ body: JSON.stringify({ query: LIST_CALLS_DOCUMENT, variables: { first: LIST_SIZE, after: pageCursors[listed++ % pageCursors.length] } }) }),
       verify: (body) => body.startsWith('{"data":{"calls":{"nodes":[{"id":"call_test_') && count(body, '"status":"COMPLETED"') === LIST_SIZE,
       check: (status, body) => {
         if (status !== 200) return `HTTP ${status}: ${JSON.stringify(body).slice(0, 500)}`;
@@ -530,7 +548,7 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number, o
             {
               setupRequest: (request: autocannon.Request) => {
                 const next = spec.next!();
-                return { ...request, body: next.body, ...(next.headers ? { headers: next.headers } : {}) };
+                return { ...request, ...(next.body !== undefined ? { body: next.body } : {}), ...(next.path ? { path: next.path } : {}), ...(next.headers ? { headers: next.headers } : {}) };
               },
             },
           ],
@@ -727,7 +745,7 @@ async function sqlDrift(): Promise<string[]> {
 // --- report --------------------------------------------------------------------------------------
 
 const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', apollo: 'bare Apollo Server 5', 'apollo-jit': 'bare Apollo 5 + graphql-jit', mercurius: 'Mercurius 16 + jit (fastify 5)', rest: 'REST node:http + pg' };
-const OPERATION_LABEL: Record<Operation, string> = { list: 'calls(first: 50, COMPLETED)', create: 'createCall' };
+const OPERATION_LABEL: Record<Operation, string> = { list: `calls(first: 50, COMPLETED, pages 1–${LIST_PAGES})`, create: 'createCall' };
 
 function table(measurements: Measurement[]): string {
   const header = ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'DB CPU µs/req', 'non-2xx', 'errors', 'bad bodies', 'responses'];
@@ -905,7 +923,7 @@ async function main(): Promise<number> {
       finishedAt: new Date().toISOString(),
       machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30) },
       database: { source, name: BENCH_DATABASE, postgres: before.version, synchronousCommit: settings.synchronousCommit, seededCalls: settings.seedCalls, seededCompleted: seeded.completed, callsInserted: inserted },
-      settings: { simulatorTimeScale: settings.simulatorTimeScale, tool: 'autocannon 8 (programmatic)', connections: settings.connections, pipelining: 1, warmupSeconds: settings.warmupSeconds, durationSeconds: settings.durationSeconds, rounds: settings.rounds, poolSize: settings.poolSize, servers: settings.servers, operations: settings.operations, cpuProf: settings.cpuProf },
+      settings: { simulatorTimeScale: settings.simulatorTimeScale, tool: 'autocannon 8 (programmatic)', connections: settings.connections, pipelining: 1, warmupSeconds: settings.warmupSeconds, durationSeconds: settings.durationSeconds, rounds: settings.rounds, poolSize: settings.poolSize, servers: settings.servers, operations: settings.operations, cpuProf: settings.cpuProf, listPages: LIST_PAGES, createTenants: settings.tenants },
       measurements,
       ratios: ratioList,
       fixedRate,

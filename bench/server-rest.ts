@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { newCallId, newEventId } from '../src/domain/ids.js';
-import { INSERT_CALL, INSERT_CALL_NAME, LIST_CALLS, callCursor, insertCallValues, readServerOptions, serveChild } from './shared.js';
+import { INSERT_CALL, INSERT_CALL_NAME, callCursor, listPage, insertCallValues, readServerOptions, serveChild } from './shared.js';
 
 interface Row {
   id: string;
@@ -63,7 +63,7 @@ serveChild(async () => {
       if (req.method === 'GET') {
         const limit = Math.min(Number(url.searchParams.get('limit') ?? 20), 100);
         const statuses = url.searchParams.getAll('status');
-        const { rows } = await pool.query<Row>(LIST_CALLS, [options.appId, 'test', statuses, limit + 1]);
+        const rows = await listPage(pool, options.appId, statuses, limit, url.searchParams.get('after'));
         const hasMore = rows.length > limit;
         if (hasMore) rows.pop();
         const last = rows.at(-1);

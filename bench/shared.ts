@@ -84,6 +84,16 @@ export const INSERT_CALL_NAME = INSERT_CALL_STATEMENT;
 
 /** `calls(first: n, filter: {status: [...]})`, newest first, one row more to know hasNextPage. */
 export const LIST_CALLS = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) ORDER BY created_at DESC, id DESC LIMIT $4`;
+/** The same page after a cursor (keyset on created_at, id), as the gateway builds it. */
+export const LIST_CALLS_AFTER = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) AND (created_at, id) < ($4::timestamptz, $5) ORDER BY created_at DESC, id DESC LIMIT $6`;
+
+/** A list page: the first, or the one after `after` (a callCursor), read with the gateway's SQL. */
+export async function listPage(pool: pg.Pool, appId: string, statuses: string[], limit: number, after: string | null | undefined): Promise<{ id: string; createdAt: Date }[]> {
+  if (!after) return (await pool.query<{ id: string; createdAt: Date }>(LIST_CALLS, [appId, 'test', statuses, limit + 1])).rows;
+  const [tag, createdAt, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
+  if (tag !== 'c1' || !createdAt || !id) throw new Error('bad cursor');
+  return (await pool.query<{ id: string; createdAt: Date }>(LIST_CALLS_AFTER, [appId, 'test', statuses, createdAt, id, limit + 1])).rows;
+}
 
 /** Parameters of INSERT_CALL for a plain outbound PSTN call without idempotency key. */
 export function insertCallValues(options: {
@@ -133,9 +143,12 @@ export const CREATE_CALL_DOCUMENT = `mutation CreateCall($input: CreateCallInput
   createCall(input: $input) { call { ${CALL_FIELDS} } userErrors { code } replayed }
 }`;
 
-export const LIST_CALLS_DOCUMENT = `query CompletedCalls($first: Int!) {
-  calls(first: $first, filter: { status: [COMPLETED] }) { nodes { ${CALL_FIELDS} } pageInfo { hasNextPage endCursor } }
+export const LIST_CALLS_DOCUMENT = `query CompletedCalls($first: Int!, $after: String) {
+  calls(first: $first, after: $after, filter: { status: [COMPLETED] }) { nodes { ${CALL_FIELDS} } pageInfo { hasNextPage endCursor } }
 }`;
+
+/** The list reads page 1 to LIST_PAGES of the seeded COMPLETED calls in turn (BENCH_LIST_PAGES). */
+export const LIST_PAGES = Number(process.env.BENCH_LIST_PAGES ?? 10);
 
 /** createCall's input: the same for every request (the server generates the id). */
 export const CREATE_INPUT = { from: FROM_NUMBER, to: TO_NUMBER, metadata: { customer: 'cus_42', campaign: 'bench' } };
