@@ -68,6 +68,11 @@ export class Operations {
   });
 
   private queueDepth = { value: 0, at: 0 };
+  /**
+   * Label sets bound once (prom-client hashes the label object on every inc/observe otherwise).
+   * Bounded: root fields are schema names, the other labels closed sets.
+   */
+  private readonly bound = new Map<string, { count: { inc(): void }; time: { observe(value: number): void } }>();
 
   constructor(
     private readonly sources: OperationsSources,
@@ -132,8 +137,18 @@ export class Operations {
     const data = operation.data;
     const userErrors = data ? Object.values(data).some((value) => Array.isArray((value as { userErrors?: unknown[] } | null)?.userErrors) && (value as { userErrors: unknown[] }).userErrors.length > 0) : false;
     const outcome = operation.errorCodes?.length ? 'error' : userErrors ? 'user_error' : 'ok';
-    this.operations.inc({ operation: rootFieldLabel(operation.operation), type, outcome, transport: operation.transport });
-    this.latency.observe({ type, transport: operation.transport }, operation.seconds);
+    const root = rootFieldLabel(operation.operation);
+    const key = `${root}\u0000${type}\u0000${outcome}\u0000${operation.transport}`;
+    let metrics = this.bound.get(key);
+    if (!metrics) {
+      metrics = {
+        count: this.operations.labels({ operation: root, type, outcome, transport: operation.transport }),
+        time: this.latency.labels({ type, transport: operation.transport }),
+      };
+      this.bound.set(key, metrics);
+    }
+    metrics.count.inc();
+    metrics.time.observe(operation.seconds);
     this.logger.info('graphql request', {
       requestId: operation.requestId,
       transport: operation.transport,
