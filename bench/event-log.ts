@@ -26,8 +26,8 @@ import { openDatabase } from '../src/db/database.js';
 import { PgEventLog } from '../src/db/pg-event-log.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 import { EventLog } from '../src/events/event-log.js';
-import { PgEventBus } from '../src/events/pg-event-bus.js';
-import type { Logger } from '../src/server/logger.js';
+import { PgEventBus } from '../src/db/pg-event-bus.js';
+import type { Logger } from '../src/domain/logger.js';
 import { FROM_NUMBER, INSERT_CALL, INSERT_CALL_NAME, insertCallValues, prepareBenchDatabase } from './shared.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));

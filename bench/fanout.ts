@@ -43,7 +43,7 @@ import { loadConfig } from '../src/config.js';
 import { AdminStore } from '../src/db/admin-store.js';
 import { openDatabase } from '../src/db/database.js';
 import { startGateway } from '../src/server/app.js';
-import { silentLogger } from '../src/server/logger.js';
+import { silentLogger } from '../src/domain/logger.js';
 import type { FanoutServerOptions } from './fanout-server.js';
 import {
   Child,

@@ -4,7 +4,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { AdminError, AdminStore } from './db/admin-store.js';
 import { openDatabase, resolveDatabaseServer, type Database } from './db/database.js';
-import type { SecretBox } from './db/secret-box.js';
+import { resealWebhookSecrets } from './db/secret-box.js';
 import { jsonLogger } from './server/logger.js';
 import type { Mode } from './domain/call.js';
 
@@ -145,24 +145,10 @@ export function buildCli(config: () => Config): Command {
     .action(async (options: { json?: boolean }) => {
       const loaded = config();
       if (!loaded.secrets.enabled) throw new AdminError('SECRETS_KEY is not set: there is no key to seal the secrets with');
-      const resealed = await withDatabase(loaded, (database) => resealSecrets(database, loaded.secrets));
+      const resealed = await withDatabase(loaded, (database) => resealWebhookSecrets(database.sql, loaded.secrets));
       print(!!options.json, { resealed }, `${resealed} webhook secrets sealed with the current key`);
     });
   return program;
-}
-
-/** Opens every stored secret with any listed key and seals it with the current one, endpoint by endpoint. */
-async function resealSecrets(database: Database, box: SecretBox): Promise<number> {
-  const rows = await database.sql.query<{ id: string; secret: string; previous: string | null }>(`SELECT id, secret, previous_secret AS previous FROM webhook_endpoint`);
-  let resealed = 0;
-  for (const row of rows) {
-    if (box.isCurrent(row.secret) && (row.previous === null || box.isCurrent(row.previous))) continue;
-    const secret = box.seal(box.open(row.secret));
-    const previous = row.previous === null ? null : box.seal(box.open(row.previous));
-    await database.sql.query(`UPDATE webhook_endpoint SET secret = $2, previous_secret = $3 WHERE id = $1 AND secret = $4`, [row.id, secret, previous, row.secret]);
-    resealed++;
-  }
-  return resealed;
 }
 
 const isMain = process.argv[1] && import.meta.url === new URL(`file://${(await import('node:fs')).realpathSync(process.argv[1])}`).href;

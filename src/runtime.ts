@@ -2,7 +2,7 @@ import type { Config } from './config.js';
 import { openDatabase, resolveDatabaseServer, type Database } from './db/database.js';
 import type { RunningDatabase } from './db/embedded-postgres.js';
 import { startGateway, type Gateway } from './server/app.js';
-import type { Logger } from './server/logger.js';
+import type { Logger } from './domain/logger.js';
 
 export interface Runtime {
   readonly gateway: Gateway;

@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { Sql } from './sql.js';
 
 /**
  * Webhook signing secrets at rest: AES-256-GCM under an operator key (SECRETS_KEY), so a dump
@@ -61,4 +62,18 @@ export class SecretBox {
   isCurrent(stored: string): boolean {
     return this.current !== null && stored.startsWith(`enc:v1:${this.current.id}:`);
   }
+}
+
+/** Opens every stored secret with any listed key and seals it with the current one, endpoint by endpoint. */
+export async function resealWebhookSecrets(sql: Sql, box: SecretBox): Promise<number> {
+  const rows = await sql.query<{ id: string; secret: string; previous: string | null }>(`SELECT id, secret, previous_secret AS previous FROM webhook_endpoint`);
+  let resealed = 0;
+  for (const row of rows) {
+    if (box.isCurrent(row.secret) && (row.previous === null || box.isCurrent(row.previous))) continue;
+    const secret = box.seal(box.open(row.secret));
+    const previous = row.previous === null ? null : box.seal(box.open(row.previous));
+    await sql.query(`UPDATE webhook_endpoint SET secret = $2, previous_secret = $3 WHERE id = $1 AND secret = $4`, [row.id, secret, previous, row.secret]);
+    resealed++;
+  }
+  return resealed;
 }

@@ -47,6 +47,11 @@ export class Sql {
     return result.rowCount ?? 0;
   }
 
+  /** Resolves when the database answers (readiness). */
+  async ping(): Promise<void> {
+    await this.query('SELECT 1');
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

@@ -5,7 +5,7 @@ import type { CommandStore } from './command-store.js';
 import { argsProblems, commandName, commandProblem, statusesFor, type CallCommand, type CommandArgs, type Recording } from './commands.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { looksLikeCallId, newCommandId } from './ids.js';
-import { ProviderError, type ProviderRegistry } from '../providers/channel-provider.js';
+import { ProviderError, type ProviderRegistry } from './channel-provider.js';
 
 export interface CommandOutcome {
   call: Call | null;

@@ -5,7 +5,7 @@ import type { CallEventWithCall, CallFilter, CallKey, CallStore, SortDirection }
 import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 import { newCallId, newEventId, looksLikeCallId } from './ids.js';
-import { ProviderError, type ChannelProvider, type ProviderRegistry } from '../providers/channel-provider.js';
+import { ProviderError, type ChannelProvider, type ProviderRegistry } from './channel-provider.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
 export const MAX_PAGE_SIZE = 100;

@@ -22,7 +22,7 @@ export interface DeliveryMark {
 }
 
 /**
- * Takes over live delivery once replay is done (see server/fanout.ts): from then on, events reach
+ * Takes over live delivery once replay is done (see graphql/fanout.ts): from then on, events reach
  * the subscriber without passing through this stream. `attach` is called synchronously, in the
  * same tick as this stream stops listening, so no event falls between the two.
  */

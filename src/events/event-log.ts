@@ -2,7 +2,7 @@ import { CoalescingRunner } from './coalescing-runner.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
 import type { Mode } from '../domain/call.js';
 import type { PgEventLog } from '../db/pg-event-log.js';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../domain/logger.js';
 import type { EventBus } from './event-bus.js';
 
 export type EventListener = (event: CallEventWithCall) => void;

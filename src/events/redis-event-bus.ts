@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../domain/logger.js';
 import { EVENTS_CHANNEL, type EventBus } from './event-bus.js';
 
 /**

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createSourceEventStream, execute, print, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { CallEventStream } from '../events/call-event-stream.js';
-import type { FanoutHub } from '../server/fanout.js';
+import type { CallEventStream, LiveSink } from '../events/call-event-stream.js';
 import type { Executor } from './executor.js';
 
 /**
@@ -56,7 +55,12 @@ export interface SocketOperation {
  * as usual; its live part is handed to the FanoutHub, which executes and serializes each event
  * once per group of identical subscriptions and writes the frame to every member's socket.
  */
-export function createSharedSubscribe(hub: FanoutHub, run: Executor = execute) {
+/** Where the live part of a stream goes (FanoutHub in fanout.ts). */
+export interface LiveSinks {
+  sink(args: ExecutionArgs, key: string, operation: SocketOperation): LiveSink;
+}
+
+export function createSharedSubscribe(hub: LiveSinks, run: Executor = execute) {
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
     if (!(Symbol.asyncIterator in source)) return source as ExecutionResult;

@@ -1,8 +1,8 @@
 import { Channel } from '../domain/call.js';
 import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
 import type { CallTokenIssuer } from '../domain/call-tokens.js';
-import type { Logger } from '../server/logger.js';
-import type { ChannelProvider, WebhookEndpoint } from './channel-provider.js';
+import type { Logger } from '../domain/logger.js';
+import type { ChannelProvider, WebhookEndpoint } from '../domain/channel-provider.js';
 import type { ProviderConfig } from './provider-config.js';
 import { TelnyxProvider } from './pstn/telnyx-provider.js';
 import type { RoomLeg } from './room-leg.js';

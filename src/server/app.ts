@@ -15,7 +15,7 @@ import { PgKeyLookup } from '../db/pg-key-lookup.js';
 import { PgEventLog } from '../db/pg-event-log.js';
 import type { Database } from '../db/database.js';
 import { statementScope } from '../db/sql.js';
-import { ProviderRegistry } from '../providers/channel-provider.js';
+import { ProviderRegistry } from '../domain/channel-provider.js';
 import { createLiveProviders, type LiveProviders } from '../providers/live-providers.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
 import { CallCommands } from '../domain/call-commands.js';
@@ -23,7 +23,7 @@ import { CallTokens } from '../domain/call-tokens.js';
 import { WebhookEndpoints } from '../domain/webhooks.js';
 import { PgWebhookStore } from '../db/pg-webhook-store.js';
 import { DnsUrlGuard } from '../webhooks/url-guard.js';
-import { WebhookQueue } from '../webhooks/webhook-queue.js';
+import { WebhookQueue } from '../db/pg-webhook-queue.js';
 import { DeliveryWorker, WebhookDispatcher } from '../webhooks/delivery-worker.js';
 import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
 import type { Call } from '../domain/call.js';
@@ -31,11 +31,11 @@ import { CallCommandStatus, CallCommandType } from '../domain/commands.js';
 import { mountWebhooks } from './webhooks.js';
 import { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
 import type { EventBus } from '../events/event-bus.js';
-import { PgEventBus } from '../events/pg-event-bus.js';
+import { PgEventBus } from '../db/pg-event-bus.js';
 import { RedisEventBus } from '../events/redis-event-bus.js';
 import { EventLog } from '../events/event-log.js';
 import { CallEventStream } from '../events/call-event-stream.js';
-import { FanoutHub } from './fanout.js';
+import { FanoutHub } from '../graphql/fanout.js';
 import { Retention } from '../db/retention.js';
 import { CoalescingRunner } from '../events/coalescing-runner.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
@@ -50,7 +50,7 @@ import { attachWebSocketServer } from './ws.js';
 import { graphqlPostHandler } from './http-graphql.js';
 import { OperationPipeline } from './pipeline.js';
 import { PARSE_OPTIONS, validationRules } from '../graphql/limits.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../domain/logger.js';
 
 export interface Gateway {
   /** http://host:port/graphql */
@@ -190,7 +190,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       eventLogLag: () => eventLog.lag,
       pool: () => ({ total: database.sql.pool.totalCount, idle: database.sql.pool.idleCount, waiting: database.sql.pool.waitingCount }),
       webhookQueueDepth: () => webhookQueue.depth(),
-      database: async () => void (await database.sql.query('SELECT 1')),
+      database: () => database.sql.ping(),
       eventBus: () => bus.ping(),
     },
     logger,

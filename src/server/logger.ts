@@ -1,11 +1,6 @@
 import pino from 'pino';
+import type { Logger } from '../domain/logger.js';
 
-/** The structured logger every part of the gateway writes to (pino behind it; tests pass silentLogger). */
-export interface Logger {
-  info(message: string, fields?: Record<string, unknown>): void;
-  warn(message: string, fields?: Record<string, unknown>): void;
-  error(message: string, fields?: Record<string, unknown>): void;
-}
 
 /**
  * Paths pino blanks out wherever they appear: API keys travel in `authorization`, webhook and
@@ -29,4 +24,3 @@ export function jsonLogger(base: Record<string, unknown> = {}, destination?: { w
   };
 }
 
-export const silentLogger: Logger = { info() {}, warn() {}, error() {} };

@@ -1,7 +1,7 @@
 import type express from 'express';
 import { Kind, type FieldNode, type OperationDefinitionNode } from 'graphql';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Logger } from './logger.js';
+import type { Logger } from '../domain/logger.js';
 import { sameSecret } from '../domain/constant-time.js';
 
 export interface OperationsSources {

@@ -8,7 +8,7 @@ import type { Executor } from '../graphql/executor.js';
 import { allValidationRules } from '../graphql/limits.js';
 import type { SocketOperation } from '../graphql/shared-execution.js';
 import { DocumentCache, type DocumentEntry } from './documents.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../domain/logger.js';
 import type { OperationRecord, Operations } from './operations.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 

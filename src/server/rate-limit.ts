@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Logger } from './logger.js';
+import type { Logger } from '../domain/logger.js';
 import { LeasedRateLimiter } from './rate-limit-lease.js';
 
 /**

@@ -1,6 +1,6 @@
 import express from 'express';
-import type { WebhookEndpoint } from '../providers/channel-provider.js';
-import type { Logger } from './logger.js';
+import type { WebhookEndpoint } from '../domain/channel-provider.js';
+import type { Logger } from '../domain/logger.js';
 
 /**
  * Mounts each provider's webhook endpoint at /webhooks/<path>, with the body kept raw: every

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket, WebSocketServer } from 'ws';
 import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
-import type { Logger } from './logger.js';
+import type { Logger } from '../domain/logger.js';
 
 /**
  * graphql-ws's transport-free core (`makeServer`) on a `ws` server: what graphql-ws's own

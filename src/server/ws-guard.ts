@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../domain/logger.js';
 import type { GraphQLError } from 'graphql';
 
 export interface WsLimits {

@@ -5,9 +5,9 @@ import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLSchema
 import { SocketGuard, TOO_MANY_CONNECTIONS, type WsLimits } from './ws-guard.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import { createSharedSubscribe } from '../graphql/shared-execution.js';
-import type { FanoutHub } from './fanout.js';
+import type { FanoutHub } from '../graphql/fanout.js';
 import type { OperationPipeline } from './pipeline.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../domain/logger.js';
 
 type SocketExtra = {
   principal?: Principal;

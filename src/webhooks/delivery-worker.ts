@@ -2,10 +2,10 @@ import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import type { Logger } from '../server/logger.js';
+import type { Logger } from '../domain/logger.js';
 import { CoalescingRunner } from '../events/coalescing-runner.js';
 import { isBlockedAddress, safeLookup } from './url-guard.js';
-import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from './webhook-queue.js';
+import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from '../db/pg-webhook-queue.js';
 
 export interface DeliveryOptions {
   /** Delay before attempt 1, 2, 3 …; its length is the number of attempts (WEBHOOK_RETRY_SCHEDULE_MS). */

@@ -5,9 +5,9 @@ import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { loadConfig, type Config } from '../../src/config.js';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { AdminStore, AdminError } from '../../src/db/admin-store.js';
-import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../src/providers/channel-provider.js';
+import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../src/domain/channel-provider.js';
 import { startGateway, type Gateway } from '../../src/server/app.js';
-import { silentLogger, type Logger } from '../../src/server/logger.js';
+import { silentLogger, type Logger } from '../../src/domain/logger.js';
 import type { Call } from '../../src/domain/call.js';
 import type { CallCommand } from '../../src/domain/commands.js';
 

@@ -1,7 +1,7 @@
 import Telnyx from 'telnyx';
 import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
 import { RecordingFormat } from '../../domain/commands.js';
-import { ProviderError } from '../channel-provider.js';
+import { ProviderError } from '../../domain/channel-provider.js';
 
 /**
  * Pure translations between Telnyx Call Control v2 and the domain: call ids in client_state,

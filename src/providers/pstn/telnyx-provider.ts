@@ -2,7 +2,7 @@ import Telnyx from 'telnyx';
 import { Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { CallCommandType, RejectReason, type CallCommand, type CommandArgs } from '../../domain/commands.js';
-import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../channel-provider.js';
+import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
 import type { TelnyxConfig } from '../provider-config.js';
 import { TELNYX_FORMATS, clientState, toProviderError } from './telnyx-mapping.js';
 import { TelnyxWebhook } from './telnyx-webhook.js';

@@ -3,7 +3,7 @@ import { CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import { isTerminal } from '../../domain/lifecycle.js';
-import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../channel-provider.js';
+import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
 import { callIdOf, hangupStatus, isMachine, occurredAt, recordingDuration, recordingUrl, type HandledEvent, type LegRef } from './telnyx-mapping.js';
 
 /**

@@ -3,8 +3,8 @@ import type { Call } from '../../domain/call.js';
 import type { ParkedState } from '../../domain/call-store.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/commands.js';
-import type { Logger } from '../../server/logger.js';
-import type { ChannelProvider, CommandResult, PlaceCallResult } from '../channel-provider.js';
+import type { Logger } from '../../domain/logger.js';
+import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../domain/channel-provider.js';
 import { FairQueue } from './fair-queue.js';
 import { PARKED, nextStep } from './scenarios.js';
 

@@ -1,5 +1,5 @@
 import { TwirpError } from 'livekit-server-sdk';
-import { ProviderError } from '../channel-provider.js';
+import { ProviderError } from '../../domain/channel-provider.js';
 
 /** Runs a LiveKit SDK request; a failure becomes a ProviderError with LiveKit's own message. */
 export async function livekit<T>(request: () => Promise<T>): Promise<T> {

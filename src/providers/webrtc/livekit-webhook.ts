@@ -2,7 +2,7 @@ import { EgressStatus, WebhookReceiver, type WebhookEvent } from 'livekit-server
 import { CallDirection, CallStatus } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
-import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../channel-provider.js';
+import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
 import { calleeIdentity, partyIdentity } from './legs.js';
 
 const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL]);

@@ -1,7 +1,7 @@
 import { ConnectorClient, SessionDescription } from 'livekit-server-sdk';
 import { Channel, type Call } from '../../domain/call.js';
 import { RejectReason } from '../../domain/commands.js';
-import { ProviderError } from '../channel-provider.js';
+import { ProviderError } from '../../domain/channel-provider.js';
 import type { LiveKitConfig, WhatsAppConfig } from '../provider-config.js';
 import type { RoomLeg } from '../room-leg.js';
 import { livekit } from '../webrtc/livekit-errors.js';

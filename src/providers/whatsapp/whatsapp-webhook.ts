@@ -3,8 +3,8 @@ import { sameSecret } from '../../domain/constant-time.js';
 import { CallDirection, CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
-import type { Logger } from '../../server/logger.js';
-import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../channel-provider.js';
+import type { Logger } from '../../domain/logger.js';
+import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
 import type { WhatsAppConfig } from '../provider-config.js';
 import type { WhatsAppLeg } from './whatsapp-leg.js';
 

@@ -1,12 +1,12 @@
 import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
-import type { Executor } from '../graphql/executor.js';
+import type { Executor } from './executor.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
 import type { DeliveryMark, LiveSink, StreamRequest } from '../events/call-event-stream.js';
 import type { EventLog } from '../events/event-log.js';
 import { matchesFilter } from '../events/filter-match.js';
-import { formatGatewayError } from '../graphql/errors.js';
-import { executeShared, type SocketOperation } from '../graphql/shared-execution.js';
-import type { Logger } from './logger.js';
+import { formatGatewayError } from './errors.js';
+import { executeShared, type SocketOperation } from './shared-execution.js';
+import type { Logger } from '../domain/logger.js';
 
 interface Member {
   operation: SocketOperation;

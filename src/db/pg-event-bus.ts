@@ -1,6 +1,6 @@
 import pg from 'pg';
-import type { Logger } from '../server/logger.js';
-import { EVENTS_CHANNEL, type EventBus } from './event-bus.js';
+import type { Logger } from '../domain/logger.js';
+import { EVENTS_CHANNEL, type EventBus } from '../events/event-bus.js';
 
 /**
  * PostgreSQL LISTEN/NOTIFY: no extra component, and every gateway on the same database hears

@@ -1,5 +1,5 @@
-import type { Sql } from '../db/sql.js';
-import { SecretBox } from '../db/secret-box.js';
+import type { Sql } from './sql.js';
+import { SecretBox } from './secret-box.js';
 
 /** A delivery claimed for one attempt, with what is needed to sign and send it. */
 export interface ClaimedDelivery {

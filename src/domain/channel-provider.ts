@@ -1,5 +1,5 @@
-import type { Call, Channel, Mode } from '../domain/call.js';
-import type { CallCommand, CommandArgs } from '../domain/commands.js';
+import type { Call, Channel, Mode } from './call.js';
+import type { CallCommand, CommandArgs } from './commands.js';
 
 /**
  * One interface for every channel provider: Telnyx (PSTN), LiveKit (WebRTC, and the room where
