@@ -118,8 +118,8 @@ export interface CollectResult {
   bytes: number;
 }
 
-export type ChildReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
-export type ChildEvent = { type: 'ready'; port?: number; url?: string } | { type: 'fatal'; error: string };
+type ChildReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: string };
+type ChildEvent = { type: 'ready'; port?: number; url?: string } | { type: 'fatal'; error: string };
 
 /** Answers the parent's requests one by one; errors go back as { ok: false }. */
 export function serveRequests<R extends { id: number; type: string }>(handle: (request: R) => Promise<unknown>): void {

@@ -33,7 +33,7 @@ serveChild(async () => {
         try {
           resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>);
         } catch (error) {
-          reject(error);
+          reject(error as Error);
         }
       });
       req.on('error', reject);

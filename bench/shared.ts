@@ -23,10 +23,10 @@ export type ChildMessage =
   | { type: 'error'; message: string }
   | { type: 'cpu'; id: number; userMicros: number; systemMicros: number };
 /** parent → child: stop, or report the CPU time used so far (process.cpuUsage) */
-export type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number };
+type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number };
 
 export const FROM_NUMBER = '+15551234567';
-export const TO_NUMBER = '+15005550001';
+const TO_NUMBER = '+15005550001';
 export const LIST_SIZE = 50;
 
 export function readServerOptions(): ServerOptions {
@@ -78,14 +78,14 @@ import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT } from '../src/db/pg-c
 import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
 import pg from 'pg';
 
-export { CALL_COLUMNS, INSERT_CALL };
+export { INSERT_CALL };
 /** The gateway prepares the insert under this name (per connection); the baselines do too. */
 export const INSERT_CALL_NAME = INSERT_CALL_STATEMENT;
 
 /** `calls(first: n, filter: {status: [...]})`, newest first, one row more to know hasNextPage. */
-export const LIST_CALLS = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) ORDER BY created_at DESC, id DESC LIMIT $4`;
+const LIST_CALLS = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) ORDER BY created_at DESC, id DESC LIMIT $4`;
 /** The same page after a cursor (keyset on created_at, id), as the gateway builds it. */
-export const LIST_CALLS_AFTER = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) AND (created_at, id) < ($4::timestamptz, $5) ORDER BY created_at DESC, id DESC LIMIT $6`;
+const LIST_CALLS_AFTER = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) AND (created_at, id) < ($4::timestamptz, $5) ORDER BY created_at DESC, id DESC LIMIT $6`;
 
 /** A list page: the first, or the one after `after` (a callCursor), read with the gateway's SQL. */
 export async function listPage(pool: pg.Pool, appId: string, statuses: string[], limit: number, after: string | null | undefined): Promise<{ id: string; createdAt: Date }[]> {
@@ -136,7 +136,7 @@ export function callCursor(row: { createdAt: Date; id: string }): string {
 // --- GraphQL documents (the gateway and the bare Apollo server get the very same requests) -----
 
 /** All 17 scalar fields of Call. */
-export const CALL_FIELDS =
+const CALL_FIELDS =
   'id appId direction status fromAddress toAddress fromChannel toChannel duration endReason metadata livekitRoomName startedAt answeredAt endedAt createdAt';
 
 export const CREATE_CALL_DOCUMENT = `mutation CreateCall($input: CreateCallInput!) {

@@ -11,7 +11,7 @@ export interface Runtime {
 }
 
 /** Opens the database (embedded or DATABASE_URL), migrates it, and runs the gateway on it. */
-export async function openRuntimeDatabase(config: Config, logger: Logger): Promise<{ server: RunningDatabase; database: Database }> {
+async function openRuntimeDatabase(config: Config, logger: Logger): Promise<{ server: RunningDatabase; database: Database }> {
   // The embedded server's own log is noise at start; set EMBEDDED_PG_LOG=1 to see it.
   const log = process.env.EMBEDDED_PG_LOG === '1' ? (line: string) => logger.info(line, { component: 'embedded-postgres' }) : undefined;
   if (!config.databaseUrl) logger.info('using the embedded PostgreSQL', { dataDir: config.dataDir, port: config.embeddedPgPort });

@@ -327,9 +327,9 @@ describe('a provider that confirms later (simulator frozen: commands confirm aft
     expect(hold.command!.status).toBe('ACCEPTED');
     // ... and hangs up before the hold is confirmed.
     await slow.gateway.lifecycle.apply({ callId: id, status: CallStatus.COMPLETED });
-    let call = await slowState(id);
+    await slowState(id);
     await eventually(async () => (await slowState(id)).commands[0]!.status === 'FAILED', 10_000, 'the hold to fail');
-    call = await slowState(id);
+    const call = await slowState(id);
     expect(call.commands[0]!.error).toMatch(/moved on \(COMPLETED\)/);
     expect(call.onHold).toBe(false);
     expect(call.events.nodes.map((event) => event.kind)).toEqual(['STATUS_CHANGED', 'STATUS_CHANGED', 'STATUS_CHANGED', 'STATUS_CHANGED', 'COMMAND_FAILED']);

@@ -82,10 +82,10 @@ describe('lost provider callbacks: nothing waits forever', () => {
     await gw.gateway.lifecycle.apply({ callId: id, status: CallStatus.IN_PROGRESS });
     const hold = (await gql(gw.url, app.liveKey, HoldCallDocument, { input: { callId: id } })).data!.holdCall;
     expect(hold.command!.status).toBe('ACCEPTED');
-    let call = await state(id);
+    await state(id);
     await eventually(async () => (await state(id)).commands[0]!.status === 'FAILED', 10_000, 'the command timeout');
     // Read again: one response reads the events before the commands, so it may predate the commit.
-    call = await state(id);
+    const call = await state(id);
     expect(call.commands[0]!.error).toBe('The provider did not confirm the command within 300 ms');
     expect(call.events.nodes.at(-1)).toMatchObject({ kind: 'COMMAND_FAILED', command: { id: hold.command!.id } });
     // Well past CALL_SETUP_TIMEOUT_MS, the answered call is still IN_PROGRESS.

@@ -11,7 +11,7 @@ export type InsertCallValues = readonly unknown[];
  * event inserted with it. Columns travel as arrays, so the text is one prepared statement
  * whatever the batch size.
  */
-export function insertCallsStatement(callColumns: string): string {
+function insertCallsStatement(callColumns: string): string {
   return `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
@@ -101,7 +101,7 @@ export class CallInsertBatch {
     this.queue = [];
     if (batch.length === 1) {
       this.inFlight++;
-      this.one(batch[0]!).then(this.done);
+      void this.one(batch[0]!).then(this.done);
       return;
     }
     const columns: unknown[][] = Array.from({ length: 16 }, () => new Array(batch.length));
@@ -110,7 +110,7 @@ export class CallInsertBatch {
       for (let column = 0; column < 16; column++) columns[column]![row] = values[column];
     }
     this.inFlight++;
-    this.sql
+    void this.sql
       .query<Call>(this.many, columns, 'insert_calls')
       .then(
         (rows) => {

@@ -15,7 +15,7 @@ export interface Database {
 const MIGRATION_LOCK = 7_342_001;
 
 /** Applies pending migrations; safe when several gateways (or the CLI) start at once. */
-export async function migrate(orm: MikroORM, url: string): Promise<string[]> {
+async function migrate(orm: MikroORM, url: string): Promise<string[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

@@ -7,7 +7,7 @@ import { CallEntity } from './entities/call.entity.js';
 import { CallEventEntity } from './entities/call-event.entity.js';
 import { migrationsList } from './migrations/migrations-list.js';
 
-export const entities = [ApplicationEntity, ApiKeyEntity, PhoneNumberEntity, CallEntity, CallEventEntity];
+const entities = [ApplicationEntity, ApiKeyEntity, PhoneNumberEntity, CallEntity, CallEventEntity];
 
 /**
  * Entities and migrations are listed explicitly (no folder globbing), so the compiled gateway,

@@ -23,7 +23,7 @@ export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
   provider, provider_call_id AS "providerCallId", on_hold AS "onHold", muted_legs AS "mutedLegs",
   recording_id AS "recordingId", transferred_to AS "transferredTo", transferred_to_channel AS "transferredToChannel"`;
 
-export const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
+const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
   occurred_at AS "occurredAt", type AS kind, command_id AS "commandId", position::text AS position`;
 
 /** An event joined with its call: event columns, then the call's as "call.<field>". */
@@ -276,7 +276,7 @@ export class PgCallStore implements CallStore {
     where.add(`e.position > ${where.param(position)}::bigint`);
     const rows = await this.sql.query<Record<string, unknown>>(
       `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
-        WHERE ${where} ORDER BY e.position LIMIT ${where.param(limit)}`,
+        WHERE ${where.toString()} ORDER BY e.position LIMIT ${where.param(limit)}`,
       where.values,
     );
     return rows.map(toEventWithCall);
@@ -341,7 +341,7 @@ export class PgCallStore implements CallStore {
     const scanAscending = ascending !== query.fromEnd;
     const order = scanAscending ? 'ASC' : 'DESC';
     const rows = await this.sql.query<Call>(
-      `SELECT ${CALL_COLUMNS} FROM call WHERE ${where} ORDER BY created_at ${order}, id ${order} LIMIT ${where.param(query.limit + 1)}`,
+      `SELECT ${CALL_COLUMNS} FROM call WHERE ${where.toString()} ORDER BY created_at ${order}, id ${order} LIMIT ${where.param(query.limit + 1)}`,
       where.values,
     );
     const hasMore = rows.length > query.limit;
@@ -352,7 +352,7 @@ export class PgCallStore implements CallStore {
 
   async count(tenant: Tenant, filter: CallFilter): Promise<number> {
     const where = new Where(tenant).filter(filter);
-    const [row] = await this.sql.query<{ count: string }>(`SELECT count(*) AS count FROM call WHERE ${where}`, where.values);
+    const [row] = await this.sql.query<{ count: string }>(`SELECT count(*) AS count FROM call WHERE ${where.toString()}`, where.values);
     return Number(row!.count);
   }
 

@@ -6,7 +6,7 @@ import { SecretBox } from './secret-box.js';
 
 const ENDPOINT_COLUMNS = `id, url, events, disabled_at AS "disabledAt", disabled_reason AS "disabledReason", failing_since AS "failingSince",
   created_at AS "createdAt", updated_at AS "updatedAt"`;
-export const DELIVERY_COLUMNS = `id, endpoint_id AS "endpointId", event_id AS "eventId", call_id AS "callId", event_type AS "eventType", status, attempts,
+const DELIVERY_COLUMNS = `id, endpoint_id AS "endpointId", event_id AS "eventId", call_id AS "callId", event_type AS "eventType", status, attempts,
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", delivered_at AS "deliveredAt", payload`;
 
 /** Endpoints and deliveries as the API shows them; every statement is scoped to the tenant. */
@@ -85,7 +85,7 @@ export class PgWebhookStore implements WebhookStore {
     if (filter.status?.length) where.add(`status = ANY(${where.param(filter.status)}::text[])`);
     if (after) where.add(`(created_at, id) < (${where.param(after.createdAt)}::timestamptz, ${where.param(after.id)})`);
     return this.sql.query<WebhookDelivery>(
-      `SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery WHERE ${where} ORDER BY created_at DESC, id DESC LIMIT ${where.param(limit)}`,
+      `SELECT ${DELIVERY_COLUMNS} FROM webhook_delivery WHERE ${where.toString()} ORDER BY created_at DESC, id DESC LIMIT ${where.param(limit)}`,
       where.values,
     );
   }

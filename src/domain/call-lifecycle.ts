@@ -1,7 +1,7 @@
 import { CallDirection, CallEventKind, CallStatus, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
 import type { CallStore } from './call-store.js';
 import type { CallEffect, CommandStore } from './command-store.js';
-import { CallCommandType, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './commands.js';
+import { CallCommandStatus, CallCommandType, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './commands.js';
 import { newCallId, newEventId, newRecordingId } from './ids.js';
 import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './lifecycle.js';
 import { livekitRoomFor } from './call.js';
@@ -136,7 +136,7 @@ export class CallLifecycle implements ProviderCallbacks {
 
   async commandConfirmed(commandId: string, providerRef: string | null = null): Promise<void> {
     const command = await this.commands.findCommand(commandId);
-    if (!command || (command.status !== 'accepted' && command.status !== 'queued')) return;
+    if (!command || (command.status !== CallCommandStatus.ACCEPTED && command.status !== CallCommandStatus.QUEUED)) return;
     const call = await this.commands.findCall({ callId: command.callId });
     if (call) await this.applyCommand(command, call, providerRef);
   }

@@ -8,10 +8,10 @@ import { newCallId, newEventId, looksLikeCallId } from './ids.js';
 import { ProviderError, type ChannelProvider, type ProviderRegistry } from './channel-provider.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
-export const MAX_PAGE_SIZE = 100;
-export const DEFAULT_PAGE_SIZE = 20;
-export const MAX_METADATA_BYTES = 16 * 1024;
-export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
+const MAX_PAGE_SIZE = 100;
+const DEFAULT_PAGE_SIZE = 20;
+const MAX_METADATA_BYTES = 16 * 1024;
+const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface CreateCallInput {
   from: string;
@@ -242,7 +242,7 @@ function checkPageSize(argument: string, value: number | null | undefined): void
   }
 }
 
-export function validateCreateInput(input: CreateCallInput): UserError[] {
+function validateCreateInput(input: CreateCallInput): UserError[] {
   const errors: UserError[] = [];
   const from = validateAddress(input.from, input.fromChannel, ['input', 'from']);
   if (from) errors.push(from);
@@ -280,7 +280,7 @@ function metadataProblem(metadata: Metadata): string | null {
  * A metadata filter is matched against every live event of its tenant (events/filter-match.ts)
  * as well as in SQL: its size bounds that work. A filter is a few keys, not a document.
  */
-export const FILTER_METADATA_LIMITS = { bytes: 1_024, depth: 4, arrayLength: 16, keys: 32 };
+const FILTER_METADATA_LIMITS = { bytes: 1_024, depth: 4, arrayLength: 16, keys: 32 };
 
 function filterMetadataProblem(metadata: Metadata): string | null {
   const { bytes, depth, arrayLength, keys } = FILTER_METADATA_LIMITS;

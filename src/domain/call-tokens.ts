@@ -10,9 +10,9 @@ export interface CallTokenIssuer {
   issue(request: { roomName: string; identity: string; name: string | null; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date; serverUrl: string }>;
 }
 
-export const MIN_TOKEN_TTL_SECONDS = 60;
-export const MAX_TOKEN_TTL_SECONDS = 86_400;
-export const DEFAULT_TOKEN_TTL_SECONDS = 3_600;
+const MIN_TOKEN_TTL_SECONDS = 60;
+const MAX_TOKEN_TTL_SECONDS = 86_400;
+const DEFAULT_TOKEN_TTL_SECONDS = 3_600;
 
 export interface CallTokenInput {
   callId: string;

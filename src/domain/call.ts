@@ -27,7 +27,6 @@ export enum CallStatus {
 
 /** A key's mode: test keys see only test calls, live keys only live calls. */
 export type Mode = 'test' | 'live';
-export const MODES: readonly Mode[] = ['test', 'live'];
 
 /** The tenant every read and write is scoped to. */
 export interface Tenant {

@@ -5,7 +5,7 @@ import { decodeDeliveryCursor, encodeDeliveryCursor } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 
 /** The platform's webhook events, one per status a call reaches. */
-export const WEBHOOK_EVENT_OF: Record<CallStatus, string> = {
+const WEBHOOK_EVENT_OF: Record<CallStatus, string> = {
   [CallStatus.INITIATED]: 'calls.initiated',
   [CallStatus.RINGING]: 'calls.ringing',
   [CallStatus.IN_PROGRESS]: 'calls.answered',
@@ -16,7 +16,7 @@ export const WEBHOOK_EVENT_OF: Record<CallStatus, string> = {
   [CallStatus.NO_ANSWER]: 'calls.no_answer',
   [CallStatus.CANCELED]: 'calls.canceled',
 };
-export const WEBHOOK_EVENTS: readonly string[] = Object.values(WEBHOOK_EVENT_OF);
+const WEBHOOK_EVENTS: readonly string[] = Object.values(WEBHOOK_EVENT_OF);
 
 export interface WebhookEndpoint {
   id: string;

@@ -10,7 +10,7 @@ import { CallCommandsResolver } from './resolvers/call-commands.resolver.js';
 import { CallTokenResolver } from './resolvers/call-token.resolver.js';
 import { WebhookDeliveryFieldsResolver, WebhookEndpointFieldsResolver, WebhooksResolver } from './resolvers/webhooks.resolver.js';
 
-export const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallCommandsResolver, CallTokenResolver, WebhooksResolver, WebhookEndpointFieldsResolver, WebhookDeliveryFieldsResolver, CallStatusResolver] as const;
+const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallCommandsResolver, CallTokenResolver, WebhooksResolver, WebhookEndpointFieldsResolver, WebhookDeliveryFieldsResolver, CallStatusResolver] as const;
 
 /** The executable schema, built from the resolver classes (code first). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {

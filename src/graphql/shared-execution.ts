@@ -23,7 +23,7 @@ const executions = new WeakMap<object, Map<string, Promise<ExecutionResult> | Ex
  */
 const documentKeys = new WeakMap<object, string>();
 
-export function selectionKey(args: ExecutionArgs): string {
+function selectionKey(args: ExecutionArgs): string {
   let id = documentKeys.get(args.document);
   if (id === undefined) {
     id = createHash('sha256').update(print(args.document)).digest('base64url');

@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { getOperationAST, type DocumentNode } from 'graphql';
+import { OperationTypeNode, getOperationAST, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
@@ -127,7 +127,7 @@ async function answerDirectly(
   const contentType = contentTypeFor(req.headers.accept);
   if (!contentType) return false;
   const operation = getOperationAST(document, (operationName as string | null | undefined) ?? undefined);
-  if (!operation || operation.operation === 'subscription') return false;
+  if (!operation || operation.operation === OperationTypeNode.SUBSCRIPTION) return false;
   const answer = await pipeline.executeHttp(document, operation, (variables ?? undefined) as Record<string, unknown> | undefined, context);
   if (!answer) return false;
   pipeline.record({

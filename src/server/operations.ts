@@ -111,7 +111,7 @@ export class Operations {
     app.get('/readyz', async (_req, res) => {
       const timeout = this.options.probeTimeoutMs ?? 1_000;
       const check = (probe: () => Promise<void>) => within(probe(), timeout).then(() => 'ok' as const, () => 'down' as const);
-      const [database, eventBus] = await Promise.all([check(this.sources.database), check(this.sources.eventBus)]);
+      const [database, eventBus] = await Promise.all([check(() => this.sources.database()), check(() => this.sources.eventBus())]);
       if (database === 'down' || eventBus === 'down') this.logger.warn('readiness check failed', { database, eventBus });
       // What answers, never why not: the reason is in the log.
       if (database === 'down') res.status(503).json({ status: 'unavailable', checks: { database, eventBus } });

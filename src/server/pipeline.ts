@@ -190,6 +190,8 @@ export class OperationPipeline {
 
   /** Apollo Server's side of steps 3, 4, 5 and 6 (see the class comment). */
   apolloPlugin(): ApolloServerPlugin<GatewayContext> {
+    // Apollo calls the hooks as methods of the plugin object, so `this` there is not the pipeline.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     const pipeline = this;
     return {
       async requestDidStart() {

@@ -57,7 +57,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined, E 
         onMessage: (handle) =>
           socket.on('message', async (data) => {
             try {
-              await handle(String(data));
+              await handle(textOf(data));
             } catch (error) {
               logger.error('WebSocket message handling failed', { error: String((error as Error)?.stack ?? error) });
               socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -80,4 +80,10 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined, E 
       wss.removeAllListeners('connection');
     },
   };
+}
+
+/** A WebSocket message's text, whatever form ws handed it over in. */
+function textOf(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
 }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../../dist/src/cli.js', import.meta.url));
 
 export interface CliResult {
   code: number | null;
@@ -22,7 +22,7 @@ export function runCli(args: string[], env: Record<string, string | undefined>):
   });
 }
 
-export function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
+function cliEnv(env: Record<string, string | undefined>): NodeJS.ProcessEnv {
   const merged: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development' };
   delete merged.DATABASE_URL;
   for (const [name, value] of Object.entries(env)) {

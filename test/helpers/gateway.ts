@@ -29,7 +29,7 @@ export interface TestGateway {
  * Stands in for a configured live provider (the real ones talk to Telnyx, LiveKit and Meta):
  * it records what it is asked to place, so tests can make live-mode calls and check isolation.
  */
-export class RecordingLiveProvider implements ChannelProvider {
+class RecordingLiveProvider implements ChannelProvider {
   readonly name = 'recording-live';
   constructor(readonly placed: Call[]) {}
   /** Set to make placeCall never answer (a process that dies while placing the call). */

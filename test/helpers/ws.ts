@@ -98,13 +98,3 @@ export const CALL_STATUS = `subscription($callId: ID, $filter: CallFilter, $afte
     call { id status appId answeredAt startedAt endedAt duration endReason toAddress }
   }
 }`;
-
-/** Resolves when the server acknowledged the connection (so a subscription is registered). */
-export function connected(client: Client): Promise<void> {
-  return new Promise((resolve) => {
-    const off = client.on('connected', () => {
-      off();
-      resolve();
-    });
-  });
-}

@@ -47,7 +47,7 @@ export class CallFieldsResolver {
   }
 }
 
-export function eventCursor(event: CallEvent): string {
+function eventCursor(event: CallEvent): string {
   return encodeEventCursor({ position: event.position, callId: event.callId, sequence: event.sequence });
 }
 

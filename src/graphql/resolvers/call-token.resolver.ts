@@ -20,7 +20,7 @@ export class CreateCallTokenInput {
 }
 
 @ObjectType('CreateCallTokenPayload', { description: 'A LiveKit join token for one call\'s room.', simpleResolvers: true })
-export class CreateCallTokenPayload {
+class CreateCallTokenPayload {
   @Field(() => String, { nullable: true, description: 'The JWT to connect with (LiveKit client SDKs); grants this room only.' })
   token!: string | null;
 

@@ -4,7 +4,7 @@ import { DateTimeScalar } from './scalars.js';
 import { UserErrorType } from './user-error.type.js';
 
 /** GraphQL names for the platform's event names (the values are what payloads carry). */
-export enum WebhookEventType {
+enum WebhookEventType {
   CALLS_INITIATED = 'calls.initiated',
   CALLS_RINGING = 'calls.ringing',
   CALLS_ANSWERED = 'calls.answered',

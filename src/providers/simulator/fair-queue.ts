@@ -59,7 +59,7 @@ export class FairQueue {
       try {
         result = work();
       } catch (error) {
-        result = Promise.reject(error);
+        result = Promise.reject(error instanceof Error ? error : new Error(String(error)));
       }
       void result.catch(this.onError).finally(() => {
         this.running--;

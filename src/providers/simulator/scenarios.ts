@@ -13,7 +13,7 @@ export interface SimulatedStep {
  * Delays are those of a real call: a second to reach the network, a few seconds of ringing,
  * a short conversation.
  */
-export const MAGIC_NUMBERS: Record<string, { description: string; steps: SimulatedStep[] }> = {
+const MAGIC_NUMBERS: Record<string, { description: string; steps: SimulatedStep[] }> = {
   '+15005550001': {
     description: 'answered, completes normally (endReason hangup)',
     steps: [
@@ -55,7 +55,7 @@ export const MAGIC_NUMBERS: Record<string, { description: string; steps: Simulat
 };
 
 /** Any other destination rings, is answered and completes, like +15005550001. */
-export function scenarioFor(to: string): SimulatedStep[] {
+function scenarioFor(to: string): SimulatedStep[] {
   return (MAGIC_NUMBERS[to] ?? MAGIC_NUMBERS['+15005550001']!).steps;
 }
 
@@ -63,7 +63,7 @@ export function scenarioFor(to: string): SimulatedStep[] {
  * An inbound test call (simulateInboundCall) rings until answerCall, rejectCall or
  * sendToVoicemail, and is NO_ANSWER after 30 s; once answered, the caller hangs up after 10 s.
  */
-export const INBOUND_STEPS: SimulatedStep[] = [
+const INBOUND_STEPS: SimulatedStep[] = [
   { status: CallStatus.RINGING, afterMs: 1_000 },
   { status: CallStatus.NO_ANSWER, afterMs: 30_000, endReason: 'no_answer' },
 ];
