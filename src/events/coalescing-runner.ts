@@ -30,3 +30,40 @@ export class CoalescingRunner {
     while (this.running) await this.running;
   }
 }
+
+/**
+ * A background loop: `task` every `intervalMs` (and on request), through one CoalescingRunner, so
+ * two runs never overlap however long one takes; a tick during a run makes one more run after it.
+ * Every periodic job of the gateway runs on one of these (sweeps, retention, the event log's poll,
+ * the simulator's resume, the WebSocket key recheck, webhook delivery).
+ */
+export class PeriodicRunner {
+  private readonly runner: CoalescingRunner;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    task: () => Promise<void>,
+    private readonly intervalMs: number,
+  ) {
+    this.runner = new CoalescingRunner(task);
+  }
+
+  /** Starts ticking (the timer does not keep the process alive). */
+  start(): this {
+    this.timer ??= setInterval(() => this.runner.request(), this.intervalMs);
+    this.timer.unref();
+    return this;
+  }
+
+  /** A run now (or right after the one under way). */
+  request(): void {
+    this.runner.request();
+  }
+
+  /** Stops ticking and waits for the run under way. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.runner.settle();
+  }
+}

@@ -1,4 +1,4 @@
-import { CoalescingRunner } from './coalescing-runner.js';
+import { CoalescingRunner, PeriodicRunner } from './coalescing-runner.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
 import type { Mode } from '../domain/call.js';
 import type { PgEventLog } from '../db/pg-event-log.js';
@@ -35,7 +35,7 @@ export class EventLog {
    */
   private readonly sequencer = new CoalescingRunner(() => this.runSequencer(), this.options.sequenceDelayMs);
   private readonly tailer = new CoalescingRunner(() => this.runTailer());
-  private timer: NodeJS.Timeout | undefined;
+  private poller: PeriodicRunner | undefined;
   private stopped = false;
   private readonly advanceListeners: (() => void)[] = [];
 
@@ -58,8 +58,7 @@ export class EventLog {
       else if (BigInt(position) > BigInt(this.tail)) this.catchUp(position);
       this.advanced();
     });
-    this.timer = setInterval(() => void this.poll(), this.options.pollMs);
-    this.timer.unref();
+    this.poller = new PeriodicRunner(() => this.poll(), this.options.pollMs).start();
     // Events left unnumbered by a process that stopped.
     this.kick();
   }
@@ -181,7 +180,7 @@ export class EventLog {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
+    await this.poller?.stop();
     await this.settle();
   }
 }

@@ -37,7 +37,7 @@ import { EventLog } from '../events/event-log.js';
 import { CallEventStream } from '../events/call-event-stream.js';
 import { FanoutHub } from '../graphql/fanout.js';
 import { Retention } from '../db/retention.js';
-import { CoalescingRunner } from '../events/coalescing-runner.js';
+import { PeriodicRunner } from '../events/coalescing-runner.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
 import { createExecutor } from '../graphql/executor.js';
 import { executorGateway } from './apollo-executor.js';
@@ -127,13 +127,13 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     }
   };
   // One sweep at a time: a run that outlasts the interval is followed by one more, not overlapped.
-  const sweepRunner = new CoalescingRunner(() =>
-    lifecycle.sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }, hangUpStuck).catch((error) =>
-      logger.error('provider sweep failed', { error: (error as Error).message }),
-    ),
-  );
-  const sweeper = setInterval(() => sweepRunner.request(), Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)));
-  sweeper.unref();
+  const sweeper = new PeriodicRunner(
+    () =>
+      lifecycle.sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }, hangUpStuck).catch((error) =>
+        logger.error('provider sweep failed', { error: (error as Error).message }),
+      ),
+    Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)),
+  ).start();
   // Outbound webhooks: the log is fanned out to deliveries whenever its head moves.
   const webhookStore = new PgWebhookStore(database.sql, config.secrets);
   if (!config.secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
@@ -154,16 +154,15 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   dispatcher.kick();
   // Retention: old events, commands and deliveries are deleted, in bounded batches, one run at a time.
   const retention = new Retention(database.sql, config.retention);
-  const retentionRunner = new CoalescingRunner(async () => {
+  const retentionRunner = new PeriodicRunner(async () => {
     try {
       const deleted = await retention.run();
       if (Object.values(deleted).some((count) => count > 0)) logger.info('retention run', deleted);
     } catch (error) {
       logger.error('retention run failed; the next one will retry', { error: (error as Error).message });
     }
-  });
-  const retentionTimer = config.retentionSweepMs > 0 ? setInterval(() => retentionRunner.request(), config.retentionSweepMs) : undefined;
-  retentionTimer?.unref();
+  }, config.retentionSweepMs);
+  if (config.retentionSweepMs > 0) retentionRunner.start();
   const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
   const schema = await buildGatewaySchema();
   // One executor for HTTP operations, WebSocket operations and every subscription event.
@@ -332,10 +331,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     stop() {
       stopping ??= (async () => {
         await apollo.stop();
-        clearInterval(sweeper);
-        await sweepRunner.settle();
-        clearInterval(retentionTimer);
-        await retentionRunner.settle();
+        await sweeper.stop();
+        await retentionRunner.stop();
         await dispatcher.stop();
         await deliveryWorker.stop();
         await simulator.stop();

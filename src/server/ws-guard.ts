@@ -1,3 +1,4 @@
+import { PeriodicRunner } from '../events/coalescing-runner.js';
 import type { WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { Logger } from '../domain/logger.js';
@@ -39,7 +40,7 @@ export class SocketGuard {
   private readonly socketsPerKey = new Map<string, number>();
   private readonly socketsPerAddress = new Map<string, number>();
   private readonly addressOf = new Map<WebSocket, string>();
-  private readonly timer: NodeJS.Timeout;
+  private readonly rechecks: PeriodicRunner;
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -48,8 +49,7 @@ export class SocketGuard {
     private readonly limits: WsLimits,
     private readonly logger: Logger,
   ) {
-    this.timer = setInterval(() => void this.recheck(), limits.recheckMs);
-    this.timer.unref();
+    this.rechecks = new PeriodicRunner(() => this.recheck(), limits.recheckMs).start();
   }
 
   /** A socket was opened (before connection_init): false when its address has too many already. */
@@ -143,8 +143,8 @@ export class SocketGuard {
     }
   }
 
-  stop(): void {
-    clearInterval(this.timer);
+  stop(): Promise<void> {
+    return this.rechecks.stop();
   }
 }
 

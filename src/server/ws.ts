@@ -153,7 +153,7 @@ export function attachWebSocketServer(options: {
       for (const client of wsServer.clients) client.terminate();
     },
     async dispose() {
-      guard.stop();
+      await guard.stop();
       cleanup.dispose();
       await new Promise<void>((resolve) => wsServer.close(() => resolve()));
     },

@@ -3,7 +3,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../domain/logger.js';
-import { CoalescingRunner } from '../events/coalescing-runner.js';
+import { CoalescingRunner, PeriodicRunner } from '../events/coalescing-runner.js';
 import { isBlockedAddress, safeLookup } from './url-guard.js';
 import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from '../db/pg-webhook-queue.js';
 
@@ -38,19 +38,19 @@ export class DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
   /** Ends every attempt in flight at once (stop). */
   private readonly shutdown = new AbortController();
-  private timer: NodeJS.Timeout | undefined;
-  private readonly runner = new CoalescingRunner(() => this.run());
+  private readonly runner: PeriodicRunner;
   private stopped = false;
 
   constructor(
     private readonly queue: WebhookQueue,
     private readonly logger: Logger,
     private readonly options: DeliveryOptions,
-  ) {}
+  ) {
+    this.runner = new PeriodicRunner(() => this.run(), options.pollMs);
+  }
 
   start(): void {
-    this.timer = setInterval(() => this.kick(), this.options.pollMs);
-    this.timer.unref();
+    this.runner.start();
     this.kick();
   }
 
@@ -174,9 +174,8 @@ export class DeliveryWorker {
   /** Stops claiming, ends the attempts in flight at once and gives their leases back. */
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.timer);
     this.shutdown.abort();
-    await this.runner.settle();
+    await this.runner.stop();
     await Promise.all(this.inFlight);
   }
 }

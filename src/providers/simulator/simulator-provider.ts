@@ -5,6 +5,7 @@ import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/commands.js';
 import type { Logger } from '../../domain/logger.js';
 import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../domain/channel-provider.js';
+import { PeriodicRunner } from '../../events/coalescing-runner.js';
 import { FairQueue } from './fair-queue.js';
 import { PARKED, nextStep } from './scenarios.js';
 
@@ -45,7 +46,7 @@ export class SimulatorProvider implements ChannelProvider {
   readonly name = 'simulator';
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly background = new Set<NodeJS.Timeout>();
-  private sweeper: NodeJS.Timeout | undefined;
+  private sweeper: PeriodicRunner | undefined;
   private stopped = false;
   /**
    * Every callback that is due waits here for its turn: at most `maxInFlight` run at once, and
@@ -99,8 +100,7 @@ export class SimulatorProvider implements ChannelProvider {
   /** Resume the calls left pending (at start), then keep sweeping for orphans. */
   async start(): Promise<void> {
     await this.resume(0);
-    this.sweeper = setInterval(() => void this.resume(this.graceMs()), this.options.sweepMs);
-    this.sweeper.unref();
+    this.sweeper = new PeriodicRunner(() => this.resume(this.graceMs()), this.options.sweepMs).start();
   }
 
   private graceMs(): number {
@@ -187,7 +187,7 @@ export class SimulatorProvider implements ChannelProvider {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    clearInterval(this.sweeper);
+    await this.sweeper?.stop();
     for (const timer of [...this.timers.values(), ...this.background]) clearTimeout(timer);
     this.timers.clear();
     this.background.clear();
