@@ -34,7 +34,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   let teardown: () => Promise<void>;
   const serverUrl = process.env.DATABASE_URL;
   if (serverUrl) {
-    const name = `calls_test_${Date.now()}_${process.pid}`;
+    const name = `calls_test_${Date.now()}_${process.pid}_${project.name || 'all'}`;
     const server = new URL(serverUrl);
     server.pathname = '';
     const base = server.toString().replace(/\/$/, '');

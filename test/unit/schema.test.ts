@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { buildGatewaySchema, printGatewaySchema } from '../src/graphql/schema.js';
+import { buildGatewaySchema, printGatewaySchema } from '../../src/graphql/schema.js';
 
 describe('schema/schema.graphql', () => {
   it('is what the code emits (run `npm run schema:emit` after changing the API)', async () => {
-    const committed = await readFile(new URL('../schema/schema.graphql', import.meta.url), 'utf8');
+    const committed = await readFile(new URL('../../schema/schema.graphql', import.meta.url), 'utf8');
     expect(printGatewaySchema(await buildGatewaySchema())).toBe(committed);
   });
 
