@@ -90,8 +90,38 @@ export interface GatewayDeps {
   liveProviders?: (callbacks: ProviderCallbacks) => LiveProviders;
 }
 
-/** The composition root of the request path: plain constructors, no container. */
+/**
+ * The composition root of the request path: plain constructors, no container. Every part that
+ * starts something registers how to stop it (`onStop`); stop() runs them in reverse order, and so
+ * does a start that fails half-way (a port in use must not leave the event bus, the workers and
+ * their timers running).
+ */
 export async function startGateway(config: Config, deps: GatewayDeps): Promise<Gateway> {
+  const stops: { name: string; stop: () => Promise<void> | void }[] = [];
+  const onStop = (name: string, stop: () => Promise<void> | void) => void stops.push({ name, stop });
+  const stopAll = async () => {
+    for (const { name, stop } of stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        deps.logger.error('stopping a part of the gateway failed', { part: name, error: (error as Error).message });
+      }
+    }
+  };
+  try {
+    return await compose(config, deps, onStop, stopAll);
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function compose(
+  config: Config,
+  deps: GatewayDeps,
+  onStop: (name: string, stop: () => Promise<void> | void) => void,
+  stopAll: () => Promise<void>,
+): Promise<Gateway> {
   const { database, logger } = deps;
   const store = new PgCallStore(database.sql);
   const authenticator = new Authenticator(new PgKeyLookup(database.sql), { ttlMs: config.authCacheTtlMs, failuresPerMinute: config.authFailuresPerMinute });
@@ -100,8 +130,10 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 
   const bus = config.redisUrl ? new RedisEventBus(config.redisUrl, logger) : new PgEventBus(database.url, database.sql, logger);
   await bus.start();
+  onStop('event bus', () => bus.close());
   const eventLog = new EventLog(new PgEventLog(database.sql), bus, logger, { pollMs: config.eventPollMs, batch: 1_000, sequenceDelayMs: 2 });
   await eventLog.start();
+  onStop('event log', () => eventLog.stop());
   // Every applied transition is committed when apply() returns: number it and announce it.
   lifecycle.onEventsWritten(() => eventLog.kick());
 
@@ -111,7 +143,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     maxInFlight: config.simulatorMaxInFlight,
   });
   await simulator.start();
+  onStop('simulator', () => simulator.stop());
   const live = (deps.liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
+  onStop('live providers', () => live.stop());
   const providers = new ProviderRegistry({ test: simulator, live: (from, to) => live.route(from, to), byName: live.all });
   // Lost callbacks: overdue commands fail, live calls stuck before answer are hung up at their
   // provider (best effort, logged) and end FAILED.
@@ -134,6 +168,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       ),
     Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)),
   ).start();
+  onStop('provider sweep', () => sweeper.stop());
   // Outbound webhooks: the log is fanned out to deliveries whenever its head moves.
   const webhookStore = new PgWebhookStore(database.sql, config.secrets);
   if (!config.secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
@@ -151,7 +186,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
   const dispatcher = new WebhookDispatcher(webhookQueue, deliveryWorker, logger);
   eventLog.onAdvance(() => dispatcher.kick());
   deliveryWorker.start();
+  onStop('webhook delivery', () => deliveryWorker.stop());
   dispatcher.kick();
+  onStop('webhook dispatcher', () => dispatcher.stop());
   // Retention: old events, commands and deliveries are deleted, in bounded batches, one run at a time.
   const retention = new Retention(database.sql, config.retention);
   const retentionRunner = new PeriodicRunner(async () => {
@@ -163,6 +200,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     }
   }, config.retentionSweepMs);
   if (config.retentionSweepMs > 0) retentionRunner.start();
+  onStop('retention', () => retentionRunner.stop());
   const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog);
   const schema = await buildGatewaySchema();
   // One executor for HTTP operations, WebSocket operations and every subscription event.
@@ -211,6 +249,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     app(req, res);
   });
   const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
+  onStop('rate limiter', () => rateLimiter.close());
   // One pipeline for every operation, over both transports (server/pipeline.ts).
   const pipeline = new OperationPipeline({ schema, production: config.production, logger, authenticator, rateLimiter, operations, executor, contextFor });
   const ws = attachWebSocketServer({ httpServer, schema, authenticator, pipeline, fanout, logger,
@@ -226,6 +265,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
       recheckMs: Math.max(1_000, config.authCacheTtlMs),
     },
   });
+  // Also drained by Apollo's drainServer hook on a normal stop; here for a start that fails before it.
+  onStop('WebSocket server', () => ws.dispose());
 
   const apollo = new ApolloServer<GatewayContext>({
     // graphql-jit through Apollo's gateway executor hook (server/apollo-executor.ts); graphql-js
@@ -269,6 +310,8 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     ],
   });
   await apollo.start();
+  // First to stop: drains HTTP and the WebSocket server (its drainServer hook) before the rest goes.
+  onStop('HTTP and WebSocket', () => apollo.stop());
 
   const postGraphQL = graphqlPostHandler(apollo, pipeline, {
     maxBodyBytes: 100 * 1024,
@@ -329,18 +372,7 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
     bus,
     simulator,
     stop() {
-      stopping ??= (async () => {
-        await apollo.stop();
-        await sweeper.stop();
-        await retentionRunner.stop();
-        await dispatcher.stop();
-        await deliveryWorker.stop();
-        await simulator.stop();
-        await live.stop();
-        await rateLimiter.close();
-        await eventLog.stop();
-        await bus.close();
-      })();
+      stopping ??= stopAll();
       return stopping;
     },
   };

@@ -145,6 +145,7 @@ export function attachWebSocketServer(options: {
     options.logger,
     options.limits.keepAliveMs,
   );
+  let disposing: Promise<void> | undefined;
   return {
     get operations() {
       return guard.operations;
@@ -152,10 +153,13 @@ export function attachWebSocketServer(options: {
     dropAll() {
       for (const client of wsServer.clients) client.terminate();
     },
-    async dispose() {
-      await guard.stop();
-      cleanup.dispose();
-      await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+    dispose() {
+      disposing ??= (async () => {
+        await guard.stop();
+        cleanup.dispose();
+        await new Promise<void>((resolve) => wsServer.close(() => resolve()));
+      })();
+      return disposing;
     },
   };
 }
