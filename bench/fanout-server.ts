@@ -100,7 +100,7 @@ async function startGatewayServer(opts: FanoutServerOptions): Promise<Server> {
     dbPoolSize: opts.poolSize,
   });
   const database: Database = await openDatabase(opts.databaseUrl, { poolSize: config.dbPoolSize, migrate: false });
-  const gateway: Gateway = await startGateway(config, { database, logger: jsonLogger({ service: 'fanout-gateway' }) });
+  const gateway: Gateway = await startGateway(config, { database, logger: jsonLogger({ service: 'fanout-gateway' }, undefined, config.logLevel) });
 
   // A probe listener, registered before any subscriber: the tenant's listener set is iterated in
   // insertion order, so it runs first when the tailer hands over an event. It marks the moment

@@ -24,6 +24,6 @@ serveChild(async () => {
     production: true,
     redisUrl: redisUrl || undefined,
   });
-  const runtime = await startRuntime(config, jsonLogger({ service: 'bench-gateway' }));
+  const runtime = await startRuntime(config, jsonLogger({ service: 'bench-gateway' }, undefined, config.logLevel));
   return { port: runtime.gateway.port, stop: () => runtime.stop() };
 });

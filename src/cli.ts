@@ -34,7 +34,7 @@ function print(json: boolean, value: Record<string, unknown>, text: string): voi
 }
 
 async function serve(config: Config): Promise<void> {
-  const logger = jsonLogger({ service: 'calls-gateway' });
+  const logger = jsonLogger({ service: 'calls-gateway' }, undefined, config.logLevel);
   // Loaded only here: the admin commands need neither Apollo nor type-graphql, and start faster.
   const { startRuntime } = await import('./runtime.js');
   const runtime = await startRuntime(config, logger);

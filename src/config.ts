@@ -2,6 +2,7 @@ import { ProviderConfigError, readProviderConfig, type ProviderConfig } from './
 import { DEFAULT_RETRY_SCHEDULE_MS } from './webhooks/delivery-worker.js';
 import { SecretBox } from './db/secret-box.js';
 import type { ExecutorKind } from './graphql/executor.js';
+import { z } from 'zod';
 
 /**
  * Configuration: read from the environment once, validated, frozen.
@@ -79,149 +80,212 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
   readonly providers: ProviderConfig;
+  /** pino's level for the JSON log lines (LOG_LEVEL). */
+  readonly logLevel: LogLevel;
 }
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 export class ConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new ConfigError(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
+// Each variable's schema: unset or empty takes the default; a bad value is an issue that names
+// what the variable must be and what it got. zod collects every issue of the environment at once,
+// so an operator sees all bad variables in one message, one line each.
+const unset = (raw: string | undefined): raw is undefined | '' => raw === undefined || raw === '';
+const fail = (ctx: z.RefinementCtx, message: string) => {
+  ctx.addIssue({ code: 'custom', message });
+  return z.NEVER;
+};
+
+function integer(fallback: number, min: number, max: number) {
+  return z.string().optional().transform((raw, ctx) => {
+    if (unset(raw)) return fallback;
+    const value = Number(raw);
+    return Number.isInteger(value) && value >= min && value <= max ? value : fail(ctx, `must be an integer from ${min} to ${max}, got "${raw}"`);
+  });
 }
 
-function positiveNumber(env: Env, name: string, fallback: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isFinite(value) || value <= 0 || value > max) {
-    throw new ConfigError(`${name} must be a number above 0 and at most ${max}, got "${raw}"`);
-  }
-  return value;
+function positive(fallback: number, max: number) {
+  return z.string().optional().transform((raw, ctx) => {
+    if (unset(raw)) return fallback;
+    const value = Number(raw);
+    return Number.isFinite(value) && value > 0 && value <= max ? value : fail(ctx, `must be a number above 0 and at most ${max}, got "${raw}"`);
+  });
 }
 
-function url(env: Env, name: string, protocols: string[]): string | undefined {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(`${name} is not a URL: "${redact(raw)}"`);
-  }
-  if (!protocols.includes(parsed.protocol)) {
-    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
-  }
-  return raw;
+function url(protocols: string[]) {
+  return z.string().optional().transform((raw, ctx) => {
+    if (unset(raw)) return undefined;
+    let parsed: URL;
+    try {
+      parsed = new URL(raw);
+    } catch {
+      return fail(ctx, `is not a URL: "${redact(raw)}"`);
+    }
+    return protocols.includes(parsed.protocol) ? raw : fail(ctx, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+  });
 }
 
 function redact(raw: string): string {
   return raw.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
 }
 
-function bool(env: Env, name: string): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === '' || raw === 'false' || raw === '0') return false;
-  if (raw === 'true' || raw === '1') return true;
-  throw new ConfigError(`${name} must be true or false, got "${raw}"`);
+const bool = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (unset(raw) || raw === 'false' || raw === '0') return false;
+    return raw === 'true' || raw === '1' ? true : fail(ctx, `must be true or false, got "${raw}"`);
+  });
+
+function oneOf<T extends string>(values: readonly T[], fallback: T = values[0]!) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (unset(raw)) return fallback;
+      return (values as readonly string[]).includes(raw) ? (raw as T) : fail(ctx, `must be one of ${values.join(', ')}, got "${raw}"`);
+    });
 }
 
-function schedule(env: Env, name: string): number[] {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return [...DEFAULT_RETRY_SCHEDULE_MS];
-  const values = raw.split(',').map((part) => Number(part.trim()));
-  if (values.length < 1 || values.length > 20 || values.some((value) => !Number.isInteger(value) || value < 0 || value > 86_400_000)) {
-    throw new ConfigError(`${name} must be 1 to 20 comma-separated delays in ms (0 to 86400000), got "${raw}"`);
-  }
-  return values;
-}
+const text = (fallback: string) =>
+  z
+    .string()
+    .optional()
+    .transform((raw) => (unset(raw) ? fallback : raw));
 
-/** One of `values` (the first when unset). */
-function oneOf<T extends string>(env: Env, name: string, values: readonly T[]): T {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return values[0]!;
-  if ((values as readonly string[]).includes(raw)) return raw as T;
-  throw new ConfigError(`${name} must be one of ${values.join(', ')}, got "${raw}"`);
-}
+const retrySchedule = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (unset(raw)) return [...DEFAULT_RETRY_SCHEDULE_MS];
+    const values = raw.split(',').map((part) => Number(part.trim()));
+    if (values.length < 1 || values.length > 20 || values.some((value) => !Number.isInteger(value) || value < 0 || value > 86_400_000)) {
+      return fail(ctx, `must be 1 to 20 comma-separated delays in ms (0 to 86400000), got "${raw}"`);
+    }
+    return values;
+  });
 
-function executorKind(raw: string | undefined): ExecutorKind {
-  if (raw === undefined || raw === '' || raw === 'jit') return 'jit';
-  if (raw === 'graphql-js') return 'graphql-js';
-  throw new ConfigError(`GRAPHQL_EXECUTOR must be jit or graphql-js, got "${raw}"`);
-}
+const secrets = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    try {
+      return SecretBox.parse(raw);
+    } catch (error) {
+      return fail(ctx, (error as Error).message.replace(/^SECRETS_KEY /, ''));
+    }
+  });
 
-function secretBox(raw: string | undefined): SecretBox {
-  try {
-    return SecretBox.parse(raw);
-  } catch (error) {
-    throw new ConfigError((error as Error).message);
-  }
-}
+/** The gateway's variables (the providers' are read by providers/provider-config.ts, below). */
+const ENV = z.object({
+  PORT: integer(4000, 0, 65535),
+  HOST: text('0.0.0.0'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']),
+  DATA_DIR: text('./.data'),
+  EMBEDDED_PG_PORT: integer(54329, 1024, 65535).refine((port) => port !== 5432, 'must not be 5432: the machine\'s own PostgreSQL listens there'),
+  NODE_ENV: z.string().optional(),
+  DB_POOL_SIZE: integer(10, 1, 200),
+  AUTH_CACHE_TTL_MS: integer(5_000, 0, 600_000),
+  AUTH_FAILURES_PER_MINUTE: integer(30, 0, 1_000_000),
+  REDIS_URL: url(['redis:', 'rediss:']),
+  SIMULATOR_TIME_SCALE: positive(1, 100),
+  SIMULATOR_MAX_IN_FLIGHT: integer(4, 1, 64),
+  EVENT_POLL_MS: integer(1_000, 10, 60_000),
+  COMMAND_TIMEOUT_MS: integer(60_000, 100, 3_600_000),
+  CALL_SETUP_TIMEOUT_MS: integer(180_000, 1_000, 3_600_000),
+  WEBHOOK_RETRY_SCHEDULE_MS: retrySchedule,
+  WEBHOOK_TIMEOUT_MS: integer(15_000, 100, 60_000),
+  WEBHOOK_ALLOW_PRIVATE_URLS: bool,
+  WEBHOOK_POLL_MS: integer(1_000, 10, 60_000),
+  WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: integer(4, 1, 16),
+  WEBHOOK_MAX_IN_FLIGHT_PER_APPLICATION: integer(8, 1, 1_000),
+  RATE_LIMIT_PER_MINUTE: integer(120, 0, 1_000_000),
+  WS_INIT_TIMEOUT_MS: integer(5_000, 100, 60_000),
+  WS_KEEPALIVE_MS: integer(12_000, 100, 600_000),
+  WS_MAX_PAYLOAD_BYTES: integer(64 * 1024, 1024, 16 * 1024 * 1024),
+  WS_MAX_OPERATIONS_PER_SOCKET: integer(20, 1, 10_000),
+  WS_MAX_OPERATIONS_PER_KEY: integer(1_000, 1, 1_000_000),
+  WS_MAX_CONNECTIONS_PER_KEY: integer(200, 1, 1_000_000),
+  WS_MAX_CONNECTIONS_PER_ADDRESS: integer(500, 1, 1_000_000),
+  WS_SLOW_CONSUMER_BYTES: integer(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+  METRICS_TOKEN: text(''),
+  SECRETS_KEY: secrets,
+  GRAPHQL_EXECUTOR: oneOf<ExecutorKind>(['jit', 'graphql-js']),
+  GRAPHQL_HTTP: oneOf(['direct', 'apollo'] as const),
+  RETENTION_EVENTS_DAYS: integer(90, 0, 36_500),
+  RETENTION_COMMANDS_DAYS: integer(90, 0, 36_500),
+  RETENTION_WEBHOOK_DELIVERIES_DAYS: integer(30, 0, 36_500),
+  RETENTION_WEBHOOK_RESPONSE_BODIES_DAYS: integer(7, 0, 36_500),
+  RETENTION_SWEEP_MS: integer(3_600_000, 0, 86_400_000),
+  LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+});
 
-function providers(env: Env): ProviderConfig {
-  try {
-    return readProviderConfig(env);
-  } catch (error) {
-    if (error instanceof ProviderConfigError) throw new ConfigError(error.message);
-    throw error;
-  }
-}
-
+/**
+ * The configuration of this process: every variable parsed in one place. A bad environment
+ * throws one ConfigError listing every bad variable, one per line (`NAME must be …, got "…"`).
+ */
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
-  const embeddedPgPort = int(env, 'EMBEDDED_PG_PORT', 54329, 1024, 65535);
-  if (embeddedPgPort === 5432) {
-    throw new ConfigError('EMBEDDED_PG_PORT must not be 5432: the machine\'s own PostgreSQL listens there');
+  const parsed = ENV.safeParse(env);
+  const problems = parsed.success ? [] : parsed.error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`);
+  let providers: ProviderConfig | undefined;
+  try {
+    providers = readProviderConfig(env);
+  } catch (error) {
+    if (!(error instanceof ProviderConfigError)) throw error;
+    problems.push(error.message);
   }
+  if (!parsed.success || !providers || problems.length) throw new ConfigError(problems.join('\n'));
+  const e = parsed.data;
   const config: Config = {
-    port: int(env, 'PORT', 4000, 0, 65535),
-    host: env.HOST || '0.0.0.0',
-    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
-    dataDir: env.DATA_DIR || './.data',
-    embeddedPgPort,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: e.DATA_DIR,
+    embeddedPgPort: e.EMBEDDED_PG_PORT,
     // Production unless told otherwise: a stray NODE_ENV (staging, prod, unset) must not turn on
     // introspection, GraphiQL, stack traces or the demo application.
-    production: env.NODE_ENV !== 'development' && env.NODE_ENV !== 'test',
-    dbPoolSize: int(env, 'DB_POOL_SIZE', 10, 1, 200),
-    authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_MS', 5_000, 0, 600_000),
-    authFailuresPerMinute: int(env, 'AUTH_FAILURES_PER_MINUTE', 30, 0, 1_000_000),
-    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
-    simulatorTimeScale: positiveNumber(env, 'SIMULATOR_TIME_SCALE', 1, 100),
-    simulatorMaxInFlight: int(env, 'SIMULATOR_MAX_IN_FLIGHT', 4, 1, 64),
-    eventPollMs: int(env, 'EVENT_POLL_MS', 1_000, 10, 60_000),
-    commandTimeoutMs: int(env, 'COMMAND_TIMEOUT_MS', 60_000, 100, 3_600_000),
-    callSetupTimeoutMs: int(env, 'CALL_SETUP_TIMEOUT_MS', 180_000, 1_000, 3_600_000),
-    webhookRetryScheduleMs: schedule(env, 'WEBHOOK_RETRY_SCHEDULE_MS'),
-    webhookTimeoutMs: int(env, 'WEBHOOK_TIMEOUT_MS', 15_000, 100, 60_000),
-    webhookAllowPrivateUrls: bool(env, 'WEBHOOK_ALLOW_PRIVATE_URLS'),
-    webhookPollMs: int(env, 'WEBHOOK_POLL_MS', 1_000, 10, 60_000),
-    webhookMaxInFlightPerEndpoint: int(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT', 4, 1, 16),
-    webhookMaxInFlightPerApplication: int(env, 'WEBHOOK_MAX_IN_FLIGHT_PER_APPLICATION', 8, 1, 1_000),
-    rateLimitPerMinute: int(env, 'RATE_LIMIT_PER_MINUTE', 120, 0, 1_000_000),
-    wsInitTimeoutMs: int(env, 'WS_INIT_TIMEOUT_MS', 5_000, 100, 60_000),
-    wsKeepAliveMs: int(env, 'WS_KEEPALIVE_MS', 12_000, 100, 600_000),
-    wsMaxPayloadBytes: int(env, 'WS_MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 16 * 1024 * 1024),
-    wsMaxOperationsPerSocket: int(env, 'WS_MAX_OPERATIONS_PER_SOCKET', 20, 1, 10_000),
-    wsMaxOperationsPerKey: int(env, 'WS_MAX_OPERATIONS_PER_KEY', 1_000, 1, 1_000_000),
-    wsMaxConnectionsPerKey: int(env, 'WS_MAX_CONNECTIONS_PER_KEY', 200, 1, 1_000_000),
-    wsMaxConnectionsPerAddress: int(env, 'WS_MAX_CONNECTIONS_PER_ADDRESS', 500, 1, 1_000_000),
-    wsSlowConsumerBytes: int(env, 'WS_SLOW_CONSUMER_BYTES', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
-    metricsToken: env.METRICS_TOKEN || undefined,
-    secrets: secretBox(env.SECRETS_KEY),
-    graphqlExecutor: executorKind(env.GRAPHQL_EXECUTOR),
-    graphqlHttp: oneOf(env, 'GRAPHQL_HTTP', ['direct', 'apollo'] as const),
+    production: e.NODE_ENV !== 'development' && e.NODE_ENV !== 'test',
+    dbPoolSize: e.DB_POOL_SIZE,
+    authCacheTtlMs: e.AUTH_CACHE_TTL_MS,
+    authFailuresPerMinute: e.AUTH_FAILURES_PER_MINUTE,
+    redisUrl: e.REDIS_URL,
+    simulatorTimeScale: e.SIMULATOR_TIME_SCALE,
+    simulatorMaxInFlight: e.SIMULATOR_MAX_IN_FLIGHT,
+    eventPollMs: e.EVENT_POLL_MS,
+    commandTimeoutMs: e.COMMAND_TIMEOUT_MS,
+    callSetupTimeoutMs: e.CALL_SETUP_TIMEOUT_MS,
+    webhookRetryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_MS,
+    webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
+    webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    webhookPollMs: e.WEBHOOK_POLL_MS,
+    webhookMaxInFlightPerEndpoint: e.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
+    webhookMaxInFlightPerApplication: e.WEBHOOK_MAX_IN_FLIGHT_PER_APPLICATION,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    wsInitTimeoutMs: e.WS_INIT_TIMEOUT_MS,
+    wsKeepAliveMs: e.WS_KEEPALIVE_MS,
+    wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+    wsMaxOperationsPerSocket: e.WS_MAX_OPERATIONS_PER_SOCKET,
+    wsMaxOperationsPerKey: e.WS_MAX_OPERATIONS_PER_KEY,
+    wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
+    wsMaxConnectionsPerAddress: e.WS_MAX_CONNECTIONS_PER_ADDRESS,
+    wsSlowConsumerBytes: e.WS_SLOW_CONSUMER_BYTES,
+    metricsToken: e.METRICS_TOKEN || undefined,
+    secrets: e.SECRETS_KEY,
+    graphqlExecutor: e.GRAPHQL_EXECUTOR,
+    graphqlHttp: e.GRAPHQL_HTTP,
     retention: {
-      eventsDays: int(env, 'RETENTION_EVENTS_DAYS', 90, 0, 36_500),
-      commandsDays: int(env, 'RETENTION_COMMANDS_DAYS', 90, 0, 36_500),
-      webhookDeliveriesDays: int(env, 'RETENTION_WEBHOOK_DELIVERIES_DAYS', 30, 0, 36_500),
-      webhookResponseBodiesDays: int(env, 'RETENTION_WEBHOOK_RESPONSE_BODIES_DAYS', 7, 0, 36_500),
+      eventsDays: e.RETENTION_EVENTS_DAYS,
+      commandsDays: e.RETENTION_COMMANDS_DAYS,
+      webhookDeliveriesDays: e.RETENTION_WEBHOOK_DELIVERIES_DAYS,
+      webhookResponseBodiesDays: e.RETENTION_WEBHOOK_RESPONSE_BODIES_DAYS,
     },
-    retentionSweepMs: int(env, 'RETENTION_SWEEP_MS', 3_600_000, 0, 86_400_000),
-    providers: providers(env),
+    retentionSweepMs: e.RETENTION_SWEEP_MS,
+    providers,
+    logLevel: e.LOG_LEVEL,
     ...overrides,
   };
   return Object.freeze(config);

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { LogLevel } from '../config.js';
 import type { Logger } from '../domain/logger.js';
 
 
@@ -9,9 +10,10 @@ import type { Logger } from '../domain/logger.js';
 const REDACT = ['authorization', '*.authorization', 'headers.authorization', 'secret', '*.secret', 'apiKey', '*.apiKey', 'key', '*.key', 'token', '*.token'];
 
 /** JSON lines (pino) on stderr, or to `destination` (tests). */
-export function jsonLogger(base: Record<string, unknown> = {}, destination?: { write(line: string): void }): Logger {
+/** `level` is the config's LOG_LEVEL (config.ts validates it). */
+export function jsonLogger(base: Record<string, unknown> = {}, destination?: { write(line: string): void }, level: LogLevel = 'info'): Logger {
   const logger = pino(
-    { base, level: process.env.LOG_LEVEL || 'info', messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' }, formatters: { level: (label) => ({ level: label }) } },
+    { base, level, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' }, formatters: { level: (label) => ({ level: label }) } },
     // Lines are gathered up to 4 KB and written at least every 100 ms, not one write each: a write
     // per request line was ≈ 35 µs of the request path's CPU (issue 12 profile). pino flushes
     // what is left when the process exits.

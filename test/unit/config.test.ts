@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+// The environment is parsed in one place (src/config.ts, zod): every bad variable is reported at
+// once, one line each, naming the variable, what it must be and what it got.
+function problems(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as Error).message.split('\n');
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('an empty environment gives the documented defaults', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', dbPoolSize: 10, production: true, rateLimitPerMinute: 120, graphqlExecutor: 'jit', graphqlHttp: 'direct', logLevel: 'info', simulatorMaxInFlight: 4 });
+    expect(config.webhookRetryScheduleMs.length).toBeGreaterThan(1);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads what is set', () => {
+    expect(loadConfig({ PORT: '0', NODE_ENV: 'test', LOG_LEVEL: 'debug', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', SIMULATOR_TIME_SCALE: '0.01', DATABASE_URL: 'postgresql://u:p@127.0.0.1/db' })).toMatchObject({
+      port: 0,
+      production: false,
+      logLevel: 'debug',
+      webhookAllowPrivateUrls: true,
+      simulatorTimeScale: 0.01,
+      databaseUrl: 'postgresql://u:p@127.0.0.1/db',
+    });
+  });
+
+  it('every bad variable at once, one line each', () => {
+    expect(problems({ DB_POOL_SIZE: 'many', LOG_LEVEL: 'verbose', WEBHOOK_ALLOW_PRIVATE_URLS: 'yes', GRAPHQL_HTTP: 'fast' })).toEqual([
+      'DB_POOL_SIZE must be an integer from 1 to 200, got "many"',
+      'WEBHOOK_ALLOW_PRIVATE_URLS must be true or false, got "yes"',
+      'GRAPHQL_HTTP must be one of direct, apollo, got "fast"',
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "verbose"',
+    ]);
+  });
+
+  it('a provider half configured is reported with the gateway’s own problems', () => {
+    const lines = problems({ PORT: '-1', TELNYX_API_KEY: 'KEY_x' });
+    expect(lines[0]).toBe('PORT must be an integer from 0 to 65535, got "-1"');
+    expect(lines[1]).toMatch(/^Telnyx is half configured: TELNYX_API_KEY is set but \w+ is missing$/);
+  });
+
+  it('URLs: the protocol is checked and a password never echoed', () => {
+    expect(problems({ DATABASE_URL: 'mysql://u:hunter2@h/db' })).toEqual(['DATABASE_URL must start with postgres:// or postgresql://']);
+    expect(problems({ REDIS_URL: 'not a url' })).toEqual(['REDIS_URL is not a URL: "not a url"']);
+    expect(problems({ DATABASE_URL: '://u:hunter2@' }).join()).not.toContain('hunter2');
+  });
+
+  it('the embedded database may not take the machine’s PostgreSQL port, and SECRETS_KEY is checked', () => {
+    expect(problems({ EMBEDDED_PG_PORT: '5432' })).toEqual(["EMBEDDED_PG_PORT must not be 5432: the machine's own PostgreSQL listens there"]);
+    expect(problems({ SECRETS_KEY: 'nope' })[0]).toMatch(/^SECRETS_KEY must be comma-separated id:key pairs/);
+  });
+});
