@@ -7,7 +7,7 @@
  *   db          PostgreSQL: stores, the event log's tables, migrations (the only SQL)
  *   events      the event log, streams and buses (over the domain's ports)
  *   providers   channel providers (Telnyx, LiveKit, WhatsApp, the simulator)
- *   webhooks    outbound webhooks to customers
+ *   customer-webhooks  outbound webhooks to the applications' endpoints (signed, retried)
  *   graphql     the schema, resolvers, execution
  *   server      HTTP and WebSocket, composition (app.ts), operations
  *   cli/runtime the process
@@ -21,7 +21,7 @@ module.exports = {
       severity: 'error',
       comment: 'The domain imports no other layer of the gateway, and no framework, database or provider SDK.',
       from: { path: '^src/domain/' },
-      to: { path: ['^src/(db|events|graphql|server|providers|webhooks)/', '^src/(cli|runtime|config)\\.ts$', 'node_modules/(pg|@mikro-orm|graphql|type-graphql|@apollo|express|ws|graphql-ws|ioredis|livekit-server-sdk|telnyx|pino)/'] },
+      to: { path: ['^src/(db|events|graphql|server|providers|customer-webhooks)/', '^src/(cli|runtime|config)\\.ts$', 'node_modules/(pg|@mikro-orm|graphql|type-graphql|@apollo|express|ws|graphql-ws|ioredis|livekit-server-sdk|telnyx|pino)/'] },
     },
     {
       name: 'sql-only-in-db',
@@ -33,8 +33,8 @@ module.exports = {
     {
       name: 'no-graphql-below-graphql',
       severity: 'error',
-      comment: 'GraphQL is an adapter: db, events, providers and webhooks know nothing of it.',
-      from: { path: '^src/(db|events|providers|webhooks)/' },
+      comment: 'GraphQL is an adapter: db, events, providers and customer webhooks know nothing of it.',
+      from: { path: '^src/(db|events|providers|customer-webhooks)/' },
       to: { path: ['^src/(graphql|server)/', 'node_modules/(graphql|type-graphql|@apollo|graphql-ws|graphql-jit)/'] },
     },
     {
@@ -42,7 +42,7 @@ module.exports = {
       severity: 'error',
       comment: 'Providers know the domain, not the HTTP server or the GraphQL layer.',
       from: { path: '^src/providers/' },
-      to: { path: '^src/(server|graphql|webhooks)/' },
+      to: { path: '^src/(server|graphql|customer-webhooks)/' },
     },
     { name: 'no-orphans', severity: 'error', comment: 'A file nothing imports is dead code.', from: { orphan: true, path: '^src/', pathNot: ['\\.d\\.ts$', '^src/cli\\.ts$', '^src/db/migrations/'] }, to: {} },
   ],

@@ -1,5 +1,5 @@
 import { ProviderConfigError, readProviderConfig, type ProviderConfig } from './providers/provider-config.js';
-import { DEFAULT_RETRY_SCHEDULE_MS } from './webhooks/delivery-worker.js';
+import { DEFAULT_RETRY_SCHEDULE_MS } from './customer-webhooks/delivery-worker.js';
 import { SecretBox } from './db/secret-box.js';
 import type { ExecutorKind } from './graphql/executor.js';
 import { z } from 'zod';

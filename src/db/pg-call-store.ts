@@ -10,7 +10,7 @@ import type {
   ParkedState,
   TransitionPlan,
 } from '../domain/call-store.js';
-import { LIVE_STATUSES } from '../domain/lifecycle.js';
+import { LIVE_STATUSES } from '../domain/call-status-rules.js';
 import type { Sql } from './sql.js';
 import { CallInsertBatch } from './call-insert-batch.js';
 

@@ -1,7 +1,7 @@
 import { CallEventKind, type Call, type CallEvent, type Tenant } from '../domain/call.js';
 import type { CallStatus } from '../domain/call.js';
 import type { AcceptCommandResult, CallEffect, CommandStore, EffectPlan } from '../domain/command-store.js';
-import type { CallCommand, CommandArgs, Recording } from '../domain/commands.js';
+import type { CallCommand, CommandArgs, Recording } from '../domain/command-rules.js';
 import { CALL_COLUMNS } from './pg-call-store.js';
 import type { Sql } from './sql.js';
 

@@ -1,5 +1,5 @@
 import type { Tenant } from '../domain/call.js';
-import type { DeliveryFilter, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookStore } from '../domain/webhooks.js';
+import type { DeliveryFilter, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookStore } from '../domain/webhook-endpoints.js';
 import { Where } from './pg-call-store.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';

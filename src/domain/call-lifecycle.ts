@@ -1,9 +1,9 @@
 import { CallDirection, CallEventKind, CallStatus, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
 import type { CallStore } from './call-store.js';
 import type { CallEffect, CommandStore } from './command-store.js';
-import { CallCommandStatus, CallCommandType, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './commands.js';
+import { CallCommandStatus, CallCommandType, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './command-rules.js';
 import { newCallId, newEventId, newRecordingId } from './ids.js';
-import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './lifecycle.js';
+import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './call-status-rules.js';
 import { livekitRoomFor } from './call.js';
 
 /** Told after events were appended to a call's timeline and committed (the sequencer listens). */

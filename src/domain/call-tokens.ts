@@ -3,7 +3,7 @@ import type { CallStore } from './call-store.js';
 import { validateAddress } from './addresses.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { looksLikeCallId } from './ids.js';
-import { isTerminal } from './lifecycle.js';
+import { isTerminal } from './call-status-rules.js';
 
 /** Issues join tokens for a call's LiveKit room (createCallToken). Implemented with livekit-server-sdk. */
 export interface CallTokenIssuer {

@@ -1,5 +1,5 @@
 import type { Call, Channel, Mode } from './call.js';
-import type { CallCommand, CommandArgs } from './commands.js';
+import type { CallCommand, CommandArgs } from './command-rules.js';
 
 /**
  * One interface for every channel provider: Telnyx (PSTN), LiveKit (WebRTC, and the room where

@@ -1,5 +1,5 @@
 import type { Call, CallEvent, CallEventKind, CallLeg, Channel, Tenant } from './call.js';
-import type { CallCommand, CommandArgs, Recording, RecordingFormat } from './commands.js';
+import type { CallCommand, CommandArgs, Recording, RecordingFormat } from './command-rules.js';
 import type { CallStatus } from './call.js';
 
 export type AcceptCommandResult =

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Principal } from '../domain/authenticator.js';
 import type { CallService } from '../domain/call-service.js';
-import type { CallCommands } from '../domain/call-commands.js';
+import type { CallCommands } from '../domain/command-service.js';
 import type { CallTokens } from '../domain/call-tokens.js';
-import type { WebhookEndpoints } from '../domain/webhooks.js';
+import type { WebhookEndpoints } from '../domain/webhook-endpoints.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { SocketOperation } from './shared-execution.js';
 

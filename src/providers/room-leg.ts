@@ -1,5 +1,5 @@
 import type { Call, Channel } from '../domain/call.js';
-import type { RejectReason } from '../domain/commands.js';
+import type { RejectReason } from '../domain/command-rules.js';
 
 /**
  * One leg of a call whose parties meet in a LiveKit room (providers/webrtc/livekit-provider.ts):

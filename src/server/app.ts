@@ -18,17 +18,17 @@ import { statementScope } from '../db/sql.js';
 import { ProviderRegistry } from '../domain/channel-provider.js';
 import { createLiveProviders, type LiveProviders } from '../providers/live-providers.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
-import { CallCommands } from '../domain/call-commands.js';
+import { CallCommands } from '../domain/command-service.js';
 import { CallTokens } from '../domain/call-tokens.js';
-import { WebhookEndpoints } from '../domain/webhooks.js';
+import { WebhookEndpoints } from '../domain/webhook-endpoints.js';
 import { PgWebhookStore } from '../db/pg-webhook-store.js';
-import { DnsUrlGuard } from '../webhooks/url-guard.js';
+import { DnsUrlGuard } from '../customer-webhooks/url-guard.js';
 import { WebhookQueue } from '../db/pg-webhook-queue.js';
-import { DeliveryWorker, WebhookDispatcher } from '../webhooks/delivery-worker.js';
+import { DeliveryWorker, WebhookDispatcher } from '../customer-webhooks/delivery-worker.js';
 import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
 import type { Call } from '../domain/call.js';
-import { CallCommandStatus, CallCommandType } from '../domain/commands.js';
-import { mountWebhooks } from './webhooks.js';
+import { CallCommandStatus, CallCommandType } from '../domain/command-rules.js';
+import { mountProviderCallbacks } from './provider-callbacks.js';
 import { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
 import type { EventBus } from '../events/event-bus.js';
 import { PgEventBus } from '../db/pg-event-bus.js';
@@ -334,7 +334,7 @@ async function compose(
     expressMiddleware(apollo, { context: async ({ req }) => pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id']) }),
   );
 
-  mountWebhooks(app, live.webhooks, logger);
+  mountProviderCallbacks(app, live.webhooks, logger);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

@@ -9,7 +9,7 @@ import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../src/
 import { startGateway, type Gateway } from '../../src/server/app.js';
 import { silentLogger, type Logger } from '../../src/domain/logger.js';
 import type { Call } from '../../src/domain/call.js';
-import type { CallCommand } from '../../src/domain/commands.js';
+import type { CallCommand } from '../../src/domain/command-rules.js';
 
 export interface TestGateway {
   url: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallDirection, CallLeg, CallStatus, Channel, type Call } from '../../src/domain/call.js';
-import { CallCommandType, RecordingFormat, RejectReason, commandProblem, commandTransition, statusesFor, type CommandArgs } from '../../src/domain/commands.js';
-import { canMove, isTerminal } from '../../src/domain/lifecycle.js';
+import { CallCommandType, RecordingFormat, RejectReason, commandProblem, commandTransition, statusesFor, type CommandArgs } from '../../src/domain/command-rules.js';
+import { canMove, isTerminal } from '../../src/domain/call-status-rules.js';
 
 const ALL = Object.values(CallStatus);
 

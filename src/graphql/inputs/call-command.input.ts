@@ -1,6 +1,6 @@
 import { Field, ID, InputType } from 'type-graphql';
 import { CallLeg, Channel } from '../../domain/call.js';
-import { RecordingFormat, RejectReason } from '../../domain/commands.js';
+import { RecordingFormat, RejectReason } from '../../domain/command-rules.js';
 import { JSONObjectScalar } from '../types/scalars.js';
 import '../types/enums.js';
 

@@ -1,9 +1,9 @@
 import DataLoader from 'dataloader';
 import type { Call, CallEvent } from '../../domain/call.js';
 import type { CallService } from '../../domain/call-service.js';
-import type { CallCommands } from '../../domain/call-commands.js';
-import type { CallCommand, Recording } from '../../domain/commands.js';
-import type { WebhookAttempt, WebhookEndpoints } from '../../domain/webhooks.js';
+import type { CallCommands } from '../../domain/command-service.js';
+import type { CallCommand, Recording } from '../../domain/command-rules.js';
+import type { WebhookAttempt, WebhookEndpoints } from '../../domain/webhook-endpoints.js';
 
 export interface Loaders {
   call: DataLoader<string, Call | null>;

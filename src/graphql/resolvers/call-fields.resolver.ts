@@ -7,7 +7,7 @@ import { CallType } from '../types/call.type.js';
 import { CallEventConnectionType, CallEventType } from '../types/call-event.type.js';
 import { toConnection, type ConnectionShape } from '../types/connection.js';
 import { CallCommandObject, RecordingObject } from '../types/call-command.type.js';
-import type { CallCommand, Recording } from '../../domain/commands.js';
+import type { CallCommand, Recording } from '../../domain/command-rules.js';
 
 const MAX_EVENTS = 100;
 const DEFAULT_EVENTS = 50;

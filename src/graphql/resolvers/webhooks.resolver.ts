@@ -1,5 +1,5 @@
 import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
-import { deliveryCursor, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint } from '../../domain/webhooks.js';
+import { deliveryCursor, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint } from '../../domain/webhook-endpoints.js';
 import type { GatewayContext } from '../context.js';
 import { ConnectionPage } from '../types/connection.js';
 import {

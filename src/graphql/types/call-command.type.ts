@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingStatus } from '../../domain/commands.js';
+import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingStatus } from '../../domain/command-rules.js';
 import { DateTimeScalar } from './scalars.js';
 import { CallType } from './call.type.js';
 import { UserErrorType } from './user-error.type.js';

@@ -1,6 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import { CallDirection, CallEventKind, CallLeg, CallStatus, Channel } from '../../domain/call.js';
-import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingStatus, RejectReason } from '../../domain/commands.js';
+import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingStatus, RejectReason } from '../../domain/command-rules.js';
 import { UserErrorCode } from '../../domain/errors.js';
 
 export enum OrderDirection {

@@ -1,6 +1,6 @@
 import Telnyx from 'telnyx';
 import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
-import { RecordingFormat } from '../../domain/commands.js';
+import { RecordingFormat } from '../../domain/command-rules.js';
 import { ProviderError } from '../../domain/channel-provider.js';
 
 /**

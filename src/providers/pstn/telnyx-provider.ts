@@ -1,7 +1,7 @@
 import Telnyx from 'telnyx';
 import { Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
-import { CallCommandType, RejectReason, type CallCommand, type CommandArgs } from '../../domain/commands.js';
+import { CallCommandType, RejectReason, type CallCommand, type CommandArgs } from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
 import type { TelnyxConfig } from '../provider-config.js';
 import { TELNYX_FORMATS, clientState, toProviderError } from './telnyx-mapping.js';

@@ -2,7 +2,7 @@ import type Telnyx from 'telnyx';
 import { CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
-import { isTerminal } from '../../domain/lifecycle.js';
+import { isTerminal } from '../../domain/call-status-rules.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
 import { callIdOf, hangupStatus, isMachine, occurredAt, recordingDuration, recordingUrl, type HandledEvent, type LegRef } from './telnyx-mapping.js';
 

@@ -1,8 +1,8 @@
-import { TERMINAL } from '../../domain/lifecycle.js';
+import { TERMINAL } from '../../domain/call-status-rules.js';
 import type { Call } from '../../domain/call.js';
 import type { ParkedState } from '../../domain/call-store.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
-import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/commands.js';
+import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/command-rules.js';
 import type { Logger } from '../../domain/logger.js';
 import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../domain/channel-provider.js';
 import { PeriodicRunner } from '../../events/coalescing-runner.js';

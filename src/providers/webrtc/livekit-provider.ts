@@ -1,7 +1,7 @@
 import { EgressClient, EncodedFileOutput, EncodedFileType, RoomServiceClient, TrackType } from 'livekit-server-sdk';
 import { CallDirection, CallStatus, type Call, type Channel } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
-import { CallCommandType, RecordingFormat, type CallCommand, type CommandArgs } from '../../domain/commands.js';
+import { CallCommandType, RecordingFormat, type CallCommand, type CommandArgs } from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult } from '../../domain/channel-provider.js';
 import type { LiveKitConfig } from '../provider-config.js';
 import type { RoomLeg } from '../room-leg.js';

@@ -1,6 +1,6 @@
 import { ConnectorClient, SessionDescription } from 'livekit-server-sdk';
 import { Channel, type Call } from '../../domain/call.js';
-import { RejectReason } from '../../domain/commands.js';
+import { RejectReason } from '../../domain/command-rules.js';
 import { ProviderError } from '../../domain/channel-provider.js';
 import type { LiveKitConfig, WhatsAppConfig } from '../provider-config.js';
 import type { RoomLeg } from '../room-leg.js';

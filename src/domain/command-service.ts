@@ -2,7 +2,7 @@ import type { Call, Tenant } from './call.js';
 import type { CallLifecycle } from './call-lifecycle.js';
 import type { CallStore } from './call-store.js';
 import type { CommandStore } from './command-store.js';
-import { argsProblems, commandName, commandProblem, statusesFor, type CallCommand, type CommandArgs, type Recording } from './commands.js';
+import { argsProblems, commandName, commandProblem, statusesFor, type CallCommand, type CommandArgs, type Recording } from './command-rules.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { looksLikeCallId, newCommandId } from './ids.js';
 import { ProviderError, type ProviderRegistry } from './channel-provider.js';
@@ -15,7 +15,7 @@ export interface CommandOutcome {
 
 /**
  * Call commands as one tenant gives them. A command is checked against the call's state and
- * direction (commands.ts), stored ACCEPTED only if the call is still in that state, then sent to
+ * direction (command-rules.ts), stored ACCEPTED only if the call is still in that state, then sent to
  * the provider that carries the call. A refusal before the provider is asked changes nothing.
  */
 export class CallCommands {

@@ -2,7 +2,7 @@ import { lookup } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import dns from 'node:dns';
-import type { UrlGuard } from '../domain/webhooks.js';
+import type { UrlGuard } from '../domain/webhook-endpoints.js';
 
 /**
  * Addresses a hosted service must never be made to call (SSRF). Only public unicast addresses

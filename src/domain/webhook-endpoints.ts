@@ -72,7 +72,7 @@ export interface DeliveryFilter {
   status?: WebhookDelivery['status'][] | null;
 }
 
-/** Refuses URLs a hosted service must not call (loopback, private, link-local); see webhooks/url-guard.ts. */
+/** Refuses URLs a hosted service must not call (loopback, private, link-local); see customer-webhooks/url-guard.ts. */
 export interface UrlGuard {
   problem(url: URL): Promise<string | null>;
 }

@@ -1,5 +1,5 @@
 import { CallDirection, CallLeg, CallStatus, Channel, type Call } from './call.js';
-import { isTerminal } from './lifecycle.js';
+import { isTerminal } from './call-status-rules.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { validateAddress } from './addresses.js';
 
