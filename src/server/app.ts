@@ -268,6 +268,12 @@ async function compose(
   // Also drained by Apollo's drainServer hook on a normal stop; here for a start that fails before it.
   onStop('WebSocket server', () => ws.dispose());
 
+  // Outside production: how many SQL statements the request sent (see statementScope), on every
+  // POST answer, whether the pipeline or Apollo gave it.
+  const statementHeaders = (): Record<string, string> => {
+    const scope = statementScope.getStore();
+    return scope ? { 'x-sql-statements': String(scope.count) } : {};
+  };
   const apollo = new ApolloServer<GatewayContext>({
     // graphql-jit through Apollo's gateway executor hook (server/apollo-executor.ts); graphql-js
     // keeps Apollo's own execution.
@@ -294,15 +300,13 @@ async function compose(
       // The default landing page loads from a CDN, which a closed network cannot reach.
       ApolloServerPluginLandingPageDisabled(),
       { async serverWillStart() { return { drainServer: () => ws.dispose() }; } },
-      // Outside production: how many SQL statements the request sent (see statementScope).
       ...(config.production
         ? []
         : [{
             async requestDidStart() {
               return {
                 async willSendResponse({ response }: { response: { http: { headers: Map<string, string> } } }) {
-                  const scope = statementScope.getStore();
-                  if (scope) response.http.headers.set('x-sql-statements', String(scope.count));
+                  for (const [name, value] of Object.entries(statementHeaders())) response.http.headers.set(name, value);
                 },
               };
             },
@@ -316,12 +320,7 @@ async function compose(
   const postGraphQL = graphqlPostHandler(apollo, pipeline, {
     maxBodyBytes: 100 * 1024,
     direct: config.graphqlHttp === 'direct',
-    headers: config.production
-      ? undefined
-      : (): Record<string, string> => {
-          const scope = statementScope.getStore();
-          return scope ? { 'x-sql-statements': String(scope.count) } : {};
-        },
+    headers: config.production ? undefined : statementHeaders,
   });
   // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
   // every promise of the request (≈9% CPU per createCall, measured): development only.
