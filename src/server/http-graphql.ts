@@ -4,7 +4,6 @@ import { OperationTypeNode, getOperationAST, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
-import type { OperationRecord } from './operations.js';
 import type { OperationPipeline, PreparedContext } from './pipeline.js';
 
 /**
@@ -128,18 +127,8 @@ async function answerDirectly(
   if (!contentType) return false;
   const operation = getOperationAST(document, (operationName as string | null | undefined) ?? undefined);
   if (!operation || operation.operation === OperationTypeNode.SUBSCRIPTION) return false;
-  const answer = await pipeline.executeHttp(document, operation, (variables ?? undefined) as Record<string, unknown> | undefined, context);
+  const answer = await pipeline.executeHttp(document, operation, (variables ?? undefined) as Record<string, unknown> | undefined, context, started);
   if (!answer) return false;
-  pipeline.record({
-    transport: 'http',
-    operation,
-    operationName: operation.name?.value ?? null,
-    requestId: context.requestId,
-    principal: context.principal,
-    data: answer.data,
-    errorCodes: answer.errorCodes as OperationRecord['errorCodes'],
-    seconds: Number(process.hrtime.bigint() - started) / 1e9,
-  });
   const head: Record<string, string> = { ...Object.fromEntries(answer.headers), ...extraHeaders?.(), 'content-type': contentType };
   res.writeHead(answer.status, head);
   res.end(answer.body);

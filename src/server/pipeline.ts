@@ -124,19 +124,21 @@ export class OperationPipeline {
   }
 
   /**
-   * Steps 4 and 5 for one query or mutation over HTTP, without Apollo Server (server/http-graphql.ts):
-   * the result, its errors formatted as Apollo formats them (normalizeAndFormatErrors: a code on
-   * every error, `extensions.http` lifted into the response's status and headers, the stack trace
-   * outside production, then formatError), logged and counted. `null` when nothing ran because the
-   * variables could not be coerced (graphql-js's own check, before any resolver): Apollo then
-   * answers it (400, BAD_USER_INPUT) with its own messages.
+   * Steps 4, 5 and 6 for one query or mutation over HTTP, without Apollo Server
+   * (server/http-graphql.ts): the result, its errors formatted as Apollo formats them
+   * (normalizeAndFormatErrors: a code on every error, `extensions.http` lifted into the response's
+   * status and headers, the stack trace outside production, then formatError), logged, counted
+   * and recorded. `null` when nothing ran because the variables could not be coerced (graphql-js's
+   * own check, before any resolver): Apollo then answers it (400, BAD_USER_INPUT) with its own
+   * messages, and records it.
    */
   async executeHttp(
     document: DocumentNode,
     operation: OperationDefinitionNode,
     variables: Record<string, unknown> | undefined,
     context: GatewayContext,
-  ): Promise<{ body: string; status: number; headers: Map<string, string>; errorCodes?: unknown[]; data: ExecutionResult['data'] } | null> {
+    started: bigint,
+  ): Promise<{ body: string; status: number; headers: Map<string, string> } | null> {
     const operationName = operation.name?.value ?? null;
     let result: ExecutionResult;
     let status = 200;
@@ -169,9 +171,19 @@ export class OperationPipeline {
         }
       });
     }
+    this.record({
+      transport: 'http',
+      operation,
+      operationName,
+      requestId: context.requestId,
+      principal: context.principal,
+      data: result.data,
+      errorCodes: result.errors?.map((error) => error.extensions?.code),
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    });
     // Apollo's order (errors, data, extensions) and its stringifier (JSON and a newline).
     const body = `${JSON.stringify({ errors: formatted, data: result.data, extensions: result.extensions })}\n`;
-    return { body, status, headers, errorCodes: result.errors?.map((error) => error.extensions?.code), data: result.data };
+    return { body, status, headers };
   }
 
   /** Apollo's enrichError: a GraphQLError's JSON with a code (INTERNAL_SERVER_ERROR by default) and, outside production, its stack. */
