@@ -231,3 +231,15 @@ export function logSettled(gw: TestGateway): Promise<void> {
     return !row!.unsequenced && row!.head === gw.gateway.eventLog.head;
   }, 10_000, 'the event log to settle');
 }
+
+/**
+ * A response's text with what differs between two gateways or two runs replaced by placeholders
+ * (ids, times, cursors), for tests that compare two answers to the same request.
+ */
+export function withoutRunDetails(text: string): string {
+  return text
+    .replace(/call_test_[0-9A-Za-z]{27}/g, 'CALL')
+    .replace(/(evt|cmd|rec)_[0-9A-Za-z]{27}/g, 'ID')
+    .replace(/\d{4}-\d{2}-\d{2}T[0-9:.]+Z/g, 'TIME')
+    .replace(/"(cursor|endCursor|startCursor)":"[^"]+"/g, '"$1":"CURSOR"');
+}
