@@ -6,7 +6,7 @@ import { AdminError, AdminStore } from './db/admin-store.js';
 import { openDatabase, resolveDatabaseServer, type Database } from './db/database.js';
 import { resealWebhookSecrets } from './db/secret-box.js';
 import { jsonLogger } from './server/logger.js';
-import type { Mode } from './domain/call.js';
+import { MODES, type Mode } from './domain/call.js';
 
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
@@ -119,7 +119,7 @@ export function buildCli(config: () => Config): Command {
   keys
     .command('create')
     .requiredOption('--app <appId>', 'application id')
-    .addOption(new Option('--mode <mode>', 'key mode').choices(['test', 'live']).makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'key mode').choices([...MODES]).makeOptionMandatory())
     .option('--json', 'print JSON')
     .action(async (options: { app: string; mode: Mode; json?: boolean }) => {
       const key = await withAdmin(config(), (admin) => admin.createKey(options.app, options.mode));

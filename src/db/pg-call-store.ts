@@ -1,4 +1,4 @@
-import { CallEventKind, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
+import { CallDirection, CallEventKind, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
 import type {
   CallEventWithCall,
   CallFilter,
@@ -11,7 +11,9 @@ import type {
   TransitionPlan,
 } from '../domain/call-store.js';
 import { LIVE_STATUSES } from '../domain/call-status-rules.js';
+import { CallCommandStatus, PENDING_COMMAND_STATUSES, RecordingStatus } from '../domain/command-rules.js';
 import type { Sql } from './sql.js';
+import { inList, lit } from './sql-literals.js';
 import { CallInsertBatch } from './call-insert-batch.js';
 
 /** Columns as the domain's `Call` names them: rows need no mapping loop. */
@@ -71,7 +73,7 @@ WITH old AS (
                     WHEN COALESCE(c.answered_at, CASE WHEN $6::boolean THEN $3::timestamptz END) IS NULL THEN 0
                     ELSE GREATEST(0, round(extract(epoch FROM ($3::timestamptz - COALESCE(c.answered_at, $3::timestamptz)))))::int END,
     end_reason = CASE WHEN NOT $7::boolean THEN c.end_reason
-                      ELSE COALESCE($4::text, CASE WHEN $2::text = 'completed' AND old.status = 'voicemail' THEN 'voicemail' ELSE $8::text END) END,
+                      ELSE COALESCE($4::text, ($8::text[])[array_position($9::text[], old.status)]) END,
     -- An ended call is no longer on hold, muted or being recorded.
     on_hold = c.on_hold AND NOT $7::boolean,
     muted_legs = CASE WHEN $7::boolean THEN '{}' ELSE c.muted_legs END,
@@ -83,12 +85,12 @@ WITH old AS (
   INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at, command_id)
   SELECT $10::text, id, app_id, mode, last_sequence, status, previous_status, $3::timestamptz, $11::text FROM updated
 ), command AS (
-  UPDATE call_command SET status = 'applied', updated_at = now()
-   WHERE $11::text IS NOT NULL AND id = $11::text AND status IN ('accepted', 'queued') AND EXISTS (SELECT 1 FROM updated)
+  UPDATE call_command SET status = ${lit(CallCommandStatus.APPLIED)}, updated_at = now()
+   WHERE $11::text IS NOT NULL AND id = $11::text AND status IN ${inList(PENDING_COMMAND_STATUSES)} AND EXISTS (SELECT 1 FROM updated)
 ), recording AS (
   -- The provider saves a recording the call's end interrupted; its callback completes the row.
-  UPDATE recording SET status = 'processing', updated_at = now()
-   WHERE id = (SELECT previous_recording_id FROM updated WHERE status = ANY('{completed,failed,busy,no_answer,canceled}'::text[])) AND status = 'recording'
+  UPDATE recording SET status = ${lit(RecordingStatus.PROCESSING)}, updated_at = now()
+   WHERE id = (SELECT previous_recording_id FROM updated WHERE $7::boolean) AND status = ${lit(RecordingStatus.RECORDING)}
 )
 SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS sequence FROM updated`;
 
@@ -228,7 +230,7 @@ export class PgCallStore implements CallStore {
         plan.rang,
         plan.answered,
         plan.terminal,
-        plan.defaultEndReason,
+        plan.defaultEndReasons,
         plan.appliesFrom,
         plan.eventId,
         plan.commandId,
@@ -295,7 +297,7 @@ export class PgCallStore implements CallStore {
       `WITH due AS (
          SELECT id, row_number() OVER (PARTITION BY app_id ORDER BY created_at, id) AS rank FROM call
           WHERE mode = $1 AND status = ANY($5::text[])
-            AND NOT (direction = 'outbound' AND (to_address, status) IN (SELECT * FROM unnest($3::text[], $4::text[])))
+            AND NOT (direction = ${lit(CallDirection.OUTBOUND)} AND (to_address, status) IN (SELECT * FROM unnest($3::text[], $4::text[])))
        )
        SELECT ${CALL_COLUMNS}, (SELECT max(occurred_at) FROM call_event e WHERE e.call_id = call.id) AS "lastEventAt"
          FROM call JOIN due USING (id) WHERE due.rank <= $6

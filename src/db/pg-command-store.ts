@@ -1,13 +1,26 @@
-import { CallEventKind, type Call, type CallEvent, type Tenant } from '../domain/call.js';
+import { CallEventKind, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
 import type { CallStatus } from '../domain/call.js';
 import type { AcceptCommandResult, CallEffect, CommandStore, EffectPlan } from '../domain/command-store.js';
-import type { CallCommand, CommandArgs, Recording } from '../domain/command-rules.js';
+import {
+  CallCommandStatus,
+  CallCommandType,
+  PENDING_COMMAND_STATUSES,
+  RecordingStatus,
+  UNSAVED_RECORDING_STATUSES,
+  type CallCommand,
+  type CommandArgs,
+  type Recording,
+} from '../domain/command-rules.js';
+import { LIVE_STATUSES } from '../domain/call-status-rules.js';
 import { CALL_COLUMNS } from './pg-call-store.js';
 import type { Sql } from './sql.js';
+import { inList, lit } from './sql-literals.js';
 
 const COMMAND_COLUMNS = `id, call_id AS "callId", type, status, args, error, created_at AS "createdAt", updated_at AS "updatedAt"`;
 const RECORDING_COLUMNS = `id, call_id AS "callId", format, status, duration, url, created_at AS "createdAt"`;
-const PENDING = `('accepted', 'queued')`;
+const PENDING = inList(PENDING_COMMAND_STATUSES);
+const APPLIED = lit(CallCommandStatus.APPLIED);
+const FAILED = lit(CallCommandStatus.FAILED);
 
 /**
  * How each effect changes the call row ($7… are the effect's own parameters), the guard that
@@ -24,18 +37,18 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
     set: 'recording_id = $7::text',
     guard: 'c.recording_id IS NULL',
     also: `INSERT INTO recording (id, call_id, app_id, mode, format, status, provider_ref, created_at)
-           SELECT $7::text, id, app_id, mode, $8::text, 'recording', $9::text, $4::timestamptz FROM updated`,
+           SELECT $7::text, id, app_id, mode, $8::text, ${lit(RecordingStatus.RECORDING)}, $9::text, $4::timestamptz FROM updated`,
   },
   [CallEventKind.RECORDING_STOPPED]: {
     set: 'recording_id = NULL',
     guard: 'c.recording_id IS NOT NULL',
-    also: `UPDATE recording r SET status = 'processing', updated_at = now()
-            WHERE r.id = (SELECT previous_recording_id FROM updated) AND r.status = 'recording'`,
+    also: `UPDATE recording r SET status = ${lit(RecordingStatus.PROCESSING)}, updated_at = now()
+            WHERE r.id = (SELECT previous_recording_id FROM updated) AND r.status = ${lit(RecordingStatus.RECORDING)}`,
   },
   [CallEventKind.RECORDING_SAVED]: {
     set: 'recording_id = CASE WHEN c.recording_id = $7::text THEN NULL ELSE c.recording_id END',
-    guard: `EXISTS (SELECT 1 FROM recording r WHERE r.id = $7::text AND r.call_id = c.id AND r.status IN ('recording', 'processing'))`,
-    also: `UPDATE recording r SET status = CASE WHEN $10::boolean THEN 'failed' ELSE 'saved' END, url = $8::text,
+    guard: `EXISTS (SELECT 1 FROM recording r WHERE r.id = $7::text AND r.call_id = c.id AND r.status IN ${inList(UNSAVED_RECORDING_STATUSES)})`,
+    also: `UPDATE recording r SET status = CASE WHEN $10::boolean THEN ${lit(RecordingStatus.FAILED)} ELSE ${lit(RecordingStatus.SAVED)} END, url = $8::text,
                   duration = COALESCE($9::int, GREATEST(0, round(extract(epoch FROM ($4::timestamptz - r.created_at))))::int),
                   updated_at = now()
             WHERE r.id = $7::text AND EXISTS (SELECT 1 FROM updated)`,
@@ -43,7 +56,7 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
   [CallEventKind.COMMAND_FAILED]: {
     set: 'on_hold = c.on_hold',
     guard: `EXISTS (SELECT 1 FROM call_command k WHERE k.id = $6::text AND k.status IN ${PENDING})`,
-    command: `UPDATE call_command SET status = 'failed', error = $7::text, updated_at = now()
+    command: `UPDATE call_command SET status = ${FAILED}, error = $7::text, updated_at = now()
                WHERE id = $6::text AND status IN ${PENDING} AND EXISTS (SELECT 1 FROM updated)`,
   },
 };
@@ -54,19 +67,19 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
  * $6 is the command's args (jsonb).
  */
 const ACCEPT_GUARDS: Partial<Record<CommandArgs['type'], string>> = {
-  hold: 'NOT c.on_hold',
-  unhold: 'c.on_hold',
-  mute: `NOT (($6::jsonb ->> 'leg') = ANY(c.muted_legs))`,
-  unmute: `($6::jsonb ->> 'leg') = ANY(c.muted_legs)`,
-  start_recording: 'c.recording_id IS NULL',
-  stop_recording: 'c.recording_id IS NOT NULL',
+  [CallCommandType.HOLD]: 'NOT c.on_hold',
+  [CallCommandType.UNHOLD]: 'c.on_hold',
+  [CallCommandType.MUTE]: `NOT (($6::jsonb ->> 'leg') = ANY(c.muted_legs))`,
+  [CallCommandType.UNMUTE]: `($6::jsonb ->> 'leg') = ANY(c.muted_legs)`,
+  [CallCommandType.START_RECORDING]: 'c.recording_id IS NULL',
+  [CallCommandType.STOP_RECORDING]: 'c.recording_id IS NOT NULL',
 };
 
 function effectStatement(type: CallEffect['type']): string {
   const effect = EFFECTS[type];
   const command =
     effect.command ??
-    `UPDATE call_command SET status = 'applied', updated_at = now()
+    `UPDATE call_command SET status = ${APPLIED}, updated_at = now()
       WHERE $6::text IS NOT NULL AND id = $6::text AND status IN ${PENDING} AND EXISTS (SELECT 1 FROM updated)`;
   return `
 WITH old AS (
@@ -112,7 +125,7 @@ export class PgCommandStore implements CommandStore {
     const guard = ACCEPT_GUARDS[command.args.type] ?? 'true';
     const [row] = await this.sql.query<CallCommand>(
       `INSERT INTO call_command (id, call_id, app_id, mode, type, status, args)
-       SELECT $1::text, c.id, c.app_id, c.mode, $5::text, 'accepted', $6::jsonb FROM call c
+       SELECT $1::text, c.id, c.app_id, c.mode, $5::text, ${lit(CallCommandStatus.ACCEPTED)}, $6::jsonb FROM call c
         WHERE c.app_id = $2 AND c.mode = $3 AND c.id = $4 AND c.status = ANY($7::text[]) AND ${guard}
         -- The lock makes the check see a concurrent effect's commit (re-read under READ COMMITTED).
         FOR UPDATE OF c
@@ -156,11 +169,11 @@ export class PgCommandStore implements CommandStore {
   }
 
   async markFailed(commandId: string, error: string): Promise<void> {
-    await this.sql.query(`UPDATE call_command SET status = 'failed', error = $2, updated_at = now() WHERE id = $1 AND status IN ${PENDING}`, [commandId, error]);
+    await this.sql.query(`UPDATE call_command SET status = ${FAILED}, error = $2, updated_at = now() WHERE id = $1 AND status IN ${PENDING}`, [commandId, error]);
   }
 
   async markApplied(commandId: string): Promise<void> {
-    await this.sql.query(`UPDATE call_command SET status = 'applied', updated_at = now() WHERE id = $1 AND status IN ${PENDING}`, [commandId]);
+    await this.sql.query(`UPDATE call_command SET status = ${APPLIED}, updated_at = now() WHERE id = $1 AND status IN ${PENDING}`, [commandId]);
   }
 
   async findCommand(commandId: string): Promise<CallCommand | null> {
@@ -187,7 +200,7 @@ export class PgCommandStore implements CommandStore {
   async findRecording(callId: string, providerRef: string | null): Promise<Recording | null> {
     const [row] = await this.sql.query<Recording>(
       `SELECT ${RECORDING_COLUMNS} FROM recording
-        WHERE call_id = $1 AND (provider_ref = $2 OR ($2 IS NULL AND status IN ('recording', 'processing')))
+        WHERE call_id = $1 AND (provider_ref = $2 OR ($2 IS NULL AND status IN ${inList(UNSAVED_RECORDING_STATUSES)}))
         ORDER BY created_at DESC LIMIT 1`,
       [callId, providerRef],
     );
@@ -213,8 +226,8 @@ export class PgCommandStore implements CommandStore {
   async staleLiveCalls(statuses: readonly CallStatus[], olderThanMs: number, limit: number): Promise<{ id: string; appId: string }[]> {
     return this.sql.query<{ id: string; appId: string }>(
       `SELECT c.id, c.app_id AS "appId" FROM call c
-        WHERE c.mode = 'live' AND c.status = ANY($1::text[])
-          AND c.status IN ('initiated', 'ringing', 'in_progress', 'voicemail')
+        WHERE c.mode = ${lit('live' satisfies Mode)} AND c.status = ANY($1::text[])
+          AND c.status IN ${inList(LIVE_STATUSES)}
           AND c.updated_at < now() - make_interval(secs => $2::double precision / 1000)
         ORDER BY c.created_at LIMIT $3`,
       [statuses, olderThanMs, limit],

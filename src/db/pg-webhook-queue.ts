@@ -1,11 +1,21 @@
+import { CallEventKind, type Mode } from '../domain/call.js';
+import { WEBHOOK_EVENT_OF, WebhookDeliveryStatus } from '../domain/webhook-endpoints.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';
+import { lit } from './sql-literals.js';
+
+const PENDING = lit(WebhookDeliveryStatus.PENDING);
+const DELIVERED = lit(WebhookDeliveryStatus.DELIVERED);
+/** The platform's event name of each status (calls.answered for in_progress …), from the domain. */
+const EVENT_TYPE = `CASE e.status ${Object.entries(WEBHOOK_EVENT_OF)
+  .map(([status, event]) => `WHEN ${lit(status)} THEN ${lit(event)}`)
+  .join(' ')} END`;
 
 /** A delivery claimed for one attempt, with what is needed to sign and send it. */
 export interface ClaimedDelivery {
   id: string;
   endpointId: string;
-  mode: 'test' | 'live';
+  mode: Mode;
   attempts: number;
   payload: Record<string, unknown>;
   url: string;
@@ -56,15 +66,15 @@ WITH cursor AS (
                'endedAt', to_char(c.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
              'app', jsonb_build_object('id', c.app_id))),
-         'pending'
+         ${PENDING}
     FROM batch e
     JOIN call c ON c.id = e.call_id
-    CROSS JOIN LATERAL (SELECT CASE e.status WHEN 'in_progress' THEN 'calls.answered' ELSE 'calls.' || e.status END AS type) t
+    CROSS JOIN LATERAL (SELECT ${EVENT_TYPE} AS type) t
     JOIN webhook_endpoint w ON w.app_id = e.app_id AND w.mode = e.mode AND w.disabled_at IS NULL
                            AND (cardinality(w.events) = 0 OR t.type = ANY(w.events))
                            -- An endpoint receives the events that happen once it exists.
                            AND e.occurred_at >= w.created_at
-   WHERE e.type = 'status_changed'
+   WHERE e.type = ${lit(CallEventKind.STATUS_CHANGED)}
   ON CONFLICT (endpoint_id, event_id) DO NOTHING
   RETURNING 1
 ), moved AS (
@@ -83,14 +93,14 @@ SELECT (SELECT count(*) FROM batch)::int AS events, (SELECT count(*) FROM insert
 const CLAIM = `
 WITH leased AS (
   SELECT app_id, endpoint_id FROM webhook_delivery
-   WHERE status = 'pending' AND locked_until IS NOT NULL AND locked_until >= now()
+   WHERE status = ${PENDING} AND locked_until IS NOT NULL AND locked_until >= now()
 ), full_endpoints AS (
   SELECT endpoint_id FROM leased GROUP BY endpoint_id HAVING count(*) >= $3
 ), full_apps AS (
   SELECT app_id FROM leased GROUP BY app_id HAVING count(*) >= $4
 ), candidates AS (
   SELECT d.id, d.app_id, d.endpoint_id, d.next_attempt_at FROM webhook_delivery d
-   WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
+   WHERE d.status = ${PENDING} AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until < now())
      AND d.endpoint_id NOT IN (SELECT endpoint_id FROM full_endpoints)
      AND d.app_id NOT IN (SELECT app_id FROM full_apps)
      AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.disabled_at IS NULL)
@@ -104,7 +114,7 @@ WITH leased AS (
     FROM candidates c
 ), due AS (
   SELECT d.id FROM webhook_delivery d JOIN ranked r ON r.id = d.id
-   WHERE r.endpoint_slot <= $3 AND r.app_slot <= $4 AND d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < now())
+   WHERE r.endpoint_slot <= $3 AND r.app_slot <= $4 AND d.status = ${PENDING} AND (d.locked_until IS NULL OR d.locked_until < now())
    ORDER BY r.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
   UPDATE webhook_delivery d SET locked_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
@@ -117,34 +127,34 @@ SELECT claimed.id, claimed.endpoint_id AS "endpointId", claimed.mode, claimed.at
 
 /**
  * Records an attempt and its consequence in one statement: delivered; failed for good (410,
- * or no retry left); or pending again at `next`. An endpoint failing since `disableAfterMs` ago,
- * or answering 410 Gone, is disabled.
+ * or no retry left); or pending again in $7 ms. $6 is the delivery's new status. An endpoint
+ * failing since `disableAfterMs` ($8) ago, or answering 410 Gone, is disabled ($10 says why).
  */
 const RECORD = `
 WITH delivery AS (
   UPDATE webhook_delivery SET locked_until = NULL,
-         status = CASE WHEN $6 = 'delivered' THEN 'delivered' WHEN $6 = 'retry' THEN 'pending' ELSE 'failed' END,
-         delivered_at = CASE WHEN $6 = 'delivered' THEN now() ELSE delivered_at END,
-         next_attempt_at = CASE WHEN $6 = 'retry' THEN now() + make_interval(secs => $7::double precision / 1000) ELSE next_attempt_at END
+         status = $6::text,
+         delivered_at = CASE WHEN $6::text = ${DELIVERED} THEN now() ELSE delivered_at END,
+         next_attempt_at = CASE WHEN $6::text = ${PENDING} THEN now() + make_interval(secs => $7::double precision / 1000) ELSE next_attempt_at END
    -- Only while this attempt's lease holds: after it ran out, another attempt may own the delivery.
    WHERE id = $1 AND locked_until = $9::timestamptz AND locked_until > now() RETURNING id, endpoint_id
 ), attempt AS (
   INSERT INTO webhook_attempt (delivery_id, status_code, latency_ms, error, response_body) SELECT id, $2, $3, $4, $5 FROM delivery
 )
 UPDATE webhook_endpoint w SET
-       failing_since = CASE WHEN $6 = 'delivered' THEN NULL ELSE COALESCE(w.failing_since, now()) END,
-       disabled_at = CASE WHEN $2::int = 410 OR ($6 <> 'delivered' AND w.failing_since < now() - make_interval(secs => $8::double precision / 1000))
+       failing_since = CASE WHEN $6::text = ${DELIVERED} THEN NULL ELSE COALESCE(w.failing_since, now()) END,
+       disabled_at = CASE WHEN $2::int = 410 OR ($6::text <> ${DELIVERED} AND w.failing_since < now() - make_interval(secs => $8::double precision / 1000))
                           THEN COALESCE(w.disabled_at, now()) ELSE w.disabled_at END,
        disabled_reason = CASE WHEN $2::int = 410 THEN COALESCE(w.disabled_reason, 'the endpoint answered 410 Gone')
-                              WHEN $6 <> 'delivered' AND w.failing_since < now() - make_interval(secs => $8::double precision / 1000)
-                              THEN COALESCE(w.disabled_reason, 'every delivery failed for 5 days') ELSE w.disabled_reason END
+                              WHEN $6::text <> ${DELIVERED} AND w.failing_since < now() - make_interval(secs => $8::double precision / 1000)
+                              THEN COALESCE(w.disabled_reason, $10::text) ELSE w.disabled_reason END
   FROM delivery WHERE w.id = delivery.endpoint_id
 RETURNING 1`;
 
 /** Gives a lease back untried (the process is stopping): another worker may take it at once. */
 const RELEASE = `
 UPDATE webhook_delivery SET locked_until = NULL, attempts = attempts - 1
- WHERE id = $1 AND locked_until = $2::timestamptz AND status = 'pending'`;
+ WHERE id = $1 AND locked_until = $2::timestamptz AND status = ${PENDING}`;
 
 export class WebhookQueue {
   constructor(
@@ -174,7 +184,19 @@ export class WebhookQueue {
 
   /** false: the lease had run out, nothing was recorded (the delivery is another attempt's now). */
   async record(delivery: ClaimedDelivery, outcome: AttemptOutcome, result: 'delivered' | 'retry' | 'failed', retryInMs: number, disableAfterMs: number): Promise<boolean> {
-    const rows = await this.sql.query(RECORD, [delivery.id, outcome.statusCode, outcome.latencyMs, outcome.error, outcome.responseBody, result, retryInMs, disableAfterMs, delivery.lease]);
+    const status = result === 'delivered' ? WebhookDeliveryStatus.DELIVERED : result === 'retry' ? WebhookDeliveryStatus.PENDING : WebhookDeliveryStatus.FAILED;
+    const rows = await this.sql.query(RECORD, [
+      delivery.id,
+      outcome.statusCode,
+      outcome.latencyMs,
+      outcome.error,
+      outcome.responseBody,
+      status,
+      retryInMs,
+      disableAfterMs,
+      delivery.lease,
+      `every delivery failed for ${duration(disableAfterMs)}`,
+    ]);
     return rows.length > 0;
   }
 
@@ -190,7 +212,15 @@ export class WebhookQueue {
 
   /** Deliveries waiting (for /metrics and the bench), counted up to 100,000 (a bounded index scan). */
   async depth(): Promise<number> {
-    const [row] = await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_delivery WHERE status = 'pending' LIMIT 100000) pending`);
+    const [row] = await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_delivery WHERE status = ${PENDING} LIMIT 100000) pending`);
     return row!.n;
   }
+}
+
+/** 432000000 → "5 days", 90000 → "90 seconds": the largest unit that divides it. */
+function duration(ms: number): string {
+  for (const [unit, size] of [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]] as const) {
+    if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms === size ? '' : 's'}`;
+  }
+  return `${ms} ms`;
 }

@@ -1,5 +1,6 @@
 import type { Tenant } from '../domain/call.js';
-import type { DeliveryFilter, WebhookAttempt, WebhookDelivery, WebhookEndpoint, WebhookStore } from '../domain/webhook-endpoints.js';
+import { WebhookDeliveryStatus, type DeliveryFilter, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint, type WebhookStore } from '../domain/webhook-endpoints.js';
+import { lit } from './sql-literals.js';
 import { Where } from './pg-call-store.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';
@@ -104,7 +105,7 @@ export class PgWebhookStore implements WebhookStore {
 
   async redeliver(tenant: Tenant, id: string): Promise<WebhookDelivery | null> {
     const [row] = await this.sql.query<WebhookDelivery>(
-      `UPDATE webhook_delivery SET status = 'pending', next_attempt_at = now(), locked_until = NULL
+      `UPDATE webhook_delivery SET status = ${lit(WebhookDeliveryStatus.PENDING)}, next_attempt_at = now(), locked_until = NULL
         WHERE app_id = $1 AND mode = $2 AND id = $3 RETURNING ${DELIVERY_COLUMNS}`,
       [tenant.appId, tenant.mode, id],
     );

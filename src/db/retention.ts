@@ -1,3 +1,6 @@
+import { SETTLED_COMMAND_STATUSES } from '../domain/command-rules.js';
+import { SETTLED_DELIVERY_STATUSES } from '../domain/webhook-endpoints.js';
+import { inList } from './sql-literals.js';
 import type { Sql } from './sql.js';
 
 /** How long each kind of row is kept (days); 0 keeps it for ever. */
@@ -40,10 +43,10 @@ export class Retention {
            LIMIT $2)`),
       commandsDays: await this.batches(p.commandsDays, `
         DELETE FROM call_command WHERE id IN (
-          SELECT id FROM call_command WHERE created_at < now() - ${DAY} AND status IN ('applied', 'failed') LIMIT $2)`),
+          SELECT id FROM call_command WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_COMMAND_STATUSES)} LIMIT $2)`),
       webhookDeliveriesDays: await this.batches(p.webhookDeliveriesDays, `
         DELETE FROM webhook_delivery WHERE id IN (
-          SELECT id FROM webhook_delivery WHERE created_at < now() - ${DAY} AND status IN ('delivered', 'failed') LIMIT $2)`),
+          SELECT id FROM webhook_delivery WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_DELIVERY_STATUSES)} LIMIT $2)`),
       webhookResponseBodiesDays: await this.batches(p.webhookResponseBodiesDays, `
         UPDATE webhook_attempt SET response_body = NULL WHERE id IN (
           SELECT id FROM webhook_attempt WHERE attempted_at < now() - ${DAY} AND response_body IS NOT NULL LIMIT $2)`),

@@ -1,7 +1,7 @@
 import { CallDirection, CallEventKind, CallStatus, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
 import type { CallStore } from './call-store.js';
 import type { CallEffect, CommandStore } from './command-store.js';
-import { CallCommandStatus, CallCommandType, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './command-rules.js';
+import { CallCommandType, PENDING_COMMAND_STATUSES, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './command-rules.js';
 import { newCallId, newEventId, newRecordingId } from './ids.js';
 import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './call-status-rules.js';
 import { livekitRoomFor } from './call.js';
@@ -96,8 +96,8 @@ export class CallLifecycle implements ProviderCallbacks {
       answered: ANSWERED.has(to),
       terminal: TERMINAL.has(to),
       endReason: update.endReason ?? null,
-      // The VOICEMAIL → COMPLETED case is decided in SQL from the status actually replaced.
-      defaultEndReason: defaultEndReason(CallStatus.INITIATED, to),
+      // Per status it may replace: the SQL picks the one it actually replaced (COMPLETED after VOICEMAIL: "voicemail").
+      defaultEndReasons: APPLIES_FROM[to].map((from) => defaultEndReason(from, to)),
       commandId: update.commandId ?? null,
     });
     return this.told(applied);
@@ -136,7 +136,7 @@ export class CallLifecycle implements ProviderCallbacks {
 
   async commandConfirmed(commandId: string, providerRef: string | null = null): Promise<void> {
     const command = await this.commands.findCommand(commandId);
-    if (!command || (command.status !== CallCommandStatus.ACCEPTED && command.status !== CallCommandStatus.QUEUED)) return;
+    if (!command || !PENDING_COMMAND_STATUSES.includes(command.status)) return;
     const call = await this.commands.findCall({ callId: command.callId });
     if (call) await this.applyCommand(command, call, providerRef);
   }

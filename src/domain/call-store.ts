@@ -78,9 +78,10 @@ export interface TransitionPlan {
   answered: boolean;
   /** Sets endedAt, duration and endReason. */
   terminal: boolean;
-  /** endReason given by the provider; else the default (COMPLETED after VOICEMAIL: "voicemail"). */
+  /** endReason given by the provider; else the default for the status replaced (COMPLETED after VOICEMAIL: "voicemail"). */
   endReason: string | null;
-  defaultEndReason: string | null;
+  /** The default endReason when the call was in appliesFrom[i]. */
+  defaultEndReasons: readonly (string | null)[];
   /** The command that caused it: marked APPLIED in the same statement. */
   commandId: string | null;
 }

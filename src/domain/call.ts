@@ -26,7 +26,8 @@ export enum CallStatus {
 }
 
 /** A key's mode: test keys see only test calls, live keys only live calls. */
-export type Mode = 'test' | 'live';
+export const MODES = ['test', 'live'] as const;
+export type Mode = (typeof MODES)[number];
 
 /** The tenant every read and write is scoped to. */
 export interface Tenant {

@@ -32,6 +32,12 @@ export enum CallCommandStatus {
   FAILED = 'failed',
 }
 
+/** Commands not yet applied or failed: at most one of a type per call (a unique index). */
+export const PENDING_COMMAND_STATUSES: readonly CallCommandStatus[] = [CallCommandStatus.ACCEPTED, CallCommandStatus.QUEUED];
+
+/** Commands that are done: retention may remove them. */
+export const SETTLED_COMMAND_STATUSES: readonly CallCommandStatus[] = [CallCommandStatus.APPLIED, CallCommandStatus.FAILED];
+
 export enum RecordingFormat {
   MP4 = 'mp4',
   OGG = 'ogg',
@@ -80,6 +86,9 @@ export enum RecordingStatus {
   SAVED = 'saved',
   FAILED = 'failed',
 }
+
+/** A recording still in the provider's hands: being made, or being saved. */
+export const UNSAVED_RECORDING_STATUSES: readonly RecordingStatus[] = [RecordingStatus.RECORDING, RecordingStatus.PROCESSING];
 
 export interface Recording {
   id: string;

@@ -5,7 +5,7 @@ import { decodeDeliveryCursor, encodeDeliveryCursor } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 
 /** The platform's webhook events, one per status a call reaches. */
-const WEBHOOK_EVENT_OF: Record<CallStatus, string> = {
+export const WEBHOOK_EVENT_OF: Readonly<Record<CallStatus, string>> = {
   [CallStatus.INITIATED]: 'calls.initiated',
   [CallStatus.RINGING]: 'calls.ringing',
   [CallStatus.IN_PROGRESS]: 'calls.answered',
@@ -17,6 +17,16 @@ const WEBHOOK_EVENT_OF: Record<CallStatus, string> = {
   [CallStatus.CANCELED]: 'calls.canceled',
 };
 const WEBHOOK_EVENTS: readonly string[] = Object.values(WEBHOOK_EVENT_OF);
+
+/** Where a delivery is: PENDING until an attempt gets a 2xx (DELIVERED) or the schedule gives up (FAILED). */
+export enum WebhookDeliveryStatus {
+  PENDING = 'pending',
+  DELIVERED = 'delivered',
+  FAILED = 'failed',
+}
+
+/** Deliveries that are done: retention may remove them. */
+export const SETTLED_DELIVERY_STATUSES: readonly WebhookDeliveryStatus[] = [WebhookDeliveryStatus.DELIVERED, WebhookDeliveryStatus.FAILED];
 
 export interface WebhookEndpoint {
   id: string;
@@ -46,7 +56,7 @@ export interface WebhookDelivery {
   eventId: string;
   callId: string;
   eventType: string;
-  status: 'pending' | 'delivered' | 'failed';
+  status: WebhookDeliveryStatus;
   attempts: number;
   nextAttemptAt: Date;
   createdAt: Date;

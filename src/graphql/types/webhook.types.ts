@@ -2,6 +2,7 @@ import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-gr
 import { Connection } from './connection.js';
 import { DateTimeScalar } from './scalars.js';
 import { UserErrorType } from './user-error.type.js';
+import { WebhookDeliveryStatus } from '../../domain/webhook-endpoints.js';
 
 /** GraphQL names for the platform's event names (the values are what payloads carry). */
 enum WebhookEventType {
@@ -21,11 +22,6 @@ registerEnumType(WebhookEventType, {
   valuesConfig: Object.fromEntries(Object.entries(WebhookEventType).map(([key, value]) => [key, { description: `\`${value}\`: the call reached ${key.slice(6)}${key === 'CALLS_ANSWERED' ? ' (IN_PROGRESS)' : ''}.` }])),
 });
 
-export enum WebhookDeliveryStatus {
-  PENDING = 'pending',
-  DELIVERED = 'delivered',
-  FAILED = 'failed',
-}
 registerEnumType(WebhookDeliveryStatus, {
   name: 'WebhookDeliveryStatus',
   description: 'Where a delivery is.',
