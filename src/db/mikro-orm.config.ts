@@ -5,9 +5,30 @@ import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PhoneNumberEntity } from './entities/phone-number.entity.js';
 import { CallEntity } from './entities/call.entity.js';
 import { CallEventEntity } from './entities/call-event.entity.js';
+import { CallCommandEntity } from './entities/call-command.entity.js';
+import { RecordingEntity } from './entities/recording.entity.js';
+import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
+import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
+import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
+import { WebhookCursorEntity } from './entities/webhook-cursor.entity.js';
+import { RateLimitEntity } from './entities/rate-limit.entity.js';
 import { migrationsList } from './migrations/migrations-list.js';
 
-const entities = [ApplicationEntity, ApiKeyEntity, PhoneNumberEntity, CallEntity, CallEventEntity];
+/** Every table the gateway owns: the one source of the schema (the migrations come from these). */
+const entities = [
+  ApplicationEntity,
+  ApiKeyEntity,
+  PhoneNumberEntity,
+  CallEntity,
+  CallEventEntity,
+  CallCommandEntity,
+  RecordingEntity,
+  WebhookEndpointEntity,
+  WebhookDeliveryEntity,
+  WebhookAttemptEntity,
+  WebhookCursorEntity,
+  RateLimitEntity,
+];
 
 /**
  * Entities and migrations are listed explicitly (no folder globbing), so the compiled gateway,

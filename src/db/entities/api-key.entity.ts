@@ -1,4 +1,5 @@
 import { Entity, OptionalProps, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { MODES, type Mode } from '../../domain/call.js';
 import { ApplicationEntity } from './application.entity.js';
 
 /** An API key: only its SHA-256 and a display prefix are stored, never the key. */
@@ -13,8 +14,8 @@ export class ApiKeyEntity {
   @ManyToOne(() => ApplicationEntity, { fieldName: 'app_id', deleteRule: 'cascade' })
   app!: ApplicationEntity;
 
-  @Enum({ items: ['test', 'live'], type: 'string' })
-  mode!: 'test' | 'live';
+  @Enum({ items: [...MODES], type: 'string' })
+  mode!: Mode;
 
   /** hex SHA-256 of the whole key. */
   @Property({ type: 'string', length: 64, unique: 'api_key_hash_unique' })

@@ -1,14 +1,19 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { CallStatus } from '../../domain/call.js';
+import { CallEventKind, CallStatus, MODES, type Mode } from '../../domain/call.js';
+import { ApplicationEntity } from './application.entity.js';
 import { CallEntity } from './call.entity.js';
 
 /**
- * The status timeline of a call: one row per applied transition, `sequence` 1, 2, 3 … per call
- * with no gaps. The table is the event log that subscriptions and webhooks read.
+ * The timeline of a call: one row per applied transition or command effect, `sequence` 1, 2, 3 …
+ * per call with no gaps. The table is the event log that subscriptions and webhooks read.
  */
 @Entity({ tableName: 'call_event' })
 @Unique({ name: 'call_event_call_sequence_unique', properties: ['call', 'sequence'] })
-@Index({ name: 'call_event_tenant_position_idx', properties: ['appId', 'mode', 'position'] })
+@Index({ name: 'call_event_tenant_position_idx', properties: ['app', 'mode', 'position'] })
+// Retention (db/retention.ts) finds old rows by time. BRIN: occurred_at grows with insertion
+// order, so the index is a few pages and costs almost nothing per insert, where a b-tree would
+// slow every createCall.
+@Index({ name: 'call_event_occurred_brin', properties: ['occurredAt'], type: 'brin' })
 export class CallEventEntity {
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
@@ -17,14 +22,22 @@ export class CallEventEntity {
   call!: CallEntity;
 
   /** Copied from the call so that tenant-scoped reads of the log need no join. */
-  @Property({ type: 'string', length: 32 })
-  appId!: string;
+  @ManyToOne(() => ApplicationEntity, { fieldName: 'app_id', deleteRule: 'cascade' })
+  app!: ApplicationEntity;
 
-  @Enum({ items: ['test', 'live'], type: 'string' })
-  mode!: 'test' | 'live';
+  @Enum({ items: [...MODES], type: 'string' })
+  mode!: Mode;
 
   @Property({ type: 'integer' })
   sequence!: number;
+
+  /** A status change, or a command's effect (HELD, MUTED, RECORDING_SAVED …). */
+  @Enum({ items: () => CallEventKind, type: 'string', columnType: 'varchar(32)', default: CallEventKind.STATUS_CHANGED })
+  type: CallEventKind = CallEventKind.STATUS_CHANGED;
+
+  /** The command whose effect this event is, if any. */
+  @Property({ type: 'string', length: 40, nullable: true })
+  commandId: string | null = null;
 
   @Enum({ items: () => CallStatus, type: 'string' })
   status!: CallStatus;
@@ -37,7 +50,8 @@ export class CallEventEntity {
 
   /**
    * Position in the log, 1, 2, 3 … in commit order, assigned after commit by the sequencer
-   * (src/events/sequencer.ts); null until then. Replay cursors carry it.
+   * (db/pg-event-log.ts, and the SQL function its migration defines); null until then. Replay
+   * cursors carry it.
    */
   @Property({ type: 'bigint', columnType: 'bigint', nullable: true, unique: 'call_event_position_unique' })
   position: string | null = null;

@@ -1,10 +1,12 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { CallDirection, CallStatus, Channel } from '../../domain/call.js';
+import { CallDirection, CallStatus, Channel, MODES, type Mode } from '../../domain/call.js';
+import { LIVE_STATUSES } from '../../domain/call-status-rules.js';
+import { inList } from '../sql-literals.js';
 import { ApplicationEntity } from './application.entity.js';
 
 /**
- * A call. The hot paths read and write this table with raw SQL (see call-store.ts); the entity
- * is the model the migrations come from.
+ * A call. The hot paths read and write this table with their own SQL (db/pg-call-store.ts, which
+ * says why); the entity is the model the migrations come from and the column names that SQL uses.
  */
 @Entity({ tableName: 'call' })
 // Keyset pagination and the default listing: newest first within one tenant.
@@ -20,7 +22,12 @@ import { ApplicationEntity } from './application.entity.js';
 // Calls that have not ended: what the simulator resumes after a restart.
 @Index({
   name: 'call_unfinished_idx',
-  expression: `create index "call_unfinished_idx" on "call" ("mode", "created_at") where "status" in ('initiated', 'ringing', 'in_progress', 'voicemail')`,
+  expression: `create index "call_unfinished_idx" on "call" ("mode", "created_at") where "status" in ${inList(LIVE_STATUSES)}`,
+})
+// A provider's callback names the call by the provider's own id (Telnyx call_control_id, WhatsApp call id).
+@Index({
+  name: 'call_provider_ref_unique',
+  expression: 'create unique index "call_provider_ref_unique" on "call" ("provider", "provider_call_id") where "provider_call_id" is not null',
 })
 export class CallEntity {
   @PrimaryKey({ type: 'string', length: 40 })
@@ -29,8 +36,8 @@ export class CallEntity {
   @ManyToOne(() => ApplicationEntity, { fieldName: 'app_id', deleteRule: 'cascade' })
   app!: ApplicationEntity;
 
-  @Enum({ items: ['test', 'live'], type: 'string' })
-  mode!: 'test' | 'live';
+  @Enum({ items: [...MODES], type: 'string' })
+  mode!: Mode;
 
   @Enum({ items: () => CallDirection, type: 'string' })
   direction!: CallDirection;
@@ -87,4 +94,29 @@ export class CallEntity {
   /** Sequence of the newest event: the next transition takes lastSequence + 1. */
   @Property({ type: 'integer', default: 1 })
   lastSequence: number = 1;
+
+  /** The channel provider that carries the call (`simulator` for test calls). */
+  @Property({ type: 'string', length: 32, nullable: true })
+  provider: string | null = null;
+
+  /** The provider's own id for the call, which its callbacks carry. */
+  @Property({ type: 'string', length: 256, nullable: true })
+  providerCallId: string | null = null;
+
+  @Property({ type: 'boolean', default: false })
+  onHold: boolean = false;
+
+  /** The legs (`from`, `to`) muted by commands. */
+  @Property({ type: 'string[]', columnType: 'text[]', defaultRaw: `'{}'` })
+  mutedLegs: string[] = [];
+
+  /** The recording in progress, if any. */
+  @Property({ type: 'string', length: 40, nullable: true })
+  recordingId: string | null = null;
+
+  @Property({ type: 'string', length: 128, nullable: true })
+  transferredTo: string | null = null;
+
+  @Enum({ items: () => Channel, type: 'string', nullable: true })
+  transferredToChannel: Channel | null = null;
 }

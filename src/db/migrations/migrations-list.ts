@@ -9,6 +9,7 @@ import { Migration20261124030000RateLimits } from './Migration20261124030000Rate
 import { Migration20261202000000WebhookLeases } from './Migration20261202000000WebhookLeases.js';
 import { Migration20261202010000Retention } from './Migration20261202010000Retention.js';
 import { Migration20261202020000SequencerCustomPlans } from './Migration20261202020000SequencerCustomPlans.js';
+import { Migration20261202190231_TenantKeysAndKindChecks } from './Migration20261202190231_TenantKeysAndKindChecks.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202000000WebhookLeases', class: Migration20261202000000WebhookLeases },
   { name: 'Migration20261202010000Retention', class: Migration20261202010000Retention },
   { name: 'Migration20261202020000SequencerCustomPlans', class: Migration20261202020000SequencerCustomPlans },
+  { name: 'Migration20261202190231_TenantKeysAndKindChecks', class: Migration20261202190231_TenantKeysAndKindChecks },
 ];

@@ -1,0 +1,51 @@
+import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { MODES, type Mode } from '../../domain/call.js';
+import { ApplicationEntity } from './application.entity.js';
+
+/** A customer's HTTPS endpoint for signed call events (db/pg-webhook-store.ts). */
+@Entity({ tableName: 'webhook_endpoint' })
+@Index({ name: 'webhook_endpoint_tenant_idx', properties: ['app', 'mode'] })
+export class WebhookEndpointEntity {
+  @PrimaryKey({ type: 'string', length: 40 })
+  id!: string;
+
+  @ManyToOne(() => ApplicationEntity, { fieldName: 'app_id', deleteRule: 'cascade' })
+  app!: ApplicationEntity;
+
+  @Enum({ items: [...MODES], type: 'string' })
+  mode!: Mode;
+
+  @Property({ type: 'string', length: 2048 })
+  url!: string;
+
+  /** The platform's event names it wants; empty: every event. */
+  @Property({ type: 'string[]', columnType: 'text[]', defaultRaw: `'{}'` })
+  events: string[] = [];
+
+  /** The signing secret, sealed (db/secret-box.ts) when WEBHOOK_SECRET_KEY is set. */
+  @Property({ type: 'string', length: 100 })
+  secret!: string;
+
+  /** After a rotation, the old secret still signs until previousSecretExpiresAt. */
+  @Property({ type: 'string', length: 100, nullable: true })
+  previousSecret: string | null = null;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  previousSecretExpiresAt: Date | null = null;
+
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  disabledAt: Date | null = null;
+
+  @Property({ type: 'text', nullable: true })
+  disabledReason: string | null = null;
+
+  /** When its deliveries started failing without a success since. */
+  @Property({ type: 'datetime', length: 3, nullable: true })
+  failingSince: Date | null = null;
+
+  @Property({ type: 'datetime', length: 3, defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', length: 3, defaultRaw: 'now()' })
+  updatedAt: Date = new Date();
+}
