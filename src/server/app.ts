@@ -214,7 +214,6 @@ async function compose(
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
       webhooks: new WebhookEndpoints(webhookStore, urlGuard, principal, config.webhookAllowPrivateUrls, () => dispatcher.endpointsChanged()),
-      rootEm: database.orm.em,
       requestId,
       socketOperation,
     });
