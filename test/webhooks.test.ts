@@ -62,7 +62,9 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
       expect(got.map((request) => request.json.event)).toEqual(seen.map((event: { status: string }) => toEvent(event.status)));
       expect(got.map((request) => request.json.data.call.status)).toEqual(seen.map((event: { status: string }) => event.status));
       expect(new Set(got.map((request) => request.headers['webhook-id'])).size).toBe(4);
-      const listed = await deliveries(app, { callId: call.id });
+      // The receiver answers before the worker records the attempt: wait for the records.
+      let listed: Awaited<ReturnType<typeof deliveries>> = [];
+      await eventually(async () => (listed = await deliveries(app, { callId: call.id })).every((d) => d.status !== 'PENDING'), 10_000, 'four recorded attempts');
       expect(listed.map((d) => d.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED']);
       expect(listed.every((d) => d.endpointId === endpointId && d.attempts.length === 1 && d.attempts[0]!.statusCode === 200)).toBe(true);
     } finally {
