@@ -9,7 +9,8 @@
  *   providers   channel providers (Telnyx, LiveKit, WhatsApp, the simulator)
  *   customer-webhooks  outbound webhooks to the applications' endpoints (signed, retried)
  *   graphql     the schema, resolvers, execution
- *   server      HTTP and WebSocket, composition (app.ts), operations
+ *   server      HTTP and WebSocket, composition (app.ts and the builders of server/parts), operations
+ *   shared      small utilities every layer may use (the background-loop runners); imports none of them
  *   cli/runtime the process
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
@@ -24,10 +25,17 @@ module.exports = {
       to: { path: ['^src/(db|events|graphql|server|providers|customer-webhooks)/', '^src/(cli|runtime|config)\\.ts$', 'node_modules/(pg|@mikro-orm|graphql|type-graphql|@apollo|express|ws|graphql-ws|ioredis|livekit-server-sdk|telnyx|pino)/'] },
     },
     {
+      name: 'shared-stands-alone',
+      severity: 'error',
+      comment: 'src/shared holds utilities any layer may use, so it imports no layer of the gateway.',
+      from: { path: '^src/shared/' },
+      to: { path: '^src/(?!shared/)' },
+    },
+    {
       name: 'sql-only-in-db',
       severity: 'error',
       comment: 'Only src/db talks to PostgreSQL (pg, MikroORM at run time); other layers use its stores.',
-      from: { path: '^src/', pathNot: ['^src/db/', '^src/(cli|runtime)\\.ts$', '^src/server/app\\.ts$'] },
+      from: { path: '^src/', pathNot: ['^src/db/', '^src/(cli|runtime)\\.ts$'] },
       to: { path: 'node_modules/(pg|pg-pool|@mikro-orm)/', dependencyTypesNot: ['type-only'] },
     },
     {

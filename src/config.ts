@@ -46,7 +46,7 @@ export interface Config {
   /** Endpoints (both modes) may resolve to loopback/private/link-local addresses (local development, tests). */
   readonly webhookAllowPrivateUrls: boolean;
   readonly webhookPollMs: number;
-  /** Deliveries one endpoint may have in flight at once, across every process (of 16 workers per process). */
+  /** Deliveries one endpoint may have in flight at once, across every process (of WEBHOOK_WORKERS per process). */
   readonly webhookMaxInFlightPerEndpoint: number;
   /** … and per application (a tenant's endpoints together). */
   readonly webhookMaxInFlightPerApplication: number;
@@ -82,6 +82,36 @@ export interface Config {
   readonly providers: ProviderConfig;
   /** pino's level for the JSON log lines (LOG_LEVEL). */
   readonly logLevel: LogLevel;
+  /** Sizes, batches and intervals of the machinery; the defaults are the measured ones (README, "Tuning"). */
+  readonly tuning: Tuning;
+}
+
+/** Every tuning value of the gateway's parts, one variable each (README, "Tuning"). */
+interface Tuning {
+  /** Events the log numbers and hands out per round (EVENT_LOG_BATCH). */
+  readonly eventLogBatch: number;
+  /** How long the log waits after a kick so one round numbers a burst of writes (EVENT_SEQUENCE_DELAY_MS). */
+  readonly eventSequenceDelayMs: number;
+  /** Events read per page when a subscription replays from a cursor (REPLAY_PAGE_SIZE). */
+  readonly replayPageSize: number;
+  /** How often lost provider callbacks are looked for (PROVIDER_SWEEP_MS; default: a quarter of the shorter timeout, 50 ms to 15 s). */
+  readonly providerSweepMs: number;
+  /** How often the simulator resumes test calls a restart interrupted (SIMULATOR_SWEEP_MS; default 5 s × SIMULATOR_TIME_SCALE, at least 1 s). */
+  readonly simulatorSweepMs: number;
+  /** Outbound webhook deliveries one process runs at once (WEBHOOK_WORKERS). */
+  readonly webhookWorkers: number;
+  /** Largest POST /graphql body (MAX_REQUEST_BYTES). */
+  readonly maxRequestBytes: number;
+  /** How often an open WebSocket's key is checked again (WS_KEY_RECHECK_MS; default the key cache's TTL, at least 1 s). */
+  readonly wsKeyRecheckMs: number;
+  /** Parsed and validated documents kept, by count and by estimated bytes (DOCUMENT_CACHE_ENTRIES, DOCUMENT_CACHE_BYTES). */
+  readonly documentCacheEntries: number;
+  readonly documentCacheBytes: number;
+  /** Keys the authenticator remembers (verified, unknown, failing addresses), each (AUTH_CACHE_MAX_KEYS). */
+  readonly authCacheMaxKeys: number;
+  /** Rows retention deletes per statement, and statements per kind and run (RETENTION_BATCH, RETENTION_MAX_BATCHES). */
+  readonly retentionBatch: number;
+  readonly retentionMaxBatches: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -222,6 +252,19 @@ const ENV = z.object({
   RETENTION_WEBHOOK_RESPONSE_BODIES_DAYS: integer(7, 0, 36_500),
   RETENTION_SWEEP_MS: integer(3_600_000, 0, 86_400_000),
   LOG_LEVEL: oneOf(LOG_LEVELS, 'info'),
+  EVENT_LOG_BATCH: integer(1_000, 1, 100_000),
+  EVENT_SEQUENCE_DELAY_MS: integer(2, 0, 1_000),
+  REPLAY_PAGE_SIZE: integer(500, 10, 10_000),
+  PROVIDER_SWEEP_MS: integer(0, 0, 3_600_000),
+  SIMULATOR_SWEEP_MS: integer(0, 0, 3_600_000),
+  WEBHOOK_WORKERS: integer(16, 1, 256),
+  MAX_REQUEST_BYTES: integer(100 * 1024, 1024, 16 * 1024 * 1024),
+  WS_KEY_RECHECK_MS: integer(0, 0, 3_600_000),
+  DOCUMENT_CACHE_ENTRIES: integer(2_000, 1, 1_000_000),
+  DOCUMENT_CACHE_BYTES: integer(32 * 1024 * 1024, 1024 * 1024, 4 * 1024 * 1024 * 1024),
+  AUTH_CACHE_MAX_KEYS: integer(10_000, 1, 10_000_000),
+  RETENTION_BATCH: integer(5_000, 1, 1_000_000),
+  RETENTION_MAX_BATCHES: integer(20, 1, 10_000),
 });
 
 /**
@@ -240,7 +283,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   if (!parsed.success || !providers || problems.length) throw new ConfigError(problems.join('\n'));
   const e = parsed.data;
-  const config: Config = {
+  const { tuning: tuningOverride, ...rest } = overrides;
+  const config: Omit<Config, 'tuning'> = {
     port: e.PORT,
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
@@ -286,7 +330,24 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     retentionSweepMs: e.RETENTION_SWEEP_MS,
     providers,
     logLevel: e.LOG_LEVEL,
-    ...overrides,
+    ...rest,
   };
-  return Object.freeze(config);
+  // After the overrides: the derived values follow the timeouts a test or bench sets.
+  const tuning: Tuning = tuningOverride ?? {
+    eventLogBatch: e.EVENT_LOG_BATCH,
+    eventSequenceDelayMs: e.EVENT_SEQUENCE_DELAY_MS,
+    replayPageSize: e.REPLAY_PAGE_SIZE,
+    // 0 (unset): derived from the values they serve.
+    providerSweepMs: e.PROVIDER_SWEEP_MS || Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)),
+    simulatorSweepMs: e.SIMULATOR_SWEEP_MS || Math.max(1_000, 5_000 * config.simulatorTimeScale),
+    webhookWorkers: e.WEBHOOK_WORKERS,
+    maxRequestBytes: e.MAX_REQUEST_BYTES,
+    wsKeyRecheckMs: e.WS_KEY_RECHECK_MS || Math.max(1_000, config.authCacheTtlMs),
+    documentCacheEntries: e.DOCUMENT_CACHE_ENTRIES,
+    documentCacheBytes: e.DOCUMENT_CACHE_BYTES,
+    authCacheMaxKeys: e.AUTH_CACHE_MAX_KEYS,
+    retentionBatch: e.RETENTION_BATCH,
+    retentionMaxBatches: e.RETENTION_MAX_BATCHES,
+  };
+  return Object.freeze({ ...config, tuning });
 }

@@ -3,7 +3,7 @@ import https from 'node:https';
 import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../domain/logger.js';
-import { CoalescingRunner, PeriodicRunner } from '../events/coalescing-runner.js';
+import { CoalescingRunner, PeriodicRunner } from '../shared/runners.js';
 import { isBlockedAddress, safeLookup } from './url-guard.js';
 import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from '../db/pg-webhook-queue.js';
 

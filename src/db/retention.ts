@@ -15,21 +15,19 @@ export interface RetentionPolicy {
   webhookResponseBodiesDays: number;
 }
 
-const BATCH = 5_000;
-/** Batches per kind and run: a run's work is bounded, the next run goes on. */
-const MAX_BATCHES = 20;
-
 const DAY = `make_interval(days => $1::int)`;
 
 /**
- * Deletes what is past its retention, in batches of 5,000 rows so no statement holds locks for
- * long, at most 100,000 rows of each kind per run. The scans ride BRIN indexes on the time
+ * Deletes what is past its retention, in batches (RETENTION_BATCH, 5,000 rows) so no statement
+ * holds locks for long, and a bounded number of batches of each kind per run
+ * (RETENTION_MAX_BATCHES, 20): a run's work is bounded, the next run goes on. The scans ride BRIN indexes on the time
  * columns (Migration20261202010000Retention): a few pages each, and next to nothing per insert.
  */
 export class Retention {
   constructor(
     private readonly sql: Sql,
     private readonly policy: RetentionPolicy,
+    private readonly limits: { batch: number; maxBatches: number },
   ) {}
 
   /** Rows deleted (or bodies cleared) per kind in this run. */
@@ -56,10 +54,11 @@ export class Retention {
   private async batches(days: number, statement: string): Promise<number> {
     if (days <= 0) return 0;
     let total = 0;
-    for (let batch = 0; batch < MAX_BATCHES; batch++) {
-      const count = await this.sql.rowCount(statement, [days, BATCH]);
+    const { batch: size, maxBatches } = this.limits;
+    for (let batch = 0; batch < maxBatches; batch++) {
+      const count = await this.sql.rowCount(statement, [days, size]);
       total += count;
-      if (count < BATCH) break;
+      if (count < size) break;
     }
     return total;
   }

@@ -15,7 +15,7 @@ export interface AuthOptions {
   /** How long a verified (or unknown) key is trusted without asking the database again; 0: always ask. */
   ttlMs: number;
   /** Keys remembered, verified and unknown each (least recently used dropped first). */
-  maxEntries?: number;
+  maxEntries: number;
   /** Refused credentials one client address may present per minute before it is refused without a lookup; 0: no limit. */
   failuresPerMinute?: number;
 }
@@ -43,7 +43,7 @@ export class Authenticator {
     private readonly keys: KeyLookup,
     options: AuthOptions,
   ) {
-    const max = options.maxEntries ?? 10_000;
+    const max = options.maxEntries;
     this.verified = options.ttlMs > 0 ? new LRUCache({ max, ttl: options.ttlMs }) : null;
     this.unknown = options.ttlMs > 0 ? new LRUCache({ max, ttl: options.ttlMs }) : null;
     this.failures = new LRUCache({ max });

@@ -5,8 +5,6 @@ import { InvalidArgumentError } from '../domain/errors.js';
 import { matchesFilter } from './filter-match.js';
 import type { EventLog } from './event-log.js';
 
-const REPLAY_PAGE = 500;
-
 export interface StreamRequest {
   tenant: Tenant;
   callId: string | null;
@@ -68,10 +66,10 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
   }
 
   /** Validates the request and starts listening before anything is read, so nothing is missed. */
-  static async open(request: StreamRequest, store: CallStore, log: EventLog): Promise<CallEventStream> {
+  static async open(request: StreamRequest, store: CallStore, log: EventLog, replayPageSize: number): Promise<CallEventStream> {
     const stream = new CallEventStream(request, log);
     try {
-      stream.replay = await stream.prepareReplay(store);
+      stream.replay = await stream.prepareReplay(store, replayPageSize);
     } catch (error) {
       await stream.return();
       throw error;
@@ -79,7 +77,8 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
     return stream;
   }
 
-  private async prepareReplay(store: CallStore): Promise<AsyncIterator<CallEventWithCall> | null> {
+  /** A replay reads `pageSize` events at a time (REPLAY_PAGE_SIZE). */
+  private async prepareReplay(store: CallStore, pageSize: number): Promise<AsyncIterator<CallEventWithCall> | null> {
     const { tenant, callId, filter, after } = this.request;
     if (callId !== null) {
       if (after && after.callId !== callId) throw new InvalidArgumentError('after', '"after" is a cursor of another call');
@@ -90,14 +89,14 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
         return matchesFilter(current, filter) ? once(current) : null;
       }
       this.lastSequence = after.sequence;
-      return pages((last) => store.callEventsAfter(tenant, callId, last?.sequence ?? after.sequence, REPLAY_PAGE), (event) => matchesFilter(event, filter));
+      return pages((last) => store.callEventsAfter(tenant, callId, last?.sequence ?? after.sequence, pageSize), pageSize, (event) => matchesFilter(event, filter));
     }
     if (!after) return null;
     // A cursor taken before its event was numbered: look the number up now.
     const from = after.position ?? (await store.positionOf(tenant, after.callId, after.sequence));
     if (from === null) throw new InvalidArgumentError('after', '"after" names an event that is not in the log yet; retry in a moment');
     this.lastPosition = BigInt(from);
-    return pages((last) => store.tenantEventsAfter(tenant, last?.position ?? from, filter, REPLAY_PAGE), () => true);
+    return pages((last) => store.tenantEventsAfter(tenant, last?.position ?? from, filter, pageSize), pageSize, () => true);
   }
 
   isNew(event: CallEventWithCall): boolean {
@@ -173,6 +172,7 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
 /** Replays page after page, each starting after the last event read, yielding those `keep` accepts. */
 function pages(
   load: (last: CallEventWithCall | null) => Promise<CallEventWithCall[]>,
+  pageSize: number,
   keep: (event: CallEventWithCall) => boolean,
 ): AsyncIterator<CallEventWithCall> {
   let page: CallEventWithCall[] = [];
@@ -189,7 +189,7 @@ function pages(
         }
         if (!more) return { value: undefined, done: true };
         page = await load(last);
-        more = page.length === REPLAY_PAGE;
+        more = page.length === pageSize;
       }
     },
   };

@@ -1,4 +1,4 @@
-import { CoalescingRunner, PeriodicRunner } from './coalescing-runner.js';
+import { CoalescingRunner, PeriodicRunner } from '../shared/runners.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
 import type { Mode } from '../domain/call.js';
 import type { PgEventLog } from '../db/pg-event-log.js';

@@ -29,9 +29,9 @@ export class DocumentCache {
     private readonly schema: GraphQLSchema,
     /** The limit rules of graphql/limits.ts with graphql-js's specified rules. */
     private readonly rules: readonly ValidationRule[],
-    options: { maxBytes?: number; maxEntries?: number } = {},
+    options: { maxBytes: number; maxEntries: number },
   ) {
-    this.entries = new LRUCache({ max: options.maxEntries ?? 2_000, maxSize: options.maxBytes ?? 32 * 1024 * 1024, sizeCalculation: (_entry, text) => text.length * 16 + 1_024 });
+    this.entries = new LRUCache({ max: options.maxEntries, maxSize: options.maxBytes, sizeCalculation: (_entry, text) => text.length * 16 + 1_024 });
   }
 
   get(query: string): DocumentEntry {

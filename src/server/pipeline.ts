@@ -56,9 +56,11 @@ export class OperationPipeline {
       operations: Operations;
       executor: Executor;
       contextFor: (principal: Principal, requestId: string, socketOperation?: SocketOperation) => GatewayContext;
+      /** The document cache's bounds (DOCUMENT_CACHE_ENTRIES, DOCUMENT_CACHE_BYTES). */
+      documentCache: { maxEntries: number; maxBytes: number };
     },
   ) {
-    this.documents = new DocumentCache(options.schema, allValidationRules(options.production));
+    this.documents = new DocumentCache(options.schema, allValidationRules(options.production), options.documentCache);
   }
 
   get executor(): Executor {

@@ -1,4 +1,4 @@
-import { PeriodicRunner } from '../events/coalescing-runner.js';
+import { PeriodicRunner } from '../shared/runners.js';
 import type { WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { Logger } from '../domain/logger.js';

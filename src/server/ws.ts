@@ -25,6 +25,14 @@ type SocketExtra = {
  * with 4403, as graphql-ws does when onConnect returns false. What is the transport's own (caps
  * on sockets and operations, the key re-checked, slow consumers) is in ws-guard.ts.
  */
+/** The WebSocket server attached to the HTTP server. */
+export interface WebSocketServerHandle {
+  dispose(): Promise<void>;
+  /** Cuts every socket at once. */
+  dropAll(): void;
+  readonly operations: number;
+}
+
 export function attachWebSocketServer(options: {
   httpServer: http.Server;
   schema: GraphQLSchema;
@@ -33,7 +41,7 @@ export function attachWebSocketServer(options: {
   fanout: FanoutHub;
   logger: Logger;
   limits: WsLimits & { initTimeoutMs: number; maxPayloadBytes: number; keepAliveMs: number };
-}): { dispose(): Promise<void>; dropAll(): void; readonly operations: number } {
+}): WebSocketServerHandle {
   const { pipeline } = options;
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
   const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });

@@ -57,4 +57,36 @@ describe('configuration', () => {
     expect(problems({ EMBEDDED_PG_PORT: '5432' })).toEqual(["EMBEDDED_PG_PORT must not be 5432: the machine's own PostgreSQL listens there"]);
     expect(problems({ SECRETS_KEY: 'nope' })[0]).toMatch(/^SECRETS_KEY must be comma-separated id:key pairs/);
   });
+
+  it('tuning values: the documented defaults, each variable read, the derived ones following the values they serve (overrides included)', () => {
+    expect(loadConfig({}).tuning).toEqual({
+      eventLogBatch: 1_000,
+      eventSequenceDelayMs: 2,
+      replayPageSize: 500,
+      providerSweepMs: 15_000,
+      simulatorSweepMs: 5_000,
+      webhookWorkers: 16,
+      maxRequestBytes: 102_400,
+      wsKeyRecheckMs: 5_000,
+      documentCacheEntries: 2_000,
+      documentCacheBytes: 33_554_432,
+      authCacheMaxKeys: 10_000,
+      retentionBatch: 5_000,
+      retentionMaxBatches: 20,
+    });
+    expect(loadConfig({ EVENT_LOG_BATCH: '200', WEBHOOK_WORKERS: '4', MAX_REQUEST_BYTES: '2048', PROVIDER_SWEEP_MS: '700', WS_KEY_RECHECK_MS: '2500' }).tuning).toMatchObject({
+      eventLogBatch: 200,
+      webhookWorkers: 4,
+      maxRequestBytes: 2_048,
+      providerSweepMs: 700,
+      wsKeyRecheckMs: 2_500,
+    });
+    // Derived: from the environment, and from overrides (tests set timeouts that way).
+    expect(loadConfig({ COMMAND_TIMEOUT_MS: '400', SIMULATOR_TIME_SCALE: '2', AUTH_CACHE_TTL_MS: '0' }).tuning).toMatchObject({ providerSweepMs: 100, simulatorSweepMs: 10_000, wsKeyRecheckMs: 1_000 });
+    expect(loadConfig({}, { commandTimeoutMs: 300, callSetupTimeoutMs: 1_000, authCacheTtlMs: 60_000 }).tuning).toMatchObject({ providerSweepMs: 75, wsKeyRecheckMs: 60_000 });
+    expect(problems({ WEBHOOK_WORKERS: '0', DOCUMENT_CACHE_BYTES: '12' })).toEqual([
+      'WEBHOOK_WORKERS must be an integer from 1 to 256, got "0"',
+      'DOCUMENT_CACHE_BYTES must be an integer from 1048576 to 4294967296, got "12"',
+    ]);
+  });
 });

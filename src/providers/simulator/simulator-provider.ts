@@ -5,7 +5,7 @@ import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/command-rules.js';
 import type { Logger } from '../../domain/logger.js';
 import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../domain/channel-provider.js';
-import { PeriodicRunner } from '../../events/coalescing-runner.js';
+import { PeriodicRunner } from '../../shared/runners.js';
 import { FairQueue } from './fair-queue.js';
 import { PARKED, nextStep } from './scenarios.js';
 

@@ -1,0 +1,39 @@
+import type { Config } from '../../config.js';
+import { DeliveryWorker, WebhookDispatcher } from '../../customer-webhooks/delivery-worker.js';
+import { DnsUrlGuard } from '../../customer-webhooks/url-guard.js';
+import type { Database } from '../../db/database.js';
+import { WebhookQueue } from '../../db/pg-webhook-queue.js';
+import { PgWebhookStore } from '../../db/pg-webhook-store.js';
+import type { Logger } from '../../domain/logger.js';
+import type { EventLog } from '../../events/event-log.js';
+import type { Shutdown } from '../shutdown.js';
+
+export interface CustomerWebhookParts {
+  webhookStore: PgWebhookStore;
+  urlGuard: DnsUrlGuard;
+  webhookQueue: WebhookQueue;
+  dispatcher: WebhookDispatcher;
+}
+
+/** Outbound webhooks: the log is fanned out to deliveries whenever its head moves; workers send them. */
+export function startCustomerWebhooks(config: Config, database: Database, eventLog: EventLog, logger: Logger, shutdown: Shutdown): CustomerWebhookParts {
+  const webhookStore = new PgWebhookStore(database.sql, config.secrets);
+  if (!config.secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
+  const webhookQueue = new WebhookQueue(database.sql, config.secrets);
+  const deliveryWorker = new DeliveryWorker(webhookQueue, logger, {
+    retryScheduleMs: config.webhookRetryScheduleMs,
+    timeoutMs: config.webhookTimeoutMs,
+    allowPrivate: config.webhookAllowPrivateUrls,
+    pollMs: config.webhookPollMs,
+    concurrency: config.tuning.webhookWorkers,
+    perEndpoint: config.webhookMaxInFlightPerEndpoint,
+    perApplication: config.webhookMaxInFlightPerApplication,
+  });
+  const dispatcher = new WebhookDispatcher(webhookQueue, deliveryWorker, logger);
+  eventLog.onAdvance(() => dispatcher.kick());
+  deliveryWorker.start();
+  shutdown.add('webhook delivery', () => deliveryWorker.stop());
+  dispatcher.kick();
+  shutdown.add('webhook dispatcher', () => dispatcher.stop());
+  return { webhookStore, urlGuard: new DnsUrlGuard(), webhookQueue, dispatcher };
+}

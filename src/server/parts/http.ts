@@ -1,0 +1,202 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express from 'express';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
+import type { Config } from '../../config.js';
+import type { Database } from '../../db/database.js';
+import { statementScope } from '../../db/sql.js';
+import type { Authenticator, Principal } from '../../domain/authenticator.js';
+import type { Logger } from '../../domain/logger.js';
+import type { GatewayContext } from '../../graphql/context.js';
+import type { Executor } from '../../graphql/executor.js';
+import type { FanoutHub } from '../../graphql/fanout.js';
+import { PARSE_OPTIONS, validationRules } from '../../graphql/limits.js';
+import type { SocketOperation } from '../../graphql/shared-execution.js';
+import type { WebhookEndpoint } from '../../domain/channel-provider.js';
+import { executorGateway } from '../apollo-executor.js';
+import { graphqlPostHandler } from '../http-graphql.js';
+import { Operations, type OperationsSources } from '../operations.js';
+import { OperationPipeline } from '../pipeline.js';
+import { mountProviderCallbacks } from '../provider-callbacks.js';
+import { KeyRateLimiter } from '../rate-limit.js';
+import type { Shutdown } from '../shutdown.js';
+import { mountWeb } from '../web.js';
+import { attachWebSocketServer, type WebSocketServerHandle } from '../ws.js';
+
+export interface HttpParts {
+  pipeline: OperationPipeline;
+  ws: WebSocketServerHandle;
+  /** The address the server listens on, as a client reaches it (0.0.0.0 → 127.0.0.1). */
+  host: string;
+  port: number;
+}
+
+export interface HttpDeps {
+  database: Database;
+  logger: Logger;
+  schema: GraphQLSchema;
+  executor: Executor;
+  fanout: FanoutHub;
+  authenticator: Authenticator;
+  contextFor: (principal: Principal, requestId: string, socketOperation?: SocketOperation) => GatewayContext;
+  /** What /metrics and /readyz read, besides the pool (operations.ts). */
+  sources: Omit<OperationsSources, 'pool' | 'database'>;
+  /** The live providers' callbacks, mounted at /webhooks/<path>. */
+  providerCallbacks: readonly WebhookEndpoint[];
+}
+
+/**
+ * One HTTP server and port for everything: POST /graphql straight to the operation pipeline or
+ * Apollo Server (server/http-graphql.ts), GraphQL over WebSocket (server/ws.ts), GET /graphql,
+ * the dashboard, /metrics and health, and the providers' callbacks on express.
+ */
+export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdown): Promise<HttpParts> {
+  const { database, logger, schema, executor } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  const operations = new Operations(
+    {
+      ...deps.sources,
+      pool: () => ({ total: database.sql.pool.totalCount, idle: database.sql.pool.idleCount, waiting: database.sql.pool.waitingCount }),
+      database: () => database.sql.ping(),
+    },
+    logger,
+    { metricsToken: config.metricsToken },
+  );
+  operations.mount(app);
+  mountWeb(app, { production: config.production });
+  // POST /graphql goes straight to the pipeline or Apollo (server/http-graphql.ts); everything else to express.
+  let serveGraphQLPost: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
+  const httpServer = http.createServer((req, res) => {
+    if (serveGraphQLPost && req.method === 'POST' && (req.url === '/graphql' || req.url?.startsWith('/graphql?'))) {
+      serveGraphQLPost(req, res).catch((error: unknown) => {
+        logger.error('graphql request failed outside Apollo', { error: String((error as Error)?.stack ?? error) });
+        if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+      });
+      return;
+    }
+    app(req, res);
+  });
+  const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
+  shutdown.add('rate limiter', () => rateLimiter.close());
+  // One pipeline for every operation, over both transports (server/pipeline.ts).
+  const pipeline = new OperationPipeline({
+    schema,
+    production: config.production,
+    logger,
+    authenticator: deps.authenticator,
+    rateLimiter,
+    operations,
+    executor,
+    contextFor: deps.contextFor,
+    documentCache: { maxEntries: config.tuning.documentCacheEntries, maxBytes: config.tuning.documentCacheBytes },
+  });
+  const ws = attachWebSocketServer({
+    httpServer,
+    schema,
+    authenticator: deps.authenticator,
+    pipeline,
+    fanout: deps.fanout,
+    logger,
+    limits: {
+      initTimeoutMs: config.wsInitTimeoutMs,
+      keepAliveMs: config.wsKeepAliveMs,
+      maxPayloadBytes: config.wsMaxPayloadBytes,
+      perSocket: config.wsMaxOperationsPerSocket,
+      perKey: config.wsMaxOperationsPerKey,
+      connectionsPerKey: config.wsMaxConnectionsPerKey,
+      connectionsPerAddress: config.wsMaxConnectionsPerAddress,
+      slowConsumerBytes: config.wsSlowConsumerBytes,
+      recheckMs: config.tuning.wsKeyRecheckMs,
+    },
+  });
+  // Also drained by Apollo's drainServer hook on a normal stop; here for a start that fails before it.
+  shutdown.add('WebSocket server', () => ws.dispose());
+
+  const apollo = apolloServer(config, schema, executor, pipeline, httpServer, ws);
+  await apollo.start();
+  // First to stop: drains HTTP and the WebSocket server (its drainServer hook) before the rest goes.
+  shutdown.add('HTTP and WebSocket', () => apollo.stop());
+
+  const postGraphQL = graphqlPostHandler(apollo, pipeline, {
+    maxBodyBytes: config.tuning.maxRequestBytes,
+    direct: config.graphqlHttp === 'direct',
+    headers: config.production ? undefined : statementHeaders,
+  });
+  // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
+  // every promise of the request (≈9% CPU per createCall, measured): development only.
+  serveGraphQLPost = config.production ? postGraphQL : (req, res) => statementScope.run({ count: 0 }, () => postGraphQL(req, res));
+  // GET /graphql (queries with a CSRF-safe header; GraphiQL in development) stays on express.
+  app.use(
+    '/graphql',
+    ...(config.production ? [] : [(_req: express.Request, _res: express.Response, next: express.NextFunction) => statementScope.run({ count: 0 }, next)]),
+    express.json({ limit: config.tuning.maxRequestBytes }),
+    expressMiddleware(apollo, { context: async ({ req }) => pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id']) }),
+  );
+
+  mountProviderCallbacks(app, deps.providerCallbacks, logger);
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  return { pipeline, ws, host, port };
+}
+
+/**
+ * Outside production: how many SQL statements the request sent (see statementScope), on every
+ * POST answer, whether the pipeline or Apollo gave it.
+ */
+function statementHeaders(): Record<string, string> {
+  const scope = statementScope.getStore();
+  return scope ? { 'x-sql-statements': String(scope.count) } : {};
+}
+
+function apolloServer(config: Config, schema: GraphQLSchema, executor: Executor, pipeline: OperationPipeline, httpServer: http.Server, ws: WebSocketServerHandle): ApolloServer<GatewayContext> {
+  return new ApolloServer<GatewayContext>({
+    // graphql-jit through Apollo's gateway executor hook (server/apollo-executor.ts); graphql-js
+    // keeps Apollo's own execution.
+    ...(config.graphqlExecutor === 'jit' ? { gateway: executorGateway(schema, executor) } : { schema }),
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: !config.production,
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    // Documents come validated from the pipeline's cache (server/pipeline.ts); Apollo's own store
+    // is off, so it never replaces one. A text the pipeline refused, sent by GET, is refused by
+    // Apollo with the same rules (graphql/limits.ts).
+    documentStore: null,
+    validationRules: validationRules(config.production),
+    parseOptions: PARSE_OPTIONS,
+    hideSchemaDetailsFromClientErrors: true,
+    // The process owns its shutdown order (cli.ts): drain, close the database, stop it, exit 0.
+    stopOnTerminationSignals: false,
+    formatError: (formatted, error) => pipeline.formatError(formatted, error),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      pipeline.apolloPlugin(),
+      // Apollo's cache-control plugin costs 16–68% on list queries (measured); nothing here uses it.
+      ApolloServerPluginCacheControlDisabled(),
+      // The default landing page loads from a CDN, which a closed network cannot reach.
+      ApolloServerPluginLandingPageDisabled(),
+      { async serverWillStart() { return { drainServer: () => ws.dispose() }; } },
+      ...(config.production
+        ? []
+        : [{
+            async requestDidStart() {
+              return {
+                async willSendResponse({ response }: { response: { http: { headers: Map<string, string> } } }) {
+                  for (const [name, value] of Object.entries(statementHeaders())) response.http.headers.set(name, value);
+                },
+              };
+            },
+          }]),
+    ],
+  });
+}
