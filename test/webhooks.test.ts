@@ -11,6 +11,7 @@ import {
   RotateWebhookSecretDocument,
   UpdateWebhookEndpointDocument,
   WebhookDeliveriesDocument,
+  WebhookEndpointDetailsDocument,
   WebhookEndpointsDocument,
 } from './gql/graphql.js';
 
@@ -184,6 +185,44 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
 });
 
 describe('endpoints are the application\'s own, per mode', () => {
+  it('managing an endpoint: disable, re-enable, move, rotate, delete; each answer is what the list shows, times from the database', async () => {
+    const app = await newApp(gw.admin);
+    const update = async (input: Record<string, unknown>) => (await gql(gw.url, app.testKey, UpdateWebhookEndpointDocument, { input: input as never })).data!.updateWebhookEndpoint;
+    const details = async () => (await gql(gw.url, app.testKey, WebhookEndpointDetailsDocument, {})).data!.webhookEndpoints;
+    const [{ now: before }] = await gw.database.sql.query<{ now: Date }>('SELECT now()');
+    const first = await endpoint(app, receiver.url, ['CALLS_INITIATED']);
+
+    expect((await update({ id: first.id, enabled: false })).endpoint).toMatchObject({ enabled: false, disabledReason: 'disabled by the application' });
+    expect((await update({ id: first.id, url: `${receiver.url}moved` })).endpoint).toMatchObject({ enabled: false, url: `${receiver.url}moved`, events: ['CALLS_INITIATED'] });
+    const enabled = await update({ id: first.id, enabled: true, events: [] });
+    expect(enabled.userErrors).toEqual([]);
+    expect(enabled.endpoint).toEqual({ id: first.id, url: `${receiver.url}moved`, events: [], enabled: true, disabledReason: null, failingSince: null });
+    const rotated = (await gql(gw.url, app.testKey, RotateWebhookSecretDocument, { input: { id: first.id } })).data!.rotateWebhookSecret;
+    expect(rotated.secret).toMatch(/^whsec_/);
+    expect(rotated.secret).not.toBe(first.secret);
+    const [{ rotated: rotatedInDb }] = await gw.database.sql.query<{ rotated: boolean }>(
+      `SELECT previous_secret IS NOT NULL AND previous_secret_expires_at > now() + interval '23 hours' AS rotated FROM webhook_endpoint WHERE id = $1`,
+      [first.id],
+    );
+    expect(rotatedInDb).toBe(true);
+
+    const second = await endpoint(app);
+    const listed = await details();
+    expect(listed.map((e) => e.id)).toEqual([first.id, second.id]);
+    expect(listed[0]).toMatchObject({ url: `${receiver.url}moved`, events: [], enabled: true });
+    // Created by the database's clock (events are compared with it), not this process's.
+    const [{ now: after }] = await gw.database.sql.query<{ now: Date }>('SELECT now()');
+    for (const e of listed) {
+      expect(new Date(e.createdAt as string).getTime()).toBeGreaterThanOrEqual(before.getTime());
+      // + 1 ms: stored to the millisecond (rounded), read back truncated.
+      expect(new Date(e.createdAt as string).getTime()).toBeLessThanOrEqual(after.getTime() + 1);
+    }
+
+    expect((await gql(gw.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id: first.id } })).data!.deleteWebhookEndpoint).toEqual({ deletedEndpointId: first.id, userErrors: [] });
+    expect((await details()).map((e) => e.id)).toEqual([second.id]);
+    expect((await gql(gw.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id: first.id } })).data!.deleteWebhookEndpoint.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+  });
+
   it('another application (or the other mode) sees none of them and cannot change them', async () => {
     const mine = await newApp(gw.admin);
     const theirs = await newApp(gw.admin);

@@ -1,19 +1,25 @@
+import { raw, type EntityManager } from '@mikro-orm/postgresql';
 import type { Tenant } from '../domain/call.js';
 import { WebhookDeliveryStatus, type DeliveryFilter, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint, type WebhookStore } from '../domain/webhook-endpoints.js';
 import { lit } from './sql-literals.js';
 import { Where } from './pg-call-store.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';
+import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
 
-const ENDPOINT_COLUMNS = `id, url, events, disabled_at AS "disabledAt", disabled_reason AS "disabledReason", failing_since AS "failingSince",
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
 const DELIVERY_COLUMNS = `id, endpoint_id AS "endpointId", event_id AS "eventId", call_id AS "callId", event_type AS "eventType", status, attempts,
   next_attempt_at AS "nextAttemptAt", created_at AS "createdAt", delivered_at AS "deliveredAt", payload`;
 
-/** Endpoints and deliveries as the API shows them; every statement is scoped to the tenant. */
+/**
+ * Endpoints and deliveries as the API shows them; every statement is scoped to the tenant.
+ * Endpoint management is rare (a few writes per application, ever): it goes through MikroORM's
+ * entity manager, one fork per call. Deliveries and attempts are read in pages of up to 100 with
+ * their attempts batched: plain SQL, as on the other hot paths.
+ */
 export class PgWebhookStore implements WebhookStore {
   constructor(
     private readonly sql: Sql,
+    private readonly rootEm: EntityManager,
     /** Seals signing secrets at rest (SECRETS_KEY); they are opened only by the delivery worker. */
     private readonly secrets: SecretBox = new SecretBox([]),
   ) {}
@@ -24,59 +30,62 @@ export class PgWebhookStore implements WebhookStore {
    * together (a plain read-then-write let them). null: the limit is reached.
    */
   async insertEndpoint(tenant: Tenant, endpoint: { id: string; url: string; events: string[]; secret: string }, max: number): Promise<WebhookEndpoint | null> {
-    const client = await this.sql.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`webhook_endpoint:${tenant.appId}:${tenant.mode}`]);
-      const { rows: counted } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM webhook_endpoint WHERE app_id = $1 AND mode = $2', [tenant.appId, tenant.mode]);
-      if (counted[0]!.n >= max) {
-        await client.query('ROLLBACK');
-        return null;
-      }
-      const { rows } = await client.query<WebhookEndpoint>(
-        `INSERT INTO webhook_endpoint (id, app_id, mode, url, events, secret) VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${ENDPOINT_COLUMNS}`,
-        [endpoint.id, tenant.appId, tenant.mode, endpoint.url, endpoint.events, this.secrets.seal(endpoint.secret)],
-      );
-      await client.query('COMMIT');
-      return rows[0]!;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    } finally {
-      client.release();
-    }
+    return this.rootEm.fork().transactional(async (em) => {
+      await em.execute('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`webhook_endpoint:${tenant.appId}:${tenant.mode}`]);
+      if ((await em.count(WebhookEndpointEntity, { app: tenant.appId, mode: tenant.mode })) >= max) return null;
+      const row = em.create(WebhookEndpointEntity, {
+        id: endpoint.id,
+        app: tenant.appId,
+        mode: tenant.mode,
+        url: endpoint.url,
+        events: endpoint.events,
+        secret: this.secrets.seal(endpoint.secret),
+      });
+      await em.flush();
+      return shown(row);
+    });
   }
 
   async updateEndpoint(tenant: Tenant, id: string, change: { url?: string; events?: string[]; enable?: boolean }): Promise<WebhookEndpoint | null> {
-    const [row] = await this.sql.query<WebhookEndpoint>(
-      `UPDATE webhook_endpoint SET url = COALESCE($4, url), events = COALESCE($5, events),
-              disabled_at = CASE WHEN $6::boolean IS TRUE THEN NULL WHEN $6::boolean IS FALSE THEN COALESCE(disabled_at, now()) ELSE disabled_at END,
-              disabled_reason = CASE WHEN $6::boolean IS TRUE THEN NULL WHEN $6::boolean IS FALSE THEN COALESCE(disabled_reason, 'disabled by the application') ELSE disabled_reason END,
-              failing_since = CASE WHEN $6::boolean IS TRUE THEN NULL ELSE failing_since END,
-              updated_at = now()
-        WHERE app_id = $1 AND mode = $2 AND id = $3 RETURNING ${ENDPOINT_COLUMNS}`,
-      [tenant.appId, tenant.mode, id, change.url ?? null, change.events ?? null, change.enable ?? null],
-    );
-    return row ?? null;
+    const em = this.rootEm.fork();
+    const row = await em.findOne(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode });
+    if (!row) return null;
+    if (change.url !== undefined) row.url = change.url;
+    if (change.events !== undefined) row.events = change.events;
+    if (change.enable === true) {
+      row.disabledAt = null;
+      row.disabledReason = null;
+      row.failingSince = null;
+    } else if (change.enable === false) {
+      row.disabledAt ??= NOW();
+      row.disabledReason ??= 'disabled by the application';
+    }
+    row.updatedAt = NOW();
+    await em.flush();
+    return shown(row);
   }
 
   async deleteEndpoint(tenant: Tenant, id: string): Promise<boolean> {
-    const rows = await this.sql.query(`DELETE FROM webhook_endpoint WHERE app_id = $1 AND mode = $2 AND id = $3 RETURNING id`, [tenant.appId, tenant.mode, id]);
-    return rows.length > 0;
+    // Its deliveries and their attempts go with it (ON DELETE CASCADE).
+    return (await this.rootEm.fork().nativeDelete(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode })) > 0;
   }
 
   async rotateSecret(tenant: Tenant, id: string, secret: string, previousValidMs: number): Promise<WebhookEndpoint | null> {
-    const [row] = await this.sql.query<WebhookEndpoint>(
-      `UPDATE webhook_endpoint SET previous_secret = secret, secret = $4,
-              previous_secret_expires_at = now() + make_interval(secs => $5::double precision / 1000), updated_at = now()
-        WHERE app_id = $1 AND mode = $2 AND id = $3 RETURNING ${ENDPOINT_COLUMNS}`,
-      [tenant.appId, tenant.mode, id, this.secrets.seal(secret), previousValidMs],
-    );
-    return row ?? null;
+    const em = this.rootEm.fork();
+    const row = await em.findOne(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode });
+    if (!row) return null;
+    row.previousSecret = row.secret;
+    row.secret = this.secrets.seal(secret);
+    // The delivery worker compares it with the database's clock: set by the same clock.
+    row.previousSecretExpiresAt = raw('now() + make_interval(secs => ?::double precision / 1000)', [previousValidMs]);
+    row.updatedAt = NOW();
+    await em.flush();
+    return shown(row);
   }
 
-  endpoints(tenant: Tenant): Promise<WebhookEndpoint[]> {
-    return this.sql.query<WebhookEndpoint>(`SELECT ${ENDPOINT_COLUMNS} FROM webhook_endpoint WHERE app_id = $1 AND mode = $2 ORDER BY created_at, id`, [tenant.appId, tenant.mode]);
+  async endpoints(tenant: Tenant): Promise<WebhookEndpoint[]> {
+    const rows = await this.rootEm.fork().find(WebhookEndpointEntity, { app: tenant.appId, mode: tenant.mode }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    return rows.map(shown);
   }
 
   deliveries(tenant: Tenant, filter: DeliveryFilter, limit: number, after: { createdAt: Date; id: string } | null): Promise<WebhookDelivery[]> {
@@ -111,4 +120,13 @@ export class PgWebhookStore implements WebhookStore {
     );
     return row ?? null;
   }
+}
+
+/** The database's clock, as every other time of these tables (MikroORM reads the value back after the flush). */
+const NOW = () => raw('now()');
+
+/** What the API shows of an endpoint: never its secrets. */
+function shown(row: WebhookEndpointEntity): WebhookEndpoint {
+  const { id, url, events, disabledAt, disabledReason, failingSince, createdAt, updatedAt } = row;
+  return { id, url, events, disabledAt, disabledReason, failingSince, createdAt, updatedAt };
 }

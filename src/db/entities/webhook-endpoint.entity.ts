@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Enum, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
 import { MODES, type Mode } from '../../domain/call.js';
 import { ApplicationEntity } from './application.entity.js';
 
@@ -6,6 +6,8 @@ import { ApplicationEntity } from './application.entity.js';
 @Entity({ tableName: 'webhook_endpoint' })
 @Index({ name: 'webhook_endpoint_tenant_idx', properties: ['app', 'mode'] })
 export class WebhookEndpointEntity {
+  [OptionalProps]?: 'events' | 'previousSecret' | 'previousSecretExpiresAt' | 'disabledAt' | 'disabledReason' | 'failingSince' | 'createdAt' | 'updatedAt';
+
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
 
@@ -43,9 +45,13 @@ export class WebhookEndpointEntity {
   @Property({ type: 'datetime', length: 3, nullable: true })
   failingSince: Date | null = null;
 
+  /**
+   * The database's clock, not this process's: an endpoint receives the events that occur from
+   * then on, and events are stamped by the database (db/pg-webhook-queue.ts).
+   */
   @Property({ type: 'datetime', length: 3, defaultRaw: 'now()' })
-  createdAt: Date = new Date();
+  createdAt!: Date;
 
   @Property({ type: 'datetime', length: 3, defaultRaw: 'now()' })
-  updatedAt: Date = new Date();
+  updatedAt!: Date;
 }

@@ -17,7 +17,7 @@ export interface CustomerWebhookParts {
 
 /** Outbound webhooks: the log is fanned out to deliveries whenever its head moves; workers send them. */
 export function startCustomerWebhooks(config: Config, database: Database, eventLog: EventLog, logger: Logger, shutdown: Shutdown): CustomerWebhookParts {
-  const webhookStore = new PgWebhookStore(database.sql, config.secrets);
+  const webhookStore = new PgWebhookStore(database.sql, database.orm.em, config.secrets);
   if (!config.secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
   const webhookQueue = new WebhookQueue(database.sql, config.secrets);
   const deliveryWorker = new DeliveryWorker(webhookQueue, logger, {
