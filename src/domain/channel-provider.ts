@@ -73,7 +73,7 @@ export interface ProviderRegistryOptions {
   /** Serves every call made with a test key, on any channel pair. */
   test?: ChannelProvider;
   /**
-   * Chooses the live provider of an outbound call by its channel pair (see providers/routing.ts);
+   * Chooses the live provider of an outbound call by its channel pair (LiveProviders.route in providers/live-providers.ts);
    * null: none is configured for it.
    */
   live?: (fromChannel: Channel, toChannel: Channel) => ChannelProvider | null;
