@@ -333,7 +333,13 @@ function fingerprint(input: CreateCallInput, metadata: Metadata): string {
   return createHash('sha256').update(canonical).digest('hex');
 }
 
-/** JSON with object keys sorted at every depth, so key order does not change the fingerprint. */
+/**
+ * JSON with object keys sorted at every depth, so key order does not change the fingerprint.
+ * Hand-written rather than a stable-stringify package: those order integer-like keys ("10", "9")
+ * by code unit where this (through Object.fromEntries) puts them first in numeric order, so
+ * switching would change the fingerprints of idempotency keys already stored, and a client's
+ * honest retry would be refused as IDEMPOTENCY_KEY_REUSED.
+ */
 function canonicalJson(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonicalJson);
   if (value && typeof value === 'object') {

@@ -33,7 +33,6 @@ export interface LiveProviders {
    * test key never reaches a live provider; null without a sandbox.
    */
   readonly testTokens?: CallTokenIssuer | null;
-  stop(): Promise<void>;
 }
 
 /** Builds the configured providers; nothing is contacted until a call is placed. */
@@ -73,6 +72,5 @@ export function createLiveProviders(config: ProviderConfig, callbacks: ProviderC
     webhooks,
     tokens,
     testTokens: config.livekitSandbox ? new LiveKitTokens(config.livekitSandbox) : null,
-    async stop() {},
   };
 }

@@ -115,7 +115,7 @@ export async function bootGateway(options: BootOptions = {}): Promise<TestGatewa
   const livePlaced: Call[] = [];
   const live = new RecordingLiveProvider(livePlaced);
   const liveProviders = options.liveProvider
-    ? () => ({ route: () => live, all: [live], webhooks: [], tokens: null, testTokens: null, stop: async () => {} })
+    ? () => ({ route: () => live, all: [live], webhooks: [], tokens: null, testTokens: null })
     : undefined;
   const gateway = await startGateway(config, { database, liveProviders, logger: options.logger ?? silentLogger });
   return {

@@ -35,8 +35,8 @@ export async function startProviders(
   });
   await simulator.start();
   shutdown.add('simulator', () => simulator.stop());
+  // Nothing to stop: their SDK clients hold no sockets or timers between requests.
   const live = (liveProviders ?? ((callbacks) => createLiveProviders(config.providers, callbacks, logger)))(lifecycle);
-  shutdown.add('live providers', () => live.stop());
   const providers = new ProviderRegistry({ test: simulator, live: (from, to) => live.route(from, to), byName: live.all });
   startProviderSweep(config, lifecycle, providers, logger, shutdown);
   return { simulator, live, providers };
