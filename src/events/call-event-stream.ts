@@ -129,6 +129,9 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
     if (this.done) return { value: undefined, done: true };
     if (this.replay) {
       const item = await this.replay.next();
+      // return() may have run while the page was read (the client completed, the socket
+      // closed): send nothing more, and attach nowhere, or a fan-out member would outlive it.
+      if (this.done) return { value: undefined, done: true };
       if (!item.done) {
         this.sent(item.value);
         return item;
