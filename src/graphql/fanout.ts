@@ -99,15 +99,22 @@ class FanoutGroup {
   }
 
   private async deliver(event: CallEventWithCall): Promise<void> {
+    let payload: string;
     try {
-      const payload = this.format(await executeShared(this.args, this.key, event, this.run));
-      for (const member of this.members) {
+      payload = this.format(await executeShared(this.args, this.key, event, this.run));
+    } catch (error) {
+      this.logger.error('live delivery failed', { error: (error as Error).message });
+      return;
+    }
+    for (const member of this.members) {
+      // One member's failing socket must not cost the members after it this event.
+      try {
         if (!member.mark.isNew(event)) continue;
         member.mark.sent(event);
         member.operation.send(member.prefix + payload + '}');
+      } catch (error) {
+        this.logger.error('live delivery to a subscriber failed', { error: (error as Error).message });
       }
-    } catch (error) {
-      this.logger.error('live delivery failed', { error: (error as Error).message });
     }
   }
 
