@@ -13,30 +13,46 @@
  * the figures are a ceiling for one gateway process and one database on this machine.
  *
  * Environment: BENCH_WRITERS (1,4,16), BENCH_DURATION (8 s per step), BENCH_PG_PORT (54341),
- * BENCH_SYNCHRONOUS_COMMIT (off).
+ * BENCH_SYNCHRONOUS_COMMIT (off), BENCH_NUMBERING_OFF (0: no step with numbering off).
  */
 import 'reflect-metadata';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import pg from 'pg';
-import { AdminStore } from '../src/db/admin-store.js';
 import { openDatabase } from '../src/db/database.js';
 import { PgEventLog } from '../src/db/pg-event-log.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 import { EventLog } from '../src/events/event-log.js';
 import { PgEventBus } from '../src/db/pg-event-bus.js';
 import type { Logger } from '../src/domain/logger.js';
-import { FROM_NUMBER, INSERT_CALL, INSERT_CALL_NAME, insertCallValues, prepareBenchDatabase } from './shared.js';
+import { INSERT_CALL, INSERT_CALL_NAME, insertCallValues } from './shared.js';
+import {
+  benchLog,
+  createBenchApp,
+  eventsPending,
+  findPostmaster,
+  flagEnv,
+  FROM_NUMBER,
+  intListEnv,
+  machineInfo,
+  markdownTable,
+  numberEnv,
+  percentile,
+  pgPortEnv,
+  postgresCpuMicros,
+  prepareBenchDatabase,
+  processCpu,
+  ROOT,
+  round,
+  sleep,
+  synchronousCommitEnv,
+  writeReport,
+} from './helpers.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const root = path.resolve(here, '..', '..');
-const log = (line: string) => process.stderr.write(`[event-log] ${line}\n`);
+const log = benchLog('event-log');
 /** The log's own warnings and errors (a failing sequencer would otherwise look like a slow one). */
 const logger: Logger = { info() {}, warn: (message, fields) => log(`warn: ${message} ${JSON.stringify(fields ?? {})}`), error: (message, fields) => log(`error: ${message} ${JSON.stringify(fields ?? {})}`) };
-const writersList = (process.env.BENCH_WRITERS || '1,4,16').split(',').map(Number);
-const seconds = Number(process.env.BENCH_DURATION || '8');
+const writersList = intListEnv('BENCH_WRITERS', [1, 4, 16], 1, 1_000);
+const seconds = numberEnv('BENCH_DURATION', 8, 0.1, 3_600);
 
 interface Step {
   writers: number;
@@ -58,23 +74,19 @@ interface Step {
   nodeCpuMicrosPerEvent: number;
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]! * 10) / 10;
-}
+/** A lag percentile, ms to 0.1. */
+const lagAt = (sorted: number[], p: number) => round(percentile(sorted, p), 1);
 
 async function main(): Promise<void> {
   const prepared = await prepareBenchDatabase({
     name: 'calls_eventlog_bench',
-    dataDir: path.join(root, '.data', 'bench'),
-    port: Number(process.env.BENCH_PG_PORT || '54341'),
-    synchronousCommit: process.env.BENCH_SYNCHRONOUS_COMMIT || 'off',
+    dataDir: path.join(ROOT, '.data', 'bench'),
+    port: pgPortEnv('BENCH_PG_PORT', 54341),
+    synchronousCommit: synchronousCommitEnv('BENCH_SYNCHRONOUS_COMMIT'),
     log,
   });
   const database = await openDatabase(prepared.url, { poolSize: 4, migrate: true });
-  const admin = new AdminStore(database.orm.em);
-  const app = await admin.createApp('event-log-bench');
-  await admin.assignNumber(app.id, FROM_NUMBER);
+  const app = await createBenchApp(database, 'event-log-bench');
 
   // The sequencer's statements, counted from the wrapper the log uses.
   const pgLog = new PgEventLog(database.sql);
@@ -91,34 +103,10 @@ async function main(): Promise<void> {
 
   const probe = new pg.Client({ connectionString: prepared.url });
   await probe.connect();
-  const { rows: pidRows } = await probe.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  const postmaster = await import('node:fs').then((fs) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pidRows[0]!.pid}/stat`, 'utf8');
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    } catch {
-      return null;
-    }
-  });
-  const dbCpu = async (): Promise<number | null> => {
-    if (postmaster === null) return null;
-    const fs = await import('node:fs');
-    let ticks = 0;
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        const fields = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const rest = fields.slice(fields.lastIndexOf(')') + 2).split(' ');
-        if (Number(rest[1]) === postmaster) ticks += Number(rest[11]) + Number(rest[12]);
-      } catch {
-        // gone
-      }
-    }
-    return ticks * 10_000;
-  };
+  const postmaster = await findPostmaster(probe);
 
   const steps: Step[] = [];
-  const plan = [...(process.env.BENCH_NUMBERING_OFF === '0' ? [] : [{ writers: 1, numbering: false }]), ...writersList.map((writers) => ({ writers, numbering: true }))];
+  const plan = [...(flagEnv('BENCH_NUMBERING_OFF', true) ? [{ writers: 1, numbering: false }] : []), ...writersList.map((writers) => ({ writers, numbering: true }))];
   for (const { writers, numbering } of plan) {
     const clients = await Promise.all(
       Array.from({ length: writers }, async () => {
@@ -146,17 +134,17 @@ async function main(): Promise<void> {
         if (numbering) eventLog.kick();
       }
     });
-    await new Promise((resolve) => setTimeout(resolve, 1_000)); // warm-up
+    await sleep(1_000); // warm-up
     const runsBefore = runs;
-    const cpuBefore = process.cpuUsage();
-    const dbBefore = await dbCpu();
+    const nodeCpu = processCpu();
+    const dbBefore = postgresCpuMicros(postmaster);
     measuring = true;
     const started = Date.now();
-    await new Promise((resolve) => setTimeout(resolve, seconds * 1_000));
+    await sleep(seconds * 1_000);
     measuring = false;
     const elapsed = (Date.now() - started) / 1_000;
-    const cpu = process.cpuUsage(cpuBefore);
-    const dbAfter = await dbCpu();
+    const cpu = nodeCpu();
+    const dbAfter = postgresCpuMicros(postmaster);
     const stepRuns = runs - runsBefore;
     stop = true;
     await Promise.all(loops);
@@ -166,8 +154,7 @@ async function main(): Promise<void> {
     for (;;) {
       eventLog.kick();
       await eventLog.settle();
-      const { rows } = await probe.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS pending');
-      if (!rows[0]!.pending) break;
+      if (!(await eventsPending(probe))) break;
     }
     lags.sort((a, b) => a - b);
     const step: Step = {
@@ -176,7 +163,7 @@ async function main(): Promise<void> {
       seconds: Math.round(elapsed * 10) / 10,
       writtenPerSecond: Math.round(written / elapsed),
       deliveredPerSecond: Math.round(delivered / elapsed),
-      lagMs: { p50: percentile(lags, 50), p99: percentile(lags, 99), max: percentile(lags, 100) },
+      lagMs: { p50: lagAt(lags, 50), p99: lagAt(lags, 99), max: lagAt(lags, 100) },
       sequencerRunsPerSecond: Math.round(stepRuns / elapsed),
       eventsPerRun: stepRuns ? Math.round((delivered / stepRuns) * 10) / 10 : 0,
       dbCpuMicrosPerEvent: dbBefore === null || dbAfter === null || !written ? null : Math.round((dbAfter - dbBefore) / written),
@@ -192,16 +179,13 @@ async function main(): Promise<void> {
   await database.close();
   await prepared.server.stop();
 
-  const report = { date: new Date().toISOString(), machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model }, database: prepared.source, steps };
-  const dir = path.join(root, 'bench', 'results');
-  await mkdir(dir, { recursive: true });
-  await writeFile(path.join(dir, 'event-log-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-  const lines = [
-    '| writers | numbering | written/s | delivered/s | lag p50 ms | lag p99 ms | sequencer runs/s | events per run | DB CPU µs/event | Node CPU µs/event |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...steps.map((s) => `| ${s.writers} | ${s.numbering ? 'on' : 'off'} | ${s.writtenPerSecond} | ${s.deliveredPerSecond} | ${s.lagMs.p50} | ${s.lagMs.p99} | ${s.sequencerRunsPerSecond} | ${s.eventsPerRun} | ${s.dbCpuMicrosPerEvent ?? 'n/a'} | ${s.nodeCpuMicrosPerEvent} |`),
-  ];
-  process.stdout.write(`\nevent log, ${report.date}, ${prepared.source}\n\n${lines.join('\n')}\n`);
+  const report = { date: new Date().toISOString(), machine: machineInfo(), database: prepared.source, steps };
+  await writeReport(report, { latest: 'event-log-latest.json' });
+  const table = markdownTable(
+    ['writers', 'numbering', 'written/s', 'delivered/s', 'lag p50 ms', 'lag p99 ms', 'sequencer runs/s', 'events per run', 'DB CPU µs/event', 'Node CPU µs/event'],
+    steps.map((s) => [s.writers, s.numbering ? 'on' : 'off', s.writtenPerSecond, s.deliveredPerSecond, s.lagMs.p50, s.lagMs.p99, s.sequencerRunsPerSecond, s.eventsPerRun, s.dbCpuMicrosPerEvent ?? 'n/a', s.nodeCpuMicrosPerEvent]),
+  );
+  process.stdout.write(`\nevent log, ${report.date}, ${prepared.source}\n\n${table}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -8,7 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
-import { serveRequests, subscriptionVariant, wallNow, type ClientRequest, type CollectResult } from './fanout-shared.js';
+import { serveRequests, subscriptionVariant, type ClientRequest, type CollectResult } from './fanout-shared.js';
+import { runWorkers, wallNow } from './helpers.js';
 
 interface Subscriber {
   socket: WebSocket;
@@ -69,14 +70,7 @@ function open(url: string, authorization: string, subscription: { query: string;
 
 async function connect(url: string, count: number, authorization: string, concurrency: number, mix: number): Promise<{ ms: number; total: number }> {
   const started = performance.now();
-  let next = 0;
-  const workers = Array.from({ length: Math.min(concurrency, count) }, async () => {
-    while (next < count) {
-      const variant = next++ % mix;
-      await open(url, authorization, subscriptionVariant(variant, mix));
-    }
-  });
-  await Promise.all(workers);
+  await runWorkers(count, concurrency, (job) => open(url, authorization, subscriptionVariant(job % mix, mix)));
   return { ms: performance.now() - started, total: subscribers.length };
 }
 

@@ -24,7 +24,8 @@ import { CallStatus } from '../src/domain/call.js';
 import { encodeEventCursor } from '../src/domain/cursor.js';
 import { startGateway, type Gateway } from '../src/server/app.js';
 import { jsonLogger } from '../src/server/logger.js';
-import { FROM_ADDRESS, serveRequests, TO_ADDRESS, wallNow, type FloorFrame, type MemorySample, type ServerRequest, type TriggerResult } from './fanout-shared.js';
+import { serveRequests, type FloorFrame, type MemorySample, type ServerRequest, type TriggerResult } from './fanout-shared.js';
+import { FROM_NUMBER, jsonEnv, processCpu, sleep, TO_STAYS_IN_PROGRESS, wallNow } from './helpers.js';
 
 export interface FanoutServerOptions {
   kind: 'gateway' | 'floor';
@@ -33,15 +34,14 @@ export interface FanoutServerOptions {
   poolSize: number;
 }
 
-const options = JSON.parse(process.env.FANOUT_SERVER ?? 'null') as FanoutServerOptions | null;
-if (!options) throw new Error('FANOUT_SERVER is not set: this file is started by dist/bench/fanout.js');
+const options = jsonEnv<FanoutServerOptions>('FANOUT_SERVER', 'dist/bench/fanout.js');
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
 async function settleAndCollect(): Promise<void> {
   if (!gc) throw new Error('run with --expose-gc');
   for (let i = 0; i < 3; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
     gc();
   }
 }
@@ -128,13 +128,13 @@ async function startGatewayServer(opts: FanoutServerOptions): Promise<Server> {
         waiting = { callId, resolve };
         setTimeout(() => reject(new Error(`event of ${callId} not delivered within 20 s`)), 20_000).unref();
       });
-      const cpu = process.cpuUsage();
+      const cpu = processCpu();
       const tStart = wallNow();
       const applied = await gateway.lifecycle.apply({ callId, status: CallStatus.COMPLETED, endReason: 'hangup' });
       const tCommit = wallNow();
       if (!applied) throw new Error(`${callId}: the transition to COMPLETED did not apply (is the call IN_PROGRESS?)`);
       const { delivered, drained } = await reached;
-      const used = process.cpuUsage(cpu);
+      const used = cpu();
       return {
         tStart,
         tCommit,
@@ -209,7 +209,7 @@ async function startFloorServer(): Promise<Server> {
     port: (wss.address() as { port: number }).port,
     count: () => subscribers.size,
     async trigger(callId, frame) {
-      const cpu = process.cpuUsage();
+      const cpu = processCpu();
       const tStart = wallNow();
       // The same selection and shape the gateway sends for a COMPLETED event of an answered call.
       const occurredAt = new Date();
@@ -224,8 +224,8 @@ async function startFloorServer(): Promise<Server> {
             call: {
               id: callId,
               status: 'COMPLETED',
-              toAddress: TO_ADDRESS,
-              fromAddress: FROM_ADDRESS,
+              toAddress: TO_STAYS_IN_PROGRESS,
+              fromAddress: FROM_NUMBER,
               answeredAt: new Date(occurredAt.getTime() - 42_000).toISOString(),
             },
           },
@@ -246,7 +246,7 @@ async function startFloorServer(): Promise<Server> {
         for (const [socket, prefix] of prefixes) socket.send(Buffer.concat([prefix, json, suffix]), { binary: false });
       }
       const tDrained = await afterMicrotasks();
-      const used = process.cpuUsage(cpu);
+      const used = cpu();
       return { tStart, tCommit: tStart, tDelivered: tStart, tDrained, cpuUserMs: used.user / 1000, cpuSystemMs: used.system / 1000, position: null };
     },
     async stop() {

@@ -1,12 +1,10 @@
 /**
  * What the fan-out benchmark's processes share (bench/fanout.ts starts them): the subscription,
- * the IPC messages, the wall clock, and how a child is started with a higher open-file limit.
+ * the IPC messages, and how a child is started with a higher open-file limit (the clock and the
+ * statistics are in helpers.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-
-/** The destination every subscriber filters on (test mode: answered, stays IN_PROGRESS). */
-export const TO_ADDRESS = '+15005550006';
-export const FROM_ADDRESS = '+15551234567';
+import { FROM_NUMBER, TO_STAYS_IN_PROGRESS } from './helpers.js';
 
 /** One realistic live-dashboard subscription; every subscriber sends the same document and variables. */
 export const SUBSCRIPTION = `subscription CallStatus($filter: CallFilter) {
@@ -19,7 +17,8 @@ export const SUBSCRIPTION = `subscription CallStatus($filter: CallFilter) {
     call { id status toAddress fromAddress answeredAt }
   }
 }`;
-export const VARIABLES = { filter: { toAddress: TO_ADDRESS } };
+/** Every subscriber filters on the destination of the calls the bench hangs up. */
+export const VARIABLES = { filter: { toAddress: TO_STAYS_IN_PROGRESS } };
 
 /**
  * The mixed workload (FANOUT_MIX=k): subscriber i sends variant i mod k, each a different
@@ -40,19 +39,13 @@ export function subscriptionVariant(variant: number, mix: number): { query: stri
   }
 }`;
   const filters = [
-    { toAddress: TO_ADDRESS },
-    { fromAddress: FROM_ADDRESS },
-    { toAddress: TO_ADDRESS, direction: 'OUTBOUND' },
-    { fromAddress: FROM_ADDRESS, fromChannel: ['PSTN'] },
+    { toAddress: TO_STAYS_IN_PROGRESS },
+    { fromAddress: FROM_NUMBER },
+    { toAddress: TO_STAYS_IN_PROGRESS, direction: 'OUTBOUND' },
+    { fromAddress: FROM_NUMBER, fromChannel: ['PSTN'] },
   ];
   return { query, variables: { filter: filters[variant % filters.length] } };
 }
-
-/**
- * Wall clock with sub-millisecond resolution, comparable across processes of this machine
- * (timeOrigin is the process start on the same system clock).
- */
-export const wallNow = (): number => performance.timeOrigin + performance.now();
 
 export type ServerKind = 'gateway' | 'floor';
 /**
@@ -205,17 +198,4 @@ export class Child {
     await exited;
     clearTimeout(timer);
   }
-}
-
-// --- statistics ---------------------------------------------------------------------------------
-
-/** Nearest-rank percentile of an ascending array. */
-export function percentile(sorted: ArrayLike<number>, p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const rank = Math.ceil((p / 100) * sorted.length);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, rank - 1))]!;
-}
-
-export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
 }

@@ -4,7 +4,7 @@
  * memory an idle subscriber costs, against the floor: a bare `ws` server that serializes the
  * same message once and sends it on every socket. See bench/fanout-README.md.
  *
- *   npm run build && node dist/bench/fanout.js                 # embedded PostgreSQL on :54349
+ *   npm run build && npm run build:bench && node dist/bench/fanout.js   # embedded PostgreSQL on :54349
  *   DATABASE_URL=postgres://… node dist/bench/fanout.js
  *
  * Processes: this one (orchestrates, reads the clock stamps), one server child at a time
@@ -31,86 +31,68 @@
  * measured again (FANOUT_RETRIES, 2) and left out of the summary.
  */
 import 'reflect-metadata';
-import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { prepareBenchDatabase, type PreparedDatabase } from './shared.js';
 import { loadConfig } from '../src/config.js';
-import { AdminStore } from '../src/db/admin-store.js';
 import { openDatabase } from '../src/db/database.js';
 import { startGateway } from '../src/server/app.js';
 import { silentLogger } from '../src/domain/logger.js';
 import type { FanoutServerOptions } from './fanout-server.js';
+import { Child, SUBSCRIPTION, VARIABLES, type CollectResult, type FloorFrame, type MemorySample, type ServerKind, type TriggerResult } from './fanout-shared.js';
 import {
-  Child,
-  FROM_ADDRESS,
+  backendsOf,
+  benchLog,
+  choicesEnv,
+  CpuMeter,
+  createBenchApp,
+  dropBenchDatabase,
+  fileStamp,
+  flagEnv,
+  FROM_NUMBER,
+  gitState,
+  intEnv,
+  intListEnv,
+  machineInfo,
   median,
   percentile,
-  SUBSCRIPTION,
-  TO_ADDRESS,
-  VARIABLES,
-  type CollectResult,
-  type FloorFrame,
-  type MemorySample,
-  type ServerKind,
-  type TriggerResult,
-} from './fanout-shared.js';
+  pgPortEnv,
+  postGraphQL,
+  prepareBenchDatabase,
+  PROFILES_DIR,
+  ROOT,
+  sleep,
+  synchronousCommitEnv,
+  TO_STAYS_IN_PROGRESS,
+  writeReport,
+  type PreparedDatabase,
+} from './helpers.js';
 
 // --- settings ------------------------------------------------------------------------------------
 
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return value;
-}
-
-function listEnv(name: string, fallback: string): string[] {
-  return (process.env[name] || fallback).split(',').map((value) => value.trim()).filter(Boolean);
-}
-
 const settings = {
-  sizes: listEnv('FANOUT_SIZES', '1000,5000,10000').map((value) => {
-    const size = Number(value);
-    if (!Number.isInteger(size) || size < 1 || size > 50_000) throw new Error(`FANOUT_SIZES: "${value}" is not a count from 1 to 50000`);
-    return size;
-  }),
+  sizes: intListEnv('FANOUT_SIZES', [1000, 5000, 10000], 1, 50_000),
   reps: intEnv('FANOUT_REPS', 5, 1, 100),
   warmup: intEnv('FANOUT_WARMUP', 1, 0, 20),
   gapMs: intEnv('FANOUT_GAP_MS', 300, 0, 60_000),
-  servers: listEnv('FANOUT_SERVERS', 'floor,gateway').map((value) => {
-    if (value !== 'floor' && value !== 'gateway') throw new Error(`FANOUT_SERVERS: unknown "${value}" (floor, gateway)`);
-    return value as ServerKind;
-  }),
+  servers: choicesEnv<ServerKind>('FANOUT_SERVERS', ['floor', 'gateway']),
   clientProcs: intEnv('FANOUT_CLIENT_PROCS', 1, 1, 8),
   /** Distinct subscription documents and filters over the subscribers (1: all the same; 100: the issue's mixed workload). */
   mix: intEnv('FANOUT_MIX', 1, 1, 1_000),
   connectConcurrency: intEnv('FANOUT_CONNECT_CONCURRENCY', 64, 1, 2_000),
-  pgPort: intEnv('FANOUT_PG_PORT', 54349, 1024, 65535),
+  pgPort: pgPortEnv('FANOUT_PG_PORT', 54349, { 54339: "npm run bench's embedded PostgreSQL" }),
   poolSize: intEnv('FANOUT_POOL_SIZE', 10, 1, 200),
-  synchronousCommit: process.env.FANOUT_SYNCHRONOUS_COMMIT || 'off',
-  cpuProf: process.env.FANOUT_CPU_PROF === '1',
-  heapSnapshot: process.env.FANOUT_HEAP_SNAPSHOT === '1',
-  enforceTarget: process.env.FANOUT_ENFORCE_TARGET === '1',
+  synchronousCommit: synchronousCommitEnv('FANOUT_SYNCHRONOUS_COMMIT'),
+  cpuProf: flagEnv('FANOUT_CPU_PROF'),
+  heapSnapshot: flagEnv('FANOUT_HEAP_SNAPSHOT'),
+  enforceTarget: flagEnv('FANOUT_ENFORCE_TARGET'),
   retries: intEnv('FANOUT_RETRIES', 2, 0, 10),
   /** Extra node flags for the server children, e.g. "--cpu-prof --cpu-prof-dir=bench/results/profiles" (whole-process profiles). */
   serverNodeArgs: (process.env.FANOUT_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean),
-  floorFrames: listEnv('FANOUT_FLOOR_FRAMES', 'shared,spliced').map((value) => {
-    if (value !== 'shared' && value !== 'spliced' && value !== 'concat') throw new Error(`FANOUT_FLOOR_FRAMES: unknown "${value}" (shared, spliced, concat)`);
-    return value as FloorFrame;
-  }),
+  floorFrames: choicesEnv<FloorFrame>('FANOUT_FLOOR_FRAMES', ['shared', 'spliced', 'concat'], ['shared', 'spliced']),
   quietWaitMs: intEnv('FANOUT_QUIET_WAIT_MS', 5_000, 0, 600_000),
   quietBudgetMs: intEnv('FANOUT_QUIET_BUDGET_MS', 60_000, 0, 3_600_000),
 };
-if ([5432, 54329, 54339].includes(settings.pgPort)) throw new Error('FANOUT_PG_PORT must not be 5432, 54329 or 54339 (the machine\'s, the gateway\'s and the other bench\'s)');
-if (!['on', 'off', 'local', 'remote_write', 'remote_apply'].includes(settings.synchronousCommit)) {
-  throw new Error(`FANOUT_SYNCHRONOUS_COMMIT: "${settings.synchronousCommit}" is not a synchronous_commit value`);
-}
 
 const FLOOR_LABELS: Record<FloorFrame, string> = {
   shared: 'floor (shared frame)',
@@ -126,31 +108,14 @@ const TARGET_BYTES = 15 * 1024;
 const DATABASE = `calls_fanout_${process.pid}`;
 const OPEN_FILES = 65_536;
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** The repository root (this file runs as dist/bench/fanout.js). */
-const root = path.resolve(here, '..', '..');
-const resultsDir = path.join(root, 'bench', 'results');
-const profilesDir = path.join(resultsDir, 'profiles');
-const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const stamp = fileStamp();
 
-const log = (line: string) => process.stderr.write(`[fanout] ${line}\n`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const log = benchLog('fanout');
 
 // --- database ------------------------------------------------------------------------------------
 
 function prepareDatabase(): Promise<PreparedDatabase> {
-  return prepareBenchDatabase({ name: DATABASE, dataDir: path.join(root, '.data', 'bench-fanout'), port: settings.pgPort, synchronousCommit: settings.synchronousCommit, log });
-}
-
-async function dropDatabase(adminUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  try {
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
-  } catch (error) {
-    log(`could not drop ${DATABASE}: ${(error as Error).message}`);
-  } finally {
-    await client.end().catch(() => {});
-  }
+  return prepareBenchDatabase({ name: DATABASE, dataDir: path.join(ROOT, '.data', 'bench-fanout'), port: settings.pgPort, synchronousCommit: settings.synchronousCommit, log });
 }
 
 /**
@@ -162,23 +127,18 @@ async function dropDatabase(adminUrl: string): Promise<void> {
 async function seed(url: string, count: number): Promise<{ appId: string; testKey: string; callIds: string[] }> {
   const database = await openDatabase(url, { poolSize: 4, migrate: true });
   try {
-    const admin = new AdminStore(database.orm.em);
-    const app = await admin.createApp('fanout-bench');
-    await admin.assignNumber(app.id, FROM_ADDRESS);
+    const app = await createBenchApp(database, 'fanout-bench');
     const config = loadConfig({ SIMULATOR_TIME_SCALE: '0.01', WS_MAX_OPERATIONS_PER_KEY: '1000000', WS_MAX_OPERATIONS_PER_SOCKET: '10000', WS_MAX_CONNECTIONS_PER_KEY: '1000000', WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000', RATE_LIMIT_PER_MINUTE: '0' }, { port: 0, host: '127.0.0.1', databaseUrl: url, authCacheTtlMs: 60_000, dbPoolSize: 4 });
     const gateway = await startGateway(config, { database, logger: silentLogger });
     const callIds: string[] = [];
     try {
       for (let i = 0; i < count; i++) {
-        const response = await fetch(gateway.url, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
-          body: JSON.stringify({
-            query: 'mutation($input: CreateCallInput!) { createCall(input: $input) { call { id } userErrors { code message } } }',
-            variables: { input: { from: FROM_ADDRESS, to: TO_ADDRESS, metadata: { bench: 'fanout', n: i } } },
-          }),
-        });
-        const body = (await response.json()) as { data?: { createCall: { call: { id: string } | null; userErrors: unknown[] } }; errors?: unknown };
+        const body = await postGraphQL<{ data?: { createCall: { call: { id: string } | null; userErrors: unknown[] } }; errors?: unknown }>(
+          gateway.url,
+          app.testKey,
+          'mutation($input: CreateCallInput!) { createCall(input: $input) { call { id } userErrors { code message } } }',
+          { input: { from: FROM_NUMBER, to: TO_STAYS_IN_PROGRESS, metadata: { bench: 'fanout', n: i } } },
+        );
         const id = body.data?.createCall.call?.id;
         if (!id) throw new Error(`createCall failed: ${JSON.stringify(body)}`);
         callIds.push(id);
@@ -201,91 +161,12 @@ async function seed(url: string, count: number): Promise<{ appId: string; testKe
 
 /** The source measured: the commit, and the files of src/ that differ from it (others edit src/ meanwhile). */
 function sourceInfo(): { label: string | null; commit: string | null; dirtySrc: string[] } {
-  const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
-  let commit: string | null = null;
-  let dirtySrc: string[] = [];
-  try {
-    commit = git('rev-parse', '--short', 'HEAD');
-    dirtySrc = git('status', '--porcelain', '--', 'src').split('\n').filter(Boolean);
-  } catch {
-    // not a git checkout (an exported tree): FANOUT_LABEL says what it is
-  }
-  return { label: process.env.FANOUT_LABEL || null, commit, dirtySrc };
+  // Outside a git checkout (an exported tree) FANOUT_LABEL says what it is.
+  const { commit, dirty } = gitState(['src']);
+  return { label: process.env.FANOUT_LABEL || null, commit, dirtySrc: dirty };
 }
 
 // --- other load on the machine --------------------------------------------------------------------
-
-/**
- * CPU used by processes other than this bench's own (this process, the server child, the client
- * children, and the PostgreSQL backends connected to this run's database), from /proc: another
- * benchmark on this 2-core machine shows up here. Linux only; zeros elsewhere.
- */
-class CpuMeter {
-  private readonly tick = 100; // USER_HZ
-  private readonly pids: () => number[];
-
-  constructor(pids: () => number[]) {
-    this.pids = () => [...pids(), ...backendsOf(DATABASE)];
-  }
-
-  private systemBusy(): number {
-    try {
-      const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-      // user nice system idle iowait irq softirq steal
-      return fields[0]! + fields[1]! + fields[2]! + fields[5]! + fields[6]! + fields[7]!;
-    } catch {
-      return 0;
-    }
-  }
-
-  private own(pids: number[]): number {
-    let total = 0;
-    for (const pid of pids) {
-      try {
-        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        total += Number(fields[11]) + Number(fields[12]);
-      } catch {
-        // exited
-      }
-    }
-    return total;
-  }
-
-  start(): () => { otherCpuMs: number; ownCpuMs: number; wallMs: number } {
-    const pids = this.pids();
-    const system = this.systemBusy();
-    const own = this.own(pids);
-    const wall = performance.now();
-    return () => {
-      const ownTicks = this.own(pids) - own;
-      return {
-        otherCpuMs: (Math.max(0, this.systemBusy() - system - ownTicks) * 1000) / this.tick,
-        ownCpuMs: (ownTicks * 1000) / this.tick,
-        wallMs: performance.now() - wall,
-      };
-    };
-  }
-}
-
-/** PostgreSQL backends serving `database` (their command line names it). */
-function backendsOf(database: string): number[] {
-  const pids: number[] = [];
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        // "postgres: <user> <database> <host>(<port>) <state>"
-        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(` ${database} `)) pids.push(Number(entry));
-      } catch {
-        // exited
-      }
-    }
-  } catch {
-    // no /proc
-  }
-  return pids;
-}
 
 let quietBudgetLeft = settings.quietBudgetMs;
 
@@ -361,13 +242,14 @@ async function runPhase(
     openFiles: OPEN_FILES,
     onStderr: (line) => (line.startsWith('nofile=') ? openFiles.push(`server ${line}`) : process.stderr.write(`[${kind}] ${line}\n`)),
   });
-  const meter = new CpuMeter(() => [process.pid, server.process.pid!, ...context.clients.map((client) => client.process.pid!)]);
+  // This bench's own processes: this one, the server child, the client children and the PostgreSQL backends of its database.
+  const meter = new CpuMeter(() => [process.pid, server.process.pid!, ...context.clients.map((client) => client.process.pid!), ...backendsOf(DATABASE)]);
   try {
     const { port } = await server.ready;
     const wsUrl = `ws://127.0.0.1:${port}/graphql`;
     const snapshots: string[] = [];
     const snapshotFile = (which: string) => {
-      const file = path.join(profilesDir, `fanout-${kind}-${n}-${which}-${stamp}.heapsnapshot`);
+      const file = path.join(PROFILES_DIR, `fanout-${kind}-${n}-${which}-${stamp}.heapsnapshot`);
       snapshots.push(file);
       return file;
     };
@@ -402,7 +284,7 @@ async function runPhase(
     }
     const registeredMs = performance.now() - started;
     if (profiling) {
-      setupProfile = path.join(profilesDir, `fanout-${kind}-${n}-setup-${stamp}.cpuprofile`);
+      setupProfile = path.join(PROFILES_DIR, `fanout-${kind}-${n}-setup-${stamp}.cpuprofile`);
       await server.request({ type: 'profile-stop', file: setupProfile });
     }
     log(`${kind} N=${n}: ${connected.reduce((sum, c) => sum + c.total, 0)} sockets subscribed in ${connectMs.toFixed(0)} ms, registered in ${registeredMs.toFixed(0)} ms`);
@@ -480,7 +362,7 @@ async function runPhase(
       await sleep(settings.gapMs);
     }
     if (profiling) {
-      profile = path.join(profilesDir, `fanout-${kind}-${n}-${stamp}.cpuprofile`);
+      profile = path.join(PROFILES_DIR, `fanout-${kind}-${n}-${stamp}.cpuprofile`);
       await server.request({ type: 'profile-stop', file: profile });
     }
     const resets = await Promise.all(context.clients.map((client) => client.request<{ extra: number; closedUnexpectedly: number }>({ type: 'reset' })));
@@ -581,9 +463,9 @@ function table(rows: string[][]): string {
 // --- main ----------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  await mkdir(profilesDir, { recursive: true });
+  await mkdir(PROFILES_DIR, { recursive: true });
   const startedAt = new Date();
-  // Read at the start: `npm run build && node dist/bench/fanout.js` built what this names.
+  // Read at the start: `npm run build && npm run build:bench` built what this names.
   const measured = sourceInfo();
   const { server: database, url, adminUrl, source } = await prepareDatabase();
   const clients: Child[] = [];
@@ -709,7 +591,7 @@ async function main(): Promise<void> {
       command: `node dist/bench/fanout.js`,
       settings,
       source: measured,
-      machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg() },
+      machine: machineInfo(),
       database: { source, name: DATABASE, synchronousCommit: settings.synchronousCommit },
       subscription: { query: SUBSCRIPTION, variables: VARIABLES },
       openFiles: { clients: clientOpenFiles, servers: phases.flatMap((p) => p.openFiles.map((line) => `${p.server}-${p.n} ${line}`)) },
@@ -729,9 +611,9 @@ async function main(): Promise<void> {
         sample: phase.sample,
         stray: phase.stray,
         closedUnexpectedly: phase.closedUnexpectedly,
-        profile: phase.profile && path.relative(root, phase.profile),
-        setupProfile: phase.setupProfile && path.relative(root, phase.setupProfile),
-        snapshots: phase.snapshots.map((file) => path.relative(root, file)),
+        profile: phase.profile && path.relative(ROOT, phase.profile),
+        setupProfile: phase.setupProfile && path.relative(ROOT, phase.setupProfile),
+        snapshots: phase.snapshots.map((file) => path.relative(ROOT, file)),
         trials: phase.trials.map((trial) => ({
           label: trial.label,
           warmup: trial.warmup,
@@ -753,15 +635,12 @@ async function main(): Promise<void> {
         })),
       })),
     };
-    await mkdir(resultsDir, { recursive: true });
-    const file = path.join(resultsDir, `fanout-${stamp}.json`);
-    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(resultsDir, 'fanout-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
-    process.stdout.write(`\nresults: ${path.relative(root, file)} (and bench/results/fanout-latest.json)\n`);
+    const file = await writeReport(report, { stamped: `fanout-${stamp}.json`, latest: 'fanout-latest.json' });
+    process.stdout.write(`\nresults: ${path.relative(ROOT, file)} (and bench/results/fanout-latest.json)\n`);
     if (settings.enforceTarget && (verdict.p99RatioMet === false || verdict.bytesMet === false)) process.exitCode = 1;
   } finally {
     await Promise.all(clients.map((client) => client.stop()));
-    await dropDatabase(adminUrl);
+    await dropBenchDatabase(adminUrl, DATABASE, log);
     await database.stop();
   }
 }

@@ -15,48 +15,43 @@
  * BENCH_FIXED_SHARE (0.5 of the slowest server's req/s), BENCH_ENFORCE_TARGET (1: exit 1 when a target is missed).
  */
 import 'reflect-metadata';
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { fork, type ChildProcess } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
-import { AdminStore } from '../src/db/admin-store.js';
 import { openDatabase } from '../src/db/database.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
+import { CREATE_CALL_DOCUMENT, CREATE_INPUT, LIST_CALLS_DOCUMENT, LIST_PAGES, LIST_SIZE, callCursor, type ChildMessage, type ServerOptions } from './shared.js';
 import {
-  CREATE_CALL_DOCUMENT,
-  CREATE_INPUT,
+  benchLog,
+  choicesEnv,
+  createBenchApp,
+  eventsPending,
+  fileStamp,
+  findPostmaster,
+  flagEnv,
   FROM_NUMBER,
-  LIST_CALLS_DOCUMENT,
-  LIST_PAGES,
-  LIST_SIZE,
-  callCursor,
-  type ChildMessage,
-  type ServerOptions,
+  gitState,
+  intEnv,
+  machineInfo,
+  markdownTable,
+  numberEnv,
+  percentile,
+  pgPortEnv,
+  postgresCpuMicros,
   prepareBenchDatabase,
+  PROFILES_DIR,
+  ROOT,
+  round,
+  sleep,
+  synchronousCommitEnv,
+  writeReport,
   type PreparedDatabase,
-} from './shared.js';
+} from './helpers.js';
 
 // --- settings ------------------------------------------------------------------------------------
-
-function intEnv(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new Error(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-  return value;
-}
-
-function listEnv<T extends string>(name: string, allowed: readonly T[]): T[] {
-  const raw = process.env[name];
-  if (!raw) return [...allowed];
-  const values = raw.split(',').map((value) => value.trim()).filter(Boolean);
-  for (const value of values) if (!allowed.includes(value as T)) throw new Error(`${name}: unknown "${value}" (one of ${allowed.join(', ')})`);
-  return values as T[];
-}
 
 const SERVERS = ['gateway', 'apollo', 'apollo-jit', 'mercurius', 'rest'] as const;
 const OPERATIONS = ['list', 'create'] as const;
@@ -70,13 +65,13 @@ const settings = {
   rounds: intEnv('BENCH_ROUNDS', 4, 1, 20),
   poolSize: intEnv('BENCH_POOL_SIZE', 10, 1, 200),
   seedCalls: intEnv('BENCH_SEED_CALLS', 2000, LIST_SIZE * 2, 1_000_000),
-  embeddedPort: intEnv('BENCH_PG_PORT', 54339, 1024, 65535),
-  servers: listEnv('BENCH_SERVERS', SERVERS),
-  operations: listEnv('BENCH_OPERATIONS', OPERATIONS),
-  cpuProf: process.env.BENCH_CPU_PROF ? listEnv('BENCH_CPU_PROF', SERVERS) : [],
-  synchronousCommit: process.env.BENCH_SYNCHRONOUS_COMMIT || 'off',
+  embeddedPort: pgPortEnv('BENCH_PG_PORT', 54339),
+  servers: choicesEnv('BENCH_SERVERS', SERVERS),
+  operations: choicesEnv('BENCH_OPERATIONS', OPERATIONS),
+  cpuProf: choicesEnv('BENCH_CPU_PROF', SERVERS, []),
+  synchronousCommit: synchronousCommitEnv('BENCH_SYNCHRONOUS_COMMIT'),
   simulatorTimeScale: process.env.BENCH_SIMULATOR_TIME_SCALE || '100',
-  enforceTarget: process.env.BENCH_ENFORCE_TARGET === '1',
+  enforceTarget: flagEnv('BENCH_ENFORCE_TARGET'),
   /** Applications (tenants) whose keys the gateway's createCalls rotate through, each with its own number. */
   tenants: intEnv('BENCH_TENANTS', 8, 1, 1000),
   /** Destinations createCall draws from (every server). */
@@ -84,28 +79,21 @@ const settings = {
   /** Seconds of the fixed-rate run per server and operation (0: none). */
   fixedSeconds: intEnv('BENCH_FIXED_SECONDS', 5, 0, 600),
   /** The fixed rate, as a share of the slowest server's measured throughput in this run. */
-  fixedShare: Number(process.env.BENCH_FIXED_SHARE || '0.5'),
+  fixedShare: numberEnv('BENCH_FIXED_SHARE', 0.5, 0.01, 10),
 };
-if (![5432, 54329].every((port) => port !== settings.embeddedPort)) throw new Error('BENCH_PG_PORT must not be 5432 or 54329 (the machine\'s and the gateway\'s)');
-if (!['on', 'off', 'local', 'remote_write', 'remote_apply'].includes(settings.synchronousCommit)) {
-  throw new Error(`BENCH_SYNCHRONOUS_COMMIT: "${settings.synchronousCommit}" is not a synchronous_commit value`);
-}
 
 /** Issue 12's targets: the gateway's throughput over the REST floor's, measured in one run. */
 const TARGETS: Record<Operation, number> = { list: 0.8, create: 0.9 };
 const BENCH_DATABASE = 'calls_bench';
 const here = path.dirname(fileURLToPath(import.meta.url));
-/** The repository root (this file runs as dist/bench/run.js). */
-const root = path.resolve(here, '..', '..');
-const resultsDir = path.join(root, 'bench', 'results');
 
-const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const log = benchLog('bench');
 
 // --- database ------------------------------------------------------------------------------------
 
 /** The server to use (DATABASE_URL or the embedded one), with a fresh bench database. */
 function prepareDatabase(): Promise<PreparedDatabase> {
-  return prepareBenchDatabase({ name: BENCH_DATABASE, dataDir: path.join(root, '.data', 'bench'), port: settings.embeddedPort, synchronousCommit: settings.synchronousCommit, log });
+  return prepareBenchDatabase({ name: BENCH_DATABASE, dataDir: path.join(ROOT, '.data', 'bench'), port: settings.embeddedPort, synchronousCommit: settings.synchronousCommit, log });
 }
 
 /** The gateway's createCalls rotate through these keys, each creating from its own application's number. */
@@ -126,9 +114,7 @@ interface Seeded {
 async function seed(url: string): Promise<Seeded> {
   const database = await openDatabase(url, { poolSize: 2, migrate: true });
   try {
-    const admin = new AdminStore(database.orm.em);
-    const app = await admin.createApp('bench');
-    await admin.assignNumber(app.id, FROM_NUMBER);
+    const app = await createBenchApp(database, 'bench');
 
     // Only ended calls: a test-mode simulator would resume unfinished ones and write during the bench.
     const terminal = ['failed', 'busy', 'no_answer', 'canceled'] as const;
@@ -192,9 +178,8 @@ async function seed(url: string): Promise<Seeded> {
     pageCursors = Array.from({ length: LIST_PAGES }, (_, page) => (page === 0 ? null : callCursor(completed[page * LIST_SIZE - 1]!)));
     tenants = [{ key: app.testKey, number: FROM_NUMBER }];
     for (let i = 1; i < settings.tenants; i++) {
-      const other = await admin.createApp(`bench tenant ${i}`);
       const number = `+1555300${String(i).padStart(4, '0')}`;
-      await admin.assignNumber(other.id, number);
+      const other = await createBenchApp(database, `bench tenant ${i}`, number);
       tenants.push({ key: other.testKey, number });
     }
     return { appId: app.id, testKey: app.testKey, completed: Number(rows[0]!.count) };
@@ -213,11 +198,9 @@ interface RunningServer {
   paused?: boolean;
 }
 
-const profilesDir = path.join(resultsDir, 'profiles');
-
 function startServer(name: ServerName, options: ServerOptions): Promise<RunningServer> {
   const file = path.join(here, `server-${name}.js`);
-  const execArgv = settings.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${profilesDir}`, `--cpu-prof-name=bench-${name}-${Date.now()}.cpuprofile`] : [];
+  const execArgv = settings.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=bench-${name}-${Date.now()}.cpuprofile`] : [];
   const child = fork(file, [], {
     env: {
       ...process.env,
@@ -279,8 +262,6 @@ function resume(server: RunningServer): void {
   if (server.paused && server.child.kill('SIGCONT')) server.paused = false;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 let cpuRequestId = 0;
 
 /** The child's CPU time so far (user + system), in microseconds. */
@@ -299,44 +280,8 @@ function serverCpuMicros(server: RunningServer): Promise<number> {
   });
 }
 
-/**
- * CPU time (user + system, µs) of the PostgreSQL server's processes (the postmaster's children:
- * backends, WAL writer…), read from /proc; null when PostgreSQL is not a process of this machine.
- * It shows the database work a request causes, e.g. the gateway's event sequencing.
- */
+/** The local PostgreSQL's postmaster (null: PostgreSQL is on another machine, no DB CPU figures). */
 let postmasterPid: number | null = null;
-const CLOCK_TICKS_PER_SECOND = 100;
-
-async function findPostmaster(probe: pg.Client): Promise<number | null> {
-  const { rows } = await probe.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  try {
-    return statOf(rows[0]!.pid)?.ppid ?? null;
-  } catch {
-    return null;
-  }
-}
-
-function statOf(pid: number): { ppid: number; ticks: number } | null {
-  try {
-    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // After "pid (comm) ": state ppid … utime (14th field) stime (15th).
-    const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(fields[1]), ticks: Number(fields[11]) + Number(fields[12]) };
-  } catch {
-    return null;
-  }
-}
-
-function databaseCpuMicros(): number | null {
-  if (postmasterPid === null) return null;
-  let ticks = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const stat = statOf(Number(entry));
-    if (stat && stat.ppid === postmasterPid) ticks += stat.ticks;
-  }
-  return (ticks * 1e6) / CLOCK_TICKS_PER_SECOND;
-}
 
 // --- requests ------------------------------------------------------------------------------------
 
@@ -530,7 +475,7 @@ interface Round {
 async function load(server: RunningServer, spec: RequestSpec, seconds: number, overallRate?: number): Promise<Round> {
   const latencies: number[] = [];
   const cpuBefore = await serverCpuMicros(server);
-  const dbBefore = databaseCpuMicros();
+  const dbBefore = postgresCpuMicros(postmasterPid);
   const instance = autocannon({
     url: `http://127.0.0.1:${server.port}${spec.path}`,
     method: spec.method,
@@ -559,15 +504,12 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number, o
     if (status >= 200 && status < 300) latencies.push(ms);
   });
   const result = await instance;
-  const dbAfter = databaseCpuMicros();
+  const dbAfter = postgresCpuMicros(postmasterPid);
   return { result, latencies, cpuMicros: (await serverCpuMicros(server)) - cpuBefore, dbCpuMicros: dbBefore === null || dbAfter === null ? null : dbAfter - dbBefore };
 }
 
-function percentile(sorted: number[], p: number): number {
-  if (!sorted.length) return 0;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return Math.round(sorted[index]! * 100) / 100;
-}
+/** A latency percentile, ms to 0.01. */
+const latencyAt = (sorted: number[], p: number) => round(percentile(sorted, p), 2);
 
 function summarise(server: ServerName, operation: Operation, rounds: Round[], warmup: Round | undefined): Measurement {
   const latencies = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
@@ -583,10 +525,10 @@ function summarise(server: ServerName, operation: Operation, rounds: Round[], wa
     responses,
     latencyMs: {
       mean: latencies.length ? Math.round((latencies.reduce((a, b) => a + b, 0) / latencies.length) * 100) / 100 : 0,
-      p50: percentile(latencies, 50),
-      p90: percentile(latencies, 90),
-      p99: percentile(latencies, 99),
-      max: percentile(latencies, 100),
+      p50: latencyAt(latencies, 50),
+      p90: latencyAt(latencies, 90),
+      p99: latencyAt(latencies, 99),
+      max: latencyAt(latencies, 100),
     },
     // Failures during the warm-up count too.
     non2xx: sum('non2xx', withWarmup),
@@ -631,8 +573,7 @@ function isGateway(server: RunningServer): boolean {
 async function eventsNumbered(probe: pg.Client): Promise<void> {
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const { rows } = await probe.query<{ pending: boolean }>('SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS pending');
-    if (!rows[0]!.pending) return;
+    if (!(await eventsPending(probe))) return;
     if (Date.now() > deadline) throw new Error('the gateway did not number the pending events within 60 s');
     await sleep(200);
   }
@@ -699,7 +640,7 @@ async function measureFixedRate(servers: RunningServer[], operation: Operation, 
       server: server.name,
       rate,
       achievedRps: Math.round(round.result.requests.total / round.result.duration),
-      latencyMs: { p50: percentile(latencies, 50), p90: percentile(latencies, 90), p99: percentile(latencies, 99), max: percentile(latencies, 100) },
+      latencyMs: { p50: latencyAt(latencies, 50), p90: latencyAt(latencies, 90), p99: latencyAt(latencies, 99), max: latencyAt(latencies, 100) },
       non2xx: round.result.non2xx,
       errors: round.result.errors,
       badBodies: round.result.mismatches,
@@ -712,12 +653,10 @@ async function measureFixedRate(servers: RunningServer[], operation: Operation, 
 }
 
 function fixedRateTable(list: FixedRate[]): string {
-  const lines = [
+  return markdownTable(
     ['operation', 'server', 'offered req/s', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
-    ['---', '---', '---', '---', '---', '---', '---', '---'],
-    ...list.map((f) => [OPERATION_LABEL[f.operation], LABEL[f.server], String(f.rate), String(f.achievedRps), String(f.latencyMs.p50), String(f.latencyMs.p90), String(f.latencyMs.p99), String(f.latencyMs.max)]),
-  ];
-  return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+    list.map((f) => [OPERATION_LABEL[f.operation], LABEL[f.server], f.rate, f.achievedRps, f.latencyMs.p50, f.latencyMs.p90, f.latencyMs.p99, f.latencyMs.max]),
+  );
 }
 
 // --- SQL drift ---------------------------------------------------------------------------------
@@ -730,7 +669,7 @@ async function sqlDrift(): Promise<string[]> {
   const normalise = (text: string) => text.replace(/\s+/g, ' ').trim();
   let source: string;
   try {
-    source = normalise(await readFile(path.join(root, 'dist', 'src', 'db', 'pg-call-store.js'), 'utf8'));
+    source = normalise(await readFile(path.join(ROOT, 'dist', 'src', 'db', 'pg-call-store.js'), 'utf8'));
   } catch {
     return ['dist/src/db/pg-call-store.js not found: cannot check that the baselines send the gateway\'s SQL'];
   }
@@ -748,23 +687,23 @@ const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', a
 const OPERATION_LABEL: Record<Operation, string> = { list: `calls(first: 50, COMPLETED, pages 1–${LIST_PAGES})`, create: 'createCall' };
 
 function table(measurements: Measurement[]): string {
-  const header = ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'DB CPU µs/req', 'non-2xx', 'errors', 'bad bodies', 'responses'];
-  const rows = measurements.map((m) => [
-    OPERATION_LABEL[m.operation],
-    LABEL[m.server],
-    m.rps.toFixed(0),
-    m.roundRps.join(' / '),
-    String(m.latencyMs.p50),
-    String(m.latencyMs.p99),
-    String(m.serverCpuMicrosPerRequest),
-    m.dbCpuMicrosPerRequest === null ? 'n/a' : String(m.dbCpuMicrosPerRequest),
-    String(m.non2xx),
-    String(m.errors),
-    String(m.badBodies),
-    String(m.responses),
-  ]);
-  const lines = [header, header.map(() => '---'), ...rows].map((cells) => `| ${cells.join(' | ')} |`);
-  return lines.join('\n');
+  return markdownTable(
+    ['operation', 'server', 'req/s', 'per round', 'p50 ms', 'p99 ms', 'server CPU µs/req', 'DB CPU µs/req', 'non-2xx', 'errors', 'bad bodies', 'responses'],
+    measurements.map((m) => [
+      OPERATION_LABEL[m.operation],
+      LABEL[m.server],
+      m.rps.toFixed(0),
+      m.roundRps.join(' / '),
+      m.latencyMs.p50,
+      m.latencyMs.p99,
+      m.serverCpuMicrosPerRequest,
+      m.dbCpuMicrosPerRequest ?? 'n/a',
+      m.non2xx,
+      m.errors,
+      m.badBodies,
+      m.responses,
+    ]),
+  );
 }
 
 interface Ratio {
@@ -809,10 +748,9 @@ function ratios(measurements: Measurement[]): Ratio[] {
 
 function ratioTable(list: Ratio[]): string {
   const fmt = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}×`);
-  const lines = [
+  return markdownTable(
     ['operation', 'gateway / REST', 'target', 'gateway / bare Apollo', 'gateway / Apollo + jit', 'bare Apollo / REST', 'Apollo + jit / REST', 'met', 'gateway / Mercurius', 'Mercurius / REST'],
-    ['---', '---', '---', '---', '---', '---', '---', '---', '---', '---'],
-    ...list.map((r) => [
+    list.map((r) => [
       OPERATION_LABEL[r.operation],
       fmt(r.gatewayOverRest),
       `≥ ${TARGETS[r.operation]}× REST, ≥ 1× both Apollo`,
@@ -824,19 +762,13 @@ function ratioTable(list: Ratio[]): string {
       fmt(r.gatewayOverMercurius),
       fmt(r.mercuriusOverRest),
     ]),
-  ];
-  return lines.map((cells) => `| ${cells.join(' | ')} |`).join('\n');
+  );
 }
 
 /** The commit measured, and whether the tree had changes (the result then describes no commit exactly). */
-function gitState(): { commit: string; dirty: boolean } | null {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src', 'bench', 'package.json'], { cwd: root, encoding: 'utf8' }).trim() !== '';
-    return { commit, dirty };
-  } catch {
-    return null;
-  }
+function sourceState(): { commit: string; dirty: boolean } | null {
+  const { commit, dirty } = gitState(['src', 'bench', 'package.json']);
+  return commit === null ? null : { commit, dirty: dirty.length > 0 };
 }
 
 // --- main ----------------------------------------------------------------------------------------
@@ -916,12 +848,12 @@ async function main(): Promise<number> {
     const ratioList = ratios(measurements);
     const drift = await sqlDrift();
     for (const warning of drift) log(`WARNING: ${warning}`);
-    const git = gitState();
+    const git = sourceState();
     const report = {
       date: startedAt.toISOString(),
       git,
       finishedAt: new Date().toISOString(),
-      machine: { node: process.version, platform: `${os.platform()} ${os.release()}`, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30) },
+      machine: machineInfo(),
       database: { source, name: BENCH_DATABASE, postgres: before.version, synchronousCommit: settings.synchronousCommit, seededCalls: settings.seedCalls, seededCompleted: seeded.completed, callsInserted: inserted },
       settings: { simulatorTimeScale: settings.simulatorTimeScale, tool: 'autocannon 8 (programmatic)', connections: settings.connections, pipelining: 1, warmupSeconds: settings.warmupSeconds, durationSeconds: settings.durationSeconds, rounds: settings.rounds, poolSize: settings.poolSize, servers: settings.servers, operations: settings.operations, cpuProf: settings.cpuProf, listPages: LIST_PAGES, createTenants: settings.tenants },
       measurements,
@@ -931,10 +863,7 @@ async function main(): Promise<number> {
       sqlDrift: drift,
       failures,
     };
-    await mkdir(resultsDir, { recursive: true });
-    const file = path.join(resultsDir, `bench-${startedAt.toISOString().replace(/[:.]/g, '-')}.json`);
-    await writeFile(file, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(path.join(resultsDir, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    const file = await writeReport(report, { stamped: `bench-${fileStamp(startedAt)}.json`, latest: 'latest.json' });
 
     const out = [
       '',
@@ -948,7 +877,7 @@ async function main(): Promise<number> {
       '',
       ...(fixedRate.length ? [fixedRateTable(fixedRate), ''] : []),
       ...drift.map((warning) => `WARNING: ${warning}`),
-      `results: ${path.relative(root, file)}`,
+      `results: ${path.relative(ROOT, file)}`,
       '',
     ];
     process.stdout.write(out.join('\n'));

@@ -1,6 +1,7 @@
 /**
- * What the three servers of the bench share: the options a child process receives, the SQL the
- * baselines send, and the GraphQL documents the load generator posts.
+ * What run.ts and its server children share: the options a child process receives, the SQL the
+ * baselines send, and the GraphQL documents the load generator posts (what every bench uses is in
+ * helpers.ts).
  *
  * The SQL is copied from src/db/pg-call-store.ts on purpose: the baselines must do exactly the
  * database work the gateway does (same statement text, same prepared-statement name for the
@@ -25,14 +26,11 @@ export type ChildMessage =
 /** parent → child: stop, or report the CPU time used so far (process.cpuUsage) */
 type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number };
 
-export const FROM_NUMBER = '+15551234567';
 const TO_NUMBER = '+15005550001';
 export const LIST_SIZE = 50;
 
 export function readServerOptions(): ServerOptions {
-  const raw = process.env.BENCH_SERVER;
-  if (!raw) throw new Error('BENCH_SERVER is not set: this file is started by dist/bench/run.js');
-  return JSON.parse(raw) as ServerOptions;
+  return jsonEnv<ServerOptions>('BENCH_SERVER', 'dist/bench/run.js');
 }
 
 /** Tells the parent the port, stops cleanly on its 'stop' (so a --cpu-prof profile is written). */
@@ -75,8 +73,8 @@ export function serveChild(start: () => Promise<StartedServer>): void {
 // --- SQL: the gateway's own statements, so the baselines do the same database work ---------------
 
 import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT } from '../src/db/pg-call-store.js';
-import { startEmbeddedPostgres, type RunningDatabase } from '../src/db/embedded-postgres.js';
-import pg from 'pg';
+import type pg from 'pg';
+import { FROM_NUMBER, intEnv, jsonEnv } from './helpers.js';
 
 export { INSERT_CALL };
 /** The gateway prepares the insert under this name (per connection); the baselines do too. */
@@ -148,61 +146,7 @@ export const LIST_CALLS_DOCUMENT = `query CompletedCalls($first: Int!, $after: S
 }`;
 
 /** The list reads page 1 to LIST_PAGES of the seeded COMPLETED calls in turn (BENCH_LIST_PAGES). */
-export const LIST_PAGES = Number(process.env.BENCH_LIST_PAGES ?? 10);
+export const LIST_PAGES = intEnv('BENCH_LIST_PAGES', 10, 1, 1_000);
 
 /** createCall's input: the same for every request (the server generates the id). */
 export const CREATE_INPUT = { from: FROM_NUMBER, to: TO_NUMBER, metadata: { customer: 'cus_42', campaign: 'bench' } };
-
-// --- database --------------------------------------------------------------------------------
-
-export interface PreparedDatabase {
-  server: RunningDatabase;
-  /** The fresh bench database. */
-  url: string;
-  /** A database of the same server to create and drop it from. */
-  adminUrl: string;
-  /** Where it runs, for the report. */
-  source: string;
-}
-
-/**
- * The server to use (DATABASE_URL, or the embedded PostgreSQL in `dataDir` on `port`), with a
- * fresh database `name` whose commits need not wait for the WAL flush when `synchronousCommit`
- * is off: the benches measure the Node side, not this machine's fsync latency.
- */
-export async function prepareBenchDatabase(options: {
-  name: string;
-  dataDir: string;
-  port: number;
-  synchronousCommit: string;
-  log: (line: string) => void;
-}): Promise<PreparedDatabase> {
-  let server: RunningDatabase;
-  let adminUrl: string;
-  let source: string;
-  if (process.env.DATABASE_URL) {
-    server = { url: process.env.DATABASE_URL, owned: false, stop: async () => {} };
-    const admin = new URL(process.env.DATABASE_URL);
-    // Never connected to the database about to be dropped.
-    if (admin.pathname.replace(/^\//, '').startsWith(options.name) || admin.pathname === '/' || admin.pathname === '') admin.pathname = '/postgres';
-    adminUrl = admin.toString();
-    source = 'DATABASE_URL';
-  } else {
-    options.log(`starting the embedded PostgreSQL (data in ${options.dataDir}/pg, port ${options.port})`);
-    server = await startEmbeddedPostgres({ dataDir: options.dataDir, port: options.port, database: 'postgres' });
-    adminUrl = server.url;
-    source = `embedded PostgreSQL on 127.0.0.1:${options.port}${server.owned ? '' : ' (already running)'}`;
-  }
-  const url = new URL(adminUrl);
-  url.pathname = `/${options.name}`;
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    await client.query(`DROP DATABASE IF EXISTS ${options.name} WITH (FORCE)`);
-    await client.query(`CREATE DATABASE ${options.name}`);
-    await client.query(`ALTER DATABASE ${options.name} SET synchronous_commit = ${options.synchronousCommit}`);
-  } finally {
-    await client.end();
-  }
-  return { server, url: url.toString(), adminUrl, source };
-}

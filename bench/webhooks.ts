@@ -5,18 +5,42 @@
  *
  *   npm run bench:webhooks                 # embedded PostgreSQL (.data/bench, port 54339)
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
+ *
+ * Environment (all optional): BENCH_WEBHOOK_CALLS (600), BENCH_WEBHOOK_RATE (10 calls/s),
+ * BENCH_PG_PORT (54339), BENCH_SYNCHRONOUS_COMMIT (off).
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { prepareBenchDatabase } from './shared.js';
+import { openDatabase } from '../src/db/database.js';
+import {
+  benchLog,
+  createBenchApp,
+  FROM_NUMBER,
+  intEnv,
+  markdownTable,
+  percentile,
+  pgPortEnv,
+  postGraphQL,
+  prepareBenchDatabase,
+  ROOT,
+  runWorkers,
+  sleep,
+  synchronousCommitEnv,
+  TO_STAYS_IN_PROGRESS,
+} from './helpers.js';
 
 const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
-const CALLS = Number(process.env.BENCH_WEBHOOK_CALLS ?? 600);
-const log = (line: string) => console.error(`[bench:webhooks] ${line}`);
+const CALLS = intEnv('BENCH_WEBHOOK_CALLS', 600, 1, 100_000);
+const RATE = intEnv('BENCH_WEBHOOK_RATE', 10, 1, 1_000);
+const PG_PORT = pgPortEnv('BENCH_PG_PORT', 54339);
+const SYNCHRONOUS_COMMIT = synchronousCommitEnv('BENCH_SYNCHRONOUS_COMMIT');
+const log = benchLog('bench:webhooks');
 
 async function freePort(): Promise<number> {
   const server = net.createServer();
@@ -43,17 +67,8 @@ function serve(env: Record<string, string>): Promise<{ child: ChildProcess; outp
   });
 }
 
-async function post(url: string, key: string, query: string, variables: unknown): Promise<any> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
-  return response.json();
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))]!;
-}
-
 async function run(processes: number, calls: number, ratePerSecond: number, name: string): Promise<Record<string, number>> {
-  const prepared = await prepareBenchDatabase({ name, dataDir: '.data/bench', port: 54339, synchronousCommit: 'off', log });
+  const prepared = await prepareBenchDatabase({ name, dataDir: path.join(ROOT, '.data', 'bench'), port: PG_PORT, synchronousCommit: SYNCHRONOUS_COMMIT, log });
   const arrivals = new Map<string, number>();
   const receiver = http.createServer((req, res) => {
     let body = '';
@@ -73,38 +88,29 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
       const started = await serve({ DATABASE_URL: prepared.url, PORT: String(port), SIMULATOR_TIME_SCALE: '0.05', WEBHOOK_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
       gateways.push({ child: started.child, url: `http://127.0.0.1:${port}/graphql` });
     }
-    // In production serve creates nothing and prints no key: the application comes from the CLI.
-    const cli = (args: string[]) => execFileSync(process.execPath, [CLI, ...args], { env: { ...process.env, NODE_ENV: 'production', DATABASE_URL: prepared.url }, encoding: 'utf8' });
-    const app = JSON.parse(cli(['apps', 'create', '--name', 'bench', '--json'])) as { id: string; testKey: string };
+    // In production serve creates nothing and prints no key: the application is made as the CLI's
+    // `apps create` and `numbers assign` make it.
+    const database = await openDatabase(prepared.url, { poolSize: 1, migrate: true });
+    const app = await createBenchApp(database, 'bench').finally(() => database.close());
     const key = app.testKey;
-    const number = '+15551234567';
-    cli(['numbers', 'assign', '--app', app.id, '--number', number]);
-    await post(gateways[0]!.url, key, 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }', { u: receiverUrl });
+    await postGraphQL(gateways[0]!.url, key, 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }', { u: receiverUrl });
     const startedAt = Date.now();
-    let next = 0;
-    const create = (url: string) => post(url, key, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', { i: { from: number, to: '+15005550006' } });
+    const create = (url: string) => postGraphQL(url, key, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', { i: { from: FROM_NUMBER, to: TO_STAYS_IN_PROGRESS } });
     if (ratePerSecond > 0) {
       // Paced: what an endpoint sees when the gateway keeps up.
       const pending: Promise<unknown>[] = [];
       for (let i = 0; i < calls; i++) {
         pending.push(create(gateways[i % gateways.length]!.url));
-        await new Promise((resolve) => setTimeout(resolve, 1000 / ratePerSecond));
+        await sleep(1000 / ratePerSecond);
       }
       await Promise.all(pending);
     } else {
       // As fast as 20 clients can create calls: the queue's throughput.
-      await Promise.all(
-        Array.from({ length: 20 }, async (_, worker) => {
-          while (next < calls) {
-            next++;
-            await create(gateways[worker % gateways.length]!.url);
-          }
-        }),
-      );
+      await runWorkers(calls, 20, (_, worker) => create(gateways[worker % gateways.length]!.url));
     }
     const expected = calls * 3;
     const deadline = Date.now() + 120_000;
-    while (arrivals.size < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (arrivals.size < expected && Date.now() < deadline) await sleep(50);
     const client = new pg.Client({ connectionString: prepared.url });
     await client.connect();
     const { rows } = await client.query<{ id: string; at: Date }>(`SELECT id, occurred_at AS at FROM call_event WHERE type = 'status_changed'`);
@@ -130,7 +136,6 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
   }
 }
 
-const RATE = Number(process.env.BENCH_WEBHOOK_RATE ?? 10);
 const results = [];
 for (const processes of [1, 2]) {
   log(`${processes} gateway process(es), ${CALLS} calls as fast as possible …`);
@@ -139,10 +144,10 @@ for (const processes of [1, 2]) {
   results.push(await run(processes, RATE * 15, RATE, `calls_bench_webhooks_${processes}`));
 }
 console.log(`calls-gateway webhook bench, ${new Date().toISOString()}, node ${process.version}, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
-console.log('| gateway processes | load | calls | events | delivered | deliveries/s | change → delivery p50 ms | p99 ms |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
-for (const r of results) {
-  const load = r.rate ? `${r.rate} calls/s (${r.rate * 3} events/s)` : '20 clients, flat out';
-  console.log(`| ${r.processes} | ${load} | ${r.calls} | ${r.events} | ${r.delivered} | ${r.deliveriesPerSecond} | ${r.p50Ms} | ${r.p99Ms} |`);
-}
+console.log(
+  markdownTable(
+    ['gateway processes', 'load', 'calls', 'events', 'delivered', 'deliveries/s', 'change → delivery p50 ms', 'p99 ms'],
+    results.map((r) => [r.processes, r.rate ? `${r.rate} calls/s (${r.rate * 3} events/s)` : '20 clients, flat out', r.calls, r.events, r.delivered, r.deliveriesPerSecond, r.p50Ms, r.p99Ms]),
+  ),
+);
 if (results.some((r) => r.delivered !== r.events)) process.exit(1);

@@ -15,6 +15,6 @@ function newest(entry) {
   return Math.max(0, ...readdirSync(full).map((name) => newest(path.join(entry, name))));
 }
 
-const inputs = ['src', 'bench', 'web', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
+const inputs = ['src', 'web', 'package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 const built = existsSync(stamp) ? statSync(stamp).mtimeMs : 0;
 if (Math.max(...inputs.map(newest)) > built) execSync('npm run build', { cwd: root, stdio: 'inherit' });
