@@ -22,7 +22,13 @@ module.exports = {
       severity: 'error',
       comment: 'The domain imports no other layer of the gateway, and no framework, database or provider SDK.',
       from: { path: '^src/domain/' },
-      to: { path: ['^src/(db|events|graphql|server|providers|customer-webhooks)/', '^src/(cli|runtime|config)\\.ts$', 'node_modules/(pg|@mikro-orm|graphql|type-graphql|@apollo|express|ws|graphql-ws|ioredis|livekit-server-sdk|telnyx|pino)/'] },
+      to: {
+        path: [
+          '^src/(db|events|graphql|server|providers|customer-webhooks)/',
+          '^src/(cli|runtime|config)\\.ts$',
+          'node_modules/(pg|@mikro-orm|graphql|type-graphql|@apollo|express|ws|graphql-ws|ioredis|livekit-server-sdk|telnyx|pino)/',
+        ],
+      },
     },
     {
       name: 'shared-stands-alone',
@@ -52,7 +58,13 @@ module.exports = {
       from: { path: '^src/providers/' },
       to: { path: '^src/(server|graphql|customer-webhooks)/' },
     },
-    { name: 'no-orphans', severity: 'error', comment: 'A file nothing imports is dead code.', from: { orphan: true, path: '^src/', pathNot: ['\\.d\\.ts$', '^src/cli\\.ts$', '^src/db/migrations/'] }, to: {} },
+    {
+      name: 'no-orphans',
+      severity: 'error',
+      comment: 'A file nothing imports is dead code.',
+      from: { orphan: true, path: '^src/', pathNot: ['\\.d\\.ts$', '^src/cli\\.ts$', '^src/db/migrations/'] },
+      to: {},
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

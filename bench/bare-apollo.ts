@@ -27,16 +27,43 @@ export const typeDefs = /* GraphQL */ `
   scalar DateTime
   scalar JSONObject
 
-  enum Channel { PSTN WEBRTC WHATSAPP }
-  enum CallDirection { OUTBOUND INBOUND }
-  enum CallStatus { INITIATED RINGING IN_PROGRESS VOICEMAIL COMPLETED FAILED BUSY NO_ANSWER CANCELED }
+  enum Channel {
+    PSTN
+    WEBRTC
+    WHATSAPP
+  }
+  enum CallDirection {
+    OUTBOUND
+    INBOUND
+  }
+  enum CallStatus {
+    INITIATED
+    RINGING
+    IN_PROGRESS
+    VOICEMAIL
+    COMPLETED
+    FAILED
+    BUSY
+    NO_ANSWER
+    CANCELED
+  }
   enum UserErrorCode {
-    INVALID_PHONE_NUMBER PHONE_NUMBER_NOT_ASSIGNED INVALID_ADDRESS INVALID_METADATA
-    IDEMPOTENCY_KEY_REUSED CALL_NOT_FOUND CALL_NOT_ACTIVE COMMAND_NOT_ALLOWED
-    PROVIDER_NOT_CONFIGURED PROVIDER_ERROR RATE_LIMITED
+    INVALID_PHONE_NUMBER
+    PHONE_NUMBER_NOT_ASSIGNED
+    INVALID_ADDRESS
+    INVALID_METADATA
+    IDEMPOTENCY_KEY_REUSED
+    CALL_NOT_FOUND
+    CALL_NOT_ACTIVE
+    COMMAND_NOT_ALLOWED
+    PROVIDER_NOT_CONFIGURED
+    PROVIDER_ERROR
+    RATE_LIMITED
   }
 
-  interface Node { id: ID! }
+  interface Node {
+    id: ID!
+  }
 
   type Call implements Node {
     id: ID!
@@ -57,11 +84,25 @@ export const typeDefs = /* GraphQL */ `
     createdAt: DateTime!
   }
 
-  type PageInfo { hasNextPage: Boolean! hasPreviousPage: Boolean! startCursor: String endCursor: String }
-  type CallEdge { cursor: String! node: Call! }
-  type CallConnection { edges: [CallEdge!]! nodes: [Call!]! pageInfo: PageInfo! }
+  type PageInfo {
+    hasNextPage: Boolean!
+    hasPreviousPage: Boolean!
+    startCursor: String
+    endCursor: String
+  }
+  type CallEdge {
+    cursor: String!
+    node: Call!
+  }
+  type CallConnection {
+    edges: [CallEdge!]!
+    nodes: [Call!]!
+    pageInfo: PageInfo!
+  }
 
-  input CallFilter { status: [CallStatus!] }
+  input CallFilter {
+    status: [CallStatus!]
+  }
 
   type Query {
     calls(filter: CallFilter, first: Int, after: String): CallConnection!
@@ -75,8 +116,16 @@ export const typeDefs = /* GraphQL */ `
     metadata: JSONObject
     idempotencyKey: String
   }
-  type UserError { field: [String!] message: String! code: UserErrorCode! }
-  type CreateCallPayload { call: Call userErrors: [UserError!]! replayed: Boolean! }
+  type UserError {
+    field: [String!]
+    message: String!
+    code: UserErrorCode!
+  }
+  type CreateCallPayload {
+    call: Call
+    userErrors: [UserError!]!
+    replayed: Boolean!
+  }
 
   type Mutation {
     createCall(input: CreateCallInput!): CreateCallPayload!
@@ -155,11 +204,7 @@ export async function startBareApollo(jit: boolean): Promise<StartedServer> {
   const schema = makeExecutableSchema({ typeDefs, resolvers });
   const apollo = new ApolloServer({
     ...(jit ? { gateway: executorGateway(schema, createExecutor(schema, 'jit')) } : { schema }),
-    plugins: [
-      ApolloServerPluginDrainHttpServer({ httpServer }),
-      ApolloServerPluginCacheControlDisabled(),
-      ApolloServerPluginLandingPageDisabled(),
-    ],
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer }), ApolloServerPluginCacheControlDisabled(), ApolloServerPluginLandingPageDisabled()],
   });
   await apollo.start();
   app.use('/graphql', express.json({ limit: '100kb' }), expressMiddleware(apollo));

@@ -50,7 +50,11 @@ import {
 
 const log = benchLog('event-log');
 /** The log's own warnings and errors (a failing sequencer would otherwise look like a slow one). */
-const logger: Logger = { info() {}, warn: (message, fields) => log(`warn: ${message} ${JSON.stringify(fields ?? {})}`), error: (message, fields) => log(`error: ${message} ${JSON.stringify(fields ?? {})}`) };
+const logger: Logger = {
+  info() {},
+  warn: (message, fields) => log(`warn: ${message} ${JSON.stringify(fields ?? {})}`),
+  error: (message, fields) => log(`error: ${message} ${JSON.stringify(fields ?? {})}`),
+};
 const writersList = intListEnv('BENCH_WRITERS', [1, 4, 16], 1, 1_000);
 const seconds = numberEnv('BENCH_DURATION', 8, 0.1, 3_600);
 
@@ -106,7 +110,10 @@ async function main(): Promise<void> {
   const postmaster = await findPostmaster(probe);
 
   const steps: Step[] = [];
-  const plan = [...(flagEnv('BENCH_NUMBERING_OFF', true) ? [{ writers: 1, numbering: false }] : []), ...writersList.map((writers) => ({ writers, numbering: true }))];
+  const plan = [
+    ...(flagEnv('BENCH_NUMBERING_OFF', true) ? [{ writers: 1, numbering: false }] : []),
+    ...writersList.map((writers) => ({ writers, numbering: true })),
+  ];
   for (const { writers, numbering } of plan) {
     const clients = await Promise.all(
       Array.from({ length: writers }, async () => {
@@ -128,7 +135,16 @@ async function main(): Promise<void> {
     const loops = clients.map(async (client) => {
       while (!stop) {
         const id = newCallId('test');
-        const values = insertCallValues({ id, eventId: newEventId(), appId: app.id, from: FROM_NUMBER, to: '+14155550100', fromChannel: 'pstn', toChannel: 'pstn', metadata: { step: writers } });
+        const values = insertCallValues({
+          id,
+          eventId: newEventId(),
+          appId: app.id,
+          from: FROM_NUMBER,
+          to: '+14155550100',
+          fromChannel: 'pstn',
+          toChannel: 'pstn',
+          metadata: { step: writers },
+        });
         await client.query({ name: INSERT_CALL_NAME, text: INSERT_CALL, values });
         if (measuring) written++;
         if (numbering) eventLog.kick();
@@ -169,7 +185,9 @@ async function main(): Promise<void> {
       dbCpuMicrosPerEvent: dbBefore === null || dbAfter === null || !written ? null : Math.round((dbAfter - dbBefore) / written),
       nodeCpuMicrosPerEvent: written ? Math.round((cpu.user + cpu.system) / written) : 0,
     };
-    log(`${writers} writer(s)${numbering ? '' : ', numbering off'}: ${step.writtenPerSecond} written/s, ${step.deliveredPerSecond} delivered/s, lag p50 ${step.lagMs.p50} ms p99 ${step.lagMs.p99} ms, ${step.sequencerRunsPerSecond} sequencer runs/s (${step.eventsPerRun} events each), DB ${step.dbCpuMicrosPerEvent ?? 'n/a'} µs/event, Node ${step.nodeCpuMicrosPerEvent} µs/event`);
+    log(
+      `${writers} writer(s)${numbering ? '' : ', numbering off'}: ${step.writtenPerSecond} written/s, ${step.deliveredPerSecond} delivered/s, lag p50 ${step.lagMs.p50} ms p99 ${step.lagMs.p99} ms, ${step.sequencerRunsPerSecond} sequencer runs/s (${step.eventsPerRun} events each), DB ${step.dbCpuMicrosPerEvent ?? 'n/a'} µs/event, Node ${step.nodeCpuMicrosPerEvent} µs/event`,
+    );
     steps.push(step);
   }
 
@@ -182,8 +200,30 @@ async function main(): Promise<void> {
   const report = { date: new Date().toISOString(), machine: machineInfo(), database: prepared.source, steps };
   await writeReport(report, { latest: 'event-log-latest.json' });
   const table = markdownTable(
-    ['writers', 'numbering', 'written/s', 'delivered/s', 'lag p50 ms', 'lag p99 ms', 'sequencer runs/s', 'events per run', 'DB CPU µs/event', 'Node CPU µs/event'],
-    steps.map((s) => [s.writers, s.numbering ? 'on' : 'off', s.writtenPerSecond, s.deliveredPerSecond, s.lagMs.p50, s.lagMs.p99, s.sequencerRunsPerSecond, s.eventsPerRun, s.dbCpuMicrosPerEvent ?? 'n/a', s.nodeCpuMicrosPerEvent]),
+    [
+      'writers',
+      'numbering',
+      'written/s',
+      'delivered/s',
+      'lag p50 ms',
+      'lag p99 ms',
+      'sequencer runs/s',
+      'events per run',
+      'DB CPU µs/event',
+      'Node CPU µs/event',
+    ],
+    steps.map((s) => [
+      s.writers,
+      s.numbering ? 'on' : 'off',
+      s.writtenPerSecond,
+      s.deliveredPerSecond,
+      s.lagMs.p50,
+      s.lagMs.p99,
+      s.sequencerRunsPerSecond,
+      s.eventsPerRun,
+      s.dbCpuMicrosPerEvent ?? 'n/a',
+      s.nodeCpuMicrosPerEvent,
+    ]),
   );
   process.stdout.write(`\nevent log, ${report.date}, ${prepared.source}\n\n${table}\n`);
 }

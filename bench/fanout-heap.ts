@@ -53,7 +53,11 @@ export function diffSnapshots(beforeFile: string, afterFile: string, n: number, 
   }
   for (const [key, value] of before) if (!after.has(key)) total -= value.size;
   rows.sort((a, b) => b.size - a.size);
-  const lines = [`self size grown per subscriber: ${(total / n).toFixed(0)} bytes (${(total / n / 1024).toFixed(1)} KB), N=${n}`, '', '  bytes/sub  objects/sub  type and constructor / closure name'];
+  const lines = [
+    `self size grown per subscriber: ${(total / n).toFixed(0)} bytes (${(total / n / 1024).toFixed(1)} KB), N=${n}`,
+    '',
+    '  bytes/sub  objects/sub  type and constructor / closure name',
+  ];
   for (const row of rows.slice(0, top)) lines.push(`${row.size.toFixed(0).padStart(11)}  ${row.count.toFixed(2).padStart(11)}  ${row.key}`);
   return lines.join('\n');
 }

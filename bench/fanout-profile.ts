@@ -34,7 +34,11 @@ export function category(frame: ProfileNode['callFrame']): string {
   if (name === '(program)') return 'V8/native (program)';
   if (!url) return SOCKET_WRITES.has(name) ? 'socket writes (native)' : name === 'stringify' ? 'JSON.stringify' : 'V8/native (other)';
   if (url.includes('/node_modules/graphql-ws/')) return name === 'stringifyMessage' ? 'JSON.stringify' : 'graphql-ws';
-  if (url.includes('/node_modules/graphql/validation/') || url.includes('/node_modules/graphql/language/') || url.includes('/node_modules/graphql/utilities/TypeInfo')) {
+  if (
+    url.includes('/node_modules/graphql/validation/') ||
+    url.includes('/node_modules/graphql/language/') ||
+    url.includes('/node_modules/graphql/utilities/TypeInfo')
+  ) {
     return 'graphql parse/validate';
   }
   if (url.includes('/node_modules/graphql/')) return 'graphql execution';
@@ -113,7 +117,9 @@ export function summarizeProfile(profile: Profile, top: number, filter?: string)
       lines.push(`${((100 * micros) / busy).toFixed(1).padStart(6)}%  ${(micros / 1000).toFixed(1).padStart(8)} ms  ${key}`);
     }
   };
-  lines.push(`busy (not idle) time sampled: ${(busy / 1000).toFixed(0)} ms (left out: ${(profilerMicros / 1000).toFixed(0)} ms of the profiler starting/stopping)`);
+  lines.push(
+    `busy (not idle) time sampled: ${(busy / 1000).toFixed(0)} ms (left out: ${(profilerMicros / 1000).toFixed(0)} ms of the profiler starting/stopping)`,
+  );
   print('self time by category (% of busy time)', byCategory, 50);
   print('self time by function', byFunction, top);
   const interesting = [...inclusive].filter(([key]) => !key.startsWith('(root)') && !key.startsWith('(program)') && (!filter || new RegExp(filter).test(key)));

@@ -92,13 +92,23 @@ interface Server {
 const afterMicrotasks = () => new Promise<number>((resolve) => setImmediate(() => resolve(wallNow())));
 
 async function startGatewayServer(opts: FanoutServerOptions): Promise<Server> {
-  const config = loadConfig({ SIMULATOR_TIME_SCALE: '100', WS_MAX_OPERATIONS_PER_KEY: '1000000', WS_MAX_OPERATIONS_PER_SOCKET: '10000', WS_MAX_CONNECTIONS_PER_KEY: '1000000', WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000', RATE_LIMIT_PER_MINUTE: '0' }, {
-    port: 0,
-    host: '127.0.0.1',
-    databaseUrl: opts.databaseUrl,
-    authCacheTtlMs: 60_000,
-    dbPoolSize: opts.poolSize,
-  });
+  const config = loadConfig(
+    {
+      SIMULATOR_TIME_SCALE: '100',
+      WS_MAX_OPERATIONS_PER_KEY: '1000000',
+      WS_MAX_OPERATIONS_PER_SOCKET: '10000',
+      WS_MAX_CONNECTIONS_PER_KEY: '1000000',
+      WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+      RATE_LIMIT_PER_MINUTE: '0',
+    },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl: opts.databaseUrl,
+      authCacheTtlMs: 60_000,
+      dbPoolSize: opts.poolSize,
+    },
+  );
   const database: Database = await openDatabase(opts.databaseUrl, { poolSize: config.dbPoolSize, migrate: false });
   const gateway: Gateway = await startGateway(config, { database, logger: jsonLogger({ service: 'fanout-gateway' }, undefined, config.logLevel) });
 

@@ -119,7 +119,8 @@ export function serveRequests<R extends { id: number; type: string }>(handle: (r
   process.on('message', (request: R) => {
     handle(request).then(
       (result) => process.send!({ id: request.id, ok: true, result } satisfies ChildReply),
-      (error: unknown) => process.send!({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ChildReply),
+      (error: unknown) =>
+        process.send!({ id: request.id, ok: false, error: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ChildReply),
     );
   });
   // Orphaned (the parent died): do not keep sockets or a server around.

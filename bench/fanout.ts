@@ -39,7 +39,16 @@ import { openDatabase } from '../src/db/database.js';
 import { startGateway } from '../src/server/app.js';
 import { silentLogger } from '../src/domain/logger.js';
 import type { FanoutServerOptions } from './fanout-server.js';
-import { Child, SUBSCRIPTION, VARIABLES, type CollectResult, type FloorFrame, type MemorySample, type ServerKind, type TriggerResult } from './fanout-shared.js';
+import {
+  Child,
+  SUBSCRIPTION,
+  VARIABLES,
+  type CollectResult,
+  type FloorFrame,
+  type MemorySample,
+  type ServerKind,
+  type TriggerResult,
+} from './fanout-shared.js';
 import {
   backendsOf,
   benchLog,
@@ -115,7 +124,13 @@ const log = benchLog('fanout');
 // --- database ------------------------------------------------------------------------------------
 
 function prepareDatabase(): Promise<PreparedDatabase> {
-  return prepareBenchDatabase({ name: DATABASE, dataDir: path.join(ROOT, '.data', 'bench-fanout'), port: settings.pgPort, synchronousCommit: settings.synchronousCommit, log });
+  return prepareBenchDatabase({
+    name: DATABASE,
+    dataDir: path.join(ROOT, '.data', 'bench-fanout'),
+    port: settings.pgPort,
+    synchronousCommit: settings.synchronousCommit,
+    log,
+  });
 }
 
 /**
@@ -128,7 +143,17 @@ async function seed(url: string, count: number): Promise<{ appId: string; testKe
   const database = await openDatabase(url, { poolSize: 4, migrate: true });
   try {
     const app = await createBenchApp(database, 'fanout-bench');
-    const config = loadConfig({ SIMULATOR_TIME_SCALE: '0.01', WS_MAX_OPERATIONS_PER_KEY: '1000000', WS_MAX_OPERATIONS_PER_SOCKET: '10000', WS_MAX_CONNECTIONS_PER_KEY: '1000000', WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000', RATE_LIMIT_PER_MINUTE: '0' }, { port: 0, host: '127.0.0.1', databaseUrl: url, authCacheTtlMs: 60_000, dbPoolSize: 4 });
+    const config = loadConfig(
+      {
+        SIMULATOR_TIME_SCALE: '0.01',
+        WS_MAX_OPERATIONS_PER_KEY: '1000000',
+        WS_MAX_OPERATIONS_PER_SOCKET: '10000',
+        WS_MAX_CONNECTIONS_PER_KEY: '1000000',
+        WS_MAX_CONNECTIONS_PER_ADDRESS: '1000000',
+        RATE_LIMIT_PER_MINUTE: '0',
+      },
+      { port: 0, host: '127.0.0.1', databaseUrl: url, authCacheTtlMs: 60_000, dbPoolSize: 4 },
+    );
     const gateway = await startGateway(config, { database, logger: silentLogger });
     const callIds: string[] = [];
     try {
@@ -287,7 +312,9 @@ async function runPhase(
       setupProfile = path.join(PROFILES_DIR, `fanout-${kind}-${n}-setup-${stamp}.cpuprofile`);
       await server.request({ type: 'profile-stop', file: setupProfile });
     }
-    log(`${kind} N=${n}: ${connected.reduce((sum, c) => sum + c.total, 0)} sockets subscribed in ${connectMs.toFixed(0)} ms, registered in ${registeredMs.toFixed(0)} ms`);
+    log(
+      `${kind} N=${n}: ${connected.reduce((sum, c) => sum + c.total, 0)} sockets subscribed in ${connectMs.toFixed(0)} ms, registered in ${registeredMs.toFixed(0)} ms`,
+    );
     await sleep(500);
     const memoryIdle = await server.request<MemorySample>({ type: 'memory', snapshot: settings.heapSnapshot ? snapshotFile('idle') : undefined });
     const spaces: Record<string, number> = {};
@@ -499,7 +526,14 @@ async function main(): Promise<void> {
         const measured = phase.trials.filter((trial) => !trial.warmup);
         if (phase.server === 'gateway') summaries.push(summarize(phase, 'gateway', measured));
         else {
-          for (const frame of settings.floorFrames) summaries.push(summarize(phase, FLOOR_LABELS[frame], measured.filter((trial) => trial.frame === frame)));
+          for (const frame of settings.floorFrames)
+            summaries.push(
+              summarize(
+                phase,
+                FLOOR_LABELS[frame],
+                measured.filter((trial) => trial.frame === frame),
+              ),
+            );
         }
       }
     }
@@ -524,7 +558,24 @@ async function main(): Promise<void> {
     const ms = (value: number) => (Number.isFinite(value) ? value.toFixed(1) : '-');
     const kb = (value: number) => (Number.isFinite(value) ? (value / 1024).toFixed(1) : '-');
     const rows = [
-      ['N', 'server', 'p50 ms', 'p99 ms', 'max ms', 'p99/trial (median)', 'fan-out p99', 'commit→listeners', 'busy ms', 'cpu ms', 'cpu µs/sub', 'bytes', 'heap KB/sub', 'rss KB/sub', 'other cpu ms', 'redone'],
+      [
+        'N',
+        'server',
+        'p50 ms',
+        'p99 ms',
+        'max ms',
+        'p99/trial (median)',
+        'fan-out p99',
+        'commit→listeners',
+        'busy ms',
+        'cpu ms',
+        'cpu µs/sub',
+        'bytes',
+        'heap KB/sub',
+        'rss KB/sub',
+        'other cpu ms',
+        'redone',
+      ],
       ...summaries.map((s) => [
         String(s.n),
         s.label,
@@ -557,10 +608,17 @@ async function main(): Promise<void> {
     };
     const problems = summaries.filter((s) => s.missing || s.invalid).map((s) => `${s.label} N=${s.n}: ${s.missing} missing, ${s.invalid} invalid`);
 
-    process.stdout.write(`\nsource: ${measured.label ?? ''}${measured.commit ? ` commit ${measured.commit}` : ''}${measured.dirtySrc.length ? ` + ${measured.dirtySrc.length} uncommitted src/ changes` : ''}\n`);
+    process.stdout.write(
+      `\nsource: ${measured.label ?? ''}${measured.commit ? ` commit ${measured.commit}` : ''}${measured.dirtySrc.length ? ` + ${measured.dirtySrc.length} uncommitted src/ changes` : ''}\n`,
+    );
     process.stdout.write(`\nFan-out of one status change over WebSockets (graphql-transport-ws), latency from commit (gateway) / trigger (floor) to receipt\n`);
-    if (settings.mix > 1) process.stdout.write(`mixed workload: the gateway's subscribers send ${settings.mix} distinct documents and filters (FANOUT_MIX); the floor sends one frame\n`);
-    process.stdout.write(`${settings.reps} measured status changes per N and server (+${settings.warmup} warm-up), percentiles pooled over subscribers × changes\n\n`);
+    if (settings.mix > 1)
+      process.stdout.write(
+        `mixed workload: the gateway's subscribers send ${settings.mix} distinct documents and filters (FANOUT_MIX); the floor sends one frame\n`,
+      );
+    process.stdout.write(
+      `${settings.reps} measured status changes per N and server (+${settings.warmup} warm-up), percentiles pooled over subscribers × changes\n\n`,
+    );
     process.stdout.write(`${table(rows)}\n\n`);
     for (const r of ratios) {
       process.stdout.write(
@@ -573,7 +631,8 @@ async function main(): Promise<void> {
       `\ntargets at N=${largest}: p99 ≤ ${TARGET_RATIO}× floor: ${verdict.p99RatioMet === null ? '-' : verdict.p99RatioMet ? 'met' : 'MISSED'} (${ratioLargest?.toFixed(2) ?? '-'}×); ` +
         `≤ 15 KB per idle subscriber: ${verdict.bytesMet === null ? '-' : verdict.bytesMet ? 'met' : 'MISSED'} (${verdict.bytesPerIdleSubscriber !== null ? kb(verdict.bytesPerIdleSubscriber) : '-'} KB, max of heap and rss)\n`,
     );
-    if (settings.cpuProf) process.stdout.write('note: FANOUT_CPU_PROF=1: the largest N ran under the inspector\'s profiler; its timings and memory are not comparable\n');
+    if (settings.cpuProf)
+      process.stdout.write("note: FANOUT_CPU_PROF=1: the largest N ran under the inspector's profiler; its timings and memory are not comparable\n");
     if (settings.heapSnapshot) process.stdout.write('note: FANOUT_HEAP_SNAPSHOT=1: compare the snapshots with dist/bench/fanout-heap.js\n');
     const disturbed = summaries.filter((s) => s.otherCores > 0.3);
     if (disturbed.length) {
@@ -581,7 +640,9 @@ async function main(): Promise<void> {
         `WARNING: other processes used CPU during the measurement (median ${disturbed.map((s) => `${s.label} N=${s.n}: ${s.otherCores.toFixed(2)} cores`).join(', ')}); rerun on a quiet machine\n`,
       );
     }
-    process.stdout.write('other cpu ms: CPU used by processes other than the bench (PostgreSQL included) while one status change was measured (median); redone: changes measured again because that was above 0.3 core\n');
+    process.stdout.write(
+      'other cpu ms: CPU used by processes other than the bench (PostgreSQL included) while one status change was measured (median); redone: changes measured again because that was above 0.3 core\n',
+    );
     if (problems.length) process.stdout.write(`PROBLEMS: ${problems.join('; ')}\n`);
 
     const report = {

@@ -32,7 +32,10 @@ export function percentile(sorted: ArrayLike<number>, p: number): number {
 
 /** The nearest-rank median (of an even count, the lower of the two middle values). */
 export function median(values: number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** `value` rounded to `decimals` places, for a report. */
@@ -65,7 +68,10 @@ export function numberEnv(name: string, fallback: number, min: number, max: numb
 function listEnv(name: string, fallback: readonly string[]): string[] {
   const raw = process.env[name];
   if (!raw) return [...fallback];
-  return raw.split(',').map((value) => value.trim()).filter(Boolean);
+  return raw
+    .split(',')
+    .map((value) => value.trim())
+    .filter(Boolean);
 }
 
 /** A comma-separated list of some of `allowed`; `fallback` (all of them) when unset or empty. */
@@ -144,7 +150,11 @@ export async function runWorkers(jobs: number, workers: number, task: (job: numb
 
 /** POSTs a GraphQL operation with `key` as the bearer; the parsed body. */
 export async function postGraphQL<T = any>(url: string, key: string, query: string, variables: unknown): Promise<T> {
-  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
   return (await response.json()) as T;
 }
 
@@ -386,7 +396,12 @@ export function machineInfo(): { node: string; platform: string; cpus: number; c
 export function gitState(paths: string[]): { commit: string | null; dirty: string[] } {
   const git = (...args: string[]) => execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   try {
-    return { commit: git('rev-parse', '--short=12', 'HEAD'), dirty: git('status', '--porcelain', '--', ...paths).split('\n').filter(Boolean) };
+    return {
+      commit: git('rev-parse', '--short=12', 'HEAD'),
+      dirty: git('status', '--porcelain', '--', ...paths)
+        .split('\n')
+        .filter(Boolean),
+    };
   } catch {
     return { commit: null, dirty: [] };
   }

@@ -93,7 +93,13 @@ const log = benchLog('bench');
 
 /** The server to use (DATABASE_URL or the embedded one), with a fresh bench database. */
 function prepareDatabase(): Promise<PreparedDatabase> {
-  return prepareBenchDatabase({ name: BENCH_DATABASE, dataDir: path.join(ROOT, '.data', 'bench'), port: settings.embeddedPort, synchronousCommit: settings.synchronousCommit, log });
+  return prepareBenchDatabase({
+    name: BENCH_DATABASE,
+    dataDir: path.join(ROOT, '.data', 'bench'),
+    port: settings.embeddedPort,
+    synchronousCommit: settings.synchronousCommit,
+    log,
+  });
 }
 
 /** The gateway's createCalls rotate through these keys, each creating from its own application's number. */
@@ -174,7 +180,8 @@ async function seed(url: string): Promise<Seeded> {
       `SELECT id, created_at AS "createdAt" FROM call WHERE app_id = $1 AND status = 'completed' ORDER BY created_at DESC, id DESC`,
       [app.id],
     );
-    if (completed.length <= LIST_PAGES * LIST_SIZE) throw new Error(`${completed.length} COMPLETED calls: too few for ${LIST_PAGES} pages of ${LIST_SIZE} (BENCH_SEED_CALLS)`);
+    if (completed.length <= LIST_PAGES * LIST_SIZE)
+      throw new Error(`${completed.length} COMPLETED calls: too few for ${LIST_PAGES} pages of ${LIST_SIZE} (BENCH_SEED_CALLS)`);
     pageCursors = Array.from({ length: LIST_PAGES }, (_, page) => (page === 0 ? null : callCursor(completed[page * LIST_SIZE - 1]!)));
     tenants = [{ key: app.testKey, number: FROM_NUMBER }];
     for (let i = 1; i < settings.tenants; i++) {
@@ -200,7 +207,9 @@ interface RunningServer {
 
 function startServer(name: ServerName, options: ServerOptions): Promise<RunningServer> {
   const file = path.join(here, `server-${name}.js`);
-  const execArgv = settings.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=bench-${name}-${Date.now()}.cpuprofile`] : [];
+  const execArgv = settings.cpuProf.includes(name)
+    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=bench-${name}-${Date.now()}.cpuprofile`]
+    : [];
   const child = fork(file, [], {
     env: {
       ...process.env,
@@ -299,7 +308,24 @@ interface RequestSpec {
 }
 
 const CALL_ID = /^call_test_[0-9A-Za-z]{27}$/;
-const GRAPHQL_FIELDS = ['id', 'appId', 'direction', 'status', 'fromAddress', 'toAddress', 'fromChannel', 'toChannel', 'duration', 'endReason', 'metadata', 'livekitRoomName', 'startedAt', 'answeredAt', 'endedAt', 'createdAt'];
+const GRAPHQL_FIELDS = [
+  'id',
+  'appId',
+  'direction',
+  'status',
+  'fromAddress',
+  'toAddress',
+  'fromChannel',
+  'toChannel',
+  'duration',
+  'endReason',
+  'metadata',
+  'livekitRoomName',
+  'startedAt',
+  'answeredAt',
+  'endedAt',
+  'createdAt',
+];
 
 function count(body: string, needle: string): number {
   let n = 0;
@@ -365,7 +391,9 @@ function requestFor(server: ServerName, operation: Operation, testKey: string): 
       path: '/graphql',
       headers,
       body: JSON.stringify({ query: LIST_CALLS_DOCUMENT, variables: { first: LIST_SIZE } }),
-      next: () => ({ body: JSON.stringify({ query: LIST_CALLS_DOCUMENT, variables: { first: LIST_SIZE, after: pageCursors[listed++ % pageCursors.length] } }) }),
+      next: () => ({
+        body: JSON.stringify({ query: LIST_CALLS_DOCUMENT, variables: { first: LIST_SIZE, after: pageCursors[listed++ % pageCursors.length] } }),
+      }),
       verify: (body) => body.startsWith('{"data":{"calls":{"nodes":[{"id":"call_test_') && count(body, '"status":"COMPLETED"') === LIST_SIZE,
       check: (status, body) => {
         if (status !== 200) return `HTTP ${status}: ${JSON.stringify(body).slice(0, 500)}`;
@@ -493,7 +521,12 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number, o
             {
               setupRequest: (request: autocannon.Request) => {
                 const next = spec.next!();
-                return { ...request, ...(next.body !== undefined ? { body: next.body } : {}), ...(next.path ? { path: next.path } : {}), ...(next.headers ? { headers: next.headers } : {}) };
+                return {
+                  ...request,
+                  ...(next.body !== undefined ? { body: next.body } : {}),
+                  ...(next.path ? { path: next.path } : {}),
+                  ...(next.headers ? { headers: next.headers } : {}),
+                };
               },
             },
           ],
@@ -505,7 +538,12 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number, o
   });
   const result = await instance;
   const dbAfter = postgresCpuMicros(postmasterPid);
-  return { result, latencies, cpuMicros: (await serverCpuMicros(server)) - cpuBefore, dbCpuMicros: dbBefore === null || dbAfter === null ? null : dbAfter - dbBefore };
+  return {
+    result,
+    latencies,
+    cpuMicros: (await serverCpuMicros(server)) - cpuBefore,
+    dbCpuMicros: dbBefore === null || dbAfter === null ? null : dbAfter - dbBefore,
+  };
 }
 
 /** A latency percentile, ms to 0.01. */
@@ -513,7 +551,8 @@ const latencyAt = (sorted: number[], p: number) => round(percentile(sorted, p), 
 
 function summarise(server: ServerName, operation: Operation, rounds: Round[], warmup: Round | undefined): Measurement {
   const latencies = rounds.flatMap((round) => round.latencies).sort((a, b) => a - b);
-  const sum = <K extends 'non2xx' | 'errors' | 'timeouts' | 'mismatches' | 'duration'>(key: K, list = rounds) => list.reduce((total, round) => total + round.result[key], 0);
+  const sum = <K extends 'non2xx' | 'errors' | 'timeouts' | 'mismatches' | 'duration'>(key: K, list = rounds) =>
+    list.reduce((total, round) => total + round.result[key], 0);
   const responses = rounds.reduce((total, round) => total + round.result.requests.total, 0);
   const duration = sum('duration');
   const withWarmup = warmup ? [...rounds, warmup] : rounds;
@@ -626,7 +665,13 @@ interface FixedRate {
  * this run, offered at a fixed rate to each server alone, so p50/p99 compare like with like
  * (at saturation, latency mostly measures the queue).
  */
-async function measureFixedRate(servers: RunningServer[], operation: Operation, measured: Measurement[], testKey: string, probe: pg.Client): Promise<FixedRate[]> {
+async function measureFixedRate(
+  servers: RunningServer[],
+  operation: Operation,
+  measured: Measurement[],
+  testKey: string,
+  probe: pg.Client,
+): Promise<FixedRate[]> {
   const slowest = Math.min(...measured.filter((m) => m.operation === operation).map((m) => m.rps));
   const rate = Math.max(1, Math.floor(slowest * settings.fixedShare));
   log(`${OPERATION_LABEL[operation]} at a fixed ${rate} req/s (${settings.fixedShare} × the slowest server), ${settings.fixedSeconds} s per server`);
@@ -671,11 +716,9 @@ async function sqlDrift(): Promise<string[]> {
   try {
     source = normalise(await readFile(path.join(ROOT, 'dist', 'src', 'db', 'pg-call-store.js'), 'utf8'));
   } catch {
-    return ['dist/src/db/pg-call-store.js not found: cannot check that the baselines send the gateway\'s SQL'];
+    return ["dist/src/db/pg-call-store.js not found: cannot check that the baselines send the gateway's SQL"];
   }
-  const expected: Array<[string, string]> = [
-    ['the list SELECT (ORDER BY created_at, id … LIMIT)', 'ORDER BY created_at ${order}, id ${order} LIMIT'],
-  ];
+  const expected: Array<[string, string]> = [['the list SELECT (ORDER BY created_at, id … LIMIT)', 'ORDER BY created_at ${order}, id ${order} LIMIT']];
   return expected
     .filter(([, text]) => !source.includes(text))
     .map(([what]) => `${what} of bench/shared.ts is no longer in src/db/pg-call-store.ts: the baselines may not do the gateway's SQL work any more`);
@@ -683,7 +726,13 @@ async function sqlDrift(): Promise<string[]> {
 
 // --- report --------------------------------------------------------------------------------------
 
-const LABEL: Record<ServerName, string> = { gateway: 'gateway (startGateway)', apollo: 'bare Apollo Server 5', 'apollo-jit': 'bare Apollo 5 + graphql-jit', mercurius: 'Mercurius 16 + jit (fastify 5)', rest: 'REST node:http + pg' };
+const LABEL: Record<ServerName, string> = {
+  gateway: 'gateway (startGateway)',
+  apollo: 'bare Apollo Server 5',
+  'apollo-jit': 'bare Apollo 5 + graphql-jit',
+  mercurius: 'Mercurius 16 + jit (fastify 5)',
+  rest: 'REST node:http + pg',
+};
 const OPERATION_LABEL: Record<Operation, string> = { list: `calls(first: 50, COMPLETED, pages 1–${LIST_PAGES})`, create: 'createCall' };
 
 function table(measurements: Measurement[]): string {
@@ -731,7 +780,11 @@ function ratios(measurements: Measurement[]): Ratio[] {
     const gatewayOverRest = over('gateway', 'rest');
     const gatewayOverApollo = over('gateway', 'apollo');
     const gatewayOverApolloJit = over('gateway', 'apollo-jit');
-    const parts = [gatewayOverRest === null ? null : gatewayOverRest >= TARGETS[operation], gatewayOverApollo === null ? null : gatewayOverApollo >= 1, gatewayOverApolloJit === null ? null : gatewayOverApolloJit >= 1];
+    const parts = [
+      gatewayOverRest === null ? null : gatewayOverRest >= TARGETS[operation],
+      gatewayOverApollo === null ? null : gatewayOverApollo >= 1,
+      gatewayOverApolloJit === null ? null : gatewayOverApolloJit >= 1,
+    ];
     return {
       operation,
       gatewayOverRest,
@@ -749,7 +802,18 @@ function ratios(measurements: Measurement[]): Ratio[] {
 function ratioTable(list: Ratio[]): string {
   const fmt = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}×`);
   return markdownTable(
-    ['operation', 'gateway / REST', 'target', 'gateway / bare Apollo', 'gateway / Apollo + jit', 'bare Apollo / REST', 'Apollo + jit / REST', 'met', 'gateway / Mercurius', 'Mercurius / REST'],
+    [
+      'operation',
+      'gateway / REST',
+      'target',
+      'gateway / bare Apollo',
+      'gateway / Apollo + jit',
+      'bare Apollo / REST',
+      'Apollo + jit / REST',
+      'met',
+      'gateway / Mercurius',
+      'Mercurius / REST',
+    ],
     list.map((r) => [
       OPERATION_LABEL[r.operation],
       fmt(r.gatewayOverRest),
@@ -815,7 +879,9 @@ async function main(): Promise<number> {
       );
       for (const m of await measureOperation(running, operation, seeded.testKey, probe)) {
         measurements.push(m);
-        log(`  ${LABEL[m.server]}: ${m.rps.toFixed(0)} req/s, p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}, bad bodies ${m.badBodies}`);
+        log(
+          `  ${LABEL[m.server]}: ${m.rps.toFixed(0)} req/s, p50 ${m.latencyMs.p50} ms, p99 ${m.latencyMs.p99} ms, non-2xx ${m.non2xx}, errors ${m.errors}, bad bodies ${m.badBodies}`,
+        );
         if (m.non2xx) failures.push(`${m.server} ${m.operation}: ${m.non2xx} non-2xx responses`);
         if (m.errors) failures.push(`${m.server} ${m.operation}: ${m.errors} connection errors/timeouts`);
         if (m.badBodies) failures.push(`${m.server} ${m.operation}: ${m.badBodies} responses with GraphQL errors, userErrors or a wrong body`);
@@ -825,7 +891,8 @@ async function main(): Promise<number> {
         const gatewayFirst = [...running].sort((a, b) => Number(isGateway(b)) - Number(isGateway(a)));
         for (const f of await measureFixedRate(gatewayFirst, operation, measurements, seeded.testKey, probe)) {
           fixedRate.push(f);
-          if (f.non2xx || f.errors || f.badBodies) failures.push(`${f.server} ${f.operation} at a fixed rate: non-2xx ${f.non2xx}, errors ${f.errors}, bad bodies ${f.badBodies}`);
+          if (f.non2xx || f.errors || f.badBodies)
+            failures.push(`${f.server} ${f.operation} at a fixed rate: non-2xx ${f.non2xx}, errors ${f.errors}, bad bodies ${f.badBodies}`);
         }
       }
     }
@@ -854,8 +921,30 @@ async function main(): Promise<number> {
       git,
       finishedAt: new Date().toISOString(),
       machine: machineInfo(),
-      database: { source, name: BENCH_DATABASE, postgres: before.version, synchronousCommit: settings.synchronousCommit, seededCalls: settings.seedCalls, seededCompleted: seeded.completed, callsInserted: inserted },
-      settings: { simulatorTimeScale: settings.simulatorTimeScale, tool: 'autocannon 8 (programmatic)', connections: settings.connections, pipelining: 1, warmupSeconds: settings.warmupSeconds, durationSeconds: settings.durationSeconds, rounds: settings.rounds, poolSize: settings.poolSize, servers: settings.servers, operations: settings.operations, cpuProf: settings.cpuProf, listPages: LIST_PAGES, createTenants: settings.tenants },
+      database: {
+        source,
+        name: BENCH_DATABASE,
+        postgres: before.version,
+        synchronousCommit: settings.synchronousCommit,
+        seededCalls: settings.seedCalls,
+        seededCompleted: seeded.completed,
+        callsInserted: inserted,
+      },
+      settings: {
+        simulatorTimeScale: settings.simulatorTimeScale,
+        tool: 'autocannon 8 (programmatic)',
+        connections: settings.connections,
+        pipelining: 1,
+        warmupSeconds: settings.warmupSeconds,
+        durationSeconds: settings.durationSeconds,
+        rounds: settings.rounds,
+        poolSize: settings.poolSize,
+        servers: settings.servers,
+        operations: settings.operations,
+        cpuProf: settings.cpuProf,
+        listPages: LIST_PAGES,
+        createTenants: settings.tenants,
+      },
       measurements,
       ratios: ratioList,
       fixedRate,
@@ -888,7 +977,9 @@ async function main(): Promise<number> {
     }
     const missed = ratioList.filter((r) => r.meetsTarget === false);
     if (missed.length) {
-      process.stderr.write(`\ntarget missed: ${missed.map((r) => `${OPERATION_LABEL[r.operation]} (${r.gatewayOverRest?.toFixed(2)}× REST, target ${TARGETS[r.operation]}×)`).join(', ')}\n`);
+      process.stderr.write(
+        `\ntarget missed: ${missed.map((r) => `${OPERATION_LABEL[r.operation]} (${r.gatewayOverRest?.toFixed(2)}× REST, target ${TARGETS[r.operation]}×)`).join(', ')}\n`,
+      );
       if (settings.enforceTarget) return 1;
     }
     return 0;

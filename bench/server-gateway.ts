@@ -16,14 +16,17 @@ serveChild(async () => {
   // none: then in PostgreSQL), at a limit the bench never reaches (BENCH_RATE_LIMIT per minute),
   // so its cost is measured, not its refusals; logs at info; metrics on.
   const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-  const config = loadConfig({ ...process.env, RATE_LIMIT_PER_MINUTE: process.env.BENCH_RATE_LIMIT ?? '1000000' }, {
-    port: 0,
-    host: '127.0.0.1',
-    databaseUrl: options.databaseUrl,
-    dbPoolSize: options.poolSize,
-    production: true,
-    redisUrl: redisUrl || undefined,
-  });
+  const config = loadConfig(
+    { ...process.env, RATE_LIMIT_PER_MINUTE: process.env.BENCH_RATE_LIMIT ?? '1000000' },
+    {
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl: options.databaseUrl,
+      dbPoolSize: options.poolSize,
+      production: true,
+      redisUrl: redisUrl || undefined,
+    },
+  );
   const runtime = await startRuntime(config, jsonLogger({ service: 'bench-gateway' }, undefined, config.logLevel));
   return { port: runtime.gateway.port, stop: () => runtime.stop() };
 });

@@ -20,9 +20,7 @@ export interface ServerOptions {
 
 /** child → parent */
 export type ChildMessage =
-  | { type: 'ready'; port: number }
-  | { type: 'error'; message: string }
-  | { type: 'cpu'; id: number; userMicros: number; systemMicros: number };
+  { type: 'ready'; port: number } | { type: 'error'; message: string } | { type: 'cpu'; id: number; userMicros: number; systemMicros: number };
 /** parent → child: stop, or report the CPU time used so far (process.cpuUsage) */
 type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number };
 
@@ -86,7 +84,13 @@ const LIST_CALLS = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode 
 const LIST_CALLS_AFTER = `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND status = ANY($3::text[]) AND (created_at, id) < ($4::timestamptz, $5) ORDER BY created_at DESC, id DESC LIMIT $6`;
 
 /** A list page: the first, or the one after `after` (a callCursor), read with the gateway's SQL. */
-export async function listPage(pool: pg.Pool, appId: string, statuses: string[], limit: number, after: string | null | undefined): Promise<{ id: string; createdAt: Date }[]> {
+export async function listPage(
+  pool: pg.Pool,
+  appId: string,
+  statuses: string[],
+  limit: number,
+  after: string | null | undefined,
+): Promise<{ id: string; createdAt: Date }[]> {
   if (!after) return (await pool.query<{ id: string; createdAt: Date }>(LIST_CALLS, [appId, 'test', statuses, limit + 1])).rows;
   const [tag, createdAt, id] = Buffer.from(after, 'base64url').toString('utf8').split('|');
   if (tag !== 'c1' || !createdAt || !id) throw new Error('bad cursor');

@@ -85,7 +85,14 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
     for (let i = 0; i < processes; i++) {
       const port = await freePort();
       // +15005550006 answers and stays in progress: 3 events per call; 0.05 makes that ~250 ms.
-      const started = await serve({ DATABASE_URL: prepared.url, PORT: String(port), SIMULATOR_TIME_SCALE: '0.05', WEBHOOK_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' });
+      const started = await serve({
+        DATABASE_URL: prepared.url,
+        PORT: String(port),
+        SIMULATOR_TIME_SCALE: '0.05',
+        WEBHOOK_POLL_MS: '200',
+        RATE_LIMIT_PER_MINUTE: '0',
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      });
       gateways.push({ child: started.child, url: `http://127.0.0.1:${port}/graphql` });
     }
     // In production serve creates nothing and prints no key: the application is made as the CLI's
@@ -95,7 +102,8 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
     const key = app.testKey;
     await postGraphQL(gateways[0]!.url, key, 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }', { u: receiverUrl });
     const startedAt = Date.now();
-    const create = (url: string) => postGraphQL(url, key, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', { i: { from: FROM_NUMBER, to: TO_STAYS_IN_PROGRESS } });
+    const create = (url: string) =>
+      postGraphQL(url, key, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', { i: { from: FROM_NUMBER, to: TO_STAYS_IN_PROGRESS } });
     if (ratePerSecond > 0) {
       // Paced: what an endpoint sees when the gateway keeps up.
       const pending: Promise<unknown>[] = [];
@@ -115,7 +123,10 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
     await client.connect();
     const { rows } = await client.query<{ id: string; at: Date }>(`SELECT id, occurred_at AS at FROM call_event WHERE type = 'status_changed'`);
     await client.end();
-    const latencies = rows.filter((row) => arrivals.has(row.id)).map((row) => arrivals.get(row.id)! - row.at.getTime()).sort((a, b) => a - b);
+    const latencies = rows
+      .filter((row) => arrivals.has(row.id))
+      .map((row) => arrivals.get(row.id)! - row.at.getTime())
+      .sort((a, b) => a - b);
     const times = [...arrivals.values()].sort((a, b) => a - b);
     return {
       processes,
@@ -143,11 +154,22 @@ for (const processes of [1, 2]) {
   log(`${processes} gateway process(es), ${RATE} calls/s for 15 s …`);
   results.push(await run(processes, RATE * 15, RATE, `calls_bench_webhooks_${processes}`));
 }
-console.log(`calls-gateway webhook bench, ${new Date().toISOString()}, node ${process.version}, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`);
+console.log(
+  `calls-gateway webhook bench, ${new Date().toISOString()}, node ${process.version}, ${process.env.DATABASE_URL ? 'DATABASE_URL' : 'embedded PostgreSQL'}`,
+);
 console.log(
   markdownTable(
     ['gateway processes', 'load', 'calls', 'events', 'delivered', 'deliveries/s', 'change → delivery p50 ms', 'p99 ms'],
-    results.map((r) => [r.processes, r.rate ? `${r.rate} calls/s (${r.rate * 3} events/s)` : '20 clients, flat out', r.calls, r.events, r.delivered, r.deliveriesPerSecond, r.p50Ms, r.p99Ms]),
+    results.map((r) => [
+      r.processes,
+      r.rate ? `${r.rate} calls/s (${r.rate * 3} events/s)` : '20 clients, flat out',
+      r.calls,
+      r.events,
+      r.delivered,
+      r.deliveriesPerSecond,
+      r.p50Ms,
+      r.p99Ms,
+    ]),
   ),
 );
 if (results.some((r) => r.delivered !== r.events)) process.exit(1);

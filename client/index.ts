@@ -30,7 +30,10 @@ export interface CallsClient {
   /** A query or mutation over HTTP, typed by the generated document. */
   request<TData, TVariables extends Record<string, unknown>>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): Promise<TData>;
   /** A subscription over WebSocket (graphql-transport-ws): each event, until `return()` or close(). */
-  subscribe<TData, TVariables extends Record<string, unknown>>(document: TypedDocumentNode<TData, TVariables>, variables?: TVariables): AsyncIterableIterator<TData>;
+  subscribe<TData, TVariables extends Record<string, unknown>>(
+    document: TypedDocumentNode<TData, TVariables>,
+    variables?: TVariables,
+  ): AsyncIterableIterator<TData>;
   close(): Promise<void>;
 }
 

@@ -22,7 +22,9 @@ await admin.query(`drop database if exists ${scratch}`);
 await admin.query(`create database ${scratch}`);
 const url = new URL(server);
 url.pathname = `/${scratch}`;
-const orm = await MikroORM.init(ormConfig(url.toString(), { migrations: { ...ormConfig('').migrations, path: 'src/db/migrations', pathTs: 'src/db/migrations', emit: 'ts' } }));
+const orm = await MikroORM.init(
+  ormConfig(url.toString(), { migrations: { ...ormConfig('').migrations, path: 'src/db/migrations', pathTs: 'src/db/migrations', emit: 'ts' } }),
+);
 try {
   await orm.getMigrator().up();
   if (command === 'diff') {

@@ -85,7 +85,10 @@ async function serve(config: Config): Promise<void> {
 
 export function buildCli(config: () => Config): Command {
   const program = new Command('calls-gateway').description('GraphQL gateway over the calls domain').showHelpAfterError();
-  program.command('serve').description('Run the gateway (what npm start runs)').action(() => serve(config()));
+  program
+    .command('serve')
+    .description('Run the gateway (what npm start runs)')
+    .action(() => serve(config()));
   program
     .command('migrate')
     .description('Apply pending database migrations')
@@ -101,7 +104,11 @@ export function buildCli(config: () => Config): Command {
     .option('--json', 'print JSON')
     .action(async (options: { name: string; json?: boolean }) => {
       const app = await withAdmin(config(), (admin) => admin.createApp(options.name));
-      print(!!options.json, { id: app.id, testKey: app.testKey, liveKey: app.liveKey }, `application ${app.id}\ntest key: ${app.testKey}\nlive key: ${app.liveKey}`);
+      print(
+        !!options.json,
+        { id: app.id, testKey: app.testKey, liveKey: app.liveKey },
+        `application ${app.id}\ntest key: ${app.testKey}\nlive key: ${app.liveKey}`,
+      );
     });
 
   const numbers = program.command('numbers').description('Phone numbers');
@@ -132,7 +139,8 @@ export function buildCli(config: () => Config): Command {
     .option('--json', 'print JSON')
     .action(async (options: { key: string; at?: string; json?: boolean }) => {
       const at = options.at === undefined ? new Date() : new Date(options.at);
-      if (Number.isNaN(at.getTime()) || (options.at !== undefined && !/^\d{4}-\d{2}-\d{2}T/.test(options.at))) throw new AdminError(`--at must be an ISO 8601 time such as 2027-01-31T12:00:00Z, got "${options.at}"`);
+      if (Number.isNaN(at.getTime()) || (options.at !== undefined && !/^\d{4}-\d{2}-\d{2}T/.test(options.at)))
+        throw new AdminError(`--at must be an ISO 8601 time such as 2027-01-31T12:00:00Z, got "${options.at}"`);
       const revoked = await withAdmin(config(), (admin) => admin.revokeKey(options.key, at));
       print(!!options.json, { id: revoked.id, revokedAt: revoked.revokedAt.toISOString() }, `key ${revoked.id} revoked`);
     });

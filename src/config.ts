@@ -131,32 +131,41 @@ const fail = (ctx: z.RefinementCtx, message: string) => {
 };
 
 function integer(fallback: number, min: number, max: number) {
-  return z.string().optional().transform((raw, ctx) => {
-    if (unset(raw)) return fallback;
-    const value = Number(raw);
-    return Number.isInteger(value) && value >= min && value <= max ? value : fail(ctx, `must be an integer from ${min} to ${max}, got "${raw}"`);
-  });
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (unset(raw)) return fallback;
+      const value = Number(raw);
+      return Number.isInteger(value) && value >= min && value <= max ? value : fail(ctx, `must be an integer from ${min} to ${max}, got "${raw}"`);
+    });
 }
 
 function positive(fallback: number, max: number) {
-  return z.string().optional().transform((raw, ctx) => {
-    if (unset(raw)) return fallback;
-    const value = Number(raw);
-    return Number.isFinite(value) && value > 0 && value <= max ? value : fail(ctx, `must be a number above 0 and at most ${max}, got "${raw}"`);
-  });
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (unset(raw)) return fallback;
+      const value = Number(raw);
+      return Number.isFinite(value) && value > 0 && value <= max ? value : fail(ctx, `must be a number above 0 and at most ${max}, got "${raw}"`);
+    });
 }
 
 function url(protocols: string[]) {
-  return z.string().optional().transform((raw, ctx) => {
-    if (unset(raw)) return undefined;
-    let parsed: URL;
-    try {
-      parsed = new URL(raw);
-    } catch {
-      return fail(ctx, `is not a URL: "${redact(raw)}"`);
-    }
-    return protocols.includes(parsed.protocol) ? raw : fail(ctx, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
-  });
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx) => {
+      if (unset(raw)) return undefined;
+      let parsed: URL;
+      try {
+        parsed = new URL(raw);
+      } catch {
+        return fail(ctx, `is not a URL: "${redact(raw)}"`);
+      }
+      return protocols.includes(parsed.protocol) ? raw : fail(ctx, `must start with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+    });
 }
 
 function redact(raw: string): string {
@@ -216,7 +225,7 @@ const ENV = z.object({
   HOST: text('0.0.0.0'),
   DATABASE_URL: url(['postgres:', 'postgresql:']),
   DATA_DIR: text('./.data'),
-  EMBEDDED_PG_PORT: integer(54329, 1024, 65535).refine((port) => port !== 5432, 'must not be 5432: the machine\'s own PostgreSQL listens there'),
+  EMBEDDED_PG_PORT: integer(54329, 1024, 65535).refine((port) => port !== 5432, "must not be 5432: the machine's own PostgreSQL listens there"),
   NODE_ENV: z.string().optional(),
   DB_POOL_SIZE: integer(10, 1, 200),
   AUTH_CACHE_TTL_MS: integer(5_000, 0, 600_000),

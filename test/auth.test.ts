@@ -98,7 +98,10 @@ describe('API keys over WebSocket (graphql-transport-ws)', () => {
       const bad = await wsRequest(client, '{ calls(first: 1000) { totalCount } }');
       expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: 'first' });
       // Documents are parsed and validated once per text, with the codes HTTP gives them.
-      for (const [query, code] of [['{ calls { nope } }', 'GRAPHQL_VALIDATION_FAILED'], ['{ calls {', 'GRAPHQL_PARSE_FAILED']]) {
+      for (const [query, code] of [
+        ['{ calls { nope } }', 'GRAPHQL_VALIDATION_FAILED'],
+        ['{ calls {', 'GRAPHQL_PARSE_FAILED'],
+      ]) {
         for (let i = 0; i < 2; i++) {
           await expect(wsRequest(client, query!)).rejects.toEqual([expect.objectContaining({ extensions: { code } })]);
         }
@@ -110,13 +113,22 @@ describe('API keys over WebSocket (graphql-transport-ws)', () => {
 });
 
 /** POSTs from a chosen loopback address (all of 127.0.0.0/8 is this machine). */
-function postFrom(localAddress: string, url: string, key: string, query = '{ calls(first: 1) { totalCount } }'): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
+function postFrom(
+  localAddress: string,
+  url: string,
+  key: string,
+  query = '{ calls(first: 1) { totalCount } }',
+): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: any }> {
   return new Promise((resolve, reject) => {
-    const request = http.request(url, { method: 'POST', localAddress, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } }, (response) => {
-      let body = '';
-      response.on('data', (chunk) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(body) }));
-    });
+    const request = http.request(
+      url,
+      { method: 'POST', localAddress, headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` } },
+      (response) => {
+        let body = '';
+        response.on('data', (chunk) => (body += chunk));
+        response.on('end', () => resolve({ status: response.statusCode!, headers: response.headers, body: JSON.parse(body) }));
+      },
+    );
     request.on('error', reject);
     request.end(JSON.stringify({ query }));
   });
@@ -152,11 +164,28 @@ describe('floods of keys that pass the checksum but were never issued', () => {
     const cached = await bootGateway({ config: { authCacheTtlMs: 120_000 } });
     try {
       const mine = await newApp(cached.admin);
-      const statements = async (key: string) => Number((await fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: '{"query":"{ __typename }"}' })).headers.get('x-sql-statements'));
+      const statements = async (key: string) =>
+        Number(
+          (
+            await fetch(cached.url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+              body: '{"query":"{ __typename }"}',
+            })
+          ).headers.get('x-sql-statements'),
+        );
       expect(await statements(mine.testKey)).toBe(1);
       expect(await statements(mine.testKey)).toBe(0);
       for (let start = 0; start < 10_050; start += 50) {
-        await Promise.all(Array.from({ length: 50 }, () => fetch(cached.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${generateKey('test').key}` }, body: '{"query":"{ __typename }"}' })));
+        await Promise.all(
+          Array.from({ length: 50 }, () =>
+            fetch(cached.url, {
+              method: 'POST',
+              headers: { 'content-type': 'application/json', authorization: `Bearer ${generateKey('test').key}` },
+              body: '{"query":"{ __typename }"}',
+            }),
+          ),
+        );
       }
       expect(await statements(mine.testKey)).toBe(0);
     } finally {

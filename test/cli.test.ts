@@ -17,7 +17,11 @@ describe('calls-gateway CLI against DATABASE_URL while the gateway runs', { time
     const created = await runCli(['apps', 'create', '--name', 'CLI app', '--json'], env());
     expect(created.code).toBe(0);
     const app = JSON.parse(created.stdout);
-    expect(app).toEqual({ id: expect.stringMatching(/^app_[0-9A-Za-z]{27}$/), testKey: expect.stringMatching(/^sk_test_app_/), liveKey: expect.stringMatching(/^sk_live_app_/) });
+    expect(app).toEqual({
+      id: expect.stringMatching(/^app_[0-9A-Za-z]{27}$/),
+      testKey: expect.stringMatching(/^sk_test_app_/),
+      liveKey: expect.stringMatching(/^sk_live_app_/),
+    });
 
     const number = randomNumber();
     const assigned = await runCli(['numbers', 'assign', '--app', app.id, '--number', number, '--json'], env());

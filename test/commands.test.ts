@@ -52,7 +52,11 @@ async function inboundRinging(): Promise<string> {
 
 /** Waits until the command is APPLIED, and returns the call's state after that. */
 async function applied(callId: string, commandId: string) {
-  await eventually(async () => (await state(callId)).commands.some((c) => c.id === commandId && c.status === 'APPLIED'), 10_000, `command ${commandId} to apply`);
+  await eventually(
+    async () => (await state(callId)).commands.some((c) => c.id === commandId && c.status === 'APPLIED'),
+    10_000,
+    `command ${commandId} to apply`,
+  );
   // Read again: within one response the call's fields are read before its commands, so they
   // may predate the commit that applied the command.
   return state(callId);
@@ -180,8 +184,22 @@ describe('commands that do not apply are refused with a code and a field, and ch
     ['hangupCall on an ended call', 'ended', HangupCallDocument, {}, 'CALL_NOT_ACTIVE', ['input', 'callId']],
     ['holdCall on an ended call', 'ended', HoldCallDocument, {}, 'CALL_NOT_ACTIVE', ['input', 'callId']],
     ['holdCall with an http:// musicUrl', 'in_progress', HoldCallDocument, { musicUrl: 'http://example.com/a.mp3' }, 'INVALID_ADDRESS', ['input', 'musicUrl']],
-    ['transferCall to a number that is not possible', 'in_progress', TransferCallDocument, { to: '+1555', toChannel: 'PSTN' }, 'INVALID_PHONE_NUMBER', ['input', 'to']],
-    ['transferCall to a bad WebRTC identity', 'in_progress', TransferCallDocument, { to: 'no spaces', toChannel: 'WEBRTC' }, 'INVALID_ADDRESS', ['input', 'to']],
+    [
+      'transferCall to a number that is not possible',
+      'in_progress',
+      TransferCallDocument,
+      { to: '+1555', toChannel: 'PSTN' },
+      'INVALID_PHONE_NUMBER',
+      ['input', 'to'],
+    ],
+    [
+      'transferCall to a bad WebRTC identity',
+      'in_progress',
+      TransferCallDocument,
+      { to: 'no spaces', toChannel: 'WEBRTC' },
+      'INVALID_ADDRESS',
+      ['input', 'to'],
+    ],
   ] as const)('%s', async (_name, phase, document, extra, code, field) => {
     // +15005550003 rings for 20 s (×0.01: 200 ms, enough for one request); +15005550006 stays in
     // progress; +15005550002 ends BUSY.
@@ -200,7 +218,7 @@ describe('commands that do not apply are refused with a code and a field, and ch
     expect(await counts()).toEqual(before);
   });
 
-  it('an unknown call, another application\'s call and a test call seen with the live key are all CALL_NOT_FOUND', async () => {
+  it("an unknown call, another application's call and a test call seen with the live key are all CALL_NOT_FOUND", async () => {
     const other = await newApp(gw.admin, 'other');
     const created = await gql(gw.url, other.testKey, CreateCallDocument, { input: { from: other.number, to: '+15005550006' } });
     const theirs = created.data!.createCall.call!.id;
@@ -284,7 +302,11 @@ describe('command effects in callStatus', () => {
     const client = wsClient(gw.wsUrl, app.testKey);
     try {
       const before = gw.gateway.liveSubscriptions;
-      const sub = collect(client, `subscription($callId: ID) { callStatus(callId: $callId) { sequence kind status command { type status } call { onHold } } }`, { callId: id });
+      const sub = collect(
+        client,
+        `subscription($callId: ID) { callStatus(callId: $callId) { sequence kind status command { type status } call { onHold } } }`,
+        { callId: id },
+      );
       await listenersRegistered(gw, before + 1);
       const hold = (await gql(gw.url, app.testKey, HoldCallDocument, { input: { callId: id } })).data!.holdCall;
       await applied(id, hold.command!.id);

@@ -56,7 +56,13 @@ describe('createCall', () => {
         });
         const call = data!.createCall.call!;
         expect(data!.createCall.userErrors).toEqual([]);
-        expect(call).toMatchObject({ fromChannel, toChannel, fromAddress: from, toAddress: to, metadata: { pair: `${fromChannel}-${toChannel}`, nested: { n: 1 } } });
+        expect(call).toMatchObject({
+          fromChannel,
+          toChannel,
+          fromAddress: from,
+          toAddress: to,
+          metadata: { pair: `${fromChannel}-${toChannel}`, nested: { n: 1 } },
+        });
         // Legs meet in the call's LiveKit room, except PSTN to PSTN (Telnyx Call Control).
         const pstnOnly = fromChannel === 'PSTN' && toChannel === 'PSTN';
         expect(call.livekitRoomName).toBe(pstnOnly ? null : call.id);
@@ -77,21 +83,81 @@ describe('createCall refuses bad input with a typed userError and persists nothi
   const cases: { name: string; input: () => Record<string, unknown>; code: string; field: string[] }[] = [
     { name: 'a destination with spaces', input: () => ({ from: app.number, to: '+1 555 123 4567' }), code: 'INVALID_PHONE_NUMBER', field: ['input', 'to'] },
     { name: 'a national-format destination', input: () => ({ from: app.number, to: '5551234567' }), code: 'INVALID_PHONE_NUMBER', field: ['input', 'to'] },
-    { name: 'an impossible number (too short for +1)', input: () => ({ from: app.number, to: '+1555123' }), code: 'INVALID_PHONE_NUMBER', field: ['input', 'to'] },
+    {
+      name: 'an impossible number (too short for +1)',
+      input: () => ({ from: app.number, to: '+1555123' }),
+      code: 'INVALID_PHONE_NUMBER',
+      field: ['input', 'to'],
+    },
     { name: 'too many digits', input: () => ({ from: app.number, to: '+1555123456789012' }), code: 'INVALID_PHONE_NUMBER', field: ['input', 'to'] },
-    { name: 'a bad WhatsApp destination', input: () => ({ from: app.number, to: 'bob', toChannel: 'WHATSAPP' }), code: 'INVALID_PHONE_NUMBER', field: ['input', 'to'] },
+    {
+      name: 'a bad WhatsApp destination',
+      input: () => ({ from: app.number, to: 'bob', toChannel: 'WHATSAPP' }),
+      code: 'INVALID_PHONE_NUMBER',
+      field: ['input', 'to'],
+    },
     { name: 'a bad PSTN caller', input: () => ({ from: '+12', to: '+15551234567' }), code: 'INVALID_PHONE_NUMBER', field: ['input', 'from'] },
-    { name: 'a WebRTC identity with a space', input: () => ({ from: app.number, to: 'bad identity', toChannel: 'WEBRTC' }), code: 'INVALID_ADDRESS', field: ['input', 'to'] },
-    { name: 'a WebRTC identity of 129 characters', input: () => ({ from: 'a'.repeat(129), fromChannel: 'WEBRTC', to: '+15551234567' }), code: 'INVALID_ADDRESS', field: ['input', 'from'] },
+    {
+      name: 'a WebRTC identity with a space',
+      input: () => ({ from: app.number, to: 'bad identity', toChannel: 'WEBRTC' }),
+      code: 'INVALID_ADDRESS',
+      field: ['input', 'to'],
+    },
+    {
+      name: 'a WebRTC identity of 129 characters',
+      input: () => ({ from: 'a'.repeat(129), fromChannel: 'WEBRTC', to: '+15551234567' }),
+      code: 'INVALID_ADDRESS',
+      field: ['input', 'from'],
+    },
     { name: 'an empty WebRTC identity', input: () => ({ from: app.number, to: '', toChannel: 'WEBRTC' }), code: 'INVALID_ADDRESS', field: ['input', 'to'] },
-    { name: 'a caller number not assigned to the application', input: () => ({ from: '+15559999999', to: '+15551234567' }), code: 'PHONE_NUMBER_NOT_ASSIGNED', field: ['input', 'from'] },
-    { name: 'a WhatsApp caller not assigned to the application', input: () => ({ from: '+15559999999', fromChannel: 'WHATSAPP', to: '+15551234567' }), code: 'PHONE_NUMBER_NOT_ASSIGNED', field: ['input', 'from'] },
-    { name: 'metadata over 16 KB', input: () => ({ from: app.number, to: '+15551234567', metadata: { big } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
-    { name: 'metadata with a NUL character', input: () => ({ from: app.number, to: '+15551234567', metadata: { a: 'x\u0000y' } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
-    { name: 'metadata with half a surrogate pair', input: () => ({ from: app.number, to: '+15551234567', metadata: { a: 'x\ud800y' } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
-    { name: 'metadata with a key ending in half a surrogate pair', input: () => ({ from: app.number, to: '+15551234567', metadata: { ['k\udc00']: 1 } }), code: 'INVALID_METADATA', field: ['input', 'metadata'] },
-    { name: 'an empty idempotency key', input: () => ({ from: app.number, to: '+15551234567', idempotencyKey: '' }), code: 'INVALID_IDEMPOTENCY_KEY', field: ['input', 'idempotencyKey'] },
-    { name: 'an idempotency key of 256 characters', input: () => ({ from: app.number, to: '+15551234567', idempotencyKey: 'k'.repeat(256) }), code: 'INVALID_IDEMPOTENCY_KEY', field: ['input', 'idempotencyKey'] },
+    {
+      name: 'a caller number not assigned to the application',
+      input: () => ({ from: '+15559999999', to: '+15551234567' }),
+      code: 'PHONE_NUMBER_NOT_ASSIGNED',
+      field: ['input', 'from'],
+    },
+    {
+      name: 'a WhatsApp caller not assigned to the application',
+      input: () => ({ from: '+15559999999', fromChannel: 'WHATSAPP', to: '+15551234567' }),
+      code: 'PHONE_NUMBER_NOT_ASSIGNED',
+      field: ['input', 'from'],
+    },
+    {
+      name: 'metadata over 16 KB',
+      input: () => ({ from: app.number, to: '+15551234567', metadata: { big } }),
+      code: 'INVALID_METADATA',
+      field: ['input', 'metadata'],
+    },
+    {
+      name: 'metadata with a NUL character',
+      input: () => ({ from: app.number, to: '+15551234567', metadata: { a: 'x\u0000y' } }),
+      code: 'INVALID_METADATA',
+      field: ['input', 'metadata'],
+    },
+    {
+      name: 'metadata with half a surrogate pair',
+      input: () => ({ from: app.number, to: '+15551234567', metadata: { a: 'x\ud800y' } }),
+      code: 'INVALID_METADATA',
+      field: ['input', 'metadata'],
+    },
+    {
+      name: 'metadata with a key ending in half a surrogate pair',
+      input: () => ({ from: app.number, to: '+15551234567', metadata: { ['k\udc00']: 1 } }),
+      code: 'INVALID_METADATA',
+      field: ['input', 'metadata'],
+    },
+    {
+      name: 'an empty idempotency key',
+      input: () => ({ from: app.number, to: '+15551234567', idempotencyKey: '' }),
+      code: 'INVALID_IDEMPOTENCY_KEY',
+      field: ['input', 'idempotencyKey'],
+    },
+    {
+      name: 'an idempotency key of 256 characters',
+      input: () => ({ from: app.number, to: '+15551234567', idempotencyKey: 'k'.repeat(256) }),
+      code: 'INVALID_IDEMPOTENCY_KEY',
+      field: ['input', 'idempotencyKey'],
+    },
   ];
 
   for (const testCase of cases) {
@@ -138,7 +204,9 @@ describe('createCall refuses bad input with a typed userError and persists nothi
   });
 
   it('an unknown channel is a validation error', async () => {
-    const response = await rawGql(gw.url, app.testKey, { query: `mutation { createCall(input: {from: "${app.number}", to: "+15551234567", toChannel: SMS}) { call { id } } }` });
+    const response = await rawGql(gw.url, app.testKey, {
+      query: `mutation { createCall(input: {from: "${app.number}", to: "+15551234567", toChannel: SMS}) { call { id } } }`,
+    });
     expect(response.status).toBe(400);
     expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });

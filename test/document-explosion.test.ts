@@ -16,7 +16,14 @@ afterAll(() => gw.stop());
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 function chain(levels: number, body: (next: string) => string, last: string, on = 'Query', fanOut = 2): string {
-  const fragments = range(levels).map((i) => `fragment F${i} on ${on} { ${body(range(fanOut).map(() => `...F${i + 1}`).join(' '))} }`);
+  const fragments = range(levels).map(
+    (i) =>
+      `fragment F${i} on ${on} { ${body(
+        range(fanOut)
+          .map(() => `...F${i + 1}`)
+          .join(' '),
+      )} }`,
+  );
   return `query { ...F0 } ${fragments.join(' ')} fragment F${levels} on ${on} { ${last} }`;
 }
 

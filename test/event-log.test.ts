@@ -170,7 +170,7 @@ describe('resuming a subscription with a cursor', () => {
     }
   }, 30_000);
 
-  it('one call\'s stream resumes by sequence from a cursor of that call', async () => {
+  it("one call's stream resumes by sequence from a cursor of that call", async () => {
     const app = await newApp(gw.admin);
     const created = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550005' } });
     const id = created.data!.createCall.call!.id;

@@ -24,23 +24,70 @@ function shape(value: unknown): unknown {
 }
 
 const CASES: [string, { query: string; variables?: Record<string, unknown>; operationName?: string }][] = [
-  ['a page of calls with events', { query: '{ calls(first: 5) { totalCount nodes { id status direction fromChannel toChannel metadata createdAt duration events { nodes { sequence status previousStatus } } } pageInfo { hasNextPage endCursor } } }' }],
-  ['createCall with its channels left to their defaults, in variables', { query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { status fromChannel toChannel metadata } userErrors { code field message } replayed } }', variables: { i: { from: 'NUMBER', to: '+15005550006', metadata: { a: [1, { b: null }] } } } }],
-  ['createCall refused (userErrors)', { query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } userErrors { code field message } } }', variables: { i: { from: 'NUMBER', to: '12' } } }],
-  ['a bad variable', { query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', variables: { i: { from: 'NUMBER', to: '+15005550006', fromChannel: 'FAX' } } }],
+  [
+    'a page of calls with events',
+    {
+      query:
+        '{ calls(first: 5) { totalCount nodes { id status direction fromChannel toChannel metadata createdAt duration events { nodes { sequence status previousStatus } } } pageInfo { hasNextPage endCursor } } }',
+    },
+  ],
+  [
+    'createCall with its channels left to their defaults, in variables',
+    {
+      query:
+        'mutation($i: CreateCallInput!) { createCall(input: $i) { call { status fromChannel toChannel metadata } userErrors { code field message } replayed } }',
+      variables: { i: { from: 'NUMBER', to: '+15005550006', metadata: { a: [1, { b: null }] } } },
+    },
+  ],
+  [
+    'createCall refused (userErrors)',
+    {
+      query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } userErrors { code field message } } }',
+      variables: { i: { from: 'NUMBER', to: '12' } },
+    },
+  ],
+  [
+    'a bad variable',
+    {
+      query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }',
+      variables: { i: { from: 'NUMBER', to: '+15005550006', fromChannel: 'FAX' } },
+    },
+  ],
   ['a missing variable', { query: 'query($id: ID!) { call(id: $id) { id } }' }],
-  ['metadata that is not an object', { query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', variables: { i: { from: 'NUMBER', to: '+15005550006', metadata: [1] } } }],
-  ['node with an inline fragment', { query: 'query($id: ID!) { node(id: $id) { __typename id ... on Call { status toAddress } } }', variables: { id: 'FIRST' } }],
+  [
+    'metadata that is not an object',
+    {
+      query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }',
+      variables: { i: { from: 'NUMBER', to: '+15005550006', metadata: [1] } },
+    },
+  ],
+  [
+    'node with an inline fragment',
+    { query: 'query($id: ID!) { node(id: $id) { __typename id ... on Call { status toAddress } } }', variables: { id: 'FIRST' } },
+  ],
   ['an argument the domain refuses (BAD_USER_INPUT)', { query: '{ calls(first: 1000) { totalCount } }' }],
   ['an unknown operation name', { query: 'query A { calls { totalCount } }', operationName: 'B' }],
   ['the second of two operations', { query: 'query A { calls { totalCount } } query B { calls(first: 1) { nodes { status } } }', operationName: 'B' }],
-  ['a command on a call that is not there', { query: 'mutation { hangupCall(input: { callId: "call_test_000000000000000000000000000" }) { call { id } command { id } userErrors { code field } } }' }],
+  [
+    'a command on a call that is not there',
+    { query: 'mutation { hangupCall(input: { callId: "call_test_000000000000000000000000000" }) { call { id } command { id } userErrors { code field } } }' },
+  ],
 ];
 
 describe('graphql-jit and graphql-js give the same answers', () => {
   it.each(CASES)('%s', async (_name, body) => {
-    const first = (await rawGql(jit.url, app.testKey, { query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', variables: { i: { from: app.number, to: '+15005550006' } } })).data.createCall.call.id;
-    const fill = (value: unknown) => JSON.parse(JSON.stringify(value ?? null).replaceAll('"NUMBER"', JSON.stringify(app.number)).replaceAll('"FIRST"', JSON.stringify(first)));
+    const first = (
+      await rawGql(jit.url, app.testKey, {
+        query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }',
+        variables: { i: { from: app.number, to: '+15005550006' } },
+      })
+    ).data.createCall.call.id;
+    const fill = (value: unknown) =>
+      JSON.parse(
+        JSON.stringify(value ?? null)
+          .replaceAll('"NUMBER"', JSON.stringify(app.number))
+          .replaceAll('"FIRST"', JSON.stringify(first)),
+      );
     const request = { ...body, variables: fill(body.variables) ?? undefined };
     const before = jit.gateway.executorStats;
     const a = await rawGql(jit.url, app.testKey, request);
@@ -62,7 +109,10 @@ describe('graphql-jit and graphql-js give the same answers', () => {
     try {
       const subs = clients.map((client) => collect(client, query, { f: { toAddress: '+15005550001' } }));
       await new Promise((resolve) => setTimeout(resolve, 300));
-      await rawGql(jit.url, app.testKey, { query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', variables: { i: { from: app.number, to: '+15005550001', metadata: { k: 'v' } } } });
+      await rawGql(jit.url, app.testKey, {
+        query: 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }',
+        variables: { i: { from: app.number, to: '+15005550001', metadata: { k: 'v' } } },
+      });
       const [a, b] = await Promise.all(subs.map((sub) => sub.until((items) => items.length >= 1)));
       expect(a).toEqual(b);
       expect(jit.gateway.executorStats.compiled).toBeGreaterThan(0);

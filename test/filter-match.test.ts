@@ -24,9 +24,21 @@ describe("the in-memory metadata match is PostgreSQL's jsonb @>", () => {
   afterAll(() => client.end());
 
   it('gives the same answer as SQL on 4,000 random documents and filters', async () => {
-    const pairs = fc.sample(fc.tuple(objectOf, fc.oneof(objectOf, objectOf.map((o) => o))), { numRuns: 3_000, seed: 8 });
+    const pairs = fc.sample(
+      fc.tuple(
+        objectOf,
+        fc.oneof(
+          objectOf,
+          objectOf.map((o) => o),
+        ),
+      ),
+      { numRuns: 3_000, seed: 8 },
+    );
     // Filters taken from the documents themselves, so containment holds often too.
-    const derived = fc.sample(objectOf.chain((doc) => fc.subarray(Object.keys(doc)).map((keys) => [doc, Object.fromEntries(keys.map((k) => [k, doc[k]]))] as const)), { numRuns: 1_000, seed: 9 });
+    const derived = fc.sample(
+      objectOf.chain((doc) => fc.subarray(Object.keys(doc)).map((keys) => [doc, Object.fromEntries(keys.map((k) => [k, doc[k]]))] as const)),
+      { numRuns: 1_000, seed: 9 },
+    );
     const all = [...pairs, ...derived] as (readonly [Record<string, unknown>, Record<string, unknown>])[];
     const { rows } = await client.query<{ contains: boolean }>(
       'SELECT a @> b AS contains FROM unnest($1::jsonb[], $2::jsonb[]) WITH ORDINALITY AS t(a, b, n) ORDER BY n',
@@ -36,7 +48,9 @@ describe("the in-memory metadata match is PostgreSQL's jsonb @>", () => {
     all.forEach(([doc, filter], index) => {
       const sql = rows[index]!.contains;
       if (sql) hits++;
-      expect(jsonContains(JSON.parse(JSON.stringify(doc)), JSON.parse(JSON.stringify(filter))), `${JSON.stringify(doc)} @> ${JSON.stringify(filter)}`).toBe(sql);
+      expect(jsonContains(JSON.parse(JSON.stringify(doc)), JSON.parse(JSON.stringify(filter))), `${JSON.stringify(doc)} @> ${JSON.stringify(filter)}`).toBe(
+        sql,
+      );
     });
     // Both answers are well represented.
     expect(hits).toBeGreaterThan(500);

@@ -83,8 +83,14 @@ describe(`property-based fuzzing (fast-check), ${RUNS} runs each`, () => {
         toChannel: fc.array(fc.constantFrom(...CHANNELS), { maxLength: 3 }),
         fromAddress: fc.oneof(phone, identity),
         toAddress: fc.oneof(phone, identity),
-        createdAfter: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 30 })),
-        createdBefore: fc.oneof(fc.date({ noInvalidDate: true }).map((d) => d.toISOString()), fc.string({ maxLength: 30 })),
+        createdAfter: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string({ maxLength: 30 }),
+        ),
+        createdBefore: fc.oneof(
+          fc.date({ noInvalidDate: true }).map((d) => d.toISOString()),
+          fc.string({ maxLength: 30 }),
+        ),
         metadata: fc.oneof(fc.dictionary(fc.string({ unit: 'binary', maxLength: 12 }), json, { maxKeys: 4 }), json),
       },
       { requiredKeys: [] },
@@ -103,7 +109,8 @@ describe(`property-based fuzzing (fast-check), ${RUNS} runs each`, () => {
     let answered = 0;
     await inBatches(samples, 16, async (variables) => {
       const response = await rawGql(gw.url, app.testKey, {
-        query: 'query($filter: CallFilter, $first: Int, $last: Int, $after: String, $before: String) { calls(filter: $filter, first: $first, last: $last, after: $after, before: $before) { totalCount nodes { id } pageInfo { hasNextPage } } }',
+        query:
+          'query($filter: CallFilter, $first: Int, $last: Int, $after: String, $before: String) { calls(filter: $filter, first: $first, last: $last, after: $after, before: $before) { totalCount nodes { id } pageInfo { hasNextPage } } }',
         variables,
       });
       checkNoInternal(response, variables);

@@ -25,7 +25,9 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
     const unassigned = Array.from({ length: 10 }, () => create({ from: '+15559999999', to: '+15005550006' }));
     const replays = Array.from({ length: 10 }, () => create({ from: app.number, to: '+15005550006', idempotencyKey: 'same-everything' }));
     // One key, two different inputs: whichever lands first wins; the same input replays it, the other is refused.
-    const contested = Array.from({ length: 10 }, (_, i) => create({ from: app.number, to: i % 2 ? '+15005550006' : '+15005550007', idempotencyKey: 'contested' }));
+    const contested = Array.from({ length: 10 }, (_, i) =>
+      create({ from: app.number, to: i % 2 ? '+15005550006' : '+15005550007', idempotencyKey: 'contested' }),
+    );
     const unstorable = Array.from({ length: 10 }, () => create({ from: app.number, to: '+15005550006', metadata: { bad: 'x\ud800' } }));
     const [plainResults, unassignedResults, replayResults, contestedResults, unstorableResults] = await Promise.all(
       [plain, unassigned, replays, contested, unstorable].map((group) => Promise.all(group)),
@@ -36,8 +38,10 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
     for (const result of plainResults!) expect(result.data!.createCall).toMatchObject({ userErrors: [], replayed: false, call: { status: 'INITIATED' } });
     expect(plainResults!.map((result) => (result.data!.createCall.call!.metadata as { i: number }).i)).toEqual([...Array(20).keys()]);
 
-    for (const result of unassignedResults!) expect(result.data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'PHONE_NUMBER_NOT_ASSIGNED', field: ['input', 'from'] })]);
-    for (const result of unstorableResults!) expect(result.data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_METADATA', field: ['input', 'metadata'] })]);
+    for (const result of unassignedResults!)
+      expect(result.data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'PHONE_NUMBER_NOT_ASSIGNED', field: ['input', 'from'] })]);
+    for (const result of unstorableResults!)
+      expect(result.data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_METADATA', field: ['input', 'metadata'] })]);
 
     const replayIds = new Set(replayResults!.map((result) => result.data!.createCall.call!.id));
     expect(replayIds.size).toBe(1);
@@ -47,7 +51,8 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
     for (const [i, result] of contestedResults!.entries()) {
       const to = i % 2 ? '+15005550006' : '+15005550007';
       if (to === winner.toAddress) expect(result.data!.createCall.call!.id).toBe(winner.id);
-      else expect(result.data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
+      else
+        expect(result.data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);
     }
 
     // 20 plain calls, one per idempotency key; each with its one INITIATED event.
@@ -60,7 +65,24 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
       const batch = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
       const row = (metadata: string) => {
         const id = newCallId('test');
-        return [id, app.id, 'test', 'outbound', 'initiated', app.number, '+15005550006', 'pstn', 'pstn', metadata, null, null, null, true, newEventId(), 'simulator'];
+        return [
+          id,
+          app.id,
+          'test',
+          'outbound',
+          'initiated',
+          app.number,
+          '+15005550006',
+          'pstn',
+          'pstn',
+          metadata,
+          null,
+          null,
+          null,
+          true,
+          newEventId(),
+          'simulator',
+        ];
       };
       const good = Array.from({ length: 10 }, (_, i) => row(JSON.stringify({ i })));
       const before = sql.statements;
@@ -90,7 +112,26 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
       // 10 rows in each of 10 turns of the event loop: one statement per turn without a cap.
       for (let turn = 0; turn < 10; turn++) {
         for (let i = 0; i < 10; i++) {
-          pending.push(batch.insert([newCallId('test'), app.id, 'test', 'outbound', 'initiated', app.number, '+15005550006', 'pstn', 'pstn', '{}', null, null, null, true, newEventId(), 'simulator']));
+          pending.push(
+            batch.insert([
+              newCallId('test'),
+              app.id,
+              'test',
+              'outbound',
+              'initiated',
+              app.number,
+              '+15005550006',
+              'pstn',
+              'pstn',
+              '{}',
+              null,
+              null,
+              null,
+              true,
+              newEventId(),
+              'simulator',
+            ]),
+          );
         }
         await new Promise((resolve) => setImmediate(resolve));
       }

@@ -25,13 +25,27 @@ function nest(depth: number): string {
 /** ≥ 60 hostile documents of each kind, all different. */
 const FAMILIES: Record<string, string[]> = {
   'deep nesting': range(N).map((i) => nest(LIMITS.depth + 1 + i)),
-  'alias floods': range(N).map((i) => `{ ${range(LIMITS.aliases + 1 + i * 7).map((a) => (a % 2 ? `a${a}: __typename` : `a${a}: calls { totalCount }`)).join(' ')} }`),
+  'alias floods': range(N).map(
+    (i) =>
+      `{ ${range(LIMITS.aliases + 1 + i * 7)
+        .map((a) => (a % 2 ? `a${a}: __typename` : `a${a}: calls { totalCount }`))
+        .join(' ')} }`,
+  ),
   'directive floods': range(N).map((i) => `{ calls ${'@include(if: true) '.repeat(LIMITS.directives + 1 + i)} { totalCount } }`),
   'huge token counts': range(N).map((i) => `{ calls(filter: {status: [${'COMPLETED, '.repeat(LIMITS.tokens + i * 11)}]}) { totalCount } }`),
   'circular fragments': range(N).map((i) => `fragment A${i} on Call { id ...B${i} } fragment B${i} on Call { id ...A${i} } { calls { nodes { ...A${i} } } }`),
-  'introspection in production': range(N).map((i) => (i % 2 ? `{ __schema { types { name f${i}: fields { name } } } }` : `{ __type(name: "Call${i % 3 ? '' : 'Event'}") { fields { name } } }`)),
-  'misspelled fields': range(N).map((i) => ['{ calss { totalCount } }', '{ calls { totalCont } }', '{ call(id: "x") { statuss } }', '{ calls { nodes { fromAdress } } }'][i % 4]!.replace('}', ` a${i}: __typename }`)),
-  'too many nodes': range(N).map((i) => `{ calls(first: ${50 + i}) { nodes { events(first: 100) { nodes { call { events(first: ${10 + i}) { nodes { id } } } } } } } }`),
+  'introspection in production': range(N).map((i) =>
+    i % 2 ? `{ __schema { types { name f${i}: fields { name } } } }` : `{ __type(name: "Call${i % 3 ? '' : 'Event'}") { fields { name } } }`,
+  ),
+  'misspelled fields': range(N).map((i) =>
+    ['{ calss { totalCount } }', '{ calls { totalCont } }', '{ call(id: "x") { statuss } }', '{ calls { nodes { fromAdress } } }'][i % 4]!.replace(
+      '}',
+      ` a${i}: __typename }`,
+    ),
+  ),
+  'too many nodes': range(N).map(
+    (i) => `{ calls(first: ${50 + i}) { nodes { events(first: 100) { nodes { call { events(first: ${10 + i}) { nodes { id } } } } } } } }`,
+  ),
 };
 
 const LEAKS = [/Did you mean/i, /\b(12|20|3000|20000)\b/, /limit of/i];

@@ -25,7 +25,11 @@ describe('createCall idempotency', () => {
     const app = await newApp(gw.admin);
     const input = { from: app.number, to: '+15551234567', idempotencyKey: 'k-1' };
     await gql(gw.url, app.testKey, CreateCallDocument, { input });
-    for (const changed of [{ ...input, to: '+15551234568' }, { ...input, metadata: { x: 1 } }, { ...input, toChannel: 'WHATSAPP' as const }]) {
+    for (const changed of [
+      { ...input, to: '+15551234568' },
+      { ...input, metadata: { x: 1 } },
+      { ...input, toChannel: 'WHATSAPP' as const },
+    ]) {
       const { data } = await gql(gw.url, app.testKey, CreateCallDocument, { input: changed });
       expect(data!.createCall.call).toBeNull();
       expect(data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'IDEMPOTENCY_KEY_REUSED', field: ['input', 'idempotencyKey'] })]);

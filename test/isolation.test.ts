@@ -33,10 +33,15 @@ describe('isolation: two applications × two modes', () => {
       for (const id of tenant.ids) expect(id).toMatch(tenant.name.endsWith('test') ? /^call_test_/ : /^call_(?!test_)/);
     }
     // The live provider was asked to place exactly the live calls.
-    expect(gw.livePlaced.map((call) => call.id).sort()).toEqual(tenants.filter((t) => t.name.endsWith('live')).flatMap((t) => t.ids).sort());
+    expect(gw.livePlaced.map((call) => call.id).sort()).toEqual(
+      tenants
+        .filter((t) => t.name.endsWith('live'))
+        .flatMap((t) => t.ids)
+        .sort(),
+    );
   });
 
-  it('call, node and Call.events see only the key\'s own tenant', async () => {
+  it("call, node and Call.events see only the key's own tenant", async () => {
     for (const viewer of tenants) {
       for (const owner of tenants) {
         for (const id of owner.ids) {
@@ -57,7 +62,7 @@ describe('isolation: two applications × two modes', () => {
     }
   });
 
-  it('calls, whatever the filter, lists and counts only the key\'s own tenant', async () => {
+  it("calls, whatever the filter, lists and counts only the key's own tenant", async () => {
     const filters = [
       undefined,
       {},

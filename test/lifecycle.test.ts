@@ -62,7 +62,7 @@ describe('test-mode lifecycle through the callStatus subscription', () => {
     }
   });
 
-  it('with callId and no cursor, the first event is the call\'s current state', async () => {
+  it("with callId and no cursor, the first event is the call's current state", async () => {
     const app = await newApp(gw.admin);
     const created = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
     const id = created.data!.createCall.call!.id;

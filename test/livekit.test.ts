@@ -45,8 +45,10 @@ const until = async (id: string, status: string) => {
   return call;
 };
 const twirp = (method: string) => lk.to(new RegExp(`/twirp/livekit\\.${method}$`));
-const joined = (room: string, identity: string) => lk.send(webhookUrl, { event: 'participant_joined', room: { name: room, sid: 'RM_1' }, participant: { identity, sid: 'PA_1' } });
-const left = (room: string, identity: string) => lk.send(webhookUrl, { event: 'participant_left', room: { name: room, sid: 'RM_1' }, participant: { identity, sid: 'PA_1' } });
+const joined = (room: string, identity: string) =>
+  lk.send(webhookUrl, { event: 'participant_joined', room: { name: room, sid: 'RM_1' }, participant: { identity, sid: 'PA_1' } });
+const left = (room: string, identity: string) =>
+  lk.send(webhookUrl, { event: 'participant_left', room: { name: room, sid: 'RM_1' }, participant: { identity, sid: 'PA_1' } });
 
 async function webrtcCall(to = 'bob'): Promise<string> {
   const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to, toChannel: 'WEBRTC' } });
@@ -77,7 +79,9 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
       expect(create.body).toMatchObject({ name: id, emptyTimeout: 60, departureTimeout: 20, metadata: JSON.stringify({ callId: id }) });
       expect((await state(id)).status).toBe('RINGING');
 
-      const token = (await gql(gw.url, app.liveKey, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'dave', participantName: 'Dave', ttl: 600 } })).data!.createCallToken;
+      const token = (
+        await gql(gw.url, app.liveKey, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'dave', participantName: 'Dave', ttl: 600 } })
+      ).data!.createCallToken;
       expect(token).toMatchObject({ userErrors: [], roomName: id, serverUrl: lk.url.replace(/^http/, 'ws') });
       const claims = await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(token.token!);
       expect(claims).toMatchObject({ sub: 'dave', name: 'Dave', video: { roomJoin: true, room: id, canPublish: true, canSubscribe: true } });
@@ -103,7 +107,9 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
   });
 
   it('WEBRTC → PSTN (cross-channel): the PSTN party is dialed into the room over SIP through the Telnyx trunk', async () => {
-    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: '+15557001234', toChannel: 'PSTN' } });
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, {
+      input: { from: 'alice', fromChannel: 'WEBRTC', to: '+15557001234', toChannel: 'PSTN' },
+    });
     expect(data!.createCall.userErrors).toEqual([]);
     const id = data!.createCall.call!.id;
     expect(data!.createCall.call!.livekitRoomName).toBe(id);
@@ -153,13 +159,19 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     expect(twirp('Egress/StopEgress').at(-1)!.body).toMatchObject({ egressId });
     await lk.send(webhookUrl, {
       event: 'egress_ended',
-      egressInfo: { egressId, roomName: id, status: 'EGRESS_COMPLETE', fileResults: [{ filename: 'a.ogg', location: `https://storage.example/${id}/a.ogg`, duration: '42400000000' }] },
+      egressInfo: {
+        egressId,
+        roomName: id,
+        status: 'EGRESS_COMPLETE',
+        fileResults: [{ filename: 'a.ogg', location: `https://storage.example/${id}/a.ogg`, duration: '42400000000' }],
+      },
     });
     let call = await state(id);
     await eventually(async () => (call = await state(id)).recordings[0]?.status === 'SAVED', 10_000, 'the recording');
     expect(call.recordings[0]).toMatchObject({ format: 'OGG', url: `https://storage.example/${id}/a.ogg`, duration: 42 });
 
-    const transfer = (await gql(gw.url, app.liveKey, TransferCallDocument, { input: { callId: id, to: '+15557009999', toChannel: 'PSTN' } })).data!.transferCall;
+    const transfer = (await gql(gw.url, app.liveKey, TransferCallDocument, { input: { callId: id, to: '+15557009999', toChannel: 'PSTN' } })).data!
+      .transferCall;
     expect(transfer).toMatchObject({ userErrors: [], call: { transferredTo: '+15557009999', transferredToChannel: 'PSTN' } });
     expect(twirp('SIP/CreateSIPParticipant').at(-1)!.body).toMatchObject({ sipCallTo: '+15557009999', roomName: id });
     expect(twirp('RoomService/RemoveParticipant').at(-1)!.body).toMatchObject({ room: id, identity: 'bob' });
@@ -184,10 +196,12 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     expect(await commandRowCounts(gw.database, id)).toEqual(before);
   });
 
-  it('LiveKit refusing the room: PROVIDER_ERROR with LiveKit\'s message, and the call ends FAILED', async () => {
+  it("LiveKit refusing the room: PROVIDER_ERROR with LiveKit's message, and the call ends FAILED", async () => {
     lk.failNext(/CreateRoom$/, { status: 400, body: { code: 'invalid_argument', msg: 'room name is too long' } });
     const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: 'bob', toChannel: 'WEBRTC' } });
-    expect(data!.createCall.userErrors).toEqual([{ code: 'PROVIDER_ERROR', field: ['input', 'toChannel'], message: 'livekit: room name is too long (invalid_argument)' }]);
+    expect(data!.createCall.userErrors).toEqual([
+      { code: 'PROVIDER_ERROR', field: ['input', 'toChannel'], message: 'livekit: room name is too long (invalid_argument)' },
+    ]);
     expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
   });
 
@@ -210,7 +224,9 @@ describe('createCallToken', () => {
       (await gql(gw.url, key, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'gina', ...input } as never })).data!.createCallToken;
     expect((await ask({ ttl: 59 })).userErrors).toEqual([expect.objectContaining({ code: 'INVALID_ARGUMENT', field: ['input', 'ttl'] })]);
     expect((await ask({ ttl: 86_401 })).userErrors).toEqual([expect.objectContaining({ code: 'INVALID_ARGUMENT', field: ['input', 'ttl'] })]);
-    expect((await ask({ participantIdentity: 'has space' })).userErrors).toEqual([expect.objectContaining({ code: 'INVALID_ADDRESS', field: ['input', 'participantIdentity'] })]);
+    expect((await ask({ participantIdentity: 'has space' })).userErrors).toEqual([
+      expect.objectContaining({ code: 'INVALID_ADDRESS', field: ['input', 'participantIdentity'] }),
+    ]);
     expect((await ask({ callId: 'call_000000000000000000000000000' })).userErrors).toEqual([expect.objectContaining({ code: 'CALL_NOT_FOUND' })]);
     expect((await ask({}, app.testKey)).userErrors).toEqual([expect.objectContaining({ code: 'CALL_NOT_FOUND' })]);
     expect((await ask({ ttl: 60 })).token).toBeTruthy();
@@ -230,13 +246,23 @@ describe('createCallToken', () => {
       (await gql(url, key, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: 'bob', toChannel: 'WEBRTC' } })).data!.createCall.call!.id;
     const id = await create(gw.url, app.testKey);
     const refused = (await gql(gw.url, app.testKey, CreateCallTokenDocument, { input: { callId: id, participantIdentity: 'bob' } })).data!.createCallToken;
-    expect(refused).toMatchObject({ token: null, userErrors: [{ code: 'PROVIDER_NOT_CONFIGURED', field: ['input', 'callId'], message: expect.stringMatching(/sandbox/) }] });
+    expect(refused).toMatchObject({
+      token: null,
+      userErrors: [{ code: 'PROVIDER_NOT_CONFIGURED', field: ['input', 'callId'], message: expect.stringMatching(/sandbox/) }],
+    });
 
-    const sandbox = await bootGateway({ env: lk.env({ LIVEKIT_SANDBOX_URL: 'wss://sandbox.lk.invalid', LIVEKIT_SANDBOX_API_KEY: 'APIsandbox', LIVEKIT_SANDBOX_API_SECRET: 'sandbox-secret-sandbox-secret-sandbox' }) });
+    const sandbox = await bootGateway({
+      env: lk.env({
+        LIVEKIT_SANDBOX_URL: 'wss://sandbox.lk.invalid',
+        LIVEKIT_SANDBOX_API_KEY: 'APIsandbox',
+        LIVEKIT_SANDBOX_API_SECRET: 'sandbox-secret-sandbox-secret-sandbox',
+      }),
+    });
     try {
       const other = await newApp(sandbox.admin);
       const testCall = await create(sandbox.url, other.testKey);
-      const token = (await gql(sandbox.url, other.testKey, CreateCallTokenDocument, { input: { callId: testCall, participantIdentity: 'bob' } })).data!.createCallToken;
+      const token = (await gql(sandbox.url, other.testKey, CreateCallTokenDocument, { input: { callId: testCall, participantIdentity: 'bob' } })).data!
+        .createCallToken;
       expect(token).toMatchObject({ roomName: testCall, serverUrl: 'wss://sandbox.lk.invalid', userErrors: [] });
       expect((await new TokenVerifier('APIsandbox', 'sandbox-secret-sandbox-secret-sandbox').verify(token.token!)).video!.room).toBe(testCall);
       await expect(new TokenVerifier(lk.apiKey, lk.apiSecret).verify(token.token!)).rejects.toThrow();
@@ -256,7 +282,9 @@ describe('the LiveKit webhook endpoint refuses what LiveKit did not sign', () =>
       attempts.push(lk.send(webhookUrl, event, { tamper: true }));
       attempts.push(lk.send(webhookUrl, event, { secret: 'not-the-secret-not-the-secret-not' }));
       attempts.push(lk.send(webhookUrl, event, { key: 'APIunknown' }));
-      attempts.push(fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/webhook+json' }, body: JSON.stringify(event) }).then((r) => r.status));
+      attempts.push(
+        fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/webhook+json' }, body: JSON.stringify(event) }).then((r) => r.status),
+      );
     }
     const statuses = await Promise.all(attempts);
     expect(statuses).toHaveLength(100);

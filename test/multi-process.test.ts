@@ -4,7 +4,10 @@ import { CALL_STATUS, collect, wsClient } from './helpers/ws.js';
 import { CreateCallDocument } from './gql/graphql.js';
 
 /** Redis runs in CI (which sets REDIS_URL); the PostgreSQL bus needs nothing. */
-const buses: [string, string | undefined][] = [['LISTEN/NOTIFY', undefined], ...(process.env.REDIS_URL ? [['Redis', process.env.REDIS_URL] as [string, string]] : [])];
+const buses: [string, string | undefined][] = [
+  ['LISTEN/NOTIFY', undefined],
+  ...(process.env.REDIS_URL ? [['Redis', process.env.REDIS_URL] as [string, string]] : []),
+];
 
 describe.each(buses)('two gateway processes on one database, bus: %s', (_bus, redisUrl) => {
   let a: TestGateway;
@@ -74,9 +77,7 @@ describe.each(buses)('two gateway processes on one database, bus: %s', (_bus, re
       const sub = collect(client, CALL_STATUS, {});
       await listenersRegistered(b, before + 1);
       await b.gateway.bus.simulateConnectionLoss();
-      await Promise.all(
-        Array.from({ length: 3 }, () => gql(a.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })),
-      );
+      await Promise.all(Array.from({ length: 3 }, () => gql(a.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })));
       const events = await sub.until((items) => items.length >= 6);
       expect(events.filter((event) => event.status === 'BUSY')).toHaveLength(3);
       expect(new Set(events.map((event) => event.id)).size).toBe(6);
@@ -93,8 +94,7 @@ describe('the simulator survives a gateway restart', () => {
     const app = await newApp(first.admin);
     const created = await gql(first.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001' } });
     const id = created.data!.createCall.call!.id;
-    const status = async (gw: TestGateway) =>
-      (await gw.database.sql.query<{ status: string }>(`SELECT status FROM call WHERE id = $1`, [id]))[0]!.status;
+    const status = async (gw: TestGateway) => (await gw.database.sql.query<{ status: string }>(`SELECT status FROM call WHERE id = $1`, [id]))[0]!.status;
     await eventually(async () => (await status(first)) === 'ringing', 5_000, 'RINGING');
     // Stop the process while the call rings: its timers die with it. Then start a new one.
     await first.gateway.stop();

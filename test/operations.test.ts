@@ -56,7 +56,16 @@ describe('operations: health, readiness, metrics, logs', () => {
     await new Promise((resolve) => setTimeout(resolve, 50));
     const entries = lines.map((line) => JSON.parse(line));
     const entry = entries.find((e) => e.msg === 'graphql request' && e.requestId === 'req-abc-123');
-    expect(entry).toMatchObject({ level: 'info', service: 'test', appId: app.id, mode: 'test', operation: 'Listing', type: 'query', outcome: 'ok', durationMs: expect.any(Number) });
+    expect(entry).toMatchObject({
+      level: 'info',
+      service: 'test',
+      appId: app.id,
+      mode: 'test',
+      operation: 'Listing',
+      type: 'query',
+      outcome: 'ok',
+      durationMs: expect.any(Number),
+    });
     expect(lines.join('\n')).not.toContain(app.testKey);
     expect(lines.join('\n')).not.toContain(app.testKey.slice(12));
   });
@@ -64,8 +73,17 @@ describe('operations: health, readiness, metrics, logs', () => {
 
 describe('bounded metrics and probes', () => {
   it('the operation label is the root field, never the client-chosen operation name: 50 names make no new series', async () => {
-    for (let i = 0; i < 50; i++) await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify({ query: `query Name${i}x { calls { totalCount } }` }) });
-    await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify({ query: 'query Two { calls { totalCount } call(id: "call_x") { id } }' }) });
+    for (let i = 0; i < 50; i++)
+      await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+        body: JSON.stringify({ query: `query Name${i}x { calls { totalCount } }` }),
+      });
+    await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+      body: JSON.stringify({ query: 'query Two { calls { totalCount } call(id: "call_x") { id } }' }),
+    });
     const text = await (await fetch(`${base}/metrics`)).text();
     expect(text).not.toMatch(/Name\d+x/);
     expect(text).toMatch(/graphql_operations_total\{operation="calls",type="query",outcome="ok",transport="http"\} (5\d|[6-9]\d|\d{3,})/);
@@ -97,7 +115,8 @@ describe('bounded metrics and probes', () => {
     try {
       const mine = await newApp(down.admin);
       const statuses: number[] = [];
-      for (let i = 0; i < 4; i++) statuses.push((await gql(down.url, mine.testKey, CreateCallDocument, { input: { from: mine.number, to: '+15005550006' } })).status);
+      for (let i = 0; i < 4; i++)
+        statuses.push((await gql(down.url, mine.testKey, CreateCallDocument, { input: { from: mine.number, to: '+15005550006' } })).status);
       expect(statuses).toEqual([200, 200, 200, 429]);
       const started = Date.now();
       const ready = await fetch(down.url.replace(/\/graphql$/, '/readyz'));
@@ -143,8 +162,18 @@ describe('the logger', () => {
   it('blanks keys and secrets wherever a caller puts them', () => {
     const out: string[] = [];
     const logger = jsonLogger({}, { write: (line: string) => void out.push(line) });
-    logger.error('oops', { authorization: 'Bearer sk_test_app_secretsecret', headers: { authorization: 'Bearer x' }, endpoint: { secret: 'whsec_abc' }, apiKey: 'KEY123' });
+    logger.error('oops', {
+      authorization: 'Bearer sk_test_app_secretsecret',
+      headers: { authorization: 'Bearer x' },
+      endpoint: { secret: 'whsec_abc' },
+      apiKey: 'KEY123',
+    });
     const entry = JSON.parse(out[0]!);
-    expect(entry).toMatchObject({ authorization: '[redacted]', headers: { authorization: '[redacted]' }, endpoint: { secret: '[redacted]' }, apiKey: '[redacted]' });
+    expect(entry).toMatchObject({
+      authorization: '[redacted]',
+      headers: { authorization: '[redacted]' },
+      endpoint: { secret: '[redacted]' },
+      apiKey: '[redacted]',
+    });
   });
 });

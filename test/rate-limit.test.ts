@@ -24,7 +24,11 @@ describe.each([
   it('the 6th request of a minute gets RATE_LIMITED, HTTP 429 and Retry-After; another key is not affected', async () => {
     const app = await newApp(one.admin);
     for (let i = 0; i < 5; i++) expect((await rawGql(one.url, app.testKey, QUERY)).errors).toBeUndefined();
-    const response = await fetch(one.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify(QUERY) });
+    const response = await fetch(one.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+      body: JSON.stringify(QUERY),
+    });
     expect(response.status).toBe(429);
     const retryAfter = Number(response.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
@@ -92,7 +96,9 @@ describe('rate limit on Redis: points leased in chunks, never more than the limi
     const three = await bootGateway({ env: { RATE_LIMIT_PER_MINUTE: '50', REDIS_URL: 'redis://127.0.0.1:6379' }, shareDatabaseWith: one });
     try {
       const app = await newApp(one.admin);
-      const statuses = await Promise.all(Array.from({ length: 80 }, (_, i) => rawGql((i % 2 ? two : three).url, app.testKey, QUERY).then((response) => response.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 80 }, (_, i) => rawGql((i % 2 ? two : three).url, app.testKey, QUERY).then((response) => response.status)),
+      );
       const passed = statuses.filter((status) => status === 200).length;
       expect(passed).toBeLessThanOrEqual(50);
       // Points leased by one process and left unspent are lost to the other: a few at most.

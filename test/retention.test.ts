@@ -2,7 +2,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, eventually, gql, newApp, type TestGateway } from './helpers/gateway.js';
 import { collect, wsClient } from './helpers/ws.js';
 import { Receiver } from './helpers/receiver.js';
-import { CallStateDocument, CreateCallDocument, CreateWebhookEndpointDocument, HoldCallDocument, HangupCallDocument, WebhookDeliveriesDocument } from './gql/graphql.js';
+import {
+  CallStateDocument,
+  CreateCallDocument,
+  CreateWebhookEndpointDocument,
+  HoldCallDocument,
+  HangupCallDocument,
+  WebhookDeliveriesDocument,
+} from './gql/graphql.js';
 
 describe('retention: old rows are deleted, on the defaults (events and commands 90 days, deliveries 30, response bodies 7)', () => {
   let gw: TestGateway;
@@ -16,14 +23,16 @@ describe('retention: old rows are deleted, on the defaults (events and commands 
     await receiver.stop();
   });
 
-  it("an old call keeps only its final event, its commands and deliveries go; a recent call keeps everything; response bodies go after 7 days", async () => {
+  it('an old call keeps only its final event, its commands and deliveries go; a recent call keeps everything; response bodies go after 7 days', async () => {
     const app = await newApp(gw.admin);
     await gql(gw.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: receiver.url } });
     const state = async (id: string) => (await gql(gw.url, app.testKey, CallStateDocument, { id })).data!.call!;
     const ended = async () => {
       const id = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } })).data!.createCall.call!.id;
       await eventually(async () => (await state(id)).status === 'IN_PROGRESS', 10_000, 'the answer');
-      expect((await gql(gw.url, app.testKey, HoldCallDocument, { input: { callId: id, musicUrl: 'https://music.invalid/hold.mp3' } })).data!.holdCall.userErrors).toEqual([]);
+      expect(
+        (await gql(gw.url, app.testKey, HoldCallDocument, { input: { callId: id, musicUrl: 'https://music.invalid/hold.mp3' } })).data!.holdCall.userErrors,
+      ).toEqual([]);
       await eventually(async () => (await state(id)).onHold, 10_000, 'the hold');
       await gql(gw.url, app.testKey, HangupCallDocument, { input: { callId: id } });
       await eventually(async () => (await state(id)).status === 'COMPLETED', 10_000, 'the end');
@@ -32,8 +41,16 @@ describe('retention: old rows are deleted, on the defaults (events and commands 
     const old = await ended();
     const recent = await ended();
     const deliveriesOf = async (id: string) =>
-      (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 100 })).data!.webhookDeliveries.nodes.filter((node) => node.callId === id);
-    await eventually(async () => (await deliveriesOf(old)).filter((d) => d.status === 'DELIVERED').length >= 4 && (await deliveriesOf(recent)).filter((d) => d.status === 'DELIVERED').length >= 4, 10_000, 'the deliveries');
+      (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 100 })).data!.webhookDeliveries.nodes.filter(
+        (node) => node.callId === id,
+      );
+    await eventually(
+      async () =>
+        (await deliveriesOf(old)).filter((d) => d.status === 'DELIVERED').length >= 4 &&
+        (await deliveriesOf(recent)).filter((d) => d.status === 'DELIVERED').length >= 4,
+      10_000,
+      'the deliveries',
+    );
     const recentBefore = await state(recent);
 
     // Time passes for the old call (and for the recent call's response bodies only).
@@ -41,7 +58,10 @@ describe('retention: old rows are deleted, on the defaults (events and commands 
     await sql.query(`UPDATE call_event SET occurred_at = occurred_at - interval '100 days' WHERE call_id = $1`, [old]);
     await sql.query(`UPDATE call_command SET created_at = created_at - interval '100 days' WHERE call_id = $1`, [old]);
     await sql.query(`UPDATE webhook_delivery SET created_at = created_at - interval '40 days' WHERE call_id = $1`, [old]);
-    await sql.query(`UPDATE webhook_attempt SET attempted_at = attempted_at - interval '10 days' WHERE delivery_id IN (SELECT id FROM webhook_delivery WHERE call_id = $1)`, [recent]);
+    await sql.query(
+      `UPDATE webhook_attempt SET attempted_at = attempted_at - interval '10 days' WHERE delivery_id IN (SELECT id FROM webhook_delivery WHERE call_id = $1)`,
+      [recent],
+    );
 
     await eventually(async () => (await state(old)).events.nodes.length === 1, 10_000, 'the old events to go');
     const after = await state(old);
@@ -59,7 +79,11 @@ describe('retention: old rows are deleted, on the defaults (events and commands 
     }
     // The recent call is untouched, but its stored response bodies are gone.
     expect(await state(recent)).toEqual(recentBefore);
-    await eventually(async () => (await deliveriesOf(recent)).flatMap((d) => d.attempts).every((attempt) => attempt.responseBody === null), 10_000, 'the old bodies to go');
+    await eventually(
+      async () => (await deliveriesOf(recent)).flatMap((d) => d.attempts).every((attempt) => attempt.responseBody === null),
+      10_000,
+      'the old bodies to go',
+    );
     expect((await deliveriesOf(recent)).flatMap((d) => d.attempts).length).toBeGreaterThanOrEqual(4);
   });
 });

@@ -53,7 +53,10 @@ describe('calls-gateway serve on the embedded PostgreSQL (what npm start runs)',
 });
 
 describe('calls-gateway serve in production', () => {
-  it.each([['unset', undefined], ['staging', 'staging']])('NODE_ENV %s: no demo application, no key printed, no introspection', async (_name, nodeEnv) => {
+  it.each([
+    ['unset', undefined],
+    ['staging', 'staging'],
+  ])('NODE_ENV %s: no demo application, no key printed, no introspection', async (_name, nodeEnv) => {
     const { freshDatabase } = await import('./helpers/gateway.js');
     const database = await freshDatabase();
     try {
@@ -64,7 +67,11 @@ describe('calls-gateway serve in production', () => {
         const apps = await runCli(['apps', 'create', '--name', 'prod', '--json'], { DATABASE_URL: database.url, NODE_ENV: nodeEnv });
         const app = JSON.parse(apps.stdout);
         const url = /listening on (http:\/\/\S+\/graphql)/.exec(banner)![1]!;
-        const introspection = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` }, body: JSON.stringify({ query: '{ __schema { types { name } } }' }) });
+        const introspection = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+          body: JSON.stringify({ query: '{ __schema { types { name } } }' }),
+        });
         expect(introspection.status).toBe(400);
         expect(JSON.stringify(await introspection.json())).not.toMatch(/"types"/);
       } finally {

@@ -55,7 +55,7 @@ describe('subscriptions share executions only with the same text', () => {
       // its complete message, so the 20 per socket are not all reused at once): each is
       // subscribed, answers with the call's current state, and is completed.
       const pending = new Map<string, (error?: string) => void>();
-      socket.on("message", (raw) => {
+      socket.on('message', (raw) => {
         const message = JSON.parse(String(raw)) as { id?: string; type: string };
         if (message.type === 'next' && message.id && pending.has(message.id)) {
           socket.send(JSON.stringify({ id: message.id, type: 'complete' }));
@@ -66,7 +66,13 @@ describe('subscriptions share executions only with the same text', () => {
       const one = (i: number) =>
         new Promise<void>((resolve, reject) => {
           pending.set(`s${i}`, (error) => (error ? reject(new Error(error)) : resolve()));
-          socket.send(JSON.stringify({ id: `s${i}`, type: 'subscribe', payload: { query: `subscription($id: ID) { t${i}: callStatus(callId: $id) { sequence } }`, variables: { id: callId } } }));
+          socket.send(
+            JSON.stringify({
+              id: `s${i}`,
+              type: 'subscribe',
+              payload: { query: `subscription($id: ID) { t${i}: callStatus(callId: $id) { sequence } }`, variables: { id: callId } },
+            }),
+          );
         });
       for (let start = 0; start < N_TEXTS; start += 10) await Promise.all(Array.from({ length: 10 }, (_, k) => one(start + k)));
     } finally {

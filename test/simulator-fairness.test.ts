@@ -36,11 +36,17 @@ describe('the simulator under one tenant’s burst', () => {
     await first.gateway.stop();
     await first.database.sql.query(`UPDATE call_event SET occurred_at = occurred_at - interval '1 hour'`);
     second = await bootGateway({ simulator: 'fast', shareDatabaseWith: first, env: { SIMULATOR_MAX_IN_FLIGHT: '3' } });
-    await eventually(async () => {
-      const [row] = await first.database.sql.query<{ n: string }>(`SELECT count(*) AS n FROM call_event WHERE status = 'ringing'`);
-      return Number(row!.n) === 301;
-    }, 30_000, 'all 301 calls RINGING');
-    const rows = await first.database.sql.query<{ callId: string }>(`SELECT call_id AS "callId" FROM call_event WHERE status = 'ringing' ORDER BY occurred_at, id`);
+    await eventually(
+      async () => {
+        const [row] = await first.database.sql.query<{ n: string }>(`SELECT count(*) AS n FROM call_event WHERE status = 'ringing'`);
+        return Number(row!.n) === 301;
+      },
+      30_000,
+      'all 301 calls RINGING',
+    );
+    const rows = await first.database.sql.query<{ callId: string }>(
+      `SELECT call_id AS "callId" FROM call_event WHERE status = 'ringing' ORDER BY occurred_at, id`,
+    );
     const rank = rows.findIndex((row) => row.callId === bCall);
     // B queued behind A's first turns only: a few places, not ~300.
     expect(rank).toBeGreaterThanOrEqual(0);

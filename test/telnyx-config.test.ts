@@ -24,7 +24,9 @@ describe('Telnyx defaults: TELNYX_HOLD_MUSIC_URL set, no TELNYX_VOICEMAIL_NUMBER
     const sent = t.telnyx.requests.length;
     const voicemail = (await gql(t.gw.url, t.app.liveKey, SendToVoicemailDocument, { input: { callId: inbound.id } })).data!.sendToVoicemail;
     expect(voicemail).toMatchObject({ command: null, call: { status: 'RINGING' } });
-    expect(voicemail.userErrors).toEqual([expect.objectContaining({ code: 'COMMAND_NOT_ALLOWED', message: expect.stringMatching(/needs TELNYX_VOICEMAIL_NUMBER/) })]);
+    expect(voicemail.userErrors).toEqual([
+      expect.objectContaining({ code: 'COMMAND_NOT_ALLOWED', message: expect.stringMatching(/needs TELNYX_VOICEMAIL_NUMBER/) }),
+    ]);
     expect(t.telnyx.requests).toHaveLength(sent);
   });
 });

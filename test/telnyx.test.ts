@@ -80,13 +80,16 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     expect(await t.until(call.id, status)).toMatchObject({ endReason });
   });
 
-  it.each(['call.machine.detection.ended', 'call.machine.premium.detection.ended'])('%s "machine" is VOICEMAIL; the hangup then completes it ("voicemail")', async (type) => {
-    const call = await t.answered();
-    await call.send(type, { result: 'machine' });
-    await t.until(call.id, 'VOICEMAIL');
-    await call.send('call.hangup', { hangup_cause: 'normal_clearing' });
-    expect(await t.until(call.id, 'COMPLETED')).toMatchObject({ endReason: 'voicemail' });
-  });
+  it.each(['call.machine.detection.ended', 'call.machine.premium.detection.ended'])(
+    '%s "machine" is VOICEMAIL; the hangup then completes it ("voicemail")',
+    async (type) => {
+      const call = await t.answered();
+      await call.send(type, { result: 'machine' });
+      await t.until(call.id, 'VOICEMAIL');
+      await call.send('call.hangup', { hangup_cause: 'normal_clearing' });
+      expect(await t.until(call.id, 'COMPLETED')).toMatchObject({ endReason: 'voicemail' });
+    },
+  );
 
   it('a human on the line (machine detection "human") leaves the call IN_PROGRESS', async () => {
     const call = await t.answered();
@@ -121,7 +124,12 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     expect(await t.state(id)).toMatchObject({ direction: 'INBOUND', status: 'RINGING' });
     const answer = (await gql(t.gw.url, t.app.liveKey, AnswerCallDocument, { input: { callId: id } })).data!.answerCall;
     expect(answer).toMatchObject({ userErrors: [], command: { type: 'ANSWER', status: 'APPLIED' }, call: { status: 'IN_PROGRESS' } });
-    expect(t.action(ccid, 'answer').at(-1)!.body).toEqual({ client_state: b64(id), command_id: answer.command!.id, webhook_url: `${PUBLIC_URL}/webhooks/telnyx`, webhook_url_method: 'POST' });
+    expect(t.action(ccid, 'answer').at(-1)!.body).toEqual({
+      client_state: b64(id),
+      command_id: answer.command!.id,
+      webhook_url: `${PUBLIC_URL}/webhooks/telnyx`,
+      webhook_url_method: 'POST',
+    });
     // Telnyx's own call.answered follows: nothing new.
     await t.telnyx.send(t.hook, 'call.answered', { call_control_id: ccid, client_state: b64(id) });
     expect((await t.state(id)).events.nodes.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS']);
@@ -227,7 +235,9 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     const dials = t.telnyx.to(/^\/v2\/calls$/).length;
     t.telnyx.failNext(/^\/v2\/calls$/, telnyxError(422, '10015', 'Invalid value', 'The destination number is not routable.'));
     const { data } = await gql(t.gw.url, t.app.liveKey, CreateCallDocument, { input: { from: t.app.number, to: '+15551239999' } });
-    expect(data!.createCall.userErrors).toEqual([{ code: 'PROVIDER_ERROR', field: ['input', 'toChannel'], message: 'telnyx: The destination number is not routable. (HTTP 422)' }]);
+    expect(data!.createCall.userErrors).toEqual([
+      { code: 'PROVIDER_ERROR', field: ['input', 'toChannel'], message: 'telnyx: The destination number is not routable. (HTTP 422)' },
+    ]);
     const id = data!.createCall.call!.id;
     expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
     expect(await t.state(id)).toMatchObject({ status: 'FAILED' });
@@ -249,7 +259,10 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     const { id, ccid } = await t.answered();
     t.telnyx.alive.delete(ccid); // the leg ended at Telnyx; its call.hangup is still on its way
     const { data } = await gql(t.gw.url, t.app.liveKey, HangupCallDocument, { input: { callId: id } });
-    expect(data!.hangupCall.userErrors[0]).toMatchObject({ code: 'PROVIDER_ERROR', message: "telnyx: This call is no longer active and can't receive commands. (HTTP 422)" });
+    expect(data!.hangupCall.userErrors[0]).toMatchObject({
+      code: 'PROVIDER_ERROR',
+      message: "telnyx: This call is no longer active and can't receive commands. (HTTP 422)",
+    });
     expect(data!.hangupCall.command).toMatchObject({ status: 'FAILED', error: expect.stringContaining('no longer active') });
     const call = await t.state(id);
     expect(call.status).toBe('IN_PROGRESS');

@@ -27,8 +27,15 @@ describe('webhook signing secrets are sealed at rest (SECRETS_KEY)', () => {
     const gw = await bootGateway({ env: { ...ENV, SECRETS_KEY: `k1:${key()}` } });
     try {
       const app = await newApp(gw.admin);
-      const created = (await gql(gw.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: receiver.url, events: ['CALLS_INITIATED'] as never } })).data!.createWebhookEndpoint;
-      const stored = async () => (await gw.database.sql.query<{ secret: string; previous: string | null }>(`SELECT secret, previous_secret AS previous FROM webhook_endpoint WHERE id = $1`, [created.endpoint!.id]))[0]!;
+      const created = (await gql(gw.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: receiver.url, events: ['CALLS_INITIATED'] as never } }))
+        .data!.createWebhookEndpoint;
+      const stored = async () =>
+        (
+          await gw.database.sql.query<{ secret: string; previous: string | null }>(
+            `SELECT secret, previous_secret AS previous FROM webhook_endpoint WHERE id = $1`,
+            [created.endpoint!.id],
+          )
+        )[0]!;
       expect((await stored()).secret).toMatch(/^enc:v1:k1:/);
       expect(JSON.stringify(await stored())).not.toContain(created.secret!.slice(6));
       await deliveredAndVerified(gw, app, [created.secret!]);
@@ -49,8 +56,10 @@ describe('webhook signing secrets are sealed at rest (SECRETS_KEY)', () => {
     const [k2, k3] = [`k2:${key()}`, `k3:${key()}`];
     try {
       const app = await newApp(plain.admin);
-      const secret = (await gql(plain.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: receiver.url, events: ['CALLS_INITIATED'] as never } })).data!.createWebhookEndpoint.secret!;
-      const stored = async () => (await plain.database.sql.query<{ secret: string }>(`SELECT secret FROM webhook_endpoint WHERE app_id = $1`, [app.id]))[0]!.secret;
+      const secret = (await gql(plain.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: receiver.url, events: ['CALLS_INITIATED'] as never } }))
+        .data!.createWebhookEndpoint.secret!;
+      const stored = async () =>
+        (await plain.database.sql.query<{ secret: string }>(`SELECT secret FROM webhook_endpoint WHERE app_id = $1`, [app.id]))[0]!.secret;
       expect(await stored()).toBe(secret);
 
       const first = await runCli(['secrets', 'rotate', '--json'], { DATABASE_URL: plain.databaseUrl, SECRETS_KEY: k2 });

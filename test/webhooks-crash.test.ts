@@ -52,7 +52,11 @@ describe('kill -9 with deliveries in flight', () => {
       await client.connect();
       try {
         // The restarted gateway resumes the calls; wait until all 20 have ended.
-        await eventually(async () => (await client.query(`SELECT count(*)::int AS n FROM call WHERE status = 'completed'`)).rows[0].n === 20, 30_000, 'every call to end');
+        await eventually(
+          async () => (await client.query(`SELECT count(*)::int AS n FROM call WHERE status = 'completed'`)).rows[0].n === 20,
+          30_000,
+          'every call to end',
+        );
         const { rows } = await client.query<{ id: string }>(`SELECT id FROM call_event WHERE type = 'status_changed'`);
         expect(rows).toHaveLength(80);
         const delivered = () => new Set(receiver.received.map((request) => request.json.eventId));

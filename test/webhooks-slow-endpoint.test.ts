@@ -29,7 +29,10 @@ class Trickler {
       this.requests++;
       if (this.open.has(id)) this.duplicates++;
       this.open.set(id, (this.open.get(id) ?? 0) + 1);
-      this.maxOpen = Math.max(this.maxOpen, [...this.open.values()].reduce((a, b) => a + b, 0));
+      this.maxOpen = Math.max(
+        this.maxOpen,
+        [...this.open.values()].reduce((a, b) => a + b, 0),
+      );
       req.resume();
       res.writeHead(200, { 'content-type': 'text/plain' });
       const timer = setInterval(() => res.write(this.flood ? 'x'.repeat(64 * 1024) : 'x'), this.flood ? 1 : 300);
@@ -67,7 +70,9 @@ describe("one tenant's slow webhook endpoint does not stall anyone else's delive
   let receiver: Receiver;
   beforeAll(async () => {
     // Each attempt may take 2 s in all; a failed attempt is retried a minute later.
-    gw = await bootGateway({ env: { WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_SCHEDULE_MS: '0,60000', WEBHOOK_POLL_MS: '50', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } });
+    gw = await bootGateway({
+      env: { WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_RETRY_SCHEDULE_MS: '0,60000', WEBHOOK_POLL_MS: '50', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' },
+    });
     slow = await new Trickler().start();
     receiver = await new Receiver().start();
   });
@@ -102,11 +107,15 @@ describe("one tenant's slow webhook endpoint does not stall anyone else's delive
     // The worker cuts the connection first and records the attempt after: the endpoint can see
     // the 8th close a moment before its attempt is listed.
     let tried: { error: string | null; latencyMs: number }[] = [];
-    await eventually(async () => {
-      const nodes = (await gql(gw.url, noisy.testKey, WebhookDeliveriesDocument, { filter: {}, first: 100 })).data!.webhookDeliveries.nodes;
-      tried = nodes.flatMap((node) => node.attempts) as never;
-      return tried.length >= 8;
-    }, 5_000, 'eight attempts to be recorded');
+    await eventually(
+      async () => {
+        const nodes = (await gql(gw.url, noisy.testKey, WebhookDeliveriesDocument, { filter: {}, first: 100 })).data!.webhookDeliveries.nodes;
+        tried = nodes.flatMap((node) => node.attempts) as never;
+        return tried.length >= 8;
+      },
+      5_000,
+      'eight attempts to be recorded',
+    );
     for (const attempt of tried) {
       expect(attempt.error).toMatch(/no complete response within 2000 ms/);
       expect(attempt.latencyMs).toBeLessThan(3_000);
@@ -141,11 +150,15 @@ describe("one tenant's slow webhook endpoint does not stall anyone else's delive
       await endpoint(gw, app, flood.url, ['CALLS_INITIATED']);
       await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
       let attempts: { statusCode: number | null; responseBody: string | null; latencyMs: number }[] = [];
-      await eventually(async () => {
-        const nodes = (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 10 })).data!.webhookDeliveries.nodes;
-        attempts = nodes.flatMap((node) => node.attempts) as never;
-        return attempts.length >= 1;
-      }, 10_000, 'the attempt to be recorded');
+      await eventually(
+        async () => {
+          const nodes = (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 10 })).data!.webhookDeliveries.nodes;
+          attempts = nodes.flatMap((node) => node.attempts) as never;
+          return attempts.length >= 1;
+        },
+        10_000,
+        'the attempt to be recorded',
+      );
       expect(attempts[0]).toMatchObject({ statusCode: 200 });
       expect(attempts[0]!.responseBody!.length).toBeLessThanOrEqual(4_096);
       expect(attempts[0]!.latencyMs).toBeLessThan(1_000);

@@ -47,7 +47,8 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
       const before = gw.gateway.liveSubscriptions;
       const sub = collect(client, `subscription { callStatus { status call { id } } }`, {});
       await listenersRegistered(gw, before + 1);
-      const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001', metadata: { order: 'A-17' } } })).data!.createCall.call!;
+      const call = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001', metadata: { order: 'A-17' } } })).data!
+        .createCall.call!;
       const seen = await sub.until((items) => items.length >= 4);
       sub.stop();
       await eventually(() => forCall(call.id).length >= 4, 10_000, 'four deliveries');
@@ -57,7 +58,11 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
       const got = [...forCall(call.id)].sort((a, b) => (a.json.timestamp < b.json.timestamp ? -1 : a.json.timestamp > b.json.timestamp ? 1 : 0));
       for (const request of got) {
         expect(() => new Webhook(secret).verify(request.body, request.headers)).not.toThrow();
-        expect(request.json).toMatchObject({ eventId: expect.stringMatching(/^evt_/), timestamp: expect.any(String), data: { call: { id: call.id, metadata: { order: 'A-17' } }, app: { id: app.id } } });
+        expect(request.json).toMatchObject({
+          eventId: expect.stringMatching(/^evt_/),
+          timestamp: expect.any(String),
+          data: { call: { id: call.id, metadata: { order: 'A-17' } }, app: { id: app.id } },
+        });
       }
       const toEvent = (status: string) => (status === 'IN_PROGRESS' ? 'calls.answered' : `calls.${status.toLowerCase()}`);
       expect(got.map((request) => request.json.event)).toEqual(seen.map((event: { status: string }) => toEvent(event.status)));
@@ -65,7 +70,11 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
       expect(new Set(got.map((request) => request.headers['webhook-id'])).size).toBe(4);
       // The receiver answers before the worker records the attempt: wait for the records.
       let listed: Awaited<ReturnType<typeof deliveries>> = [];
-      await eventually(async () => (listed = await deliveries(app, { callId: call.id })).every((d) => d.status !== 'PENDING'), 10_000, 'four recorded attempts');
+      await eventually(
+        async () => (listed = await deliveries(app, { callId: call.id })).every((d) => d.status !== 'PENDING'),
+        10_000,
+        'four recorded attempts',
+      );
       expect(listed.map((d) => d.status)).toEqual(['DELIVERED', 'DELIVERED', 'DELIVERED', 'DELIVERED']);
       expect(listed.every((d) => d.endpointId === endpointId && d.attempts.length === 1 && d.attempts[0]!.statusCode === 200)).toBe(true);
     } finally {
@@ -77,10 +86,14 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
     const app = await newApp(gw.admin);
     const before = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).data!.createCall.call!;
     await gw.gateway.eventLog.settle();
-    await eventually(async () => (await gw.database.sql.query(`SELECT 1 FROM call WHERE id = $1 AND status = 'busy'`, [before.id])).length === 1, 10_000, 'the first call to end');
+    await eventually(
+      async () => (await gw.database.sql.query(`SELECT 1 FROM call WHERE id = $1 AND status = 'busy'`, [before.id])).length === 1,
+      10_000,
+      'the first call to end',
+    );
     await endpoint(app, receiver.url);
     const after = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).data!.createCall.call!;
-    await eventually(() => forCall(after.id).length >= 2, 10_000, 'the second call\'s events');
+    await eventually(() => forCall(after.id).length >= 2, 10_000, "the second call's events");
     expect(forCall(before.id)).toEqual([]);
     expect((await deliveries(app)).every((d) => d.callId === after.id)).toBe(true);
   });
@@ -123,7 +136,11 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
       await endpoint(app, receiver.url, ['CALLS_INITIATED']);
       await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
       let listed = (await gql(gw.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints;
-      await eventually(async () => !(listed = (await gql(gw.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints)[0]!.enabled, 10_000, 'disabled');
+      await eventually(
+        async () => !(listed = (await gql(gw.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints)[0]!.enabled,
+        10_000,
+        'disabled',
+      );
       expect(listed[0]).toMatchObject({ enabled: false, url: receiver.url });
       const [failed] = await deliveries(app);
       expect(failed).toMatchObject({ status: 'FAILED', attemptCount: 1 });
@@ -144,7 +161,9 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
     const seen: string[] = [];
     let after: string | null = null;
     for (let page = 0; page < 10; page++) {
-      const result: { nodes: { id: string }[]; pageInfo: { hasNextPage: boolean; endCursor?: string | null } } = (await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 1, after })).data!.webhookDeliveries;
+      const result: { nodes: { id: string }[]; pageInfo: { hasNextPage: boolean; endCursor?: string | null } } = (
+        await gql(gw.url, app.testKey, WebhookDeliveriesDocument, { filter: {}, first: 1, after })
+      ).data!.webhookDeliveries;
       seen.push(...result.nodes.map((node: { id: string }) => node.id));
       if (!result.pageInfo.hasNextPage) break;
       after = result.pageInfo.endCursor!;
@@ -184,16 +203,21 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
   });
 });
 
-describe('endpoints are the application\'s own, per mode', () => {
+describe("endpoints are the application's own, per mode", () => {
   it('managing an endpoint: disable, re-enable, move, rotate, delete; each answer is what the list shows, times from the database', async () => {
     const app = await newApp(gw.admin);
-    const update = async (input: Record<string, unknown>) => (await gql(gw.url, app.testKey, UpdateWebhookEndpointDocument, { input: input as never })).data!.updateWebhookEndpoint;
+    const update = async (input: Record<string, unknown>) =>
+      (await gql(gw.url, app.testKey, UpdateWebhookEndpointDocument, { input: input as never })).data!.updateWebhookEndpoint;
     const details = async () => (await gql(gw.url, app.testKey, WebhookEndpointDetailsDocument, {})).data!.webhookEndpoints;
     const [{ now: before }] = await gw.database.sql.query<{ now: Date }>('SELECT now()');
     const first = await endpoint(app, receiver.url, ['CALLS_INITIATED']);
 
     expect((await update({ id: first.id, enabled: false })).endpoint).toMatchObject({ enabled: false, disabledReason: 'disabled by the application' });
-    expect((await update({ id: first.id, url: `${receiver.url}moved` })).endpoint).toMatchObject({ enabled: false, url: `${receiver.url}moved`, events: ['CALLS_INITIATED'] });
+    expect((await update({ id: first.id, url: `${receiver.url}moved` })).endpoint).toMatchObject({
+      enabled: false,
+      url: `${receiver.url}moved`,
+      events: ['CALLS_INITIATED'],
+    });
     const enabled = await update({ id: first.id, enabled: true, events: [] });
     expect(enabled.userErrors).toEqual([]);
     expect(enabled.endpoint).toEqual({ id: first.id, url: `${receiver.url}moved`, events: [], enabled: true, disabledReason: null, failingSince: null });
@@ -218,9 +242,14 @@ describe('endpoints are the application\'s own, per mode', () => {
       expect(new Date(e.createdAt as string).getTime()).toBeLessThanOrEqual(after.getTime() + 1);
     }
 
-    expect((await gql(gw.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id: first.id } })).data!.deleteWebhookEndpoint).toEqual({ deletedEndpointId: first.id, userErrors: [] });
+    expect((await gql(gw.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id: first.id } })).data!.deleteWebhookEndpoint).toEqual({
+      deletedEndpointId: first.id,
+      userErrors: [],
+    });
     expect((await details()).map((e) => e.id)).toEqual([second.id]);
-    expect((await gql(gw.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id: first.id } })).data!.deleteWebhookEndpoint.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+    expect((await gql(gw.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id: first.id } })).data!.deleteWebhookEndpoint.userErrors[0]!.code).toBe(
+      'WEBHOOK_ENDPOINT_NOT_FOUND',
+    );
   });
 
   it('another application (or the other mode) sees none of them and cannot change them', async () => {
@@ -233,13 +262,27 @@ describe('endpoints are the application\'s own, per mode', () => {
     for (const key of [theirs.testKey, mine.liveKey]) {
       expect((await gql(gw.url, key, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([]);
       expect((await gql(gw.url, key, WebhookDeliveriesDocument, {})).data!.webhookDeliveries.nodes).toEqual([]);
-      expect((await gql(gw.url, key, UpdateWebhookEndpointDocument, { input: { id, events: ['CALLS_RINGING'] as never } })).data!.updateWebhookEndpoint.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
-      expect((await gql(gw.url, key, DeleteWebhookEndpointDocument, { input: { id } })).data!.deleteWebhookEndpoint.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
-      expect((await gql(gw.url, key, RotateWebhookSecretDocument, { input: { id } })).data!.rotateWebhookSecret.userErrors[0]!.code).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
-      expect((await gql(gw.url, key, RedeliverWebhookDocument, { input: { id: delivery!.id } })).data!.redeliverWebhook.userErrors[0]!.code).toBe('WEBHOOK_DELIVERY_NOT_FOUND');
+      expect(
+        (await gql(gw.url, key, UpdateWebhookEndpointDocument, { input: { id, events: ['CALLS_RINGING'] as never } })).data!.updateWebhookEndpoint
+          .userErrors[0]!.code,
+      ).toBe('WEBHOOK_ENDPOINT_NOT_FOUND');
+      expect((await gql(gw.url, key, DeleteWebhookEndpointDocument, { input: { id } })).data!.deleteWebhookEndpoint.userErrors[0]!.code).toBe(
+        'WEBHOOK_ENDPOINT_NOT_FOUND',
+      );
+      expect((await gql(gw.url, key, RotateWebhookSecretDocument, { input: { id } })).data!.rotateWebhookSecret.userErrors[0]!.code).toBe(
+        'WEBHOOK_ENDPOINT_NOT_FOUND',
+      );
+      expect((await gql(gw.url, key, RedeliverWebhookDocument, { input: { id: delivery!.id } })).data!.redeliverWebhook.userErrors[0]!.code).toBe(
+        'WEBHOOK_DELIVERY_NOT_FOUND',
+      );
     }
-    expect((await gql(gw.url, mine.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([{ id, url: receiver.url, events: ['CALLS_INITIATED'], enabled: true }]);
-    expect((await gql(gw.url, mine.testKey, DeleteWebhookEndpointDocument, { input: { id } })).data!.deleteWebhookEndpoint).toEqual({ deletedEndpointId: id, userErrors: [] });
+    expect((await gql(gw.url, mine.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([
+      { id, url: receiver.url, events: ['CALLS_INITIATED'], enabled: true },
+    ]);
+    expect((await gql(gw.url, mine.testKey, DeleteWebhookEndpointDocument, { input: { id } })).data!.deleteWebhookEndpoint).toEqual({
+      deletedEndpointId: id,
+      userErrors: [],
+    });
   });
 });
 
@@ -297,7 +340,9 @@ describe('SSRF: endpoints of either mode may not point inside the network', () =
     const id = created.data!.createWebhookEndpoint.endpoint!.id;
     const moved = await gql(guarded.url, app.testKey, UpdateWebhookEndpointDocument, { input: { id, url: 'http://169.254.169.254/' } });
     expect(moved.data!.updateWebhookEndpoint.userErrors).toEqual([expect.objectContaining({ code: 'URL_NOT_ALLOWED', field: ['input', 'url'] })]);
-    expect((await gql(guarded.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([expect.objectContaining({ id, url: 'https://93.184.215.14/hook' })]);
+    expect((await gql(guarded.url, app.testKey, WebhookEndpointsDocument, {})).data!.webhookEndpoints).toEqual([
+      expect.objectContaining({ id, url: 'https://93.184.215.14/hook' }),
+    ]);
     await gql(guarded.url, app.testKey, DeleteWebhookEndpointDocument, { input: { id } });
   });
 

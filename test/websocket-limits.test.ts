@@ -33,12 +33,14 @@ function messages(socket: WebSocket): Map<string, any[]> {
 describe('WebSocket limits', () => {
   it('500 sockets that never send connection_init are all closed with 4408', async () => {
     const closes = await Promise.all(
-      Array.from({ length: 500 }, () =>
-        new Promise<number>((resolve, reject) => {
-          const socket = new WebSocket(gw.wsUrl, 'graphql-transport-ws');
-          socket.once('error', reject);
-          socket.once('close', (code) => resolve(code));
-        }),
+      Array.from(
+        { length: 500 },
+        () =>
+          new Promise<number>((resolve, reject) => {
+            const socket = new WebSocket(gw.wsUrl, 'graphql-transport-ws');
+            socket.once('error', reject);
+            socket.once('close', (code) => resolve(code));
+          }),
       ),
     );
     expect(closes).toHaveLength(500);
@@ -67,12 +69,16 @@ describe('WebSocket limits', () => {
       // Completing one makes room for another.
       socket.send(JSON.stringify({ id: '2', type: 'complete' }));
       let next = 10;
-      await eventually(async () => {
-        const id = String(next++);
-        socket.send(JSON.stringify(SUB(Number(id))));
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        return !byId.has(id);
-      }, 5_000, 'room for one more');
+      await eventually(
+        async () => {
+          const id = String(next++);
+          socket.send(JSON.stringify(SUB(Number(id))));
+          await new Promise((resolve) => setTimeout(resolve, 50));
+          return !byId.has(id);
+        },
+        5_000,
+        'room for one more',
+      );
     } finally {
       socket.close();
     }
@@ -172,11 +178,15 @@ describe('WebSocket connections per key and per address', () => {
       const closed = new Promise((resolve) => sockets[0]!.once('close', resolve));
       sockets[0]!.close();
       await closed;
-      await eventually(async () => {
-        const again = await open(one.testKey);
-        if (again.acked) sockets.push(again.socket);
-        return again.acked;
-      }, 5_000, 'room for the key again');
+      await eventually(
+        async () => {
+          const again = await open(one.testKey);
+          if (again.acked) sockets.push(again.socket);
+          return again.acked;
+        },
+        5_000,
+        'room for the key again',
+      );
     } finally {
       for (const socket of sockets) socket.close();
     }

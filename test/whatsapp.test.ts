@@ -49,8 +49,8 @@ async function dialWhatsApp(fromChannel: 'WHATSAPP' | 'PSTN', to = '+15557002000
   return { id, wacid: (await gw.gateway.lifecycle.findCall({ callId: id }))!.providerCallId! };
 }
 
-describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling webhooks', () => {
-  it('WHATSAPP → WHATSAPP: dialed through the connector, Meta\'s connect webhook completes the media, terminate ends it; in `call` and callStatus', async () => {
+describe("WhatsApp through LiveKit's WhatsApp connector and Meta's calling webhooks", () => {
+  it("WHATSAPP → WHATSAPP: dialed through the connector, Meta's connect webhook completes the media, terminate ends it; in `call` and callStatus", async () => {
     const client = wsClient(gw.wsUrl, app.liveKey);
     try {
       const before = gw.gateway.liveSubscriptions;
@@ -69,7 +69,13 @@ describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling web
       });
       expect(wacid).toMatch(/^wacid\./);
       expect(await meta.send(webhookUrl, { statuses: [{ id: wacid, type: 'call', status: 'RINGING', biz_opaque_callback_data: id }] })).toBe(200);
-      expect(await meta.send(webhookUrl, { calls: [{ id: wacid, event: 'connect', direction: 'BUSINESS_INITIATED', session: { sdp_type: 'answer', sdp: SDP_ANSWER }, biz_opaque_callback_data: id }] })).toBe(200);
+      expect(
+        await meta.send(webhookUrl, {
+          calls: [
+            { id: wacid, event: 'connect', direction: 'BUSINESS_INITIATED', session: { sdp_type: 'answer', sdp: SDP_ANSWER }, biz_opaque_callback_data: id },
+          ],
+        }),
+      ).toBe(200);
       expect(twirp('Connector/ConnectWhatsAppCall').at(-1)!.body).toMatchObject({ whatsappCallId: wacid, sdp: { type: 'answer', sdp: SDP_ANSWER } });
       await until(id, 'IN_PROGRESS');
       await meta.send(webhookUrl, { calls: [{ id: wacid, event: 'terminate', direction: 'BUSINESS_INITIATED', status: 'COMPLETED', duration: 12 }] });
@@ -91,7 +97,20 @@ describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling web
 
   it('an inbound WhatsApp call rings for the application owning the business number; answerCall accepts it through the connector', async () => {
     const wacid = `wacid.in-${Date.now()}`;
-    expect(await meta.send(webhookUrl, { calls: [{ id: wacid, from: '15559001000', to: app.number.slice(1), event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } }] })).toBe(200);
+    expect(
+      await meta.send(webhookUrl, {
+        calls: [
+          {
+            id: wacid,
+            from: '15559001000',
+            to: app.number.slice(1),
+            event: 'connect',
+            direction: 'USER_INITIATED',
+            session: { sdp_type: 'offer', sdp: SDP_OFFER },
+          },
+        ],
+      }),
+    ).toBe(200);
     const call = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
     expect(call).toMatchObject({ direction: 'inbound', fromAddress: '+15559001000', toAddress: app.number, fromChannel: 'whatsapp', mode: 'live' });
     await until(call.id, 'RINGING');
@@ -110,7 +129,14 @@ describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling web
 
   it('a signed call offer replayed after the 24 h idempotency window makes no second call; an offer older than 5 minutes makes none at all', async () => {
     const wacid = `wacid.replay-${Date.now()}`;
-    const offer = { id: wacid, from: '15559001002', to: app.number.slice(1), event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } };
+    const offer = {
+      id: wacid,
+      from: '15559001002',
+      to: app.number.slice(1),
+      event: 'connect',
+      direction: 'USER_INITIATED',
+      session: { sdp_type: 'offer', sdp: SDP_OFFER },
+    };
     expect(await meta.send(webhookUrl, { calls: [offer] })).toBe(200);
     const first = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
     // A day and more later (the call's age is what an idempotency window compares).
@@ -126,9 +152,20 @@ describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling web
     expect(none[0].n).toBe(0);
   });
 
-  it('rejectCall on an inbound WhatsApp call rejects it through Meta\'s Graph API', async () => {
+  it("rejectCall on an inbound WhatsApp call rejects it through Meta's Graph API", async () => {
     const wacid = `wacid.rej-${Date.now()}`;
-    await meta.send(webhookUrl, { calls: [{ id: wacid, from: '15559001001', to: app.number.slice(1), event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } }] });
+    await meta.send(webhookUrl, {
+      calls: [
+        {
+          id: wacid,
+          from: '15559001001',
+          to: app.number.slice(1),
+          event: 'connect',
+          direction: 'USER_INITIATED',
+          session: { sdp_type: 'offer', sdp: SDP_OFFER },
+        },
+      ],
+    });
     const call = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
     await until(call.id, 'RINGING');
     const reject = (await gql(gw.url, app.liveKey, RejectCallDocument, { input: { callId: call.id } })).data!.rejectCall;
@@ -140,14 +177,19 @@ describe('WhatsApp through LiveKit\'s WhatsApp connector and Meta\'s calling web
 
   it('the connector refusing the dial: PROVIDER_ERROR, and the call ends FAILED', async () => {
     lk.failNext(/DialWhatsAppCall$/, { status: 400, body: { code: 'invalid_argument', msg: 'recipient has not granted call permission' } });
-    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, fromChannel: 'WHATSAPP', to: '+15557002002', toChannel: 'WHATSAPP' } });
-    expect(data!.createCall.userErrors[0]).toMatchObject({ code: 'PROVIDER_ERROR', message: 'livekit: recipient has not granted call permission (invalid_argument)' });
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, {
+      input: { from: app.number, fromChannel: 'WHATSAPP', to: '+15557002002', toChannel: 'WHATSAPP' },
+    });
+    expect(data!.createCall.userErrors[0]).toMatchObject({
+      code: 'PROVIDER_ERROR',
+      message: 'livekit: recipient has not granted call permission (invalid_argument)',
+    });
     expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
   });
 });
 
 describe('the WhatsApp webhook endpoint', () => {
-  it('answers Meta\'s hub.challenge handshake only with the verify token', async () => {
+  it("answers Meta's hub.challenge handshake only with the verify token", async () => {
     const get = (token: string) => fetch(`${webhookUrl}?hub.mode=subscribe&hub.verify_token=${encodeURIComponent(token)}&hub.challenge=1158201444`);
     const ok = await get(meta.verifyToken);
     expect(ok.status).toBe(200);
@@ -159,9 +201,15 @@ describe('the WhatsApp webhook endpoint', () => {
   it('100 tampered, unsigned or wrongly signed POSTs: 401 each, and no state change', async () => {
     const { id, wacid } = await dialWhatsApp('WHATSAPP', '+15557002003');
     const before = await commandRowCounts(gw.database, id);
-    const body = FakeMeta.webhook({ calls: [{ id: wacid, event: 'connect', direction: 'BUSINESS_INITIATED', session: { sdp_type: 'answer', sdp: SDP_ANSWER } }] });
+    const body = FakeMeta.webhook({
+      calls: [{ id: wacid, event: 'connect', direction: 'BUSINESS_INITIATED', session: { sdp_type: 'answer', sdp: SDP_ANSWER } }],
+    });
     const post = (payload: string, signature?: string) =>
-      fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) }, body: payload }).then((r) => r.status);
+      fetch(webhookUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(signature ? { 'x-hub-signature-256': signature } : {}) },
+        body: payload,
+      }).then((r) => r.status);
     const attempts: Promise<number>[] = [];
     for (let i = 0; i < 25; i++) {
       attempts.push(post(body.replace('BUSINESS_INITIATED', 'USER_INITIATED'), meta.signature(body)));

@@ -11,8 +11,29 @@ const CALL_FIELDS = 'id status direction fromAddress toAddress fromChannel toCha
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const httpUrl = `${location.origin}/graphql`;
 
-interface Call { id: string; status: string; direction: string; fromAddress: string; toAddress: string; fromChannel: string; toChannel: string; duration: number | null; endReason: string | null; metadata: Record<string, unknown>; createdAt: string }
-interface Event { id: string; sequence: number; kind: string; status: string; previousStatus: string | null; occurredAt: string; cursor: string; call: Call }
+interface Call {
+  id: string;
+  status: string;
+  direction: string;
+  fromAddress: string;
+  toAddress: string;
+  fromChannel: string;
+  toChannel: string;
+  duration: number | null;
+  endReason: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+}
+interface Event {
+  id: string;
+  sequence: number;
+  kind: string;
+  status: string;
+  previousStatus: string | null;
+  occurredAt: string;
+  cursor: string;
+  call: Call;
+}
 
 let key = sessionStorage.getItem('calls-gateway:key') ?? '';
 let ws: Client | null = null;
@@ -26,7 +47,11 @@ let openCall: string | null = null;
 const counts = new Map<string, number>();
 
 async function gql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
-  const response = await fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify({ query, variables }) });
+  const response = await fetch(httpUrl, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+    body: JSON.stringify({ query, variables }),
+  });
   const body = await response.json();
   if (body.errors?.length) throw new Error(body.errors[0].message);
   return body.data;
@@ -58,7 +83,14 @@ function readFilter(): Record<string, unknown> {
 
 /** Whether a call belongs in the list under the current filter (what the server would answer). */
 function matches(call: Call): boolean {
-  const f = filter as { status?: string[]; toChannel?: string[]; direction?: string; metadata?: Record<string, unknown>; createdAfter?: string; createdBefore?: string };
+  const f = filter as {
+    status?: string[];
+    toChannel?: string[];
+    direction?: string;
+    metadata?: Record<string, unknown>;
+    createdAfter?: string;
+    createdBefore?: string;
+  };
   if (f.status && !f.status.includes(call.status)) return false;
   if (f.toChannel && !f.toChannel.includes(call.toChannel)) return false;
   if (f.direction && f.direction !== call.direction) return false;
@@ -74,7 +106,10 @@ async function loadPage(reset: boolean): Promise<void> {
     endCursor = null;
     $('calls').querySelector('tbody')!.replaceChildren();
   }
-  const data = await gql(`query Page($filter: CallFilter, $after: String) { calls(first: 20, after: $after, filter: $filter) { nodes { ${CALL_FIELDS} } pageInfo { hasNextPage endCursor } } }`, { filter, after: endCursor });
+  const data = await gql(
+    `query Page($filter: CallFilter, $after: String) { calls(first: 20, after: $after, filter: $filter) { nodes { ${CALL_FIELDS} } pageInfo { hasNextPage endCursor } } }`,
+    { filter, after: endCursor },
+  );
   for (const call of data.calls.nodes as Call[]) upsertRow(call, false);
   endCursor = data.calls.pageInfo.endCursor;
   $('more').hidden = !data.calls.pageInfo.hasNextPage;
@@ -118,7 +153,15 @@ function upsertRow(call: Call, prepend: boolean): void {
   const status = document.createElement('td');
   status.innerHTML = `<span class="status ${call.status}">${call.status}</span>`;
   row.dataset.status = call.status;
-  row.replaceChildren(cell(call.id), status, cell(call.fromAddress), cell(call.toAddress), cell(`${call.fromChannel} → ${call.toChannel}`), cell(new Date(call.createdAt).toLocaleTimeString()), cell(call.duration == null ? '' : `${call.duration} s`));
+  row.replaceChildren(
+    cell(call.id),
+    status,
+    cell(call.fromAddress),
+    cell(call.toAddress),
+    cell(`${call.fromChannel} → ${call.toChannel}`),
+    cell(new Date(call.createdAt).toLocaleTimeString()),
+    cell(call.duration == null ? '' : `${call.duration} s`),
+  );
 }
 
 // ---- live -----------------------------------------------------------------------------

@@ -40,7 +40,9 @@ const fetcher = (params: Params, options?: { headers?: Record<string, unknown> }
   if (isSubscription(params.query, params.operationName)) {
     return wsClient(authorization).iterate({ query: params.query, operationName: params.operationName ?? undefined, variables: params.variables ?? undefined });
   }
-  return fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(params) }).then((response) => response.json());
+  return fetch(httpUrl, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(params) }).then((response) =>
+    response.json(),
+  );
 };
 
 const defaultQuery = `# A test key (sk_test_app_…) goes in the Headers tab below.

@@ -64,7 +64,10 @@ export class DeliveryWorker {
         const free = this.options.concurrency - this.inFlight.size;
         if (free <= 0) return;
         // The lease outlives the attempt's whole deadline, so no other worker posts it meanwhile.
-        const claimed = await this.queue.claim(free, this.options.timeoutMs * 2 + 5_000, { perEndpoint: this.options.perEndpoint, perApplication: this.options.perApplication });
+        const claimed = await this.queue.claim(free, this.options.timeoutMs * 2 + 5_000, {
+          perEndpoint: this.options.perEndpoint,
+          perApplication: this.options.perApplication,
+        });
         for (const delivery of claimed) {
           const work: Promise<void> = this.attempt(delivery).finally(() => {
             this.inFlight.delete(work);
@@ -127,7 +130,12 @@ export class DeliveryWorker {
   private post(delivery: ClaimedDelivery, headers: Record<string, string>, body: string): Promise<AttemptOutcome> {
     const started = Date.now();
     const allowPrivate = this.options.allowPrivate;
-    const done = (statusCode: number | null, error: string | null, responseBody: string | null): AttemptOutcome => ({ statusCode, latencyMs: Date.now() - started, error, responseBody });
+    const done = (statusCode: number | null, error: string | null, responseBody: string | null): AttemptOutcome => ({
+      statusCode,
+      latencyMs: Date.now() - started,
+      error,
+      responseBody,
+    });
     let url: URL;
     try {
       url = new URL(delivery.url);

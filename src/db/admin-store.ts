@@ -32,7 +32,10 @@ export class AdminStore {
     const app = em.create(ApplicationEntity, { id: newAppId(), name: trimmed });
     const test = generateKey('test');
     const live = generateKey('live');
-    for (const [mode, key] of [['test', test], ['live', live]] as const) {
+    for (const [mode, key] of [
+      ['test', test],
+      ['live', live],
+    ] as const) {
       em.create(ApiKeyEntity, { id: newKeyId(), app, mode, hash: key.hash, displayPrefix: key.displayPrefix });
     }
     await em.flush();

@@ -174,11 +174,7 @@ export class PgCallStore implements CallStore {
     this.inserts = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
   }
 
-  async insert(
-    tenant: Tenant,
-    call: NewCall,
-    options: { requireAssignedNumber: boolean; idempotencyWindowMs: number },
-  ): Promise<InsertCallResult> {
+  async insert(tenant: Tenant, call: NewCall, options: { requireAssignedNumber: boolean; idempotencyWindowMs: number }): Promise<InsertCallResult> {
     const values = [
       call.id,
       tenant.appId,
@@ -292,7 +288,11 @@ export class PgCallStore implements CallStore {
     return row?.position ?? null;
   }
 
-  async unfinishedCalls(mode: Mode, limit: number, options: { parked: readonly ParkedState[]; perApplication: number }): Promise<{ call: Call; lastEventAt: Date }[]> {
+  async unfinishedCalls(
+    mode: Mode,
+    limit: number,
+    options: { parked: readonly ParkedState[]; perApplication: number },
+  ): Promise<{ call: Call; lastEventAt: Date }[]> {
     const rows = await this.sql.query<Call & { lastEventAt: Date }>(
       `WITH due AS (
          SELECT id, row_number() OVER (PARTITION BY app_id ORDER BY created_at, id) AS rank FROM call
@@ -322,11 +322,7 @@ export class PgCallStore implements CallStore {
   }
 
   async findByIds(tenant: Tenant, ids: readonly string[]): Promise<Call[]> {
-    return this.sql.query<Call>(`SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND id = ANY($3::text[])`, [
-      tenant.appId,
-      tenant.mode,
-      ids,
-    ]);
+    return this.sql.query<Call>(`SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND id = ANY($3::text[])`, [tenant.appId, tenant.mode, ids]);
   }
 
   async page(tenant: Tenant, query: CallPageQuery): Promise<CallPage> {
@@ -358,11 +354,7 @@ export class PgCallStore implements CallStore {
     return Number(row!.count);
   }
 
-  async eventsOfCalls(
-    tenant: Tenant,
-    callIds: readonly string[],
-    page: { first: number; afterSequence: number },
-  ): Promise<Map<string, CallEvent[]>> {
+  async eventsOfCalls(tenant: Tenant, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>> {
     const rows = await this.sql.query<CallEvent>(
       `SELECT ${EVENT_COLUMNS} FROM (
          SELECT e.*, row_number() OVER (PARTITION BY call_id ORDER BY sequence) AS rank

@@ -136,7 +136,9 @@ export class PgCommandStore implements CommandStore {
     if (row) return { kind: 'accepted', command: row };
     const [state] = await this.sql.query<{ inState: boolean }>(
       `SELECT c.status = ANY($4::text[]) AND ${guard.replaceAll('$6', '$5')} AS "inState" FROM call c WHERE c.app_id = $1 AND c.mode = $2 AND c.id = $3`,
-      guard.includes('$6') ? [tenant.appId, tenant.mode, command.callId, statuses, JSON.stringify(command.args)] : [tenant.appId, tenant.mode, command.callId, statuses],
+      guard.includes('$6')
+        ? [tenant.appId, tenant.mode, command.callId, statuses, JSON.stringify(command.args)]
+        : [tenant.appId, tenant.mode, command.callId, statuses],
     );
     return state?.inState ? { kind: 'pending' } : { kind: 'state_changed' };
   }
@@ -169,7 +171,10 @@ export class PgCommandStore implements CommandStore {
   }
 
   async markFailed(commandId: string, error: string): Promise<void> {
-    await this.sql.query(`UPDATE call_command SET status = ${FAILED}, error = $2, updated_at = now() WHERE id = $1 AND status IN ${PENDING}`, [commandId, error]);
+    await this.sql.query(`UPDATE call_command SET status = ${FAILED}, error = $2, updated_at = now() WHERE id = $1 AND status IN ${PENDING}`, [
+      commandId,
+      error,
+    ]);
   }
 
   async markApplied(commandId: string): Promise<void> {

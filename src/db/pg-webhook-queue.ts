@@ -173,7 +173,11 @@ export class WebhookQueue {
     const claimed = await this.sql.query<ClaimedDelivery>(CLAIM, [limit, leaseMs, caps.perEndpoint, caps.perApplication]);
     return claimed.map((delivery) => {
       try {
-        return { ...delivery, secret: this.secrets.open(delivery.secret), previousSecret: delivery.previousSecret && this.secrets.open(delivery.previousSecret) };
+        return {
+          ...delivery,
+          secret: this.secrets.open(delivery.secret),
+          previousSecret: delivery.previousSecret && this.secrets.open(delivery.previousSecret),
+        };
       } catch (error) {
         // Sealed with a key this process does not have (a rolling change of SECRETS_KEY): its
         // lease runs out and a process that has the key takes it.
@@ -183,7 +187,13 @@ export class WebhookQueue {
   }
 
   /** false: the lease had run out, nothing was recorded (the delivery is another attempt's now). */
-  async record(delivery: ClaimedDelivery, outcome: AttemptOutcome, result: 'delivered' | 'retry' | 'failed', retryInMs: number, disableAfterMs: number): Promise<boolean> {
+  async record(
+    delivery: ClaimedDelivery,
+    outcome: AttemptOutcome,
+    result: 'delivered' | 'retry' | 'failed',
+    retryInMs: number,
+    disableAfterMs: number,
+  ): Promise<boolean> {
     const status = result === 'delivered' ? WebhookDeliveryStatus.DELIVERED : result === 'retry' ? WebhookDeliveryStatus.PENDING : WebhookDeliveryStatus.FAILED;
     const rows = await this.sql.query(RECORD, [
       delivery.id,
@@ -212,14 +222,21 @@ export class WebhookQueue {
 
   /** Deliveries waiting (for /metrics and the bench), counted up to 100,000 (a bounded index scan). */
   async depth(): Promise<number> {
-    const [row] = await this.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_delivery WHERE status = ${PENDING} LIMIT 100000) pending`);
+    const [row] = await this.sql.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM webhook_delivery WHERE status = ${PENDING} LIMIT 100000) pending`,
+    );
     return row!.n;
   }
 }
 
 /** 432000000 → "5 days", 90000 → "90 seconds": the largest unit that divides it. */
 function duration(ms: number): string {
-  for (const [unit, size] of [['day', 86_400_000], ['hour', 3_600_000], ['minute', 60_000], ['second', 1000]] as const) {
+  for (const [unit, size] of [
+    ['day', 86_400_000],
+    ['hour', 3_600_000],
+    ['minute', 60_000],
+    ['second', 1000],
+  ] as const) {
     if (ms >= size && ms % size === 0) return `${ms / size} ${unit}${ms === size ? '' : 's'}`;
   }
   return `${ms} ms`;

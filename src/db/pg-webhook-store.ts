@@ -1,6 +1,13 @@
 import { raw, type EntityManager } from '@mikro-orm/postgresql';
 import type { Tenant } from '../domain/call.js';
-import { WebhookDeliveryStatus, type DeliveryFilter, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint, type WebhookStore } from '../domain/webhook-endpoints.js';
+import {
+  WebhookDeliveryStatus,
+  type DeliveryFilter,
+  type WebhookAttempt,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+  type WebhookStore,
+} from '../domain/webhook-endpoints.js';
 import { lit } from './sql-literals.js';
 import { Where } from './pg-call-store.js';
 import type { Sql } from './sql.js';

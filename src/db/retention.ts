@@ -34,20 +34,32 @@ export class Retention {
   async run(): Promise<Record<keyof RetentionPolicy, number>> {
     const p = this.policy;
     return {
-      eventsDays: await this.batches(p.eventsDays, `
+      eventsDays: await this.batches(
+        p.eventsDays,
+        `
         DELETE FROM call_event WHERE id IN (
           SELECT e.id FROM call_event e JOIN call c ON c.id = e.call_id
            WHERE e.occurred_at < now() - ${DAY} AND e.sequence < c.last_sequence AND e.position IS NOT NULL
-           LIMIT $2)`),
-      commandsDays: await this.batches(p.commandsDays, `
+           LIMIT $2)`,
+      ),
+      commandsDays: await this.batches(
+        p.commandsDays,
+        `
         DELETE FROM call_command WHERE id IN (
-          SELECT id FROM call_command WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_COMMAND_STATUSES)} LIMIT $2)`),
-      webhookDeliveriesDays: await this.batches(p.webhookDeliveriesDays, `
+          SELECT id FROM call_command WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_COMMAND_STATUSES)} LIMIT $2)`,
+      ),
+      webhookDeliveriesDays: await this.batches(
+        p.webhookDeliveriesDays,
+        `
         DELETE FROM webhook_delivery WHERE id IN (
-          SELECT id FROM webhook_delivery WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_DELIVERY_STATUSES)} LIMIT $2)`),
-      webhookResponseBodiesDays: await this.batches(p.webhookResponseBodiesDays, `
+          SELECT id FROM webhook_delivery WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_DELIVERY_STATUSES)} LIMIT $2)`,
+      ),
+      webhookResponseBodiesDays: await this.batches(
+        p.webhookResponseBodiesDays,
+        `
         UPDATE webhook_attempt SET response_body = NULL WHERE id IN (
-          SELECT id FROM webhook_attempt WHERE attempted_at < now() - ${DAY} AND response_body IS NOT NULL LIMIT $2)`),
+          SELECT id FROM webhook_attempt WHERE attempted_at < now() - ${DAY} AND response_body IS NOT NULL LIMIT $2)`,
+      ),
     };
   }
 

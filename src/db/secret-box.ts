@@ -27,7 +27,9 @@ export class SecretBox {
       const [id, encoded, ...rest] = part.trim().split(':');
       const key = encoded ? Buffer.from(encoded, 'base64') : Buffer.alloc(0);
       if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || rest.length || key.length !== 32) {
-        throw new Error('SECRETS_KEY must be comma-separated id:key pairs, each key 32 random bytes in base64 (openssl rand -base64 32), the id 1-32 letters, digits, _ or -');
+        throw new Error(
+          'SECRETS_KEY must be comma-separated id:key pairs, each key 32 random bytes in base64 (openssl rand -base64 32), the id 1-32 letters, digits, _ or -',
+        );
       }
       return { id, key };
     });

@@ -50,11 +50,7 @@ export function validateAddress(value: string, channel: Channel, field: string[]
   }
   return isClientIdentity(value)
     ? null
-    : userError(
-        UserErrorCode.INVALID_ADDRESS,
-        field,
-        `"${truncate(value)}" is not a WebRTC client identity (1 to 128 characters of A-Z a-z 0-9 _ - . : @)`,
-      );
+    : userError(UserErrorCode.INVALID_ADDRESS, field, `"${truncate(value)}" is not a WebRTC client identity (1 to 128 characters of A-Z a-z 0-9 _ - . : @)`);
 }
 
 function truncate(value: string): string {

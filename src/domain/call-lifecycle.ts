@@ -1,7 +1,15 @@
 import { CallDirection, CallEventKind, CallStatus, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
 import type { CallStore } from './call-store.js';
 import type { CallEffect, CommandStore } from './command-store.js';
-import { CallCommandType, PENDING_COMMAND_STATUSES, commandTransition, statusesFor, type CallCommand, type CommandArgs, type Recording } from './command-rules.js';
+import {
+  CallCommandType,
+  PENDING_COMMAND_STATUSES,
+  commandTransition,
+  statusesFor,
+  type CallCommand,
+  type CommandArgs,
+  type Recording,
+} from './command-rules.js';
 import { newCallId, newEventId, newRecordingId } from './ids.js';
 import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './call-status-rules.js';
 import { livekitRoomFor } from './call.js';
@@ -118,13 +126,24 @@ export class CallLifecycle implements ProviderCallbacks {
         const retry = now && commandTransition(command.args, now.status);
         if (retry) applied = await this.apply({ callId: call.id, status: retry.status, endReason: retry.endReason, commandId: command.id });
       }
-      if (!applied) await this.commandFailed(command.id, `The call moved on (${(await this.commands.findCall({ callId: call.id }))?.status.toUpperCase()}) before the command applied`);
+      if (!applied)
+        await this.commandFailed(
+          command.id,
+          `The call moved on (${(await this.commands.findCall({ callId: call.id }))?.status.toUpperCase()}) before the command applied`,
+        );
       return applied;
     }
     const effect = effectOf(command.args, providerRef);
     if (!effect) return null;
     const applied = this.told(
-      await this.commands.applyEffect({ callId: call.id, eventId: newEventId(), occurredAt: new Date(), effect, commandId: command.id, statuses: statusesFor(command.args.type) }),
+      await this.commands.applyEffect({
+        callId: call.id,
+        eventId: newEventId(),
+        occurredAt: new Date(),
+        effect,
+        commandId: command.id,
+        statuses: statusesFor(command.args.type),
+      }),
     );
     if (!applied) {
       const now = await this.commands.findCall({ callId: call.id });

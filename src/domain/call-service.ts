@@ -129,13 +129,7 @@ export class CallService {
           ),
         );
       case 'number_not_assigned':
-        return fail(
-          userError(
-            UserErrorCode.PHONE_NUMBER_NOT_ASSIGNED,
-            ['input', 'from'],
-            `${input.from} is not a number assigned to this application`,
-          ),
-        );
+        return fail(userError(UserErrorCode.PHONE_NUMBER_NOT_ASSIGNED, ['input', 'from'], `${input.from} is not a number assigned to this application`));
     }
   }
 
@@ -255,11 +249,7 @@ function validateCreateInput(input: CreateCallInput): UserError[] {
   const key = input.idempotencyKey;
   if (key != null && (key.length < 1 || key.length > 255 || /[\u0000-\u001f\u007f]/.test(key))) {
     errors.push(
-      userError(
-        UserErrorCode.INVALID_IDEMPOTENCY_KEY,
-        ['input', 'idempotencyKey'],
-        'An idempotency key is 1 to 255 characters with no control characters',
-      ),
+      userError(UserErrorCode.INVALID_IDEMPOTENCY_KEY, ['input', 'idempotencyKey'], 'An idempotency key is 1 to 255 characters with no control characters'),
     );
   }
   return errors;

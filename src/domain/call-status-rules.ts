@@ -33,13 +33,7 @@ export const TRANSITIONS: Record<CallStatus, readonly CallStatus[]> = {
   [CallStatus.CANCELED]: [],
 };
 
-export const TERMINAL: ReadonlySet<CallStatus> = new Set([
-  CallStatus.COMPLETED,
-  CallStatus.FAILED,
-  CallStatus.BUSY,
-  CallStatus.NO_ANSWER,
-  CallStatus.CANCELED,
-]);
+export const TERMINAL: ReadonlySet<CallStatus> = new Set([CallStatus.COMPLETED, CallStatus.FAILED, CallStatus.BUSY, CallStatus.NO_ANSWER, CallStatus.CANCELED]);
 
 /** The statuses of a call that has not ended. */
 export const LIVE_STATUSES: readonly CallStatus[] = Object.values(CallStatus).filter((status) => !TERMINAL.has(status));

@@ -87,9 +87,7 @@ export interface TransitionPlan {
 }
 
 export type InsertCallResult =
-  | { kind: 'created'; call: Call }
-  | { kind: 'number_not_assigned' }
-  | { kind: 'idempotency_key_taken'; call: Call; fingerprint: string | null };
+  { kind: 'created'; call: Call } | { kind: 'number_not_assigned' } | { kind: 'idempotency_key_taken'; call: Call; fingerprint: string | null };
 
 /**
  * Persistence of calls. Every method takes the tenant and every statement filters by it: the one

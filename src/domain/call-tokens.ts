@@ -7,7 +7,12 @@ import { isTerminal } from './call-status-rules.js';
 
 /** Issues join tokens for a call's LiveKit room (createCallToken). Implemented with livekit-server-sdk. */
 export interface CallTokenIssuer {
-  issue(request: { roomName: string; identity: string; name: string | null; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date; serverUrl: string }>;
+  issue(request: {
+    roomName: string;
+    identity: string;
+    name: string | null;
+    ttlSeconds: number;
+  }): Promise<{ token: string; expiresAt: Date; serverUrl: string }>;
 }
 
 const MIN_TOKEN_TTL_SECONDS = 60;
@@ -47,12 +52,19 @@ export class CallTokens {
     }
     const ttl = input.ttl ?? DEFAULT_TOKEN_TTL_SECONDS;
     if (!Number.isInteger(ttl) || ttl < MIN_TOKEN_TTL_SECONDS || ttl > MAX_TOKEN_TTL_SECONDS) {
-      errors.push(userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'ttl'], `ttl must be from ${MIN_TOKEN_TTL_SECONDS} to ${MAX_TOKEN_TTL_SECONDS} seconds, got ${ttl}`));
+      errors.push(
+        userError(
+          UserErrorCode.INVALID_ARGUMENT,
+          ['input', 'ttl'],
+          `ttl must be from ${MIN_TOKEN_TTL_SECONDS} to ${MAX_TOKEN_TTL_SECONDS} seconds, got ${ttl}`,
+        ),
+      );
     }
     if (errors.length) return refused(errors);
     const call = looksLikeCallId(input.callId) ? await this.calls.findById(this.tenant, input.callId) : null;
     if (!call) return refused([userError(UserErrorCode.CALL_NOT_FOUND, ['input', 'callId'], `No call ${input.callId.slice(0, 40)} is visible to this key`)]);
-    if (isTerminal(call.status)) return refused([userError(UserErrorCode.CALL_NOT_ACTIVE, ['input', 'callId'], `The call has ended (${call.status.toUpperCase()})`)]);
+    if (isTerminal(call.status))
+      return refused([userError(UserErrorCode.CALL_NOT_ACTIVE, ['input', 'callId'], `The call has ended (${call.status.toUpperCase()})`)]);
     if (!call.livekitRoomName) {
       return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'A PSTN to PSTN call has no LiveKit room to join')]);
     }

@@ -106,7 +106,10 @@ export interface Recording {
 const WHEN: Record<CallCommandType, { statuses: readonly CallStatus[]; inboundOnly?: boolean; describe: string }> = {
   [CallCommandType.ANSWER]: { statuses: [CallStatus.RINGING], inboundOnly: true, describe: 'an inbound call while it rings' },
   [CallCommandType.REJECT]: { statuses: [CallStatus.RINGING], inboundOnly: true, describe: 'an inbound call while it rings' },
-  [CallCommandType.HANGUP]: { statuses: [CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'a call that has not ended' },
+  [CallCommandType.HANGUP]: {
+    statuses: [CallStatus.INITIATED, CallStatus.RINGING, CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL],
+    describe: 'a call that has not ended',
+  },
   [CallCommandType.HOLD]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress that is not on hold' },
   [CallCommandType.UNHOLD]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call on hold' },
   [CallCommandType.MUTE]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress whose leg is not muted' },
@@ -114,14 +117,16 @@ const WHEN: Record<CallCommandType, { statuses: readonly CallStatus[]; inboundOn
   [CallCommandType.TRANSFER]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress' },
   [CallCommandType.START_RECORDING]: { statuses: [CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'an answered call that is not being recorded' },
   [CallCommandType.STOP_RECORDING]: { statuses: [CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'a call being recorded' },
-  [CallCommandType.SEND_TO_VOICEMAIL]: { statuses: [CallStatus.RINGING, CallStatus.IN_PROGRESS], describe: 'a call in progress, or an inbound call while it rings' },
+  [CallCommandType.SEND_TO_VOICEMAIL]: {
+    statuses: [CallStatus.RINGING, CallStatus.IN_PROGRESS],
+    describe: 'a call in progress, or an inbound call while it rings',
+  },
 };
 
 /** The statuses a command may be accepted in (the store re-checks them atomically). */
 export function statusesFor(type: CallCommandType): readonly CallStatus[] {
   return WHEN[type].statuses;
 }
-
 
 /**
  * Whether a command applies to a call in its current state. CALL_NOT_ACTIVE when the call has
@@ -134,8 +139,7 @@ export function commandProblem(args: CommandArgs, call: Call): UserError | null 
     return userError(UserErrorCode.CALL_NOT_ACTIVE, ['input', 'callId'], `The call has ended (${call.status.toUpperCase()}); ${name} no longer applies`);
   }
   const rule = WHEN[args.type];
-  const notAllowed = (why: string) =>
-    userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], `${name} applies only to ${rule.describe}; ${why}`);
+  const notAllowed = (why: string) => userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], `${name} applies only to ${rule.describe}; ${why}`);
   if (rule.inboundOnly && call.direction !== CallDirection.INBOUND) return notAllowed('this call is outbound');
   if (args.type === CallCommandType.SEND_TO_VOICEMAIL && call.status === CallStatus.RINGING && call.direction !== CallDirection.INBOUND) {
     return notAllowed('this outbound call is still ringing');

@@ -36,18 +36,39 @@ export class CallCommands {
     if (problem) return refused([problem], call);
     const provider = this.providers.byName(call.provider);
     if (!provider) {
-      return refused([userError(UserErrorCode.PROVIDER_NOT_CONFIGURED, ['input', 'callId'], `The provider of this call (${call.provider ?? 'none'}) is not configured in this gateway`)], call);
+      return refused(
+        [
+          userError(
+            UserErrorCode.PROVIDER_NOT_CONFIGURED,
+            ['input', 'callId'],
+            `The provider of this call (${call.provider ?? 'none'}) is not configured in this gateway`,
+          ),
+        ],
+        call,
+      );
     }
     const unsupported = provider.unsupported(args, call);
     if (unsupported) return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], unsupported)], call);
 
     const accepted = await this.commands.accept(this.tenant, { id: newCommandId(), callId, args }, statusesFor(args.type));
     if (accepted.kind === 'pending') {
-      return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], `A ${commandName(args.type)} command on this call is still waiting for its provider`)], call);
+      return refused(
+        [
+          userError(
+            UserErrorCode.COMMAND_NOT_ALLOWED,
+            ['input', 'callId'],
+            `A ${commandName(args.type)} command on this call is still waiting for its provider`,
+          ),
+        ],
+        call,
+      );
     }
     if (accepted.kind === 'state_changed') {
       const now = (await this.calls.findById(this.tenant, callId)) ?? call;
-      return refused([commandProblem(args, now) ?? userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'The call changed state; try again')], now);
+      return refused(
+        [commandProblem(args, now) ?? userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'The call changed state; try again')],
+        now,
+      );
     }
     const command = accepted.command;
     try {
@@ -57,7 +78,10 @@ export class CallCommands {
       const message = error instanceof ProviderError ? error.message : 'The provider could not be reached';
       await this.lifecycle.commandFailed(command.id, message);
       if (!(error instanceof ProviderError)) throw error;
-      return { ...(await this.current(callId, command)), userErrors: [userError(UserErrorCode.PROVIDER_ERROR, ['input', 'callId'], `${error.provider}: ${message}`)] };
+      return {
+        ...(await this.current(callId, command)),
+        userErrors: [userError(UserErrorCode.PROVIDER_ERROR, ['input', 'callId'], `${error.provider}: ${message}`)],
+      };
     }
     return { ...(await this.current(callId, command)), userErrors: [] };
   }

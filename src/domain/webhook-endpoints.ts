@@ -113,7 +113,11 @@ export class WebhookEndpoints {
     const secret = newSecret();
     const endpoint = await this.store.insertEndpoint(this.tenant, { id: newEndpointId(), url: input.url, events: dedupe(input.events), secret }, MAX_ENDPOINTS);
     if (!endpoint) {
-      return { endpoint: null, secret: null, userErrors: [userError(UserErrorCode.INVALID_ARGUMENT, ['input'], `At most ${MAX_ENDPOINTS} endpoints per application and mode`)] };
+      return {
+        endpoint: null,
+        secret: null,
+        userErrors: [userError(UserErrorCode.INVALID_ARGUMENT, ['input'], `At most ${MAX_ENDPOINTS} endpoints per application and mode`)],
+      };
     }
     this.onEndpointsChanged();
     return { endpoint, secret, userErrors: [] };
@@ -146,7 +150,11 @@ export class WebhookEndpoints {
     return this.store.endpoints(this.tenant);
   }
 
-  async deliveries(filter: DeliveryFilter | null, first: number | null, after: string | null): Promise<{ deliveries: WebhookDelivery[]; hasNextPage: boolean }> {
+  async deliveries(
+    filter: DeliveryFilter | null,
+    first: number | null,
+    after: string | null,
+  ): Promise<{ deliveries: WebhookDelivery[]; hasNextPage: boolean }> {
     const limit = first ?? 20;
     if (!Number.isInteger(limit) || limit < 0 || limit > 100) throw new InvalidArgumentError('first', `"first" must be between 0 and 100, got ${limit}`);
     const cursor = after != null ? decodeDeliveryCursor(after, 'after') : null;
@@ -163,7 +171,10 @@ export class WebhookEndpoints {
     const delivery = await this.store.redeliver(this.tenant, id);
     return delivery
       ? { delivery, userErrors: [] }
-      : { delivery: null, userErrors: [userError(UserErrorCode.WEBHOOK_DELIVERY_NOT_FOUND, ['input', 'id'], `No delivery ${id.slice(0, 40)} is visible to this key`)] };
+      : {
+          delivery: null,
+          userErrors: [userError(UserErrorCode.WEBHOOK_DELIVERY_NOT_FOUND, ['input', 'id'], `No delivery ${id.slice(0, 40)} is visible to this key`)],
+        };
   }
 
   private async urlProblems(raw: string): Promise<UserError[]> {
@@ -200,5 +211,9 @@ function dedupe(events: string[] | null | undefined): string[] {
 }
 
 function notFound(): EndpointResult {
-  return { endpoint: null, secret: null, userErrors: [userError(UserErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, ['input', 'id'], 'No webhook endpoint with this id is visible to this key')] };
+  return {
+    endpoint: null,
+    secret: null,
+    userErrors: [userError(UserErrorCode.WEBHOOK_ENDPOINT_NOT_FOUND, ['input', 'id'], 'No webhook endpoint with this id is visible to this key')],
+  };
 }

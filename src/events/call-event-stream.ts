@@ -89,14 +89,22 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
         return matchesFilter(current, filter) ? once(current) : null;
       }
       this.lastSequence = after.sequence;
-      return pages((last) => store.callEventsAfter(tenant, callId, last?.sequence ?? after.sequence, pageSize), pageSize, (event) => matchesFilter(event, filter));
+      return pages(
+        (last) => store.callEventsAfter(tenant, callId, last?.sequence ?? after.sequence, pageSize),
+        pageSize,
+        (event) => matchesFilter(event, filter),
+      );
     }
     if (!after) return null;
     // A cursor taken before its event was numbered: look the number up now.
     const from = after.position ?? (await store.positionOf(tenant, after.callId, after.sequence));
     if (from === null) throw new InvalidArgumentError('after', '"after" names an event that is not in the log yet; retry in a moment');
     this.lastPosition = BigInt(from);
-    return pages((last) => store.tenantEventsAfter(tenant, last?.position ?? from, filter, pageSize), pageSize, () => true);
+    return pages(
+      (last) => store.tenantEventsAfter(tenant, last?.position ?? from, filter, pageSize),
+      pageSize,
+      () => true,
+    );
   }
 
   isNew(event: CallEventWithCall): boolean {

@@ -37,7 +37,12 @@ export function jsonContains(container: unknown, contained: unknown): boolean {
     for (const item of contained) {
       if (item !== null && typeof item === 'object') {
         const wantArray = Array.isArray(item);
-        if (!container.some((candidate) => candidate !== null && typeof candidate === 'object' && Array.isArray(candidate) === wantArray && jsonContains(candidate, item))) return false;
+        if (
+          !container.some(
+            (candidate) => candidate !== null && typeof candidate === 'object' && Array.isArray(candidate) === wantArray && jsonContains(candidate, item),
+          )
+        )
+          return false;
       } else {
         scalars ??= new Set(container.filter((candidate) => candidate === null || typeof candidate !== 'object'));
         if (!scalars.has(item)) return false;

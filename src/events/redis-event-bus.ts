@@ -18,7 +18,10 @@ export class RedisEventBus implements EventBus {
   private readonly listeners: ((position: string | null) => void)[] = [];
   private ready = false;
 
-  constructor(url: string, private readonly logger: Logger) {
+  constructor(
+    url: string,
+    private readonly logger: Logger,
+  ) {
     const options = { maxRetriesPerRequest: null, lazyConnect: false } as const;
     this.publishClient = new Redis(url, options);
     this.subscribeClient = new Redis(url, options);
@@ -43,7 +46,9 @@ export class RedisEventBus implements EventBus {
       }
       for (const listener of this.listeners) listener(position);
     });
-    this.subscribeClient.subscribe(EVENTS_CHANNEL).catch((error: Error) => this.logger.warn('redis subscribe failed; ioredis retries on reconnect', { bus: this.name, error: error.message }));
+    this.subscribeClient
+      .subscribe(EVENTS_CHANNEL)
+      .catch((error: Error) => this.logger.warn('redis subscribe failed; ioredis retries on reconnect', { bus: this.name, error: error.message }));
   }
 
   /**
@@ -54,15 +59,17 @@ export class RedisEventBus implements EventBus {
   async start(waitMs = 2_000): Promise<void> {
     const connected = Promise.all(
       [this.publishClient, this.subscribeClient].map(
-        (client) => new Promise<void>((resolve) => {
-          if (client.status === 'ready') return resolve();
-          client.once('ready', () => resolve());
-        }),
+        (client) =>
+          new Promise<void>((resolve) => {
+            if (client.status === 'ready') return resolve();
+            client.once('ready', () => resolve());
+          }),
       ),
     );
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), waitMs)));
-    if ((await Promise.race([connected, late])) === 'late') this.logger.warn('event bus not reachable at start; events reach this process through the log poll until it is', { bus: this.name });
+    if ((await Promise.race([connected, late])) === 'late')
+      this.logger.warn('event bus not reachable at start; events reach this process through the log poll until it is', { bus: this.name });
     clearTimeout(timer);
   }
 
@@ -71,9 +78,11 @@ export class RedisEventBus implements EventBus {
     // processes learn of the event through the log's poll.
     if (this.publishClient.status !== 'ready') return;
     // Not awaited, as before: the log's numbering loop does not wait for Redis.
-    void this.publishClient.publish(EVENTS_CHANNEL, JSON.stringify(position)).catch((error: Error) =>
-      this.logger.warn('redis publish failed; other processes learn of the event through the log poll', { bus: this.name, error: error.message }),
-    );
+    void this.publishClient
+      .publish(EVENTS_CHANNEL, JSON.stringify(position))
+      .catch((error: Error) =>
+        this.logger.warn('redis publish failed; other processes learn of the event through the log poll', { bus: this.name, error: error.message }),
+      );
   }
 
   subscribe(listener: (position: string | null) => void): void {

@@ -1,6 +1,18 @@
 import {
-  GraphQLError, astFromValue, execute, getOperationAST, isInputObjectType, isListType, isNonNullType, typeFromAST, valueFromASTUntyped,
-  type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLInputType, type GraphQLSchema,
+  GraphQLError,
+  astFromValue,
+  execute,
+  getOperationAST,
+  isInputObjectType,
+  isListType,
+  isNonNullType,
+  typeFromAST,
+  valueFromASTUntyped,
+  type DocumentNode,
+  type ExecutionArgs,
+  type ExecutionResult,
+  type GraphQLInputType,
+  type GraphQLSchema,
 } from 'graphql';
 import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
 
@@ -81,7 +93,11 @@ export function createExecutor(schema: GraphQLSchema, kind: ExecutorKind): Execu
  * thrown error had some, and Apollo reads `error.extensions.code` (its formatter would throw).
  */
 function toGraphQLError(error: GraphQLError): GraphQLError {
-  const normalized = new GraphQLError(error.message, { path: error.path, originalError: error.originalError ?? undefined, extensions: error.extensions ?? undefined });
+  const normalized = new GraphQLError(error.message, {
+    path: error.path,
+    originalError: error.originalError ?? undefined,
+    extensions: error.extensions ?? undefined,
+  });
   (normalized as { locations: GraphQLError['locations'] }).locations = error.locations;
   return normalized;
 }

@@ -82,7 +82,12 @@ function nodeLimitRule(context: ValidationContext): { Document: () => void } {
         if (definition.kind !== Kind.OPERATION_DEFINITION) continue;
         const size = counter.count(definition.selectionSet, 1);
         if (size.nodes > LIMITS.nodes || size.fields > LIMITS.expandedFields) {
-          context.reportError(new GraphQLError('Query is too large: it may return too many nodes or select too many fields. Ask for smaller pages (first/last), fewer nested lists or fewer fragment spreads.', { nodes: [definition] }));
+          context.reportError(
+            new GraphQLError(
+              'Query is too large: it may return too many nodes or select too many fields. Ask for smaller pages (first/last), fewer nested lists or fewer fragment spreads.',
+              { nodes: [definition] },
+            ),
+          );
           return;
         }
       }

@@ -10,7 +10,18 @@ import { CallCommandsResolver } from './resolvers/call-commands.resolver.js';
 import { CallTokenResolver } from './resolvers/call-token.resolver.js';
 import { WebhookDeliveryFieldsResolver, WebhookEndpointFieldsResolver, WebhooksResolver } from './resolvers/webhooks.resolver.js';
 
-const resolvers = [CallQueryResolver, CallFieldsResolver, CallEventFieldsResolver, CreateCallResolver, CallCommandsResolver, CallTokenResolver, WebhooksResolver, WebhookEndpointFieldsResolver, WebhookDeliveryFieldsResolver, CallStatusResolver] as const;
+const resolvers = [
+  CallQueryResolver,
+  CallFieldsResolver,
+  CallEventFieldsResolver,
+  CreateCallResolver,
+  CallCommandsResolver,
+  CallTokenResolver,
+  WebhooksResolver,
+  WebhookEndpointFieldsResolver,
+  WebhookDeliveryFieldsResolver,
+  CallStatusResolver,
+] as const;
 
 /** The executable schema, built from the resolver classes (code first). */
 export async function buildGatewaySchema(): Promise<GraphQLSchema> {
@@ -36,7 +47,7 @@ export async function buildGatewaySchema(): Promise<GraphQLSchema> {
 }
 
 const ROOT_DESCRIPTIONS = {
-  Query: 'Reads. Every field sees only the calls of the API key\'s application, in the key\'s mode (test or live).',
+  Query: "Reads. Every field sees only the calls of the API key's application, in the key's mode (test or live).",
   Mutation: 'Writes. Expected failures come back in `userErrors`, with a code and the path of the field at fault.',
   Subscription: 'Live updates over WebSocket (graphql-transport-ws), authenticated in connection_init.',
 };

@@ -89,15 +89,24 @@ function e164(name: string, raw: string): string {
 
 /** Telnyx shows its webhook key as base64 of the raw 32-byte Ed25519 key: a wrong one would refuse every webhook. */
 function ed25519PublicKey(name: string, raw: string): string {
-  if (!/^[A-Za-z0-9+/]{43}=$/.test(raw)) throw new ProviderConfigError(`${name} must be the base64 Ed25519 public key from the Telnyx portal (44 characters, 32 bytes)`);
+  if (!/^[A-Za-z0-9+/]{43}=$/.test(raw))
+    throw new ProviderConfigError(`${name} must be the base64 Ed25519 public key from the Telnyx portal (44 characters, 32 bytes)`);
   return raw;
 }
 
 export function readProviderConfig(env: Env): ProviderConfig {
   const publicUrl = env.PUBLIC_URL ? httpUrl('PUBLIC_URL', env.PUBLIC_URL) : undefined;
 
-  const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, ['TELNYX_API_BASE_URL', 'TELNYX_WEBHOOK_TOLERANCE_SECONDS', 'TELNYX_HOLD_MUSIC_URL', 'TELNYX_VOICEMAIL_NUMBER']);
-  const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, ['LIVEKIT_SIP_TRUNK_ID', 'LIVEKIT_RECORDINGS_PATH']);
+  const telnyxVars = group(env, 'Telnyx', ['TELNYX_API_KEY', 'TELNYX_PUBLIC_KEY', 'TELNYX_CONNECTION_ID'] as const, [
+    'TELNYX_API_BASE_URL',
+    'TELNYX_WEBHOOK_TOLERANCE_SECONDS',
+    'TELNYX_HOLD_MUSIC_URL',
+    'TELNYX_VOICEMAIL_NUMBER',
+  ]);
+  const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, [
+    'LIVEKIT_SIP_TRUNK_ID',
+    'LIVEKIT_RECORDINGS_PATH',
+  ]);
   const sandboxVars = group(env, 'LiveKit sandbox', ['LIVEKIT_SANDBOX_URL', 'LIVEKIT_SANDBOX_API_KEY', 'LIVEKIT_SANDBOX_API_SECRET'] as const);
   const whatsappVars = group(
     env,
@@ -109,7 +118,9 @@ export function readProviderConfig(env: Env): ProviderConfig {
     throw new ProviderConfigError(`PUBLIC_URL is missing: ${telnyxVars ? 'Telnyx' : 'WhatsApp'} needs the gateway's public https URL for its webhooks`);
   }
   if (whatsappVars && !livekitVars) {
-    throw new ProviderConfigError('WhatsApp is configured but LIVEKIT_URL is missing: WhatsApp calls join their LiveKit room through LiveKit\'s WhatsApp connector');
+    throw new ProviderConfigError(
+      "WhatsApp is configured but LIVEKIT_URL is missing: WhatsApp calls join their LiveKit room through LiveKit's WhatsApp connector",
+    );
   }
   const tolerance = Number(env.TELNYX_WEBHOOK_TOLERANCE_SECONDS || 300);
   if (!Number.isInteger(tolerance) || tolerance < 1 || tolerance > 300) {

@@ -22,7 +22,13 @@ export function executorGateway(schema: GraphQLSchema, executor: Executor): Gate
       listener?.({ apiSchema: schema, coreSupergraphSdl: '' });
       return {
         executor: async (request) =>
-          executor({ schema: request.schema, document: request.document, operationName: request.request.operationName, variableValues: request.request.variables, contextValue: request.context }),
+          executor({
+            schema: request.schema,
+            document: request.document,
+            operationName: request.request.operationName,
+            variableValues: request.request.variables,
+            contextValue: request.context,
+          }),
       };
     },
     async stop() {},

@@ -111,7 +111,9 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
       calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick()),
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
-      webhooks: new WebhookEndpoints(webhooks.webhookStore, webhooks.urlGuard, principal, config.webhookAllowPrivateUrls, () => webhooks.dispatcher.endpointsChanged()),
+      webhooks: new WebhookEndpoints(webhooks.webhookStore, webhooks.urlGuard, principal, config.webhookAllowPrivateUrls, () =>
+        webhooks.dispatcher.endpointsChanged(),
+      ),
       requestId,
       socketOperation,
     });

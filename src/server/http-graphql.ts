@@ -65,7 +65,8 @@ export function graphqlPostHandler(
         return;
       }
       context.prepared = entry;
-      if (options.direct && (await answerDirectly(pipeline, context, entry.document, body as Record<string, unknown>, req, res, started, options.headers))) return;
+      if (options.direct && (await answerDirectly(pipeline, context, entry.document, body as Record<string, unknown>, req, res, started, options.headers)))
+        return;
     }
     pipeline.httpStats.apollo++;
     const headers = new HeaderMap();

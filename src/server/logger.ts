@@ -2,7 +2,6 @@ import pino from 'pino';
 import type { LogLevel } from '../config.js';
 import type { Logger } from '../domain/logger.js';
 
-
 /**
  * Paths pino blanks out wherever they appear: API keys travel in `authorization`, webhook and
  * provider secrets under these names. Logs never carry a usable key or secret.
@@ -13,7 +12,14 @@ const REDACT = ['authorization', '*.authorization', 'headers.authorization', 'se
 /** `level` is the config's LOG_LEVEL (config.ts validates it). */
 export function jsonLogger(base: Record<string, unknown> = {}, destination?: { write(line: string): void }, level: LogLevel = 'info'): Logger {
   const logger = pino(
-    { base, level, messageKey: 'msg', timestamp: pino.stdTimeFunctions.isoTime, redact: { paths: REDACT, censor: '[redacted]' }, formatters: { level: (label) => ({ level: label }) } },
+    {
+      base,
+      level,
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      formatters: { level: (label) => ({ level: label }) },
+    },
     // Lines are gathered up to 4 KB and written at least every 100 ms, not one write each: a write
     // per request line was ≈ 35 µs of the request path's CPU (issue 12 profile). pino flushes
     // what is left when the process exits.
@@ -25,4 +31,3 @@ export function jsonLogger(base: Record<string, unknown> = {}, destination?: { w
     error: (message, fields) => logger.error(fields ?? {}, message),
   };
 }
-

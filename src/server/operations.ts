@@ -43,7 +43,9 @@ const QUEUE_DEPTH_TTL_MS = 15_000;
 
 function within<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
-  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('timeout')), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }
 
 /**
@@ -58,7 +60,12 @@ function within<T>(promise: Promise<T>, ms: number): Promise<T> {
  */
 export class Operations {
   readonly registry = new Registry();
-  private readonly operations = new Counter({ name: 'graphql_operations_total', help: 'GraphQL operations by root field, type, outcome (ok, user_error, error) and transport (http, ws).', labelNames: ['operation', 'type', 'outcome', 'transport'], registers: [this.registry] });
+  private readonly operations = new Counter({
+    name: 'graphql_operations_total',
+    help: 'GraphQL operations by root field, type, outcome (ok, user_error, error) and transport (http, ws).',
+    labelNames: ['operation', 'type', 'outcome', 'transport'],
+    registers: [this.registry],
+  });
   private readonly latency = new Histogram({
     name: 'graphql_operation_duration_seconds',
     help: 'Time from receiving a GraphQL operation to sending its response (resolvers included; for a subscription, until it is set up), by type and transport.',
@@ -82,11 +89,25 @@ export class Operations {
     collectDefaultMetrics({ register: this.registry });
     const depth = () => this.cachedQueueDepth();
     const registers = [this.registry];
-    new Gauge({ name: 'callstatus_subscriptions_active', help: 'Open callStatus subscriptions in this process.', registers, collect() { this.set(sources.subscriptions()); } });
-    new Gauge({ name: 'event_log_lag_events', help: 'Events committed to the log that this process has not yet delivered to subscribers.', registers, collect() { this.set(sources.eventLogLag()); } });
+    new Gauge({
+      name: 'callstatus_subscriptions_active',
+      help: 'Open callStatus subscriptions in this process.',
+      registers,
+      collect() {
+        this.set(sources.subscriptions());
+      },
+    });
+    new Gauge({
+      name: 'event_log_lag_events',
+      help: 'Events committed to the log that this process has not yet delivered to subscribers.',
+      registers,
+      collect() {
+        this.set(sources.eventLogLag());
+      },
+    });
     new Gauge({
       name: 'db_pool_connections',
-      help: 'Connections of the request path\'s PostgreSQL pool, by state.',
+      help: "Connections of the request path's PostgreSQL pool, by state.",
       labelNames: ['state'],
       registers,
       collect() {
@@ -96,7 +117,14 @@ export class Operations {
         this.set({ state: 'waiting' }, pool.waiting);
       },
     });
-    new Gauge({ name: 'webhook_queue_depth', help: 'Webhook deliveries waiting for an attempt (all processes; counted at most every 15 s, capped at 100,000).', registers, async collect() { this.set(await depth()); } });
+    new Gauge({
+      name: 'webhook_queue_depth',
+      help: 'Webhook deliveries waiting for an attempt (all processes; counted at most every 15 s, capped at 100,000).',
+      registers,
+      async collect() {
+        this.set(await depth());
+      },
+    });
   }
 
   private async cachedQueueDepth(): Promise<number> {
@@ -110,7 +138,11 @@ export class Operations {
     app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
     app.get('/readyz', async (_req, res) => {
       const timeout = this.options.probeTimeoutMs ?? 1_000;
-      const check = (probe: () => Promise<void>) => within(probe(), timeout).then(() => 'ok' as const, () => 'down' as const);
+      const check = (probe: () => Promise<void>) =>
+        within(probe(), timeout).then(
+          () => 'ok' as const,
+          () => 'down' as const,
+        );
       const [database, eventBus] = await Promise.all([check(() => this.sources.database()), check(() => this.sources.eventBus())]);
       if (database === 'down' || eventBus === 'down') this.logger.warn('readiness check failed', { database, eventBus });
       // What answers, never why not: the reason is in the log.
@@ -135,7 +167,11 @@ export class Operations {
   record(operation: OperationRecord): void {
     const type = operation.operation?.operation ?? 'invalid';
     const data = operation.data;
-    const userErrors = data ? Object.values(data).some((value) => Array.isArray((value as { userErrors?: unknown[] } | null)?.userErrors) && (value as { userErrors: unknown[] }).userErrors.length > 0) : false;
+    const userErrors = data
+      ? Object.values(data).some(
+          (value) => Array.isArray((value as { userErrors?: unknown[] } | null)?.userErrors) && (value as { userErrors: unknown[] }).userErrors.length > 0,
+        )
+      : false;
     const outcome = operation.errorCodes?.length ? 'error' : userErrors ? 'user_error' : 'ok';
     const root = rootFieldLabel(operation.operation);
     const key = `${root}\u0000${type}\u0000${outcome}\u0000${operation.transport}`;

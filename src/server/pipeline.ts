@@ -70,7 +70,8 @@ export class OperationPipeline {
   /** Step 1: the principal of a key, or the error to answer with (401, or 429 for an address blocked after failures). */
   async authenticate(address: string | undefined, authorization: string | undefined): Promise<Principal | GraphQLError> {
     const auth = await this.options.authenticator.authenticateFrom(address, authorization);
-    if ('refused' in auth) return auth.refused === 'blocked' ? rateLimited(auth.retryAfter, 'Too many failed authentications from this address') : unauthenticated();
+    if ('refused' in auth)
+      return auth.refused === 'blocked' ? rateLimited(auth.retryAfter, 'Too many failed authentications from this address') : unauthenticated();
     return auth.principal;
   }
 
@@ -81,7 +82,11 @@ export class OperationPipeline {
   }
 
   /** Steps 1 and 2 for one HTTP request: its context, or throws the error to answer with. */
-  async contextForRequest(address: string | undefined, authorization: string | undefined, requestIdHeader: string | string[] | undefined): Promise<GatewayContext> {
+  async contextForRequest(
+    address: string | undefined,
+    authorization: string | undefined,
+    requestIdHeader: string | string[] | undefined,
+  ): Promise<GatewayContext> {
     const principal = await this.authenticate(address, authorization);
     if (principal instanceof GraphQLError) throw principal;
     const refused = await this.admit(principal);
@@ -197,7 +202,11 @@ export class OperationPipeline {
   }
 
   /** The HTTP refusal of a document, as Apollo answers one: 400 and the errors. */
-  refusal(entry: Extract<DocumentEntry, { syntaxError: GraphQLError }> | { errors: readonly GraphQLError[] }): { status: number; body: string; errors: GraphQLFormattedError[] } {
+  refusal(entry: Extract<DocumentEntry, { syntaxError: GraphQLError }> | { errors: readonly GraphQLError[] }): {
+    status: number;
+    body: string;
+    errors: GraphQLFormattedError[];
+  } {
     const errors = ('syntaxError' in entry ? [entry.syntaxError] : entry.errors).map((error) => this.formatError(error.toJSON(), error));
     return { status: 400, body: `${JSON.stringify({ errors })}\n`, errors };
   }

@@ -16,7 +16,10 @@ export function mountProviderCallbacks(app: express.Express, endpoints: readonly
           query: Object.fromEntries(Object.entries(req.query).map(([key, value]) => [key, typeof value === 'string' ? value : undefined])),
           rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
         });
-        res.status(response.status).type(response.contentType ?? 'text/plain').send(response.body ?? '');
+        res
+          .status(response.status)
+          .type(response.contentType ?? 'text/plain')
+          .send(response.body ?? '');
       } catch (error) {
         logger.error('webhook handling failed', { path: endpoint.path, error: String((error as Error)?.stack ?? error) });
         // 500: the provider retries, and the lifecycle makes a retried callback harmless.

@@ -26,7 +26,12 @@ export class KeyRateLimiter {
       this.limiter = null;
       return;
     }
-    const common = { points: options.perMinute, duration: 60, keyPrefix: 'rl', insuranceLimiter: new RateLimiterMemory({ points: options.perMinute, duration: 60 }) };
+    const common = {
+      points: options.perMinute,
+      duration: 60,
+      keyPrefix: 'rl',
+      insuranceLimiter: new RateLimiterMemory({ points: options.perMinute, duration: 60 }),
+    };
     if (options.redisUrl) {
       this.redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       this.redis.on('error', () => {});
@@ -34,7 +39,14 @@ export class KeyRateLimiter {
       this.insurance = common.insuranceLimiter;
       this.limiter = null;
     } else {
-      this.limiter = new RateLimiterPostgres({ ...common, storeClient: options.pool, storeType: 'pool', tableName: 'rate_limit', tableCreated: true, clearExpiredByTimeout: false });
+      this.limiter = new RateLimiterPostgres({
+        ...common,
+        storeClient: options.pool,
+        storeType: 'pool',
+        tableName: 'rate_limit',
+        tableCreated: true,
+        clearExpiredByTimeout: false,
+      });
     }
   }
 

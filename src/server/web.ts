@@ -6,7 +6,9 @@ import express from 'express';
 /** dist/web, built by `npm run build` (Vite), whether this file runs from src/ (tests) or dist/src/. */
 function webDir(): string {
   const here = fileURLToPath(import.meta.url);
-  const root = here.includes(`${path.sep}dist${path.sep}src${path.sep}`) ? here.split(`${path.sep}dist${path.sep}src${path.sep}`)[0]! : here.split(`${path.sep}src${path.sep}`)[0]!;
+  const root = here.includes(`${path.sep}dist${path.sep}src${path.sep}`)
+    ? here.split(`${path.sep}dist${path.sep}src${path.sep}`)[0]!
+    : here.split(`${path.sep}src${path.sep}`)[0]!;
   return path.join(root, 'dist', 'web');
 }
 
@@ -21,7 +23,10 @@ export function mountWeb(app: express.Express, options: { production: boolean })
     if (!existsSync(file)) return void res.status(503).type('text/plain').send('The web pages are not built: run `npm run build`.');
     res.setHeader('cache-control', 'no-store');
     // The pages load only their own bundled assets and talk only to this origin.
-    res.setHeader('content-security-policy', "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; worker-src 'self' blob:");
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; style-src 'self' 'unsafe-inline'; font-src 'self' data:; worker-src 'self' blob:",
+    );
     res.sendFile(file);
   };
   app.use('/ui', express.static(dir, { index: false, immutable: true, maxAge: '1y' }));

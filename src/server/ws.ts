@@ -64,7 +64,8 @@ export function attachWebSocketServer(options: {
         // this releases its place, here or in onError (graphql-ws reports some refusals, such as
         // an operation it cannot identify, without calling onComplete).
         const refused = await guard.admit(ctx.extra.socket, id);
-        if (refused) return [new GraphQLError(refused.message, { extensions: { code: refused.code, ...(refused.retryAfter ? { retryAfter: refused.retryAfter } : {}) } })];
+        if (refused)
+          return [new GraphQLError(refused.message, { extensions: { code: refused.code, ...(refused.retryAfter ? { retryAfter: refused.retryAfter } : {}) } })];
         const refuse = (errors: readonly GraphQLError[]) => {
           guard.released(ctx.extra.socket, id);
           return [...errors];
@@ -73,7 +74,11 @@ export function attachWebSocketServer(options: {
         if ('syntaxError' in entry) return refuse([entry.syntaxError]);
         if (entry.errors.length) return refuse(entry.errors);
         if (!getOperationAST(entry.document, payload.operationName ?? undefined)) {
-          return refuse([new GraphQLError('Unable to identify operation: name one of the document\'s operations in operationName', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+          return refuse([
+            new GraphQLError("Unable to identify operation: name one of the document's operations in operationName", {
+              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+            }),
+          ]);
         }
         return {
           schema: options.schema,

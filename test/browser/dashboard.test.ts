@@ -81,7 +81,12 @@ describe('the live dashboard in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(42);
     await page.click(`tr[data-id="${id}"]`);
     await page.waitForFunction(() => document.querySelectorAll('#timeline li').length >= 4);
-    expect(await page.$$eval('#timeline li', (items) => items.map((li) => li.textContent!.split(' · ')[0]))).toEqual(['1. INITIATED', '2. RINGING', '3. IN_PROGRESS', '4. COMPLETED']);
+    expect(await page.$$eval('#timeline li', (items) => items.map((li) => li.textContent!.split(' · ')[0]))).toEqual([
+      '1. INITIATED',
+      '2. RINGING',
+      '3. IN_PROGRESS',
+      '4. COMPLETED',
+    ]);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-call-detail.png` });
     await page.click('#close-detail');
   });
@@ -105,19 +110,33 @@ describe('the live dashboard in Chromium', () => {
     gw.gateway.dropWebSockets();
     // Calls made while the dashboard is disconnected.
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push((await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).data!.createCall.call!.id);
+    for (let i = 0; i < 3; i++)
+      ids.push((await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).data!.createCall.call!.id);
     await page.waitForSelector('#connection.on', { timeout: 15_000 });
     for (const id of ids) await page.waitForSelector(`tr[data-id="${id}"][data-status="BUSY"]`, { timeout: 15_000 });
     // The counts match the server's exactly: no event lost, none counted twice.
-    await eventually(async () => {
-      const shown = await page.$$eval('#counts .count', (boxes) => Object.fromEntries(boxes.map((box) => [box.getAttribute('data-status'), Number(box.querySelector('b')!.textContent)])));
-      const server = await fetch(gw.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
-        body: JSON.stringify({ query: '{ BUSY: calls(filter: {status: [BUSY]}) { totalCount } COMPLETED: calls(filter: {status: [COMPLETED]}) { totalCount } INITIATED: calls(filter: {status: [INITIATED]}) { totalCount } }' }),
-      }).then((r) => r.json() as Promise<{ data: Record<string, { totalCount: number }> }>);
-      return shown.BUSY === server.data.BUSY.totalCount && shown.COMPLETED === server.data.COMPLETED.totalCount && shown.INITIATED === server.data.INITIATED.totalCount;
-    }, 10_000, 'the counts to match the server');
+    await eventually(
+      async () => {
+        const shown = await page.$$eval('#counts .count', (boxes) =>
+          Object.fromEntries(boxes.map((box) => [box.getAttribute('data-status'), Number(box.querySelector('b')!.textContent)])),
+        );
+        const server = await fetch(gw.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+          body: JSON.stringify({
+            query:
+              '{ BUSY: calls(filter: {status: [BUSY]}) { totalCount } COMPLETED: calls(filter: {status: [COMPLETED]}) { totalCount } INITIATED: calls(filter: {status: [INITIATED]}) { totalCount } }',
+          }),
+        }).then((r) => r.json() as Promise<{ data: Record<string, { totalCount: number }> }>);
+        return (
+          shown.BUSY === server.data.BUSY.totalCount &&
+          shown.COMPLETED === server.data.COMPLETED.totalCount &&
+          shown.INITIATED === server.data.INITIATED.totalCount
+        );
+      },
+      10_000,
+      'the counts to match the server',
+    );
     for (const id of ids) expect((await seen(id)).at(-1)).toBe('BUSY');
     expect(await rowStatus(ids[0]!)).toBe('BUSY');
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-after-reconnect.png` });
@@ -144,12 +163,16 @@ describe('GraphiQL, bundled and served locally', () => {
       const hasResult = () => gql.evaluate(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''));
       for (let attempt = 0; attempt < 10 && !(await hasResult()); attempt++) {
         await gql.click('.graphiql-execute-button');
-        await gql.waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 2_000 }).catch(() => undefined);
+        await gql
+          .waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 2_000 })
+          .catch(() => undefined);
       }
-      await gql.waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 5_000 }).catch(async (error) => {
-        await gql.screenshot({ path: `${ARTIFACTS}/graphiql-failed.png` });
-        throw new Error(`${error.message}\nbrowser errors: ${problems.join('\n')}\nresult: ${await gql.textContent('.graphiql-container')}`);
-      });
+      await gql
+        .waitForFunction(() => /"totalCount": \d+/.test(document.querySelector('.result-window')?.textContent ?? ''), undefined, { timeout: 5_000 })
+        .catch(async (error) => {
+          await gql.screenshot({ path: `${ARTIFACTS}/graphiql-failed.png` });
+          throw new Error(`${error.message}\nbrowser errors: ${problems.join('\n')}\nresult: ${await gql.textContent('.graphiql-container')}`);
+        });
       await gql.screenshot({ path: `${ARTIFACTS}/graphiql.png` });
     } finally {
       await gql.close();

@@ -31,7 +31,10 @@ export class FakeLiveKit extends HttpFake {
   readonly apiKey = `API${randomUUID().slice(0, 8)}`;
   readonly apiSecret = randomUUID() + randomUUID();
   readonly sipTrunkId = 'ST_telnyxOutbound';
-  readonly rooms = new Map<string, Map<string, { sid: string; identity: string; tracks: { sid: string; type: string; muted: boolean }[]; permission?: unknown }>>();
+  readonly rooms = new Map<
+    string,
+    Map<string, { sid: string; identity: string; tracks: { sid: string; type: string; muted: boolean }[]; permission?: unknown }>
+  >();
   readonly egresses = new Map<string, { egressId: string; roomName: string; active: boolean }>();
   private readonly verifier: TokenVerifier;
   private seq = 0;
@@ -68,7 +71,13 @@ export class FakeLiveKit extends HttpFake {
     switch (method) {
       case 'RoomService/CreateRoom':
         if (!this.rooms.has(body.name)) this.rooms.set(body.name, new Map());
-        return ok({ sid: `RM_${++this.seq}`, name: body.name, emptyTimeout: body.emptyTimeout, departureTimeout: body.departureTimeout, metadata: body.metadata });
+        return ok({
+          sid: `RM_${++this.seq}`,
+          name: body.name,
+          emptyTimeout: body.emptyTimeout,
+          departureTimeout: body.departureTimeout,
+          metadata: body.metadata,
+        });
       case 'RoomService/DeleteRoom':
         this.rooms.delete(body.room);
         return ok({});
@@ -77,10 +86,17 @@ export class FakeLiveKit extends HttpFake {
         const participant = participantsOf(body.room)?.get(body.identity);
         if (!participant) return twirpError(404, 'not_found', 'participant does not exist');
         if (body.permission) participant.permission = body.permission;
-        return ok({ sid: participant.sid, identity: participant.identity, state: 'ACTIVE', tracks: participant.tracks.map((t) => ({ sid: t.sid, type: t.type, muted: t.muted })) });
+        return ok({
+          sid: participant.sid,
+          identity: participant.identity,
+          state: 'ACTIVE',
+          tracks: participant.tracks.map((t) => ({ sid: t.sid, type: t.type, muted: t.muted })),
+        });
       }
       case 'RoomService/MutePublishedTrack': {
-        const track = participantsOf(body.room)?.get(body.identity)?.tracks.find((t) => t.sid === body.trackSid);
+        const track = participantsOf(body.room)
+          ?.get(body.identity)
+          ?.tracks.find((t) => t.sid === body.trackSid);
         if (!track) return twirpError(404, 'not_found', 'track not found');
         track.muted = !!body.muted;
         return ok({ track: { sid: track.sid, type: track.type, muted: track.muted } });
@@ -94,7 +110,11 @@ export class FakeLiveKit extends HttpFake {
         return ok({ egressId, roomName: body.roomName, status: 'EGRESS_STARTING' });
       }
       case 'Egress/ListEgress':
-        return ok({ items: [...this.egresses.values()].filter((e) => e.roomName === body.roomName && (!body.active || e.active)).map((e) => ({ egressId: e.egressId, roomName: e.roomName, status: 'EGRESS_ACTIVE' })) });
+        return ok({
+          items: [...this.egresses.values()]
+            .filter((e) => e.roomName === body.roomName && (!body.active || e.active))
+            .map((e) => ({ egressId: e.egressId, roomName: e.roomName, status: 'EGRESS_ACTIVE' })),
+        });
       case 'Egress/StopEgress': {
         const egress = this.egresses.get(body.egressId);
         if (!egress) return twirpError(404, 'not_found', 'egress does not exist');
@@ -102,7 +122,12 @@ export class FakeLiveKit extends HttpFake {
         return ok({ egressId: egress.egressId, roomName: egress.roomName, status: 'EGRESS_ENDING' });
       }
       case 'SIP/CreateSIPParticipant':
-        return ok({ participantId: `PA_${++this.seq}`, participantIdentity: body.participantIdentity, roomName: body.roomName, sipCallId: `SCL_${++this.seq}` });
+        return ok({
+          participantId: `PA_${++this.seq}`,
+          participantIdentity: body.participantIdentity,
+          roomName: body.roomName,
+          sipCallId: `SCL_${++this.seq}`,
+        });
       case 'Connector/DialWhatsAppCall':
         return ok({ whatsappCallId: `wacid.${++this.seq}`, roomName: body.roomName });
       case 'Connector/AcceptWhatsAppCall':

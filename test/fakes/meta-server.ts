@@ -50,7 +50,12 @@ export class FakeMeta extends HttpFake {
     value = { ...value, ...(value.calls ? { calls: stamp(value.calls) } : {}), ...(value.statuses ? { statuses: stamp(value.statuses) } : {}) };
     return JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: '102290129340398', changes: [{ field: 'calls', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '106540352242922' }, ...value } }] }],
+      entry: [
+        {
+          id: '102290129340398',
+          changes: [{ field: 'calls', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '106540352242922' }, ...value } }],
+        },
+      ],
     });
   }
 
@@ -60,7 +65,11 @@ export class FakeMeta extends HttpFake {
 
   async send(webhookUrl: string, value: Record<string, unknown>): Promise<number> {
     const body = FakeMeta.webhook(value);
-    const response = await fetch(webhookUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-hub-signature-256': this.signature(body) }, body });
+    const response = await fetch(webhookUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': this.signature(body) },
+      body,
+    });
     return response.status;
   }
 }

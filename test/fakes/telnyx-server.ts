@@ -29,7 +29,8 @@ const ACTIONS: Record<string, (body: Body) => string | null> = {
         ? 'loop must be 1 to 100 or "infinity"'
         : null,
   playback_stop: (b) => (b.stop === undefined || oneOf(b.stop, ['current', 'all']) ? null : 'stop must be current or all'),
-  record_start: (b) => (!oneOf(b.format, ['mp3', 'wav']) ? 'format must be mp3 or wav' : !oneOf(b.channels, ['single', 'dual']) ? 'channels must be single or dual' : null),
+  record_start: (b) =>
+    !oneOf(b.format, ['mp3', 'wav']) ? 'format must be mp3 or wav' : !oneOf(b.channels, ['single', 'dual']) ? 'channels must be single or dual' : null,
   record_stop: () => null,
 };
 
@@ -95,12 +96,22 @@ export class FakeTelnyx extends HttpFake {
     for (const field of ['connection_id', 'to', 'from'] as const) if (typeof body[field] !== 'string' || !body[field]) return invalid(`${field} is required`);
     if (body.connection_id !== this.connectionId) return telnyxError(422, '10010', 'Invalid connection', 'The connection_id does not belong to this account.');
     const amd = ['premium', 'detect', 'detect_beep', 'detect_words', 'greeting_end', 'disabled'];
-    if (body.answering_machine_detection !== undefined && !oneOf(body.answering_machine_detection, amd)) return invalid('answering_machine_detection is not valid');
+    if (body.answering_machine_detection !== undefined && !oneOf(body.answering_machine_detection, amd))
+      return invalid('answering_machine_detection is not valid');
     const id = `v3:${randomUUID()}-${++this.calls}`;
     this.alive.add(id);
     return {
       status: 200,
-      body: { data: { call_control_id: id, call_leg_id: randomUUID(), call_session_id: randomUUID(), is_alive: false, record_type: 'call', client_state: body.client_state } },
+      body: {
+        data: {
+          call_control_id: id,
+          call_leg_id: randomUUID(),
+          call_session_id: randomUUID(),
+          is_alive: false,
+          record_type: 'call',
+          client_state: body.client_state,
+        },
+      },
     };
   }
 
@@ -113,7 +124,13 @@ export class FakeTelnyx extends HttpFake {
   /** A Telnyx webhook envelope. */
   static event(eventType: string, payload: Record<string, unknown>): string {
     return JSON.stringify({
-      data: { event_type: eventType, id: randomUUID(), occurred_at: new Date().toISOString(), payload: { connection_id: '1494404757140276705', ...payload }, record_type: 'event' },
+      data: {
+        event_type: eventType,
+        id: randomUUID(),
+        occurred_at: new Date().toISOString(),
+        payload: { connection_id: '1494404757140276705', ...payload },
+        record_type: 'event',
+      },
       meta: { attempt: 1, delivered_to: 'http://gateway/webhooks/telnyx' },
     });
   }

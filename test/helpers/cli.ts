@@ -38,7 +38,10 @@ export function startServe(env: Record<string, string | undefined>): Promise<{ c
 }
 
 /** Starts `calls-gateway serve` and resolves once its output matches `banner`. */
-export function startServeUntil(env: Record<string, string | undefined>, banner: RegExp): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
+export function startServeUntil(
+  env: Record<string, string | undefined>,
+  banner: RegExp,
+): Promise<{ child: ChildProcess; output: () => string; exited: Promise<number | null> }> {
   const child = spawn(process.execPath, [CLI, 'serve'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));

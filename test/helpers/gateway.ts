@@ -101,22 +101,27 @@ export interface BootOptions {
 
 /** Boots the real gateway (HTTP + WebSocket on a free port) on a fresh database. */
 export async function bootGateway(options: BootOptions = {}): Promise<TestGateway> {
-  const fresh = options.shareDatabaseWith
-    ? { url: options.shareDatabaseWith.databaseUrl, drop: async () => {} }
-    : await freshDatabase();
+  const fresh = options.shareDatabaseWith ? { url: options.shareDatabaseWith.databaseUrl, drop: async () => {} } : await freshDatabase();
   const database = await openDatabase(fresh.url, { poolSize: 5, migrate: false });
   // Simulated calls run 100× faster; the event log polls often, so tests of lost announcements are quick.
   const config = loadConfig(
     // Tests make hundreds of requests with one key (and send bad keys on purpose): the rate
     // limit and the per-address limit on failed authentications are off unless a test sets them.
-    { NODE_ENV: 'test', GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR ?? '', GRAPHQL_HTTP: process.env.GRAPHQL_HTTP ?? '', SIMULATOR_TIME_SCALE: options.simulator === 'frozen' ? '100' : '0.01', EVENT_POLL_MS: '200', RATE_LIMIT_PER_MINUTE: '0', AUTH_FAILURES_PER_MINUTE: '0', ...options.env },
+    {
+      NODE_ENV: 'test',
+      GRAPHQL_EXECUTOR: process.env.GRAPHQL_EXECUTOR ?? '',
+      GRAPHQL_HTTP: process.env.GRAPHQL_HTTP ?? '',
+      SIMULATOR_TIME_SCALE: options.simulator === 'frozen' ? '100' : '0.01',
+      EVENT_POLL_MS: '200',
+      RATE_LIMIT_PER_MINUTE: '0',
+      AUTH_FAILURES_PER_MINUTE: '0',
+      ...options.env,
+    },
     { port: 0, host: '127.0.0.1', databaseUrl: fresh.url, ...options.config },
   );
   const livePlaced: Call[] = [];
   const live = new RecordingLiveProvider(livePlaced);
-  const liveProviders = options.liveProvider
-    ? () => ({ route: () => live, all: [live], webhooks: [], tokens: null, testTokens: null })
-    : undefined;
+  const liveProviders = options.liveProvider ? () => ({ route: () => live, all: [live], webhooks: [], tokens: null, testTokens: null }) : undefined;
   const gateway = await startGateway(config, { database, liveProviders, logger: options.logger ?? silentLogger });
   return {
     url: gateway.url,
@@ -224,12 +229,16 @@ export function listenersRegistered(gw: TestGateway, count: number): Promise<voi
 
 /** Resolves once every committed event is numbered and delivered by this gateway's tailer. */
 export function logSettled(gw: TestGateway): Promise<void> {
-  return eventually(async () => {
-    const [row] = await gw.database.sql.query<{ unsequenced: boolean; head: string }>(
-      `SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS unsequenced, COALESCE(MAX(position), 0)::text AS head FROM call_event`,
-    );
-    return !row!.unsequenced && row!.head === gw.gateway.eventLog.head;
-  }, 10_000, 'the event log to settle');
+  return eventually(
+    async () => {
+      const [row] = await gw.database.sql.query<{ unsequenced: boolean; head: string }>(
+        `SELECT EXISTS (SELECT 1 FROM call_event WHERE position IS NULL) AS unsequenced, COALESCE(MAX(position), 0)::text AS head FROM call_event`,
+      );
+      return !row!.unsequenced && row!.head === gw.gateway.eventLog.head;
+    },
+    10_000,
+    'the event log to settle',
+  );
 }
 
 /**

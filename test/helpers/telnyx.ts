@@ -58,7 +58,12 @@ export class TelnyxHarness {
     const { data } = await gql(this.gw.url, this.app.liveKey, CreateCallDocument, { input: { from: this.app.number, to, metadata: { order: 7 } } });
     expect(data!.createCall.userErrors).toEqual([]);
     const id = data!.createCall.call!.id;
-    expect(this.telnyx.to(/^\/v2\/calls$/).slice(before).filter((request) => request.body.client_state === b64(id))).toHaveLength(1);
+    expect(
+      this.telnyx
+        .to(/^\/v2\/calls$/)
+        .slice(before)
+        .filter((request) => request.body.client_state === b64(id)),
+    ).toHaveLength(1);
     const ccid = (await this.gw.gateway.lifecycle.findCall({ callId: id }))!.providerCallId!;
     expect(ccid).toMatch(/^v3:/);
     return { id, ccid, send: (type, payload = {}) => this.telnyx.send(this.hook, type, { call_control_id: ccid, client_state: b64(id), ...payload }) };

@@ -2,7 +2,11 @@ import WebSocket from 'ws';
 import { createClient, type Client } from 'graphql-ws';
 
 /** Opens a raw graphql-transport-ws socket, sends connection_init, resolves with how it ended. */
-export function connectRaw(wsUrl: string, connectionParams: unknown, options: WebSocket.ClientOptions = {}): Promise<{ acked: boolean; closeCode: number | null; socket: WebSocket }> {
+export function connectRaw(
+  wsUrl: string,
+  connectionParams: unknown,
+  options: WebSocket.ClientOptions = {},
+): Promise<{ acked: boolean; closeCode: number | null; socket: WebSocket }> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(wsUrl, 'graphql-transport-ws', options);
     socket.once('error', reject);
@@ -20,7 +24,11 @@ export function wsClient(wsUrl: string, key: string, options: Partial<Parameters
 }
 
 /** Runs one operation over the client and returns its single result. */
-export function wsRequest<T = any>(client: Client, query: string, variables?: Record<string, unknown>): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
+export function wsRequest<T = any>(
+  client: Client,
+  query: string,
+  variables?: Record<string, unknown>,
+): Promise<{ data?: T; errors?: { message: string; extensions?: Record<string, unknown> }[] }> {
   return new Promise((resolve, reject) => {
     let result: any;
     client.subscribe(

@@ -12,13 +12,40 @@ const PAGE = 2;
 function ev(callId: string, sequence: number, position: number, options: { status?: CallStatus; appId?: string; mode?: Mode } = {}): CallEventWithCall {
   const { status = CallStatus.RINGING, appId = TENANT.appId, mode = TENANT.mode } = options;
   return {
-    id: `evt_${callId}_${sequence}`, callId, sequence, status, previousStatus: null, occurredAt: new Date(0),
-    kind: CallEventKind.STATUS_CHANGED, commandId: null, position: String(position),
+    id: `evt_${callId}_${sequence}`,
+    callId,
+    sequence,
+    status,
+    previousStatus: null,
+    occurredAt: new Date(0),
+    kind: CallEventKind.STATUS_CHANGED,
+    commandId: null,
+    position: String(position),
     call: {
-      id: callId, appId, mode, direction: CallDirection.OUTBOUND, status, fromAddress: '+15551234567', toAddress: '+15557654321',
-      fromChannel: Channel.PSTN, toChannel: Channel.PSTN, duration: null, endReason: null, metadata: {}, livekitRoomName: null,
-      startedAt: null, answeredAt: null, endedAt: null, createdAt: new Date(0), provider: 'simulator', providerCallId: null,
-      onHold: false, mutedLegs: [], recordingId: null, transferredTo: null, transferredToChannel: null,
+      id: callId,
+      appId,
+      mode,
+      direction: CallDirection.OUTBOUND,
+      status,
+      fromAddress: '+15551234567',
+      toAddress: '+15557654321',
+      fromChannel: Channel.PSTN,
+      toChannel: Channel.PSTN,
+      duration: null,
+      endReason: null,
+      metadata: {},
+      livekitRoomName: null,
+      startedAt: null,
+      answeredAt: null,
+      endedAt: null,
+      createdAt: new Date(0),
+      provider: 'simulator',
+      providerCallId: null,
+      onHold: false,
+      mutedLegs: [],
+      recordingId: null,
+      transferredTo: null,
+      transferredToChannel: null,
     },
   };
 }
@@ -77,12 +104,19 @@ class FakeStore implements ReplayReads {
 
   async latestEvent(tenant: Tenant, callId: string): Promise<CallEventWithCall | null> {
     await this.read('latest');
-    return this.visible(tenant).filter((e) => e.callId === callId).sort((a, b) => b.sequence - a.sequence)[0] ?? null;
+    return (
+      this.visible(tenant)
+        .filter((e) => e.callId === callId)
+        .sort((a, b) => b.sequence - a.sequence)[0] ?? null
+    );
   }
 
   async callEventsAfter(tenant: Tenant, callId: string, afterSequence: number, limit: number): Promise<CallEventWithCall[]> {
     await this.read(`call>${afterSequence}/${limit}`);
-    return this.visible(tenant).filter((e) => e.callId === callId && e.sequence > afterSequence).sort((a, b) => a.sequence - b.sequence).slice(0, limit);
+    return this.visible(tenant)
+      .filter((e) => e.callId === callId && e.sequence > afterSequence)
+      .sort((a, b) => a.sequence - b.sequence)
+      .slice(0, limit);
   }
 
   async tenantEventsAfter(tenant: Tenant, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]> {
@@ -111,7 +145,12 @@ function setup() {
     }
   };
   const open = (request: Partial<StreamRequest>) =>
-    CallEventStream.open({ tenant: TENANT, callId: null, filter: {}, after: null, ...request }, store as unknown as CallStore, log as unknown as EventLog, PAGE);
+    CallEventStream.open(
+      { tenant: TENANT, callId: null, filter: {}, after: null, ...request },
+      store as unknown as CallStore,
+      log as unknown as EventLog,
+      PAGE,
+    );
   return { store, log, commit, open };
 }
 
@@ -272,7 +311,14 @@ describe('CallEventStream of a tenant', () => {
 
   it('with a cursor, replays the tenant’s events after its position (the filter goes to the store), then live ones, with no gap and no duplicate', async () => {
     const { store, commit, open } = setup();
-    store.events.push(ev('call_1', 1, 1), ev('call_2', 1, 2), ev('call_1', 2, 3), ev('call_3', 1, 4, { appId: 'app_b' }), ev('call_2', 2, 5), ev('call_2', 3, 6));
+    store.events.push(
+      ev('call_1', 1, 1),
+      ev('call_2', 1, 2),
+      ev('call_1', 2, 3),
+      ev('call_3', 1, 4, { appId: 'app_b' }),
+      ev('call_2', 2, 5),
+      ev('call_2', 3, 6),
+    );
     store.duringRead = (read) => {
       if (read === 1) commit(ev('call_1', 3, 7), ev('call_3', 2, 8, { appId: 'app_b' }));
     };

@@ -16,13 +16,32 @@ function problems(env: Record<string, string>): string[] {
 describe('configuration', () => {
   it('an empty environment gives the documented defaults', () => {
     const config = loadConfig({});
-    expect(config).toMatchObject({ port: 4000, host: '0.0.0.0', dbPoolSize: 10, production: true, rateLimitPerMinute: 120, graphqlExecutor: 'jit', graphqlHttp: 'direct', logLevel: 'info', simulatorMaxInFlight: 4 });
+    expect(config).toMatchObject({
+      port: 4000,
+      host: '0.0.0.0',
+      dbPoolSize: 10,
+      production: true,
+      rateLimitPerMinute: 120,
+      graphqlExecutor: 'jit',
+      graphqlHttp: 'direct',
+      logLevel: 'info',
+      simulatorMaxInFlight: 4,
+    });
     expect(config.webhookRetryScheduleMs.length).toBeGreaterThan(1);
     expect(Object.isFrozen(config)).toBe(true);
   });
 
   it('reads what is set', () => {
-    expect(loadConfig({ PORT: '0', NODE_ENV: 'test', LOG_LEVEL: 'debug', WEBHOOK_ALLOW_PRIVATE_URLS: 'true', SIMULATOR_TIME_SCALE: '0.01', DATABASE_URL: 'postgresql://u:p@127.0.0.1/db' })).toMatchObject({
+    expect(
+      loadConfig({
+        PORT: '0',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'debug',
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+        SIMULATOR_TIME_SCALE: '0.01',
+        DATABASE_URL: 'postgresql://u:p@127.0.0.1/db',
+      }),
+    ).toMatchObject({
       port: 0,
       production: false,
       logLevel: 'debug',
@@ -74,7 +93,9 @@ describe('configuration', () => {
       retentionBatch: 5_000,
       retentionMaxBatches: 20,
     });
-    expect(loadConfig({ EVENT_LOG_BATCH: '200', WEBHOOK_WORKERS: '4', MAX_REQUEST_BYTES: '2048', PROVIDER_SWEEP_MS: '700', WS_KEY_RECHECK_MS: '2500' }).tuning).toMatchObject({
+    expect(
+      loadConfig({ EVENT_LOG_BATCH: '200', WEBHOOK_WORKERS: '4', MAX_REQUEST_BYTES: '2048', PROVIDER_SWEEP_MS: '700', WS_KEY_RECHECK_MS: '2500' }).tuning,
+    ).toMatchObject({
       eventLogBatch: 200,
       webhookWorkers: 4,
       maxRequestBytes: 2_048,
@@ -82,8 +103,15 @@ describe('configuration', () => {
       wsKeyRecheckMs: 2_500,
     });
     // Derived: from the environment, and from overrides (tests set timeouts that way).
-    expect(loadConfig({ COMMAND_TIMEOUT_MS: '400', SIMULATOR_TIME_SCALE: '2', AUTH_CACHE_TTL_MS: '0' }).tuning).toMatchObject({ providerSweepMs: 100, simulatorSweepMs: 10_000, wsKeyRecheckMs: 1_000 });
-    expect(loadConfig({}, { commandTimeoutMs: 300, callSetupTimeoutMs: 1_000, authCacheTtlMs: 60_000 }).tuning).toMatchObject({ providerSweepMs: 75, wsKeyRecheckMs: 60_000 });
+    expect(loadConfig({ COMMAND_TIMEOUT_MS: '400', SIMULATOR_TIME_SCALE: '2', AUTH_CACHE_TTL_MS: '0' }).tuning).toMatchObject({
+      providerSweepMs: 100,
+      simulatorSweepMs: 10_000,
+      wsKeyRecheckMs: 1_000,
+    });
+    expect(loadConfig({}, { commandTimeoutMs: 300, callSetupTimeoutMs: 1_000, authCacheTtlMs: 60_000 }).tuning).toMatchObject({
+      providerSweepMs: 75,
+      wsKeyRecheckMs: 60_000,
+    });
     expect(problems({ WEBHOOK_WORKERS: '0', DOCUMENT_CACHE_BYTES: '12' })).toEqual([
       'WEBHOOK_WORKERS must be an integer from 1 to 256, got "0"',
       'DOCUMENT_CACHE_BYTES must be an integer from 1048576 to 4294967296, got "12"',

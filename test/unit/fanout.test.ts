@@ -14,13 +14,40 @@ const A: Tenant = { appId: 'app_a', mode: 'test' };
 function ev(callId: string, position: number, options: { status?: CallStatus; appId?: string; mode?: Mode } = {}): CallEventWithCall {
   const { status = CallStatus.RINGING, appId = A.appId, mode = A.mode } = options;
   return {
-    id: `evt_${position}`, callId, sequence: position, status, previousStatus: null, occurredAt: new Date(0),
-    kind: CallEventKind.STATUS_CHANGED, commandId: null, position: String(position),
+    id: `evt_${position}`,
+    callId,
+    sequence: position,
+    status,
+    previousStatus: null,
+    occurredAt: new Date(0),
+    kind: CallEventKind.STATUS_CHANGED,
+    commandId: null,
+    position: String(position),
     call: {
-      id: callId, appId, mode, direction: CallDirection.OUTBOUND, status, fromAddress: '+15551234567', toAddress: '+15557654321',
-      fromChannel: Channel.PSTN, toChannel: Channel.PSTN, duration: null, endReason: null, metadata: {}, livekitRoomName: null,
-      startedAt: null, answeredAt: null, endedAt: null, createdAt: new Date(0), provider: 'simulator', providerCallId: null,
-      onHold: false, mutedLegs: [], recordingId: null, transferredTo: null, transferredToChannel: null,
+      id: callId,
+      appId,
+      mode,
+      direction: CallDirection.OUTBOUND,
+      status,
+      fromAddress: '+15551234567',
+      toAddress: '+15557654321',
+      fromChannel: Channel.PSTN,
+      toChannel: Channel.PSTN,
+      duration: null,
+      endReason: null,
+      metadata: {},
+      livekitRoomName: null,
+      startedAt: null,
+      answeredAt: null,
+      endedAt: null,
+      createdAt: new Date(0),
+      provider: 'simulator',
+      providerCallId: null,
+      onHold: false,
+      mutedLegs: [],
+      recordingId: null,
+      transferredTo: null,
+      transferredToChannel: null,
     },
   };
 }
@@ -324,7 +351,8 @@ describe('FanoutHub errors', () => {
   describe('with graphql-js executing the selection', () => {
     const fieldResolver: GraphQLFieldResolver<unknown, unknown> = (source, _args, _context, info) => {
       if (info.fieldName === 'callStatus') return source;
-      if (info.fieldName === 'status' && (source as CallEventWithCall).status === CallStatus.FAILED) throw new Error('secret detail: relation "call" does not exist');
+      if (info.fieldName === 'status' && (source as CallEventWithCall).status === CallStatus.FAILED)
+        throw new Error('secret detail: relation "call" does not exist');
       return (source as Record<string, unknown>)[info.fieldName];
     };
 
@@ -348,7 +376,14 @@ describe('FanoutHub errors', () => {
       const [, second] = await frames(true);
       expect(second).toMatchObject({ id: 'op1', type: 'next', payload: { data: { callStatus: null } } });
       const errors = (second as { payload: { errors: { message: string; path: string[]; extensions: { code: string } }[] } }).payload.errors;
-      expect(errors).toEqual([{ message: 'Internal server error', locations: [{ line: 1, column: 41 }], path: ['callStatus', 'status'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }]);
+      expect(errors).toEqual([
+        {
+          message: 'Internal server error',
+          locations: [{ line: 1, column: 41 }],
+          path: ['callStatus', 'status'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
+      ]);
     });
 
     it('keeps the message of an unexpected error outside production', async () => {

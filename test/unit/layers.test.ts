@@ -20,7 +20,11 @@ describe('layers', () => {
   it('SQL text appears only under src/db', () => {
     const offenders = files(src)
       .filter((file) => !file.startsWith(path.join(src, 'db') + path.sep))
-      .flatMap((file) => readFileSync(file, 'utf8').split('\n').map((line, i) => ({ file, line, at: i + 1 })))
+      .flatMap((file) =>
+        readFileSync(file, 'utf8')
+          .split('\n')
+          .map((line, i) => ({ file, line, at: i + 1 })),
+      )
       .filter(({ line }) => SQL.test(line))
       .map(({ file, at, line }) => `${path.relative(src, file)}:${at}: ${line.trim()}`);
     expect(offenders).toEqual([]);
@@ -28,7 +32,7 @@ describe('layers', () => {
 
   it('the scan finds SQL where there is some (it is not blind)', () => {
     expect(files(path.join(src, 'db')).some((file) => SQL.test(readFileSync(file, 'utf8')))).toBe(true);
-    expect(SQL.test("const q = `SELECT id FROM call`;")).toBe(true);
+    expect(SQL.test('const q = `SELECT id FROM call`;')).toBe(true);
     expect(SQL.test("await sql.query('UPDATE call SET status = $1')")).toBe(true);
   });
 });

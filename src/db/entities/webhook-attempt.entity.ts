@@ -10,7 +10,12 @@ export class WebhookAttemptEntity {
   @PrimaryKey({ type: 'bigint', autoincrement: true })
   id!: string;
 
-  @ManyToOne(() => WebhookDeliveryEntity, { fieldName: 'delivery_id', deleteRule: 'cascade', updateRule: 'no action', foreignKeyName: 'webhook_attempt_delivery_id_fkey' })
+  @ManyToOne(() => WebhookDeliveryEntity, {
+    fieldName: 'delivery_id',
+    deleteRule: 'cascade',
+    updateRule: 'no action',
+    foreignKeyName: 'webhook_attempt_delivery_id_fkey',
+  })
   delivery!: WebhookDeliveryEntity;
 
   @Property({ type: 'datetime', length: 3, defaultRaw: 'now()' })

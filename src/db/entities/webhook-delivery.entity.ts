@@ -30,7 +30,12 @@ export class WebhookDeliveryEntity {
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
 
-  @ManyToOne(() => WebhookEndpointEntity, { fieldName: 'endpoint_id', deleteRule: 'cascade', updateRule: 'no action', foreignKeyName: 'webhook_delivery_endpoint_id_fkey' })
+  @ManyToOne(() => WebhookEndpointEntity, {
+    fieldName: 'endpoint_id',
+    deleteRule: 'cascade',
+    updateRule: 'no action',
+    foreignKeyName: 'webhook_delivery_endpoint_id_fkey',
+  })
   endpoint!: WebhookEndpointEntity;
 
   @ManyToOne(() => ApplicationEntity, { fieldName: 'app_id', deleteRule: 'cascade' })

@@ -54,7 +54,9 @@ export class Migration20261124020000Webhooks extends Migration {
       "response_body" text null,
       constraint "webhook_attempt_pkey" primary key ("id"));`);
     this.addSql(`create index "webhook_attempt_delivery_idx" on "webhook_attempt" ("delivery_id", "id");`);
-    this.addSql(`create table "webhook_cursor" ("name" varchar(32) not null, "position" bigint not null, constraint "webhook_cursor_pkey" primary key ("name"));`);
+    this.addSql(
+      `create table "webhook_cursor" ("name" varchar(32) not null, "position" bigint not null, constraint "webhook_cursor_pkey" primary key ("name"));`,
+    );
     // Fan-out starts at the head of the log: events from before webhooks existed are not sent.
     this.addSql(`insert into "webhook_cursor" ("name", "position") select 'deliveries', coalesce(max("position"), 0) from "call_event";`);
   }

@@ -6,13 +6,13 @@ import '../types/enums.js';
 
 @InputType('CallIdInput', { description: 'The call a command applies to.' })
 export class CallIdInput {
-  @Field(() => ID, { description: 'The call\'s id.' })
+  @Field(() => ID, { description: "The call's id." })
   callId!: string;
 }
 
 @InputType('HoldCallInput', { description: 'Put a call in progress on hold.' })
 export class HoldCallInput extends CallIdInput {
-  @Field(() => String, { nullable: true, description: 'An https:// URL of audio played to the held party, looped; default: the provider\'s hold music.' })
+  @Field(() => String, { nullable: true, description: "An https:// URL of audio played to the held party, looped; default: the provider's hold music." })
   musicUrl?: string | null;
 }
 
@@ -43,7 +43,7 @@ export class RejectCallInput extends CallIdInput {
   reason!: RejectReason;
 }
 
-@InputType('SimulateInboundCallInput', { description: 'Test mode: a call arriving at one of the application\'s numbers (or a WebRTC identity).' })
+@InputType('SimulateInboundCallInput', { description: "Test mode: a call arriving at one of the application's numbers (or a WebRTC identity)." })
 export class SimulateInboundCallInput {
   @Field(() => String, { description: 'The caller: E.164 for PSTN and WhatsApp, a client identity for WebRTC.' })
   from!: string;

@@ -22,7 +22,8 @@ export class CreateCallInput {
 
   @Field(() => String, {
     nullable: true,
-    description: 'Same key and same input within 24 h return the same call with replayed: true; the same key with other input fails with IDEMPOTENCY_KEY_REUSED.',
+    description:
+      'Same key and same input within 24 h return the same call with replayed: true; the same key with other input fails with IDEMPOTENCY_KEY_REUSED.',
   })
   idempotencyKey?: string | null;
 }

@@ -3,7 +3,15 @@ import { CallCommandType, type CommandArgs } from '../../domain/command-rules.js
 import type { CommandOutcome } from '../../domain/command-service.js';
 import type { CreateCallResult } from '../../domain/call-service.js';
 import type { GatewayContext } from '../context.js';
-import { CallIdInput, HoldCallInput, MuteCallInput, RejectCallInput, SimulateInboundCallInput, StartRecordingInput, TransferCallInput } from '../inputs/call-command.input.js';
+import {
+  CallIdInput,
+  HoldCallInput,
+  MuteCallInput,
+  RejectCallInput,
+  SimulateInboundCallInput,
+  StartRecordingInput,
+  TransferCallInput,
+} from '../inputs/call-command.input.js';
 import { CallCommandPayload } from '../types/call-command.type.js';
 import { CreateCallPayload } from '../types/create-call.payload.js';
 
@@ -18,17 +26,25 @@ export class CallCommandsResolver {
   }
 
   @Mutation(() => CallCommandPayload, { description: `Refuses a ringing inbound call: it ends BUSY or CANCELED, by reason. ${NOTE}` })
-  rejectCall(@Arg('input', () => RejectCallInput, { description: 'The call and the reason.' }) input: RejectCallInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
+  rejectCall(
+    @Arg('input', () => RejectCallInput, { description: 'The call and the reason.' }) input: RejectCallInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.REJECT, reason: input.reason });
   }
 
-  @Mutation(() => CallCommandPayload, { description: `Ends a call: CANCELED while INITIATED or RINGING, COMPLETED (endReason "hangup") once answered. ${NOTE}` })
+  @Mutation(() => CallCommandPayload, {
+    description: `Ends a call: CANCELED while INITIATED or RINGING, COMPLETED (endReason "hangup") once answered. ${NOTE}`,
+  })
   hangupCall(@Arg('input', () => CallIdInput, { description: 'The call.' }) input: CallIdInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.HANGUP });
   }
 
   @Mutation(() => CallCommandPayload, { description: `Puts a call IN_PROGRESS on hold (Call.onHold). ${NOTE}` })
-  holdCall(@Arg('input', () => HoldCallInput, { description: 'The call and optional hold music.' }) input: HoldCallInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
+  holdCall(
+    @Arg('input', () => HoldCallInput, { description: 'The call and optional hold music.' }) input: HoldCallInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.HOLD, musicUrl: input.musicUrl ?? null });
   }
 
@@ -38,22 +54,34 @@ export class CallCommandsResolver {
   }
 
   @Mutation(() => CallCommandPayload, { description: `Mutes one leg of a call IN_PROGRESS (Call.mutedLegs). ${NOTE}` })
-  muteCall(@Arg('input', () => MuteCallInput, { description: 'The call and the leg.' }) input: MuteCallInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
+  muteCall(
+    @Arg('input', () => MuteCallInput, { description: 'The call and the leg.' }) input: MuteCallInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.MUTE, leg: input.leg });
   }
 
   @Mutation(() => CallCommandPayload, { description: `Unmutes one leg. ${NOTE}` })
-  unmuteCall(@Arg('input', () => MuteCallInput, { description: 'The call and the leg.' }) input: MuteCallInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
+  unmuteCall(
+    @Arg('input', () => MuteCallInput, { description: 'The call and the leg.' }) input: MuteCallInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.UNMUTE, leg: input.leg });
   }
 
   @Mutation(() => CallCommandPayload, { description: `Transfers a call IN_PROGRESS to another address (Call.transferredTo). ${NOTE}` })
-  transferCall(@Arg('input', () => TransferCallInput, { description: 'The call and the new destination.' }) input: TransferCallInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
+  transferCall(
+    @Arg('input', () => TransferCallInput, { description: 'The call and the new destination.' }) input: TransferCallInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.TRANSFER, to: input.to, toChannel: input.toChannel });
   }
 
   @Mutation(() => CallCommandPayload, { description: `Starts recording an answered call; the file appears in Call.recordings once saved. ${NOTE}` })
-  startRecording(@Arg('input', () => StartRecordingInput, { description: 'The call and the format.' }) input: StartRecordingInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
+  startRecording(
+    @Arg('input', () => StartRecordingInput, { description: 'The call and the format.' }) input: StartRecordingInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.START_RECORDING, format: input.format });
   }
 
@@ -62,13 +90,16 @@ export class CallCommandsResolver {
     return run(ctx, input.callId, { type: CallCommandType.STOP_RECORDING });
   }
 
-  @Mutation(() => CallCommandPayload, { description: `Sends a call IN_PROGRESS, or a ringing inbound call, to voicemail (VOICEMAIL, then COMPLETED with endReason "voicemail"). ${NOTE}` })
+  @Mutation(() => CallCommandPayload, {
+    description: `Sends a call IN_PROGRESS, or a ringing inbound call, to voicemail (VOICEMAIL, then COMPLETED with endReason "voicemail"). ${NOTE}`,
+  })
   sendToVoicemail(@Arg('input', () => CallIdInput, { description: 'The call.' }) input: CallIdInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.SEND_TO_VOICEMAIL });
   }
 
   @Mutation(() => CreateCallPayload, {
-    description: 'Test keys only: a call arrives at one of the application\'s numbers, rings, and waits for answerCall, rejectCall or sendToVoicemail (NO_ANSWER after 30 s × SIMULATOR_TIME_SCALE).',
+    description:
+      "Test keys only: a call arrives at one of the application's numbers, rings, and waits for answerCall, rejectCall or sendToVoicemail (NO_ANSWER after 30 s × SIMULATOR_TIME_SCALE).",
   })
   simulateInboundCall(
     @Arg('input', () => SimulateInboundCallInput, { description: 'The arriving call.' }) input: SimulateInboundCallInput,

@@ -58,7 +58,10 @@ export class CallEventFieldsResolver {
     return eventCursor(event);
   }
 
-  @FieldResolver(() => CallCommandObject, { nullable: true, description: 'The command that caused this event (hangupCall, holdCall …); null when the provider or the network did.' })
+  @FieldResolver(() => CallCommandObject, {
+    nullable: true,
+    description: 'The command that caused this event (hangupCall, holdCall …); null when the provider or the network did.',
+  })
   async command(@Root() event: CallEvent, @Ctx() ctx: GatewayContext): Promise<CallCommand | null> {
     if (!event.commandId) return null;
     return (await ctx.loaders.commands.load(event.callId)).find((command) => command.id === event.commandId) ?? null;

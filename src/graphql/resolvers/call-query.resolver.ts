@@ -25,7 +25,7 @@ export class CallQueryResolver {
   }
 
   @Query(() => CallConnectionType, {
-    description: 'Calls of this key\'s application and mode, newest first by default; 20 per page unless first or last says otherwise (at most 100).',
+    description: "Calls of this key's application and mode, newest first by default; 20 per page unless first or last says otherwise (at most 100).",
   })
   async calls(
     @Ctx() ctx: GatewayContext,
@@ -38,7 +38,10 @@ export class CallQueryResolver {
   ): Promise<CallConnectionSource> {
     const page = await ctx.calls.list({ filter, first, last, after, before, direction: orderBy?.direction ?? 'DESC' });
     // Object.assign, not a spread: a spread would build the lazy edges.
-    return Object.assign(toConnection(page.calls, (call) => encodeCallCursor(keyOf(call)), page), { filter: filter ?? null });
+    return Object.assign(
+      toConnection(page.calls, (call) => encodeCallCursor(keyOf(call)), page),
+      { filter: filter ?? null },
+    );
   }
 
   @FieldResolver(() => Int, { description: 'Number of calls matching the filter (all pages); computed only when selected.' })

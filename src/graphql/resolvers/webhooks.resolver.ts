@@ -18,12 +18,12 @@ import {
 
 @Resolver()
 export class WebhooksResolver {
-  @Query(() => [WebhookEndpointObject], { description: 'The webhook endpoints of the key\'s application, in the key\'s mode.' })
+  @Query(() => [WebhookEndpointObject], { description: "The webhook endpoints of the key's application, in the key's mode." })
   webhookEndpoints(@Ctx() ctx: GatewayContext): Promise<WebhookEndpoint[]> {
     return ctx.webhooks.list();
   }
 
-  @Query(() => WebhookDeliveryConnection, { description: 'Deliveries of the key\'s application and mode, newest first, each with its attempts.' })
+  @Query(() => WebhookDeliveryConnection, { description: "Deliveries of the key's application and mode, newest first, each with its attempts." })
   async webhookDeliveries(
     @Ctx() ctx: GatewayContext,
     @Arg('filter', () => WebhookDeliveryFilter, { nullable: true, description: 'Narrows the list.' }) filter?: WebhookDeliveryFilter | null,
@@ -35,12 +35,18 @@ export class WebhooksResolver {
   }
 
   @Mutation(() => WebhookEndpointPayload, { description: 'Adds an endpoint; the signing secret is returned once.' })
-  createWebhookEndpoint(@Arg('input', () => CreateWebhookEndpointInput, { description: 'URL and events.' }) input: CreateWebhookEndpointInput, @Ctx() ctx: GatewayContext) {
+  createWebhookEndpoint(
+    @Arg('input', () => CreateWebhookEndpointInput, { description: 'URL and events.' }) input: CreateWebhookEndpointInput,
+    @Ctx() ctx: GatewayContext,
+  ) {
     return ctx.webhooks.create(input);
   }
 
-  @Mutation(() => WebhookEndpointPayload, { description: 'Changes an endpoint\'s URL or events, or disables / re-enables it.' })
-  updateWebhookEndpoint(@Arg('input', () => UpdateWebhookEndpointInput, { description: 'The changes.' }) input: UpdateWebhookEndpointInput, @Ctx() ctx: GatewayContext) {
+  @Mutation(() => WebhookEndpointPayload, { description: "Changes an endpoint's URL or events, or disables / re-enables it." })
+  updateWebhookEndpoint(
+    @Arg('input', () => UpdateWebhookEndpointInput, { description: 'The changes.' }) input: UpdateWebhookEndpointInput,
+    @Ctx() ctx: GatewayContext,
+  ) {
     return ctx.webhooks.update(input);
   }
 

@@ -16,7 +16,7 @@ export class CallCommandObject {
   @Field(() => CallCommandStatus, { description: 'ACCEPTED until the provider confirms it (APPLIED) or refuses it (FAILED).' })
   status!: CallCommandStatus;
 
-  @Field(() => String, { nullable: true, description: 'Why it FAILED (the provider\'s message); null otherwise.' })
+  @Field(() => String, { nullable: true, description: "Why it FAILED (the provider's message); null otherwise." })
   error!: string | null;
 
   @Field(() => DateTimeScalar, { description: 'When it was accepted.' })

@@ -42,7 +42,10 @@ export class CallType extends NodeInterface {
   @Field(() => JSONObjectScalar, { description: 'Custom key/values given at creation ({} when none), included in webhook payloads.' })
   metadata!: Record<string, unknown>;
 
-  @Field(() => String, { nullable: true, description: 'LiveKit room where the legs meet: set unless both legs are PSTN (those stay on Telnyx Call Control), else null.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'LiveKit room where the legs meet: set unless both legs are PSTN (those stay on Telnyx Call Control), else null.',
+  })
   livekitRoomName!: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the destination first rang.' })

@@ -4,7 +4,11 @@ import { UserErrorType } from './user-error.type.js';
 
 @ObjectType('CreateCallPayload', { description: 'Result of createCall.', simpleResolvers: true })
 export class CreateCallPayload {
-  @Field(() => CallType, { nullable: true, description: 'The call; null when userErrors refused it. When the provider refused it (PROVIDER_ERROR) the call is stored and FAILED, and returned with the error.' })
+  @Field(() => CallType, {
+    nullable: true,
+    description:
+      'The call; null when userErrors refused it. When the provider refused it (PROVIDER_ERROR) the call is stored and FAILED, and returned with the error.',
+  })
   call!: CallType | null;
 
   @Field(() => [UserErrorType], { description: 'Why the call was not created; empty on success.' })

@@ -27,7 +27,7 @@ registerEnumType(CallDirection, {
   description: 'Who placed the call.',
   valuesConfig: {
     OUTBOUND: { description: 'Placed by the application (createCall).' },
-    INBOUND: { description: 'Received on one of the application\'s numbers or identities.' },
+    INBOUND: { description: "Received on one of the application's numbers or identities." },
   },
 });
 
@@ -143,7 +143,7 @@ registerEnumType(RejectReason, {
 
 registerEnumType(CallEventKind, {
   name: 'CallEventKind',
-  description: 'What an event of a call\'s timeline records.',
+  description: "What an event of a call's timeline records.",
   valuesConfig: {
     STATUS_CHANGED: { description: 'The call moved to `status` from `previousStatus`.' },
     HELD: { description: 'The call was put on hold.' },

@@ -18,8 +18,13 @@ enum WebhookEventType {
 }
 registerEnumType(WebhookEventType, {
   name: 'WebhookEventType',
-  description: 'A webhook event; the payload\'s `event` is the value in lower case with dots, e.g. `calls.answered`.',
-  valuesConfig: Object.fromEntries(Object.entries(WebhookEventType).map(([key, value]) => [key, { description: `\`${value}\`: the call reached ${key.slice(6)}${key === 'CALLS_ANSWERED' ? ' (IN_PROGRESS)' : ''}.` }])),
+  description: "A webhook event; the payload's `event` is the value in lower case with dots, e.g. `calls.answered`.",
+  valuesConfig: Object.fromEntries(
+    Object.entries(WebhookEventType).map(([key, value]) => [
+      key,
+      { description: `\`${value}\`: the call reached ${key.slice(6)}${key === 'CALLS_ANSWERED' ? ' (IN_PROGRESS)' : ''}.` },
+    ]),
+  ),
 });
 
 registerEnumType(WebhookDeliveryStatus, {
@@ -32,7 +37,10 @@ registerEnumType(WebhookDeliveryStatus, {
   },
 });
 
-@ObjectType('WebhookEndpoint', { description: 'An HTTPS endpoint of the application that receives signed call events (Standard Webhooks).', simpleResolvers: true })
+@ObjectType('WebhookEndpoint', {
+  description: 'An HTTPS endpoint of the application that receives signed call events (Standard Webhooks).',
+  simpleResolvers: true,
+})
 export class WebhookEndpointObject {
   @Field(() => ID, { description: '`we_<KSUID>`.' })
   id!: string;
@@ -67,7 +75,7 @@ export class WebhookAttemptObject {
   @Field(() => String, { nullable: true, description: 'Why no answer came (timeout, connection refused, blocked address …).' })
   error!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'The first 4 KB of the answer\'s body; nothing past that is read.' })
+  @Field(() => String, { nullable: true, description: "The first 4 KB of the answer's body; nothing past that is read." })
   responseBody!: string | null;
 }
 
@@ -109,7 +117,10 @@ export class WebhookEndpointPayload {
   @Field(() => WebhookEndpointObject, { nullable: true, description: 'The endpoint; null when userErrors refused the change.' })
   endpoint!: WebhookEndpointObject | null;
 
-  @Field(() => String, { nullable: true, description: 'The signing secret (`whsec_…`): shown only by createWebhookEndpoint and rotateWebhookSecret, never again.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'The signing secret (`whsec_…`): shown only by createWebhookEndpoint and rotateWebhookSecret, never again.',
+  })
   secret!: string | null;
 
   @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })

@@ -51,7 +51,10 @@ export function occurredAt(value: unknown): Date | undefined {
 export function hangupStatus(call: Call, payload: Telnyx.CallHangup.Payload): { status: CallStatus; endReason: string | null } {
   if (call.status === CallStatus.IN_PROGRESS || call.status === CallStatus.VOICEMAIL) {
     // null lets the lifecycle choose: "voicemail" after VOICEMAIL, else our default "hangup".
-    return { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : payload.hangup_cause === 'time_limit' ? 'time_limit' : 'hangup' };
+    return {
+      status: CallStatus.COMPLETED,
+      endReason: call.status === CallStatus.VOICEMAIL ? null : payload.hangup_cause === 'time_limit' ? 'time_limit' : 'hangup',
+    };
   }
   switch (payload.hangup_cause) {
     case 'user_busy':

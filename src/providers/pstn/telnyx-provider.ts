@@ -78,13 +78,17 @@ export class TelnyxProvider implements ChannelProvider {
       case CallCommandType.UNMUTE:
         return 'Telnyx Call Control cannot mute a single call leg (mute exists only for conference participants); mute is available on calls whose legs meet in a LiveKit room';
       case CallCommandType.SEND_TO_VOICEMAIL:
-        return this.config.voicemailNumber ? null : 'Telnyx Call Control has no voicemail of its own: sendToVoicemail needs TELNYX_VOICEMAIL_NUMBER, which is not set in this gateway';
+        return this.config.voicemailNumber
+          ? null
+          : 'Telnyx Call Control has no voicemail of its own: sendToVoicemail needs TELNYX_VOICEMAIL_NUMBER, which is not set in this gateway';
       case CallCommandType.TRANSFER:
         return args.toChannel === Channel.PSTN ? null : `Telnyx Call Control transfers to PSTN numbers only, not to ${args.toChannel.toUpperCase()}`;
       case CallCommandType.START_RECORDING:
         return TELNYX_FORMATS[args.format] ? null : `Telnyx Call Control records MP3 or WAV, not ${args.format.toUpperCase()}`;
       case CallCommandType.HOLD:
-        return args.musicUrl || this.config.holdMusicUrl ? null : 'Hold on Telnyx plays music to the held party: give musicUrl (no default is set: TELNYX_HOLD_MUSIC_URL)';
+        return args.musicUrl || this.config.holdMusicUrl
+          ? null
+          : 'Hold on Telnyx plays music to the held party: give musicUrl (no default is set: TELNYX_HOLD_MUSIC_URL)';
       default:
         return null;
     }

@@ -55,7 +55,11 @@ export class TelnyxWebhook implements WebhookEndpoint {
         // Call Control sends no ringing event for a dialed call (its dial documents call.initiated,
         // then call.answered or call.hangup): call.initiated, the call leaving towards the
         // destination, is the nearest to RINGING.
-        await this.callbacks.apply({ callId: call.id, status: event.event_type === 'call.initiated' ? CallStatus.RINGING : CallStatus.IN_PROGRESS, occurredAt: at });
+        await this.callbacks.apply({
+          callId: call.id,
+          status: event.event_type === 'call.initiated' ? CallStatus.RINGING : CallStatus.IN_PROGRESS,
+          occurredAt: at,
+        });
         return;
       case 'call.machine.detection.ended':
       case 'call.machine.premium.detection.ended':
@@ -84,7 +88,15 @@ export class TelnyxWebhook implements WebhookEndpoint {
   private async inbound(payload: Telnyx.CallInitiated.Payload): Promise<void> {
     const { call_control_id: id, from, to } = payload;
     if (!id || !from || !to) return;
-    const call = await this.callbacks.inboundCall({ provider: this.provider, providerCallId: id, from, to, fromChannel: Channel.PSTN, toChannel: Channel.PSTN, mode: 'live' });
+    const call = await this.callbacks.inboundCall({
+      provider: this.provider,
+      providerCallId: id,
+      from,
+      to,
+      fromChannel: Channel.PSTN,
+      toChannel: Channel.PSTN,
+      mode: 'live',
+    });
     if (call) {
       await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING });
       return;

@@ -23,7 +23,11 @@ export interface SimulatorOptions {
 
 /** What the simulator needs from storage: the calls it should be driving. */
 export interface UnfinishedCalls {
-  unfinishedCalls(mode: 'test', limit: number, options: { parked: readonly ParkedState[]; perApplication: number }): Promise<{ call: Call; lastEventAt: Date }[]>;
+  unfinishedCalls(
+    mode: 'test',
+    limit: number,
+    options: { parked: readonly ParkedState[]; perApplication: number },
+  ): Promise<{ call: Call; lastEventAt: Date }[]>;
 }
 
 /** A provider answers a command in about this long (at scale 1; never slower, so tests that freeze calls still see commands apply). */

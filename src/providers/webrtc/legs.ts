@@ -22,5 +22,7 @@ export function legIdentity(call: Call, leg: CallLeg): string {
 
 /** The called party: after a transfer, the one it went to. */
 export function calleeIdentity(call: Call): string {
-  return call.transferredTo && call.transferredToChannel ? partyIdentity(call.transferredToChannel, call.transferredTo) : partyIdentity(call.toChannel, call.toAddress);
+  return call.transferredTo && call.transferredToChannel
+    ? partyIdentity(call.transferredToChannel, call.transferredTo)
+    : partyIdentity(call.toChannel, call.toAddress);
 }

@@ -109,7 +109,9 @@ export class LiveKitProvider implements ChannelProvider {
       case CallCommandType.HOLD:
       case CallCommandType.UNHOLD: {
         const on = args.type === CallCommandType.UNHOLD;
-        await livekit(() => this.rooms.updateParticipant(room, this.heldIdentity(call), { permission: { canPublish: on, canSubscribe: on, canPublishData: true } }));
+        await livekit(() =>
+          this.rooms.updateParticipant(room, this.heldIdentity(call), { permission: { canPublish: on, canSubscribe: on, canPublishData: true } }),
+        );
         return { confirmed: true };
       }
       case CallCommandType.TRANSFER: {
@@ -122,7 +124,10 @@ export class LiveKitProvider implements ChannelProvider {
         return { confirmed: true };
       }
       case CallCommandType.START_RECORDING: {
-        const output = new EncodedFileOutput({ fileType: EGRESS_TYPES[args.format]!, filepath: `${this.config.recordingsPath}${call.id}/{time}.${args.format}` });
+        const output = new EncodedFileOutput({
+          fileType: EGRESS_TYPES[args.format]!,
+          filepath: `${this.config.recordingsPath}${call.id}/{time}.${args.format}`,
+        });
         const info = await livekit(() => this.egress.startRoomCompositeEgress(room, { file: output }, { audioOnly: true }));
         return { confirmed: true, providerRef: info.egressId };
       }

@@ -6,7 +6,12 @@ import type { LiveKitConfig } from '../provider-config.js';
 export class LiveKitTokens implements CallTokenIssuer {
   constructor(private readonly config: Pick<LiveKitConfig, 'url' | 'apiKey' | 'apiSecret'>) {}
 
-  async issue(request: { roomName: string; identity: string; name: string | null; ttlSeconds: number }): Promise<{ token: string; expiresAt: Date; serverUrl: string }> {
+  async issue(request: {
+    roomName: string;
+    identity: string;
+    name: string | null;
+    ttlSeconds: number;
+  }): Promise<{ token: string; expiresAt: Date; serverUrl: string }> {
     const token = new AccessToken(this.config.apiKey, this.config.apiSecret, {
       identity: request.identity,
       name: request.name ?? undefined,

@@ -20,7 +20,11 @@ export class LiveKitWebhook implements WebhookEndpoint {
   readonly path = 'livekit';
   private readonly receiver: WebhookReceiver;
 
-  constructor(apiKey: string, apiSecret: string, private readonly callbacks: ProviderCallbacks) {
+  constructor(
+    apiKey: string,
+    apiSecret: string,
+    private readonly callbacks: ProviderCallbacks,
+  ) {
     this.receiver = new WebhookReceiver(apiKey, apiSecret);
   }
 

@@ -14,7 +14,12 @@ export class SipLeg implements RoomLeg {
   private readonly sip: SipClient;
   private readonly rooms: RoomServiceClient;
 
-  constructor(url: string, apiKey: string, apiSecret: string, private readonly trunkId: string) {
+  constructor(
+    url: string,
+    apiKey: string,
+    apiSecret: string,
+    private readonly trunkId: string,
+  ) {
     this.sip = new SipClient(url, apiKey, apiSecret);
     this.rooms = new RoomServiceClient(url, apiKey, apiSecret);
   }

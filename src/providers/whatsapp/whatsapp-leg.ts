@@ -68,7 +68,8 @@ export class WhatsAppLeg implements RoomLeg {
 
   async answer(call: Call): Promise<void> {
     const offer = call.providerCallId ? this.offers.get(call.providerCallId) : undefined;
-    if (!call.providerCallId || !offer) throw new ProviderError('livekit', 'The WhatsApp call offer is no longer available (the call rang on another gateway process, or it restarted)');
+    if (!call.providerCallId || !offer)
+      throw new ProviderError('livekit', 'The WhatsApp call offer is no longer available (the call rang on another gateway process, or it restarted)');
     await livekit(() =>
       this.connector.acceptWhatsAppCall({
         whatsappPhoneNumberId: this.config.phoneNumberId,

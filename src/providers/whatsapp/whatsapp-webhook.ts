@@ -59,7 +59,8 @@ export class WhatsAppWebhook implements WebhookEndpoint {
   async handle(request: WebhookRequest): Promise<WebhookResponse> {
     if (request.method === 'GET') {
       const { query } = request;
-      const ok = query['hub.mode'] === 'subscribe' && typeof query['hub.verify_token'] === 'string' && sameSecret(query['hub.verify_token'], this.config.verifyToken);
+      const ok =
+        query['hub.mode'] === 'subscribe' && typeof query['hub.verify_token'] === 'string' && sameSecret(query['hub.verify_token'], this.config.verifyToken);
       return ok ? { status: 200, body: query['hub.challenge'] ?? '' } : { status: 403, body: 'verify token mismatch' };
     }
     if (request.method !== 'POST') return { status: 405, body: 'GET or POST' };
@@ -129,7 +130,10 @@ export class WhatsAppWebhook implements WebhookEndpoint {
     if (!event.from || !event.session?.sdp) return;
     const age = Date.now() / 1000 - Number(event.timestamp);
     if (!Number.isFinite(age) || age > INBOUND_TOLERANCE_SECONDS || age < -INBOUND_TOLERANCE_SECONDS) {
-      this.logger.warn('WhatsApp call offer dropped: its timestamp is missing or outside the tolerance', { metaCallId: event.id, timestamp: event.timestamp ?? null });
+      this.logger.warn('WhatsApp call offer dropped: its timestamp is missing or outside the tolerance', {
+        metaCallId: event.id,
+        timestamp: event.timestamp ?? null,
+      });
       return;
     }
     const call = await this.callbacks.inboundCall({

@@ -136,7 +136,9 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     '/graphql',
     ...(config.production ? [] : [(_req: express.Request, _res: express.Response, next: express.NextFunction) => statementScope.run({ count: 0 }, next)]),
     express.json({ limit: config.tuning.maxRequestBytes }),
-    expressMiddleware(apollo, { context: async ({ req }) => pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id']) }),
+    expressMiddleware(apollo, {
+      context: async ({ req }) => pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id']),
+    }),
   );
 
   mountProviderCallbacks(app, deps.providerCallbacks, logger);
@@ -159,7 +161,14 @@ function statementHeaders(): Record<string, string> {
   return scope ? { 'x-sql-statements': String(scope.count) } : {};
 }
 
-function apolloServer(config: Config, schema: GraphQLSchema, executor: Executor, pipeline: OperationPipeline, httpServer: http.Server, ws: WebSocketServerHandle): ApolloServer<GatewayContext> {
+function apolloServer(
+  config: Config,
+  schema: GraphQLSchema,
+  executor: Executor,
+  pipeline: OperationPipeline,
+  httpServer: http.Server,
+  ws: WebSocketServerHandle,
+): ApolloServer<GatewayContext> {
   return new ApolloServer<GatewayContext>({
     // graphql-jit through Apollo's gateway executor hook (server/apollo-executor.ts); graphql-js
     // keeps Apollo's own execution.
@@ -185,18 +194,24 @@ function apolloServer(config: Config, schema: GraphQLSchema, executor: Executor,
       ApolloServerPluginCacheControlDisabled(),
       // The default landing page loads from a CDN, which a closed network cannot reach.
       ApolloServerPluginLandingPageDisabled(),
-      { async serverWillStart() { return { drainServer: () => ws.dispose() }; } },
+      {
+        async serverWillStart() {
+          return { drainServer: () => ws.dispose() };
+        },
+      },
       ...(config.production
         ? []
-        : [{
-            async requestDidStart() {
-              return {
-                async willSendResponse({ response }: { response: { http: { headers: Map<string, string> } } }) {
-                  for (const [name, value] of Object.entries(statementHeaders())) response.http.headers.set(name, value);
-                },
-              };
+        : [
+            {
+              async requestDidStart() {
+                return {
+                  async willSendResponse({ response }: { response: { http: { headers: Map<string, string> } } }) {
+                    for (const [name, value] of Object.entries(statementHeaders())) response.http.headers.set(name, value);
+                  },
+                };
+              },
             },
-          }]),
+          ]),
     ],
   });
 }

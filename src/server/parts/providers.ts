@@ -54,16 +54,25 @@ function startProviderSweep(config: Config, lifecycle: CallLifecycle, providers:
     if (!provider || !call.providerCallId) return;
     const now = new Date();
     try {
-      await provider.execute(call, { id: `sweep_${call.id}`, callId: call.id, type: CallCommandType.HANGUP, status: CallCommandStatus.ACCEPTED, args: { type: CallCommandType.HANGUP }, error: null, createdAt: now, updatedAt: now });
+      await provider.execute(call, {
+        id: `sweep_${call.id}`,
+        callId: call.id,
+        type: CallCommandType.HANGUP,
+        status: CallCommandStatus.ACCEPTED,
+        args: { type: CallCommandType.HANGUP },
+        error: null,
+        createdAt: now,
+        updatedAt: now,
+      });
     } catch (error) {
       logger.warn('stuck call not hung up at its provider; ending it here', { callId: call.id, provider: provider.name, error: (error as Error).message });
     }
   };
   const sweeper = new PeriodicRunner(
     () =>
-      lifecycle.sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }, hangUpStuck).catch((error) =>
-        logger.error('provider sweep failed', { error: (error as Error).message }),
-      ),
+      lifecycle
+        .sweep({ commandTimeoutMs: config.commandTimeoutMs, setupTimeoutMs: config.callSetupTimeoutMs }, hangUpStuck)
+        .catch((error) => logger.error('provider sweep failed', { error: (error as Error).message })),
     config.tuning.providerSweepMs,
   ).start();
   shutdown.add('provider sweep', () => sweeper.stop());
