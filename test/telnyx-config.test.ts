@@ -47,7 +47,7 @@ describe('Telnyx configuration', () => {
 
   it.each([
     ['TELNYX_PUBLIC_KEY', 'not-a-key', /TELNYX_PUBLIC_KEY must be the base64 Ed25519 public key/],
-    ['TELNYX_VOICEMAIL_NUMBER', '555-1234', /TELNYX_VOICEMAIL_NUMBER must be an E.164 number/],
+    ['TELNYX_VOICEMAIL_NUMBER', '555-1234', /TELNYX_VOICEMAIL_NUMBER must be a possible E.164 number/],
     ['TELNYX_WEBHOOK_TOLERANCE_SECONDS', '301', /TELNYX_WEBHOOK_TOLERANCE_SECONDS must be an integer from 1 to 300/],
     ['TELNYX_API_BASE_URL', 'ftp://telnyx', /TELNYX_API_BASE_URL must start with https:\/\/ or http:\/\//],
   ])('a malformed %s stops the gateway at start', (name, value, message) => {

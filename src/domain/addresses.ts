@@ -1,9 +1,14 @@
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { LRUCache } from 'lru-cache';
 import { Channel, isPhoneChannel } from './call.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 
-/** E.164 as the contract spells it: '+', then 8 to 15 digits, no spaces or dashes. */
-const E164_SHAPE = /^\+[1-9]\d{7,14}$/;
+/**
+ * E.164's shape: '+', a country code (not 0), at most 15 digits in all, no spaces or dashes. How
+ * many digits a country's numbers have is libphonenumber's to say: Niue's (+683) have 4 after the
+ * country code, so a fixed minimum of 8 digits would refuse real numbers.
+ */
+const E164_SHAPE = /^\+[1-9]\d{1,14}$/;
 /** WebRTC client identities: 1–128 of A–Z a–z 0–9 _ - . : @ */
 const CLIENT_IDENTITY = /^[A-Za-z0-9_\-.:@]{1,128}$/;
 
@@ -19,7 +24,6 @@ export function isPossibleE164(value: string): boolean {
   if (possible === undefined) {
     const parsed = parsePhoneNumberFromString(value);
     possible = parsed !== undefined && parsed.number === value && parsed.isPossible();
-    if (possibleCache.size >= POSSIBLE_CACHE_SIZE) possibleCache.delete(possibleCache.keys().next().value!);
     possibleCache.set(value, possible);
   }
   return possible;
@@ -30,8 +34,7 @@ export function isPossibleE164(value: string): boolean {
  * ≈23 µs; the same numbers recur (an application's own numbers, frequent destinations), so the
  * answers are kept, oldest evicted first. A pure function of its input: nothing to invalidate.
  */
-const POSSIBLE_CACHE_SIZE = 10_000;
-const possibleCache = new Map<string, boolean>();
+const possibleCache = new LRUCache<string, boolean>({ max: 10_000 });
 
 export function isClientIdentity(value: string): boolean {
   return CLIENT_IDENTITY.test(value);
@@ -45,7 +48,7 @@ export function validateAddress(value: string, channel: Channel, field: string[]
       : userError(
           UserErrorCode.INVALID_PHONE_NUMBER,
           field,
-          `"${truncate(value)}" is not a possible E.164 phone number (+, country code, 8 to 15 digits, no spaces) for channel ${channel.toUpperCase()}`,
+          `"${truncate(value)}" is not a possible E.164 phone number (+, country code and number, at most 15 digits, no spaces) for channel ${channel.toUpperCase()}`,
         );
   }
   return isClientIdentity(value)

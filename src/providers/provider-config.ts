@@ -3,6 +3,7 @@
  * A provider is off when none of its variables is set; when some are set, every required one
  * must be, or the gateway stops at start with a message naming the missing variable.
  */
+import { isPossibleE164 } from '../domain/addresses.js';
 export class ProviderConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
@@ -83,7 +84,7 @@ function httpUrl(name: string, raw: string): string {
 }
 
 function e164(name: string, raw: string): string {
-  if (!/^\+[1-9]\d{7,14}$/.test(raw)) throw new ProviderConfigError(`${name} must be an E.164 number (+ and 8 to 15 digits), got "${raw}"`);
+  if (!isPossibleE164(raw)) throw new ProviderConfigError(`${name} must be a possible E.164 number (+, country code and number, no spaces), got "${raw}"`);
   return raw;
 }
 
