@@ -249,7 +249,7 @@ describe('inbound test calls (simulateInboundCall)', () => {
 
   it.each([
     ['BUSY', 'BUSY', 'busy'],
-    ['DECLINED', 'CANCELED', 'rejected'],
+    ['DECLINED', 'BUSY', 'rejected'],
   ] as const)('rejectCall with reason %s ends it %s (%s)', async (reason, status, endReason) => {
     const id = await inboundRinging();
     const reject = (await gql(gw.url, app.testKey, RejectCallDocument, { input: { callId: id, reason } })).data!.rejectCall;

@@ -137,7 +137,7 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
 
   it.each([
     ['BUSY', 'USER_BUSY', 'BUSY', 'busy'],
-    ['DECLINED', 'CALL_REJECTED', 'CANCELED', 'rejected'],
+    ['DECLINED', 'CALL_REJECTED', 'BUSY', 'rejected'],
   ] as const)('rejectCall %s rejects the inbound call on Telnyx with %s', async (reason, cause, status, endReason) => {
     const { ccid, id } = await t.incoming('+15559990001');
     const reject = (await gql(t.gw.url, t.app.liveKey, RejectCallDocument, { input: { callId: id, reason } })).data!.rejectCall;

@@ -50,7 +50,11 @@ export enum RecordingFormat {
 export enum RejectReason {
   /** Ends the call BUSY (endReason "busy"), as a busy line would. */
   BUSY = 'busy',
-  /** Ends the call CANCELED (endReason "rejected"). */
+  /**
+   * Ends the call BUSY (endReason "rejected"). One rule for every provider: a call the called
+   * side declines ends BUSY "rejected", as Telnyx (call_rejected) and WhatsApp (REJECTED) report
+   * it; CANCELED is only for the calling side ending it before answer.
+   */
   DECLINED = 'declined',
 }
 
@@ -214,7 +218,7 @@ export function commandTransition(args: CommandArgs, current: CallStatus): { sta
     case CallCommandType.ANSWER:
       return { status: CallStatus.IN_PROGRESS, endReason: null };
     case CallCommandType.REJECT:
-      return args.reason === RejectReason.BUSY ? { status: CallStatus.BUSY, endReason: 'busy' } : { status: CallStatus.CANCELED, endReason: 'rejected' };
+      return { status: CallStatus.BUSY, endReason: args.reason === RejectReason.BUSY ? 'busy' : 'rejected' };
     case CallCommandType.HANGUP:
       // The contract: hangup while ringing ends CANCELED, once answered COMPLETED ("hangup").
       return current === CallStatus.INITIATED || current === CallStatus.RINGING

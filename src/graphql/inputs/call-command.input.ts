@@ -39,7 +39,10 @@ export class StartRecordingInput extends CallIdInput {
 
 @InputType('RejectCallInput', { description: 'Refuse a ringing inbound call.' })
 export class RejectCallInput extends CallIdInput {
-  @Field(() => RejectReason, { defaultValue: RejectReason.DECLINED, description: 'BUSY ends the call BUSY; DECLINED (default) ends it CANCELED.' })
+  @Field(() => RejectReason, {
+    defaultValue: RejectReason.DECLINED,
+    description: 'How the call ends: BUSY with endReason "busy" (reason BUSY) or "rejected" (DECLINED, the default).',
+  })
   reason!: RejectReason;
 }
 

@@ -42,9 +42,9 @@ registerEnumType(CallStatus, {
     VOICEMAIL: { description: 'A voicemail box answered and a message is being left.' },
     COMPLETED: { description: 'Ended normally after being answered (terminal).' },
     FAILED: { description: 'Could not be placed or dropped by an error (terminal).' },
-    BUSY: { description: 'The destination was busy (terminal).' },
+    BUSY: { description: 'The called side was busy or declined the call: endReason "busy" or "rejected" (terminal).' },
     NO_ANSWER: { description: 'Rang without being answered (terminal).' },
-    CANCELED: { description: 'Ended by the caller before it was answered (terminal).' },
+    CANCELED: { description: 'Ended by the calling side before it was answered: the caller hung up, or hangupCall (terminal).' },
   },
 });
 
@@ -137,7 +137,7 @@ registerEnumType(RejectReason, {
   description: 'How a rejected inbound call ends.',
   valuesConfig: {
     BUSY: { description: 'As a busy line: the call ends BUSY (endReason "busy").' },
-    DECLINED: { description: 'Declined: the call ends CANCELED (endReason "rejected").' },
+    DECLINED: { description: 'Declined: the call ends BUSY (endReason "rejected"), as a call the called party declines does on every provider.' },
   },
 });
 
