@@ -158,9 +158,9 @@ async function seed(url: string): Promise<Seeded> {
                 WITH ORDINALITY AS s(id, status, to_address, to_channel, metadata, created_at, n)
        ), calls AS (
          INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel, metadata,
-                           livekit_room_name, started_at, answered_at, ended_at, duration, end_reason, created_at, updated_at, last_sequence)
+                           livekit_room_name, room_name, started_at, answered_at, ended_at, duration, end_reason, created_at, updated_at, last_sequence)
          SELECT id, $7, 'test', 'outbound', status, $8, to_address, 'pstn', to_channel, metadata::jsonb,
-                CASE to_channel WHEN 'webrtc' THEN id END, started, answered, ended,
+                CASE to_channel WHEN 'webrtc' THEN id END, CASE to_channel WHEN 'pstn' THEN NULL ELSE id END, started, answered, ended,
                 CASE WHEN ended IS NULL THEN NULL WHEN answered IS NULL THEN 0 ELSE extract(epoch FROM ended - answered)::int END,
                 CASE status WHEN 'completed' THEN 'hangup' WHEN 'initiated' THEN NULL ELSE status END,
                 created_at, coalesce(ended, created_at), 1

@@ -127,6 +127,7 @@ export function insertCallValues(options: {
     phone,
     options.eventId,
     'simulator',
+    options.fromChannel === 'pstn' && options.toChannel === 'pstn' ? null : options.id,
   ];
 }
 

@@ -48,7 +48,7 @@ describe('createCall', () => {
 
   for (const fromChannel of CHANNELS) {
     for (const toChannel of CHANNELS) {
-      it(`places a ${fromChannel} → ${toChannel} call, with a LiveKit room unless both legs are PSTN`, async () => {
+      it(`places a ${fromChannel} → ${toChannel} call, with livekitRoomName when a leg is WebRTC`, async () => {
         const from = addressFor(fromChannel, 'from');
         const to = addressFor(toChannel, 'to');
         const { data } = await gql(gw.url, app.testKey, CreateCallDocument, {
@@ -63,9 +63,12 @@ describe('createCall', () => {
           toAddress: to,
           metadata: { pair: `${fromChannel}-${toChannel}`, nested: { n: 1 } },
         });
-        // Legs meet in the call's LiveKit room, except PSTN to PSTN (Telnyx Call Control).
-        const pstnOnly = fromChannel === 'PSTN' && toChannel === 'PSTN';
-        expect(call.livekitRoomName).toBe(pstnOnly ? null : call.id);
+        // Legs meet in the call's LiveKit room, except PSTN to PSTN (Telnyx Call Control); the
+        // platform shows the room only to calls with a WebRTC leg (whose client joins it).
+        const webrtc = fromChannel === 'WEBRTC' || toChannel === 'WEBRTC';
+        expect(call.livekitRoomName).toBe(webrtc ? call.id : null);
+        const [stored] = await gw.database.sql.query<{ room_name: string | null }>('SELECT room_name FROM call WHERE id = $1', [call.id]);
+        expect(stored!.room_name).toBe(fromChannel === 'PSTN' && toChannel === 'PSTN' ? null : call.id);
       });
     }
   }
@@ -75,6 +78,18 @@ describe('createCall', () => {
       const { data } = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15551234567', toChannel } });
       expect(data!.createCall.userErrors).toEqual([]);
     }
+  });
+
+  it('accepts the short numbers of small countries (what libphonenumber calls possible, 7 digits in all), and refuses one too short for its country', async () => {
+    // Niue (+683) numbers have 4 digits after the country code; Tokelau's (+690) too.
+    for (const to of ['+6834001', '+6901234']) {
+      const { data } = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to } });
+      expect(data!.createCall.userErrors).toEqual([]);
+      expect(data!.createCall.call!.toAddress).toBe(to);
+    }
+    const { data } = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+683400' } });
+    expect(data!.createCall.userErrors).toEqual([expect.objectContaining({ code: 'INVALID_PHONE_NUMBER', field: ['input', 'to'] })]);
+    expect(data!.createCall.call).toBeNull();
   });
 });
 

@@ -82,6 +82,7 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
           true,
           newEventId(),
           'simulator',
+          null,
         ];
       };
       const good = Array.from({ length: 10 }, (_, i) => row(JSON.stringify({ i })));

@@ -1,7 +1,8 @@
 import type { Call } from '../domain/call.js';
 import type { Sql } from './sql.js';
 
-/** The 16 parameters of INSERT_CALL, in its order ($1 … $16). */
+const PARAMETERS = 17;
+/** The parameters of INSERT_CALL, in its order ($1 … $17). */
 export type InsertCallValues = readonly unknown[];
 
 /**
@@ -15,14 +16,14 @@ function insertCallsStatement(callColumns: string): string {
   return `
 WITH input AS (
   SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::text[])
+                       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::text[], $17::text[])
     AS i(id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-         metadata, livekit_room_name, idempotency_key, request_fingerprint, require_number, event_id, provider)
+         metadata, livekit_room_name, idempotency_key, request_fingerprint, require_number, event_id, provider, room_name)
 ), inserted AS (
   INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider)
+                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider, room_name)
   SELECT i.id, i.app_id, i.mode, i.direction, i.status, i.from_address, i.to_address, i.from_channel, i.to_channel,
-         i.metadata::jsonb, i.livekit_room_name, i.idempotency_key, i.request_fingerprint, 1, i.provider
+         i.metadata::jsonb, i.livekit_room_name, i.idempotency_key, i.request_fingerprint, 1, i.provider, i.room_name
     FROM input i
    WHERE NOT i.require_number OR EXISTS (SELECT 1 FROM phone_number p WHERE p.app_id = i.app_id AND p.number = i.from_address)
   ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
@@ -104,10 +105,10 @@ export class CallInsertBatch {
       void this.one(batch[0]!).then(this.done);
       return;
     }
-    const columns: unknown[][] = Array.from({ length: 16 }, () => new Array(batch.length));
+    const columns: unknown[][] = Array.from({ length: PARAMETERS }, () => new Array(batch.length));
     for (let row = 0; row < batch.length; row++) {
       const values = batch[row]!.values;
-      for (let column = 0; column < 16; column++) columns[column]![row] = values[column];
+      for (let column = 0; column < PARAMETERS; column++) columns[column]![row] = values[column];
     }
     this.inFlight++;
     void this.sql

@@ -20,7 +20,7 @@ import { CallInsertBatch } from './call-insert-batch.js';
 export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
   from_address AS "fromAddress", to_address AS "toAddress",
   from_channel AS "fromChannel", to_channel AS "toChannel",
-  duration, end_reason AS "endReason", metadata, livekit_room_name AS "livekitRoomName",
+  duration, end_reason AS "endReason", metadata, livekit_room_name AS "livekitRoomName", room_name AS "roomName",
   started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt",
   provider, provider_call_id AS "providerCallId", on_hold AS "onHold", muted_legs AS "mutedLegs",
   recording_id AS "recordingId", transferred_to AS "transferredTo", transferred_to_channel AS "transferredToChannel"`;
@@ -103,9 +103,9 @@ SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS se
 export const INSERT_CALL = `
 WITH inserted AS (
   INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider)
+                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider, room_name)
   SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::jsonb,
-         $11::text, $12::text, $13::text, 1, $16::text
+         $11::text, $12::text, $13::text, 1, $16::text, $17::text
   WHERE NOT $14::boolean OR EXISTS (SELECT 1 FROM phone_number WHERE app_id = $2::text AND number = $6::text)
   ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING ${CALL_COLUMNS}
@@ -192,6 +192,7 @@ export class PgCallStore implements CallStore {
       options.requireAssignedNumber,
       call.eventId,
       call.provider,
+      call.roomName,
     ];
     // Two tries: the second only after an expired idempotency key was released.
     for (let attempt = 0; attempt < 2; attempt++) {

@@ -12,7 +12,7 @@ import {
 } from './command-rules.js';
 import { newCallId, newEventId, newRecordingId } from './ids.js';
 import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './call-status-rules.js';
-import { livekitRoomFor } from './call.js';
+import { roomsFor } from './call.js';
 
 /** Told after events were appended to a call's timeline and committed (the sequencer listens). */
 export type EventsWrittenListener = () => void;
@@ -214,7 +214,7 @@ export class CallLifecycle implements ProviderCallbacks {
         fromChannel: inbound.fromChannel,
         toChannel: inbound.toChannel,
         metadata: inbound.metadata ?? {},
-        livekitRoomName: livekitRoomFor(id, inbound.fromChannel, inbound.toChannel),
+        ...roomsFor(id, inbound.fromChannel, inbound.toChannel),
         // A provider may deliver the same "call arrived" webhook twice: its id for the call is
         // the idempotency key, so the second delivery finds the first call (one statement). The
         // key never expires: a provider's call id names one call for ever, and a replayed

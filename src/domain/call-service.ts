@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { validateAddress } from './addresses.js';
-import { CallDirection, CallStatus, Channel, isPhoneChannel, livekitRoomFor, type Call, type CallEvent, type Metadata, type Tenant } from './call.js';
+import { CallDirection, CallStatus, Channel, isPhoneChannel, roomsFor, type Call, type CallEvent, type Metadata, type Tenant } from './call.js';
 import type { CallEventWithCall, CallFilter, CallKey, CallStore, SortDirection } from './call-store.js';
 import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
@@ -106,7 +106,7 @@ export class CallService {
         fromChannel: input.fromChannel,
         toChannel: input.toChannel,
         metadata,
-        livekitRoomName: livekitRoomFor(id, input.fromChannel, input.toChannel),
+        ...roomsFor(id, input.fromChannel, input.toChannel),
         idempotencyKey,
         requestFingerprint: idempotencyKey ? fingerprint(input, metadata) : null,
         provider: provider.name,

@@ -53,6 +53,7 @@ export interface NewCall {
   toChannel: Channel;
   metadata: Metadata;
   livekitRoomName: string | null;
+  roomName: string | null;
   idempotencyKey: string | null;
   requestFingerprint: string | null;
   /** The provider that will carry it. */

@@ -66,7 +66,9 @@ export class CallTokens {
     if (isTerminal(call.status))
       return refused([userError(UserErrorCode.CALL_NOT_ACTIVE, ['input', 'callId'], `The call has ended (${call.status.toUpperCase()})`)]);
     if (!call.livekitRoomName) {
-      return refused([userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'A PSTN to PSTN call has no LiveKit room to join')]);
+      return refused([
+        userError(UserErrorCode.COMMAND_NOT_ALLOWED, ['input', 'callId'], 'Only a call with a WebRTC leg has a LiveKit room for a client to join'),
+      ]);
     }
     if (!this.issuer) {
       return refused([

@@ -70,7 +70,10 @@ export interface Call {
   duration: number | null;
   endReason: string | null;
   metadata: Metadata;
+  /** The platform's field: the LiveKit room a WebRTC client joins; null unless a leg is WebRTC. */
   livekitRoomName: string | null;
+  /** The LiveKit room where the legs meet (any pair but PSTN to PSTN); the providers' own business. */
+  roomName: string | null;
   startedAt: Date | null;
   answeredAt: Date | null;
   endedAt: Date | null;
@@ -107,10 +110,13 @@ export function isPhoneChannel(channel: Channel): boolean {
 }
 
 /**
- * Legs meet in a LiveKit room when one of them is WebRTC or WhatsApp (the WhatsApp leg joins
- * through LiveKit's WhatsApp connector, a PSTN leg over SIP); the room is named after the call.
- * PSTN to PSTN calls stay on Telnyx Call Control and have no room.
+ * Where the legs meet, and what the platform shows of it. Legs meet in a LiveKit room when one of
+ * them is WebRTC or WhatsApp (the WhatsApp leg joins through LiveKit's WhatsApp connector, a PSTN
+ * leg over SIP); the room is named after the call. PSTN to PSTN calls stay on Telnyx Call Control
+ * and have no room. The platform documents `livekitRoomName` for WebRTC calls only: a
+ * PSTN–WhatsApp call's room is kept (`roomName`) but not shown there.
  */
-export function livekitRoomFor(callId: string, from: Channel, to: Channel): string | null {
-  return from === Channel.PSTN && to === Channel.PSTN ? null : callId;
+export function roomsFor(callId: string, from: Channel, to: Channel): { roomName: string | null; livekitRoomName: string | null } {
+  const roomName = from === Channel.PSTN && to === Channel.PSTN ? null : callId;
+  return { roomName, livekitRoomName: from === Channel.WEBRTC || to === Channel.WEBRTC ? roomName : null };
 }

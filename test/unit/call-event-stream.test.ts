@@ -35,6 +35,7 @@ function ev(callId: string, sequence: number, position: number, options: { statu
       endReason: null,
       metadata: {},
       livekitRoomName: null,
+      roomName: null,
       startedAt: null,
       answeredAt: null,
       endedAt: null,

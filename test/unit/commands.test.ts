@@ -28,6 +28,7 @@ function call(status: CallStatus, direction = CallDirection.OUTBOUND, flags: Par
     endReason: null,
     metadata: {},
     livekitRoomName: null,
+    roomName: null,
     startedAt: null,
     answeredAt: null,
     endedAt: null,

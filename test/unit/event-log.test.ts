@@ -36,6 +36,7 @@ function event(appId: string, mode: Mode, callId: string, sequence: number): Cal
       endReason: null,
       metadata: {},
       livekitRoomName: null,
+      roomName: null,
       startedAt: null,
       answeredAt: null,
       endedAt: null,

@@ -37,6 +37,7 @@ function ev(callId: string, position: number, options: { status?: CallStatus; ap
       endReason: null,
       metadata: {},
       livekitRoomName: null,
+      roomName: null,
       startedAt: null,
       answeredAt: null,
       endedAt: null,

@@ -66,8 +66,13 @@ export class CallEntity {
   @Property({ type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` })
   metadata: Record<string, unknown> = {};
 
+  /** The platform's field: set for calls with a WebRTC leg only (domain/call.ts, roomsFor). */
   @Property({ type: 'string', length: 64, nullable: true })
   livekitRoomName: string | null = null;
+
+  /** The LiveKit room where the legs meet (every pair but PSTN to PSTN): what the providers use. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  roomName: string | null = null;
 
   @Property({ type: 'datetime', length: 3, nullable: true })
   startedAt: Date | null = null;

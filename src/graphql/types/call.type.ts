@@ -44,7 +44,8 @@ export class CallType extends NodeInterface {
 
   @Field(() => String, {
     nullable: true,
-    description: 'LiveKit room where the legs meet: set unless both legs are PSTN (those stay on Telnyx Call Control), else null.',
+    description:
+      'The LiveKit room a WebRTC client joins (createCallToken): set when a leg is WebRTC, else null, as the platform documents. (PSTN–WhatsApp calls also meet in a room, which is not shown here.)',
   })
   livekitRoomName!: string | null;
 

@@ -49,7 +49,7 @@ export class LiveKitProvider implements ChannelProvider {
   }
 
   async placeCall(call: Call): Promise<PlaceCallResult> {
-    const room = call.livekitRoomName;
+    const room = call.roomName;
     const leg = this.legs.get(call.toChannel);
     if (!room || !leg) throw new ProviderError(this.name, `No LiveKit leg is configured for ${call.toChannel.toUpperCase()}`);
     await livekit(() =>
@@ -89,7 +89,7 @@ export class LiveKitProvider implements ChannelProvider {
   }
 
   async execute(call: Call, command: CallCommand): Promise<CommandResult> {
-    const room = call.livekitRoomName;
+    const room = call.roomName;
     if (!room) throw new ProviderError(this.name, 'The call has no LiveKit room');
     const args = command.args;
     switch (args.type) {

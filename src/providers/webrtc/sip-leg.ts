@@ -27,7 +27,7 @@ export class SipLeg implements RoomLeg {
   async dial(call: Call): Promise<{ legId: string | null }> {
     const to = call.toAddress;
     const participant = await livekit(() =>
-      this.sip.createSipParticipant(this.trunkId, to, call.livekitRoomName!, {
+      this.sip.createSipParticipant(this.trunkId, to, call.roomName!, {
         participantIdentity: partyIdentity(Channel.PSTN, to),
         participantName: to,
         // Caller id: the application's number when the calling leg has one.
@@ -41,6 +41,6 @@ export class SipLeg implements RoomLeg {
   }
 
   async hangup(call: Call): Promise<void> {
-    await livekit(() => this.rooms.removeParticipant(call.livekitRoomName!, partyIdentity(Channel.PSTN, call.toAddress)));
+    await livekit(() => this.rooms.removeParticipant(call.roomName!, partyIdentity(Channel.PSTN, call.toAddress)));
   }
 }
