@@ -66,7 +66,35 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
       }
       const toEvent = (status: string) => (status === 'IN_PROGRESS' ? 'calls.answered' : `calls.${status.toLowerCase()}`);
       expect(got.map((request) => request.json.event)).toEqual(seen.map((event: { status: string }) => toEvent(event.status)));
-      expect(got.map((request) => request.json.data.call.status)).toEqual(seen.map((event: { status: string }) => event.status));
+      // data.call is the platform's call object: its 16 field names, its lower-case values.
+      expect(got.map((request) => request.json.data.call.status)).toEqual(seen.map((event: { status: string }) => event.status.toLowerCase()));
+      expect(Object.keys(got[0]!.json.data.call).sort()).toEqual(
+        [
+          'id',
+          'appId',
+          'direction',
+          'status',
+          'fromAddress',
+          'toAddress',
+          'fromChannel',
+          'toChannel',
+          'duration',
+          'endReason',
+          'metadata',
+          'livekitRoomName',
+          'startedAt',
+          'answeredAt',
+          'endedAt',
+          'createdAt',
+        ].sort(),
+      );
+      expect(got[0]!.json.data.call).toMatchObject({
+        direction: 'outbound',
+        status: 'initiated',
+        fromChannel: 'pstn',
+        toChannel: 'pstn',
+        livekitRoomName: null,
+      });
       expect(new Set(got.map((request) => request.headers['webhook-id'])).size).toBe(4);
       // The receiver answers before the worker records the attempt: wait for the records.
       let listed: Awaited<ReturnType<typeof deliveries>> = [];

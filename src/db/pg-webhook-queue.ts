@@ -57,9 +57,9 @@ WITH cursor AS (
            'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'data', jsonb_build_object(
              'call', jsonb_build_object(
-               'id', c.id, 'appId', c.app_id, 'direction', upper(c.direction), 'status', upper(e.status),
+               'id', c.id, 'appId', c.app_id, 'direction', c.direction, 'status', e.status,
                'fromAddress', c.from_address, 'toAddress', c.to_address,
-               'fromChannel', upper(c.from_channel), 'toChannel', upper(c.to_channel),
+               'fromChannel', c.from_channel, 'toChannel', c.to_channel,
                'duration', c.duration, 'endReason', c.end_reason, 'metadata', c.metadata, 'livekitRoomName', c.livekit_room_name,
                'startedAt', to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                'answeredAt', to_char(c.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
