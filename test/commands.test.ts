@@ -107,11 +107,11 @@ describe('call commands on a call in progress (simulator)', () => {
 
   it('recording: started, stopped, then saved with a duration and a URL in its format', async () => {
     const id = await callInProgress();
-    const start = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: id, format: 'WEBM' } })).data!.startRecording;
+    const start = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: id, format: 'WAV' } })).data!.startRecording;
     expect(start.userErrors).toEqual([]);
     let call = await applied(id, start.command!.id);
     expect(call.recording).toBe(true);
-    expect(call.recordings).toEqual([expect.objectContaining({ format: 'WEBM', status: 'RECORDING', duration: null, url: null })]);
+    expect(call.recordings).toEqual([expect.objectContaining({ format: 'WAV', status: 'RECORDING', duration: null, url: null })]);
     const twice = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: id } })).data!.startRecording;
     expect(twice.userErrors[0]).toMatchObject({ code: 'COMMAND_NOT_ALLOWED', message: expect.stringContaining('already being recorded') });
 
@@ -122,20 +122,49 @@ describe('call commands on a call in progress (simulator)', () => {
     await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the recording to be saved');
     call = await state(id); // its events, read in the same response, may predate the commit that saved it
     const [recording] = call.recordings;
-    expect(recording!.url).toBe(`https://recordings.simulator.invalid/${id}/${recording!.id}.webm`);
+    expect(recording!.url).toBe(`https://recordings.simulator.invalid/${id}/${recording!.id}.wav`);
     expect(recording!.duration).toBeGreaterThanOrEqual(0);
     expect(call.events.nodes.map((event) => event.kind).slice(-3)).toEqual(['RECORDING_STARTED', 'RECORDING_STOPPED', 'RECORDING_SAVED']);
   });
 
   it('a recording the end of the call interrupts is saved too', async () => {
     const id = await callInProgress();
-    const start = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: id, format: 'MP4' } })).data!.startRecording;
+    const start = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: id, format: 'MP3' } })).data!.startRecording;
     await applied(id, start.command!.id);
     const hangup = (await gql(gw.url, app.testKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
     let call = await applied(id, hangup.command!.id);
     expect(call).toMatchObject({ status: 'COMPLETED', endReason: 'hangup', recording: false });
     await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the interrupted recording to be saved');
-    expect(call.recordings[0]!.url).toMatch(/\.mp4$/);
+    expect(call.recordings[0]!.url).toMatch(/\.mp3$/);
+  });
+
+  it('recording formats follow one table, test calls included: the default is one the call can record, another format is refused and changes nothing', async () => {
+    // PSTN to PSTN (as Telnyx Call Control): MP3 by default, WAV too; not OGG, MP4 or WEBM.
+    const pstn = await callInProgress();
+    for (const format of ['OGG', 'MP4', 'WEBM'] as const) {
+      const before = await commandRowCounts(gw.database, pstn);
+      const refused = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: pstn, format } })).data!.startRecording;
+      expect(refused.command).toBeNull();
+      expect(refused.userErrors).toEqual([
+        { code: 'COMMAND_NOT_ALLOWED', field: ['input', 'format'], message: `a PSTN to PSTN call (Telnyx Call Control) records MP3 or WAV, not ${format}` },
+      ]);
+      expect(await commandRowCounts(gw.database, pstn)).toEqual(before);
+    }
+    const byDefault = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: pstn } })).data!.startRecording;
+    expect(byDefault.userErrors).toEqual([]);
+    expect((await applied(pstn, byDefault.command!.id)).recordings).toEqual([expect.objectContaining({ format: 'MP3' })]);
+
+    // A call in a LiveKit room (here WebRTC to WebRTC): OGG by default; not WAV or WEBM.
+    const created = await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to: 'bob', toChannel: 'WEBRTC' } });
+    const room = created.data!.createCall.call!.id;
+    await eventually(async () => (await state(room)).status === 'IN_PROGRESS', 10_000, 'the WebRTC call to be answered');
+    const wav = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: room, format: 'WAV' } })).data!.startRecording;
+    expect(wav.userErrors).toEqual([
+      expect.objectContaining({ code: 'COMMAND_NOT_ALLOWED', message: 'a call in a LiveKit room records OGG, MP4 or MP3, not WAV' }),
+    ]);
+    const inRoom = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: room } })).data!.startRecording;
+    expect(inRoom.userErrors).toEqual([]);
+    expect((await applied(room, inRoom.command!.id)).recordings).toEqual([expect.objectContaining({ format: 'OGG' })]);
   });
 
   it('hangup of an answered call completes it ("hangup"); the transition names the command', async () => {

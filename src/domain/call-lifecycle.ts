@@ -5,6 +5,7 @@ import {
   CallCommandType,
   PENDING_COMMAND_STATUSES,
   commandTransition,
+  recordingFormatFor,
   statusesFor,
   type CallCommand,
   type CommandArgs,
@@ -133,7 +134,7 @@ export class CallLifecycle implements ProviderCallbacks {
         );
       return applied;
     }
-    const effect = effectOf(command.args, providerRef);
+    const effect = effectOf(command.args, call, providerRef);
     if (!effect) return null;
     const applied = this.told(
       await this.commands.applyEffect({
@@ -274,7 +275,7 @@ function duration(ms: number): string {
 }
 
 /** The flag a confirmed command sets; null for status-changing commands. */
-function effectOf(args: CommandArgs, providerRef: string | null): CallEffect | null {
+function effectOf(args: CommandArgs, call: Call, providerRef: string | null): CallEffect | null {
   switch (args.type) {
     case CallCommandType.HOLD:
       return { type: CallEventKind.HELD };
@@ -287,7 +288,7 @@ function effectOf(args: CommandArgs, providerRef: string | null): CallEffect | n
     case CallCommandType.TRANSFER:
       return { type: CallEventKind.TRANSFERRED, to: args.to, toChannel: args.toChannel };
     case CallCommandType.START_RECORDING:
-      return { type: CallEventKind.RECORDING_STARTED, recordingId: newRecordingId(), format: args.format, providerRef };
+      return { type: CallEventKind.RECORDING_STARTED, recordingId: newRecordingId(), format: recordingFormatFor(args, call), providerRef };
     case CallCommandType.STOP_RECORDING:
       return { type: CallEventKind.RECORDING_STOPPED };
     default:

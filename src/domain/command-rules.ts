@@ -47,6 +47,30 @@ export enum RecordingFormat {
   WAV = 'wav',
 }
 
+/**
+ * What a call can be recorded in, by where its media flows; the first is the default of
+ * startRecording. One table for every provider, the simulator included (a test call is refused
+ * what its live twin would be):
+ * - PSTN to PSTN stays on Telnyx Call Control, whose record_start writes MP3 or WAV;
+ * - every other pair meets in a LiveKit room (`roomName`), whose room composite egress writes
+ *   OGG, MP4 or MP3.
+ * WEBM (in the contract) is recorded by neither today, so it is always refused.
+ */
+export const RECORDING_FORMATS = {
+  callControl: [RecordingFormat.MP3, RecordingFormat.WAV],
+  room: [RecordingFormat.OGG, RecordingFormat.MP4, RecordingFormat.MP3],
+} as const satisfies Record<string, readonly RecordingFormat[]>;
+
+/** The formats this call can be recorded in, its default first. */
+function recordingFormatsOf(call: Pick<Call, 'roomName'>): readonly RecordingFormat[] {
+  return call.roomName === null ? RECORDING_FORMATS.callControl : RECORDING_FORMATS.room;
+}
+
+/** The format a startRecording records in: the one asked for, else the call's default. */
+export function recordingFormatFor(args: { format: RecordingFormat | null }, call: Pick<Call, 'roomName'>): RecordingFormat {
+  return args.format ?? recordingFormatsOf(call)[0]!;
+}
+
 export enum RejectReason {
   /** Ends the call BUSY (endReason "busy"), as a busy line would. */
   BUSY = 'busy',
@@ -67,7 +91,8 @@ export type CommandArgs =
   | { type: CallCommandType.MUTE; leg: CallLeg }
   | { type: CallCommandType.UNMUTE; leg: CallLeg }
   | { type: CallCommandType.TRANSFER; to: string; toChannel: Channel }
-  | { type: CallCommandType.START_RECORDING; format: RecordingFormat }
+  /** format null: the call's default (recordingFormatsOf); the service fills it in before storing the command. */
+  | { type: CallCommandType.START_RECORDING; format: RecordingFormat | null }
   | { type: CallCommandType.STOP_RECORDING }
   | { type: CallCommandType.SEND_TO_VOICEMAIL };
 
@@ -158,8 +183,19 @@ export function commandProblem(args: CommandArgs, call: Call): UserError | null 
       return call.mutedLegs.includes(args.leg) ? notAllowed(`its ${args.leg.toUpperCase()} leg is already muted`) : null;
     case CallCommandType.UNMUTE:
       return call.mutedLegs.includes(args.leg) ? null : notAllowed(`its ${args.leg.toUpperCase()} leg is not muted`);
-    case CallCommandType.START_RECORDING:
-      return call.recordingId !== null ? notAllowed('it is already being recorded') : null;
+    case CallCommandType.START_RECORDING: {
+      if (call.recordingId !== null) return notAllowed('it is already being recorded');
+      const formats = recordingFormatsOf(call);
+      if (args.format !== null && !formats.includes(args.format)) {
+        const where = call.roomName === null ? 'a PSTN to PSTN call (Telnyx Call Control)' : 'a call in a LiveKit room';
+        return userError(
+          UserErrorCode.COMMAND_NOT_ALLOWED,
+          ['input', 'format'],
+          `${where} records ${orList(formats.map((format) => format.toUpperCase()))}, not ${args.format.toUpperCase()}`,
+        );
+      }
+      return null;
+    }
     case CallCommandType.STOP_RECORDING:
       return call.recordingId !== null ? null : notAllowed('it is not being recorded');
     default:
@@ -180,6 +216,11 @@ export function argsProblems(args: CommandArgs): UserError[] {
     if (problem) errors.push(problem);
   }
   return errors;
+}
+
+/** ["A", "B", "C"] → "A, B or C". */
+function orList(items: readonly string[]): string {
+  return items.length < 2 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 }
 
 function isHttpsUrl(value: string): boolean {

@@ -2,7 +2,17 @@ import type { Call, Tenant } from './call.js';
 import type { CallLifecycle } from './call-lifecycle.js';
 import type { CallStore } from './call-store.js';
 import type { CommandStore } from './command-store.js';
-import { argsProblems, commandName, commandProblem, statusesFor, type CallCommand, type CommandArgs, type Recording } from './command-rules.js';
+import {
+  CallCommandType,
+  argsProblems,
+  commandName,
+  commandProblem,
+  recordingFormatFor,
+  statusesFor,
+  type CallCommand,
+  type CommandArgs,
+  type Recording,
+} from './command-rules.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { looksLikeCallId, newCommandId } from './ids.js';
 import { ProviderError, type ProviderRegistry } from './channel-provider.js';
@@ -34,6 +44,8 @@ export class CallCommands {
     if (!call) return refused([userError(UserErrorCode.CALL_NOT_FOUND, ['input', 'callId'], `No call ${callId.slice(0, 40)} is visible to this key`)]);
     const problem = commandProblem(args, call);
     if (problem) return refused([problem], call);
+    // Stored as it will be carried out: a recording without a format gets the call's default.
+    if (args.type === CallCommandType.START_RECORDING) args = { ...args, format: recordingFormatFor(args, call) };
     const provider = this.providers.byName(call.provider);
     if (!provider) {
       return refused(

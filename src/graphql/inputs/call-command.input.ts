@@ -33,8 +33,12 @@ export class TransferCallInput extends CallIdInput {
 
 @InputType('StartRecordingInput', { description: 'Record an answered call.' })
 export class StartRecordingInput extends CallIdInput {
-  @Field(() => RecordingFormat, { defaultValue: RecordingFormat.OGG, description: 'File container of the recording.' })
-  format!: RecordingFormat;
+  @Field(() => RecordingFormat, {
+    nullable: true,
+    description:
+      'File container of the recording. PSTN to PSTN calls (Telnyx Call Control) record MP3 (the default) or WAV; calls in a LiveKit room (every other pair) OGG (the default), MP4 or MP3. Another format is COMMAND_NOT_ALLOWED, test calls included.',
+  })
+  format!: RecordingFormat | null;
 }
 
 @InputType('RejectCallInput', { description: 'Refuse a ringing inbound call.' })

@@ -82,7 +82,7 @@ export class CallCommandsResolver {
     @Arg('input', () => StartRecordingInput, { description: 'The call and the format.' }) input: StartRecordingInput,
     @Ctx() ctx: GatewayContext,
   ): Promise<CommandOutcome> {
-    return run(ctx, input.callId, { type: CallCommandType.START_RECORDING, format: input.format });
+    return run(ctx, input.callId, { type: CallCommandType.START_RECORDING, format: input.format ?? null });
   }
 
   @Mutation(() => CallCommandPayload, { description: `Stops the recording; the provider then saves it (RECORDING_SAVED). ${NOTE}` })

@@ -116,13 +116,13 @@ registerEnumType(CallCommandStatus, {
 
 registerEnumType(RecordingFormat, {
   name: 'RecordingFormat',
-  description: 'Container of a recording file.',
+  description: 'Container of a recording file. Which a call can use depends on where its media flows (see StartRecordingInput.format).',
   valuesConfig: {
-    MP4: { description: 'MPEG-4 (AAC audio). LiveKit rooms.' },
-    OGG: { description: 'Ogg (Opus audio). LiveKit rooms.' },
-    WEBM: { description: 'WebM (Opus audio). LiveKit rooms (track egress).' },
-    MP3: { description: 'MP3. Telnyx Call Control (PSTN to PSTN calls).' },
-    WAV: { description: 'WAV. Telnyx Call Control (PSTN to PSTN calls).' },
+    MP4: { description: 'MPEG-4 (AAC audio). Calls in a LiveKit room.' },
+    OGG: { description: 'Ogg (Opus audio). Calls in a LiveKit room (their default).' },
+    WEBM: { description: 'WebM. Recorded by no provider today: refused.' },
+    MP3: { description: 'MP3. PSTN to PSTN calls (Telnyx Call Control, their default) and calls in a LiveKit room.' },
+    WAV: { description: 'WAV. PSTN to PSTN calls (Telnyx Call Control).' },
   },
 });
 

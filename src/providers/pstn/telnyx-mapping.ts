@@ -1,6 +1,6 @@
 import Telnyx from 'telnyx';
 import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
-import { RecordingFormat } from '../../domain/command-rules.js';
+import { RecordingFormat, type RECORDING_FORMATS } from '../../domain/command-rules.js';
 import { ProviderError } from '../../domain/channel-provider.js';
 
 /**
@@ -25,8 +25,11 @@ export interface LegRef {
   client_state?: string | null;
 }
 
-/** Telnyx Call Control records these two formats only (record_start `format`). */
-export const TELNYX_FORMATS: Partial<Record<RecordingFormat, 'mp3' | 'wav'>> = { [RecordingFormat.MP3]: 'mp3', [RecordingFormat.WAV]: 'wav' };
+/** record_start's `format` for each format the domain's table gives PSTN to PSTN calls (the compiler holds them together). */
+export const TELNYX_FORMATS: Record<(typeof RECORDING_FORMATS.callControl)[number], 'mp3' | 'wav'> = {
+  [RecordingFormat.MP3]: 'mp3',
+  [RecordingFormat.WAV]: 'wav',
+};
 
 /** Our call id travels as client_state, which Telnyx requires to be base64. */
 export function clientState(callId: string): string {

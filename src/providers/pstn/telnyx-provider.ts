@@ -1,7 +1,7 @@
 import Telnyx from 'telnyx';
 import { Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
-import { CallCommandType, RejectReason, type CallCommand, type CommandArgs } from '../../domain/command-rules.js';
+import { CallCommandType, RejectReason, recordingFormatFor, type CallCommand, type CommandArgs, type RECORDING_FORMATS } from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
 import type { TelnyxConfig } from '../provider-config.js';
 import { TELNYX_FORMATS, clientState, toProviderError } from './telnyx-mapping.js';
@@ -83,8 +83,6 @@ export class TelnyxProvider implements ChannelProvider {
           : 'Telnyx Call Control has no voicemail of its own: sendToVoicemail needs TELNYX_VOICEMAIL_NUMBER, which is not set in this gateway';
       case CallCommandType.TRANSFER:
         return args.toChannel === Channel.PSTN ? null : `Telnyx Call Control transfers to PSTN numbers only, not to ${args.toChannel.toUpperCase()}`;
-      case CallCommandType.START_RECORDING:
-        return TELNYX_FORMATS[args.format] ? null : `Telnyx Call Control records MP3 or WAV, not ${args.format.toUpperCase()}`;
       case CallCommandType.HOLD:
         return args.musicUrl || this.config.holdMusicUrl
           ? null
@@ -123,7 +121,14 @@ export class TelnyxProvider implements ChannelProvider {
         await this.send(() => actions.stopPlayback(id, { ...state, stop: 'all' }));
         break;
       case CallCommandType.START_RECORDING:
-        await this.send(() => actions.startRecording(id, { ...state, format: TELNYX_FORMATS[args.format]!, channels: 'dual', play_beep: false }));
+        await this.send(() =>
+          actions.startRecording(id, {
+            ...state,
+            format: TELNYX_FORMATS[recordingFormatFor(args, call) as (typeof RECORDING_FORMATS.callControl)[number]],
+            channels: 'dual',
+            play_beep: false,
+          }),
+        );
         break;
       case CallCommandType.STOP_RECORDING:
         await this.send(() => actions.stopRecording(id, state));

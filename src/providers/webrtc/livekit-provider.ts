@@ -1,15 +1,23 @@
 import { EgressClient, EncodedFileOutput, EncodedFileType, RoomServiceClient, TrackType } from 'livekit-server-sdk';
 import { CallDirection, CallStatus, type Call, type Channel } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
-import { CallCommandType, RecordingFormat, type CallCommand, type CommandArgs } from '../../domain/command-rules.js';
+import {
+  CallCommandType,
+  RecordingFormat,
+  recordingFormatFor,
+  type CallCommand,
+  type CommandArgs,
+  type RECORDING_FORMATS,
+} from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult } from '../../domain/channel-provider.js';
 import type { LiveKitConfig } from '../provider-config.js';
 import type { RoomLeg } from '../room-leg.js';
 import { livekit } from './livekit-errors.js';
 import { calleeIdentity, legIdentity, partyIdentity } from './legs.js';
 
-/** What room composite egress writes (EncodedFileType); WEBM and WAV are not among them. */
-const EGRESS_TYPES: Partial<Record<RecordingFormat, EncodedFileType>> = {
+type RoomFormat = (typeof RECORDING_FORMATS.room)[number];
+/** Room composite egress's file type for each format the domain's table gives calls in a room (the compiler holds them together). */
+const EGRESS_TYPES: Record<RoomFormat, EncodedFileType> = {
   [RecordingFormat.MP4]: EncodedFileType.MP4,
   [RecordingFormat.OGG]: EncodedFileType.OGG,
   [RecordingFormat.MP3]: EncodedFileType.MP3,
@@ -79,8 +87,6 @@ export class LiveKitProvider implements ChannelProvider {
         return args.musicUrl ? 'Calls in a LiveKit room are held in silence: musicUrl is not supported there' : null;
       case CallCommandType.TRANSFER:
         return this.legs.has(args.toChannel) ? null : `No LiveKit leg is configured to bring in a ${args.toChannel.toUpperCase()} party`;
-      case CallCommandType.START_RECORDING:
-        return EGRESS_TYPES[args.format] ? null : `LiveKit room recording writes MP4, OGG or MP3, not ${args.format.toUpperCase()}`;
       case CallCommandType.SEND_TO_VOICEMAIL:
         return 'Calls in a LiveKit room have no voicemail: sendToVoicemail is not available there';
       default:
@@ -124,9 +130,11 @@ export class LiveKitProvider implements ChannelProvider {
         return { confirmed: true };
       }
       case CallCommandType.START_RECORDING: {
+        // The domain refused any format not in the room's list (command-rules.ts).
+        const format = recordingFormatFor(args, call) as RoomFormat;
         const output = new EncodedFileOutput({
-          fileType: EGRESS_TYPES[args.format]!,
-          filepath: `${this.config.recordingsPath}${call.id}/{time}.${args.format}`,
+          fileType: EGRESS_TYPES[format],
+          filepath: `${this.config.recordingsPath}${call.id}/{time}.${format}`,
         });
         const info = await livekit(() => this.egress.startRoomCompositeEgress(room, { file: output }, { audioOnly: true }));
         return { confirmed: true, providerRef: info.egressId };
