@@ -119,10 +119,44 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
       roomName: id,
       participantIdentity: 'sip:+15557001234',
     });
-    await joined(id, 'sip:+15557001234');
-    await until(id, 'IN_PROGRESS');
+    // LiveKit SIP: the participant joins while its call is dialing (sip.callStatus "dialing"),
+    // and publishes its audio once answered ("active"). Only then is the call answered.
+    const sip = (event: string, callStatus: string) =>
+      lk.send(webhookUrl, {
+        event,
+        room: { name: id, sid: 'RM_1' },
+        participant: {
+          identity: 'sip:+15557001234',
+          sid: 'PA_SIP',
+          kind: 'SIP',
+          attributes: { 'sip.callStatus': callStatus, 'sip.phoneNumber': '+15557001234' },
+        },
+      });
+    await sip('participant_joined', 'dialing');
+    expect((await until(id, 'RINGING')).answeredAt).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await state(id)).status).toBe('RINGING');
+    await sip('track_published', 'active');
+    expect((await until(id, 'IN_PROGRESS')).answeredAt).not.toBeNull();
     await left(id, 'sip:+15557001234');
     expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+  });
+
+  it('a SIP leg that never answers: joined while dialing, left without an answer → NO_ANSWER, never IN_PROGRESS', async () => {
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, {
+      input: { from: 'alice', fromChannel: 'WEBRTC', to: '+15557001236', toChannel: 'PSTN' },
+    });
+    const id = data!.createCall.call!.id;
+    await lk.send(webhookUrl, {
+      event: 'participant_joined',
+      room: { name: id, sid: 'RM_1' },
+      participant: { identity: 'sip:+15557001236', sid: 'PA_SIP2', kind: 'SIP', attributes: { 'sip.callStatus': 'dialing' } },
+    });
+    await until(id, 'RINGING');
+    await left(id, 'sip:+15557001236');
+    const ended = await until(id, 'NO_ANSWER');
+    expect(ended.answeredAt).toBeNull();
+    expect(ended.events.nodes.map((event: { status: string }) => event.status)).not.toContain('IN_PROGRESS');
   });
 
   it('PSTN → PSTN is not a room call: with Telnyx unconfigured it is PROVIDER_NOT_CONFIGURED', async () => {
@@ -148,7 +182,8 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     await gql(gw.url, app.liveKey, UnholdCallDocument, { input: { callId: id } });
     expect(twirp('RoomService/UpdateParticipant').at(-1)!.body).toMatchObject({ permission: { canPublish: true, canSubscribe: true } });
 
-    const start = (await gql(gw.url, app.liveKey, StartRecordingDocument, { input: { callId: id, format: 'OGG' } })).data!.startRecording;
+    // No format: the default of a call in a room, OGG.
+    const start = (await gql(gw.url, app.liveKey, StartRecordingDocument, { input: { callId: id } })).data!.startRecording;
     expect(start).toMatchObject({ userErrors: [], call: { recording: true } });
     const egress = twirp('Egress/StartRoomCompositeEgress').at(-1)!;
     expect(egress.body).toMatchObject({ roomName: id, audioOnly: true });
@@ -184,7 +219,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
   it.each([
     ['sendToVoicemail', SendToVoicemailDocument, {}, /no voicemail/],
     ['holdCall with music', HoldCallDocument, { musicUrl: 'https://example.com/m.mp3' }, /held in silence/],
-    ['startRecording as WEBM', StartRecordingDocument, { format: 'WEBM' }, /MP4, OGG or MP3, not WEBM/],
+    ['startRecording as WEBM', StartRecordingDocument, { format: 'WEBM' }, /records OGG, MP4 or MP3, not WEBM/],
   ] as const)('%s is COMMAND_NOT_ALLOWED with the reason, and nothing is sent to LiveKit', async (_name, document, extra, message) => {
     const id = await inProgress();
     const sent = lk.requests.length;

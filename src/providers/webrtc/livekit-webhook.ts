@@ -12,10 +12,14 @@ const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallS
  * a JWT signed with our API secret whose `sha256` claim is the body's hash. Anything else is 401
  * and changes nothing. Rooms are named after calls, so every event names its call.
  *
- * participant_joined (the called party) → IN_PROGRESS; participant_left → COMPLETED once
+ * participant_joined (the called party) → IN_PROGRESS, but a SIP participant only once its
+ * sip.callStatus is "active" (participant_joined or track_published); participant_left → COMPLETED once
  * answered, else CANCELED (the caller gave up) or NO_ANSWER (the called party's leg ended);
  * room_finished → COMPLETED or NO_ANSWER; egress_ended → the recording is saved (or failed).
  */
+/** LiveKit's SIP participant attribute: dialing, ringing, active, hangup (docs: SIP participant attributes). */
+const SIP_CALL_STATUS = 'sip.callStatus';
+
 export class LiveKitWebhook implements WebhookEndpoint {
   readonly path = 'livekit';
   private readonly receiver: WebhookReceiver;
@@ -50,10 +54,21 @@ export class LiveKitWebhook implements WebhookEndpoint {
     const occurredAt = event.createdAt ? new Date(Number(event.createdAt) * 1000) : undefined;
     switch (event.event) {
       case 'participant_joined':
-        if (call.direction === CallDirection.OUTBOUND && identity === calleeIdentity(call)) {
+      case 'track_published': {
+        if (call.direction !== CallDirection.OUTBOUND || identity !== calleeIdentity(call)) return;
+        // A SIP participant is in the room while its call is still dialing: answered only once
+        // LiveKit's sip.callStatus attribute says "active" (it publishes its audio then). Any
+        // other participant has answered when it joins.
+        const sipStatus = event.participant?.attributes?.[SIP_CALL_STATUS];
+        if (sipStatus === undefined) {
+          if (event.event === 'participant_joined') await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS, occurredAt });
+        } else if (sipStatus === 'active') {
           await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS, occurredAt });
+        } else if (sipStatus === 'dialing' || sipStatus === 'ringing') {
+          await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING, occurredAt });
         }
         return;
+      }
       case 'participant_left': {
         const caller = partyIdentity(call.fromChannel, call.fromAddress);
         if (identity !== caller && identity !== calleeIdentity(call)) return;
