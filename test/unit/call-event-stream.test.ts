@@ -1,76 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
-import { CallDirection, CallEventKind, CallStatus, Channel, type Mode, type Tenant } from '../../src/domain/call.js';
+import { CallStatus, type Mode, type Tenant } from '../../src/domain/call.js';
+import { FakeEventLog, testEvent } from './fixtures.js';
 import type { CallEventWithCall, CallFilter, CallStore } from '../../src/domain/call-store.js';
 import type { EventKey } from '../../src/domain/cursor.js';
 import { InvalidArgumentError } from '../../src/domain/errors.js';
 import { CallEventStream, type DeliveryMark, type LiveSink, type StreamRequest } from '../../src/events/call-event-stream.js';
-import type { EventListener, EventLog } from '../../src/events/event-log.js';
+import type { EventLog } from '../../src/events/event-log.js';
 
 const TENANT: Tenant = { appId: 'app_a', mode: 'test' };
 const PAGE = 2;
 
 function ev(callId: string, sequence: number, position: number, options: { status?: CallStatus; appId?: string; mode?: Mode } = {}): CallEventWithCall {
   const { status = CallStatus.RINGING, appId = TENANT.appId, mode = TENANT.mode } = options;
-  return {
-    id: `evt_${callId}_${sequence}`,
-    callId,
-    sequence,
-    status,
-    previousStatus: null,
-    occurredAt: new Date(0),
-    kind: CallEventKind.STATUS_CHANGED,
-    commandId: null,
-    position: String(position),
-    call: {
-      id: callId,
-      appId,
-      mode,
-      direction: CallDirection.OUTBOUND,
-      status,
-      fromAddress: '+15551234567',
-      toAddress: '+15557654321',
-      fromChannel: Channel.PSTN,
-      toChannel: Channel.PSTN,
-      duration: null,
-      endReason: null,
-      metadata: {},
-      livekitRoomName: null,
-      roomName: null,
-      startedAt: null,
-      answeredAt: null,
-      endedAt: null,
-      createdAt: new Date(0),
-      provider: 'simulator',
-      providerCallId: null,
-      onHold: false,
-      mutedLegs: [],
-      recordingId: null,
-      transferredTo: null,
-      transferredToChannel: null,
-    },
-  };
-}
-
-/** The live side of the log: the listeners of each tenant, called synchronously like the tailer does. */
-class FakeEventLog implements Pick<EventLog, 'listen' | 'listenerCount'> {
-  private readonly listeners = new Map<string, Set<EventListener>>();
-
-  listen(appId: string, mode: Mode, listener: EventListener): () => void {
-    const key = `${appId}:${mode}`;
-    const set = this.listeners.get(key) ?? new Set();
-    this.listeners.set(key, set.add(listener));
-    return () => set.delete(listener);
-  }
-
-  emit(event: CallEventWithCall): void {
-    for (const listener of this.listeners.get(`${event.call.appId}:${event.call.mode}`) ?? []) listener(event);
-  }
-
-  get listenerCount(): number {
-    let count = 0;
-    for (const set of this.listeners.values()) count += set.size;
-    return count;
-  }
+  return testEvent({ id: callId, appId, mode, status }, { sequence, position });
 }
 
 type ReplayReads = Pick<CallStore, 'latestEvent' | 'callEventsAfter' | 'tenantEventsAfter' | 'positionOf'>;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CallDirection, CallLeg, CallStatus, Channel, type Call } from '../../src/domain/call.js';
+import { testCall } from './fixtures.js';
 import {
   CallCommandType,
   RecordingFormat,
@@ -14,34 +15,7 @@ import { canMove, isTerminal } from '../../src/domain/call-status-rules.js';
 const ALL = Object.values(CallStatus);
 
 function call(status: CallStatus, direction = CallDirection.OUTBOUND, flags: Partial<Call> = {}): Call {
-  return {
-    id: 'call_test_x',
-    appId: 'app_x',
-    mode: 'test',
-    direction,
-    status,
-    fromAddress: '+15551234567',
-    toAddress: '+15557654321',
-    fromChannel: Channel.PSTN,
-    toChannel: Channel.PSTN,
-    duration: null,
-    endReason: null,
-    metadata: {},
-    livekitRoomName: null,
-    roomName: null,
-    startedAt: null,
-    answeredAt: null,
-    endedAt: null,
-    createdAt: new Date(),
-    provider: 'simulator',
-    providerCallId: null,
-    onHold: false,
-    mutedLegs: [],
-    recordingId: null,
-    transferredTo: null,
-    transferredToChannel: null,
-    ...flags,
-  };
+  return testCall({ status, direction, ...flags });
 }
 
 const EVERY: CommandArgs[] = [

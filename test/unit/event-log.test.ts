@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PgEventLog } from '../../src/db/pg-event-log.js';
-import { CallDirection, CallEventKind, CallStatus, Channel, type Mode } from '../../src/domain/call.js';
+import { CallStatus, type Mode } from '../../src/domain/call.js';
+import { testEvent } from './fixtures.js';
 import type { CallEventWithCall } from '../../src/domain/call-store.js';
 import type { Logger } from '../../src/domain/logger.js';
 import type { EventBus } from '../../src/events/event-bus.js';
@@ -12,44 +13,7 @@ type LogPort = Pick<PgEventLog, 'sequence' | 'hasUnsequenced' | 'head' | 'after'
 type Method = keyof LogPort;
 
 function event(appId: string, mode: Mode, callId: string, sequence: number): CallEventWithCall {
-  return {
-    id: `evt_${callId}_${sequence}`,
-    callId,
-    sequence,
-    status: CallStatus.RINGING,
-    previousStatus: CallStatus.INITIATED,
-    occurredAt: new Date(0),
-    kind: CallEventKind.STATUS_CHANGED,
-    commandId: null,
-    position: null,
-    call: {
-      id: callId,
-      appId,
-      mode,
-      direction: CallDirection.OUTBOUND,
-      status: CallStatus.RINGING,
-      fromAddress: '+15551234567',
-      toAddress: '+15557654321',
-      fromChannel: Channel.PSTN,
-      toChannel: Channel.PSTN,
-      duration: null,
-      endReason: null,
-      metadata: {},
-      livekitRoomName: null,
-      roomName: null,
-      startedAt: null,
-      answeredAt: null,
-      endedAt: null,
-      createdAt: new Date(0),
-      provider: 'simulator',
-      providerCallId: null,
-      onHold: false,
-      mutedLegs: [],
-      recordingId: null,
-      transferredTo: null,
-      transferredToChannel: null,
-    },
-  };
+  return testEvent({ id: callId, appId, mode }, { sequence, position: null, previousStatus: CallStatus.INITIATED });
 }
 
 /** The call_event table in memory: events are committed unnumbered, numbered in insertion order. */

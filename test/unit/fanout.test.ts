@@ -1,78 +1,20 @@
 import { buildSchema, parse, type ExecutionArgs, type ExecutionResult, type GraphQLFieldResolver } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
-import { CallDirection, CallEventKind, CallStatus, Channel, type Mode, type Tenant } from '../../src/domain/call.js';
+import { CallStatus, type Mode, type Tenant } from '../../src/domain/call.js';
 import type { CallEventWithCall, CallFilter } from '../../src/domain/call-store.js';
 import type { Logger } from '../../src/domain/logger.js';
 import type { DeliveryMark, StreamRequest } from '../../src/events/call-event-stream.js';
-import type { EventListener, EventLog } from '../../src/events/event-log.js';
+import type { EventLog } from '../../src/events/event-log.js';
 import type { Executor } from '../../src/graphql/executor.js';
 import { FanoutHub } from '../../src/graphql/fanout.js';
 import type { SocketOperation } from '../../src/graphql/shared-execution.js';
+import { FakeEventLog, testEvent } from './fixtures.js';
 
 const A: Tenant = { appId: 'app_a', mode: 'test' };
 
 function ev(callId: string, position: number, options: { status?: CallStatus; appId?: string; mode?: Mode } = {}): CallEventWithCall {
   const { status = CallStatus.RINGING, appId = A.appId, mode = A.mode } = options;
-  return {
-    id: `evt_${position}`,
-    callId,
-    sequence: position,
-    status,
-    previousStatus: null,
-    occurredAt: new Date(0),
-    kind: CallEventKind.STATUS_CHANGED,
-    commandId: null,
-    position: String(position),
-    call: {
-      id: callId,
-      appId,
-      mode,
-      direction: CallDirection.OUTBOUND,
-      status,
-      fromAddress: '+15551234567',
-      toAddress: '+15557654321',
-      fromChannel: Channel.PSTN,
-      toChannel: Channel.PSTN,
-      duration: null,
-      endReason: null,
-      metadata: {},
-      livekitRoomName: null,
-      roomName: null,
-      startedAt: null,
-      answeredAt: null,
-      endedAt: null,
-      createdAt: new Date(0),
-      provider: 'simulator',
-      providerCallId: null,
-      onHold: false,
-      mutedLegs: [],
-      recordingId: null,
-      transferredTo: null,
-      transferredToChannel: null,
-    },
-  };
-}
-
-/** The live log: like the tailer, hands the same event object to every listener of its tenant. */
-class FakeEventLog implements Pick<EventLog, 'listen' | 'listenerCount'> {
-  private readonly listeners = new Map<string, Set<EventListener>>();
-
-  listen(appId: string, mode: Mode, listener: EventListener): () => void {
-    const key = `${appId}:${mode}`;
-    const set = this.listeners.get(key) ?? new Set();
-    this.listeners.set(key, set.add(listener));
-    return () => set.delete(listener);
-  }
-
-  emit(...events: CallEventWithCall[]): void {
-    for (const event of events) for (const listener of this.listeners.get(`${event.call.appId}:${event.call.mode}`) ?? []) listener(event);
-  }
-
-  get listenerCount(): number {
-    let count = 0;
-    for (const set of this.listeners.values()) count += set.size;
-    return count;
-  }
+  return testEvent({ id: callId, appId, mode, status }, { id: `evt_${position}`, sequence: position, position });
 }
 
 /** A subscriber's dedupe rule, by log position, like a tenant stream's. */
