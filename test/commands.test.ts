@@ -122,7 +122,11 @@ describe('call commands on a call in progress (simulator)', () => {
     await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the recording to be saved');
     call = await state(id); // its events, read in the same response, may predate the commit that saved it
     const [recording] = call.recordings;
-    expect(recording!.url).toBe(`https://recordings.simulator.invalid/${id}/${recording!.id}.wav`);
+    // The API's link is the gateway's (GET with the key); it redirects to where the file is.
+    expect(recording!.url).toBe(`${new URL(gw.url).origin}/recordings/${recording!.id}`);
+    const file = await fetch(recording!.url!, { redirect: 'manual', headers: { authorization: `Bearer ${app.testKey}` } });
+    expect([file.status, file.headers.get('location')]).toEqual([302, `https://recordings.simulator.invalid/${id}/${recording!.id}.wav`]);
+    expect((await fetch(recording!.url!, { redirect: 'manual', headers: { authorization: `Bearer ${app.liveKey}` } })).status).toBe(404);
     expect(recording!.duration).toBeGreaterThanOrEqual(0);
     expect(call.events.nodes.map((event) => event.kind).slice(-3)).toEqual(['RECORDING_STARTED', 'RECORDING_STOPPED', 'RECORDING_SAVED']);
   });
@@ -135,7 +139,8 @@ describe('call commands on a call in progress (simulator)', () => {
     let call = await applied(id, hangup.command!.id);
     expect(call).toMatchObject({ status: 'COMPLETED', endReason: 'hangup', recording: false });
     await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the interrupted recording to be saved');
-    expect(call.recordings[0]!.url).toMatch(/\.mp3$/);
+    const file = await fetch(call.recordings[0]!.url!, { redirect: 'manual', headers: { authorization: `Bearer ${app.testKey}` } });
+    expect(file.headers.get('location')).toMatch(/\.mp3$/);
   });
 
   it('recording formats follow one table, test calls included: the default is one the call can record, another format is refused and changes nothing', async () => {

@@ -203,7 +203,10 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     });
     let call = await state(id);
     await eventually(async () => (call = await state(id)).recordings[0]?.status === 'SAVED', 10_000, 'the recording');
-    expect(call.recordings[0]).toMatchObject({ format: 'OGG', url: `https://storage.example/${id}/a.ogg`, duration: 42 });
+    // The API's link is the gateway's, for the key; it redirects to where egress stored the file.
+    expect(call.recordings[0]).toMatchObject({ format: 'OGG', url: `${new URL(gw.url).origin}/recordings/${call.recordings[0]!.id}`, duration: 42 });
+    const file = await fetch(call.recordings[0]!.url!, { redirect: 'manual', headers: { authorization: `Bearer ${app.liveKey}` } });
+    expect([file.status, file.headers.get('location')]).toEqual([302, `https://storage.example/${id}/a.ogg`]);
 
     const transfer = (await gql(gw.url, app.liveKey, TransferCallDocument, { input: { callId: id, to: '+15557009999', toChannel: 'PSTN' } })).data!
       .transferCall;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandRowCounts, eventually, gql, listenersRegistered } from './helpers/gateway.js';
+import { commandRowCounts, eventually, gql, listenersRegistered, newApp } from './helpers/gateway.js';
 import { PUBLIC_URL, TelnyxHarness, b64, esc } from './helpers/telnyx.js';
 import { collect, wsClient } from './helpers/ws.js';
 import { FakeTelnyx, telnyxError } from './fakes/telnyx-server.js';
@@ -28,6 +28,12 @@ beforeAll(async () => {
   t = await TelnyxHarness.start({ TELNYX_WEBHOOK_TOLERANCE_SECONDS: '60', TELNYX_VOICEMAIL_NUMBER: VOICEMAIL });
 });
 afterAll(() => t?.stop());
+
+/** GET of a Recording.url against this gateway (the link names PUBLIC_URL, which is not this test's address). */
+async function download(url: string, key: string | null): Promise<Response> {
+  const path = new URL(url).pathname;
+  return fetch(`${new URL(t.gw.url).origin}${path}`, { redirect: 'manual', headers: key ? { authorization: `Bearer ${key}` } : {} });
+}
 
 describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local Telnyx)', () => {
   it('createCall dials through Telnyx: connection, numbers, our call id as client_state, the webhook URL, machine detection', async () => {
@@ -187,7 +193,9 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     });
     let call = await t.state(id);
     await eventually(async () => (call = await t.state(id)).recordings[0]?.status === 'SAVED', 10_000, 'the recording');
-    expect(call.recordings[0]).toMatchObject({ format: 'WAV', url: 'https://recordings.example/rec.wav', duration: 42 });
+    // The API's link is the gateway's; with a permanent public link, it redirects there.
+    expect(call.recordings[0]).toMatchObject({ format: 'WAV', url: `${PUBLIC_URL}/recordings/${call.recordings[0]!.id}`, duration: 42 });
+    expect((await download(call.recordings[0]!.url!, t.app.liveKey)).headers.get('location')).toBe('https://recordings.example/rec.wav');
 
     // No format: the default of a PSTN to PSTN call, one Telnyx records (it was OGG, refused live).
     const again = await run(StartRecordingDocument, {});
@@ -210,6 +218,43 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     expect(t.action(ccid, 'transfer').at(-1)!.body).toMatchObject({ to: VOICEMAIL, command_id: result.command!.id });
     await t.telnyx.send(t.hook, 'call.hangup', { call_control_id: ccid, hangup_cause: 'normal_clearing', hangup_source: 'caller' });
     expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'voicemail' });
+  });
+
+  it('a recording Telnyx keeps privately (public_recording_urls {}, recording_urls for 10 minutes): the API link fetches a fresh one from the recordings API at each download, never the expiring one', async () => {
+    const { id, ccid } = await t.answered();
+    const send = (type: string, payload: Record<string, unknown>) => t.telnyx.send(t.hook, type, { call_control_id: ccid, ...payload });
+    const record = (await gql(t.gw.url, t.app.liveKey, StartRecordingDocument, { input: { callId: id } })).data!.startRecording;
+    expect(record.userErrors).toEqual([]);
+    await gql(t.gw.url, t.app.liveKey, StopRecordingDocument, { input: { callId: id } });
+    const startedAt = '2026-12-03T09:00:00.000Z';
+    t.telnyx.recordings.push({ id: 'b2a1c3d4-recording', call_control_id: ccid, recording_started_at: startedAt, format: 'mp3' });
+    await send('call.recording.saved', {
+      channels: 'dual',
+      recording_urls: { mp3: 'https://s3.telnyx.example/webhook-link.mp3?X-Amz-Expires=600', wav: null },
+      public_recording_urls: {},
+      recording_started_at: startedAt,
+      recording_ended_at: '2026-12-03T09:00:05.000Z',
+    });
+    let call = await t.state(id);
+    await eventually(async () => (call = await t.state(id)).recordings[0]?.status === 'SAVED', 10_000, 'the recording');
+    const url = call.recordings[0]!.url!;
+    expect(url).toBe(`${PUBLIC_URL}/recordings/${call.recordings[0]!.id}`);
+
+    const first = await download(url, t.app.liveKey);
+    const second = await download(url, t.app.liveKey);
+    expect(first.status).toBe(302);
+    expect(first.headers.get('location')).toMatch(/^https:\/\/s3\.telnyx\.example\/b2a1c3d4-recording\.mp3\?X-Amz-Expires=600&X-Amz-Signature=sig\d+$/);
+    expect(second.headers.get('location')).not.toBe(first.headers.get('location'));
+    const asked = t.telnyx.to(/^\/v2\/recordings\?/);
+    expect(asked.length).toBeGreaterThanOrEqual(2);
+    expect(decodeURIComponent(asked.at(-1)!.path)).toContain(`filter[call_control_id]=${ccid}`);
+    expect(asked.at(-1)!.headers.authorization).toBe(`Bearer ${t.telnyx.apiKey}`);
+
+    // The key is checked: none is 401, another application's is 404 (as for its calls).
+    expect((await download(url, null)).status).toBe(401);
+    const other = await newApp(t.gw.admin);
+    expect((await download(url, other.liveKey)).status).toBe(404);
+    expect((await download(url.replace(/rec_\w+$/, 'rec_nope'), t.app.liveKey)).status).toBe(404);
   });
 
   it.each([

@@ -17,7 +17,7 @@ import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
 
 const COMMAND_COLUMNS = `id, call_id AS "callId", type, status, args, error, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const RECORDING_COLUMNS = `id, call_id AS "callId", format, status, duration, url, created_at AS "createdAt"`;
+const RECORDING_COLUMNS = `id, call_id AS "callId", format, status, duration, url, provider_ref AS "providerRef", created_at AS "createdAt"`;
 const PENDING = inList(PENDING_COMMAND_STATUSES);
 const APPLIED = lit(CallCommandStatus.APPLIED);
 const FAILED = lit(CallCommandStatus.FAILED);
@@ -49,6 +49,7 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
     set: 'recording_id = CASE WHEN c.recording_id = $7::text THEN NULL ELSE c.recording_id END',
     guard: `EXISTS (SELECT 1 FROM recording r WHERE r.id = $7::text AND r.call_id = c.id AND r.status IN ${inList(UNSAVED_RECORDING_STATUSES)})`,
     also: `UPDATE recording r SET status = CASE WHEN $10::boolean THEN ${lit(RecordingStatus.FAILED)} ELSE ${lit(RecordingStatus.SAVED)} END, url = $8::text,
+                  provider_ref = COALESCE(r.provider_ref, $11::text),
                   duration = COALESCE($9::int, GREATEST(0, round(extract(epoch FROM ($4::timestamptz - r.created_at))))::int),
                   updated_at = now()
             WHERE r.id = $7::text AND EXISTS (SELECT 1 FROM updated)`,
@@ -106,7 +107,7 @@ function effectValues(effect: CallEffect): unknown[] {
     case CallEventKind.RECORDING_STARTED:
       return [effect.recordingId, effect.format, effect.providerRef];
     case CallEventKind.RECORDING_SAVED:
-      return [effect.recordingId, effect.url, effect.duration, effect.failed];
+      return [effect.recordingId, effect.url, effect.duration, effect.failed, effect.providerRef];
     case CallEventKind.COMMAND_FAILED:
       return [effect.error];
     default:
@@ -210,6 +211,17 @@ export class PgCommandStore implements CommandStore {
       [callId, providerRef],
     );
     return row ?? null;
+  }
+
+  async recordingById(tenant: Tenant, recordingId: string): Promise<{ recording: Recording; call: Call } | null> {
+    const [recording] = await this.sql.query<Recording>(`SELECT ${RECORDING_COLUMNS} FROM recording WHERE app_id = $1 AND mode = $2 AND id = $3`, [
+      tenant.appId,
+      tenant.mode,
+      recordingId,
+    ]);
+    if (!recording) return null;
+    const call = await this.findCall({ callId: recording.callId });
+    return call ? { recording, call } : null;
   }
 
   async findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null> {

@@ -42,6 +42,8 @@ export interface RecordingSaved {
   callId: string;
   /** The provider's id for the recording; null: the call's latest unsaved one. */
   providerRef: string | null;
+  /** The provider's reference, when it names the recording only now (kept on the recording). */
+  savedRef?: string | null;
   /** Where the file is; a function when the URL is made from the gateway's recording id. */
   url: string | null | ((recording: Recording) => string);
   /** Seconds; null: from the recording's start to now. */
@@ -191,6 +193,7 @@ export class CallLifecycle implements ProviderCallbacks {
           url: typeof saved.url === 'function' ? saved.url(recording) : saved.url,
           duration: saved.duration,
           failed: saved.failed ?? false,
+          providerRef: saved.savedRef ?? null,
         },
         commandId: null,
         statuses: ALL_STATUSES,

@@ -1,5 +1,5 @@
 import type { Call, Channel, Mode } from './call.js';
-import type { CallCommand, CommandArgs } from './command-rules.js';
+import type { CallCommand, CommandArgs, Recording } from './command-rules.js';
 
 /**
  * One interface for every channel provider: Telnyx (PSTN), LiveKit (WebRTC, and the room where
@@ -23,6 +23,12 @@ export interface ChannelProvider {
    * at once); otherwise the provider confirms later through ProviderCallbacks.
    */
   execute(call: Call, command: CallCommand): Promise<CommandResult>;
+  /**
+   * A link to a saved recording's file that works now, for a provider whose links expire (asked
+   * each time the file is fetched through the gateway); absent: the stored `url` does not expire.
+   * null: the provider has no such file (any more).
+   */
+  freshRecordingLink?(call: Call, recording: Recording): Promise<string | null>;
 }
 
 export interface PlaceCallResult {

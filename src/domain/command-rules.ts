@@ -126,8 +126,14 @@ export interface Recording {
   status: RecordingStatus;
   /** Seconds; null until saved. */
   duration: number | null;
-  /** Where the provider stored the file; null until saved. */
+  /**
+   * Where the provider keeps the file, when that link does not expire; null until saved, and for
+   * a provider whose links expire (Telnyx's recording_urls last 10 minutes): the API serves the
+   * file through the gateway (GET /recordings/{id}), which asks the provider for a fresh link.
+   */
   url: string | null;
+  /** The provider's reference for the recording (LiveKit's egress id; Telnyx's recording_started_at). */
+  providerRef: string | null;
   createdAt: Date;
 }
 

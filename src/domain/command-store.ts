@@ -18,7 +18,15 @@ export type CallEffect =
   | { type: CallEventKind.TRANSFERRED; to: string; toChannel: Channel }
   | { type: CallEventKind.RECORDING_STARTED; recordingId: string; format: RecordingFormat; providerRef: string | null }
   | { type: CallEventKind.RECORDING_STOPPED }
-  | { type: CallEventKind.RECORDING_SAVED; recordingId: string; url: string | null; duration: number | null; failed: boolean }
+  | {
+      type: CallEventKind.RECORDING_SAVED;
+      recordingId: string;
+      url: string | null;
+      duration: number | null;
+      failed: boolean;
+      /** Kept when the recording had none (a provider that names its recordings only once saved). */
+      providerRef: string | null;
+    }
   | { type: CallEventKind.COMMAND_FAILED; error: string };
 
 export interface EffectPlan {
@@ -49,6 +57,8 @@ export interface CommandStore {
   recordingsOf(tenant: Tenant, callIds: readonly string[]): Promise<Map<string, Recording[]>>;
   /** The recording a provider's callback is about: by the provider's reference, else the call's latest unsaved one. */
   findRecording(callId: string, providerRef: string | null): Promise<Recording | null>;
+  /** One recording of the tenant, with its call; null if it is not the tenant's. */
+  recordingById(tenant: Tenant, recordingId: string): Promise<{ recording: Recording; call: Call } | null>;
   /** Any call, by id or by the provider's id for it (callbacks are not tenant-scoped: they are signed). */
   findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null>;
   setProviderCallId(callId: string, providerCallId: string): Promise<void>;

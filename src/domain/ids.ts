@@ -38,3 +38,6 @@ export function looksLikeCallId(id: string): boolean {
 }
 export const newCommandId = (): string => `cmd_${ksuid()}`;
 export const newRecordingId = (): string => `rec_${ksuid()}`;
+export function looksLikeRecordingId(id: string): boolean {
+  return /^rec_[0-9A-Za-z]{27}$/.test(id);
+}

@@ -24,6 +24,8 @@ export class GatewayContext {
     readonly tokens: CallTokens,
     readonly webhooks: WebhookEndpoints,
     readonly requestId: string,
+    /** The gateway's public base URL (PUBLIC_URL, else its own address): links the API gives out start with it. */
+    readonly baseUrl: string,
     /**
      * Set when the operation runs on a WebSocket. A subscription's context lives as long as the
      * subscription: nothing may be cached across its events, so its loaders only batch. It also
@@ -44,7 +46,7 @@ export class GatewayContext {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext(this.principal, this.calls, this.commands, this.tokens, this.webhooks, this.requestId, undefined, true);
+    return new GatewayContext(this.principal, this.calls, this.commands, this.tokens, this.webhooks, this.requestId, this.baseUrl, undefined, true);
   }
 }
 
@@ -55,7 +57,17 @@ export function createContext(options: {
   tokens: CallTokens;
   webhooks: WebhookEndpoints;
   requestId: string;
+  baseUrl: string;
   socketOperation?: SocketOperation;
 }): GatewayContext {
-  return new GatewayContext(options.principal, options.calls, options.commands, options.tokens, options.webhooks, options.requestId, options.socketOperation);
+  return new GatewayContext(
+    options.principal,
+    options.calls,
+    options.commands,
+    options.tokens,
+    options.webhooks,
+    options.requestId,
+    options.baseUrl,
+    options.socketOperation,
+  );
 }

@@ -21,6 +21,7 @@ import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
 import type { Logger } from '../domain/logger.js';
 import { Shutdown } from './shutdown.js';
+import { RecordingLinks } from '../domain/recording-links.js';
 import { startEvents } from './parts/events.js';
 import { startProviders } from './parts/providers.js';
 import { startCustomerWebhooks } from './parts/customer-webhooks.js';
@@ -104,6 +105,9 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
   const fanout = new FanoutHub(eventLog, config.production, logger, executor);
   const liveSubscriptions = () => eventLog.listenerCount - fanout.groupCount + fanout.memberCount;
 
+  // Links the API gives out (Recording.url) start with the public URL, else the gateway's own
+  // address, known once it listens.
+  let baseUrl = config.providers.publicUrl ?? '';
   // Each operation's context: the domain's services, bound to the caller.
   const contextFor = (principal: Principal, requestId: string, socketOperation?: SocketOperation): GatewayContext =>
     createContext({
@@ -115,6 +119,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
         webhooks.dispatcher.endpointsChanged(),
       ),
       requestId,
+      baseUrl,
       socketOperation,
     });
 
@@ -135,9 +140,11 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
         eventBus: () => bus.ping(),
       },
       providerCallbacks: live.webhooks,
+      recordingLinks: new RecordingLinks(commandStore, providers),
     },
     shutdown,
   );
+  baseUrl ||= `http://${host}:${port}`;
 
   return {
     url: `http://${host}:${port}/graphql`,

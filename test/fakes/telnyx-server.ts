@@ -52,6 +52,10 @@ export class FakeTelnyx extends HttpFake {
   readonly publicKeyBase64: string;
   /** call_control_ids of the legs Telnyx would accept commands for. */
   readonly alive = new Set<string>();
+  /** Saved recordings the recordings API lists (a test adds them with the recording.saved webhook it sends). */
+  readonly recordings: { id: string; call_control_id: string; recording_started_at: string; format: 'mp3' | 'wav' }[] = [];
+  /** Presigned links handed out so far: each GET of the recordings API signs anew. */
+  private signedLinks = 0;
   private calls = 0;
 
   constructor() {
@@ -76,6 +80,7 @@ export class FakeTelnyx extends HttpFake {
     if (request.headers.authorization !== `Bearer ${this.apiKey}`) {
       return telnyxError(401, '10009', 'Authentication failed', 'The API key is not valid.');
     }
+    if (request.method === 'GET' && request.path.startsWith('/v2/recordings')) return this.listRecordings(request.path);
     if (request.method !== 'POST') return telnyxError(404, '10005', 'Resource not found', `No route ${request.method} ${request.path}`);
     if (!String(request.headers['content-type']).startsWith('application/json')) return telnyxError(415, '10006', 'Unsupported media type', 'Send JSON');
     const body = (request.body ?? {}) as Body;
@@ -90,6 +95,26 @@ export class FakeTelnyx extends HttpFake {
     if (!this.alive.has(ccid)) return telnyxError(422, '90018', 'Call has already ended', "This call is no longer active and can't receive commands.");
     if (action[2] === 'hangup' || action[2] === 'reject') this.alive.delete(ccid);
     return { status: 200, body: { data: { result: 'ok' } } };
+  }
+
+  /**
+   * GET /v2/recordings?filter[call_control_id]=…: the call's recordings, each with
+   * `download_urls` presigned for 10 minutes, signed anew on every request as Telnyx does.
+   */
+  private listRecordings(path: string): FakeResponse {
+    const url = new URL(path, 'http://telnyx.invalid');
+    if (url.pathname !== '/v2/recordings') return telnyxError(404, '10005', 'Resource not found', `No route GET ${url.pathname}`);
+    const ccid = url.searchParams.get('filter[call_control_id]');
+    const data = this.recordings
+      .filter((recording) => ccid === null || recording.call_control_id === ccid)
+      .map(({ format, ...recording }) => ({
+        ...recording,
+        record_type: 'recording',
+        source: 'call',
+        status: 'completed',
+        download_urls: { [format]: `https://s3.telnyx.example/${recording.id}.${format}?X-Amz-Expires=600&X-Amz-Signature=sig${++this.signedLinks}` },
+      }));
+    return { status: 200, body: { data, meta: { page_number: 1, page_size: 20, total_pages: 1, total_results: data.length } } };
   }
 
   private dial(body: Body): FakeResponse {

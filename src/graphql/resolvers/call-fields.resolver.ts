@@ -7,7 +7,7 @@ import { CallType } from '../types/call.type.js';
 import { CallEventConnectionType, CallEventType } from '../types/call-event.type.js';
 import { toConnection, type ConnectionShape } from '../types/connection.js';
 import { CallCommandObject, RecordingObject } from '../types/call-command.type.js';
-import type { CallCommand, Recording } from '../../domain/command-rules.js';
+import { RecordingStatus, type CallCommand, type Recording } from '../../domain/command-rules.js';
 
 const MAX_EVENTS = 100;
 const DEFAULT_EVENTS = 50;
@@ -74,5 +74,17 @@ export class CallEventFieldsResolver {
     const call = await ctx.loaders.call.load(event.callId);
     if (!call) throw new Error(`call ${event.callId} of event ${event.id} not found`);
     return call;
+  }
+}
+
+@Resolver(() => RecordingObject)
+export class RecordingFieldsResolver {
+  @FieldResolver(() => String, {
+    nullable: true,
+    description:
+      "Where to fetch the file: the gateway's GET /recordings/{id}, with the application's key (Authorization: Bearer), which redirects to a link that works now (a provider's own links may expire, as Telnyx's do after 10 minutes). null until saved, or if saving failed.",
+  })
+  url(@Root() recording: Recording, @Ctx() ctx: GatewayContext): string | null {
+    return recording.status === RecordingStatus.SAVED ? `${ctx.baseUrl}/recordings/${recording.id}` : null;
   }
 }

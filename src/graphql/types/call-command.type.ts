@@ -40,9 +40,6 @@ export class RecordingObject {
   @Field(() => Int, { nullable: true, description: 'Length in seconds; null until saved.' })
   duration!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Where the provider stored the file; null until saved (or if saving failed).' })
-  url!: string | null;
-
   @Field(() => DateTimeScalar, { description: 'When recording started.' })
   createdAt!: Date;
 }

@@ -87,13 +87,14 @@ export function isMachine(result: string | undefined): boolean {
 }
 
 /**
- * Where a saved recording is. `public_recording_urls` are permanent (when the account stores
- * recordings publicly); `recording_urls` are presigned and expire after 10 minutes.
+ * A saved recording's permanent link: `public_recording_urls`, when the account stores
+ * recordings publicly (Telnyx sends `{}` otherwise). `recording_urls` are presigned and expire
+ * after 10 minutes, so they are never kept: the gateway asks the recordings API for a fresh
+ * link whenever the file is fetched (TelnyxProvider.freshRecordingLink).
  */
-export function recordingUrl(payload: Telnyx.CallRecordingSaved.Payload): string | null {
+export function permanentRecordingUrl(payload: Telnyx.CallRecordingSaved.Payload): string | null {
   const pub = payload.public_recording_urls;
-  const own = payload.recording_urls;
-  return pub?.mp3 || pub?.wav || own?.mp3 || own?.wav || null;
+  return pub?.mp3 || pub?.wav || null;
 }
 
 /** Seconds between recording_started_at and recording_ended_at; null when either is missing. */

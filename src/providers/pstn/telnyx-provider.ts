@@ -1,7 +1,16 @@
 import Telnyx from 'telnyx';
 import { Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
-import { CallCommandType, RejectReason, recordingFormatFor, type CallCommand, type CommandArgs, type RECORDING_FORMATS } from '../../domain/command-rules.js';
+import {
+  CallCommandType,
+  RecordingFormat,
+  RejectReason,
+  recordingFormatFor,
+  type CallCommand,
+  type CommandArgs,
+  type Recording,
+  type RECORDING_FORMATS,
+} from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
 import type { TelnyxConfig } from '../provider-config.js';
 import { TELNYX_FORMATS, clientState, toProviderError } from './telnyx-mapping.js';
@@ -138,6 +147,20 @@ export class TelnyxProvider implements ChannelProvider {
     }
     // Call Control answers an action once it has taken it: the answer is the confirmation.
     return { confirmed: true };
+  }
+
+  /**
+   * A link to a saved recording that works now: its permanent public link when Telnyx gave one,
+   * else a fresh presigned download link from the recordings API (GET /v2/recordings, by the
+   * call's call_control_id), the recording being the one that started at `providerRef`.
+   */
+  async freshRecordingLink(call: Call, recording: Recording): Promise<string | null> {
+    if (recording.url) return recording.url;
+    if (!call.providerCallId) return null;
+    const page = await this.send(() => this.client.recordings.list({ filter: { call_control_id: call.providerCallId! } }));
+    const found = page.data.find((candidate) => recording.providerRef !== null && candidate.recording_started_at === recording.providerRef);
+    const urls = found?.download_urls;
+    return (recording.format === RecordingFormat.WAV ? urls?.wav : urls?.mp3) ?? urls?.mp3 ?? urls?.wav ?? null;
   }
 
   /** Runs an SDK request; any failure becomes a ProviderError carrying Telnyx's own message. */

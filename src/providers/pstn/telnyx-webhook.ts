@@ -4,7 +4,7 @@ import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import { isTerminal } from '../../domain/call-status-rules.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
-import { callIdOf, hangupStatus, isMachine, occurredAt, recordingDuration, recordingUrl, type HandledEvent, type LegRef } from './telnyx-mapping.js';
+import { callIdOf, hangupStatus, isMachine, occurredAt, recordingDuration, permanentRecordingUrl, type HandledEvent, type LegRef } from './telnyx-mapping.js';
 
 /**
  * POST /webhooks/telnyx. Every request is verified first, with the SDK's own check
@@ -72,7 +72,14 @@ export class TelnyxWebhook implements WebhookEndpoint {
       }
       case 'call.recording.saved': {
         const saved = event.payload ?? {};
-        await this.callbacks.recordingSaved({ callId: call.id, providerRef: null, url: recordingUrl(saved), duration: recordingDuration(saved) });
+        await this.callbacks.recordingSaved({
+          callId: call.id,
+          providerRef: null,
+          url: permanentRecordingUrl(saved),
+          duration: recordingDuration(saved),
+          // The recordings API knows it by its call and start time (the webhook carries no recording id).
+          savedRef: saved.recording_started_at ?? null,
+        });
         return;
       }
       case 'call.recording.error':

@@ -22,6 +22,8 @@ import { graphqlPostHandler } from '../http-graphql.js';
 import { Operations, type OperationsSources } from '../operations.js';
 import { OperationPipeline } from '../pipeline.js';
 import { mountProviderCallbacks } from '../provider-callbacks.js';
+import { mountRecordingDownloads } from '../recording-downloads.js';
+import type { RecordingLinks } from '../../domain/recording-links.js';
 import { KeyRateLimiter } from '../rate-limit.js';
 import type { Shutdown } from '../shutdown.js';
 import { mountWeb } from '../web.js';
@@ -47,6 +49,8 @@ export interface HttpDeps {
   sources: Omit<OperationsSources, 'pool' | 'database'>;
   /** The live providers' callbacks, mounted at /webhooks/<path>. */
   providerCallbacks: readonly WebhookEndpoint[];
+  /** Where saved recordings are fetched (GET /recordings/{id}). */
+  recordingLinks: RecordingLinks;
 }
 
 /**
@@ -142,6 +146,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
   );
 
   mountProviderCallbacks(app, deps.providerCallbacks, logger);
+  mountRecordingDownloads(app, pipeline, deps.recordingLinks, logger);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);

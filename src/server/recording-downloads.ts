@@ -1,0 +1,40 @@
+import type express from 'express';
+import { GraphQLError } from 'graphql';
+import type { Logger } from '../domain/logger.js';
+import type { RecordingLinks } from '../domain/recording-links.js';
+import { ProviderError } from '../domain/channel-provider.js';
+import type { OperationPipeline } from './pipeline.js';
+
+/**
+ * GET /recordings/{id}: a saved recording's file, for the application's key (Authorization:
+ * Bearer, rate-limited like an operation). Answers 302 to a link that works now (the domain's
+ * RecordingLinks asks the provider when its links expire); 401 without a valid key; 404 for a
+ * recording the key cannot see or that is not saved; 502 when the provider cannot say where it is.
+ * Errors are JSON in the shape of a GraphQL error, with its code.
+ */
+export function mountRecordingDownloads(app: express.Express, pipeline: OperationPipeline, links: RecordingLinks, logger: Logger): void {
+  const fail = (res: express.Response, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+    res
+      .status(status)
+      .set(headers)
+      .json({ errors: [{ message, extensions: { code } }] });
+  const refuse = (res: express.Response, error: GraphQLError) => {
+    const http = error.extensions.http as { status: number; headers?: Map<string, string> } | undefined;
+    fail(res, http?.status ?? 401, String(error.extensions.code), error.message, Object.fromEntries(http?.headers ?? []));
+  };
+  app.get('/recordings/:id', async (req, res) => {
+    const principal = await pipeline.authenticate(req.socket.remoteAddress, req.headers.authorization);
+    if (principal instanceof GraphQLError) return refuse(res, principal);
+    const limited = await pipeline.admit(principal);
+    if (limited) return refuse(res, limited);
+    try {
+      const link = await links.link({ appId: principal.appId, mode: principal.mode }, req.params.id);
+      if (!link) return fail(res, 404, 'RECORDING_NOT_FOUND', `No saved recording ${req.params.id.slice(0, 40)} is visible to this key`);
+      res.set('cache-control', 'no-store').redirect(302, link);
+    } catch (error) {
+      if (!(error instanceof ProviderError)) throw error;
+      logger.warn('recording link not available from the provider', { recordingId: req.params.id, error: error.message });
+      fail(res, 502, 'PROVIDER_ERROR', `The provider could not give the recording's file: ${error.message}`);
+    }
+  });
+}
