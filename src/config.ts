@@ -94,6 +94,8 @@ interface Tuning {
   readonly eventSequenceDelayMs: number;
   /** Events read per page when a subscription replays from a cursor (REPLAY_PAGE_SIZE). */
   readonly replayPageSize: number;
+  /** Live events one subscription holds while it replays; past that it rereads the log instead (STREAM_BUFFER_EVENTS). */
+  readonly streamBufferEvents: number;
   /** How often lost provider callbacks are looked for (PROVIDER_SWEEP_MS; default: a quarter of the shorter timeout, 50 ms to 15 s). */
   readonly providerSweepMs: number;
   /** How often the simulator resumes test calls a restart interrupted (SIMULATOR_SWEEP_MS; default 5 s × SIMULATOR_TIME_SCALE, at least 1 s). */
@@ -264,6 +266,7 @@ const ENV = z.object({
   EVENT_LOG_BATCH: integer(1_000, 1, 100_000),
   EVENT_SEQUENCE_DELAY_MS: integer(2, 0, 1_000),
   REPLAY_PAGE_SIZE: integer(500, 10, 10_000),
+  STREAM_BUFFER_EVENTS: integer(1_000, 10, 1_000_000),
   PROVIDER_SWEEP_MS: integer(0, 0, 3_600_000),
   SIMULATOR_SWEEP_MS: integer(0, 0, 3_600_000),
   WEBHOOK_WORKERS: integer(16, 1, 256),
@@ -346,6 +349,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     eventLogBatch: e.EVENT_LOG_BATCH,
     eventSequenceDelayMs: e.EVENT_SEQUENCE_DELAY_MS,
     replayPageSize: e.REPLAY_PAGE_SIZE,
+    streamBufferEvents: e.STREAM_BUFFER_EVENTS,
     // 0 (unset): derived from the values they serve.
     providerSweepMs: e.PROVIDER_SWEEP_MS || Math.min(15_000, Math.max(50, Math.min(config.commandTimeoutMs, config.callSetupTimeoutMs) / 4)),
     simulatorSweepMs: e.SIMULATOR_SWEEP_MS || Math.max(1_000, 5_000 * config.simulatorTimeScale),

@@ -39,12 +39,26 @@ export interface LiveSink {
  *    events are gap-free 1, 2, 3 …), by log position for a tenant (the log is in commit order).
  * 4. With a LiveSink offered, hand live delivery over to it once the buffer is empty.
  *
+ * Bounded: the buffer holds at most `bufferLimit` events (a busy tenant during a long replay, or
+ * a consumer that does not pull). Past it, the buffer is dropped and the stream reads the log
+ * again from the last event it sent once the replay is done: every buffered event is committed
+ * and numbered, so nothing is lost, and memory stays bounded whatever the event rate.
+ *
  * A hand-written iterator, not an async generator: `return()` (client completes, socket closes)
  * must end the stream at once, and an async generator waiting on an await cannot be returned
  * until that await settles — the next event, which may never come.
  */
+export interface StreamLimits {
+  /** Events read per replay page (REPLAY_PAGE_SIZE). */
+  replayPageSize: number;
+  /** Live events held while replaying before the stream rereads the log instead (STREAM_BUFFER_EVENTS). */
+  bufferLimit: number;
+}
+
 export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>, DeliveryMark {
   private buffer: CallEventWithCall[] = [];
+  /** The buffer overflowed: live events since are read again from the log after the replay. */
+  private overflowed = false;
   private waiting: ((result: IteratorResult<CallEventWithCall>) => void) | null = null;
   private replay: AsyncIterator<CallEventWithCall> | null;
   private unlisten: (() => void) | null;
@@ -57,6 +71,8 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
   private constructor(
     readonly request: StreamRequest,
     log: EventLog,
+    private readonly store: CallStore,
+    private readonly limits: StreamLimits,
   ) {
     const { tenant, callId, filter } = request;
     this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
@@ -66,10 +82,10 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
   }
 
   /** Validates the request and starts listening before anything is read, so nothing is missed. */
-  static async open(request: StreamRequest, store: CallStore, log: EventLog, replayPageSize: number): Promise<CallEventStream> {
-    const stream = new CallEventStream(request, log);
+  static async open(request: StreamRequest, store: CallStore, log: EventLog, limits: StreamLimits): Promise<CallEventStream> {
+    const stream = new CallEventStream(request, log, store, limits);
     try {
-      stream.replay = await stream.prepareReplay(store, replayPageSize);
+      stream.replay = await stream.prepareReplay(store, limits.replayPageSize);
     } catch (error) {
       await stream.return();
       throw error;
@@ -123,14 +139,42 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
 
   private push(event: CallEventWithCall): void {
     if (this.done) return;
-    if (this.waiting && !this.replay && this.isNew(event)) {
+    if (this.waiting && !this.replay && !this.overflowed && this.isNew(event)) {
       const resolve = this.waiting;
       this.waiting = null;
       this.sent(event);
       resolve({ value: event, done: false });
+    } else if (this.overflowed) {
+      // Dropped: read again from the log once the replay is done.
+    } else if (this.buffer.length >= this.limits.bufferLimit) {
+      // A tenant stream without a cursor starts at the first event it heard, not at the log's start.
+      const first = this.buffer[0] ?? event;
+      if (this.request.callId === null && this.lastPosition === 0n) this.lastPosition = BigInt(first.position!) - 1n;
+      this.overflowed = true;
+      this.buffer = [];
     } else {
       this.buffer.push(event);
     }
+  }
+
+  /** The log after the last event sent, page by page: what an overflowed buffer dropped. */
+  private reread(): AsyncIterator<CallEventWithCall> {
+    const { tenant, callId, filter } = this.request;
+    const size = this.limits.replayPageSize;
+    if (callId !== null) {
+      const from = this.lastSequence;
+      return pages(
+        (last) => this.store.callEventsAfter(tenant, callId, last?.sequence ?? from, size),
+        size,
+        (event) => matchesFilter(event, filter),
+      );
+    }
+    const from = this.lastPosition.toString();
+    return pages(
+      (last) => this.store.tenantEventsAfter(tenant, last?.position ?? from, filter, size),
+      size,
+      () => true,
+    );
   }
 
   async next(): Promise<IteratorResult<CallEventWithCall>> {
@@ -145,6 +189,11 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
         return item;
       }
       this.replay = null;
+    }
+    if (this.overflowed) {
+      this.overflowed = false;
+      this.replay = this.reread();
+      return this.next();
     }
     while (this.buffer.length) {
       const event = this.buffer.shift()!;

@@ -98,7 +98,11 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
   const webhooks = startCustomerWebhooks(config, database, eventLog, logger, shutdown);
   startRetention(config, database, logger, shutdown);
 
-  const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog, config.tuning.replayPageSize);
+  const liveEvents: LiveEventSource = (request) =>
+    CallEventStream.open(request, store, eventLog, {
+      replayPageSize: config.tuning.replayPageSize,
+      bufferLimit: config.tuning.streamBufferEvents,
+    });
   const schema = await buildGatewaySchema();
   // One executor for HTTP operations, WebSocket operations and every subscription event.
   const executor = createExecutor(schema, config.graphqlExecutor);

@@ -87,13 +87,11 @@ function setup() {
       log.emit(e);
     }
   };
-  const open = (request: Partial<StreamRequest>) =>
-    CallEventStream.open(
-      { tenant: TENANT, callId: null, filter: {}, after: null, ...request },
-      store as unknown as CallStore,
-      log as unknown as EventLog,
-      PAGE,
-    );
+  const open = (request: Partial<StreamRequest>, bufferLimit = 1_000) =>
+    CallEventStream.open({ tenant: TENANT, callId: null, filter: {}, after: null, ...request }, store as unknown as CallStore, log as unknown as EventLog, {
+      replayPageSize: PAGE,
+      bufferLimit,
+    });
   return { store, log, commit, open };
 }
 
@@ -450,5 +448,44 @@ describe('CallEventStream return()', () => {
       expect(attach).not.toHaveBeenCalled();
       expect(log.listenerCount).toBe(0);
     }
+  });
+});
+
+describe('CallEventStream buffer bound', () => {
+  it('a busy tenant during a long replay: at most bufferLimit events are held; past it, the log is read again, with no gap and no duplicate', async () => {
+    const { store, commit, open } = setup();
+    store.events.push(ev('call_1', 1, 1), ev('call_1', 2, 2));
+    const release = store.hold();
+    const stream = await open({ after: cursor('call_1', 1, 1) }, 3);
+    const next = stream.next();
+    // While the first page is read, 10 events arrive: more than the 3 the stream may hold.
+    for (let n = 3; n <= 12; n++) commit(ev(`call_${n}`, 1, n));
+    expect((stream as unknown as { buffer: unknown[] }).buffer.length).toBeLessThanOrEqual(3);
+    release();
+    const got = [await peek(next), ...(await take(stream, 11))];
+    expect(got).toEqual(['call_1#2@2', ...Array.from({ length: 10 }, (_, i) => `call_${i + 3}#1@${i + 3}`), 'pending']);
+    // After the reread the stream is live again: a new event arrives at once.
+    const live = stream.next();
+    commit(ev('call_13', 1, 13));
+    expect(await peek(live)).toBe('call_13#1@13');
+  });
+
+  it('a tenant stream without a cursor that overflows rereads from the first event it heard, not from the start of the log', async () => {
+    const { store, commit, open } = setup();
+    store.events.push(ev('call_0', 1, 1), ev('call_0', 2, 2));
+    const stream = await open({}, 2);
+    // Nobody pulls while 5 events arrive.
+    for (let n = 3; n <= 7; n++) commit(ev(`call_${n}`, 1, n));
+    expect(await take(stream, 6)).toEqual(['call_3#1@3', 'call_4#1@4', 'call_5#1@5', 'call_6#1@6', 'call_7#1@7', 'pending']);
+    expect(store.reads).toEqual(['tenant>2/2', 'tenant>4/2', 'tenant>6/2']);
+  });
+
+  it('one call’s stream that overflows rereads that call from its last sequence, with its filter', async () => {
+    const { store, commit, open } = setup();
+    store.events.push(ev('call_1', 1, 1));
+    const stream = await open({ callId: 'call_1', filter: { status: [CallStatus.RINGING] } }, 2);
+    expect(await take(stream, 1)).toEqual(['call_1#1@1']);
+    commit(ev('call_1', 2, 2), ev('call_2', 1, 3), ev('call_1', 3, 4, { status: CallStatus.IN_PROGRESS }), ev('call_1', 4, 5), ev('call_1', 5, 6));
+    expect(await take(stream, 4)).toEqual(['call_1#2@2', 'call_1#4@5', 'call_1#5@6', 'pending']);
   });
 });

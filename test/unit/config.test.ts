@@ -82,6 +82,7 @@ describe('configuration', () => {
       eventLogBatch: 1_000,
       eventSequenceDelayMs: 2,
       replayPageSize: 500,
+      streamBufferEvents: 1_000,
       providerSweepMs: 15_000,
       simulatorSweepMs: 5_000,
       webhookWorkers: 16,
