@@ -189,7 +189,10 @@ describe('call commands on a call in progress (simulator)', () => {
     let call = await state(id);
     await eventually(async () => (call = await state(id)).status === 'COMPLETED', 10_000, 'the voicemail to end');
     expect(call.endReason).toBe('voicemail');
-    expect(call.events.nodes.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'VOICEMAIL', 'COMPLETED']);
+    const statusChanges = call.events.nodes.filter((event) => event.kind === 'STATUS_CHANGED');
+    expect(statusChanges.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'VOICEMAIL', 'COMPLETED']);
+    // The caller's message is recorded while in VOICEMAIL (as on a live call).
+    expect(call.events.nodes.find((event) => event.kind === 'RECORDING_STARTED')).toMatchObject({ status: 'VOICEMAIL' });
   });
 
   it('five concurrent holdCall requests store one command; the others are refused and change nothing', async () => {
@@ -291,13 +294,17 @@ describe('inbound test calls (simulateInboundCall)', () => {
     expect(await applied(id, reject.command!.id)).toMatchObject({ status, endReason });
   });
 
-  it('sendToVoicemail on a ringing inbound call: VOICEMAIL, then COMPLETED ("voicemail")', async () => {
+  it('sendToVoicemail on a ringing inbound call: VOICEMAIL, the message recorded (a VOICEMAIL recording, saved), then COMPLETED ("voicemail")', async () => {
     const id = await inboundRinging();
     const sent = (await gql(gw.url, app.testKey, SendToVoicemailDocument, { input: { callId: id } })).data!.sendToVoicemail;
     expect(sent.userErrors).toEqual([]);
     let call = await state(id);
+    await eventually(async () => (call = await state(id)).recordings.length === 1, 10_000, 'the message to be recorded');
+    expect(call.recordings[0]).toMatchObject({ kind: 'VOICEMAIL', format: 'MP3', status: 'RECORDING' });
     await eventually(async () => (call = await state(id)).status === 'COMPLETED', 10_000, 'the voicemail to end');
     expect(call.endReason).toBe('voicemail');
+    await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the message to be saved');
+    expect(call.recordings).toEqual([expect.objectContaining({ kind: 'VOICEMAIL', status: 'SAVED' })]);
   });
 
   it('hangupCall on a ringing inbound call cancels it', async () => {

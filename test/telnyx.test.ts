@@ -20,12 +20,16 @@ import {
 
 // Telnyx is not reachable from here: the provider runs through the official `telnyx` SDK against
 // FakeTelnyx, a loopback server speaking Call Control v2, which signs callbacks with a real key.
-const VOICEMAIL = '+15550009999';
 let t: TelnyxHarness;
 
 beforeAll(async () => {
   // A tighter webhook age limit than the SDK's own 300 s, and a voicemail number.
-  t = await TelnyxHarness.start({ TELNYX_WEBHOOK_TOLERANCE_SECONDS: '60', TELNYX_VOICEMAIL_NUMBER: VOICEMAIL });
+  t = await TelnyxHarness.start({
+    TELNYX_WEBHOOK_TOLERANCE_SECONDS: '60',
+    TELNYX_VOICEMAIL_GREETING: 'Ada cannot take your call. Leave a message after the tone.',
+    TELNYX_VOICEMAIL_MAX_SECONDS: '60',
+    TELNYX_VOICEMAIL_SILENCE_SECONDS: '4',
+  });
 });
 afterAll(() => t?.stop());
 
@@ -211,13 +215,59 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     expect(sent('hangup')).toEqual(base(hangup.command.id));
   });
 
-  it('sendToVoicemail transfers the call to TELNYX_VOICEMAIL_NUMBER: VOICEMAIL, then COMPLETED ("voicemail")', async () => {
+  it('sendToVoicemail on a ringing call: answered, greeted, a beep, the message recorded (a VOICEMAIL recording), then hung up: COMPLETED ("voicemail")', async () => {
     const { id, ccid } = await t.incoming('+15559990004');
     const result = (await gql(t.gw.url, t.app.liveKey, SendToVoicemailDocument, { input: { callId: id } })).data!.sendToVoicemail;
     expect(result).toMatchObject({ userErrors: [], command: { status: 'APPLIED' }, call: { status: 'VOICEMAIL' } });
-    expect(t.action(ccid, 'transfer').at(-1)!.body).toMatchObject({ to: VOICEMAIL, command_id: result.command!.id });
-    await t.telnyx.send(t.hook, 'call.hangup', { call_control_id: ccid, hangup_cause: 'normal_clearing', hangup_source: 'caller' });
-    expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'voicemail' });
+    const answer = t.action(ccid, 'answer').at(-1)!.body as { client_state: string; command_id: string };
+    expect(answer.command_id).toBe(result.command!.id);
+    // Telnyx puts the latest client_state on every later event of the leg.
+    const send = (type: string, payload: Record<string, unknown> = {}) =>
+      t.telnyx.send(t.hook, type, { call_control_id: ccid, client_state: answer.client_state, ...payload });
+
+    await send('call.answered');
+    await eventually(() => t.action(ccid, 'speak').length === 1, 10_000, 'the greeting');
+    expect(t.action(ccid, 'speak')[0]!.body).toMatchObject({
+      payload: 'Ada cannot take your call. Leave a message after the tone.',
+      voice: 'female',
+      client_state: answer.client_state,
+    });
+    expect(t.action(ccid, 'record_start')).toHaveLength(0);
+
+    await send('call.speak.ended', { status: 'completed' });
+    await eventually(() => t.action(ccid, 'record_start').length === 1, 10_000, 'the recording');
+    expect(t.action(ccid, 'record_start')[0]!.body).toEqual({
+      client_state: answer.client_state,
+      format: 'mp3',
+      channels: 'single',
+      play_beep: true,
+      max_length: 60,
+      timeout_secs: 4,
+    });
+    let call = await t.state(id);
+    expect(call.recordings).toEqual([expect.objectContaining({ kind: 'VOICEMAIL', format: 'MP3', status: 'RECORDING' })]);
+
+    // Silence ended the message: Telnyx saves it; the gateway then hangs up.
+    await send('call.recording.saved', {
+      channels: 'single',
+      recording_urls: { mp3: 'https://s3.telnyx.example/vm.mp3?X-Amz-Expires=600' },
+      public_recording_urls: {},
+      recording_started_at: '2026-12-03T10:00:00.000Z',
+      recording_ended_at: '2026-12-03T10:00:17.000Z',
+    });
+    await eventually(() => t.action(ccid, 'hangup').length === 1, 10_000, 'the hangup');
+    await send('call.hangup', { hangup_cause: 'normal_clearing', hangup_source: 'callee' });
+    call = await t.until(id, 'COMPLETED');
+    expect(call.endReason).toBe('voicemail');
+    expect(call.recordings).toEqual([expect.objectContaining({ kind: 'VOICEMAIL', format: 'MP3', status: 'SAVED', duration: 17 })]);
+  });
+
+  it('sendToVoicemail on a call in progress greets at once (no answer), with the command id', async () => {
+    const { id, ccid } = await t.answered();
+    const result = (await gql(t.gw.url, t.app.liveKey, SendToVoicemailDocument, { input: { callId: id } })).data!.sendToVoicemail;
+    expect(result).toMatchObject({ userErrors: [], command: { status: 'APPLIED' }, call: { status: 'VOICEMAIL' } });
+    expect(t.action(ccid, 'answer')).toHaveLength(0);
+    expect(t.action(ccid, 'speak').at(-1)!.body).toMatchObject({ command_id: result.command!.id, voice: 'female' });
   });
 
   it('a recording Telnyx keeps privately (public_recording_urls {}, recording_urls for 10 minutes): the API link fetches a fresh one from the recordings API at each download, never the expiring one', async () => {

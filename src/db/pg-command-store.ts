@@ -17,7 +17,7 @@ import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
 
 const COMMAND_COLUMNS = `id, call_id AS "callId", type, status, args, error, created_at AS "createdAt", updated_at AS "updatedAt"`;
-const RECORDING_COLUMNS = `id, call_id AS "callId", format, status, duration, url, provider_ref AS "providerRef", created_at AS "createdAt"`;
+const RECORDING_COLUMNS = `id, call_id AS "callId", kind, format, status, duration, url, provider_ref AS "providerRef", created_at AS "createdAt"`;
 const PENDING = inList(PENDING_COMMAND_STATUSES);
 const APPLIED = lit(CallCommandStatus.APPLIED);
 const FAILED = lit(CallCommandStatus.FAILED);
@@ -36,8 +36,8 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
   [CallEventKind.RECORDING_STARTED]: {
     set: 'recording_id = $7::text',
     guard: 'c.recording_id IS NULL',
-    also: `INSERT INTO recording (id, call_id, app_id, mode, format, status, provider_ref, created_at)
-           SELECT $7::text, id, app_id, mode, $8::text, ${lit(RecordingStatus.RECORDING)}, $9::text, $4::timestamptz FROM updated`,
+    also: `INSERT INTO recording (id, call_id, app_id, mode, format, status, provider_ref, created_at, kind)
+           SELECT $7::text, id, app_id, mode, $8::text, ${lit(RecordingStatus.RECORDING)}, $9::text, $4::timestamptz, $10::text FROM updated`,
   },
   [CallEventKind.RECORDING_STOPPED]: {
     set: 'recording_id = NULL',
@@ -105,7 +105,7 @@ function effectValues(effect: CallEffect): unknown[] {
     case CallEventKind.TRANSFERRED:
       return [effect.to, effect.toChannel];
     case CallEventKind.RECORDING_STARTED:
-      return [effect.recordingId, effect.format, effect.providerRef];
+      return [effect.recordingId, effect.format, effect.providerRef, effect.kind];
     case CallEventKind.RECORDING_SAVED:
       return [effect.recordingId, effect.url, effect.duration, effect.failed, effect.providerRef];
     case CallEventKind.COMMAND_FAILED:

@@ -6,6 +6,8 @@ import {
   PENDING_COMMAND_STATUSES,
   commandTransition,
   recordingFormatFor,
+  RecordingKind,
+  type RecordingFormat,
   statusesFor,
   type CallCommand,
   type CommandArgs,
@@ -64,6 +66,12 @@ export interface ProviderCallbacks {
   commandFailed(commandId: string, message: string): Promise<void>;
   /** A recording is stored (or could not be): `providerRef` names it, else the call's latest unsaved one. */
   recordingSaved(saved: RecordingSaved): Promise<void>;
+  /**
+   * A provider started recording on its own, not for a startRecording command: the message a
+   * caller leaves after sendToVoicemail (kind VOICEMAIL). Applies while the call is in VOICEMAIL
+   * and not already being recorded; false otherwise.
+   */
+  voicemailRecordingStarted(started: { callId: string; format: RecordingFormat; providerRef: string | null }): Promise<boolean>;
   /** A call arrived for an application's number; null when no application owns `to`. */
   inboundCall(inbound: InboundCall): Promise<Call | null>;
   findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null>;
@@ -179,6 +187,26 @@ export class CallLifecycle implements ProviderCallbacks {
     if (!applied) await this.commands.markFailed(commandId, message.slice(0, 2_000));
   }
 
+  async voicemailRecordingStarted(started: { callId: string; format: RecordingFormat; providerRef: string | null }): Promise<boolean> {
+    const applied = this.told(
+      await this.commands.applyEffect({
+        callId: started.callId,
+        eventId: newEventId(),
+        occurredAt: new Date(),
+        effect: {
+          type: CallEventKind.RECORDING_STARTED,
+          recordingId: newRecordingId(),
+          format: started.format,
+          providerRef: started.providerRef,
+          kind: RecordingKind.VOICEMAIL,
+        },
+        commandId: null,
+        statuses: [CallStatus.VOICEMAIL],
+      }),
+    );
+    return applied !== null;
+  }
+
   async recordingSaved(saved: RecordingSaved): Promise<void> {
     const recording = await this.commands.findRecording(saved.callId, saved.providerRef);
     if (!recording) return;
@@ -291,7 +319,13 @@ function effectOf(args: CommandArgs, call: Call, providerRef: string | null): Ca
     case CallCommandType.TRANSFER:
       return { type: CallEventKind.TRANSFERRED, to: args.to, toChannel: args.toChannel };
     case CallCommandType.START_RECORDING:
-      return { type: CallEventKind.RECORDING_STARTED, recordingId: newRecordingId(), format: recordingFormatFor(args, call), providerRef };
+      return {
+        type: CallEventKind.RECORDING_STARTED,
+        recordingId: newRecordingId(),
+        format: recordingFormatFor(args, call),
+        providerRef,
+        kind: RecordingKind.CALL,
+      };
     case CallCommandType.STOP_RECORDING:
       return { type: CallEventKind.RECORDING_STOPPED };
     default:

@@ -108,6 +108,12 @@ export interface CallCommand {
   updatedAt: Date;
 }
 
+/** Why a recording exists: a startRecording of the call, or a message left by sendToVoicemail. */
+export enum RecordingKind {
+  CALL = 'call',
+  VOICEMAIL = 'voicemail',
+}
+
 export enum RecordingStatus {
   RECORDING = 'recording',
   /** Stopped; the provider is saving the file. */
@@ -122,6 +128,7 @@ export const UNSAVED_RECORDING_STATUSES: readonly RecordingStatus[] = [Recording
 export interface Recording {
   id: string;
   callId: string;
+  kind: RecordingKind;
   format: RecordingFormat;
   status: RecordingStatus;
   /** Seconds; null until saved. */

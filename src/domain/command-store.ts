@@ -1,5 +1,5 @@
 import type { Call, CallEvent, CallEventKind, CallLeg, Channel, Tenant } from './call.js';
-import type { CallCommand, CommandArgs, Recording, RecordingFormat } from './command-rules.js';
+import type { CallCommand, CommandArgs, Recording, RecordingFormat, RecordingKind } from './command-rules.js';
 import type { CallStatus } from './call.js';
 
 export type AcceptCommandResult =
@@ -16,7 +16,7 @@ export type CallEffect =
   | { type: CallEventKind.MUTED; leg: CallLeg }
   | { type: CallEventKind.UNMUTED; leg: CallLeg }
   | { type: CallEventKind.TRANSFERRED; to: string; toChannel: Channel }
-  | { type: CallEventKind.RECORDING_STARTED; recordingId: string; format: RecordingFormat; providerRef: string | null }
+  | { type: CallEventKind.RECORDING_STARTED; recordingId: string; format: RecordingFormat; providerRef: string | null; kind: RecordingKind }
   | { type: CallEventKind.RECORDING_STOPPED }
   | {
       type: CallEventKind.RECORDING_SAVED;

@@ -3,7 +3,6 @@
  * A provider is off when none of its variables is set; when some are set, every required one
  * must be, or the gateway stops at start with a message naming the missing variable.
  */
-import { isPossibleE164 } from '../domain/addresses.js';
 export class ProviderConfigError extends Error {}
 
 type Env = Record<string, string | undefined>;
@@ -20,8 +19,19 @@ export interface TelnyxConfig {
   webhookToleranceSeconds: number;
   /** Played, looped, to a held party when holdCall gives no musicUrl. */
   holdMusicUrl: string | undefined;
-  /** A voicemail number (E.164) that sendToVoicemail transfers the call to; unset: sendToVoicemail is refused. */
-  voicemailNumber: string | undefined;
+  /** sendToVoicemail on Call Control: the greeting, then a beep, then the caller's message recorded. */
+  voicemail: VoicemailConfig;
+}
+
+export interface VoicemailConfig {
+  /** Spoken (Call Control `speak`) unless greetingUrl is set (TELNYX_VOICEMAIL_GREETING). */
+  greeting: string;
+  /** An audio file played instead of the spoken greeting (TELNYX_VOICEMAIL_GREETING_URL). */
+  greetingUrl: string | undefined;
+  /** The longest message, in seconds (TELNYX_VOICEMAIL_MAX_SECONDS; record_start max_length). */
+  maxSeconds: number;
+  /** The message ends after this much silence (TELNYX_VOICEMAIL_SILENCE_SECONDS; record_start timeout_secs; 0: never). */
+  silenceSeconds: number;
 }
 
 export interface LiveKitConfig {
@@ -83,9 +93,17 @@ function httpUrl(name: string, raw: string): string {
   return raw.replace(/\/+$/, '');
 }
 
-function e164(name: string, raw: string): string {
-  if (!isPossibleE164(raw)) throw new ProviderConfigError(`${name} must be a possible E.164 number (+, country code and number, no spaces), got "${raw}"`);
+function text(name: string, raw: string, max: number): string {
+  if (raw.length > max || /[\u0000-\u001f]/.test(raw)) throw new ProviderConfigError(`${name} must be at most ${max} characters with no control characters`);
   return raw;
+}
+
+/** Whole seconds from `min` to 14400 (4 h, Call Control's limit); unset: `fallback`. */
+function seconds(name: string, raw: string | undefined, fallback: number, min: number): number {
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > 14_400) throw new ProviderConfigError(`${name} must be an integer from ${min} to 14400, got "${raw}"`);
+  return value;
 }
 
 /** Telnyx shows its webhook key as base64 of the raw 32-byte Ed25519 key: a wrong one would refuse every webhook. */
@@ -102,7 +120,10 @@ export function readProviderConfig(env: Env): ProviderConfig {
     'TELNYX_API_BASE_URL',
     'TELNYX_WEBHOOK_TOLERANCE_SECONDS',
     'TELNYX_HOLD_MUSIC_URL',
-    'TELNYX_VOICEMAIL_NUMBER',
+    'TELNYX_VOICEMAIL_GREETING',
+    'TELNYX_VOICEMAIL_GREETING_URL',
+    'TELNYX_VOICEMAIL_MAX_SECONDS',
+    'TELNYX_VOICEMAIL_SILENCE_SECONDS',
   ]);
   const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, [
     'LIVEKIT_SIP_TRUNK_ID',
@@ -136,7 +157,12 @@ export function readProviderConfig(env: Env): ProviderConfig {
       baseUrl: httpUrl('TELNYX_API_BASE_URL', env.TELNYX_API_BASE_URL || 'https://api.telnyx.com/v2'),
       webhookToleranceSeconds: tolerance,
       holdMusicUrl: env.TELNYX_HOLD_MUSIC_URL ? httpUrl('TELNYX_HOLD_MUSIC_URL', env.TELNYX_HOLD_MUSIC_URL) : undefined,
-      voicemailNumber: env.TELNYX_VOICEMAIL_NUMBER ? e164('TELNYX_VOICEMAIL_NUMBER', env.TELNYX_VOICEMAIL_NUMBER) : undefined,
+      voicemail: {
+        greeting: text('TELNYX_VOICEMAIL_GREETING', env.TELNYX_VOICEMAIL_GREETING || 'Please leave a message after the tone.', 3_000),
+        greetingUrl: env.TELNYX_VOICEMAIL_GREETING_URL ? httpUrl('TELNYX_VOICEMAIL_GREETING_URL', env.TELNYX_VOICEMAIL_GREETING_URL) : undefined,
+        maxSeconds: seconds('TELNYX_VOICEMAIL_MAX_SECONDS', env.TELNYX_VOICEMAIL_MAX_SECONDS, 120, 1),
+        silenceSeconds: seconds('TELNYX_VOICEMAIL_SILENCE_SECONDS', env.TELNYX_VOICEMAIL_SILENCE_SECONDS, 5, 0),
+      },
     },
     livekit: livekitVars && {
       url: httpUrl('LIVEKIT_URL', livekitVars.LIVEKIT_URL.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')),

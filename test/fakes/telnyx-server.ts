@@ -30,7 +30,23 @@ const ACTIONS: Record<string, (body: Body) => string | null> = {
         : null,
   playback_stop: (b) => (b.stop === undefined || oneOf(b.stop, ['current', 'all']) ? null : 'stop must be current or all'),
   record_start: (b) =>
-    !oneOf(b.format, ['mp3', 'wav']) ? 'format must be mp3 or wav' : !oneOf(b.channels, ['single', 'dual']) ? 'channels must be single or dual' : null,
+    !oneOf(b.format, ['mp3', 'wav'])
+      ? 'format must be mp3 or wav'
+      : !oneOf(b.channels, ['single', 'dual'])
+        ? 'channels must be single or dual'
+        : b.play_beep !== undefined && typeof b.play_beep !== 'boolean'
+          ? 'play_beep must be a boolean'
+          : b.max_length !== undefined && !(Number.isInteger(b.max_length) && (b.max_length as number) >= 0 && (b.max_length as number) <= 14_400)
+            ? 'max_length must be 0 to 14400'
+            : b.timeout_secs !== undefined && !(Number.isInteger(b.timeout_secs) && (b.timeout_secs as number) >= 0 && (b.timeout_secs as number) <= 14_400)
+              ? 'timeout_secs must be 0 to 14400'
+              : null,
+  speak: (b) =>
+    typeof b.payload !== 'string' || b.payload.length === 0 || b.payload.length > 3_000
+      ? 'payload is required (at most 3000 characters)'
+      : typeof b.voice !== 'string' || b.voice.length === 0
+        ? 'voice is required'
+        : null,
   record_stop: () => null,
 };
 

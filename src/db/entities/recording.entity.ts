@@ -1,6 +1,6 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
 import { MODES, type Mode } from '../../domain/call.js';
-import { RecordingFormat, RecordingStatus } from '../../domain/command-rules.js';
+import { RecordingFormat, RecordingKind, RecordingStatus } from '../../domain/command-rules.js';
 import { ApplicationEntity } from './application.entity.js';
 import { CallEntity } from './call.entity.js';
 
@@ -19,6 +19,10 @@ export class RecordingEntity {
 
   @Enum({ items: [...MODES], type: 'string' })
   mode!: Mode;
+
+  /** A startRecording of the call, or a message left by sendToVoicemail. */
+  @Enum({ items: () => RecordingKind, type: 'string', columnType: 'varchar(16)', default: RecordingKind.CALL })
+  kind: RecordingKind = RecordingKind.CALL;
 
   @Enum({ items: () => RecordingFormat, type: 'string', columnType: 'varchar(8)' })
   format!: RecordingFormat;

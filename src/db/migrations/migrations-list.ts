@@ -11,6 +11,7 @@ import { Migration20261202010000Retention } from './Migration20261202010000Reten
 import { Migration20261202020000SequencerCustomPlans } from './Migration20261202020000SequencerCustomPlans.js';
 import { Migration20261202190231_TenantKeysAndKindChecks } from './Migration20261202190231_TenantKeysAndKindChecks.js';
 import { Migration20261203082104_LivekitRoomNameForWebrtcOnly } from './Migration20261203082104_LivekitRoomNameForWebrtcOnly.js';
+import { Migration20261203084745_RecordingKind } from './Migration20261203084745_RecordingKind.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -26,4 +27,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202020000SequencerCustomPlans', class: Migration20261202020000SequencerCustomPlans },
   { name: 'Migration20261202190231_TenantKeysAndKindChecks', class: Migration20261202190231_TenantKeysAndKindChecks },
   { name: 'Migration20261203082104_LivekitRoomNameForWebrtcOnly', class: Migration20261203082104_LivekitRoomNameForWebrtcOnly },
+  { name: 'Migration20261203084745_RecordingKind', class: Migration20261203084745_RecordingKind },
 ];

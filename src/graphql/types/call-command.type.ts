@@ -1,5 +1,5 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingStatus } from '../../domain/command-rules.js';
+import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus } from '../../domain/command-rules.js';
 import { DateTimeScalar } from './scalars.js';
 import { CallType } from './call.type.js';
 import { UserErrorType } from './user-error.type.js';
@@ -30,6 +30,9 @@ export class CallCommandObject {
 export class RecordingObject {
   @Field(() => ID, { description: '`rec_<KSUID>`.' })
   id!: string;
+
+  @Field(() => RecordingKind, { description: 'CALL (startRecording) or VOICEMAIL (the message a caller left after sendToVoicemail).' })
+  kind!: RecordingKind;
 
   @Field(() => RecordingFormat, { description: 'File container.' })
   format!: RecordingFormat;

@@ -1,6 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import { CallDirection, CallEventKind, CallLeg, CallStatus, Channel } from '../../domain/call.js';
-import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingStatus, RejectReason } from '../../domain/command-rules.js';
+import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus, RejectReason } from '../../domain/command-rules.js';
 import { UserErrorCode } from '../../domain/errors.js';
 
 export enum OrderDirection {
@@ -111,6 +111,15 @@ registerEnumType(CallCommandStatus, {
     QUEUED: { description: 'Waiting behind another command (reserved: this gateway sends every command at once).' },
     APPLIED: { description: 'The provider confirmed it; its effect is on the call and in callStatus.' },
     FAILED: { description: 'The provider refused it, or the call ended first; see error.' },
+  },
+});
+
+registerEnumType(RecordingKind, {
+  name: 'RecordingKind',
+  description: 'Why a recording exists.',
+  valuesConfig: {
+    CALL: { description: 'startRecording: the conversation.' },
+    VOICEMAIL: { description: 'sendToVoicemail: the message the caller left after the greeting and the beep.' },
   },
 });
 

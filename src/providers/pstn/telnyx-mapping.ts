@@ -17,7 +17,9 @@ export type HandledEvent =
   | Telnyx.CallMachineDetectionEnded
   | Telnyx.CallMachinePremiumDetectionEnded
   | Telnyx.CallRecordingSaved
-  | Telnyx.CallRecordingError;
+  | Telnyx.CallRecordingError
+  | Telnyx.CallSpeakEnded
+  | Telnyx.CallPlaybackEnded;
 
 /** Fields every call event carries. */
 export interface LegRef {
@@ -31,14 +33,27 @@ export const TELNYX_FORMATS: Record<(typeof RECORDING_FORMATS.callControl)[numbe
   [RecordingFormat.WAV]: 'wav',
 };
 
-/** Our call id travels as client_state, which Telnyx requires to be base64. */
-export function clientState(callId: string): string {
-  return Buffer.from(callId, 'utf8').toString('base64');
+/**
+ * Our call id travels as client_state, which Telnyx requires to be base64, with the step of a
+ * flow the gateway drives itself (`voicemail`) after a `#`: Telnyx puts the latest client_state
+ * on every later event of the leg, so each event says which flow it belongs to.
+ */
+export function clientState(callId: string, stage?: 'voicemail'): string {
+  return Buffer.from(stage ? `${callId}#${stage}` : callId, 'utf8').toString('base64');
+}
+
+function decodedState(state: unknown): string | null {
+  return typeof state === 'string' && state.length > 0 && state.length <= 200 ? Buffer.from(state, 'base64').toString('utf8') : null;
 }
 
 /** The call id a client_state carries; null when there is none (inbound calls before answer). */
 export function callIdOf(state: unknown): string | null {
-  return typeof state === 'string' && state.length > 0 && state.length <= 200 ? Buffer.from(state, 'base64').toString('utf8') : null;
+  return decodedState(state)?.split('#')[0] ?? null;
+}
+
+/** Whether an event belongs to the voicemail flow of sendToVoicemail. */
+export function inVoicemail(state: unknown): boolean {
+  return decodedState(state)?.endsWith('#voicemail') ?? false;
 }
 
 /** When the event happened at Telnyx; undefined (now) when absent or unreadable. */

@@ -1,5 +1,5 @@
 import Telnyx from 'telnyx';
-import { Channel, type Call } from '../../domain/call.js';
+import { CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import {
   CallCommandType,
@@ -15,6 +15,7 @@ import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCall
 import type { TelnyxConfig } from '../provider-config.js';
 import { TELNYX_FORMATS, clientState, toProviderError } from './telnyx-mapping.js';
 import { TelnyxWebhook } from './telnyx-webhook.js';
+import { TelnyxVoicemail } from './telnyx-voicemail.js';
 
 /**
  * PSTN to PSTN calls on Telnyx Call Control v2, through the official `telnyx` SDK. Our call id
@@ -27,13 +28,15 @@ import { TelnyxWebhook } from './telnyx-webhook.js';
  * CALL_REJECTED); transfer → actions/transfer (PSTN numbers only); hold → actions/playback_start
  * of the hold music, looped (Call Control has no hold action for a call leg: the held party hears
  * the music), unhold → actions/playback_stop; startRecording / stopRecording →
- * actions/record_start (MP3 or WAV) / record_stop; sendToVoicemail → actions/transfer to
- * TELNYX_VOICEMAIL_NUMBER when set. Mute has no Call Control action for a lone leg: refused.
+ * actions/record_start (MP3 or WAV) / record_stop; sendToVoicemail → the gateway's own voicemail
+ * (telnyx-voicemail.ts: answer, greeting, beep, the message recorded, hang up). Mute has no Call
+ * Control action for a lone leg: refused.
  * Every action carries our command id as Telnyx's `command_id`, so a retried request is ignored.
  */
 export class TelnyxProvider implements ChannelProvider {
   readonly name = 'telnyx';
   private readonly client: Telnyx;
+  private readonly voicemail: TelnyxVoicemail;
 
   constructor(
     private readonly config: TelnyxConfig,
@@ -42,6 +45,7 @@ export class TelnyxProvider implements ChannelProvider {
   ) {
     // One retry for actions (connection errors, 429, 5xx): safe, Telnyx drops a repeated command_id.
     this.client = new Telnyx({ apiKey: config.apiKey, publicKey: config.publicKey, baseURL: config.baseUrl, timeout: 10_000, maxRetries: 1 });
+    this.voicemail = new TelnyxVoicemail(this.client, config.voicemail, callbacks);
   }
 
   get webhookUrl(): string {
@@ -49,7 +53,7 @@ export class TelnyxProvider implements ChannelProvider {
   }
 
   webhook(): WebhookEndpoint {
-    return new TelnyxWebhook(this.client, this.config.webhookToleranceSeconds, this.callbacks, this.name);
+    return new TelnyxWebhook(this.client, this.config.webhookToleranceSeconds, this.callbacks, this.name, this.voicemail);
   }
 
   async placeCall(call: Call): Promise<PlaceCallResult> {
@@ -86,10 +90,6 @@ export class TelnyxProvider implements ChannelProvider {
       case CallCommandType.MUTE:
       case CallCommandType.UNMUTE:
         return 'Telnyx Call Control cannot mute a single call leg (mute exists only for conference participants); mute is available on calls whose legs meet in a LiveKit room';
-      case CallCommandType.SEND_TO_VOICEMAIL:
-        return this.config.voicemailNumber
-          ? null
-          : 'Telnyx Call Control has no voicemail of its own: sendToVoicemail needs TELNYX_VOICEMAIL_NUMBER, which is not set in this gateway';
       case CallCommandType.TRANSFER:
         return args.toChannel === Channel.PSTN ? null : `Telnyx Call Control transfers to PSTN numbers only, not to ${args.toChannel.toUpperCase()}`;
       case CallCommandType.HOLD:
@@ -121,7 +121,10 @@ export class TelnyxProvider implements ChannelProvider {
         await this.send(() => actions.transfer(id, { ...state, to: args.to, from: call.fromAddress }));
         break;
       case CallCommandType.SEND_TO_VOICEMAIL:
-        await this.send(() => actions.transfer(id, { ...state, to: this.config.voicemailNumber!, from: call.fromAddress }));
+        // A ringing call is answered first; its call.answered then greets (telnyx-webhook.ts).
+        await this.send(() =>
+          call.status === CallStatus.RINGING ? this.voicemail.answer(id, call.id, command.id) : this.voicemail.greet(id, call.id, command.id),
+        );
         break;
       case CallCommandType.HOLD:
         await this.send(() => actions.startPlayback(id, { ...state, audio_url: args.musicUrl ?? this.config.holdMusicUrl, loop: 'infinity' }));

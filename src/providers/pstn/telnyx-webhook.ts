@@ -4,7 +4,18 @@ import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import { isTerminal } from '../../domain/call-status-rules.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
-import { callIdOf, hangupStatus, isMachine, occurredAt, recordingDuration, permanentRecordingUrl, type HandledEvent, type LegRef } from './telnyx-mapping.js';
+import {
+  callIdOf,
+  hangupStatus,
+  inVoicemail,
+  isMachine,
+  occurredAt,
+  recordingDuration,
+  permanentRecordingUrl,
+  type HandledEvent,
+  type LegRef,
+} from './telnyx-mapping.js';
+import type { TelnyxVoicemail } from './telnyx-voicemail.js';
 
 /**
  * POST /webhooks/telnyx. Every request is verified first, with the SDK's own check
@@ -22,6 +33,7 @@ export class TelnyxWebhook implements WebhookEndpoint {
     private readonly toleranceSeconds: number,
     private readonly callbacks: ProviderCallbacks,
     private readonly provider: string,
+    private readonly voicemail: TelnyxVoicemail,
   ) {}
 
   async handle(request: WebhookRequest): Promise<WebhookResponse> {
@@ -52,6 +64,10 @@ export class TelnyxWebhook implements WebhookEndpoint {
       case 'call.initiated':
       case 'call.answered':
         if (isTerminal(call.status)) return this.hangUpOrphan(payload);
+        // sendToVoicemail answered a ringing call (the call is VOICEMAIL already): greet the caller.
+        if (event.event_type === 'call.answered' && inVoicemail(payload.client_state) && payload.call_control_id) {
+          return this.voicemail.greet(payload.call_control_id, call.id);
+        }
         // Call Control sends no ringing event for a dialed call (its dial documents call.initiated,
         // then call.answered or call.hangup): call.initiated, the call leaving towards the
         // destination, is the nearest to RINGING.
@@ -70,6 +86,13 @@ export class TelnyxWebhook implements WebhookEndpoint {
         await this.callbacks.apply({ callId: call.id, status: ended.status, endReason: ended.endReason, occurredAt: at });
         return;
       }
+      case 'call.speak.ended':
+      case 'call.playback.ended':
+        // The voicemail greeting is over: record the message, after a beep.
+        if (inVoicemail(payload.client_state) && call.status === CallStatus.VOICEMAIL && payload.call_control_id) {
+          await this.voicemail.record(payload.call_control_id, call.id);
+        }
+        return;
       case 'call.recording.saved': {
         const saved = event.payload ?? {};
         await this.callbacks.recordingSaved({
@@ -80,10 +103,15 @@ export class TelnyxWebhook implements WebhookEndpoint {
           // The recordings API knows it by its call and start time (the webhook carries no recording id).
           savedRef: saved.recording_started_at ?? null,
         });
+        // The voicemail message is saved: the call ends (COMPLETED "voicemail").
+        if (inVoicemail(payload.client_state) && !isTerminal(call.status) && payload.call_control_id)
+          await this.voicemail.finish(payload.call_control_id, call.id);
         return;
       }
       case 'call.recording.error':
         await this.callbacks.recordingSaved({ callId: call.id, providerRef: null, url: null, duration: null, failed: true });
+        if (inVoicemail(payload.client_state) && !isTerminal(call.status) && payload.call_control_id)
+          await this.voicemail.finish(payload.call_control_id, call.id);
         return;
       default:
         // Other events (playback, bridging, speak, DTMF, …) change nothing the API shows.

@@ -1,8 +1,8 @@
 import { TERMINAL } from '../../domain/call-status-rules.js';
-import type { Call } from '../../domain/call.js';
+import { CallStatus, type Call } from '../../domain/call.js';
 import type { ParkedState } from '../../domain/call-store.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
-import { CallCommandType, type CallCommand, type CommandArgs, type Recording } from '../../domain/command-rules.js';
+import { CallCommandType, recordingFormatFor, type CallCommand, type CommandArgs, type Recording } from '../../domain/command-rules.js';
 import type { Logger } from '../../domain/logger.js';
 import type { ChannelProvider, CommandResult, PlaceCallResult } from '../../domain/channel-provider.js';
 import { PeriodicRunner } from '../../shared/runners.js';
@@ -91,6 +91,14 @@ export class SimulatorProvider implements ChannelProvider {
   async execute(call: Call, command: CallCommand): Promise<CommandResult> {
     this.later(call.appId, COMMAND_DELAY_MS * Math.min(1, this.options.timeScale), async () => {
       await this.callbacks.commandConfirmed(command.id, null);
+      if (command.args.type === CallCommandType.SEND_TO_VOICEMAIL) {
+        // As on a live call: greeting, beep, then the caller's message is recorded (a VOICEMAIL
+        // recording, saved when the call ends).
+        const inVoicemail = await this.callbacks.findCall({ callId: call.id });
+        if (inVoicemail?.status === CallStatus.VOICEMAIL) {
+          await this.callbacks.voicemailRecordingStarted({ callId: call.id, format: recordingFormatFor({ format: null }, inVoicemail), providerRef: null });
+        }
+      }
       const now = await this.callbacks.findCall({ callId: call.id });
       if (!now) return;
       if (command.args.type === CallCommandType.STOP_RECORDING || TERMINAL.has(now.status)) this.saveRecording(now);

@@ -88,7 +88,7 @@ export class LiveKitProvider implements ChannelProvider {
       case CallCommandType.TRANSFER:
         return this.legs.has(args.toChannel) ? null : `No LiveKit leg is configured to bring in a ${args.toChannel.toUpperCase()} party`;
       case CallCommandType.SEND_TO_VOICEMAIL:
-        return 'Calls in a LiveKit room have no voicemail: sendToVoicemail is not available there';
+        return 'Calls in a LiveKit room have no voicemail: a greeting cannot be played into a room without an agent or ingress joining it, so sendToVoicemail is refused there; to take a message, answer the call and startRecording';
       default:
         return null;
     }
