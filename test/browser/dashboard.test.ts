@@ -96,7 +96,12 @@ describe('the live dashboard in Chromium', () => {
     await eventually(async () => (await page.$$(`#calls tbody tr[data-status="BUSY"]`)).length >= 2, 10_000, 'two busy calls');
     await page.selectOption('#f-status', 'BUSY');
     await page.click('#filters button');
-    await page.waitForFunction(() => [...document.querySelectorAll('#calls tbody tr')].every((tr) => tr.getAttribute('data-status') === 'BUSY'));
+    // The table is emptied while the filtered page loads: an empty table is not the answer yet
+    // (\`every\` holds for no rows, so waiting on it alone raced the reload; seen once in CI).
+    await page.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('#calls tbody tr')];
+      return rows.length >= 2 && rows.every((tr) => tr.getAttribute('data-status') === 'BUSY');
+    });
     const rows = await page.$$eval('#calls tbody tr', (trs) => trs.map((tr) => tr.getAttribute('data-status')));
     expect(rows.length).toBeGreaterThanOrEqual(2);
     expect(new Set(rows)).toEqual(new Set(['BUSY']));
