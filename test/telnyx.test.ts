@@ -227,6 +227,12 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
 
     await send('call.answered');
     await eventually(() => t.action(ccid, 'speak').length === 1, 10_000, 'the greeting');
+    // A redelivered event repeats the step with the same command_id, which Telnyx ignores.
+    await send('call.answered');
+    await eventually(() => t.action(ccid, 'speak').length === 2, 10_000, 'the repeated greeting');
+    expect(new Set(t.action(ccid, 'speak').map((request) => (request.body as { command_id: string }).command_id))).toEqual(
+      new Set([`voicemail-greeting-${id}`]),
+    );
     expect(t.action(ccid, 'speak')[0]!.body).toMatchObject({
       payload: 'Ada cannot take your call. Leave a message after the tone.',
       voice: 'female',
@@ -236,8 +242,12 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
 
     await send('call.speak.ended', { status: 'completed' });
     await eventually(() => t.action(ccid, 'record_start').length === 1, 10_000, 'the recording');
+    // Redelivered: no second recording is made (the call already has the message's).
+    await send('call.speak.ended', { status: 'completed' });
+    expect(t.action(ccid, 'record_start')).toHaveLength(1);
     expect(t.action(ccid, 'record_start')[0]!.body).toEqual({
       client_state: answer.client_state,
+      command_id: `voicemail-record-${id}`,
       format: 'mp3',
       channels: 'single',
       play_beep: true,

@@ -11,6 +11,10 @@ import { clientState } from './telnyx-mapping.js';
  * silence or the time limit ends the message; once saved, the call is hung up. Every step is
  * driven by the webhook of the previous one (telnyx-webhook.ts), each carrying the flow in its
  * client_state. The message is a recording of kind VOICEMAIL on the call.
+ *
+ * Telnyx may deliver a webhook twice: every step sends a `command_id` of its own for the call,
+ * which Telnyx documents as ignoring when repeated, so a redelivered event does not greet, record
+ * or hang up twice (and the recording row is created once: the lifecycle refuses a second).
  */
 export class TelnyxVoicemail {
   constructor(
@@ -25,8 +29,8 @@ export class TelnyxVoicemail {
   }
 
   /** Step 2: the greeting (call.speak.ended or call.playback.ended then records). */
-  async greet(ccid: string, callId: string, commandId?: string): Promise<void> {
-    const state = { client_state: clientState(callId, 'voicemail'), ...(commandId ? { command_id: commandId } : {}) };
+  async greet(ccid: string, callId: string, commandId = `voicemail-greeting-${callId}`): Promise<void> {
+    const state = { client_state: clientState(callId, 'voicemail'), command_id: commandId };
     if (this.config.greetingUrl) await this.client.calls.actions.startPlayback(ccid, { ...state, audio_url: this.config.greetingUrl });
     else await this.client.calls.actions.speak(ccid, { ...state, payload: this.config.greeting, voice: 'female', language: 'en-US' });
   }
@@ -37,6 +41,7 @@ export class TelnyxVoicemail {
     try {
       await this.client.calls.actions.startRecording(ccid, {
         client_state: clientState(callId, 'voicemail'),
+        command_id: `voicemail-record-${callId}`,
         format: 'mp3',
         channels: 'single',
         play_beep: true,
@@ -51,6 +56,6 @@ export class TelnyxVoicemail {
 
   /** Step 4, once the message is saved (or failed): the call ends (COMPLETED "voicemail"). */
   async finish(ccid: string, callId: string): Promise<void> {
-    await this.client.calls.actions.hangup(ccid, { client_state: clientState(callId, 'voicemail') });
+    await this.client.calls.actions.hangup(ccid, { client_state: clientState(callId, 'voicemail'), command_id: `voicemail-hangup-${callId}` });
   }
 }
