@@ -70,7 +70,8 @@ export function serveChild(start: () => Promise<StartedServer>): void {
 
 // --- SQL: the gateway's own statements, so the baselines do the same database work ---------------
 
-import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT } from '../src/db/pg-call-store.js';
+import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT, insertCallValues as gatewayInsertValues } from '../src/db/pg-call-store.js';
+import { CallDirection, CallStatus, isPhoneChannel, roomsFor, type Channel } from '../src/domain/call.js';
 import type pg from 'pg';
 import { FROM_NUMBER, intEnv, jsonEnv } from './helpers.js';
 
@@ -108,27 +109,27 @@ export function insertCallValues(options: {
   toChannel: string;
   metadata: Record<string, unknown>;
 }): unknown[] {
-  const webrtc = options.fromChannel === 'webrtc' || options.toChannel === 'webrtc';
-  const phone = options.fromChannel === 'pstn' || options.fromChannel === 'whatsapp';
-  return [
-    options.id,
-    options.appId,
-    'test',
-    'outbound',
-    'initiated',
-    options.from,
-    options.to,
-    options.fromChannel,
-    options.toChannel,
-    JSON.stringify(options.metadata),
-    webrtc ? options.id : null,
-    null,
-    null,
-    phone,
-    options.eventId,
-    'simulator',
-    options.fromChannel === 'pstn' && options.toChannel === 'pstn' ? null : options.id,
-  ];
+  const fromChannel = options.fromChannel as Channel;
+  const toChannel = options.toChannel as Channel;
+  return gatewayInsertValues(
+    { appId: options.appId, mode: 'test' },
+    {
+      id: options.id,
+      eventId: options.eventId,
+      direction: CallDirection.OUTBOUND,
+      status: CallStatus.INITIATED,
+      fromAddress: options.from,
+      toAddress: options.to,
+      fromChannel,
+      toChannel,
+      metadata: options.metadata,
+      ...roomsFor(options.id, fromChannel, toChannel),
+      idempotencyKey: null,
+      requestFingerprint: null,
+      provider: 'simulator',
+    },
+    isPhoneChannel(fromChannel),
+  );
 }
 
 /** The same opaque cursor as src/domain/cursor.ts (so every server does the same work). */

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, gql, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { CreateCallDocument } from './gql/graphql.js';
 import { CallInsertBatch } from '../src/db/call-insert-batch.js';
-import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT } from '../src/db/pg-call-store.js';
+import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT, insertCallValues } from '../src/db/pg-call-store.js';
+import { CallDirection, CallStatus, Channel } from '../src/domain/call.js';
 import { Sql } from '../src/db/sql.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 
@@ -17,6 +18,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await gw.stop();
 });
+
+/** INSERT_CALL's parameters for a plain test call of `app`, as the store builds them. */
+function callRow(metadata: Record<string, unknown>): unknown[] {
+  return insertCallValues(
+    { appId: app.id, mode: 'test' },
+    {
+      id: newCallId('test'),
+      eventId: newEventId(),
+      direction: CallDirection.OUTBOUND,
+      status: CallStatus.INITIATED,
+      fromAddress: app.number,
+      toAddress: '+15005550006',
+      fromChannel: Channel.PSTN,
+      toChannel: Channel.PSTN,
+      metadata,
+      livekitRoomName: null,
+      roomName: null,
+      idempotencyKey: null,
+      requestFingerprint: null,
+      provider: 'simulator',
+    },
+    true,
+  );
+}
 
 describe('createCall in groups (one statement per event-loop turn)', () => {
   it('60 concurrent creates of every kind each get their own answer, as one at a time would', async () => {
@@ -63,29 +88,7 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
     const sql = new Sql(gw.databaseUrl, 2);
     try {
       const batch = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
-      const row = (metadata: string) => {
-        const id = newCallId('test');
-        return [
-          id,
-          app.id,
-          'test',
-          'outbound',
-          'initiated',
-          app.number,
-          '+15005550006',
-          'pstn',
-          'pstn',
-          metadata,
-          null,
-          null,
-          null,
-          true,
-          newEventId(),
-          'simulator',
-          null,
-        ];
-      };
-      const good = Array.from({ length: 10 }, (_, i) => row(JSON.stringify({ i })));
+      const good = Array.from({ length: 10 }, (_, i) => callRow({ i }));
       const before = sql.statements;
       const inserted = await Promise.all(good.map((values) => batch.insert(values)));
       expect(sql.statements - before).toBe(1);
@@ -93,7 +96,7 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
       expect(inserted.map((call) => call!.metadata)).toEqual(good.map((_, i) => ({ i })));
 
       // The domain refuses such metadata first; here it reaches PostgreSQL, which refuses the whole statement.
-      const mixed = [row('{"i": 1}'), row('{"bad": "\\ud800"}'), row('{"i": 3}')];
+      const mixed = [callRow({ i: 1 }), callRow({ bad: '\ud800' }), callRow({ i: 3 })];
       const settled = await Promise.allSettled(mixed.map((values) => batch.insert(values)));
       expect(settled.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
       expect((settled[1] as PromiseRejectedResult).reason.message).toMatch(/json/);
@@ -113,26 +116,7 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
       // 10 rows in each of 10 turns of the event loop: one statement per turn without a cap.
       for (let turn = 0; turn < 10; turn++) {
         for (let i = 0; i < 10; i++) {
-          pending.push(
-            batch.insert([
-              newCallId('test'),
-              app.id,
-              'test',
-              'outbound',
-              'initiated',
-              app.number,
-              '+15005550006',
-              'pstn',
-              'pstn',
-              '{}',
-              null,
-              null,
-              null,
-              true,
-              newEventId(),
-              'simulator',
-            ]),
-          );
+          pending.push(batch.insert(callRow({})));
         }
         await new Promise((resolve) => setImmediate(resolve));
       }

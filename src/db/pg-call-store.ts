@@ -115,6 +115,29 @@ WITH inserted AS (
 )
 SELECT * FROM inserted`;
 
+/** INSERT_CALL's parameters ($1 … $17) for one call: the one place that knows their order (the bench's baselines and tests use it too). */
+export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedNumber: boolean): unknown[] {
+  return [
+    call.id,
+    tenant.appId,
+    tenant.mode,
+    call.direction,
+    call.status,
+    call.fromAddress,
+    call.toAddress,
+    call.fromChannel,
+    call.toChannel,
+    JSON.stringify(call.metadata),
+    call.livekitRoomName,
+    call.idempotencyKey,
+    call.requestFingerprint,
+    requireAssignedNumber,
+    call.eventId,
+    call.provider,
+    call.roomName,
+  ];
+}
+
 /** INSERT_CALL is prepared per connection under this name (bench/ baselines reuse both). */
 export const INSERT_CALL_STATEMENT = 'insert_call';
 
@@ -175,25 +198,7 @@ export class PgCallStore implements CallStore {
   }
 
   async insert(tenant: Tenant, call: NewCall, options: { requireAssignedNumber: boolean; idempotencyWindowMs: number }): Promise<InsertCallResult> {
-    const values = [
-      call.id,
-      tenant.appId,
-      tenant.mode,
-      call.direction,
-      call.status,
-      call.fromAddress,
-      call.toAddress,
-      call.fromChannel,
-      call.toChannel,
-      JSON.stringify(call.metadata),
-      call.livekitRoomName,
-      call.idempotencyKey,
-      call.requestFingerprint,
-      options.requireAssignedNumber,
-      call.eventId,
-      call.provider,
-      call.roomName,
-    ];
+    const values = insertCallValues(tenant, call, options.requireAssignedNumber);
     // Two tries: the second only after an expired idempotency key was released.
     for (let attempt = 0; attempt < 2; attempt++) {
       const created = await this.inserts.insert(values);
