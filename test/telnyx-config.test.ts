@@ -56,8 +56,10 @@ describe('Telnyx configuration', () => {
     ['TELNYX_VOICEMAIL_GREETING_URL', 'ftp://audio', /TELNYX_VOICEMAIL_GREETING_URL must start with https:\/\/ or http:\/\//],
     ['TELNYX_WEBHOOK_TOLERANCE_SECONDS', '301', /TELNYX_WEBHOOK_TOLERANCE_SECONDS must be an integer from 1 to 300/],
     ['TELNYX_API_BASE_URL', 'ftp://telnyx', /TELNYX_API_BASE_URL must start with https:\/\/ or http:\/\//],
+    ['LIVEKIT_SIP_URI', 'sip:user@host/evil', /LIVEKIT_SIP_URI must be LiveKit's SIP address/],
   ])('a malformed %s stops the gateway at start', (name, value, message) => {
-    expect(() => loadConfig({ ...full, [name]: value })).toThrow(ConfigError);
-    expect(() => loadConfig({ ...full, [name]: value })).toThrow(message);
+    const env = { ...full, LIVEKIT_URL: 'https://lk.test', LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's', [name]: value };
+    expect(() => loadConfig(env)).toThrow(ConfigError);
+    expect(() => loadConfig(env)).toThrow(message);
   });
 });

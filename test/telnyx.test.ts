@@ -322,8 +322,8 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     ['startRecording as OGG', StartRecordingDocument, { format: 'OGG' }, /records MP3 or WAV, not OGG/],
     ['startRecording as MP4', StartRecordingDocument, { format: 'MP4' }, /records MP3 or WAV, not MP4/],
     ['startRecording as WEBM', StartRecordingDocument, { format: 'WEBM' }, /records MP3 or WAV, not WEBM/],
-    ['transferCall to WebRTC', TransferCallDocument, { to: 'agent-1', toChannel: 'WEBRTC' }, /PSTN numbers only/],
-    ['transferCall to WhatsApp', TransferCallDocument, { to: '+15554443333', toChannel: 'WHATSAPP' }, /PSTN numbers only/],
+    ['transferCall to WebRTC', TransferCallDocument, { to: 'agent-1', toChannel: 'WEBRTC' }, /LIVEKIT_SIP_URI/],
+    ['transferCall to WhatsApp', TransferCallDocument, { to: '+15554443333', toChannel: 'WHATSAPP' }, /PSTN numbers and WebRTC identities/],
     ['holdCall with no music', HoldCallDocument, {}, /give musicUrl/],
   ] as const)('%s is COMMAND_NOT_ALLOWED with the reason, and nothing is sent to Telnyx', async (_name, document, extra, message) => {
     const { id, ccid } = await t.answered();

@@ -1,4 +1,4 @@
-import { CallEventKind, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
+import { CallEventKind, Channel, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
 import type { CallStatus } from '../domain/call.js';
 import type { AcceptCommandResult, CallEffect, CommandStore, EffectPlan } from '../domain/command-store.js';
 import {
@@ -21,6 +21,7 @@ const RECORDING_COLUMNS = `id, call_id AS "callId", kind, format, status, durati
 const PENDING = inList(PENDING_COMMAND_STATUSES);
 const APPLIED = lit(CallCommandStatus.APPLIED);
 const FAILED = lit(CallCommandStatus.FAILED);
+const WEBRTC = lit(Channel.WEBRTC);
 
 /**
  * How each effect changes the call row ($7… are the effect's own parameters), the guard that
@@ -32,7 +33,14 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
   [CallEventKind.UNHELD]: { set: 'on_hold = false', guard: 'c.on_hold' },
   [CallEventKind.MUTED]: { set: 'muted_legs = array_append(c.muted_legs, $7::text)', guard: 'NOT ($7::text = ANY(c.muted_legs))' },
   [CallEventKind.UNMUTED]: { set: 'muted_legs = array_remove(c.muted_legs, $7::text)', guard: '$7::text = ANY(c.muted_legs)' },
-  [CallEventKind.TRANSFERRED]: { set: 'transferred_to = $7::text, transferred_to_channel = $8::text', guard: 'true' },
+  // A transfer to a WebRTC identity gives a call without a room one named after it (a Telnyx call
+  // brought into LiveKit over SIP), and shows the room (livekitRoomName) now that a client joins it.
+  [CallEventKind.TRANSFERRED]: {
+    set: `transferred_to = $7::text, transferred_to_channel = $8::text,
+          room_name = CASE WHEN $8::text = ${WEBRTC} THEN COALESCE(c.room_name, c.id) ELSE c.room_name END,
+          livekit_room_name = CASE WHEN $8::text = ${WEBRTC} THEN COALESCE(c.livekit_room_name, c.room_name, c.id) ELSE c.livekit_room_name END`,
+    guard: 'true',
+  },
   [CallEventKind.RECORDING_STARTED]: {
     set: 'recording_id = $7::text',
     guard: 'c.recording_id IS NULL',

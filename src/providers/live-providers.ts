@@ -10,6 +10,7 @@ import { LiveKitProvider } from './webrtc/livekit-provider.js';
 import { LiveKitTokens } from './webrtc/livekit-tokens.js';
 import { LiveKitWebhook } from './webrtc/livekit-webhook.js';
 import { SipLeg } from './webrtc/sip-leg.js';
+import { SipRoomBridge } from './webrtc/sip-bridge.js';
 import { WebRtcLeg } from './webrtc/webrtc-leg.js';
 import { WhatsAppLeg } from './whatsapp/whatsapp-leg.js';
 import { WhatsAppWebhook } from './whatsapp/whatsapp-webhook.js';
@@ -40,12 +41,6 @@ export function createLiveProviders(config: ProviderConfig, callbacks: ProviderC
   const all: ChannelProvider[] = [];
   const webhooks: WebhookEndpoint[] = [];
   let pstn: ChannelProvider | null = null;
-  if (config.telnyx) {
-    const telnyx = new TelnyxProvider(config.telnyx, config.publicUrl!, callbacks);
-    pstn = telnyx;
-    all.push(telnyx);
-    webhooks.push(telnyx.webhook());
-  }
   let room: LiveKitProvider | null = null;
   let tokens: CallTokenIssuer | null = null;
   if (config.livekit) {
@@ -61,6 +56,14 @@ export function createLiveProviders(config: ProviderConfig, callbacks: ProviderC
     tokens = new LiveKitTokens(config.livekit);
     all.push(room);
     webhooks.push(new LiveKitWebhook(apiKey, apiSecret, callbacks));
+  }
+  if (config.telnyx) {
+    const { sipInboundHost } = config.livekit ?? {};
+    const bridge = room && sipInboundHost ? new SipRoomBridge({ ...config.livekit!, sipInboundHost }, room) : null;
+    const telnyx = new TelnyxProvider(config.telnyx, config.publicUrl!, callbacks, bridge);
+    pstn = telnyx;
+    all.unshift(telnyx);
+    webhooks.unshift(telnyx.webhook());
   }
   return {
     route(fromChannel, toChannel) {

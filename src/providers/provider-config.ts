@@ -43,6 +43,14 @@ export interface LiveKitConfig {
   sipTrunkId: string | undefined;
   /** Where Egress writes recordings (a path or URL prefix the egress service can write). */
   recordingsPath: string;
+  /**
+   * LiveKit's SIP endpoint for inbound calls (LIVEKIT_SIP_URI, e.g. `sip:abc.sip.livekit.cloud`),
+   * host[:port] only: a Telnyx call transferred to a WebRTC identity is sent to
+   * `sip:<call id>@<this>` and lands in the call's room. Unset: Telnyx calls cannot be transferred to WebRTC.
+   */
+  sipInboundHost: string | undefined;
+  /** The inbound trunk the gateway's dispatch rule is limited to (LIVEKIT_SIP_INBOUND_TRUNK_ID); unset: every inbound trunk. */
+  sipInboundTrunkId: string | undefined;
 }
 
 export interface WhatsAppConfig {
@@ -106,6 +114,17 @@ function seconds(name: string, raw: string | undefined, fallback: number, min: n
   return value;
 }
 
+/** `sip:host[:port]` (or just host[:port]) → host[:port]: the domain part of the SIP URIs calls are sent to. */
+function sipHost(name: string, raw: string): string {
+  const host = raw.replace(/^sips?:/, '');
+  if (!/^[A-Za-z0-9.-]{1,253}(:\d{1,5})?$/.test(host)) {
+    throw new ProviderConfigError(
+      `${name} must be LiveKit's SIP address, e.g. sip:abc.sip.livekit.cloud (a host, optionally :port), got "${raw.slice(0, 100)}"`,
+    );
+  }
+  return host;
+}
+
 /** Telnyx shows its webhook key as base64 of the raw 32-byte Ed25519 key: a wrong one would refuse every webhook. */
 function ed25519PublicKey(name: string, raw: string): string {
   if (!/^[A-Za-z0-9+/]{43}=$/.test(raw))
@@ -128,6 +147,8 @@ export function readProviderConfig(env: Env): ProviderConfig {
   const livekitVars = group(env, 'LiveKit', ['LIVEKIT_URL', 'LIVEKIT_API_KEY', 'LIVEKIT_API_SECRET'] as const, [
     'LIVEKIT_SIP_TRUNK_ID',
     'LIVEKIT_RECORDINGS_PATH',
+    'LIVEKIT_SIP_URI',
+    'LIVEKIT_SIP_INBOUND_TRUNK_ID',
   ]);
   const sandboxVars = group(env, 'LiveKit sandbox', ['LIVEKIT_SANDBOX_URL', 'LIVEKIT_SANDBOX_API_KEY', 'LIVEKIT_SANDBOX_API_SECRET'] as const);
   const whatsappVars = group(
@@ -170,6 +191,8 @@ export function readProviderConfig(env: Env): ProviderConfig {
       apiSecret: livekitVars.LIVEKIT_API_SECRET,
       sipTrunkId: env.LIVEKIT_SIP_TRUNK_ID || undefined,
       recordingsPath: env.LIVEKIT_RECORDINGS_PATH || 'recordings/',
+      sipInboundHost: env.LIVEKIT_SIP_URI ? sipHost('LIVEKIT_SIP_URI', env.LIVEKIT_SIP_URI) : undefined,
+      sipInboundTrunkId: env.LIVEKIT_SIP_INBOUND_TRUNK_ID || undefined,
     },
     livekitSandbox: sandboxVars && {
       url: httpUrl('LIVEKIT_SANDBOX_URL', sandboxVars.LIVEKIT_SANDBOX_URL.replace(/^wss:/, 'https:').replace(/^ws:/, 'http:')),

@@ -1,5 +1,6 @@
 import type { Call, Channel } from '../domain/call.js';
-import type { RejectReason } from '../domain/command-rules.js';
+import type { CallCommand, CommandArgs, RejectReason } from '../domain/command-rules.js';
+import type { CommandResult } from '../domain/channel-provider.js';
 
 /**
  * One leg of a call whose parties meet in a LiveKit room (providers/webrtc/livekit-provider.ts):
@@ -18,4 +19,20 @@ export interface RoomLeg {
   answer?(call: Call): Promise<void>;
   /** Inbound on this channel: refuse the ringing caller (rejectCall). */
   reject?(call: Call, reason: RejectReason): Promise<void>;
+}
+
+/**
+ * Brings a call another provider carries (an inbound Telnyx call) into a LiveKit room over SIP,
+ * so that a WebRTC client can take it, and acts on the call's parties there
+ * (providers/webrtc/sip-bridge.ts).
+ */
+export interface RoomBridge {
+  /** Prepares the call's room (and what routes the SIP call there); the SIP URI to send the call to. */
+  open(call: Call): Promise<string>;
+  /** Why the room cannot carry out this command on the bridged call, or null when it can. */
+  unsupported(args: CommandArgs, call: Call): string | null;
+  /** Carries out a command on the parties in the room (mute, hold, transfer to another identity, recording). */
+  execute(call: Call, command: CallCommand): Promise<CommandResult>;
+  /** Ends the room (the call was hung up where it is carried). */
+  close(call: Call): Promise<void>;
 }

@@ -14,6 +14,8 @@ const NEEDS: Record<string, (claims: ClaimGrants) => boolean> = {
   'Egress/ListEgress': (c) => !!c.video?.roomRecord,
   'Egress/StopEgress': (c) => !!c.video?.roomRecord,
   'SIP/CreateSIPParticipant': (c) => !!c.sip?.call,
+  'SIP/CreateSIPDispatchRule': (c) => !!c.sip?.admin,
+  'SIP/ListSIPDispatchRule': (c) => !!c.sip?.admin,
   'Connector/DialWhatsAppCall': (c) => !!c.video?.roomCreate,
   'Connector/AcceptWhatsAppCall': (c) => !!c.video?.roomCreate,
   'Connector/ConnectWhatsAppCall': (c) => !!c.video?.roomCreate,
@@ -36,6 +38,17 @@ export class FakeLiveKit extends HttpFake {
     Map<string, { sid: string; identity: string; tracks: { sid: string; type: string; muted: boolean }[]; permission?: unknown }>
   >();
   readonly egresses = new Map<string, { egressId: string; roomName: string; active: boolean }>();
+  /** The host of its SIP service for inbound calls (LIVEKIT_SIP_URI's). */
+  readonly sipHost = 'sip.livekit.test';
+  /** Dispatch rules as CreateSIPDispatchRule stored them (the Twirp JSON body, with an id). */
+  readonly dispatchRules: {
+    sipDispatchRuleId: string;
+    name?: string;
+    trunkIds?: string[];
+    rule: Record<string, { roomPrefix?: string; randomize?: boolean }>;
+  }[] = [];
+  /** Attributes of participants, by room and identity (SIP participants carry sip.* ones). */
+  readonly attributes = new Map<string, Record<string, string>>();
   private readonly verifier: TokenVerifier;
   private seq = 0;
 
@@ -53,6 +66,27 @@ export class FakeLiveKit extends HttpFake {
     const participants = this.rooms.get(room) ?? new Map();
     this.rooms.set(room, participants);
     participants.set(identity, { sid: `PA_${++this.seq}`, identity, tracks: [{ sid: `TR_${++this.seq}`, type: 'AUDIO', muted: false }] });
+  }
+
+  /**
+   * An INVITE reaching LiveKit's SIP service for an inbound call (what Telnyx's transfer to
+   * `sip:<user>@<sipHost>` sends): as LiveKit does, a callee dispatch rule picks the room (its
+   * roomPrefix + the called user), and the caller joins it as a SIP participant named
+   * `sip_<caller number>`, with sip.* attributes. No matching rule: refused, as LiveKit refuses it.
+   * Returns the room and the participant's identity.
+   */
+  sipInvite(uri: string, fromNumber: string): { room: string; identity: string } {
+    const match = /^sip:([^@]+)@(.+)$/.exec(uri);
+    if (!match || match[2] !== this.sipHost) throw new Error(`${uri} is not this LiveKit's SIP address`);
+    const rule = this.dispatchRules.find((candidate) => candidate.rule.dispatchRuleCallee);
+    if (!rule) throw new Error('no dispatch rule matches the call (SIP 404)');
+    const { roomPrefix = '', randomize = false } = rule.rule.dispatchRuleCallee!;
+    if (randomize) throw new Error("a randomized room name would not be the call's room");
+    const room = `${roomPrefix}${match[1]}`;
+    const identity = `sip_${fromNumber}`;
+    this.join(room, identity);
+    this.attributes.set(`${room}/${identity}`, { 'sip.callStatus': 'active', 'sip.phoneNumber': fromNumber, 'sip.trunkPhoneNumber': match[1]! });
+    return { room, identity };
   }
 
   private async answer(request: RecordedRequest): Promise<FakeResponse> {
@@ -128,6 +162,13 @@ export class FakeLiveKit extends HttpFake {
           roomName: body.roomName,
           sipCallId: `SCL_${++this.seq}`,
         });
+      case 'SIP/CreateSIPDispatchRule': {
+        const info = { sipDispatchRuleId: `SDR_${++this.seq}`, name: body.name, trunkIds: body.trunkIds, rule: body.rule ?? {} };
+        this.dispatchRules.push(info);
+        return ok(info);
+      }
+      case 'SIP/ListSIPDispatchRule':
+        return ok({ items: this.dispatchRules });
       case 'Connector/DialWhatsAppCall':
         return ok({ whatsappCallId: `wacid.${++this.seq}`, roomName: body.roomName });
       case 'Connector/AcceptWhatsAppCall':

@@ -21,7 +21,8 @@ const ACTIONS: Record<string, (body: Body) => string | null> = {
   answer: () => null,
   hangup: () => null,
   reject: (b) => (oneOf(b.cause, ['CALL_REJECTED', 'USER_BUSY']) ? null : 'cause must be CALL_REJECTED or USER_BUSY'),
-  transfer: (b) => (typeof b.to === 'string' && b.to.length > 0 ? null : 'to is required'),
+  // "The DID or SIP URI to dial out to."
+  transfer: (b) => (typeof b.to === 'string' && /^(\+[1-9]\d{1,14}|sips?:[^@\s]+@[^@\s]+)$/.test(b.to) ? null : 'to must be an E.164 number or a SIP URI'),
   playback_start: (b) =>
     [b.audio_url, b.media_name, b.playback_content].filter((v) => v !== undefined).length !== 1
       ? 'exactly one of audio_url, media_name or playback_content is required'

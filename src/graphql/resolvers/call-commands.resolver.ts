@@ -69,7 +69,12 @@ export class CallCommandsResolver {
     return run(ctx, input.callId, { type: CallCommandType.UNMUTE, leg: input.leg });
   }
 
-  @Mutation(() => CallCommandPayload, { description: `Transfers a call IN_PROGRESS to another address (Call.transferredTo). ${NOTE}` })
+  @Mutation(() => CallCommandPayload, {
+    description:
+      'Transfers a call IN_PROGRESS to another address (Call.transferredTo). PSTN to PSTN calls (Telnyx): to a PSTN number, or, for an inbound call, to a WEBRTC ' +
+      'identity, which brings the call into a LiveKit room over SIP (Call.livekitRoomName; the identity joins with createCallToken). Calls in a LiveKit room: any channel ' +
+      `the gateway can bring into a room. ${NOTE}`,
+  })
   transferCall(
     @Arg('input', () => TransferCallInput, { description: 'The call and the new destination.' }) input: TransferCallInput,
     @Ctx() ctx: GatewayContext,

@@ -1,5 +1,5 @@
 import Telnyx from 'telnyx';
-import { CallStatus, Channel, type Call } from '../../domain/call.js';
+import { CallDirection, CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import {
   CallCommandType,
@@ -13,6 +13,7 @@ import {
 } from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
 import type { TelnyxConfig } from '../provider-config.js';
+import type { RoomBridge } from '../room-leg.js';
 import { TELNYX_FORMATS, clientState, toProviderError } from './telnyx-mapping.js';
 import { TelnyxWebhook } from './telnyx-webhook.js';
 import { TelnyxVoicemail } from './telnyx-voicemail.js';
@@ -31,6 +32,9 @@ import { TelnyxVoicemail } from './telnyx-voicemail.js';
  * actions/record_start (MP3 or WAV) / record_stop; sendToVoicemail → the gateway's own voicemail
  * (telnyx-voicemail.ts: answer, greeting, beep, the message recorded, hang up). Mute has no Call
  * Control action for a lone leg: refused.
+ * An inbound call transferred to a WEBRTC identity goes to a LiveKit room over SIP (the bridge,
+ * webrtc/sip-bridge.ts; LIVEKIT_SIP_URI): from then on mute, hold, recording and further
+ * transfers act on the room's parties, and hangup stays here (the room is closed with it).
  * Every action carries our command id as Telnyx's `command_id`, so a retried request is ignored.
  */
 export class TelnyxProvider implements ChannelProvider {
@@ -42,6 +46,7 @@ export class TelnyxProvider implements ChannelProvider {
     private readonly config: TelnyxConfig,
     private readonly publicUrl: string,
     private readonly callbacks: ProviderCallbacks,
+    private readonly bridge: RoomBridge | null = null,
   ) {
     // One retry for actions (connection errors, 429, 5xx): safe, Telnyx drops a repeated command_id.
     this.client = new Telnyx({ apiKey: config.apiKey, publicKey: config.publicKey, baseURL: config.baseUrl, timeout: 10_000, maxRetries: 1 });
@@ -80,18 +85,26 @@ export class TelnyxProvider implements ChannelProvider {
   }
 
   unsupported(args: CommandArgs, call: Call): string | null {
-    const refusal = this.refusal(args);
+    const refusal = this.refusal(args, call);
     if (refusal) return refusal;
     return call.providerCallId ? null : 'Telnyx has not yet given this call an id; try again in a moment';
   }
 
-  private refusal(args: CommandArgs): string | null {
+  private refusal(args: CommandArgs, call: Call): string | null {
+    if (call.roomName !== null) return this.bridgedRefusal(args, call);
     switch (args.type) {
       case CallCommandType.MUTE:
       case CallCommandType.UNMUTE:
         return 'Telnyx Call Control cannot mute a single call leg (mute exists only for conference participants); mute is available on calls whose legs meet in a LiveKit room';
       case CallCommandType.TRANSFER:
-        return args.toChannel === Channel.PSTN ? null : `Telnyx Call Control transfers to PSTN numbers only, not to ${args.toChannel.toUpperCase()}`;
+        if (args.toChannel === Channel.PSTN) return null;
+        if (args.toChannel !== Channel.WEBRTC)
+          return `Telnyx Call Control transfers to PSTN numbers and WebRTC identities, not to ${args.toChannel.toUpperCase()}`;
+        if (!this.bridge)
+          return 'Transferring a PSTN call to WebRTC brings it into a LiveKit room over SIP, which is not configured here (LIVEKIT_URL and LIVEKIT_SIP_URI)';
+        return call.direction === CallDirection.INBOUND
+          ? null
+          : 'Only an inbound PSTN call can be transferred to a WebRTC identity; an outbound call to a browser is placed with createCall (toChannel WEBRTC)';
       case CallCommandType.HOLD:
         return args.musicUrl || this.config.holdMusicUrl
           ? null
@@ -101,7 +114,25 @@ export class TelnyxProvider implements ChannelProvider {
     }
   }
 
+  /** A call brought into a LiveKit room: the room's parties take the commands that act on them. */
+  private bridgedRefusal(args: CommandArgs, call: Call): string | null {
+    if (!this.bridge) return 'This call was brought into a LiveKit room, which is no longer configured here (LIVEKIT_URL and LIVEKIT_SIP_URI)';
+    switch (args.type) {
+      case CallCommandType.HANGUP:
+        return null;
+      case CallCommandType.TRANSFER:
+        return args.toChannel === Channel.WEBRTC
+          ? null
+          : 'This call was taken by a WebRTC client in a LiveKit room: it can be transferred to another WEBRTC identity only';
+      case CallCommandType.SEND_TO_VOICEMAIL:
+        return 'This call was taken by a WebRTC client in a LiveKit room, which has no voicemail';
+      default:
+        return this.bridge.unsupported(args, call);
+    }
+  }
+
   async execute(call: Call, command: CallCommand): Promise<CommandResult> {
+    if (call.roomName !== null && command.args.type !== CallCommandType.HANGUP) return this.bridge!.execute(call, command);
     const id = call.providerCallId;
     if (!id) throw new ProviderError(this.name, 'Telnyx has not yet given this call an id');
     const actions = this.client.calls.actions;
@@ -116,10 +147,15 @@ export class TelnyxProvider implements ChannelProvider {
         break;
       case CallCommandType.HANGUP:
         await this.send(() => actions.hangup(id, state));
+        // The room's WebRTC party is let go too (the SIP leg ends with the call).
+        if (call.roomName !== null) await this.bridge?.close(call);
         break;
-      case CallCommandType.TRANSFER:
-        await this.send(() => actions.transfer(id, { ...state, to: args.to, from: call.fromAddress }));
+      case CallCommandType.TRANSFER: {
+        // To a WebRTC identity: into the call's LiveKit room, over SIP (the caller's number presented).
+        const to = args.toChannel === Channel.WEBRTC ? await this.bridge!.open(call) : args.to;
+        await this.send(() => actions.transfer(id, { ...state, to, from: call.fromAddress }));
         break;
+      }
       case CallCommandType.SEND_TO_VOICEMAIL:
         // A ringing call is answered first; its call.answered then greets (telnyx-webhook.ts).
         await this.send(() =>

@@ -1,4 +1,4 @@
-import { CallLeg, Channel, type Call } from '../../domain/call.js';
+import { Channel, type Call } from '../../domain/call.js';
 
 /**
  * The identity of a party in the call's room. A WebRTC party joins as its own address (the
@@ -14,10 +14,6 @@ export function partyIdentity(channel: Channel, address: string): string {
     case Channel.WHATSAPP:
       return `whatsapp:${address}`;
   }
-}
-
-export function legIdentity(call: Call, leg: CallLeg): string {
-  return leg === CallLeg.FROM ? partyIdentity(call.fromChannel, call.fromAddress) : calleeIdentity(call);
 }
 
 /** The called party: after a transfer, the one it went to. */

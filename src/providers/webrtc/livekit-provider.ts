@@ -1,5 +1,5 @@
 import { EgressClient, EncodedFileOutput, EncodedFileType, RoomServiceClient, TrackType } from 'livekit-server-sdk';
-import { CallDirection, CallStatus, type Call, type Channel } from '../../domain/call.js';
+import { CallDirection, CallLeg, CallStatus, type Call, type Channel } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import {
   CallCommandType,
@@ -13,7 +13,14 @@ import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCall
 import type { LiveKitConfig } from '../provider-config.js';
 import type { RoomLeg } from '../room-leg.js';
 import { livekit } from './livekit-errors.js';
-import { calleeIdentity, legIdentity, partyIdentity } from './legs.js';
+import { calleeIdentity, partyIdentity } from './legs.js';
+
+/** Who is who in a call's room: the identities of its two legs, and of the party hold applies to. */
+export interface RoomParties {
+  from: string;
+  to: string;
+  held: string;
+}
 
 type RoomFormat = (typeof RECORDING_FORMATS.room)[number];
 /** Room composite egress's file type for each format the domain's table gives calls in a room (the compiler holds them together). */
@@ -60,6 +67,15 @@ export class LiveKitProvider implements ChannelProvider {
     const room = call.roomName;
     const leg = this.legs.get(call.toChannel);
     if (!room || !leg) throw new ProviderError(this.name, `No LiveKit leg is configured for ${call.toChannel.toUpperCase()}`);
+    await this.openRoom(room, call.id);
+    const { legId } = await leg.dial(call);
+    // The room is up and the called party is being reached: it rings.
+    await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING });
+    return { providerCallId: legId };
+  }
+
+  /** Creates the call's room (a no-op when it exists). */
+  async openRoom(room: string, callId: string): Promise<void> {
     await livekit(() =>
       this.rooms.createRoom({
         name: room,
@@ -67,13 +83,9 @@ export class LiveKitProvider implements ChannelProvider {
         emptyTimeout: 60,
         departureTimeout: 20,
         maxParticipants: 8,
-        metadata: JSON.stringify({ callId: call.id }),
+        metadata: JSON.stringify({ callId }),
       }),
     );
-    const { legId } = await leg.dial(call);
-    // The room is up and the called party is being reached: it rings.
-    await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING });
-    return { providerCallId: legId };
   }
 
   unsupported(args: CommandArgs, call: Call): string | null {
@@ -108,22 +120,38 @@ export class LiveKitProvider implements ChannelProvider {
       case CallCommandType.REJECT:
         await this.legs.get(call.fromChannel)!.reject!(call, args.reason);
         return { confirmed: true };
+      default:
+        return this.executeInRoom(call, command, {
+          from: partyIdentity(call.fromChannel, call.fromAddress),
+          to: calleeIdentity(call),
+          held: this.heldIdentity(call),
+        });
+    }
+  }
+
+  /**
+   * Carries out a command that acts on the room's participants (mute, hold, transfer, recording),
+   * for a call carried here or by another provider whose call was brought into the room over SIP
+   * (sip-bridge.ts): `parties` says who is who in the room.
+   */
+  async executeInRoom(call: Call, command: CallCommand, parties: RoomParties): Promise<CommandResult> {
+    const room = call.roomName;
+    if (!room) throw new ProviderError(this.name, 'The call has no LiveKit room');
+    const args = command.args;
+    switch (args.type) {
       case CallCommandType.MUTE:
       case CallCommandType.UNMUTE:
-        await this.muteAudio(room, legIdentity(call, args.leg), args.type === CallCommandType.MUTE);
+        await this.muteAudio(room, args.leg === CallLeg.FROM ? parties.from : parties.to, args.type === CallCommandType.MUTE);
         return { confirmed: true };
       case CallCommandType.HOLD:
       case CallCommandType.UNHOLD: {
         const on = args.type === CallCommandType.UNHOLD;
-        await livekit(() =>
-          this.rooms.updateParticipant(room, this.heldIdentity(call), { permission: { canPublish: on, canSubscribe: on, canPublishData: true } }),
-        );
+        await livekit(() => this.rooms.updateParticipant(room, parties.held, { permission: { canPublish: on, canSubscribe: on, canPublishData: true } }));
         return { confirmed: true };
       }
       case CallCommandType.TRANSFER: {
-        const previous = calleeIdentity(call);
         await this.legs.get(args.toChannel)!.dial({ ...call, toAddress: args.to, toChannel: args.toChannel });
-        await livekit(() => this.rooms.removeParticipant(room, previous)).catch((error: unknown) => {
+        await livekit(() => this.rooms.removeParticipant(room, parties.to)).catch((error: unknown) => {
           // The previous party may have left already; the transfer itself happened.
           if (!(error instanceof ProviderError && error.status === 404)) throw error;
         });
@@ -147,6 +175,13 @@ export class LiveKitProvider implements ChannelProvider {
       default:
         throw new ProviderError(this.name, `${args.type} is not supported in LiveKit rooms`);
     }
+  }
+
+  /** Deletes the call's room (ending every participant's session); a room already gone is fine. */
+  async closeRoom(room: string): Promise<void> {
+    await livekit(() => this.rooms.deleteRoom(room)).catch((error: unknown) => {
+      if (!(error instanceof ProviderError && error.status === 404)) throw error;
+    });
   }
 
   /** Who is put on hold: the party on the other side from the application (the caller, for an inbound call). */

@@ -49,7 +49,9 @@ export class LiveKitWebhook implements WebhookEndpoint {
     const roomName = event.room?.name || event.egressInfo?.roomName || '';
     if (!looksLikeCallId(roomName)) return;
     const call = await this.callbacks.findCall({ callId: roomName });
-    if (!call || call.provider !== 'livekit') return;
+    // A call another provider carries but whose parties meet in a room (a Telnyx call taken by a
+    // browser): its status comes from that provider; only its room recordings are told here.
+    if (!call || (call.provider !== 'livekit' && !(event.event === 'egress_ended' && call.roomName === roomName))) return;
     const identity = event.participant?.identity ?? '';
     const occurredAt = event.createdAt ? new Date(Number(event.createdAt) * 1000) : undefined;
     switch (event.event) {
