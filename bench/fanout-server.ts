@@ -20,7 +20,7 @@ import v8 from 'node:v8';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
-import { CallStatus } from '../src/domain/call.js';
+import { CallStatus, EndReason } from '../src/domain/call.js';
 import { encodeEventCursor } from '../src/domain/cursor.js';
 import { startGateway, type Gateway } from '../src/server/app.js';
 import { jsonLogger } from '../src/server/logger.js';
@@ -140,7 +140,7 @@ async function startGatewayServer(opts: FanoutServerOptions): Promise<Server> {
       });
       const cpu = processCpu();
       const tStart = wallNow();
-      const applied = await gateway.lifecycle.apply({ callId, status: CallStatus.COMPLETED, endReason: 'hangup' });
+      const applied = await gateway.lifecycle.apply({ callId, status: CallStatus.COMPLETED, endReason: EndReason.HANGUP });
       const tCommit = wallNow();
       if (!applied) throw new Error(`${callId}: the transition to COMPLETED did not apply (is the call IN_PROGRESS?)`);
       const { delivered, drained } = await reached;

@@ -91,7 +91,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
       expect(await joined(id, 'dave')).toBe(200);
       await until(id, 'IN_PROGRESS');
       expect(await left(id, 'alice')).toBe(200);
-      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLER' });
       const events = await sub.until((items) => items.length >= 4);
       sub.stop();
       expect(events.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED']);
@@ -103,7 +103,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
   it('a callee who never joins: room_finished ends the call NO_ANSWER', async () => {
     const id = await webrtcCall('erin');
     await lk.send(webhookUrl, { event: 'room_finished', room: { name: id, sid: 'RM_2' } });
-    expect(await until(id, 'NO_ANSWER')).toMatchObject({ endReason: 'no_answer' });
+    expect(await until(id, 'NO_ANSWER')).toMatchObject({ endReason: 'no_answer', hangupSource: 'SYSTEM' });
   });
 
   it('WEBRTC → PSTN (cross-channel): the PSTN party is dialed into the room over SIP through the Telnyx trunk', async () => {
@@ -139,7 +139,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     await sip('track_published', 'active');
     expect((await until(id, 'IN_PROGRESS')).answeredAt).not.toBeNull();
     await left(id, 'sip:+15557001234');
-    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLEE' });
   });
 
   it('a SIP leg that never answers: joined while dialing, left without an answer → NO_ANSWER, never IN_PROGRESS', async () => {
@@ -215,7 +215,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     expect(twirp('RoomService/RemoveParticipant').at(-1)!.body).toMatchObject({ room: id, identity: 'bob' });
 
     const hangup = (await gql(gw.url, app.liveKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
-    expect(hangup).toMatchObject({ userErrors: [], call: { status: 'COMPLETED', endReason: 'hangup' } });
+    expect(hangup).toMatchObject({ userErrors: [], call: { status: 'COMPLETED', endReason: 'hangup', hangupSource: 'API' } });
     expect(twirp('RoomService/DeleteRoom').at(-1)!.body).toEqual({ room: id });
   });
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from 'livekit-server-sdk';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { commandRowCounts, eventually, gql, listenersRegistered } from './helpers/gateway.js';
 import { TelnyxHarness } from './helpers/telnyx.js';
 import { collect, wsClient } from './helpers/ws.js';
@@ -35,8 +36,8 @@ afterAll(async () => {
 
 const twirp = (method: string) => lk.to(new RegExp(`/twirp/livekit\\.${method}$`));
 /** Runs one command mutation; its payload. */
-const run = async (document: typeof TransferCallDocument | typeof AnswerCallDocument | typeof MuteCallDocument, input: Record<string, unknown>) => {
-  const { data, errors } = await gql(t.gw.url, t.app.liveKey, document as never, { input } as never);
+const run = async (document: TypedDocumentNode<Record<string, unknown>, { input: never }>, input: Record<string, unknown>) => {
+  const { data, errors } = await gql(t.gw.url, t.app.liveKey, document, { input } as { input: never });
   expect(errors).toBeUndefined();
   return Object.values(data as Record<string, any>)[0] as any;
 };

@@ -77,17 +77,36 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
   });
 
   it.each([
-    ['user_busy', [], 'BUSY', 'busy'],
-    ['timeout', ['call.initiated'], 'NO_ANSWER', 'no_answer'],
-    ['no_answer', [], 'NO_ANSWER', 'no_answer'],
-    ['call_rejected', ['call.initiated'], 'BUSY', 'rejected'],
-    ['not_found', [], 'FAILED', 'not_found'],
-    ['originator_cancel', ['call.initiated'], 'CANCELED', 'hangup'],
-  ] as const)('hangup_cause %s before answer ends the call %s (%s)', async (cause, first, status, endReason) => {
-    const call = await t.dial();
-    for (const type of first) await call.send(type, { direction: 'outgoing' });
-    await call.send('call.hangup', { hangup_cause: cause, hangup_source: 'callee' });
-    expect(await t.until(call.id, status)).toMatchObject({ endReason });
+    ['user_busy', '486', [], 'BUSY', 'busy', 'CALLEE', 486],
+    ['timeout', '408', ['call.initiated'], 'NO_ANSWER', 'no_answer', 'SYSTEM', 408],
+    ['no_answer', '480', [], 'NO_ANSWER', 'no_answer', 'SYSTEM', 480],
+    ['call_rejected', '603', ['call.initiated'], 'BUSY', 'rejected', 'CALLEE', 603],
+    ['not_found', '404', [], 'FAILED', 'not_found', 'CALLEE', 404],
+    ['originator_cancel', 'unspecified', ['call.initiated'], 'CANCELED', 'hangup', 'CALLER', null],
+    ['unspecified', 'unspecified', [], 'FAILED', 'failed', 'CALLEE', null],
+  ] as const)(
+    'hangup_cause %s (SIP %s) before answer ends the call %s (%s, hangupSource %s, sipCode %s)',
+    async (cause, sip, first, status, endReason, hangupSource, sipCode) => {
+      const call = await t.dial();
+      for (const type of first) await call.send(type, { direction: 'outgoing' });
+      await call.send('call.hangup', { hangup_cause: cause, hangup_source: 'callee', sip_hangup_cause: sip });
+      expect(await t.until(call.id, status)).toMatchObject({ endReason, hangupSource, sipCode });
+    },
+  );
+
+  it('after answer: hangup_source says who hung up; time_limit is the SYSTEM ending it (endReason time_limit); a hangupCall is the API', async () => {
+    const byCaller = await t.answered();
+    await byCaller.send('call.hangup', { hangup_cause: 'normal_clearing', hangup_source: 'caller', sip_hangup_cause: '200' });
+    expect(await t.until(byCaller.id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLER', sipCode: 200 });
+    const limited = await t.answered();
+    await limited.send('call.hangup', { hangup_cause: 'time_limit', hangup_source: 'unknown' });
+    expect(await t.until(limited.id, 'COMPLETED')).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM', sipCode: null });
+    const byApi = await t.answered();
+    const hangup = (await gql(t.gw.url, t.app.liveKey, HangupCallDocument, { input: { callId: byApi.id } })).data!.hangupCall;
+    expect(hangup.call).toMatchObject({ status: 'COMPLETED', endReason: 'hangup', hangupSource: 'API' });
+    // Telnyx's own call.hangup for it afterwards changes nothing.
+    await byApi.send('call.hangup', { hangup_cause: 'normal_clearing', hangup_source: 'caller' });
+    expect(await t.state(byApi.id)).toMatchObject({ hangupSource: 'API', sipCode: null });
   });
 
   it.each(['call.machine.detection.ended', 'call.machine.premium.detection.ended'])(

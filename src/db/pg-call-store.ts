@@ -1,14 +1,15 @@
 import { CallDirection, CallEventKind, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
-import type {
-  CallEventWithCall,
-  CallFilter,
-  CallPage,
-  CallPageQuery,
-  CallStore,
-  InsertCallResult,
-  NewCall,
-  ParkedState,
-  TransitionPlan,
+import {
+  CallOrderField,
+  type CallEventWithCall,
+  type CallFilter,
+  type CallPage,
+  type CallPageQuery,
+  type CallStore,
+  type InsertCallResult,
+  type NewCall,
+  type ParkedState,
+  type TransitionPlan,
 } from '../domain/call-store.js';
 import { LIVE_STATUSES } from '../domain/call-status-rules.js';
 import { CallCommandStatus, PENDING_COMMAND_STATUSES, RecordingStatus } from '../domain/command-rules.js';
@@ -20,7 +21,7 @@ import { CallInsertBatch } from './call-insert-batch.js';
 export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
   from_address AS "fromAddress", to_address AS "toAddress",
   from_channel AS "fromChannel", to_channel AS "toChannel",
-  duration, end_reason AS "endReason", metadata, livekit_room_name AS "livekitRoomName", room_name AS "roomName",
+  duration, end_reason AS "endReason", hangup_source AS "hangupSource", sip_code AS "sipCode", metadata, livekit_room_name AS "livekitRoomName", room_name AS "roomName",
   started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt",
   provider, provider_call_id AS "providerCallId", on_hold AS "onHold", muted_legs AS "mutedLegs",
   recording_id AS "recordingId", transferred_to AS "transferredTo", transferred_to_channel AS "transferredToChannel"`;
@@ -74,6 +75,8 @@ WITH old AS (
                     ELSE GREATEST(0, round(extract(epoch FROM ($3::timestamptz - COALESCE(c.answered_at, $3::timestamptz)))))::int END,
     end_reason = CASE WHEN NOT $7::boolean THEN c.end_reason
                       ELSE COALESCE($4::text, ($8::text[])[array_position($9::text[], old.status)]) END,
+    hangup_source = CASE WHEN $7::boolean THEN $12::text ELSE c.hangup_source END,
+    sip_code = CASE WHEN $7::boolean THEN $13::int ELSE c.sip_code END,
     -- An ended call is no longer on hold, muted or being recorded.
     on_hold = c.on_hold AND NOT $7::boolean,
     muted_legs = CASE WHEN $7::boolean THEN '{}' ELSE c.muted_legs END,
@@ -141,6 +144,14 @@ export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedN
 /** INSERT_CALL is prepared per connection under this name (bench/ baselines reuse both). */
 export const INSERT_CALL_STATEMENT = 'insert_call';
 
+/** Each listing order's column and its SQL type. */
+const ORDER_COLUMNS: Record<CallOrderField, { name: string; type: 'timestamptz' | 'int' }> = {
+  [CallOrderField.CREATED_AT]: { name: 'created_at', type: 'timestamptz' },
+  [CallOrderField.STARTED_AT]: { name: 'started_at', type: 'timestamptz' },
+  [CallOrderField.ENDED_AT]: { name: 'ended_at', type: 'timestamptz' },
+  [CallOrderField.DURATION]: { name: 'duration', type: 'int' },
+};
+
 /** Builds the tenant predicate and the filter's, with positional parameters. */
 export class Where {
   readonly clauses: string[];
@@ -181,7 +192,18 @@ export class Where {
     if (filter.metadata && Object.keys(filter.metadata).length) {
       this.add(`${c}metadata @> ${this.param(JSON.stringify(filter.metadata))}::jsonb`);
     }
+    this.range(`${c}started_at`, 'timestamptz', filter.startedAt?.from, filter.startedAt?.to, false);
+    this.range(`${c}answered_at`, 'timestamptz', filter.answeredAt?.from, filter.answeredAt?.to, false);
+    this.range(`${c}ended_at`, 'timestamptz', filter.endedAt?.from, filter.endedAt?.to, false);
+    this.range(`${c}duration`, 'int', filter.duration?.min, filter.duration?.max, true);
+    if (filter.endReason?.length) this.add(`${c}end_reason = ANY(${this.param(filter.endReason)}::text[])`);
     return this;
+  }
+
+  /** column >= low AND column < high (column <= high when `inclusive`); a bound not given is open. */
+  private range(column: string, type: string, low: unknown, high: unknown, inclusive: boolean): void {
+    if (low != null) this.add(`${column} >= ${this.param(low)}::${type}`);
+    if (high != null) this.add(`${column} ${inclusive ? '<=' : '<'} ${this.param(high)}::${type}`);
   }
 
   toString(): string {
@@ -236,6 +258,8 @@ export class PgCallStore implements CallStore {
         plan.appliesFrom,
         plan.eventId,
         plan.commandId,
+        plan.hangupSource,
+        plan.sipCode,
       ],
       'apply_transition',
     );
@@ -333,19 +357,24 @@ export class PgCallStore implements CallStore {
 
   async page(tenant: Tenant, query: CallPageQuery): Promise<CallPage> {
     const where = new Where(tenant).filter(query.filter);
-    // Keyset bounds on (created_at, id): correct while new calls arrive, no OFFSET.
+    // The order's column (the enum's values are the column names: no input reaches the SQL text)
+    // and its type; a listing by a column that can be NULL holds the calls that have it, which is
+    // also the predicate of its partial index (call.entity.ts).
+    const column = ORDER_COLUMNS[query.orderBy];
+    if (query.orderBy !== CallOrderField.CREATED_AT) where.add(`${column.name} IS NOT NULL`);
+    // Keyset bounds on (column, id): correct while new calls arrive, no OFFSET.
     const ascending = query.direction === 'ASC';
     if (query.after) {
-      where.add(`(created_at, id) ${ascending ? '>' : '<'} (${where.param(query.after.createdAt)}::timestamptz, ${where.param(query.after.id)})`);
+      where.add(`(${column.name}, id) ${ascending ? '>' : '<'} (${where.param(query.after.value)}::${column.type}, ${where.param(query.after.id)})`);
     }
     if (query.before) {
-      where.add(`(created_at, id) ${ascending ? '<' : '>'} (${where.param(query.before.createdAt)}::timestamptz, ${where.param(query.before.id)})`);
+      where.add(`(${column.name}, id) ${ascending ? '<' : '>'} (${where.param(query.before.value)}::${column.type}, ${where.param(query.before.id)})`);
     }
     // `last` reads the range from its far end, then the rows are put back in the requested order.
     const scanAscending = ascending !== query.fromEnd;
     const order = scanAscending ? 'ASC' : 'DESC';
     const rows = await this.sql.query<Call>(
-      `SELECT ${CALL_COLUMNS} FROM call WHERE ${where.toString()} ORDER BY created_at ${order}, id ${order} LIMIT ${where.param(query.limit + 1)}`,
+      `SELECT ${CALL_COLUMNS} FROM call WHERE ${where.toString()} ORDER BY ${column.name} ${order}, id ${order} LIMIT ${where.param(query.limit + 1)}`,
       where.values,
     );
     const hasMore = rows.length > query.limit;

@@ -1,4 +1,4 @@
-import { CallDirection, CallEventKind, CallStatus, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
+import { CallDirection, CallEventKind, CallStatus, EndReason, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
 import type { CallStore } from './call-store.js';
 import type { CallEffect, CommandStore } from './command-store.js';
 import {
@@ -14,7 +14,7 @@ import {
   type Recording,
 } from './command-rules.js';
 import { newCallId, newEventId, newRecordingId } from './ids.js';
-import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, type StatusUpdate } from './call-status-rules.js';
+import { ANSWERED, APPLIES_FROM, RANK, TERMINAL, defaultEndReason, defaultHangupSource, type StatusUpdate } from './call-status-rules.js';
 import { roomsFor } from './call.js';
 
 /** Told after events were appended to a call's timeline and committed (the sequencer listens). */
@@ -118,6 +118,8 @@ export class CallLifecycle implements ProviderCallbacks {
       // Per status it may replace: the SQL picks the one it actually replaced (COMPLETED after VOICEMAIL: "voicemail").
       defaultEndReasons: APPLIES_FROM[to].map((from) => defaultEndReason(from, to)),
       commandId: update.commandId ?? null,
+      hangupSource: TERMINAL.has(to) ? (update.hangupSource ?? defaultHangupSource(to, update.endReason ?? null, update.commandId ?? null)) : null,
+      sipCode: TERMINAL.has(to) ? (update.sipCode ?? null) : null,
     });
     return this.told(applied);
   }
@@ -290,7 +292,7 @@ export class CallLifecycle implements ProviderCallbacks {
       // Ended here first: the transition applies once, so of two sweeps that found the call (two
       // processes, or a run that outlasted its interval) only the one that ended it hangs it up at
       // its provider (best effort: a provider that refuses does not keep the call alive here).
-      const ended = await this.apply({ callId: id, status: CallStatus.FAILED, endReason: 'provider_timeout' });
+      const ended = await this.apply({ callId: id, status: CallStatus.FAILED, endReason: EndReason.PROVIDER_TIMEOUT });
       if (ended) await hangUp(ended.call);
     }
   }

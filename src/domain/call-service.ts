@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
 import { validateAddress } from './addresses.js';
-import { CallDirection, CallStatus, Channel, isPhoneChannel, roomsFor, type Call, type CallEvent, type Metadata, type Tenant } from './call.js';
-import type { CallEventWithCall, CallFilter, CallKey, CallStore, SortDirection } from './call-store.js';
+import { CallDirection, CallStatus, Channel, EndReason, isPhoneChannel, roomsFor, type Call, type CallEvent, type Metadata, type Tenant } from './call.js';
+import {
+  CallOrderField,
+  type CallEventWithCall,
+  type CallFilter,
+  type CallKey,
+  type CallStore,
+  type IntRange,
+  type SortDirection,
+  type TimeRange,
+} from './call-store.js';
 import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 import { newCallId, newEventId, looksLikeCallId } from './ids.js';
@@ -35,6 +44,8 @@ export interface ListCallsArgs {
   after?: string | null;
   before?: string | null;
   direction?: SortDirection;
+  /** Default CREATED_AT. */
+  orderBy?: CallOrderField;
 }
 
 /** Opens a live event stream for a tenant (implemented by the event log; see events/). */
@@ -147,7 +158,7 @@ export class CallService {
       return { call, replayed: false, userErrors: [] };
     } catch (error) {
       const message = error instanceof ProviderError ? `${error.provider}: ${error.message}` : 'The provider could not be reached';
-      const failed = await this.providerCallbacks.apply({ callId: call.id, status: CallStatus.FAILED, endReason: 'provider_error' });
+      const failed = await this.providerCallbacks.apply({ callId: call.id, status: CallStatus.FAILED, endReason: EndReason.PROVIDER_ERROR });
       if (!(error instanceof ProviderError)) throw error;
       return { call: failed?.call ?? call, replayed: false, userErrors: [userError(UserErrorCode.PROVIDER_ERROR, ['input', 'toChannel'], message)] };
     }
@@ -197,14 +208,15 @@ export class CallService {
     checkPageSize('first', first);
     checkPageSize('last', last);
     const filter = validateFilter(args.filter ?? {});
-    const after = args.after != null ? decodeCallCursor(args.after, 'after') : null;
-    const before = args.before != null ? decodeCallCursor(args.before, 'before') : null;
+    const orderBy = args.orderBy ?? CallOrderField.CREATED_AT;
+    const after = args.after != null ? decodeCallCursor(args.after, 'after', orderBy) : null;
+    const before = args.before != null ? decodeCallCursor(args.before, 'before', orderBy) : null;
     const fromEnd = last != null;
     const limit = last ?? first ?? DEFAULT_PAGE_SIZE;
     if (limit === 0) {
       return { calls: [], hasNextPage: false, hasPreviousPage: false };
     }
-    const page = await this.store.page(this.tenant, { filter, direction: args.direction ?? 'DESC', limit, fromEnd, after, before });
+    const page = await this.store.page(this.tenant, { filter, orderBy, direction: args.direction ?? 'DESC', limit, fromEnd, after, before });
     // Relay: the side the page was taken from is exact; the other side is known from the cursor
     // that bounds it (an `after` cursor names a row before this page, since calls are never deleted).
     return fromEnd
@@ -222,8 +234,17 @@ export class CallService {
   }
 }
 
-export function keyOf(call: Call): CallKey {
-  return { createdAt: call.createdAt, id: call.id };
+/** The call's position in a listing ordered by `field` (the listing only holds calls that have the field). */
+export function keyOf(call: Call, field: CallOrderField = CallOrderField.CREATED_AT): CallKey {
+  const value =
+    field === CallOrderField.CREATED_AT
+      ? call.createdAt
+      : field === CallOrderField.STARTED_AT
+        ? call.startedAt
+        : field === CallOrderField.ENDED_AT
+          ? call.endedAt
+          : call.duration;
+  return { field, value: value ?? 0, id: call.id };
 }
 
 function fail(error: UserError): CreateCallResult {
@@ -314,7 +335,36 @@ function validateFilter(filter: CallFilter): CallFilter {
     const problem = metadataProblem(filter.metadata) ?? filterMetadataProblem(filter.metadata);
     if (problem) throw new InvalidArgumentError('filter.metadata', `"filter.metadata": ${problem}`);
   }
+  for (const field of ['startedAt', 'answeredAt', 'endedAt'] as const) checkTimeRange(`filter.${field}`, filter[field]);
+  checkIntRange('filter.duration', filter.duration);
+  if (filter.endReason && filter.endReason.length > MAX_FILTER_LIST) {
+    throw new InvalidArgumentError('filter.endReason', `"filter.endReason" lists at most ${MAX_FILTER_LIST} reasons`);
+  }
   return filter;
+}
+
+/** A list in a filter names each value at most once: more than every value is a mistake. */
+const MAX_FILTER_LIST = 16;
+/** Longest duration a range may name: 100 days in seconds (a call's longest is 4 h). */
+const MAX_DURATION_SECONDS = 8_640_000;
+
+function checkTimeRange(argument: string, range: TimeRange | null | undefined): void {
+  if (range?.from && range.to && range.from > range.to) {
+    throw new InvalidArgumentError(argument, `"${argument}": from must not be after to`);
+  }
+}
+
+function checkIntRange(argument: string, range: IntRange | null | undefined): void {
+  if (!range) return;
+  for (const bound of ['min', 'max'] as const) {
+    const value = range[bound];
+    if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_DURATION_SECONDS)) {
+      throw new InvalidArgumentError(`${argument}.${bound}`, `"${argument}.${bound}" must be a whole number of seconds from 0 to ${MAX_DURATION_SECONDS}`);
+    }
+  }
+  if (range.min != null && range.max != null && range.min > range.max) {
+    throw new InvalidArgumentError(argument, `"${argument}": min must not be above max`);
+  }
 }
 
 /** Same key + same input means a replay; the fingerprint is what "same input" compares. */

@@ -1,4 +1,4 @@
-import { CallStatus } from './call.js';
+import { CallStatus, EndReason, HangupSource } from './call.js';
 
 /**
  * The call status lifecycle (the contract's table). Pure: no I/O.
@@ -70,18 +70,40 @@ export function canMove(from: CallStatus, to: CallStatus): boolean {
 export const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL, CallStatus.COMPLETED]);
 
 /** endReason when the provider gives none; COMPLETED after VOICEMAIL is "voicemail". */
-export function defaultEndReason(previous: CallStatus, to: CallStatus): string | null {
+export function defaultEndReason(previous: CallStatus, to: CallStatus): EndReason | null {
   switch (to) {
     case CallStatus.COMPLETED:
-      return previous === CallStatus.VOICEMAIL ? 'voicemail' : 'hangup';
+      return previous === CallStatus.VOICEMAIL ? EndReason.VOICEMAIL : EndReason.HANGUP;
     case CallStatus.FAILED:
-      return 'failed';
+      return EndReason.FAILED;
     case CallStatus.BUSY:
-      return 'busy';
+      return EndReason.BUSY;
     case CallStatus.NO_ANSWER:
-      return 'no_answer';
+      return EndReason.NO_ANSWER;
     case CallStatus.CANCELED:
-      return 'canceled';
+      return EndReason.CANCELED;
+    default:
+      return null;
+  }
+}
+
+/**
+ * Who ended the call when the provider does not say: a command is the API; a busy or declining
+ * callee is the CALLEE; a caller who gave up is the CALLER; a ring timeout, a time limit or a
+ * failure is the SYSTEM. An answered call that COMPLETED without a command: unknown (null).
+ */
+export function defaultHangupSource(to: CallStatus, endReason: EndReason | null, commandId: string | null): HangupSource | null {
+  if (!TERMINAL.has(to)) return null;
+  if (commandId) return HangupSource.API;
+  if (endReason === EndReason.TIME_LIMIT) return HangupSource.SYSTEM;
+  switch (to) {
+    case CallStatus.BUSY:
+      return HangupSource.CALLEE;
+    case CallStatus.CANCELED:
+      return HangupSource.CALLER;
+    case CallStatus.NO_ANSWER:
+    case CallStatus.FAILED:
+      return HangupSource.SYSTEM;
     default:
       return null;
   }
@@ -94,7 +116,11 @@ export interface StatusUpdate {
   /** When it happened at the provider; defaults to now. */
   occurredAt?: Date;
   /** Overrides the default endReason of a terminal status, e.g. "hangup" for CANCELED by the caller. */
-  endReason?: string | null;
+  endReason?: EndReason | null;
+  /** Who ended it, when the provider says (else defaultHangupSource). */
+  hangupSource?: HangupSource | null;
+  /** The provider's SIP code for the end, when it gives one. */
+  sipCode?: number | null;
   /** The command this transition carries out (hangupCall, answerCall …), if any. */
   commandId?: string | null;
 }

@@ -1,4 +1,4 @@
-import type { Call, CallDirection, CallEvent, CallStatus, Channel, Metadata, Mode, Tenant } from './call.js';
+import type { Call, CallDirection, CallEvent, CallStatus, Channel, EndReason, HangupSource, Metadata, Mode, Tenant } from './call.js';
 
 /** What `calls(filter:)` may narrow by; every field is optional and they combine with AND. */
 export interface CallFilter {
@@ -14,11 +14,43 @@ export interface CallFilter {
   createdBefore?: Date | null;
   /** calls whose metadata contains all these key/values (jsonb @>) */
   metadata?: Metadata | null;
+  /** calls whose startedAt (first ring) is in the range; calls that never rang do not match */
+  startedAt?: TimeRange | null;
+  answeredAt?: TimeRange | null;
+  endedAt?: TimeRange | null;
+  /** calls that ended for any of these reasons */
+  endReason?: EndReason[] | null;
+  /** calls whose duration (seconds, set when they end) is in the range */
+  duration?: IntRange | null;
 }
 
-/** A position in the (createdAt, id) order: what a keyset cursor carries. */
+/** from inclusive, to exclusive; either may be open. */
+export interface TimeRange {
+  from?: Date | null;
+  to?: Date | null;
+}
+
+/** min and max inclusive; either may be open. */
+export interface IntRange {
+  min?: number | null;
+  max?: number | null;
+}
+
+/**
+ * What calls can be listed by. CREATED_AT lists every call; the others list the calls that have
+ * the field (STARTED_AT: calls that rang; ENDED_AT and DURATION: calls that ended).
+ */
+export enum CallOrderField {
+  CREATED_AT = 'created_at',
+  STARTED_AT = 'started_at',
+  ENDED_AT = 'ended_at',
+  DURATION = 'duration',
+}
+
+/** A position in a listing's order (field value, then id): what a keyset cursor carries. */
 export interface CallKey {
-  createdAt: Date;
+  field: CallOrderField;
+  value: Date | number;
   id: string;
 }
 
@@ -26,6 +58,7 @@ export type SortDirection = 'ASC' | 'DESC';
 
 export interface CallPageQuery {
   filter: CallFilter;
+  orderBy: CallOrderField;
   direction: SortDirection;
   /** Rows to return; the store fetches one more to know whether there are more. */
   limit: number;
@@ -80,9 +113,13 @@ export interface TransitionPlan {
   /** Sets endedAt, duration and endReason. */
   terminal: boolean;
   /** endReason given by the provider; else the default for the status replaced (COMPLETED after VOICEMAIL: "voicemail"). */
-  endReason: string | null;
+  endReason: EndReason | null;
   /** The default endReason when the call was in appliesFrom[i]. */
-  defaultEndReasons: readonly (string | null)[];
+  defaultEndReasons: readonly (EndReason | null)[];
+  /** Who ended the call (terminal only). */
+  hangupSource: HangupSource | null;
+  /** The provider's SIP code for the end (terminal only). */
+  sipCode: number | null;
   /** The command that caused it: marked APPLIED in the same statement. */
   commandId: string | null;
 }

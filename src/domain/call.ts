@@ -25,6 +25,43 @@ export enum CallStatus {
   CANCELED = 'canceled',
 }
 
+/**
+ * Why a call ended. The values are the strings `endReason` carried before it was an enum, kept
+ * as they were (in the API too), so clients that compared strings keep working.
+ */
+export enum EndReason {
+  /** A party hung up after answer (or the caller before it: CANCELED). */
+  HANGUP = 'hangup',
+  BUSY = 'busy',
+  /** The called party declined (rejectCall DECLINED, a declined WhatsApp call, Telnyx call_rejected). */
+  REJECTED = 'rejected',
+  NO_ANSWER = 'no_answer',
+  CANCELED = 'canceled',
+  /** A voicemail box took the call and it ended. */
+  VOICEMAIL = 'voicemail',
+  FAILED = 'failed',
+  /** The number does not exist (Telnyx not_found, SIP 404). */
+  NOT_FOUND = 'not_found',
+  /** The provider gave no news within CALL_SETUP_TIMEOUT_MS. */
+  PROVIDER_TIMEOUT = 'provider_timeout',
+  /** The provider refused to place the call. */
+  PROVIDER_ERROR = 'provider_error',
+  /** The call reached its timeLimit. */
+  TIME_LIMIT = 'time_limit',
+}
+
+/** Who ended a call. */
+export enum HangupSource {
+  /** The calling party (`from`). */
+  CALLER = 'caller',
+  /** The called party (`to`). */
+  CALLEE = 'callee',
+  /** The application, with a command (hangupCall, rejectCall). */
+  API = 'api',
+  /** The network or the gateway: a ring timeout, a time limit, a failure. */
+  SYSTEM = 'system',
+}
+
 /** A key's mode: test keys see only test calls, live keys only live calls. */
 export const MODES = ['test', 'live'] as const;
 export type Mode = (typeof MODES)[number];
@@ -68,7 +105,11 @@ export interface Call {
   fromChannel: Channel;
   toChannel: Channel;
   duration: number | null;
-  endReason: string | null;
+  endReason: EndReason | null;
+  /** Who ended the call; null until it ends, or when the provider does not say. */
+  hangupSource: HangupSource | null;
+  /** The SIP response code the provider gave for the end (486 busy, 480 no answer …), when it gives one. */
+  sipCode: number | null;
   metadata: Metadata;
   /** The platform's field: the LiveKit room a WebRTC client joins; null unless a leg is WebRTC. */
   livekitRoomName: string | null;

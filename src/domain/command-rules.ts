@@ -1,4 +1,4 @@
-import { CallDirection, CallLeg, CallStatus, Channel, type Call } from './call.js';
+import { CallDirection, CallLeg, CallStatus, Channel, EndReason, type Call } from './call.js';
 import { isTerminal } from './call-status-rules.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { validateAddress } from './addresses.js';
@@ -267,17 +267,17 @@ export function commandName(type: CallCommandType): string {
  * The status a status-changing command moves the call to, given the status it is in when the
  * provider confirms; null for commands that change a flag, not the status.
  */
-export function commandTransition(args: CommandArgs, current: CallStatus): { status: CallStatus; endReason: string | null } | null {
+export function commandTransition(args: CommandArgs, current: CallStatus): { status: CallStatus; endReason: EndReason | null } | null {
   switch (args.type) {
     case CallCommandType.ANSWER:
       return { status: CallStatus.IN_PROGRESS, endReason: null };
     case CallCommandType.REJECT:
-      return { status: CallStatus.BUSY, endReason: args.reason === RejectReason.BUSY ? 'busy' : 'rejected' };
+      return { status: CallStatus.BUSY, endReason: args.reason === RejectReason.BUSY ? EndReason.BUSY : EndReason.REJECTED };
     case CallCommandType.HANGUP:
       // The contract: hangup while ringing ends CANCELED, once answered COMPLETED ("hangup").
       return current === CallStatus.INITIATED || current === CallStatus.RINGING
-        ? { status: CallStatus.CANCELED, endReason: 'hangup' }
-        : { status: CallStatus.COMPLETED, endReason: current === CallStatus.VOICEMAIL ? 'voicemail' : 'hangup' };
+        ? { status: CallStatus.CANCELED, endReason: EndReason.HANGUP }
+        : { status: CallStatus.COMPLETED, endReason: current === CallStatus.VOICEMAIL ? EndReason.VOICEMAIL : EndReason.HANGUP };
     case CallCommandType.SEND_TO_VOICEMAIL:
       return { status: CallStatus.VOICEMAIL, endReason: null };
     default:

@@ -1,21 +1,37 @@
-import type { CallKey } from './call-store.js';
+import { CallOrderField, type CallKey } from './call-store.js';
 import { InvalidArgumentError } from './errors.js';
 
 /**
  * Opaque cursors: base64url of a tagged tuple. Opaque to clients (they must not build them),
  * but plain to us; a tampered cursor decodes to nothing and is refused with the argument's name.
  */
+const ORDER_FIELDS = new Set<string>(Object.values(CallOrderField));
+
+/**
+ * `c1|<createdAt>|<id>` in the default order (the cursors issued before other orders existed
+ * still work); `c2|<field>|<value>|<id>` in the others. A cursor of one order is refused in another.
+ */
 export function encodeCallCursor(key: CallKey): string {
-  return Buffer.from(`c1|${key.createdAt.toISOString()}|${key.id}`).toString('base64url');
+  const value = key.value instanceof Date ? key.value.toISOString() : String(key.value);
+  const text = key.field === CallOrderField.CREATED_AT ? `c1|${value}|${key.id}` : `c2|${key.field}|${value}|${key.id}`;
+  return Buffer.from(text).toString('base64url');
 }
 
-export function decodeCallCursor(cursor: string, argument: string): CallKey {
+export function decodeCallCursor(cursor: string, argument: string, field: CallOrderField): CallKey {
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = parts.length === 3 && parts[0] === 'c1' ? new Date(parts[1]!) : null;
-  if (!createdAt || Number.isNaN(createdAt.getTime()) || !/^call_(test_)?[0-9A-Za-z]{27}$/.test(parts[2]!)) {
-    throw new InvalidArgumentError(argument, `"${argument}" is not a cursor returned by this API`);
+  const [tag, ...rest] = parts;
+  const [keyField, raw, id]: (string | undefined)[] =
+    tag === 'c1' && rest.length === 2 ? [CallOrderField.CREATED_AT as string, ...rest] : tag === 'c2' && rest.length === 3 ? rest : [];
+  const refuse = (why = 'is not a cursor returned by this API') => new InvalidArgumentError(argument, `"${argument}" ${why}`);
+  if (keyField === undefined || !ORDER_FIELDS.has(keyField) || !/^call_(test_)?[0-9A-Za-z]{27}$/.test(id ?? '')) throw refuse();
+  if (keyField !== (field as string)) throw refuse(`is a cursor of a listing ordered by ${keyField.toUpperCase()}, not ${field.toUpperCase()}`);
+  if (field === CallOrderField.DURATION) {
+    if (!/^\d{1,9}$/.test(raw!)) throw refuse();
+    return { field, value: Number(raw), id: id! };
   }
-  return { createdAt, id: parts[2]! };
+  const at = new Date(raw!);
+  if (Number.isNaN(at.getTime())) throw refuse();
+  return { field, value: at, id: id! };
 }
 
 /** Webhook deliveries page by (createdAt, id) like calls, with their own tag and id shape. */

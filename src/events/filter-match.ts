@@ -1,4 +1,4 @@
-import type { CallEventWithCall, CallFilter } from '../domain/call-store.js';
+import type { CallEventWithCall, CallFilter, IntRange, TimeRange } from '../domain/call-store.js';
 
 /**
  * `CallFilter` evaluated in memory on a live event, with the same meaning as the SQL of
@@ -16,7 +16,26 @@ export function matchesFilter(event: CallEventWithCall, filter: CallFilter): boo
   if (filter.createdAfter && call.createdAt < filter.createdAfter) return false;
   if (filter.createdBefore && call.createdAt >= filter.createdBefore) return false;
   if (filter.metadata && !jsonContains(call.metadata, filter.metadata)) return false;
+  if (filter.startedAt && !inTimeRange(call.startedAt, filter.startedAt)) return false;
+  if (filter.answeredAt && !inTimeRange(call.answeredAt, filter.answeredAt)) return false;
+  if (filter.endedAt && !inTimeRange(call.endedAt, filter.endedAt)) return false;
+  if (filter.endReason?.length && (call.endReason === null || !filter.endReason.includes(call.endReason))) return false;
+  if (filter.duration && !inIntRange(call.duration, filter.duration)) return false;
   return true;
+}
+
+/** As SQL's `column >= from AND column < to`: a NULL column matches no bound. */
+function inTimeRange(value: Date | null, range: TimeRange): boolean {
+  if (range.from == null && range.to == null) return true;
+  if (value === null) return false;
+  const time = new Date(value).getTime();
+  return (range.from == null || time >= range.from.getTime()) && (range.to == null || time < range.to.getTime());
+}
+
+function inIntRange(value: number | null, range: IntRange): boolean {
+  if (range.min == null && range.max == null) return true;
+  if (value === null) return false;
+  return (range.min == null || value >= range.min) && (range.max == null || value <= range.max);
 }
 
 /**

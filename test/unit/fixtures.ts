@@ -16,6 +16,8 @@ export function testCall(overrides: Partial<Call> = {}): Call {
     toChannel: Channel.PSTN,
     duration: null,
     endReason: null,
+    hangupSource: null,
+    sipCode: null,
     metadata: {},
     livekitRoomName: null,
     roomName: null,

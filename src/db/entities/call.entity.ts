@@ -1,5 +1,5 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { CallDirection, CallStatus, Channel, MODES, type Mode } from '../../domain/call.js';
+import { CallDirection, CallStatus, Channel, EndReason, HangupSource, MODES, type Mode } from '../../domain/call.js';
 import { LIVE_STATUSES } from '../../domain/call-status-rules.js';
 import { inList } from '../sql-literals.js';
 import { ApplicationEntity } from './application.entity.js';
@@ -12,6 +12,20 @@ import { ApplicationEntity } from './application.entity.js';
 // Keyset pagination and the default listing: newest first within one tenant.
 @Index({ name: 'call_tenant_created_idx', properties: ['app', 'mode', 'createdAt', 'id'] })
 @Index({ name: 'call_tenant_status_created_idx', properties: ['app', 'mode', 'status', 'createdAt', 'id'] })
+// Listings ordered by started_at, ended_at or duration (calls(orderBy:)), and range filters on
+// them: partial, so inserting a call (the three are NULL then) costs these indexes nothing.
+@Index({
+  name: 'call_tenant_started_idx',
+  expression: 'create index "call_tenant_started_idx" on "call" ("app_id", "mode", "started_at", "id") where "started_at" is not null',
+})
+@Index({
+  name: 'call_tenant_ended_idx',
+  expression: 'create index "call_tenant_ended_idx" on "call" ("app_id", "mode", "ended_at", "id") where "ended_at" is not null',
+})
+@Index({
+  name: 'call_tenant_duration_idx',
+  expression: 'create index "call_tenant_duration_idx" on "call" ("app_id", "mode", "duration", "id") where "duration" is not null',
+})
 // `metadata @> {...}` filters; jsonb_path_ops is smaller and faster for containment.
 @Index({ name: 'call_metadata_gin_idx', expression: 'create index "call_metadata_gin_idx" on "call" using gin ("metadata" jsonb_path_ops)' })
 // One call per idempotency key and tenant: the constraint, not a read-then-write, makes it safe.
@@ -60,8 +74,15 @@ export class CallEntity {
   @Property({ type: 'integer', nullable: true })
   duration: number | null = null;
 
-  @Property({ type: 'string', length: 64, nullable: true })
-  endReason: string | null = null;
+  @Enum({ items: () => EndReason, type: 'string', nullable: true })
+  endReason: EndReason | null = null;
+
+  @Enum({ items: () => HangupSource, type: 'string', nullable: true })
+  hangupSource: HangupSource | null = null;
+
+  /** The SIP response code the provider gave for the end. */
+  @Property({ type: 'smallint', nullable: true })
+  sipCode: number | null = null;
 
   @Property({ type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` })
   metadata: Record<string, unknown> = {};

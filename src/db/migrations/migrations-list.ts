@@ -12,6 +12,8 @@ import { Migration20261202020000SequencerCustomPlans } from './Migration20261202
 import { Migration20261202190231_TenantKeysAndKindChecks } from './Migration20261202190231_TenantKeysAndKindChecks.js';
 import { Migration20261203082104_LivekitRoomNameForWebrtcOnly } from './Migration20261203082104_LivekitRoomNameForWebrtcOnly.js';
 import { Migration20261203084745_RecordingKind } from './Migration20261203084745_RecordingKind.js';
+import { Migration20261203133220_EndReasonsAndHangupSource } from './Migration20261203133220_EndReasonsAndHangupSource.js';
+import { Migration20261203133815_ListingOrders } from './Migration20261203133815_ListingOrders.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -28,4 +30,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202190231_TenantKeysAndKindChecks', class: Migration20261202190231_TenantKeysAndKindChecks },
   { name: 'Migration20261203082104_LivekitRoomNameForWebrtcOnly', class: Migration20261203082104_LivekitRoomNameForWebrtcOnly },
   { name: 'Migration20261203084745_RecordingKind', class: Migration20261203084745_RecordingKind },
+  { name: 'Migration20261203133220_EndReasonsAndHangupSource', class: Migration20261203133220_EndReasonsAndHangupSource },
+  { name: 'Migration20261203133815_ListingOrders', class: Migration20261203133815_ListingOrders },
 ];

@@ -1,7 +1,26 @@
-import { Field, InputType } from 'type-graphql';
-import { CallDirection, CallStatus, Channel } from '../../domain/call.js';
+import { Field, InputType, Int } from 'type-graphql';
+import { CallDirection, CallStatus, Channel, EndReason } from '../../domain/call.js';
+import { CallOrderField } from '../../domain/call-store.js';
 import { DateTimeScalar, JSONObjectScalar } from '../types/scalars.js';
-import { CallOrderField, OrderDirection } from '../types/enums.js';
+import { CallEndReason, OrderDirection } from '../types/enums.js';
+
+@InputType('DateTimeRange', { description: 'A range of times: from inclusive, to exclusive; either may be left open.' })
+export class DateTimeRangeInput {
+  @Field(() => DateTimeScalar, { nullable: true, description: 'At or after this time.' })
+  from?: Date | null;
+
+  @Field(() => DateTimeScalar, { nullable: true, description: 'Before this time.' })
+  to?: Date | null;
+}
+
+@InputType('IntRange', { description: 'A range of whole numbers: min and max inclusive; either may be left open.' })
+export class IntRangeInput {
+  @Field(() => Int, { nullable: true, description: 'At least this.' })
+  min?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'At most this.' })
+  max?: number | null;
+}
 
 @InputType('CallFilter', { description: 'Narrows calls; all given fields must match (AND); a list matches any of its values.' })
 export class CallFilterInput {
@@ -31,6 +50,21 @@ export class CallFilterInput {
 
   @Field(() => JSONObjectScalar, { nullable: true, description: 'Calls whose metadata contains all these key/values (JSON containment).' })
   metadata?: Record<string, unknown> | null;
+
+  @Field(() => DateTimeRangeInput, { nullable: true, description: 'Calls that first rang in this range (calls that never rang do not match).' })
+  startedAt?: DateTimeRangeInput | null;
+
+  @Field(() => DateTimeRangeInput, { nullable: true, description: 'Calls answered in this range (unanswered calls do not match).' })
+  answeredAt?: DateTimeRangeInput | null;
+
+  @Field(() => DateTimeRangeInput, { nullable: true, description: 'Calls that ended in this range (live calls do not match).' })
+  endedAt?: DateTimeRangeInput | null;
+
+  @Field(() => [CallEndReason], { nullable: true, description: 'Calls that ended for any of these reasons (at most 16).' })
+  endReason?: EndReason[] | null;
+
+  @Field(() => IntRangeInput, { nullable: true, description: 'Calls whose duration in seconds is in this range (live calls do not match).' })
+  duration?: IntRangeInput | null;
 }
 
 @InputType('CallOrder', { description: 'Order of a call listing.' })
@@ -38,6 +72,6 @@ export class CallOrderInput {
   @Field(() => CallOrderField, { description: 'The field to order by.' })
   field!: CallOrderField;
 
-  @Field(() => OrderDirection, { description: 'ASC: oldest first; DESC: newest first.' })
+  @Field(() => OrderDirection, { description: 'ASC: smallest (oldest) first; DESC: largest (newest) first.' })
   direction!: OrderDirection;
 }

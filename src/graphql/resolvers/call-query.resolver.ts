@@ -2,6 +2,7 @@ import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-gr
 import type { Call } from '../../domain/call.js';
 import { keyOf } from '../../domain/call-service.js';
 import { encodeCallCursor } from '../../domain/cursor.js';
+import { CallOrderField } from '../../domain/call-store.js';
 import type { CallFilter } from '../../domain/call-store.js';
 import type { GatewayContext } from '../context.js';
 import { CallConnectionType, CallType } from '../types/call.type.js';
@@ -34,12 +35,17 @@ export class CallQueryResolver {
     @Arg('after', () => String, { nullable: true, description: 'Cursor: return items after this one.' }) after?: string | null,
     @Arg('last', () => Int, { nullable: true, description: 'Page size from the end (0 to 100).' }) last?: number | null,
     @Arg('before', () => String, { nullable: true, description: 'Cursor: return items before this one.' }) before?: string | null,
-    @Arg('orderBy', () => CallOrderInput, { nullable: true, description: 'Default: CREATED_AT DESC (newest first).' }) orderBy?: CallOrderInput | null,
+    @Arg('orderBy', () => CallOrderInput, {
+      nullable: true,
+      description: 'Default: CREATED_AT DESC (newest first). STARTED_AT, ENDED_AT and DURATION list only the calls that have the field.',
+    })
+    orderBy?: CallOrderInput | null,
   ): Promise<CallConnectionSource> {
-    const page = await ctx.calls.list({ filter, first, last, after, before, direction: orderBy?.direction ?? 'DESC' });
+    const field = orderBy?.field ?? CallOrderField.CREATED_AT;
+    const page = await ctx.calls.list({ filter, first, last, after, before, direction: orderBy?.direction ?? 'DESC', orderBy: field });
     // Object.assign, not a spread: a spread would build the lazy edges.
     return Object.assign(
-      toConnection(page.calls, (call) => encodeCallCursor(keyOf(call)), page),
+      toConnection(page.calls, (call) => encodeCallCursor(keyOf(call, field)), page),
       { filter: filter ?? null },
     );
   }

@@ -1,9 +1,9 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { CallDirection, CallLeg, CallStatus, Channel } from '../../domain/call.js';
+import { CallDirection, CallLeg, CallStatus, Channel, EndReason, HangupSource } from '../../domain/call.js';
 import { DateTimeScalar, JSONObjectScalar } from './scalars.js';
 import { NodeInterface } from './node.interface.js';
 import { Connection } from './connection.js';
-import './enums.js';
+import { CallEndReason } from './enums.js';
 
 /** The API view of a call. Resolvers pass the domain's `Call` objects; fields map one to one. */
 // simpleResolvers: plain properties need no type-graphql wrapper (there are no middlewares).
@@ -36,8 +36,21 @@ export class CallType extends NodeInterface {
   @Field(() => Int, { nullable: true, description: 'Seconds from answer to end (0 if never answered); null until the call ends.' })
   duration!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Why the call ended, e.g. "hangup", "no_answer", "busy", "voicemail"; null until it ends.' })
-  endReason!: string | null;
+  @Field(() => CallEndReason, { nullable: true, description: 'Why the call ended (hangup, no_answer, busy, voicemail …); null until it ends.' })
+  endReason!: EndReason | null;
+
+  @Field(() => HangupSource, {
+    nullable: true,
+    description: 'Who ended the call; null until it ends, or when nobody can tell (an answered call on a provider that does not say).',
+  })
+  hangupSource!: HangupSource | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'The SIP response code of the end (486 busy, 480 no answer, 404 …) where the provider gives one: Telnyx (sip_hangup_cause) and the simulator; null otherwise.',
+  })
+  sipCode!: number | null;
 
   @Field(() => JSONObjectScalar, { description: 'Custom key/values given at creation ({} when none), included in webhook payloads.' })
   metadata!: Record<string, unknown>;

@@ -1,15 +1,12 @@
 import { registerEnumType } from 'type-graphql';
-import { CallDirection, CallEventKind, CallLeg, CallStatus, Channel } from '../../domain/call.js';
+import { CallDirection, CallEventKind, CallLeg, CallStatus, Channel, EndReason, HangupSource } from '../../domain/call.js';
 import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus, RejectReason } from '../../domain/command-rules.js';
 import { UserErrorCode } from '../../domain/errors.js';
+import { CallOrderField } from '../../domain/call-store.js';
 
 export enum OrderDirection {
   ASC = 'ASC',
   DESC = 'DESC',
-}
-
-export enum CallOrderField {
-  CREATED_AT = 'CREATED_AT',
 }
 
 registerEnumType(Channel, {
@@ -19,6 +16,43 @@ registerEnumType(Channel, {
     PSTN: { description: 'The public telephone network; addresses are E.164 numbers.' },
     WEBRTC: { description: 'A browser or app client in a LiveKit room; addresses are client identities.' },
     WHATSAPP: { description: 'WhatsApp voice; addresses are E.164 numbers.' },
+  },
+});
+
+/**
+ * CallEndReason's GraphQL names are the domain's stored values (hangup, no_answer …), not its
+ * keys: endReason was a String with exactly these values before it became an enum, and clients
+ * comparing them keep working.
+ */
+export const CallEndReason = Object.fromEntries(Object.values(EndReason).map((value) => [value, value])) as Record<EndReason, EndReason>;
+
+registerEnumType(CallEndReason, {
+  name: 'CallEndReason',
+  description:
+    'Why a call ended. The values are the lower-case strings endReason carried when it was a String (and that webhook payloads carry), kept so that clients comparing them keep working.',
+  valuesConfig: {
+    [EndReason.HANGUP]: { description: 'A party hung up (after answer: COMPLETED; the caller before answer: CANCELED).' },
+    [EndReason.BUSY]: { description: 'The called line was busy (BUSY).' },
+    [EndReason.REJECTED]: { description: 'The called party declined (BUSY): rejectCall DECLINED, a declined WhatsApp call, Telnyx call_rejected.' },
+    [EndReason.NO_ANSWER]: { description: 'Nobody answered before the ring timeout (NO_ANSWER).' },
+    [EndReason.CANCELED]: { description: 'Canceled before answer with no more precise reason (CANCELED).' },
+    [EndReason.VOICEMAIL]: { description: 'A voicemail box took the call, which then ended (COMPLETED).' },
+    [EndReason.FAILED]: { description: 'The call could not be connected (FAILED).' },
+    [EndReason.NOT_FOUND]: { description: 'The number does not exist (FAILED; Telnyx not_found).' },
+    [EndReason.PROVIDER_TIMEOUT]: { description: 'The provider gave no news within CALL_SETUP_TIMEOUT_MS (FAILED).' },
+    [EndReason.PROVIDER_ERROR]: { description: 'The provider refused to place the call (FAILED).' },
+    [EndReason.TIME_LIMIT]: { description: "The call reached its time limit (COMPLETED): Telnyx time_limit, or createCall's timeLimit." },
+  },
+});
+
+registerEnumType(HangupSource, {
+  name: 'HangupSource',
+  description: 'Who ended a call. Telnyx says caller or callee; LiveKit, which participant left; the simulator, its scenario; commands are API.',
+  valuesConfig: {
+    CALLER: { description: 'The calling party (from).' },
+    CALLEE: { description: 'The called party (to): it hung up, was busy or declined.' },
+    API: { description: 'The application, with a command (hangupCall, rejectCall, sendToVoicemail).' },
+    SYSTEM: { description: 'The network or the gateway: a ring timeout, a time limit, a failure.' },
   },
 });
 
@@ -81,8 +115,15 @@ registerEnumType(OrderDirection, {
 
 registerEnumType(CallOrderField, {
   name: 'CallOrderField',
-  description: 'Fields calls can be ordered by.',
-  valuesConfig: { CREATED_AT: { description: 'When the call was created; ties are broken by id.' } },
+  description:
+    'Fields calls can be ordered by; ties are broken by id. Each has an index, and cursors of one order are refused in another. ' +
+    'An order by a field that may be null lists only the calls that have it.',
+  valuesConfig: {
+    CREATED_AT: { description: 'When the call was created: every call.' },
+    STARTED_AT: { description: 'When the destination first rang: calls that rang.' },
+    ENDED_AT: { description: 'When the call ended: ended calls.' },
+    DURATION: { description: 'Seconds from answer to end: ended calls (0 for those never answered).' },
+  },
 });
 
 registerEnumType(CallCommandType, {

@@ -1,5 +1,5 @@
 import Telnyx from 'telnyx';
-import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
+import { CallDirection, CallStatus, EndReason, HangupSource, type Call } from '../../domain/call.js';
 import { RecordingFormat, type RECORDING_FORMATS } from '../../domain/command-rules.js';
 import { ProviderError } from '../../domain/channel-provider.js';
 
@@ -62,37 +62,57 @@ export function occurredAt(value: unknown): Date | undefined {
   return Number.isFinite(time) ? new Date(time) : undefined;
 }
 
+/** What call.hangup says about the end. */
+export interface HangupOutcome {
+  status: CallStatus;
+  endReason: EndReason | null;
+  hangupSource: HangupSource | null;
+  sipCode: number | null;
+}
+
 /**
  * call.hangup → the terminal status. An answered call COMPLETES (a voicemail box keeps its
- * "voicemail" reason); otherwise Telnyx's hangup_cause says why it never connected.
+ * "voicemail" reason); otherwise Telnyx's hangup_cause says why it never connected. hangup_source
+ * (caller, callee) and sip_hangup_cause (a SIP code, or "unspecified") are kept as Telnyx gives them;
+ * a time limit is the SYSTEM's doing.
  */
-export function hangupStatus(call: Call, payload: Telnyx.CallHangup.Payload): { status: CallStatus; endReason: string | null } {
+export function hangupStatus(call: Call, payload: Telnyx.CallHangup.Payload): HangupOutcome {
+  const code = /^[1-6]\d\d$/.test(payload.sip_hangup_cause ?? '') ? Number(payload.sip_hangup_cause) : null;
+  const source =
+    payload.hangup_cause === 'time_limit'
+      ? HangupSource.SYSTEM
+      : payload.hangup_source === 'caller'
+        ? HangupSource.CALLER
+        : payload.hangup_source === 'callee'
+          ? HangupSource.CALLEE
+          : null;
+  const outcome = (status: CallStatus, endReason: EndReason | null): HangupOutcome => ({ status, endReason, hangupSource: source, sipCode: code });
   if (call.status === CallStatus.IN_PROGRESS || call.status === CallStatus.VOICEMAIL) {
     // null lets the lifecycle choose: "voicemail" after VOICEMAIL, else our default "hangup".
-    return {
-      status: CallStatus.COMPLETED,
-      endReason: call.status === CallStatus.VOICEMAIL ? null : payload.hangup_cause === 'time_limit' ? 'time_limit' : 'hangup',
-    };
+    return outcome(
+      CallStatus.COMPLETED,
+      call.status === CallStatus.VOICEMAIL ? null : payload.hangup_cause === 'time_limit' ? EndReason.TIME_LIMIT : EndReason.HANGUP,
+    );
   }
   switch (payload.hangup_cause) {
     case 'user_busy':
-      return { status: CallStatus.BUSY, endReason: 'busy' };
+      return outcome(CallStatus.BUSY, EndReason.BUSY);
     case 'call_rejected':
       // The called party declined: reported as a busy line would be, with why.
-      return { status: CallStatus.BUSY, endReason: 'rejected' };
+      return outcome(CallStatus.BUSY, EndReason.REJECTED);
     case 'no_answer':
     case 'timeout':
-      return { status: CallStatus.NO_ANSWER, endReason: 'no_answer' };
+      return { ...outcome(CallStatus.NO_ANSWER, EndReason.NO_ANSWER), hangupSource: HangupSource.SYSTEM };
     case 'originator_cancel':
-      return { status: CallStatus.CANCELED, endReason: 'hangup' };
+      return { ...outcome(CallStatus.CANCELED, EndReason.HANGUP), hangupSource: HangupSource.CALLER };
     case 'not_found':
-      return { status: CallStatus.FAILED, endReason: 'not_found' };
+      return outcome(CallStatus.FAILED, EndReason.NOT_FOUND);
     default:
       // normal_clearing (or unspecified) before answer: the calling side hung up (an inbound
       // caller who gave up, our own hangup of a dialed leg); else the call failed to connect.
       return payload.hangup_source === 'caller' || call.direction === CallDirection.INBOUND
-        ? { status: CallStatus.CANCELED, endReason: 'hangup' }
-        : { status: CallStatus.FAILED, endReason: payload.hangup_cause ?? 'failed' };
+        ? outcome(CallStatus.CANCELED, EndReason.HANGUP)
+        : outcome(CallStatus.FAILED, EndReason.FAILED);
   }
 }
 

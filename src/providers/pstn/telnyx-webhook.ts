@@ -83,7 +83,7 @@ export class TelnyxWebhook implements WebhookEndpoint {
         return;
       case 'call.hangup': {
         const ended = hangupStatus(call, event.payload ?? {});
-        await this.callbacks.apply({ callId: call.id, status: ended.status, endReason: ended.endReason, occurredAt: at });
+        await this.callbacks.apply({ callId: call.id, ...ended, occurredAt: at });
         return;
       }
       case 'call.speak.ended':

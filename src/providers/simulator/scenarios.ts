@@ -1,11 +1,15 @@
-import { CallDirection, CallStatus, type Call } from '../../domain/call.js';
+import { CallDirection, CallStatus, EndReason, HangupSource, type Call } from '../../domain/call.js';
 import type { ParkedState } from '../../domain/call-store.js';
 
 /** One simulated transition, `afterMs` after the previous one (at SIMULATOR_TIME_SCALE 1). */
 export interface SimulatedStep {
   status: CallStatus;
   afterMs: number;
-  endReason?: string;
+  endReason?: EndReason;
+  /** Who ends the call (else the lifecycle's default for the status). */
+  hangupSource?: HangupSource;
+  /** The SIP code a carrier would give for this end. */
+  sipCode?: number;
 }
 
 /**
@@ -19,30 +23,30 @@ const MAGIC_NUMBERS: Record<string, { description: string; steps: SimulatedStep[
     steps: [
       { status: CallStatus.RINGING, afterMs: 1_000 },
       { status: CallStatus.IN_PROGRESS, afterMs: 4_000 },
-      { status: CallStatus.COMPLETED, afterMs: 10_000, endReason: 'hangup' },
+      { status: CallStatus.COMPLETED, afterMs: 10_000, endReason: EndReason.HANGUP, hangupSource: HangupSource.CALLEE },
     ],
   },
   '+15005550002': {
-    description: 'BUSY (busy)',
-    steps: [{ status: CallStatus.BUSY, afterMs: 1_500, endReason: 'busy' }],
+    description: 'BUSY (busy, SIP 486)',
+    steps: [{ status: CallStatus.BUSY, afterMs: 1_500, endReason: EndReason.BUSY, sipCode: 486 }],
   },
   '+15005550003': {
-    description: 'NO_ANSWER after ringing (no_answer)',
+    description: 'NO_ANSWER after ringing (no_answer, SIP 480)',
     steps: [
       { status: CallStatus.RINGING, afterMs: 1_000 },
-      { status: CallStatus.NO_ANSWER, afterMs: 20_000, endReason: 'no_answer' },
+      { status: CallStatus.NO_ANSWER, afterMs: 20_000, endReason: EndReason.NO_ANSWER, sipCode: 480 },
     ],
   },
   '+15005550004': {
-    description: 'FAILED (failed)',
-    steps: [{ status: CallStatus.FAILED, afterMs: 1_000, endReason: 'failed' }],
+    description: 'FAILED (failed, SIP 503)',
+    steps: [{ status: CallStatus.FAILED, afterMs: 1_000, endReason: EndReason.FAILED, sipCode: 503 }],
   },
   '+15005550005': {
     description: 'VOICEMAIL, then COMPLETED (voicemail)',
     steps: [
       { status: CallStatus.RINGING, afterMs: 1_000 },
       { status: CallStatus.VOICEMAIL, afterMs: 6_000 },
-      { status: CallStatus.COMPLETED, afterMs: 8_000, endReason: 'voicemail' },
+      { status: CallStatus.COMPLETED, afterMs: 8_000, endReason: EndReason.VOICEMAIL, hangupSource: HangupSource.CALLER },
     ],
   },
   '+15005550006': {
@@ -65,14 +69,14 @@ function scenarioFor(to: string): SimulatedStep[] {
  */
 const INBOUND_STEPS: SimulatedStep[] = [
   { status: CallStatus.RINGING, afterMs: 1_000 },
-  { status: CallStatus.NO_ANSWER, afterMs: 30_000, endReason: 'no_answer' },
+  { status: CallStatus.NO_ANSWER, afterMs: 30_000, endReason: EndReason.NO_ANSWER, sipCode: 480 },
 ];
 
 /** Where a call goes from a status its scenario does not list (a command put it there). */
 const AFTER_COMMAND: Partial<Record<CallStatus, SimulatedStep>> = {
-  [CallStatus.IN_PROGRESS]: { status: CallStatus.COMPLETED, afterMs: 10_000, endReason: 'hangup' },
+  [CallStatus.IN_PROGRESS]: { status: CallStatus.COMPLETED, afterMs: 10_000, endReason: EndReason.HANGUP, hangupSource: HangupSource.CALLER },
   // No endReason: the lifecycle gives COMPLETED after VOICEMAIL the reason "voicemail".
-  [CallStatus.VOICEMAIL]: { status: CallStatus.COMPLETED, afterMs: 8_000 },
+  [CallStatus.VOICEMAIL]: { status: CallStatus.COMPLETED, afterMs: 8_000, hangupSource: HangupSource.CALLER },
 };
 
 /** The step that follows the call's status in its scenario, or null when the scenario is done. */

@@ -152,7 +152,13 @@ export class SimulatorProvider implements ChannelProvider {
       // Rescheduled while it waited (a command moved the call): that newer step replaces this one.
       if (this.stopped || this.timers.get(call.id) !== timer) return;
       try {
-        const applied = await this.callbacks.apply({ callId: call.id, status: step.status, endReason: step.endReason ?? null });
+        const applied = await this.callbacks.apply({
+          callId: call.id,
+          status: step.status,
+          endReason: step.endReason ?? null,
+          hangupSource: step.hangupSource ?? null,
+          sipCode: step.sipCode ?? null,
+        });
         if (!applied) return;
         if (TERMINAL.has(applied.call.status) && call.recordingId !== null) this.saveRecording(call);
         // Continue from what the database holds now.

@@ -1,5 +1,5 @@
 import { EgressStatus, WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
-import { CallDirection, CallStatus } from '../../domain/call.js';
+import { CallDirection, CallStatus, EndReason, HangupSource } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
@@ -75,18 +75,20 @@ export class LiveKitWebhook implements WebhookEndpoint {
         const caller = partyIdentity(call.fromChannel, call.fromAddress);
         if (identity !== caller && identity !== calleeIdentity(call)) return;
         const ended = ANSWERED.has(call.status)
-          ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : 'hangup' }
+          ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : EndReason.HANGUP }
           : identity === caller
-            ? { status: CallStatus.CANCELED, endReason: 'hangup' }
-            : { status: CallStatus.NO_ANSWER, endReason: 'no_answer' };
-        await this.callbacks.apply({ callId: call.id, ...ended, occurredAt });
+            ? { status: CallStatus.CANCELED, endReason: EndReason.HANGUP }
+            : { status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER };
+        // Who left is who ended it (the called leg that never answered: the network gave up).
+        const hangupSource = identity === caller ? HangupSource.CALLER : ANSWERED.has(call.status) ? HangupSource.CALLEE : HangupSource.SYSTEM;
+        await this.callbacks.apply({ callId: call.id, ...ended, hangupSource, occurredAt });
         return;
       }
       case 'room_finished':
         await this.callbacks.apply(
           ANSWERED.has(call.status)
-            ? { callId: call.id, status: CallStatus.COMPLETED, endReason: 'hangup', occurredAt }
-            : { callId: call.id, status: CallStatus.NO_ANSWER, endReason: 'no_answer', occurredAt },
+            ? { callId: call.id, status: CallStatus.COMPLETED, endReason: EndReason.HANGUP, hangupSource: HangupSource.SYSTEM, occurredAt }
+            : { callId: call.id, status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER, occurredAt },
         );
         return;
       case 'egress_ended': {

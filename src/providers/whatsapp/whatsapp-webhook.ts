@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { sameSecret } from '../../domain/constant-time.js';
-import { CallDirection, CallStatus, Channel, type Call } from '../../domain/call.js';
+import { CallDirection, CallStatus, Channel, EndReason, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import type { Logger } from '../../domain/logger.js';
@@ -94,12 +94,12 @@ export class WhatsAppWebhook implements WebhookEndpoint {
       await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS });
     } else if (event.event === 'terminate') {
       const ended = ANSWERED.has(call.status)
-        ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : 'hangup' }
+        ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : EndReason.HANGUP }
         : event.status === 'FAILED'
-          ? { status: CallStatus.FAILED, endReason: 'failed' }
+          ? { status: CallStatus.FAILED, endReason: EndReason.FAILED }
           : call.direction === CallDirection.INBOUND
-            ? { status: CallStatus.CANCELED, endReason: 'hangup' }
-            : { status: CallStatus.NO_ANSWER, endReason: 'no_answer' };
+            ? { status: CallStatus.CANCELED, endReason: EndReason.HANGUP }
+            : { status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER };
       await this.callbacks.apply({ callId: call.id, ...ended });
     }
   }
@@ -114,7 +114,7 @@ export class WhatsAppWebhook implements WebhookEndpoint {
         : status.status === 'ACCEPTED'
           ? { status: CallStatus.IN_PROGRESS }
           : status.status === 'REJECTED'
-            ? { status: CallStatus.BUSY, endReason: 'rejected' }
+            ? { status: CallStatus.BUSY, endReason: EndReason.REJECTED }
             : null;
     if (update) await this.callbacks.apply({ callId: call.id, ...update });
   }
