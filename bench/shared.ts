@@ -116,6 +116,7 @@ export function insertCallValues(options: {
     {
       id: options.id,
       eventId: options.eventId,
+      options: {},
       direction: CallDirection.OUTBOUND,
       status: CallStatus.INITIATED,
       fromAddress: options.from,

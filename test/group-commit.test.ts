@@ -26,6 +26,7 @@ function callRow(metadata: Record<string, unknown>): unknown[] {
     {
       id: newCallId('test'),
       eventId: newEventId(),
+      options: {},
       direction: CallDirection.OUTBOUND,
       status: CallStatus.INITIATED,
       fromAddress: app.number,

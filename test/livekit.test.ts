@@ -338,3 +338,42 @@ describe('LiveKit configuration', () => {
     expect(() => loadConfig({ LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's' })).toThrow(/LIVEKIT_URL is missing/);
   });
 });
+
+describe('createCall options on calls in a LiveKit room', () => {
+  it('a PSTN callee (LiveKit SIP): ringTimeout, timeLimit and callerName become ringingTimeout, maxCallDuration and displayName; the SIP leg ending at the limit is time_limit', async () => {
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, {
+      input: { from: 'alice', fromChannel: 'WEBRTC', to: '+15557004321', toChannel: 'PSTN', ringTimeout: 20, timeLimit: 30, callerName: 'Alice' },
+    });
+    expect(data!.createCall.userErrors).toEqual([]);
+    const id = data!.createCall.call!.id;
+    // Protobuf's JSON of the durations: seconds with an "s".
+    expect(twirp('SIP/CreateSIPParticipant').at(-1)!.body).toMatchObject({
+      sipCallTo: '+15557004321',
+      ringingTimeout: '20s',
+      maxCallDuration: '30s',
+      displayName: 'Alice',
+    });
+    const sip = { identity: 'sip:+15557004321', sid: 'PA_9', attributes: { 'sip.callStatus': 'active' } };
+    await lk.send(webhookUrl, { event: 'participant_joined', room: { name: id, sid: 'RM_9' }, participant: sip });
+    await until(id, 'IN_PROGRESS');
+    // LiveKit ends the SIP leg at maxCallDuration: it leaves the room then.
+    await gw.database.sql.query(`UPDATE call SET answered_at = now() - interval '30 seconds' WHERE id = $1`, [id]);
+    await lk.send(webhookUrl, { event: 'participant_left', room: { name: id, sid: 'RM_9' }, participant: sip });
+    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM' });
+  });
+
+  it.each([
+    ['WEBRTC', 'bob', { ringTimeout: 20 }, 'ringTimeout', /not dialed/],
+    ['WEBRTC', 'bob', { timeLimit: 60 }, 'timeLimit', /SIP calls only/],
+    ['WEBRTC', 'bob', { callerName: 'Alice' }, 'callerName', /no caller name/],
+    ['PSTN', '+15557004322', { machineDetection: 'DETECT' }, 'machineDetection', /no answering-machine detection/],
+  ] as const)('to %s with %j: COMMAND_NOT_ALLOWED on input.%s with why; nothing stored, LiveKit not asked', async (toChannel, to, options, field, why) => {
+    const requests = lk.requests.length;
+    const before = (await gw.database.sql.query<{ n: string }>(`SELECT count(*) AS n FROM call WHERE app_id = $1`, [app.id]))[0]!.n;
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: 'alice', fromChannel: 'WEBRTC', to, toChannel, ...options } });
+    expect(data!.createCall.call).toBeNull();
+    expect(data!.createCall.userErrors).toEqual([{ code: 'COMMAND_NOT_ALLOWED', field: ['input', field], message: expect.stringMatching(why) }]);
+    expect(lk.requests.length).toBe(requests);
+    expect((await gw.database.sql.query<{ n: string }>(`SELECT count(*) AS n FROM call WHERE app_id = $1`, [app.id]))[0]!.n).toBe(before);
+  });
+});

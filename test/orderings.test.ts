@@ -98,13 +98,17 @@ describe('calls(filter:) by times, end reason and duration', () => {
   });
 });
 
+const list = (variables: Record<string, unknown>) => gql(gw.url, app.testKey, ListCallsDocument, variables);
+
 /** Every page of a listing, `first` 2 at a time forwards (or `last` 2 backwards), as row indexes. */
 async function walk(field: CallOrderField, direction: 'ASC' | 'DESC', backwards = false): Promise<number[]> {
   const seen: number[] = [];
   let cursor: string | null = null;
   for (let pages = 0; pages < 20; pages++) {
-    const variables = backwards ? { last: 2, before: cursor, orderBy: { field, direction } } : { first: 2, after: cursor, orderBy: { field, direction } };
-    const response = await gql(gw.url, app.testKey, ListCallsDocument, { ...variables, filter: { metadata: {} } });
+    const variables: Record<string, unknown> = backwards
+      ? { last: 2, before: cursor, orderBy: { field, direction } }
+      : { first: 2, after: cursor, orderBy: { field, direction } };
+    const response: Awaited<ReturnType<typeof list>> = await list({ ...variables, filter: { metadata: {} } });
     expect(response.errors).toBeUndefined();
     const { nodes, pageInfo } = response.data!.calls;
     const page = nodes.map((node) => ids.indexOf(node.id));

@@ -5,6 +5,7 @@ import { collect, wsClient } from './helpers/ws.js';
 import { FakeTelnyx, telnyxError } from './fakes/telnyx-server.js';
 import {
   AnswerCallDocument,
+  CallWithOptionsDocument,
   CreateCallDocument,
   HangupCallDocument,
   HoldCallDocument,
@@ -429,5 +430,66 @@ describe('the Telnyx webhook endpoint refuses what Telnyx did not sign', () => {
     expect((await fetch(t.hook, { method: 'POST', headers: t.telnyx.signed(garbage), body: garbage })).status).toBe(400);
     expect(await call.send('call.initiated', { direction: 'outgoing' })).toBe(200);
     await t.until(call.id, 'RINGING');
+  });
+});
+
+describe('createCall options on Telnyx (dial parameters and webhooks)', () => {
+  /** createCall with options; the call's id, Telnyx's call_control_id, and a sender of its callbacks. */
+  async function dialWith(options: Record<string, unknown>) {
+    const { data } = await gql(t.gw.url, t.app.liveKey, CreateCallDocument, { input: { from: t.app.number, to: '+15551239876', ...options } });
+    expect(data!.createCall.userErrors).toEqual([]);
+    const id = data!.createCall.call!.id;
+    const ccid = (await t.gw.gateway.lifecycle.findCall({ callId: id }))!.providerCallId!;
+    const dial = t.telnyx.to(/^\/v2\/calls$/).find((request) => request.body.client_state === b64(id))!.body;
+    const send = (type: string, payload: Record<string, unknown> = {}) =>
+      t.telnyx.send(t.hook, type, { call_control_id: ccid, client_state: b64(id), ...payload });
+    return { id, ccid, dial, send };
+  }
+
+  it('ringTimeout, timeLimit, callerName and machineDetection become timeout_secs, time_limit_secs, from_display_name and answering_machine_detection', async () => {
+    const { dial } = await dialWith({ ringTimeout: 25, timeLimit: 600, callerName: 'Acme Support', machineDetection: 'DETECT_BEEP' });
+    expect(dial).toMatchObject({ timeout_secs: 25, time_limit_secs: 600, from_display_name: 'Acme Support', answering_machine_detection: 'detect_beep' });
+    const plain = await dialWith({});
+    expect(plain.dial).toMatchObject({ timeout_secs: 60, answering_machine_detection: 'detect' });
+    expect(plain.dial).not.toHaveProperty('time_limit_secs');
+    expect(plain.dial).not.toHaveProperty('from_display_name');
+    expect((await dialWith({ machineDetection: 'OFF' })).dial).toMatchObject({ answering_machine_detection: 'disabled' });
+  });
+
+  it('DETECT_BEEP: a machine is answeredBy MACHINE at once, and VOICEMAIL only when its greeting ended (the beep)', async () => {
+    const call = await dialWith({ machineDetection: 'DETECT_BEEP' });
+    await call.send('call.initiated', { direction: 'outgoing' });
+    await call.send('call.answered');
+    await t.until(call.id, 'IN_PROGRESS');
+    expect(await call.send('call.machine.detection.ended', { result: 'machine' })).toBe(200);
+    const detected = (await gql(t.gw.url, t.app.liveKey, CallWithOptionsDocument, { id: call.id })).data!.call!;
+    expect(detected).toMatchObject({ status: 'IN_PROGRESS', answeredBy: 'MACHINE' });
+    expect(await call.send('call.machine.greeting.ended', { result: 'beep_detected' })).toBe(200);
+    await t.until(call.id, 'VOICEMAIL');
+  });
+
+  it.each([
+    ['call.machine.premium.detection.ended', 'human_business', 'HUMAN', 'IN_PROGRESS'],
+    ['call.machine.premium.detection.ended', 'fax_detected', 'FAX', 'IN_PROGRESS'],
+    ['call.machine.detection.ended', 'not_sure', 'UNKNOWN', 'IN_PROGRESS'],
+    ['call.machine.detection.ended', 'machine', 'MACHINE', 'VOICEMAIL'],
+  ])('%s %s: answeredBy %s, the call %s', async (type, result, answeredBy, status) => {
+    const call = await t.answered();
+    expect(await call.send(type, { result })).toBe(200);
+    await eventually(
+      async () => (await gql(t.gw.url, t.app.liveKey, CallWithOptionsDocument, { id: call.id })).data!.call!.answeredBy === answeredBy,
+      10_000,
+      'answeredBy',
+    );
+    expect((await t.state(call.id)).status).toBe(status);
+  });
+
+  it('recordFromAnswer: call.answered makes the gateway send record_start in the format asked', async () => {
+    const call = await dialWith({ recordFromAnswer: 'WAV' });
+    await call.send('call.initiated', { direction: 'outgoing' });
+    await call.send('call.answered');
+    await eventually(() => t.action(call.ccid, 'record_start').length === 1, 10_000, 'record_start');
+    expect(t.action(call.ccid, 'record_start')[0]!.body).toMatchObject({ format: 'wav', channels: 'dual' });
+    await eventually(async () => (await t.state(call.id)).recording === true, 10_000, 'the call recording');
   });
 });

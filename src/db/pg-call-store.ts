@@ -21,7 +21,8 @@ import { CallInsertBatch } from './call-insert-batch.js';
 export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
   from_address AS "fromAddress", to_address AS "toAddress",
   from_channel AS "fromChannel", to_channel AS "toChannel",
-  duration, end_reason AS "endReason", hangup_source AS "hangupSource", sip_code AS "sipCode", metadata, livekit_room_name AS "livekitRoomName", room_name AS "roomName",
+  duration, end_reason AS "endReason", hangup_source AS "hangupSource", sip_code AS "sipCode", metadata,
+  options, answered_by AS "answeredBy", livekit_room_name AS "livekitRoomName", room_name AS "roomName",
   started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt",
   provider, provider_call_id AS "providerCallId", on_hold AS "onHold", muted_legs AS "mutedLegs",
   recording_id AS "recordingId", transferred_to AS "transferredTo", transferred_to_channel AS "transferredToChannel"`;
@@ -106,9 +107,9 @@ SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS se
 export const INSERT_CALL = `
 WITH inserted AS (
   INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider, room_name)
+                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider, room_name, options)
   SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::jsonb,
-         $11::text, $12::text, $13::text, 1, $16::text, $17::text
+         $11::text, $12::text, $13::text, 1, $16::text, $17::text, $18::jsonb
   WHERE NOT $14::boolean OR EXISTS (SELECT 1 FROM phone_number WHERE app_id = $2::text AND number = $6::text)
   ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING ${CALL_COLUMNS}
@@ -118,7 +119,7 @@ WITH inserted AS (
 )
 SELECT * FROM inserted`;
 
-/** INSERT_CALL's parameters ($1 … $17) for one call: the one place that knows their order (the bench's baselines and tests use it too). */
+/** INSERT_CALL's parameters ($1 … $18) for one call: the one place that knows their order (the bench's baselines and tests use it too). */
 export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedNumber: boolean): unknown[] {
   return [
     call.id,
@@ -138,6 +139,7 @@ export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedN
     call.eventId,
     call.provider,
     call.roomName,
+    JSON.stringify(call.options),
   ];
 }
 
@@ -327,7 +329,8 @@ export class PgCallStore implements CallStore {
       `WITH due AS (
          SELECT id, row_number() OVER (PARTITION BY app_id ORDER BY created_at, id) AS rank FROM call
           WHERE mode = $1 AND status = ANY($5::text[])
-            AND NOT (direction = ${lit(CallDirection.OUTBOUND)} AND (to_address, status) IN (SELECT * FROM unnest($3::text[], $4::text[])))
+            -- Parked (its scenario waits for a command), unless its timeLimit will end it.
+            AND NOT (direction = ${lit(CallDirection.OUTBOUND)} AND (to_address, status) IN (SELECT * FROM unnest($3::text[], $4::text[])) AND NOT options ? 'timeLimit')
        )
        SELECT ${CALL_COLUMNS}, (SELECT max(occurred_at) FROM call_event e WHERE e.call_id = call.id) AS "lastEventAt"
          FROM call JOIN due USING (id) WHERE due.rank <= $6

@@ -1,4 +1,4 @@
-import { CallEventKind, Channel, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
+import { CallEventKind, Channel, type AnsweredBy, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
 import type { CallStatus } from '../domain/call.js';
 import type { AcceptCommandResult, CallEffect, CommandStore, EffectPlan } from '../domain/command-store.js';
 import {
@@ -257,6 +257,10 @@ export class PgCommandStore implements CommandStore {
         ORDER BY c.created_at LIMIT $3`,
       [statuses, olderThanMs, limit],
     );
+  }
+
+  async setAnsweredBy(callId: string, answeredBy: AnsweredBy): Promise<void> {
+    await this.sql.query(`UPDATE call SET answered_by = $2, updated_at = now() WHERE id = $1 AND answered_by IS NULL`, [callId, answeredBy]);
   }
 
   async setProviderCallId(callId: string, providerCallId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { CallDirection, CallEventKind, CallStatus, EndReason, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
+import { CallDirection, CallEventKind, CallStatus, EndReason, type AnsweredBy, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
 import type { CallStore } from './call-store.js';
 import type { CallEffect, CommandStore } from './command-store.js';
 import {
@@ -76,6 +76,8 @@ export interface ProviderCallbacks {
   inboundCall(inbound: InboundCall): Promise<Call | null>;
   findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null>;
   setProviderCallId(callId: string, providerCallId: string): Promise<void>;
+  /** Machine detection's result (before the VOICEMAIL it may lead to, so that event shows it). */
+  machineDetected(callId: string, answeredBy: AnsweredBy): Promise<void>;
 }
 
 /**
@@ -87,6 +89,7 @@ const PROVIDER_KEYS_NEVER_EXPIRE_MS = 100 * 365 * 24 * 60 * 60 * 1000;
 
 export class CallLifecycle implements ProviderCallbacks {
   private readonly listeners: EventsWrittenListener[] = [];
+  private readonly answeredListeners: ((call: Call) => void)[] = [];
 
   constructor(
     private readonly store: CallStore,
@@ -95,6 +98,18 @@ export class CallLifecycle implements ProviderCallbacks {
 
   onEventsWritten(listener: EventsWrittenListener): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Told once per call, by the process whose update answered it (IN_PROGRESS applies once), when
+   * the call asked for recordFromAnswer: the composition root starts the recording then.
+   */
+  onAnsweredToRecord(listener: (call: Call) => void): void {
+    this.answeredListeners.push(listener);
+  }
+
+  machineDetected(callId: string, answeredBy: AnsweredBy): Promise<void> {
+    return this.commands.setAnsweredBy(callId, answeredBy);
   }
 
   private told<T>(applied: T): T {
@@ -121,6 +136,9 @@ export class CallLifecycle implements ProviderCallbacks {
       hangupSource: TERMINAL.has(to) ? (update.hangupSource ?? defaultHangupSource(to, update.endReason ?? null, update.commandId ?? null)) : null,
       sipCode: TERMINAL.has(to) ? (update.sipCode ?? null) : null,
     });
+    if (applied && to === CallStatus.IN_PROGRESS && applied.call.options.recordFromAnswer) {
+      for (const listener of this.answeredListeners) listener(applied.call);
+    }
     return this.told(applied);
   }
 
@@ -243,6 +261,7 @@ export class CallLifecycle implements ProviderCallbacks {
         eventId: newEventId(),
         direction: CallDirection.INBOUND,
         status: CallStatus.INITIATED,
+        options: {},
         fromAddress: inbound.from,
         toAddress: inbound.to,
         fromChannel: inbound.fromChannel,

@@ -15,6 +15,7 @@ import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js'
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 import { newCallId, newEventId, looksLikeCallId } from './ids.js';
 import { ProviderError, type ChannelProvider, type ProviderRegistry } from './channel-provider.js';
+import { callOptions, optionProblems, providerRefusals, type CallOptionsInput } from './call-options.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
 const MAX_PAGE_SIZE = 100;
@@ -22,7 +23,7 @@ const DEFAULT_PAGE_SIZE = 20;
 const MAX_METADATA_BYTES = 16 * 1024;
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-export interface CreateCallInput {
+export interface CreateCallInput extends CallOptionsInput {
   from: string;
   to: string;
   fromChannel: Channel;
@@ -89,8 +90,11 @@ export class CallService {
   }
 
   async create(input: CreateCallInput): Promise<CreateCallResult> {
-    const errors = validateCreateInput(input);
+    const rooms = roomsFor('', input.fromChannel, input.toChannel);
+    const errors = [...validateCreateInput(input), ...optionProblems(input, rooms)];
     const provider = this.providers.forCall(this.tenant.mode, input.fromChannel, input.toChannel);
+    const options = callOptions(input);
+    if (errors.length === 0 && provider) errors.push(...providerRefusals(provider, options, input));
     if (errors.length === 0 && !provider) {
       errors.push(
         userError(
@@ -117,6 +121,7 @@ export class CallService {
         fromChannel: input.fromChannel,
         toChannel: input.toChannel,
         metadata,
+        options,
         ...roomsFor(id, input.fromChannel, input.toChannel),
         idempotencyKey,
         requestFingerprint: idempotencyKey ? fingerprint(input, metadata) : null,
@@ -369,7 +374,11 @@ function checkIntRange(argument: string, range: IntRange | null | undefined): vo
 
 /** Same key + same input means a replay; the fingerprint is what "same input" compares. */
 function fingerprint(input: CreateCallInput, metadata: Metadata): string {
-  const canonical = JSON.stringify([input.from, input.to, input.fromChannel, input.toChannel, canonicalJson(metadata)]);
+  // Options only when given: the fingerprints of calls stored before options existed stay the same.
+  const options = callOptions(input);
+  const parts = [input.from, input.to, input.fromChannel, input.toChannel, canonicalJson(metadata)];
+  if (Object.keys(options).length > 0) parts.push(canonicalJson(options));
+  const canonical = JSON.stringify(parts);
   return createHash('sha256').update(canonical).digest('hex');
 }
 

@@ -1,4 +1,4 @@
-import type { Call, CallDirection, CallEvent, CallStatus, Channel, EndReason, HangupSource, Metadata, Mode, Tenant } from './call.js';
+import type { Call, CallDirection, CallEvent, CallOptions, CallStatus, Channel, EndReason, HangupSource, Metadata, Mode, Tenant } from './call.js';
 
 /** What `calls(filter:)` may narrow by; every field is optional and they combine with AND. */
 export interface CallFilter {
@@ -85,6 +85,7 @@ export interface NewCall {
   fromChannel: Channel;
   toChannel: Channel;
   metadata: Metadata;
+  options: CallOptions;
   livekitRoomName: string | null;
   roomName: string | null;
   idempotencyKey: string | null;

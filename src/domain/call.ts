@@ -62,6 +62,50 @@ export enum HangupSource {
   SYSTEM = 'system',
 }
 
+/** Formats a recording can be saved in (defined here for CallOptions; command-rules.ts has the rules and re-exports it). */
+export enum RecordingFormat {
+  MP4 = 'mp4',
+  OGG = 'ogg',
+  WEBM = 'webm',
+  /** Added to the contract: what Telnyx Call Control records (PSTN to PSTN calls). */
+  MP3 = 'mp3',
+  WAV = 'wav',
+}
+
+/** Answering-machine detection asked for with createCall. */
+export enum MachineDetection {
+  OFF = 'off',
+  /** Tell a person from a machine as soon as the provider can. */
+  DETECT = 'detect',
+  /** … and, for a machine, report VOICEMAIL once its greeting ended (the beep): a message left then is heard whole. */
+  DETECT_BEEP = 'detect_beep',
+}
+
+/** What answered the call, when machine detection ran. */
+export enum AnsweredBy {
+  HUMAN = 'human',
+  MACHINE = 'machine',
+  FAX = 'fax',
+  UNKNOWN = 'unknown',
+}
+
+/**
+ * createCall's options, stored with the call (only those given). Each is carried out by the
+ * provider where the provider can (ChannelProvider.optionRefusals says where it cannot).
+ */
+export interface CallOptions {
+  /** Seconds of ringing before the call ends NO_ANSWER. */
+  ringTimeout?: number;
+  /** Longest duration in seconds once answered; then COMPLETED with endReason time_limit. */
+  timeLimit?: number;
+  /** Display name shown to the called party where the channel carries one. */
+  callerName?: string;
+  /** Unset: the provider's default (Telnyx and the simulator detect, so VOICEMAIL can be reported). */
+  machineDetection?: MachineDetection;
+  /** Start recording in this format when the call is answered. */
+  recordFromAnswer?: RecordingFormat;
+}
+
 /** A key's mode: test keys see only test calls, live keys only live calls. */
 export const MODES = ['test', 'live'] as const;
 export type Mode = (typeof MODES)[number];
@@ -111,6 +155,10 @@ export interface Call {
   /** The SIP response code the provider gave for the end (486 busy, 480 no answer …), when it gives one. */
   sipCode: number | null;
   metadata: Metadata;
+  /** createCall's options ({} when none, and for inbound calls). */
+  options: CallOptions;
+  /** What answered, when machine detection ran; else null. */
+  answeredBy: AnsweredBy | null;
   /** The platform's field: the LiveKit room a WebRTC client joins; null unless a leg is WebRTC. */
   livekitRoomName: string | null;
   /** The LiveKit room where the legs meet (any pair but PSTN to PSTN); the providers' own business. */

@@ -1,4 +1,4 @@
-import type { Call, Channel, Mode } from './call.js';
+import type { Call, CallOptions, Channel, Mode } from './call.js';
 import type { CallCommand, CommandArgs, Recording } from './command-rules.js';
 
 /**
@@ -15,6 +15,12 @@ export interface ChannelProvider {
    * ProviderError when the provider refuses it: the call then ends FAILED.
    */
   placeCall(call: Call): Promise<PlaceCallResult>;
+  /**
+   * createCall options this provider cannot carry out for a call on these channels, each with
+   * why (the call is then refused with COMMAND_NOT_ALLOWED and nothing is stored); absent: it
+   * carries out every option.
+   */
+  optionRefusals?(options: CallOptions, channels: { fromChannel: Channel; toChannel: Channel }): { option: keyof CallOptions; reason: string }[];
   /** Why this provider cannot carry out the command on this call, or null when it can. */
   unsupported(args: CommandArgs, call: Call): string | null;
   /**

@@ -1,4 +1,4 @@
-import { CallDirection, CallLeg, CallStatus, Channel, EndReason, type Call } from './call.js';
+import { CallDirection, CallLeg, CallStatus, Channel, EndReason, RecordingFormat, type Call } from './call.js';
 import { isTerminal } from './call-status-rules.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { validateAddress } from './addresses.js';
@@ -38,14 +38,7 @@ export const PENDING_COMMAND_STATUSES: readonly CallCommandStatus[] = [CallComma
 /** Commands that are done: retention may remove them. */
 export const SETTLED_COMMAND_STATUSES: readonly CallCommandStatus[] = [CallCommandStatus.APPLIED, CallCommandStatus.FAILED];
 
-export enum RecordingFormat {
-  MP4 = 'mp4',
-  OGG = 'ogg',
-  WEBM = 'webm',
-  /** Added to the contract: what Telnyx Call Control records (PSTN to PSTN calls). */
-  MP3 = 'mp3',
-  WAV = 'wav',
-}
+export { RecordingFormat };
 
 /**
  * What a call can be recorded in, by where its media flows; the first is the default of
@@ -62,7 +55,7 @@ export const RECORDING_FORMATS = {
 } as const satisfies Record<string, readonly RecordingFormat[]>;
 
 /** The formats this call can be recorded in, its default first. */
-function recordingFormatsOf(call: Pick<Call, 'roomName'>): readonly RecordingFormat[] {
+export function recordingFormatsOf(call: Pick<Call, 'roomName'>): readonly RecordingFormat[] {
   return call.roomName === null ? RECORDING_FORMATS.callControl : RECORDING_FORMATS.room;
 }
 

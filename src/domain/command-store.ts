@@ -1,4 +1,4 @@
-import type { Call, CallEvent, CallEventKind, CallLeg, Channel, Tenant } from './call.js';
+import type { AnsweredBy, Call, CallEvent, CallEventKind, CallLeg, Channel, Tenant } from './call.js';
 import type { CallCommand, CommandArgs, Recording, RecordingFormat, RecordingKind } from './command-rules.js';
 import type { CallStatus } from './call.js';
 
@@ -62,6 +62,8 @@ export interface CommandStore {
   /** Any call, by id or by the provider's id for it (callbacks are not tenant-scoped: they are signed). */
   findCall(ref: { callId: string } | { provider: string; providerCallId: string }): Promise<Call | null>;
   setProviderCallId(callId: string, providerCallId: string): Promise<void>;
+  /** Records what answered the call (machine detection's result); the first result stays. */
+  setAnsweredBy(callId: string, answeredBy: AnsweredBy): Promise<void>;
   /** Commands still waiting for their provider after `olderThanMs` (a lost confirmation). */
   overdueCommands(olderThanMs: number, limit: number): Promise<string[]>;
   /** Live calls that have not ended and had no event for `olderThanMs` while in one of `statuses`. */

@@ -8,6 +8,7 @@ import type { Database } from '../db/database.js';
 import type { LiveProviders } from '../providers/live-providers.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
 import { CallCommands } from '../domain/command-service.js';
+import { CallCommandType } from '../domain/command-rules.js';
 import { CallTokens } from '../domain/call-tokens.js';
 import { WebhookEndpoints } from '../domain/webhook-endpoints.js';
 import type { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
@@ -95,6 +96,17 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
 
   const { bus, eventLog } = await startEvents(config, database, lifecycle, logger, shutdown);
   const { simulator, live, providers } = await startProviders(config, store, lifecycle, logger, shutdown, deps.liveProviders);
+  // createCall's recordFromAnswer: the call's own provider starts recording once it is answered,
+  // as a startRecording of the application would (its command shows in Call.commands).
+  lifecycle.onAnsweredToRecord((call) => {
+    const format = call.options.recordFromAnswer ?? null;
+    new CallCommands(store, commandStore, lifecycle, providers, { appId: call.appId, mode: call.mode })
+      .run(call.id, { type: CallCommandType.START_RECORDING, format })
+      .then((outcome) => {
+        if (outcome.userErrors.length) logger.warn('recordFromAnswer: the recording did not start', { callId: call.id, why: outcome.userErrors[0]!.message });
+      })
+      .catch((error: unknown) => logger.error('recordFromAnswer failed', { callId: call.id, error: (error as Error).message }));
+  });
   const webhooks = startCustomerWebhooks(config, database, eventLog, logger, shutdown);
   startRetention(config, database, logger, shutdown);
 

@@ -18,6 +18,8 @@ export function testCall(overrides: Partial<Call> = {}): Call {
     endReason: null,
     hangupSource: null,
     sipCode: null,
+    options: {},
+    answeredBy: null,
     metadata: {},
     livekitRoomName: null,
     roomName: null,

@@ -1,5 +1,5 @@
 import { Entity, Enum, Index, ManyToOne, PrimaryKey, Property } from '@mikro-orm/core';
-import { CallDirection, CallStatus, Channel, EndReason, HangupSource, MODES, type Mode } from '../../domain/call.js';
+import { AnsweredBy, CallDirection, CallStatus, Channel, EndReason, HangupSource, MODES, type Mode } from '../../domain/call.js';
 import { LIVE_STATUSES } from '../../domain/call-status-rules.js';
 import { inList } from '../sql-literals.js';
 import { ApplicationEntity } from './application.entity.js';
@@ -79,6 +79,13 @@ export class CallEntity {
 
   @Enum({ items: () => HangupSource, type: 'string', nullable: true })
   hangupSource: HangupSource | null = null;
+
+  /** createCall's options (domain CallOptions), only those given. */
+  @Property({ type: 'json', columnType: 'jsonb', defaultRaw: `'{}'` })
+  options: Record<string, unknown> = {};
+
+  @Enum({ items: () => AnsweredBy, type: 'string', nullable: true })
+  answeredBy: AnsweredBy | null = null;
 
   /** The SIP response code the provider gave for the end. */
   @Property({ type: 'smallint', nullable: true })

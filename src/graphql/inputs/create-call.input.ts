@@ -1,5 +1,6 @@
-import { Field, InputType } from 'type-graphql';
-import { Channel } from '../../domain/call.js';
+import { Field, InputType, Int } from 'type-graphql';
+import { Channel, MachineDetection } from '../../domain/call.js';
+import { RecordingFormat } from '../../domain/command-rules.js';
 import { JSONObjectScalar } from '../types/scalars.js';
 import '../types/enums.js';
 
@@ -26,4 +27,38 @@ export class CreateCallInput {
       'Same key and same input within 24 h return the same call with replayed: true; the same key with other input fails with IDEMPOTENCY_KEY_REUSED.',
   })
   idempotencyKey?: string | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Seconds of ringing (5 to 600) before the call ends NO_ANSWER. Telnyx timeout_secs; LiveKit SIP ringingTimeout (a PSTN callee in a room); the simulator. Refused for WebRTC and WhatsApp callees.',
+  })
+  ringTimeout?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      'Longest duration once answered (30 to 14400 s); then COMPLETED with endReason time_limit. Telnyx time_limit_secs; LiveKit SIP maxCallDuration; the simulator. Refused for WebRTC and WhatsApp callees.',
+  })
+  timeLimit?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Display name shown to the called party (1 to 64 characters). Telnyx from_display_name; LiveKit SIP displayName; the simulator. Refused for WebRTC and WhatsApp callees (WhatsApp shows the business profile).',
+  })
+  callerName?: string | null;
+
+  @Field(() => MachineDetection, {
+    nullable: true,
+    description:
+      'Answering-machine detection; the result is Call.answeredBy. Telnyx and the simulator; refused for calls in a LiveKit room. Unset: Telnyx and the simulator detect (VOICEMAIL is reported).',
+  })
+  machineDetection?: MachineDetection | null;
+
+  @Field(() => RecordingFormat, {
+    nullable: true,
+    description: "Start recording when the call is answered, in this format (one the call's provider records: startRecording's rules). Every provider.",
+  })
+  recordFromAnswer?: RecordingFormat | null;
 }

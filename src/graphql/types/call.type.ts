@@ -1,9 +1,28 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { CallDirection, CallLeg, CallStatus, Channel, EndReason, HangupSource } from '../../domain/call.js';
+import { AnsweredBy, CallDirection, CallLeg, CallStatus, Channel, EndReason, HangupSource, MachineDetection, type CallOptions } from '../../domain/call.js';
+import { RecordingFormat } from '../../domain/command-rules.js';
 import { DateTimeScalar, JSONObjectScalar } from './scalars.js';
 import { NodeInterface } from './node.interface.js';
 import { Connection } from './connection.js';
 import { CallEndReason } from './enums.js';
+
+@ObjectType('CallOptions', { description: "createCall's options as given (null: not given, the provider's default applies).", simpleResolvers: true })
+class CallOptionsType {
+  @Field(() => Int, { nullable: true, description: 'Seconds of ringing before NO_ANSWER.' })
+  ringTimeout?: number;
+
+  @Field(() => Int, { nullable: true, description: 'Longest duration once answered, in seconds; then COMPLETED (endReason time_limit).' })
+  timeLimit?: number;
+
+  @Field(() => String, { nullable: true, description: 'Display name shown to the called party.' })
+  callerName?: string;
+
+  @Field(() => MachineDetection, { nullable: true, description: 'Answering-machine detection.' })
+  machineDetection?: MachineDetection;
+
+  @Field(() => RecordingFormat, { nullable: true, description: 'Recording started when the call was answered, in this format.' })
+  recordFromAnswer?: RecordingFormat;
+}
 
 /** The API view of a call. Resolvers pass the domain's `Call` objects; fields map one to one. */
 // simpleResolvers: plain properties need no type-graphql wrapper (there are no middlewares).
@@ -54,6 +73,12 @@ export class CallType extends NodeInterface {
 
   @Field(() => JSONObjectScalar, { description: 'Custom key/values given at creation ({} when none), included in webhook payloads.' })
   metadata!: Record<string, unknown>;
+
+  @Field(() => CallOptionsType, { description: "createCall's options (all null for inbound calls and calls created without them)." })
+  options!: CallOptions;
+
+  @Field(() => AnsweredBy, { nullable: true, description: 'What answered the call, when machine detection ran (Telnyx, the simulator); else null.' })
+  answeredBy!: AnsweredBy | null;
 
   @Field(() => String, {
     nullable: true,

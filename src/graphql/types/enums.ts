@@ -1,5 +1,5 @@
 import { registerEnumType } from 'type-graphql';
-import { CallDirection, CallEventKind, CallLeg, CallStatus, Channel, EndReason, HangupSource } from '../../domain/call.js';
+import { AnsweredBy, CallDirection, CallEventKind, CallLeg, CallStatus, Channel, EndReason, HangupSource, MachineDetection } from '../../domain/call.js';
 import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus, RejectReason } from '../../domain/command-rules.js';
 import { UserErrorCode } from '../../domain/errors.js';
 import { CallOrderField } from '../../domain/call-store.js';
@@ -42,6 +42,28 @@ registerEnumType(CallEndReason, {
     [EndReason.PROVIDER_TIMEOUT]: { description: 'The provider gave no news within CALL_SETUP_TIMEOUT_MS (FAILED).' },
     [EndReason.PROVIDER_ERROR]: { description: 'The provider refused to place the call (FAILED).' },
     [EndReason.TIME_LIMIT]: { description: "The call reached its time limit (COMPLETED): Telnyx time_limit, or createCall's timeLimit." },
+  },
+});
+
+registerEnumType(MachineDetection, {
+  name: 'MachineDetection',
+  description:
+    "Answering-machine detection (createCall's machineDetection), with its result in Call.answeredBy. Carried out by Telnyx (answering_machine_detection) and the simulator; calls in a LiveKit room refuse it (LiveKit has none).",
+  valuesConfig: {
+    OFF: { description: 'No detection: a voicemail box that answers is IN_PROGRESS like a person.' },
+    DETECT: { description: 'Detect: a machine makes the call VOICEMAIL (Telnyx "detect").' },
+    DETECT_BEEP: { description: 'Detect, and for a machine wait for the end of its greeting (the beep) before VOICEMAIL (Telnyx "detect_beep").' },
+  },
+});
+
+registerEnumType(AnsweredBy, {
+  name: 'AnsweredBy',
+  description: 'What answered a call, when machine detection ran.',
+  valuesConfig: {
+    HUMAN: { description: 'A person.' },
+    MACHINE: { description: 'An answering machine or voicemail box.' },
+    FAX: { description: 'A fax machine.' },
+    UNKNOWN: { description: 'Detection ran and could not tell.' },
   },
 });
 

@@ -1,5 +1,5 @@
 import Telnyx from 'telnyx';
-import { CallDirection, CallStatus, EndReason, HangupSource, type Call } from '../../domain/call.js';
+import { AnsweredBy, CallDirection, CallStatus, EndReason, HangupSource, MachineDetection, type Call } from '../../domain/call.js';
 import { RecordingFormat, type RECORDING_FORMATS } from '../../domain/command-rules.js';
 import { ProviderError } from '../../domain/channel-provider.js';
 
@@ -16,6 +16,8 @@ export type HandledEvent =
   | Telnyx.CallHangup
   | Telnyx.CallMachineDetectionEnded
   | Telnyx.CallMachinePremiumDetectionEnded
+  | Telnyx.CallMachineGreetingEnded
+  | Telnyx.CallMachinePremiumGreetingEnded
   | Telnyx.CallRecordingSaved
   | Telnyx.CallRecordingError
   | Telnyx.CallSpeakEnded
@@ -116,9 +118,25 @@ export function hangupStatus(call: Call, payload: Telnyx.CallHangup.Payload): Ha
   }
 }
 
-/** Answering-machine detection (standard or premium) found a machine: a voicemail box answered. */
-export function isMachine(result: string | undefined): boolean {
-  return result === 'machine';
+/** What answered, from machine detection's result (standard: human, machine, not_sure; premium adds human_residence, human_business, silence, fax_detected). */
+export function answeredBy(result: string | undefined): AnsweredBy {
+  switch (result) {
+    case 'human':
+    case 'human_residence':
+    case 'human_business':
+      return AnsweredBy.HUMAN;
+    case 'machine':
+      return AnsweredBy.MACHINE;
+    case 'fax_detected':
+      return AnsweredBy.FAX;
+    default:
+      return AnsweredBy.UNKNOWN;
+  }
+}
+
+/** Telnyx's answering_machine_detection for the call's option (unset: "detect", so VOICEMAIL can be reported). */
+export function telnyxDetection(option: MachineDetection | undefined): 'disabled' | 'detect' | 'detect_beep' {
+  return option === MachineDetection.OFF ? 'disabled' : option === MachineDetection.DETECT_BEEP ? 'detect_beep' : 'detect';
 }
 
 /**

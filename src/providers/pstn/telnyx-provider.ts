@@ -14,7 +14,7 @@ import {
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
 import type { TelnyxConfig } from '../provider-config.js';
 import type { RoomBridge } from '../room-leg.js';
-import { TELNYX_FORMATS, clientState, toProviderError } from './telnyx-mapping.js';
+import { TELNYX_FORMATS, clientState, telnyxDetection, toProviderError } from './telnyx-mapping.js';
 import { TelnyxWebhook } from './telnyx-webhook.js';
 import { TelnyxVoicemail } from './telnyx-voicemail.js';
 
@@ -71,9 +71,12 @@ export class TelnyxProvider implements ChannelProvider {
           client_state: clientState(call.id),
           webhook_url: this.webhookUrl,
           webhook_url_method: 'POST',
-          // A voicemail box that answers is reported as call.machine.detection.ended: VOICEMAIL.
-          answering_machine_detection: 'detect',
-          timeout_secs: 60,
+          // A voicemail box that answers is reported as call.machine.detection.ended: VOICEMAIL
+          // (unless machineDetection is OFF).
+          answering_machine_detection: telnyxDetection(call.options.machineDetection),
+          timeout_secs: call.options.ringTimeout ?? 60,
+          ...(call.options.timeLimit !== undefined ? { time_limit_secs: call.options.timeLimit } : {}),
+          ...(call.options.callerName !== undefined ? { from_display_name: call.options.callerName } : {}),
         },
         // A dial has no command_id: retrying one whose answer was lost could ring the number twice.
         { maxRetries: 0 },

@@ -1,5 +1,5 @@
 import type Telnyx from 'telnyx';
-import { CallStatus, Channel, type Call } from '../../domain/call.js';
+import { AnsweredBy, CallStatus, Channel, MachineDetection, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import { isTerminal } from '../../domain/call-status-rules.js';
@@ -8,7 +8,7 @@ import {
   callIdOf,
   hangupStatus,
   inVoicemail,
-  isMachine,
+  answeredBy,
   occurredAt,
   recordingDuration,
   permanentRecordingUrl,
@@ -78,8 +78,21 @@ export class TelnyxWebhook implements WebhookEndpoint {
         });
         return;
       case 'call.machine.detection.ended':
-      case 'call.machine.premium.detection.ended':
-        if (isMachine(event.payload?.result)) await this.callbacks.apply({ callId: call.id, status: CallStatus.VOICEMAIL, occurredAt: at });
+      case 'call.machine.premium.detection.ended': {
+        const what = answeredBy(event.payload?.result);
+        await this.callbacks.machineDetected(call.id, what);
+        // A machine: VOICEMAIL now, or (DETECT_BEEP) once its greeting ended, below.
+        if (what === AnsweredBy.MACHINE && call.options.machineDetection !== MachineDetection.DETECT_BEEP) {
+          await this.callbacks.apply({ callId: call.id, status: CallStatus.VOICEMAIL, occurredAt: at });
+        }
+        return;
+      }
+      case 'call.machine.greeting.ended':
+      case 'call.machine.premium.greeting.ended':
+        // The beep (or the greeting's end): a message left now is heard whole.
+        if (call.options.machineDetection === MachineDetection.DETECT_BEEP) {
+          await this.callbacks.apply({ callId: call.id, status: CallStatus.VOICEMAIL, occurredAt: at });
+        }
         return;
       case 'call.hangup': {
         const ended = hangupStatus(call, event.payload ?? {});

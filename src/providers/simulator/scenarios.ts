@@ -1,4 +1,4 @@
-import { CallDirection, CallStatus, EndReason, HangupSource, type Call } from '../../domain/call.js';
+import { AnsweredBy, CallDirection, CallStatus, EndReason, HangupSource, MachineDetection, type Call, type CallOptions } from '../../domain/call.js';
 import type { ParkedState } from '../../domain/call-store.js';
 
 /** One simulated transition, `afterMs` after the previous one (at SIMULATOR_TIME_SCALE 1). */
@@ -10,6 +10,8 @@ export interface SimulatedStep {
   hangupSource?: HangupSource;
   /** The SIP code a carrier would give for this end. */
   sipCode?: number;
+  /** Machine detection's result, told before the step applies. */
+  answeredBy?: AnsweredBy;
 }
 
 /**
@@ -80,12 +82,42 @@ const AFTER_COMMAND: Partial<Record<CallStatus, SimulatedStep>> = {
 };
 
 /** The step that follows the call's status in its scenario, or null when the scenario is done. */
-export function nextStep(call: Pick<Call, 'toAddress' | 'status' | 'direction'>): SimulatedStep | null {
+function scenarioStep(call: Pick<Call, 'toAddress' | 'status' | 'direction'>): SimulatedStep | null {
   const steps = call.direction === CallDirection.INBOUND ? INBOUND_STEPS : scenarioFor(call.toAddress);
   if (call.status === CallStatus.INITIATED) return steps[0] ?? null;
   const index = steps.findIndex((step) => step.status === call.status);
   if (index >= 0) return steps[index + 1] ?? null;
   return AFTER_COMMAND[call.status] ?? null;
+}
+
+/**
+ * The next step, as createCall's options change it (outbound calls only):
+ * - ringTimeout: a call still ringing that long ends NO_ANSWER (SYSTEM, SIP 408 Request Timeout,
+ *   where a scenario's own NO_ANSWER is 480);
+ * - timeLimit: an answered call ends COMPLETED time_limit (SYSTEM) at the limit, even one its
+ *   scenario would leave IN_PROGRESS;
+ * - machineDetection: unset or DETECT/DETECT_BEEP tells HUMAN on answer and MACHINE on VOICEMAIL;
+ *   OFF leaves a voicemail box undetected (IN_PROGRESS, answeredBy null).
+ */
+export function nextStep(call: Pick<Call, 'toAddress' | 'status' | 'direction'> & { options?: CallOptions }): SimulatedStep | null {
+  let step = scenarioStep(call);
+  const options = call.options ?? {};
+  if (call.direction === CallDirection.INBOUND) return step;
+  if (step && options.machineDetection === MachineDetection.OFF && step.status === CallStatus.VOICEMAIL) {
+    step = { status: CallStatus.IN_PROGRESS, afterMs: step.afterMs };
+  } else if (step && options.machineDetection !== MachineDetection.OFF) {
+    if (step.status === CallStatus.IN_PROGRESS) step = { ...step, answeredBy: AnsweredBy.HUMAN };
+    if (step.status === CallStatus.VOICEMAIL) step = { ...step, answeredBy: AnsweredBy.MACHINE };
+  }
+  const ring = options.ringTimeout !== undefined ? options.ringTimeout * 1000 : null;
+  if (ring !== null && call.status === CallStatus.RINGING && step && step.afterMs > ring) {
+    return { status: CallStatus.NO_ANSWER, afterMs: ring, endReason: EndReason.NO_ANSWER, hangupSource: HangupSource.SYSTEM, sipCode: 408 };
+  }
+  const limit = options.timeLimit !== undefined ? options.timeLimit * 1000 : null;
+  if (limit !== null && call.status === CallStatus.IN_PROGRESS && (!step || step.afterMs > limit)) {
+    return { status: CallStatus.COMPLETED, afterMs: limit, endReason: EndReason.TIME_LIMIT, hangupSource: HangupSource.SYSTEM };
+  }
+  return step;
 }
 
 /** Where a scenario stops before a terminal status (the call waits for a command): nothing is due for such a call. */

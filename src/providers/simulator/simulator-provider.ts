@@ -152,6 +152,7 @@ export class SimulatorProvider implements ChannelProvider {
       // Rescheduled while it waited (a command moved the call): that newer step replaces this one.
       if (this.stopped || this.timers.get(call.id) !== timer) return;
       try {
+        if (step.answeredBy) await this.callbacks.machineDetected(call.id, step.answeredBy);
         const applied = await this.callbacks.apply({
           callId: call.id,
           status: step.status,

@@ -1,5 +1,5 @@
 import { EgressClient, EncodedFileOutput, EncodedFileType, RoomServiceClient, TrackType } from 'livekit-server-sdk';
-import { CallDirection, CallLeg, CallStatus, type Call, type Channel } from '../../domain/call.js';
+import { CallDirection, CallLeg, CallStatus, Channel as ChannelValue, MachineDetection, type Call, type CallOptions, type Channel } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import {
   CallCommandType,
@@ -86,6 +86,31 @@ export class LiveKitProvider implements ChannelProvider {
         metadata: JSON.stringify({ callId }),
       }),
     );
+  }
+
+  /**
+   * A PSTN callee is dialed by LiveKit SIP, which rings it for ringingTimeout, ends it after
+   * maxCallDuration and presents displayName; it has no answering-machine detection. A WebRTC
+   * client joins when it will and a WhatsApp user is called by Meta: neither has any of these.
+   */
+  optionRefusals(options: CallOptions, channels: { toChannel: Channel }): { option: keyof CallOptions; reason: string }[] {
+    const refusals: { option: keyof CallOptions; reason: string }[] = [];
+    const callee = channels.toChannel.toUpperCase();
+    const sip = channels.toChannel === ChannelValue.PSTN;
+    if (!sip) {
+      if (options.ringTimeout !== undefined)
+        refusals.push({ option: 'ringTimeout', reason: `A ${callee} callee in a LiveKit room is not dialed: there is no ringing to time out` });
+      if (options.timeLimit !== undefined)
+        refusals.push({ option: 'timeLimit', reason: `LiveKit limits the duration of SIP calls only, not of a ${callee} leg` });
+      if (options.callerName !== undefined) refusals.push({ option: 'callerName', reason: `A ${callee} callee sees no caller name from LiveKit` });
+    }
+    if (options.machineDetection !== undefined && options.machineDetection !== MachineDetection.OFF) {
+      refusals.push({
+        option: 'machineDetection',
+        reason: 'LiveKit has no answering-machine detection: machineDetection works on PSTN to PSTN calls (Telnyx)',
+      });
+    }
+    return refusals;
   }
 
   unsupported(args: CommandArgs, call: Call): string | null {

@@ -1,5 +1,5 @@
 import { EgressStatus, WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
-import { CallDirection, CallStatus, EndReason, HangupSource } from '../../domain/call.js';
+import { CallDirection, CallStatus, EndReason, HangupSource, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
@@ -19,6 +19,13 @@ const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallS
  */
 /** LiveKit's SIP participant attribute: dialing, ringing, active, hangup (docs: SIP participant attributes). */
 const SIP_CALL_STATUS = 'sip.callStatus';
+
+/** Whether the call, answered, lasted its timeLimit (to the second LiveKit's clock and ours may differ by). */
+function reachedTimeLimit(call: Call, at: Date | undefined): boolean {
+  const limit = call.options.timeLimit;
+  if (limit === undefined || !call.answeredAt) return false;
+  return (at ?? new Date()).getTime() - new Date(call.answeredAt).getTime() >= (limit - 1) * 1000;
+}
 
 export class LiveKitWebhook implements WebhookEndpoint {
   readonly path = 'livekit';
@@ -74,13 +81,23 @@ export class LiveKitWebhook implements WebhookEndpoint {
       case 'participant_left': {
         const caller = partyIdentity(call.fromChannel, call.fromAddress);
         if (identity !== caller && identity !== calleeIdentity(call)) return;
-        const ended = ANSWERED.has(call.status)
-          ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : EndReason.HANGUP }
-          : identity === caller
-            ? { status: CallStatus.CANCELED, endReason: EndReason.HANGUP }
-            : { status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER };
+        // LiveKit SIP ended the leg at maxCallDuration (timeLimit): the SIP participant left when the limit was reached.
+        const limited = ANSWERED.has(call.status) && reachedTimeLimit(call, occurredAt);
+        const ended = limited
+          ? { status: CallStatus.COMPLETED, endReason: EndReason.TIME_LIMIT }
+          : ANSWERED.has(call.status)
+            ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : EndReason.HANGUP }
+            : identity === caller
+              ? { status: CallStatus.CANCELED, endReason: EndReason.HANGUP }
+              : { status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER };
         // Who left is who ended it (the called leg that never answered: the network gave up).
-        const hangupSource = identity === caller ? HangupSource.CALLER : ANSWERED.has(call.status) ? HangupSource.CALLEE : HangupSource.SYSTEM;
+        const hangupSource = limited
+          ? HangupSource.SYSTEM
+          : identity === caller
+            ? HangupSource.CALLER
+            : ANSWERED.has(call.status)
+              ? HangupSource.CALLEE
+              : HangupSource.SYSTEM;
         await this.callbacks.apply({ callId: call.id, ...ended, hangupSource, occurredAt });
         return;
       }

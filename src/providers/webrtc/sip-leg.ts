@@ -32,7 +32,9 @@ export class SipLeg implements RoomLeg {
         participantName: to,
         // Caller id: the application's number when the calling leg has one.
         fromNumber: call.fromChannel === Channel.WEBRTC ? undefined : call.fromAddress,
-        ringingTimeout: 45,
+        ringingTimeout: call.options.ringTimeout ?? 45,
+        ...(call.options.timeLimit !== undefined ? { maxCallDuration: call.options.timeLimit } : {}),
+        ...(call.options.callerName !== undefined ? { displayName: call.options.callerName } : {}),
         playDialtone: false,
         waitUntilAnswered: false,
       }),
