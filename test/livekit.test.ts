@@ -11,6 +11,7 @@ import {
   HangupCallDocument,
   HoldCallDocument,
   MuteCallDocument,
+  SendDtmfDocument,
   SendToVoicemailDocument,
   StartRecordingDocument,
   StopRecordingDocument,
@@ -360,6 +361,14 @@ describe('createCall options on calls in a LiveKit room', () => {
     await gw.database.sql.query(`UPDATE call SET answered_at = now() - interval '30 seconds' WHERE id = $1`, [id]);
     await lk.send(webhookUrl, { event: 'participant_left', room: { name: id, sid: 'RM_9' }, participant: sip });
     expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM' });
+  });
+
+  it('sendDtmf is refused in a room, with why, and nothing is sent', async () => {
+    const id = await inProgress();
+    const requests = lk.requests.length;
+    const { data } = await gql(gw.url, app.liveKey, SendDtmfDocument, { input: { callId: id, digits: '1' } });
+    expect(data!.sendDtmf.userErrors).toEqual([{ code: 'COMMAND_NOT_ALLOWED', field: ['input', 'callId'], message: expect.stringMatching(/publishDtmf/) }]);
+    expect(lk.requests.length).toBe(requests);
   });
 
   it.each([

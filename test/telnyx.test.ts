@@ -12,6 +12,7 @@ import {
   ListCallsDocument,
   MuteCallDocument,
   RejectCallDocument,
+  SendDtmfDocument,
   SendToVoicemailDocument,
   StartRecordingDocument,
   StopRecordingDocument,
@@ -491,5 +492,28 @@ describe('createCall options on Telnyx (dial parameters and webhooks)', () => {
     await eventually(() => t.action(call.ccid, 'record_start').length === 1, 10_000, 'record_start');
     expect(t.action(call.ccid, 'record_start')[0]!.body).toMatchObject({ format: 'wav', channels: 'dual' });
     await eventually(async () => (await t.state(call.id)).recording === true, 10_000, 'the call recording');
+  });
+});
+
+describe('DTMF on Telnyx', () => {
+  it('sendDtmf is send_dtmf (digits, duration_millis, our command_id); call.dtmf.received is a DTMF_RECEIVED event with the digit', async () => {
+    const call = await t.answered();
+    const sent = (await gql(t.gw.url, t.app.liveKey, SendDtmfDocument, { input: { callId: call.id, digits: '1234#' } })).data!.sendDtmf;
+    expect(sent).toMatchObject({ userErrors: [], command: { status: 'APPLIED' } });
+    expect(t.action(call.ccid, 'send_dtmf').at(-1)!.body).toEqual({
+      client_state: b64(call.id),
+      command_id: sent.command!.id,
+      digits: '1234#',
+      duration_millis: 250,
+    });
+    expect(await call.send('call.dtmf.received', { digit: '7' })).toBe(200);
+    expect(await call.send('call.dtmf.received', { digit: '#' })).toBe(200);
+    await eventually(async () => (await t.state(call.id)).events.nodes.filter((event) => event.kind === 'DTMF_RECEIVED').length === 2, 10_000, 'the keys');
+    const events = (await t.state(call.id)).events.nodes.filter((event) => event.digits !== null);
+    expect(events.map((event) => [event.kind, event.digits])).toEqual([
+      ['DTMF_SENT', '1234#'],
+      ['DTMF_RECEIVED', '7'],
+      ['DTMF_RECEIVED', '#'],
+    ]);
   });
 });

@@ -28,11 +28,11 @@ export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
   recording_id AS "recordingId", transferred_to AS "transferredTo", transferred_to_channel AS "transferredToChannel"`;
 
 const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
-  occurred_at AS "occurredAt", type AS kind, command_id AS "commandId", position::text AS position`;
+  occurred_at AS "occurredAt", type AS kind, command_id AS "commandId", digits, position::text AS position`;
 
 /** An event joined with its call: event columns, then the call's as "call.<field>". */
 export const EVENT_WITH_CALL_COLUMNS = `e.id, e.call_id AS "callId", e.sequence, e.status, e.previous_status AS "previousStatus",
-  e.occurred_at AS "occurredAt", e.type AS kind, e.command_id AS "commandId", e.position::text AS position,
+  e.occurred_at AS "occurredAt", e.type AS kind, e.command_id AS "commandId", e.digits, e.position::text AS position,
   ${CALL_COLUMNS.split(',')
     .map((column) => column.trim())
     .map((column) => {
@@ -278,6 +278,7 @@ export class PgCallStore implements CallStore {
         occurredAt: plan.occurredAt,
         kind: CallEventKind.STATUS_CHANGED,
         commandId: plan.commandId,
+        digits: null,
         position: null,
       },
     };

@@ -28,7 +28,7 @@ const WEBRTC = lit(Channel.WEBRTC);
  * makes a repeated effect a no-op, and what else changes with it in the same statement.
  * Fixed strings: no input ever reaches the SQL text.
  */
-const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: string; command?: string }> = {
+const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: string; command?: string; digits?: string }> = {
   [CallEventKind.HELD]: { set: 'on_hold = true', guard: 'NOT c.on_hold' },
   [CallEventKind.UNHELD]: { set: 'on_hold = false', guard: 'c.on_hold' },
   [CallEventKind.MUTED]: { set: 'muted_legs = array_append(c.muted_legs, $7::text)', guard: 'NOT ($7::text = ANY(c.muted_legs))' },
@@ -62,6 +62,9 @@ const EFFECTS: Record<CallEffect['type'], { set: string; guard: string; also?: s
                   updated_at = now()
             WHERE r.id = $7::text AND EXISTS (SELECT 1 FROM updated)`,
   },
+  // Events only: the call row changes in nothing but its sequence.
+  [CallEventKind.DTMF_SENT]: { set: 'on_hold = c.on_hold', guard: 'true', digits: '$7::text' },
+  [CallEventKind.DTMF_RECEIVED]: { set: 'on_hold = c.on_hold', guard: 'true', digits: '$7::text' },
   [CallEventKind.COMMAND_FAILED]: {
     set: 'on_hold = c.on_hold',
     guard: `EXISTS (SELECT 1 FROM call_command k WHERE k.id = $6::text AND k.status IN ${PENDING})`,
@@ -98,8 +101,8 @@ WITH old AS (
     FROM old WHERE c.id = old.id AND c.status = ANY($2::text[]) AND ${effect.guard}
   RETURNING c.*, old.recording_id AS previous_recording_id
 ), event AS (
-  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at, type, command_id)
-  SELECT $3::text, id, app_id, mode, last_sequence, status, status, $4::timestamptz, $5::text, $6::text FROM updated
+  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at, type, command_id, digits)
+  SELECT $3::text, id, app_id, mode, last_sequence, status, status, $4::timestamptz, $5::text, $6::text, ${effect.digits ?? 'NULL'} FROM updated
 ), command AS (${command})${effect.also ? `, also AS (${effect.also})` : ''}
 SELECT ${CALL_COLUMNS}, last_sequence AS sequence FROM updated`;
 }
@@ -118,6 +121,9 @@ function effectValues(effect: CallEffect): unknown[] {
       return [effect.recordingId, effect.url, effect.duration, effect.failed, effect.providerRef];
     case CallEventKind.COMMAND_FAILED:
       return [effect.error];
+    case CallEventKind.DTMF_SENT:
+    case CallEventKind.DTMF_RECEIVED:
+      return [effect.digits];
     default:
       return [];
   }
@@ -174,6 +180,7 @@ export class PgCommandStore implements CommandStore {
         occurredAt: plan.occurredAt,
         kind: type,
         commandId: plan.commandId,
+        digits: 'digits' in plan.effect ? plan.effect.digits : null,
         position: null,
       },
     };

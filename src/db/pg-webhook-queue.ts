@@ -1,5 +1,5 @@
 import { CallEventKind, type Mode } from '../domain/call.js';
-import { WEBHOOK_EVENT_OF, WebhookDeliveryStatus } from '../domain/webhook-endpoints.js';
+import { DTMF_WEBHOOK_EVENT, WEBHOOK_EVENT_OF, WebhookDeliveryStatus } from '../domain/webhook-endpoints.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';
 import { lit } from './sql-literals.js';
@@ -7,9 +7,9 @@ import { lit } from './sql-literals.js';
 const PENDING = lit(WebhookDeliveryStatus.PENDING);
 const DELIVERED = lit(WebhookDeliveryStatus.DELIVERED);
 /** The platform's event name of each status (calls.answered for in_progress …), from the domain. */
-const EVENT_TYPE = `CASE e.status ${Object.entries(WEBHOOK_EVENT_OF)
+const EVENT_TYPE = `CASE WHEN e.type = ${lit(CallEventKind.DTMF_RECEIVED)} THEN ${lit(DTMF_WEBHOOK_EVENT)} ELSE CASE e.status ${Object.entries(WEBHOOK_EVENT_OF)
   .map(([status, event]) => `WHEN ${lit(status)} THEN ${lit(event)}`)
-  .join(' ')} END`;
+  .join(' ')} END END`;
 
 /** A delivery claimed for one attempt, with what is needed to sign and send it. */
 export interface ClaimedDelivery {
@@ -65,7 +65,8 @@ WITH cursor AS (
                'answeredAt', to_char(c.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                'endedAt', to_char(c.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
-             'app', jsonb_build_object('id', c.app_id))),
+             'app', jsonb_build_object('id', c.app_id))
+             || CASE WHEN e.digits IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('dtmf', jsonb_build_object('digits', e.digits)) END),
          ${PENDING}
     FROM batch e
     JOIN call c ON c.id = e.call_id
@@ -74,7 +75,7 @@ WITH cursor AS (
                            AND (cardinality(w.events) = 0 OR t.type = ANY(w.events))
                            -- An endpoint receives the events that happen once it exists.
                            AND e.occurred_at >= w.created_at
-   WHERE e.type = ${lit(CallEventKind.STATUS_CHANGED)}
+   WHERE e.type IN (${lit(CallEventKind.STATUS_CHANGED)}, ${lit(CallEventKind.DTMF_RECEIVED)})
   ON CONFLICT (endpoint_id, event_id) DO NOTHING
   RETURNING 1
 ), moved AS (

@@ -78,6 +78,8 @@ export interface ProviderCallbacks {
   setProviderCallId(callId: string, providerCallId: string): Promise<void>;
   /** Machine detection's result (before the VOICEMAIL it may lead to, so that event shows it). */
   machineDetected(callId: string, answeredBy: AnsweredBy): Promise<void>;
+  /** A party pressed keys: a DTMF_RECEIVED event, while the call is answered; false when it is not. */
+  dtmfReceived(callId: string, digits: string): Promise<boolean>;
 }
 
 /**
@@ -110,6 +112,21 @@ export class CallLifecycle implements ProviderCallbacks {
 
   machineDetected(callId: string, answeredBy: AnsweredBy): Promise<void> {
     return this.commands.setAnsweredBy(callId, answeredBy);
+  }
+
+  async dtmfReceived(callId: string, digits: string): Promise<boolean> {
+    // What a provider reports is kept as it came, within the bounds of an event.
+    const kept = digits.replace(/[^0-9A-D*#]/g, '').slice(0, 64);
+    if (!kept) return false;
+    const applied = await this.commands.applyEffect({
+      callId,
+      eventId: newEventId(),
+      occurredAt: new Date(),
+      effect: { type: CallEventKind.DTMF_RECEIVED, digits: kept },
+      commandId: null,
+      statuses: [CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL],
+    });
+    return this.told(applied) !== null;
   }
 
   private told<T>(applied: T): T {
@@ -349,6 +366,8 @@ function effectOf(args: CommandArgs, call: Call, providerRef: string | null): Ca
       };
     case CallCommandType.STOP_RECORDING:
       return { type: CallEventKind.RECORDING_STOPPED };
+    case CallCommandType.SEND_DTMF:
+      return { type: CallEventKind.DTMF_SENT, digits: args.digits };
     default:
       return null;
   }

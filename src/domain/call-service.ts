@@ -74,7 +74,7 @@ export class CallService {
     readonly tenant: Tenant,
     private readonly live: LiveEventSource,
     /** Ends a call the provider refused (FAILED) and stores the provider's id for it. */
-    private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall'>,
+    private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived'>,
     /** Told when events were committed (the event log numbers and announces them). */
     private readonly onEventsWritten: () => void = () => {},
   ) {}
@@ -167,6 +167,35 @@ export class CallService {
       if (!(error instanceof ProviderError)) throw error;
       return { call: failed?.call ?? call, replayed: false, userErrors: [userError(UserErrorCode.PROVIDER_ERROR, ['input', 'toChannel'], message)] };
     }
+  }
+
+  /** Test mode: a party of an answered test call presses keys (as Telnyx's call.dtmf.received): a DTMF_RECEIVED event. */
+  async simulateDtmf(callId: string, digits: string): Promise<{ call: Call | null; userErrors: UserError[] }> {
+    if (this.tenant.mode !== 'test') {
+      return {
+        call: null,
+        userErrors: [userError(UserErrorCode.TEST_MODE_ONLY, ['input'], 'simulateDtmf needs a test key: live DTMF comes from the providers')],
+      };
+    }
+    if (!/^[0-9A-D*#]{1,64}$/.test(digits)) {
+      return { call: null, userErrors: [userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'digits'], 'digits are 1 to 64 of 0-9, A-D, * and #')] };
+    }
+    const call = looksLikeCallId(callId) ? await this.store.findById(this.tenant, callId) : null;
+    if (!call)
+      return {
+        call: null,
+        userErrors: [userError(UserErrorCode.CALL_NOT_FOUND, ['input', 'callId'], `No call ${callId.slice(0, 40)} is visible to this key`)],
+      };
+    if (!(await this.providerCallbacks.dtmfReceived(call.id, digits))) {
+      return {
+        call: null,
+        userErrors: [
+          userError(UserErrorCode.CALL_NOT_ACTIVE, ['input', 'callId'], `Keys are pressed on an answered call; this one is ${call.status.toUpperCase()}`),
+        ],
+      };
+    }
+    this.onEventsWritten();
+    return { call: await this.store.findById(this.tenant, call.id), userErrors: [] };
   }
 
   /**

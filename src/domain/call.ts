@@ -136,6 +136,10 @@ export enum CallEventKind {
   RECORDING_STOPPED = 'recording_stopped',
   RECORDING_SAVED = 'recording_saved',
   COMMAND_FAILED = 'command_failed',
+  /** sendDtmf played its digits to the call (CallEvent.digits). */
+  DTMF_SENT = 'dtmf_sent',
+  /** A party pressed keys (CallEvent.digits), as the provider reports them. */
+  DTMF_RECEIVED = 'dtmf_received',
 }
 
 export interface Call {
@@ -189,6 +193,8 @@ export interface CallEvent {
   kind: CallEventKind;
   /** The command that caused the event, if one did. */
   commandId: string | null;
+  /** DTMF_SENT and DTMF_RECEIVED: the digits; null for other events. */
+  digits: string | null;
   /** Position in the log (1, 2, 3 … in commit order); null until the sequencer numbers it. */
   position: string | null;
 }

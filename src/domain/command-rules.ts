@@ -16,6 +16,7 @@ export enum CallCommandType {
   MUTE = 'mute',
   UNMUTE = 'unmute',
   TRANSFER = 'transfer',
+  SEND_DTMF = 'send_dtmf',
   START_RECORDING = 'start_recording',
   STOP_RECORDING = 'stop_recording',
   SEND_TO_VOICEMAIL = 'send_to_voicemail',
@@ -87,7 +88,9 @@ export type CommandArgs =
   /** format null: the call's default (recordingFormatsOf); the service fills it in before storing the command. */
   | { type: CallCommandType.START_RECORDING; format: RecordingFormat | null }
   | { type: CallCommandType.STOP_RECORDING }
-  | { type: CallCommandType.SEND_TO_VOICEMAIL };
+  | { type: CallCommandType.SEND_TO_VOICEMAIL }
+  /** durationMs: each digit's tone. */
+  | { type: CallCommandType.SEND_DTMF; digits: string; durationMs: number };
 
 export interface CallCommand {
   id: string;
@@ -150,6 +153,7 @@ const WHEN: Record<CallCommandType, { statuses: readonly CallStatus[]; inboundOn
   [CallCommandType.MUTE]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress whose leg is not muted' },
   [CallCommandType.UNMUTE]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress whose leg is muted' },
   [CallCommandType.TRANSFER]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress' },
+  [CallCommandType.SEND_DTMF]: { statuses: [CallStatus.IN_PROGRESS], describe: 'a call in progress' },
   [CallCommandType.START_RECORDING]: { statuses: [CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'an answered call that is not being recorded' },
   [CallCommandType.STOP_RECORDING]: { statuses: [CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL], describe: 'a call being recorded' },
   [CallCommandType.SEND_TO_VOICEMAIL]: {
@@ -221,8 +225,33 @@ export function argsProblems(args: CommandArgs): UserError[] {
     const problem = validateAddress(args.to, args.toChannel, ['input', 'to']);
     if (problem) errors.push(problem);
   }
+  if (args.type === CallCommandType.SEND_DTMF) {
+    if (!DTMF_DIGITS.test(args.digits)) {
+      errors.push(
+        userError(
+          UserErrorCode.INVALID_ARGUMENT,
+          ['input', 'digits'],
+          'digits are 1 to 64 of 0-9, A-D, * and #, with w (a 0.5 s pause) and W (1 s) between them',
+        ),
+      );
+    }
+    if (!Number.isInteger(args.durationMs) || args.durationMs < DTMF_DURATION_MS.min || args.durationMs > DTMF_DURATION_MS.max) {
+      errors.push(
+        userError(
+          UserErrorCode.INVALID_ARGUMENT,
+          ['input', 'duration'],
+          `duration is ${DTMF_DURATION_MS.min} to ${DTMF_DURATION_MS.max} ms per digit, got ${args.durationMs}`,
+        ),
+      );
+    }
+  }
   return errors;
 }
+
+/** Keypad digits and Telnyx's pauses (w: 0.5 s, W: 1 s), as Call Control's send_dtmf takes them. */
+const DTMF_DIGITS = /^[0-9A-D*#wW]{1,64}$/;
+/** Telnyx's duration_millis range; the default is 250. */
+export const DTMF_DURATION_MS = { min: 100, max: 500, default: 250 } as const;
 
 /** ["A", "B", "C"] → "A, B or C". */
 function orList(items: readonly string[]): string {
@@ -250,6 +279,7 @@ export function commandName(type: CallCommandType): string {
     [CallCommandType.MUTE]: 'muteCall',
     [CallCommandType.UNMUTE]: 'unmuteCall',
     [CallCommandType.TRANSFER]: 'transferCall',
+    [CallCommandType.SEND_DTMF]: 'sendDtmf',
     [CallCommandType.START_RECORDING]: 'startRecording',
     [CallCommandType.STOP_RECORDING]: 'stopRecording',
     [CallCommandType.SEND_TO_VOICEMAIL]: 'sendToVoicemail',

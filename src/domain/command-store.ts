@@ -18,6 +18,8 @@ export type CallEffect =
   | { type: CallEventKind.TRANSFERRED; to: string; toChannel: Channel }
   | { type: CallEventKind.RECORDING_STARTED; recordingId: string; format: RecordingFormat; providerRef: string | null; kind: RecordingKind }
   | { type: CallEventKind.RECORDING_STOPPED }
+  | { type: CallEventKind.DTMF_SENT; digits: string }
+  | { type: CallEventKind.DTMF_RECEIVED; digits: string }
   | {
       type: CallEventKind.RECORDING_SAVED;
       recordingId: string;

@@ -16,7 +16,9 @@ export const WEBHOOK_EVENT_OF: Readonly<Record<CallStatus, string>> = {
   [CallStatus.NO_ANSWER]: 'calls.no_answer',
   [CallStatus.CANCELED]: 'calls.canceled',
 };
-const WEBHOOK_EVENTS: readonly string[] = Object.values(WEBHOOK_EVENT_OF);
+/** Keys a party pressed (CallEventKind.DTMF_RECEIVED); its payload adds `data.dtmf.digits`. */
+export const DTMF_WEBHOOK_EVENT = 'calls.dtmf_received';
+const WEBHOOK_EVENTS: readonly string[] = [...Object.values(WEBHOOK_EVENT_OF), DTMF_WEBHOOK_EVENT];
 
 /** Where a delivery is: PENDING until an attempt gets a 2xx (DELIVERED) or the schedule gives up (FAILED). */
 export enum WebhookDeliveryStatus {

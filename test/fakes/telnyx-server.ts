@@ -49,6 +49,13 @@ const ACTIONS: Record<string, (body: Body) => string | null> = {
         ? 'voice is required'
         : null,
   record_stop: () => null,
+  send_dtmf: (b) =>
+    typeof b.digits !== 'string' || !/^[0-9A-D*#wW]+$/.test(b.digits)
+      ? 'digits must be 0-9, A-D, *, #, w or W'
+      : b.duration_millis !== undefined &&
+          !(Number.isInteger(b.duration_millis) && (b.duration_millis as number) >= 100 && (b.duration_millis as number) <= 500)
+        ? 'duration_millis must be 100 to 500'
+        : null,
 };
 
 /**

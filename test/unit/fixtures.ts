@@ -53,6 +53,7 @@ export function testEvent(
     occurredAt: new Date(0),
     kind: CallEventKind.STATUS_CHANGED,
     commandId: null,
+    digits: null,
     position: event.position === null ? null : String(event.position),
     call: full,
   };

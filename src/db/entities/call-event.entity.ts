@@ -39,6 +39,10 @@ export class CallEventEntity {
   @Property({ type: 'string', length: 40, nullable: true })
   commandId: string | null = null;
 
+  /** DTMF_SENT / DTMF_RECEIVED: the digits. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  digits: string | null = null;
+
   @Enum({ items: () => CallStatus, type: 'string' })
   status!: CallStatus;
 

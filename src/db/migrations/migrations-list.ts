@@ -15,6 +15,7 @@ import { Migration20261203084745_RecordingKind } from './Migration20261203084745
 import { Migration20261203133220_EndReasonsAndHangupSource } from './Migration20261203133220_EndReasonsAndHangupSource.js';
 import { Migration20261203133815_ListingOrders } from './Migration20261203133815_ListingOrders.js';
 import { Migration20261203134701_CallOptions } from './Migration20261203134701_CallOptions.js';
+import { Migration20261203135516_EventDigits } from './Migration20261203135516_EventDigits.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203133220_EndReasonsAndHangupSource', class: Migration20261203133220_EndReasonsAndHangupSource },
   { name: 'Migration20261203133815_ListingOrders', class: Migration20261203133815_ListingOrders },
   { name: 'Migration20261203134701_CallOptions', class: Migration20261203134701_CallOptions },
+  { name: 'Migration20261203135516_EventDigits', class: Migration20261203135516_EventDigits },
 ];

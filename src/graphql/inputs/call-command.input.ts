@@ -1,6 +1,6 @@
-import { Field, ID, InputType } from 'type-graphql';
+import { Field, ID, InputType, Int } from 'type-graphql';
 import { CallLeg, Channel } from '../../domain/call.js';
-import { RecordingFormat, RejectReason } from '../../domain/command-rules.js';
+import { DTMF_DURATION_MS, RecordingFormat, RejectReason } from '../../domain/command-rules.js';
 import { JSONObjectScalar } from '../types/scalars.js';
 import '../types/enums.js';
 
@@ -20,6 +20,24 @@ export class HoldCallInput extends CallIdInput {
 export class MuteCallInput extends CallIdInput {
   @Field(() => CallLeg, { defaultValue: CallLeg.FROM, description: 'Which side to mute: FROM (the caller, default) or TO (the called party).' })
   leg!: CallLeg;
+}
+
+@InputType('SendDtmfInput', { description: 'Keys to play to a call in progress.' })
+export class SendDtmfInput extends CallIdInput {
+  @Field(() => String, { description: 'Up to 64 of 0-9, A-D, * and #; w pauses 0.5 s and W 1 s between them.' })
+  digits!: string;
+
+  @Field(() => Int, {
+    defaultValue: DTMF_DURATION_MS.default,
+    description: `Milliseconds of tone per digit (${DTMF_DURATION_MS.min} to ${DTMF_DURATION_MS.max}).`,
+  })
+  duration!: number;
+}
+
+@InputType('SimulateDtmfInput', { description: 'Keys a party of a test call presses.' })
+export class SimulateDtmfInput extends CallIdInput {
+  @Field(() => String, { description: 'Up to 64 of 0-9, A-D, * and #.' })
+  digits!: string;
 }
 
 @InputType('TransferCallInput', { description: 'Hand a call in progress to another address.' })

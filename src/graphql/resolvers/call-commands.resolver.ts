@@ -8,11 +8,13 @@ import {
   HoldCallInput,
   MuteCallInput,
   RejectCallInput,
+  SendDtmfInput,
+  SimulateDtmfInput,
   SimulateInboundCallInput,
   StartRecordingInput,
   TransferCallInput,
 } from '../inputs/call-command.input.js';
-import { CallCommandPayload } from '../types/call-command.type.js';
+import { CallCommandPayload, SimulateDtmfPayload } from '../types/call-command.type.js';
 import { CreateCallPayload } from '../types/create-call.payload.js';
 
 const NOTE = 'Expected failures (CALL_NOT_FOUND, CALL_NOT_ACTIVE, COMMAND_NOT_ALLOWED …) come back in userErrors and change nothing.';
@@ -100,6 +102,24 @@ export class CallCommandsResolver {
   })
   sendToVoicemail(@Arg('input', () => CallIdInput, { description: 'The call.' }) input: CallIdInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.SEND_TO_VOICEMAIL });
+  }
+
+  @Mutation(() => CallCommandPayload, {
+    description: `Plays DTMF tones to a call IN_PROGRESS (an IVR menu, an extension): Telnyx send_dtmf, and the simulator; calls in a LiveKit room refuse it (LiveKit sends DTMF only from a participant in the room). A DTMF_SENT event carries the digits. ${NOTE}`,
+  })
+  sendDtmf(
+    @Arg('input', () => SendDtmfInput, { description: 'The call and the keys.' }) input: SendDtmfInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<CommandOutcome> {
+    return run(ctx, input.callId, { type: CallCommandType.SEND_DTMF, digits: input.digits, durationMs: input.duration });
+  }
+
+  @Mutation(() => SimulateDtmfPayload, {
+    description:
+      'Test keys only: a party of a test call IN_PROGRESS (or VOICEMAIL) presses keys, as Telnyx reports call.dtmf.received: a DTMF_RECEIVED event on callStatus and to webhook endpoints.',
+  })
+  simulateDtmf(@Arg('input', () => SimulateDtmfInput, { description: 'The call and the keys.' }) input: SimulateDtmfInput, @Ctx() ctx: GatewayContext) {
+    return ctx.calls.simulateDtmf(input.callId, input.digits);
   }
 
   @Mutation(() => CreateCallPayload, {

@@ -47,6 +47,15 @@ export class RecordingObject {
   createdAt!: Date;
 }
 
+@ObjectType('SimulateDtmfPayload', { description: 'Result of simulateDtmf.', simpleResolvers: true })
+export class SimulateDtmfPayload {
+  @Field(() => CallType, { nullable: true, description: 'The call as it is now; null when refused.' })
+  call!: CallType | null;
+
+  @Field(() => [UserErrorType], { description: 'Why it was refused; empty when the DTMF_RECEIVED event was written.' })
+  userErrors!: UserErrorType[];
+}
+
 @ObjectType('CallCommandPayload', { description: 'Result of a call command.', simpleResolvers: true })
 export class CallCommandPayload {
   @Field(() => CallType, { nullable: true, description: 'The call as it is now; null when it is not found.' })

@@ -31,6 +31,9 @@ export class CallEventType {
 
   @Field(() => DateTimeScalar, { description: 'When the transition happened.' })
   occurredAt!: Date;
+
+  @Field(() => String, { nullable: true, description: 'DTMF_SENT and DTMF_RECEIVED: the digits (0-9, A-D, *, #); null for other events.' })
+  digits!: string | null;
 }
 
 @ObjectType('CallEventConnection', { description: "A page of a call's events, oldest first.", simpleResolvers: true })

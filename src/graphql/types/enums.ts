@@ -160,6 +160,7 @@ registerEnumType(CallCommandType, {
     MUTE: { description: 'muteCall: mute one leg.' },
     UNMUTE: { description: 'unmuteCall: unmute one leg.' },
     TRANSFER: { description: 'transferCall: hand the call to another address.' },
+    SEND_DTMF: { description: 'sendDtmf: play DTMF tones to the call.' },
     START_RECORDING: { description: 'startRecording: record the call.' },
     STOP_RECORDING: { description: 'stopRecording: stop recording; the provider then saves the file.' },
     SEND_TO_VOICEMAIL: { description: 'sendToVoicemail: send the call to voicemail.' },
@@ -227,6 +228,11 @@ registerEnumType(CallEventKind, {
     RECORDING_STOPPED: { description: 'The recording stopped; the provider is saving it.' },
     RECORDING_SAVED: { description: 'A recording was saved (or failed): see Call.recordings.' },
     COMMAND_FAILED: { description: 'A command the provider had accepted failed; see `command.error`.' },
+    DTMF_SENT: { description: 'sendDtmf played `digits` to the call.' },
+    DTMF_RECEIVED: {
+      description:
+        'A party pressed keys (`digits`): Telnyx call.dtmf.received, and simulateDtmf in test mode. Calls in a LiveKit room do not report them: LiveKit hands DTMF only to participants in the room (a SipDTMF data packet), which the gateway is not.',
+    },
   },
 });
 

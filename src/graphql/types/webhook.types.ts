@@ -15,6 +15,7 @@ enum WebhookEventType {
   CALLS_BUSY = 'calls.busy',
   CALLS_NO_ANSWER = 'calls.no_answer',
   CALLS_CANCELED = 'calls.canceled',
+  CALLS_DTMF_RECEIVED = 'calls.dtmf_received',
 }
 registerEnumType(WebhookEventType, {
   name: 'WebhookEventType',
@@ -22,7 +23,12 @@ registerEnumType(WebhookEventType, {
   valuesConfig: Object.fromEntries(
     Object.entries(WebhookEventType).map(([key, value]) => [
       key,
-      { description: `\`${value}\`: the call reached ${key.slice(6)}${key === 'CALLS_ANSWERED' ? ' (IN_PROGRESS)' : ''}.` },
+      {
+        description:
+          key === 'CALLS_DTMF_RECEIVED'
+            ? `\`${value}\`: a party pressed keys; the payload adds \`data.dtmf.digits\`.`
+            : `\`${value}\`: the call reached ${key.slice(6)}${key === 'CALLS_ANSWERED' ? ' (IN_PROGRESS)' : ''}.`,
+      },
     ]),
   ),
 });

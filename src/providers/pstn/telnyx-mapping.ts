@@ -17,6 +17,7 @@ export type HandledEvent =
   | Telnyx.CallMachineDetectionEnded
   | Telnyx.CallMachinePremiumDetectionEnded
   | Telnyx.CallMachineGreetingEnded
+  | Telnyx.CallDtmfReceived
   | Telnyx.CallMachinePremiumGreetingEnded
   | Telnyx.CallRecordingSaved
   | Telnyx.CallRecordingError

@@ -29,7 +29,7 @@ import { TelnyxVoicemail } from './telnyx-voicemail.js';
  * CALL_REJECTED); transfer → actions/transfer (PSTN numbers only); hold → actions/playback_start
  * of the hold music, looped (Call Control has no hold action for a call leg: the held party hears
  * the music), unhold → actions/playback_stop; startRecording / stopRecording →
- * actions/record_start (MP3 or WAV) / record_stop; sendToVoicemail → the gateway's own voicemail
+ * actions/record_start (MP3 or WAV) / record_stop; sendDtmf → actions/send_dtmf; sendToVoicemail → the gateway's own voicemail
  * (telnyx-voicemail.ts: answer, greeting, beep, the message recorded, hang up). Mute has no Call
  * Control action for a lone leg: refused.
  * An inbound call transferred to a WEBRTC identity goes to a LiveKit room over SIP (the bridge,
@@ -122,6 +122,7 @@ export class TelnyxProvider implements ChannelProvider {
     if (!this.bridge) return 'This call was brought into a LiveKit room, which is no longer configured here (LIVEKIT_URL and LIVEKIT_SIP_URI)';
     switch (args.type) {
       case CallCommandType.HANGUP:
+      case CallCommandType.SEND_DTMF:
         return null;
       case CallCommandType.TRANSFER:
         return args.toChannel === Channel.WEBRTC
@@ -135,7 +136,10 @@ export class TelnyxProvider implements ChannelProvider {
   }
 
   async execute(call: Call, command: CallCommand): Promise<CommandResult> {
-    if (call.roomName !== null && command.args.type !== CallCommandType.HANGUP) return this.bridge!.execute(call, command);
+    // A call brought into a room: its parties are there, but hangup and DTMF stay on the Telnyx leg.
+    if (call.roomName !== null && command.args.type !== CallCommandType.HANGUP && command.args.type !== CallCommandType.SEND_DTMF) {
+      return this.bridge!.execute(call, command);
+    }
     const id = call.providerCallId;
     if (!id) throw new ProviderError(this.name, 'Telnyx has not yet given this call an id');
     const actions = this.client.calls.actions;
@@ -183,6 +187,9 @@ export class TelnyxProvider implements ChannelProvider {
         break;
       case CallCommandType.STOP_RECORDING:
         await this.send(() => actions.stopRecording(id, state));
+        break;
+      case CallCommandType.SEND_DTMF:
+        await this.send(() => actions.sendDtmf(id, { ...state, digits: args.digits, duration_millis: args.durationMs }));
         break;
       default:
         throw new ProviderError(this.name, `${args.type} is not supported by Telnyx`);

@@ -87,6 +87,9 @@ export class TelnyxWebhook implements WebhookEndpoint {
         }
         return;
       }
+      case 'call.dtmf.received':
+        if (event.payload?.digit) await this.callbacks.dtmfReceived(call.id, event.payload.digit);
+        return;
       case 'call.machine.greeting.ended':
       case 'call.machine.premium.greeting.ended':
         // The beep (or the greeting's end): a message left now is heard whole.

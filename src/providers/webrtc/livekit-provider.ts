@@ -124,6 +124,8 @@ export class LiveKitProvider implements ChannelProvider {
         return args.musicUrl ? 'Calls in a LiveKit room are held in silence: musicUrl is not supported there' : null;
       case CallCommandType.TRANSFER:
         return this.legs.has(args.toChannel) ? null : `No LiveKit leg is configured to bring in a ${args.toChannel.toUpperCase()} party`;
+      case CallCommandType.SEND_DTMF:
+        return "LiveKit sends DTMF only from a participant in the room (publishDtmf), and the gateway is not one: a WebRTC client in the call's room can send it";
       case CallCommandType.SEND_TO_VOICEMAIL:
         return 'Calls in a LiveKit room have no voicemail: a greeting cannot be played into a room without an agent or ingress joining it, so sendToVoicemail is refused there; to take a message, answer the call and startRecording';
       default:
