@@ -1,4 +1,5 @@
 import { createClient, type Client } from 'graphql-ws';
+import { LiveCharts, type StatsGroup } from './charts.js';
 
 /**
  * The live calls dashboard: lists calls with `calls` (cursor pagination, filters), keeps every
@@ -45,6 +46,10 @@ let endCursor: string | null = null;
 let filter: Record<string, unknown> = {};
 let openCall: string | null = null;
 const counts = new Map<string, number>();
+const charts = new LiveCharts(STATUSES, $('chart-calls'), $('chart-answer'));
+(window as unknown as { __charts: LiveCharts }).__charts = charts;
+// The window slides with the clock even when no call changes.
+setInterval(() => charts.schedule(), 15_000);
 
 async function gql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(httpUrl, {
@@ -122,6 +127,14 @@ async function loadCounts(): Promise<void> {
   renderCounts();
 }
 
+async function loadStats(): Promise<void> {
+  const data = await gql(
+    `query Stats($from: DateTime!, $to: DateTime!) { callStats(from: $from, to: $to, groupBy: [MINUTE, STATUS]) { groups { key { period status } count answered } } }`,
+    LiveCharts.range(),
+  );
+  charts.load(data.callStats.groups as StatsGroup[]);
+}
+
 function renderCounts(): void {
   $('counts').replaceChildren(
     ...STATUSES.map((status) => {
@@ -171,6 +184,7 @@ function onEvent(event: Event): void {
   lastCursor = event.cursor;
   if (seen.has(event.id)) return;
   seen.add(event.id);
+  charts.apply(event);
   if (event.kind === 'STATUS_CHANGED') {
     if (event.previousStatus) counts.set(event.previousStatus, Math.max(0, (counts.get(event.previousStatus) ?? 0) - 1));
     counts.set(event.status, (counts.get(event.status) ?? 0) + 1);
@@ -252,7 +266,7 @@ async function openDetail(id: string): Promise<void> {
 async function start(): Promise<void> {
   $('main').hidden = false;
   filter = readFilter();
-  await Promise.all([loadPage(true), loadCounts()]);
+  await Promise.all([loadPage(true), loadCounts(), loadStats()]);
   connect();
 }
 

@@ -12,6 +12,7 @@ import {
   type TransitionPlan,
 } from '../domain/call-store.js';
 import { LIVE_STATUSES } from '../domain/call-status-rules.js';
+import { CallStatsGroup, type CallStats, type CallStatsKey, type CallStatsQuery, type CallStatsRow } from '../domain/call-store.js';
 import { CallCommandStatus, PENDING_COMMAND_STATUSES, RecordingStatus } from '../domain/command-rules.js';
 import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
@@ -145,6 +146,19 @@ export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedN
 
 /** INSERT_CALL is prepared per connection under this name (bench/ baselines reuse both). */
 export const INSERT_CALL_STATEMENT = 'insert_call';
+
+/** Each callStats group's SQL and the key it fills. Fixed strings: no input reaches the SQL text. */
+const STATS_GROUPS: Record<CallStatsGroup, { sql: string; key: keyof CallStatsKey }> = {
+  [CallStatsGroup.STATUS]: { sql: 'status', key: 'status' },
+  [CallStatsGroup.CHANNEL]: { sql: `CASE WHEN direction = ${lit(CallDirection.INBOUND)} THEN from_channel ELSE to_channel END`, key: 'channel' },
+  [CallStatsGroup.DIRECTION]: { sql: 'direction', key: 'direction' },
+  [CallStatsGroup.END_REASON]: { sql: 'end_reason', key: 'endReason' },
+  [CallStatsGroup.MINUTE]: { sql: `date_trunc('minute', created_at, 'UTC')`, key: 'period' },
+  [CallStatsGroup.HOUR]: { sql: `date_trunc('hour', created_at, 'UTC')`, key: 'period' },
+  [CallStatsGroup.DAY]: { sql: `date_trunc('day', created_at, 'UTC')`, key: 'period' },
+};
+
+type StatsSqlRow = Partial<CallStatsKey> & { isTotal: boolean; count: number; answered: number; averageDuration: number | null; p95Duration: number | null };
 
 /** Each listing order's column and its SQL type. */
 const ORDER_COLUMNS: Record<CallOrderField, { name: string; type: 'timestamptz' | 'int' }> = {
@@ -385,6 +399,44 @@ export class PgCallStore implements CallStore {
     if (hasMore) rows.pop();
     if (query.fromEnd) rows.reverse();
     return { calls: rows, hasMore };
+  }
+
+  async stats(tenant: Tenant, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
+    const where = new Where(tenant).filter(query.filter);
+    where.add(`created_at >= ${where.param(query.from)}::timestamptz`);
+    where.add(`created_at < ${where.param(query.to)}::timestamptz`);
+    const groups = query.groupBy.map((group) => STATS_GROUPS[group]);
+    const keys = groups.map((group) => `${group.sql} AS "${group.key}"`);
+    const list = groups.map((group) => group.sql).join(', ');
+    // One scan: GROUPING SETS gives the groups and the total (the row where every key is rolled up).
+    const rows = await this.sql.query<StatsSqlRow>(
+      `SELECT ${[...keys, `${groups.length ? `GROUPING(${list})` : '0'} <> 0 AS "isTotal"`].join(', ')},
+              count(*)::int AS count, count(answered_at)::int AS answered,
+              (avg(duration) FILTER (WHERE answered_at IS NOT NULL AND duration IS NOT NULL))::float8 AS "averageDuration",
+              (percentile_cont(0.95) WITHIN GROUP (ORDER BY duration) FILTER (WHERE answered_at IS NOT NULL AND duration IS NOT NULL))::float8 AS "p95Duration"
+         FROM call WHERE ${where.toString()}
+        GROUP BY GROUPING SETS (${groups.length ? `(${list}), ` : ''}())
+        ORDER BY "isTotal" DESC${groups.length ? `, ${list}` : ''}
+        LIMIT ${where.param(maxGroups + 2)}`,
+      where.values,
+    );
+    const [totalRow, ...groupRows] = rows;
+    const toRow = (row: StatsSqlRow | undefined): CallStatsRow => ({
+      key: {
+        status: row?.status ?? null,
+        channel: row?.channel ?? null,
+        direction: row?.direction ?? null,
+        endReason: row?.endReason ?? null,
+        period: row?.period ?? null,
+      },
+      count: row?.count ?? 0,
+      answered: row?.answered ?? 0,
+      answerRate: row && row.count > 0 ? row.answered / row.count : null,
+      averageDuration: row?.averageDuration ?? null,
+      p95Duration: row?.p95Duration ?? null,
+    });
+    // With no call in range, GROUPING SETS still returns the total row (count 0).
+    return { total: toRow(totalRow), groups: groupRows.slice(0, maxGroups).map(toRow), truncated: groupRows.length > maxGroups };
   }
 
   async count(tenant: Tenant, filter: CallFilter): Promise<number> {

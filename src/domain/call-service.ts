@@ -4,6 +4,8 @@ import { CallDirection, CallStatus, Channel, EndReason, isPhoneChannel, roomsFor
 import {
   CallOrderField,
   type CallEventWithCall,
+  type CallStats,
+  type CallStatsGroup,
   type CallFilter,
   type CallKey,
   type CallStore,
@@ -16,6 +18,7 @@ import { InvalidArgumentError, UserErrorCode, userError, type UserError } from '
 import { newCallId, newEventId, looksLikeCallId } from './ids.js';
 import { ProviderError, type ChannelProvider, type ProviderRegistry } from './channel-provider.js';
 import { callOptions, optionProblems, providerRefusals, type CallOptionsInput } from './call-options.js';
+import { MAX_STATS_GROUPS, checkStatsQuery } from './call-stats.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
 const MAX_PAGE_SIZE = 100;
@@ -256,6 +259,17 @@ export class CallService {
     return fromEnd
       ? { calls: page.calls, hasPreviousPage: page.hasMore, hasNextPage: before !== null }
       : { calls: page.calls, hasNextPage: page.hasMore, hasPreviousPage: after !== null };
+  }
+
+  /** callStats: counts, answer rate and durations per group, computed by the database. */
+  async stats(args: { filter?: CallFilter | null; groupBy?: CallStatsGroup[] | null; from: Date; to: Date }): Promise<CallStats> {
+    const filter = validateFilter(args.filter ?? {});
+    const groupBy = checkStatsQuery({ filter, groupBy: args.groupBy ?? [], from: args.from, to: args.to });
+    const { truncated, ...stats } = await this.store.stats(this.tenant, { filter, groupBy, from: args.from, to: args.to }, MAX_STATS_GROUPS);
+    if (truncated) {
+      throw new InvalidArgumentError('groupBy', `"groupBy" makes more than ${MAX_STATS_GROUPS} groups: narrow the range, the filter or the grouping`);
+    }
+    return stats;
   }
 
   async count(filter: CallFilter | null | undefined): Promise<number> {

@@ -54,6 +54,52 @@ export interface CallKey {
   id: string;
 }
 
+/** What callStats groups by; MINUTE, HOUR and DAY are periods of createdAt (UTC), one at a time. */
+export enum CallStatsGroup {
+  STATUS = 'status',
+  /** The remote party's channel: toChannel of an outbound call, fromChannel of an inbound one. */
+  CHANNEL = 'channel',
+  DIRECTION = 'direction',
+  END_REASON = 'end_reason',
+  MINUTE = 'minute',
+  HOUR = 'hour',
+  DAY = 'day',
+}
+
+export interface CallStatsQuery {
+  filter: CallFilter;
+  groupBy: CallStatsGroup[];
+  /** createdAt from (inclusive) … to (exclusive). */
+  from: Date;
+  to: Date;
+}
+
+export interface CallStatsKey {
+  status: CallStatus | null;
+  channel: Channel | null;
+  direction: CallDirection | null;
+  endReason: EndReason | null;
+  /** The period's start, when grouped by MINUTE, HOUR or DAY. */
+  period: Date | null;
+}
+
+export interface CallStatsRow {
+  key: CallStatsKey;
+  count: number;
+  /** Calls answered (by a person or a machine): answeredAt set. */
+  answered: number;
+  /** answered / count; null for no calls. */
+  answerRate: number | null;
+  /** Over answered calls that ended: seconds. null when there are none. */
+  averageDuration: number | null;
+  p95Duration: number | null;
+}
+
+export interface CallStats {
+  total: CallStatsRow;
+  groups: CallStatsRow[];
+}
+
 export type SortDirection = 'ASC' | 'DESC';
 
 export interface CallPageQuery {
@@ -151,6 +197,8 @@ export interface CallStore {
   findByIds(tenant: Tenant, ids: readonly string[]): Promise<Call[]>;
   page(tenant: Tenant, query: CallPageQuery): Promise<CallPage>;
   count(tenant: Tenant, filter: CallFilter): Promise<number>;
+  /** callStats in one statement: the groups (at most `maxGroups` + 1 read) and the total. */
+  stats(tenant: Tenant, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }>;
   /**
    * Applies a transition if the call is in one of `plan.appliesFrom`, appending its event, in one
    * statement; null when it does not apply (duplicate, late, backwards, unknown call).

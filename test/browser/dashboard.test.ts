@@ -110,6 +110,46 @@ describe('the live dashboard in Chromium', () => {
     await page.waitForFunction(() => [...document.querySelectorAll('#calls tbody tr')].some((tr) => tr.getAttribute('data-status') !== 'BUSY'));
   });
 
+  it('the live charts (uPlot) start from callStats and follow callStatus: calls per minute by status and the answer rate, without a reload', async () => {
+    await page.waitForSelector('#chart-calls canvas');
+    await page.waitForSelector('#chart-answer canvas');
+    type Charts = { totals(): { total: number; answered: number } };
+    const totals = () => page.evaluate(() => (window as unknown as { __charts: Charts }).__charts.totals());
+    /** What callStats says for the same window, asked now. */
+    const server = async () => {
+      const to = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 60_000);
+      const from = new Date(to.getTime() - 30 * 60_000);
+      const response = await fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+        body: JSON.stringify({
+          query: 'query($f: DateTime!, $t: DateTime!) { callStats(from: $f, to: $t) { total { count answered } } }',
+          variables: { f: from, t: to },
+        }),
+      }).then((r) => r.json() as Promise<{ data: { callStats: { total: { count: number; answered: number } } } }>);
+      return { total: response.data.callStats.total.count, answered: response.data.callStats.total.answered };
+    };
+    await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 7));
+    const before = await totals();
+    // Two answered (+15005550001), one busy (+15005550002): the answered count grows by two.
+    for (const to of ['+15005550001', '+15005550001', '+15005550002']) await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to } });
+    await eventually(
+      async () => {
+        const now = await totals();
+        return now.total === before.total + 3 && now.answered === before.answered + 2;
+      },
+      15_000,
+      'the charts to count the three calls',
+    );
+    // And they agree with the server's figures for the same minutes once the calls settle.
+    await eventually(async () => JSON.stringify(await totals()) === JSON.stringify(await server()), 15_000, 'the charts to match callStats');
+    const rate = await page.getAttribute('#chart-answer', 'data-rate');
+    const expected = await server();
+    expect(Number(rate)).toBeCloseTo((expected.answered / expected.total) * 100, 0);
+    expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(7);
+    await page.screenshot({ path: `${ARTIFACTS}/dashboard-charts.png` });
+  });
+
   it('a dropped WebSocket is restored and misses no event (resumed from the last cursor)', async () => {
     await watchRows();
     gw.gateway.dropWebSockets();

@@ -16,6 +16,7 @@ import { Migration20261203133220_EndReasonsAndHangupSource } from './Migration20
 import { Migration20261203133815_ListingOrders } from './Migration20261203133815_ListingOrders.js';
 import { Migration20261203134701_CallOptions } from './Migration20261203134701_CallOptions.js';
 import { Migration20261203135516_EventDigits } from './Migration20261203135516_EventDigits.js';
+import { Migration20261203140141_CallStatsCoveringIndex } from './Migration20261203140141_CallStatsCoveringIndex.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -36,4 +37,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203133815_ListingOrders', class: Migration20261203133815_ListingOrders },
   { name: 'Migration20261203134701_CallOptions', class: Migration20261203134701_CallOptions },
   { name: 'Migration20261203135516_EventDigits', class: Migration20261203135516_EventDigits },
+  { name: 'Migration20261203140141_CallStatsCoveringIndex', class: Migration20261203140141_CallStatsCoveringIndex },
 ];

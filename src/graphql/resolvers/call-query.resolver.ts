@@ -9,6 +9,9 @@ import { CallConnectionType, CallType } from '../types/call.type.js';
 import { NodeInterface } from '../types/node.interface.js';
 import { CallFilterInput, CallOrderInput } from '../inputs/call-filter.input.js';
 import { toConnection, type ConnectionPage } from '../types/connection.js';
+import { CallStatsType } from '../types/call-stats.type.js';
+import { DateTimeScalar } from '../types/scalars.js';
+import { CallStatsGroup, type CallStats } from '../../domain/call-store.js';
 
 /** What a CallConnection resolves from: the page, plus the filter for a lazy totalCount. */
 type CallConnectionSource = ConnectionPage<Call> & { filter: CallFilter | null };
@@ -18,6 +21,21 @@ export class CallQueryResolver {
   @Query(() => CallType, { nullable: true, description: 'A call by id; null when not found or not visible to this key.' })
   async call(@Arg('id', () => ID, { description: 'The call id.' }) id: string, @Ctx() ctx: GatewayContext): Promise<Call | null> {
     return ctx.calls.get(id);
+  }
+
+  @Query(() => CallStatsType, {
+    description:
+      'Figures for live dashboards over the calls created from `from` to `to` that match `filter`: counts, answer rate, mean and p95 duration, per group and in total, ' +
+      'computed by PostgreSQL in one scan of the (app, mode, createdAt) index. A range of at most 1 day by MINUTE, 31 by HOUR, 366 otherwise; at most 2,000 groups.',
+  })
+  async callStats(
+    @Ctx() ctx: GatewayContext,
+    @Arg('from', () => DateTimeScalar, { description: 'Calls created at or after this time.' }) from: Date,
+    @Arg('to', () => DateTimeScalar, { description: 'Calls created before this time.' }) to: Date,
+    @Arg('filter', () => CallFilterInput, { nullable: true, description: 'Only calls matching all of these, as in `calls`.' }) filter?: CallFilterInput | null,
+    @Arg('groupBy', () => [CallStatsGroup], { nullable: true, description: 'Group by these (none: the total only).' }) groupBy?: CallStatsGroup[] | null,
+  ): Promise<CallStats> {
+    return ctx.calls.stats({ filter, groupBy, from, to });
   }
 
   @Query(() => NodeInterface, { nullable: true, description: 'Any object by its global id; null when not found or not visible to this key.' })
