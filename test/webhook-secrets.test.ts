@@ -4,7 +4,13 @@ import { Webhook } from 'standardwebhooks';
 import { bootGateway, eventually, gql, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { runCli } from './helpers/cli.js';
 import { Receiver } from './helpers/receiver.js';
-import { CreateCallDocument, CreateWebhookEndpointDocument, RotateWebhookSecretDocument, WebhookEndpointsDocument } from './gql/graphql.js';
+import {
+  CreateCallDocument,
+  CreateWebhookEndpointDocument,
+  RotateStatusCallbackSecretDocument,
+  RotateWebhookSecretDocument,
+  WebhookEndpointsDocument,
+} from './gql/graphql.js';
 
 const key = () => randomBytes(32).toString('base64');
 const ENV = { WEBHOOK_ALLOW_PRIVATE_URLS: 'true', WEBHOOK_POLL_MS: '50' };
@@ -61,21 +67,40 @@ describe('webhook signing secrets are sealed at rest (SECRETS_KEY)', () => {
       const stored = async () =>
         (await plain.database.sql.query<{ secret: string }>(`SELECT secret FROM webhook_endpoint WHERE app_id = $1`, [app.id]))[0]!.secret;
       expect(await stored()).toBe(secret);
+      // The status-callback secret (createCall's statusCallbackUrl) is sealed and resealed the same way.
+      const statusSecret = (await gql(plain.url, app.testKey, RotateStatusCallbackSecretDocument, {})).data!.rotateStatusCallbackSecret.secret!;
+      const storedStatus = async () =>
+        (await plain.database.sql.query<{ secret: string }>(`SELECT secret FROM status_callback_secret WHERE app_id = $1`, [app.id]))[0]!.secret;
+      expect(await storedStatus()).toBe(statusSecret);
 
       const first = await runCli(['secrets', 'rotate', '--json'], { DATABASE_URL: plain.databaseUrl, SECRETS_KEY: k2 });
       expect(first.code).toBe(0);
-      expect(JSON.parse(first.stdout)).toEqual({ resealed: 1 });
+      expect(JSON.parse(first.stdout)).toEqual({ resealed: 2 });
       expect(await stored()).toMatch(/^enc:v1:k2:/);
+      expect(await storedStatus()).toMatch(/^enc:v1:k2:/);
 
       const second = await runCli(['secrets', 'rotate', '--json'], { DATABASE_URL: plain.databaseUrl, SECRETS_KEY: `${k3},${k2}` });
-      expect(JSON.parse(second.stdout)).toEqual({ resealed: 1 });
+      expect(JSON.parse(second.stdout)).toEqual({ resealed: 2 });
       expect(await stored()).toMatch(/^enc:v1:k3:/);
+      expect(await storedStatus()).toMatch(/^enc:v1:k3:/);
 
       // Every process now runs with the new key: the old gateway stops, one with SECRETS_KEY=k3 takes over.
       await plain.gateway.stop();
       const sealed = await bootGateway({ env: { ...ENV, SECRETS_KEY: k3 }, shareDatabaseWith: plain });
       try {
         await deliveredAndVerified(sealed, app, [secret]);
+        const call = (
+          await gql(sealed.url, app.testKey, CreateCallDocument, {
+            input: { from: app.number, to: '+15005550006', statusCallbackUrl: `${receiver.url}/status` },
+          })
+        ).data!.createCall.call!;
+        await eventually(
+          () => receiver.received.some((r) => r.json?.data?.call?.id === call.id && r.json.event === 'calls.ringing'),
+          10_000,
+          'a status callback',
+        );
+        const callback = receiver.received.find((r) => r.json?.data?.call?.id === call.id && r.json.event === 'calls.ringing')!;
+        expect(() => new Webhook(statusSecret).verify(callback.body, callback.headers)).not.toThrow();
       } finally {
         await sealed.stop();
       }

@@ -12,6 +12,7 @@ import { WebhookDeliveryEntity } from './entities/webhook-delivery.entity.js';
 import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookCursorEntity } from './entities/webhook-cursor.entity.js';
 import { RateLimitEntity } from './entities/rate-limit.entity.js';
+import { StatusCallbackSecretEntity } from './entities/status-callback-secret.entity.js';
 import { migrationsList } from './migrations/migrations-list.js';
 
 /** Every table the gateway owns: the one source of the schema (the migrations come from these). */
@@ -24,6 +25,7 @@ const entities = [
   CallCommandEntity,
   RecordingEntity,
   WebhookEndpointEntity,
+  StatusCallbackSecretEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
   WebhookCursorEntity,

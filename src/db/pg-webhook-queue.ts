@@ -71,10 +71,18 @@ WITH cursor AS (
     FROM batch e
     JOIN call c ON c.id = e.call_id
     CROSS JOIN LATERAL (SELECT ${EVENT_TYPE} AS type) t
-    JOIN webhook_endpoint w ON w.app_id = e.app_id AND w.mode = e.mode AND w.disabled_at IS NULL
-                           AND (cardinality(w.events) = 0 OR t.type = ANY(w.events))
-                           -- An endpoint receives the events that happen once it exists.
-                           AND e.occurred_at >= w.created_at
+    -- The application's endpoints (subscribed to the event), and the call's own (its
+    -- statusCallbackUrl: every event): two index lookups, so calls with callbacks of their own
+    -- never lengthen the application's list.
+    CROSS JOIN LATERAL (
+      SELECT a.id FROM webhook_endpoint a
+       WHERE a.app_id = e.app_id AND a.mode = e.mode AND a.call_id IS NULL AND a.disabled_at IS NULL
+         AND (cardinality(a.events) = 0 OR t.type = ANY(a.events))
+         -- An endpoint receives the events that happen once it exists.
+         AND e.occurred_at >= a.created_at
+      UNION ALL
+      SELECT o.id FROM webhook_endpoint o WHERE o.call_id = e.call_id AND o.disabled_at IS NULL
+    ) w
    WHERE e.type IN (${lit(CallEventKind.STATUS_CHANGED)}, ${lit(CallEventKind.DTMF_RECEIVED)})
   ON CONFLICT (endpoint_id, event_id) DO NOTHING
   RETURNING 1
@@ -121,10 +129,14 @@ WITH leased AS (
   UPDATE webhook_delivery d SET locked_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
     FROM due WHERE d.id = due.id RETURNING d.id, d.endpoint_id, d.mode, d.attempts, d.payload, d.locked_until
 )
-SELECT claimed.id, claimed.endpoint_id AS "endpointId", claimed.mode, claimed.attempts, claimed.payload, w.url, w.secret,
+SELECT claimed.id, claimed.endpoint_id AS "endpointId", claimed.mode, claimed.attempts, claimed.payload, w.url,
+       COALESCE(s.secret, w.secret) AS secret,
        claimed.locked_until::text AS lease,
-       CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END AS "previousSecret"
-  FROM claimed JOIN webhook_endpoint w ON w.id = claimed.endpoint_id`;
+       CASE WHEN w.call_id IS NULL THEN CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END
+            ELSE CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END END AS "previousSecret"
+  FROM claimed JOIN webhook_endpoint w ON w.id = claimed.endpoint_id
+  -- A call's own endpoint signs with the tenant's status-callback secret.
+  LEFT JOIN status_callback_secret s ON w.call_id IS NOT NULL AND s.app_id = w.app_id AND s.mode = w.mode`;
 
 /**
  * Records an attempt and its consequence in one statement: delivered; failed for good (410,

@@ -12,6 +12,7 @@ import { lit } from './sql-literals.js';
 import { Where } from './pg-call-store.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';
+import { StatusCallbackSecretEntity } from './entities/status-callback-secret.entity.js';
 import { WebhookEndpointEntity } from './entities/webhook-endpoint.entity.js';
 
 const DELIVERY_COLUMNS = `id, endpoint_id AS "endpointId", event_id AS "eventId", call_id AS "callId", event_type AS "eventType", status, attempts,
@@ -39,7 +40,7 @@ export class PgWebhookStore implements WebhookStore {
   async insertEndpoint(tenant: Tenant, endpoint: { id: string; url: string; events: string[]; secret: string }, max: number): Promise<WebhookEndpoint | null> {
     return this.rootEm.fork().transactional(async (em) => {
       await em.execute('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`webhook_endpoint:${tenant.appId}:${tenant.mode}`]);
-      if ((await em.count(WebhookEndpointEntity, { app: tenant.appId, mode: tenant.mode })) >= max) return null;
+      if ((await em.count(WebhookEndpointEntity, { app: tenant.appId, mode: tenant.mode, callId: null })) >= max) return null;
       const row = em.create(WebhookEndpointEntity, {
         id: endpoint.id,
         app: tenant.appId,
@@ -55,7 +56,7 @@ export class PgWebhookStore implements WebhookStore {
 
   async updateEndpoint(tenant: Tenant, id: string, change: { url?: string; events?: string[]; enable?: boolean }): Promise<WebhookEndpoint | null> {
     const em = this.rootEm.fork();
-    const row = await em.findOne(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode });
+    const row = await em.findOne(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode, callId: null });
     if (!row) return null;
     if (change.url !== undefined) row.url = change.url;
     if (change.events !== undefined) row.events = change.events;
@@ -74,12 +75,12 @@ export class PgWebhookStore implements WebhookStore {
 
   async deleteEndpoint(tenant: Tenant, id: string): Promise<boolean> {
     // Its deliveries and their attempts go with it (ON DELETE CASCADE).
-    return (await this.rootEm.fork().nativeDelete(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode })) > 0;
+    return (await this.rootEm.fork().nativeDelete(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode, callId: null })) > 0;
   }
 
   async rotateSecret(tenant: Tenant, id: string, secret: string, previousValidMs: number): Promise<WebhookEndpoint | null> {
     const em = this.rootEm.fork();
-    const row = await em.findOne(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode });
+    const row = await em.findOne(WebhookEndpointEntity, { id, app: tenant.appId, mode: tenant.mode, callId: null });
     if (!row) return null;
     row.previousSecret = row.secret;
     row.secret = this.secrets.seal(secret);
@@ -91,7 +92,9 @@ export class PgWebhookStore implements WebhookStore {
   }
 
   async endpoints(tenant: Tenant): Promise<WebhookEndpoint[]> {
-    const rows = await this.rootEm.fork().find(WebhookEndpointEntity, { app: tenant.appId, mode: tenant.mode }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    const rows = await this.rootEm
+      .fork()
+      .find(WebhookEndpointEntity, { app: tenant.appId, mode: tenant.mode, callId: null }, { orderBy: { createdAt: 'asc', id: 'asc' } });
     return rows.map(shown);
   }
 
@@ -117,6 +120,35 @@ export class PgWebhookStore implements WebhookStore {
     const byDelivery = new Map<string, WebhookAttempt[]>(deliveryIds.map((id) => [id, []]));
     for (const { deliveryId, ...attempt } of rows) byDelivery.get(deliveryId)?.push(attempt);
     return byDelivery;
+  }
+
+  async rotateStatusCallbackSecret(tenant: Tenant, secret: string, previousValidMs: number): Promise<void> {
+    // One statement: a first secret, or a new one with the old kept as previous (signing too until it expires).
+    await this.sql.query(
+      `INSERT INTO status_callback_secret (app_id, mode, secret) VALUES ($1, $2, $3)
+       ON CONFLICT (app_id, mode) DO UPDATE SET previous_secret = status_callback_secret.secret, secret = excluded.secret,
+              previous_secret_expires_at = now() + make_interval(secs => $4::double precision / 1000), updated_at = now()`,
+      [tenant.appId, tenant.mode, this.secrets.seal(secret), previousValidMs],
+    );
+  }
+
+  async hasStatusCallbackSecret(tenant: Tenant): Promise<boolean> {
+    return (await this.rootEm.fork().count(StatusCallbackSecretEntity, { app: tenant.appId, mode: tenant.mode })) > 0;
+  }
+
+  async insertCallEndpoint(tenant: Tenant, endpoint: { id: string; url: string; callId: string }): Promise<void> {
+    // Its secret is the tenant's status-callback secret, read when a delivery is claimed (pg-webhook-queue.ts).
+    await this.sql.query(`INSERT INTO webhook_endpoint (id, app_id, mode, url, secret, call_id) VALUES ($1, $2, $3, $4, '', $5)`, [
+      endpoint.id,
+      tenant.appId,
+      tenant.mode,
+      endpoint.url,
+      endpoint.callId,
+    ]);
+  }
+
+  async deleteCallEndpoint(tenant: Tenant, id: string): Promise<void> {
+    await this.sql.query(`DELETE FROM webhook_endpoint WHERE id = $1 AND app_id = $2 AND mode = $3 AND call_id IS NOT NULL`, [id, tenant.appId, tenant.mode]);
   }
 
   async redeliver(tenant: Tenant, id: string): Promise<WebhookDelivery | null> {

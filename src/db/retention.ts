@@ -1,6 +1,6 @@
 import { SETTLED_COMMAND_STATUSES } from '../domain/command-rules.js';
-import { SETTLED_DELIVERY_STATUSES } from '../domain/webhook-endpoints.js';
-import { inList } from './sql-literals.js';
+import { SETTLED_DELIVERY_STATUSES, WebhookDeliveryStatus } from '../domain/webhook-endpoints.js';
+import { inList, lit } from './sql-literals.js';
 import type { Sql } from './sql.js';
 
 /** How long each kind of row is kept (days); 0 keeps it for ever. */
@@ -48,12 +48,25 @@ export class Retention {
         DELETE FROM call_command WHERE id IN (
           SELECT id FROM call_command WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_COMMAND_STATUSES)} LIMIT $2)`,
       ),
-      webhookDeliveriesDays: await this.batches(
-        p.webhookDeliveriesDays,
-        `
+      webhookDeliveriesDays:
+        (await this.batches(
+          p.webhookDeliveriesDays,
+          `
         DELETE FROM webhook_delivery WHERE id IN (
           SELECT id FROM webhook_delivery WHERE created_at < now() - ${DAY} AND status IN ${inList(SETTLED_DELIVERY_STATUSES)} LIMIT $2)`,
-      ),
+        )) +
+        // A call's own endpoint (statusCallbackUrl), once the call has ended (or was never created)
+        // and nothing waits to be delivered there: with its deliveries (ON DELETE CASCADE).
+        (await this.batches(
+          p.webhookDeliveriesDays,
+          `
+        DELETE FROM webhook_endpoint WHERE id IN (
+          SELECT w.id FROM webhook_endpoint w
+           WHERE w.call_id IS NOT NULL AND w.created_at < now() - ${DAY}
+             AND NOT EXISTS (SELECT 1 FROM call c WHERE c.id = w.call_id AND c.ended_at IS NULL)
+             AND NOT EXISTS (SELECT 1 FROM webhook_delivery d WHERE d.endpoint_id = w.id AND d.status = ${lit(WebhookDeliveryStatus.PENDING)})
+           LIMIT $2)`,
+        )),
       webhookResponseBodiesDays: await this.batches(
         p.webhookResponseBodiesDays,
         `

@@ -68,14 +68,27 @@ export class SecretBox {
 
 /** Opens every stored secret with any listed key and seals it with the current one, endpoint by endpoint. */
 export async function resealWebhookSecrets(sql: Sql, box: SecretBox): Promise<number> {
-  const rows = await sql.query<{ id: string; secret: string; previous: string | null }>(`SELECT id, secret, previous_secret AS previous FROM webhook_endpoint`);
   let resealed = 0;
-  for (const row of rows) {
-    if (box.isCurrent(row.secret) && (row.previous === null || box.isCurrent(row.previous))) continue;
-    const secret = box.seal(box.open(row.secret));
-    const previous = row.previous === null ? null : box.seal(box.open(row.previous));
-    await sql.query(`UPDATE webhook_endpoint SET secret = $2, previous_secret = $3 WHERE id = $1 AND secret = $4`, [row.id, secret, previous, row.secret]);
-    resealed++;
+  // The application endpoints' secrets, and the status-callback secrets (a call's own endpoint has none: it signs with its tenant's).
+  const tables = [
+    {
+      select: `SELECT id::text AS id, secret, previous_secret AS previous FROM webhook_endpoint WHERE call_id IS NULL`,
+      update: `UPDATE webhook_endpoint SET secret = $2, previous_secret = $3 WHERE id = $1 AND secret = $4`,
+    },
+    {
+      select: `SELECT app_id || '/' || mode AS id, secret, previous_secret AS previous FROM status_callback_secret`,
+      update: `UPDATE status_callback_secret SET secret = $2, previous_secret = $3 WHERE app_id || '/' || mode = $1 AND secret = $4`,
+    },
+  ];
+  for (const table of tables) {
+    const rows = await sql.query<{ id: string; secret: string; previous: string | null }>(table.select);
+    for (const row of rows) {
+      if (box.isCurrent(row.secret) && (row.previous === null || box.isCurrent(row.previous))) continue;
+      const secret = box.seal(box.open(row.secret));
+      const previous = row.previous === null ? null : box.seal(box.open(row.previous));
+      await sql.query(table.update, [row.id, secret, previous, row.secret]);
+      resealed++;
+    }
   }
   return resealed;
 }

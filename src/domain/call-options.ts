@@ -10,6 +10,7 @@ export interface CallOptionsInput {
   callerName?: string | null;
   machineDetection?: MachineDetection | null;
   recordFromAnswer?: RecordingFormat | null;
+  statusCallbackUrl?: string | null;
 }
 
 /** Bounds: Telnyx takes timeout_secs 1–600 … we keep a few seconds of ringing at least; time_limit_secs 30–14400. */
@@ -25,6 +26,7 @@ export function callOptions(input: CallOptionsInput): CallOptions {
   if (input.callerName != null) options.callerName = input.callerName;
   if (input.machineDetection != null) options.machineDetection = input.machineDetection;
   if (input.recordFromAnswer != null) options.recordFromAnswer = input.recordFromAnswer;
+  if (input.statusCallbackUrl != null) options.statusCallbackUrl = input.statusCallbackUrl;
   return options;
 }
 

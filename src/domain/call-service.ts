@@ -18,6 +18,7 @@ import { InvalidArgumentError, UserErrorCode, userError, type UserError } from '
 import { newCallId, newEventId, looksLikeCallId } from './ids.js';
 import { ProviderError, type ChannelProvider, type ProviderRegistry } from './channel-provider.js';
 import { callOptions, optionProblems, providerRefusals, type CallOptionsInput } from './call-options.js';
+import type { StatusCallbacks } from './webhook-endpoints.js';
 import { MAX_STATS_GROUPS, checkStatsQuery } from './call-stats.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
@@ -80,6 +81,8 @@ export class CallService {
     private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived'>,
     /** Told when events were committed (the event log numbers and announces them). */
     private readonly onEventsWritten: () => void = () => {},
+    /** createCall's statusCallbackUrl (the tenant's webhook endpoints); null: refused. */
+    private readonly statusCallbacks: StatusCallbacks | null = null,
   ) {}
 
   /** The callStatus stream: validated here, then replayed and followed by the event log. */
@@ -98,6 +101,13 @@ export class CallService {
     const provider = this.providers.forCall(this.tenant.mode, input.fromChannel, input.toChannel);
     const options = callOptions(input);
     if (errors.length === 0 && provider) errors.push(...providerRefusals(provider, options, input));
+    if (errors.length === 0 && options.statusCallbackUrl !== undefined) {
+      errors.push(
+        ...(this.statusCallbacks
+          ? await this.statusCallbacks.problems(options.statusCallbackUrl)
+          : [userError(UserErrorCode.PROVIDER_NOT_CONFIGURED, ['input', 'statusCallbackUrl'], 'Status callbacks are not available here')]),
+      );
+    }
     if (errors.length === 0 && !provider) {
       errors.push(
         userError(
@@ -112,6 +122,9 @@ export class CallService {
     const metadata = input.metadata ?? {};
     const idempotencyKey = input.idempotencyKey ?? null;
     const id = newCallId(this.tenant.mode);
+    // The call's own endpoint is written first, so that no event of the call can precede it; it
+    // goes again if the call is not created (a replayed key, a number not assigned).
+    const callback = options.statusCallbackUrl !== undefined ? await this.statusCallbacks!.attach(id, options.statusCallbackUrl) : null;
     const result = await this.store.insert(
       this.tenant,
       {
@@ -132,6 +145,7 @@ export class CallService {
       },
       { requireAssignedNumber: isPhoneChannel(input.fromChannel), idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS },
     );
+    if (callback && result.kind !== 'created') await this.statusCallbacks!.detach(callback);
     switch (result.kind) {
       case 'created':
         this.onEventsWritten();

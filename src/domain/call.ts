@@ -104,6 +104,8 @@ export interface CallOptions {
   machineDetection?: MachineDetection;
   /** Start recording in this format when the call is answered. */
   recordFromAnswer?: RecordingFormat;
+  /** A webhook of this call alone: every event of the call, signed with the application's status-callback secret. */
+  statusCallbackUrl?: string;
 }
 
 /** A key's mode: test keys see only test calls, live keys only live calls. */

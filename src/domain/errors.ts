@@ -24,6 +24,7 @@ export enum UserErrorCode {
   INVALID_URL = 'INVALID_URL',
   /** Added to the contract (webhooks): a live endpoint on a loopback, private or link-local address. */
   URL_NOT_ALLOWED = 'URL_NOT_ALLOWED',
+  STATUS_CALLBACK_SECRET_MISSING = 'STATUS_CALLBACK_SECRET_MISSING',
   WEBHOOK_ENDPOINT_NOT_FOUND = 'WEBHOOK_ENDPOINT_NOT_FOUND',
   WEBHOOK_DELIVERY_NOT_FOUND = 'WEBHOOK_DELIVERY_NOT_FOUND',
 }

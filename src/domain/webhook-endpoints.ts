@@ -76,6 +76,21 @@ export interface WebhookStore {
   deliveries(tenant: Tenant, filter: DeliveryFilter, limit: number, after: { createdAt: Date; id: string } | null): Promise<WebhookDelivery[]>;
   attemptsOf(tenant: Tenant, deliveryIds: readonly string[]): Promise<Map<string, WebhookAttempt[]>>;
   redeliver(tenant: Tenant, id: string): Promise<WebhookDelivery | null>;
+  /** The tenant's status-callback secret, created or replaced; the old one still signs for `previousValidMs`. */
+  rotateStatusCallbackSecret(tenant: Tenant, secret: string, previousValidMs: number): Promise<void>;
+  hasStatusCallbackSecret(tenant: Tenant): Promise<boolean>;
+  /** A call's own endpoint (createCall's statusCallbackUrl), signed with the tenant's status-callback secret; never listed with the endpoints. */
+  insertCallEndpoint(tenant: Tenant, endpoint: { id: string; url: string; callId: string }): Promise<void>;
+  deleteCallEndpoint(tenant: Tenant, id: string): Promise<void>;
+}
+
+/** createCall's statusCallbackUrl, as the call service sees it (implemented by WebhookEndpoints). */
+export interface StatusCallbacks {
+  /** Why the URL cannot be used (field `input.statusCallbackUrl`), checked as an endpoint's URL, and the secret it needs. */
+  problems(url: string): Promise<UserError[]>;
+  /** Registers the URL for the call about to be created (its id is known); the id to drop it by if the call is not created. */
+  attach(callId: string, url: string): Promise<string>;
+  detach(endpointId: string): Promise<void>;
 }
 
 export interface DeliveryFilter {
@@ -98,7 +113,7 @@ const newEndpointId = () => `we_${KSUID.randomSync().string}`;
 const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
 /** Webhook endpoints and deliveries of one tenant (application + mode). */
-export class WebhookEndpoints {
+export class WebhookEndpoints implements StatusCallbacks {
   constructor(
     private readonly store: WebhookStore,
     private readonly guard: UrlGuard,
@@ -179,8 +194,40 @@ export class WebhookEndpoints {
         };
   }
 
-  private async urlProblems(raw: string): Promise<UserError[]> {
-    const field = ['input', 'url'];
+  /** A new status-callback secret for the tenant, shown once (as an endpoint's); the previous one still signs for 24 h. */
+  async rotateStatusCallbackSecret(): Promise<{ secret: string; userErrors: UserError[] }> {
+    const secret = newSecret();
+    await this.store.rotateStatusCallbackSecret(this.tenant, secret, SECRET_VALID_AFTER_ROTATION_MS);
+    return { secret, userErrors: [] };
+  }
+
+  async problems(url: string): Promise<UserError[]> {
+    const errors = await this.urlProblems(url, ['input', 'statusCallbackUrl']);
+    if (errors.length) return errors;
+    if (!(await this.store.hasStatusCallbackSecret(this.tenant))) {
+      return [
+        userError(
+          UserErrorCode.STATUS_CALLBACK_SECRET_MISSING,
+          ['input', 'statusCallbackUrl'],
+          "Status callbacks are signed with the application's status-callback secret, which does not exist yet: create it with rotateStatusCallbackSecret (it is shown once)",
+        ),
+      ];
+    }
+    return [];
+  }
+
+  async attach(callId: string, url: string): Promise<string> {
+    const id = newEndpointId();
+    await this.store.insertCallEndpoint(this.tenant, { id, url, callId });
+    this.onEndpointsChanged();
+    return id;
+  }
+
+  detach(endpointId: string): Promise<void> {
+    return this.store.deleteCallEndpoint(this.tenant, endpointId);
+  }
+
+  private async urlProblems(raw: string, field: string[] = ['input', 'url']): Promise<UserError[]> {
     let url: URL;
     try {
       url = new URL(raw);

@@ -125,19 +125,21 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
   // address, known once it listens.
   let baseUrl = config.providers.publicUrl ?? '';
   // Each operation's context: the domain's services, bound to the caller.
-  const contextFor = (principal: Principal, requestId: string, socketOperation?: SocketOperation): GatewayContext =>
-    createContext({
+  const contextFor = (principal: Principal, requestId: string, socketOperation?: SocketOperation): GatewayContext => {
+    const endpoints = new WebhookEndpoints(webhooks.webhookStore, webhooks.urlGuard, principal, config.webhookAllowPrivateUrls, () =>
+      webhooks.dispatcher.endpointsChanged(),
+    );
+    return createContext({
       principal,
-      calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick()),
+      calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick(), endpoints),
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
-      webhooks: new WebhookEndpoints(webhooks.webhookStore, webhooks.urlGuard, principal, config.webhookAllowPrivateUrls, () =>
-        webhooks.dispatcher.endpointsChanged(),
-      ),
+      webhooks: endpoints,
       requestId,
       baseUrl,
       socketOperation,
     });
+  };
 
   const { pipeline, ws, host, port } = await startHttp(
     config,

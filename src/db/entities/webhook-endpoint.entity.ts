@@ -4,9 +4,18 @@ import { ApplicationEntity } from './application.entity.js';
 
 /** A customer's HTTPS endpoint for signed call events (db/pg-webhook-store.ts). */
 @Entity({ tableName: 'webhook_endpoint' })
-@Index({ name: 'webhook_endpoint_tenant_idx', properties: ['app', 'mode'] })
+// The application's endpoints (fan-out reads them per event); a call's own endpoint is found by its call.
+@Index({
+  name: 'webhook_endpoint_tenant_idx',
+  expression: 'create index "webhook_endpoint_tenant_idx" on "webhook_endpoint" ("app_id", "mode") where "call_id" is null',
+})
+@Index({
+  name: 'webhook_endpoint_call_idx',
+  expression: 'create index "webhook_endpoint_call_idx" on "webhook_endpoint" ("call_id") where "call_id" is not null',
+})
 export class WebhookEndpointEntity {
-  [OptionalProps]?: 'events' | 'previousSecret' | 'previousSecretExpiresAt' | 'disabledAt' | 'disabledReason' | 'failingSince' | 'createdAt' | 'updatedAt';
+  [OptionalProps]?:
+    'callId' | 'events' | 'previousSecret' | 'previousSecretExpiresAt' | 'disabledAt' | 'disabledReason' | 'failingSince' | 'createdAt' | 'updatedAt';
 
   @PrimaryKey({ type: 'string', length: 40 })
   id!: string;
@@ -19,6 +28,14 @@ export class WebhookEndpointEntity {
 
   @Property({ type: 'string', length: 2048 })
   url!: string;
+
+  /**
+   * Set: the endpoint of one call (createCall's statusCallbackUrl), signed with the tenant's
+   * status-callback secret, never listed. Not a foreign key: it is written just before its call
+   * (so no event of the call can precede it) and removed if the call is not created.
+   */
+  @Property({ type: 'string', length: 40, nullable: true })
+  callId: string | null = null;
 
   /** The platform's event names it wants; empty: every event. */
   @Property({ type: 'string[]', columnType: 'text[]', defaultRaw: `'{}'` })

@@ -17,6 +17,7 @@ import { Migration20261203133815_ListingOrders } from './Migration20261203133815
 import { Migration20261203134701_CallOptions } from './Migration20261203134701_CallOptions.js';
 import { Migration20261203135516_EventDigits } from './Migration20261203135516_EventDigits.js';
 import { Migration20261203140141_CallStatsCoveringIndex } from './Migration20261203140141_CallStatsCoveringIndex.js';
+import { Migration20261203141542_StatusCallbacks } from './Migration20261203141542_StatusCallbacks.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -38,4 +39,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203134701_CallOptions', class: Migration20261203134701_CallOptions },
   { name: 'Migration20261203135516_EventDigits', class: Migration20261203135516_EventDigits },
   { name: 'Migration20261203140141_CallStatsCoveringIndex', class: Migration20261203140141_CallStatsCoveringIndex },
+  { name: 'Migration20261203141542_StatusCallbacks', class: Migration20261203141542_StatusCallbacks },
 ];

@@ -61,4 +61,11 @@ export class CreateCallInput {
     description: "Start recording when the call is answered, in this format (one the call's provider records: startRecording's rules). Every provider.",
   })
   recordFromAnswer?: RecordingFormat | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "A webhook of this call alone: every event of the call is POSTed there (Standard Webhooks, as endpoints' deliveries, with the same retries), signed with the application's status-callback secret (rotateStatusCallbackSecret, shown once). Checked as an endpoint's URL (no private address); every provider.",
+  })
+  statusCallbackUrl?: string | null;
 }

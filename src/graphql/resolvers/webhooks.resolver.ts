@@ -6,6 +6,7 @@ import {
   CreateWebhookEndpointInput,
   DeleteWebhookEndpointPayload,
   IdInput,
+  StatusCallbackSecretPayload,
   UpdateWebhookEndpointInput,
   WebhookAttemptObject,
   WebhookDeliveryConnection,
@@ -59,6 +60,14 @@ export class WebhooksResolver {
   @Mutation(() => WebhookEndpointPayload, { description: 'A new signing secret (returned once); the previous one keeps signing too for 24 h.' })
   rotateWebhookSecret(@Arg('input', () => IdInput, { description: 'The endpoint.' }) input: IdInput, @Ctx() ctx: GatewayContext) {
     return ctx.webhooks.rotate(input.id);
+  }
+
+  @Mutation(() => StatusCallbackSecretPayload, {
+    description:
+      "Creates (or replaces) the secret that signs the status callbacks of this application's calls (createCall's statusCallbackUrl), returned once; after a rotation the previous one keeps signing too for 24 h.",
+  })
+  rotateStatusCallbackSecret(@Ctx() ctx: GatewayContext) {
+    return ctx.webhooks.rotateStatusCallbackSecret();
   }
 
   @Mutation(() => WebhookDeliveryPayload, { description: 'Sends a delivery again now, with the same webhook-id.' })

@@ -22,6 +22,9 @@ class CallOptionsType {
 
   @Field(() => RecordingFormat, { nullable: true, description: 'Recording started when the call was answered, in this format.' })
   recordFromAnswer?: RecordingFormat;
+
+  @Field(() => String, { nullable: true, description: "This call's own webhook." })
+  statusCallbackUrl?: string;
 }
 
 /** The API view of a call. Resolvers pass the domain's `Call` objects; fields map one to one. */

@@ -124,6 +124,9 @@ registerEnumType(UserErrorCode, {
     INVALID_ARGUMENT: { description: 'An argument is out of range (e.g. a token ttl outside 60 to 86400 seconds).' },
     INVALID_URL: { description: 'Not an absolute http(s) URL of at most 2048 characters, without credentials.' },
     URL_NOT_ALLOWED: { description: 'A live webhook endpoint that resolves to a loopback, private or link-local address.' },
+    STATUS_CALLBACK_SECRET_MISSING: {
+      description: "statusCallbackUrl needs the application's status-callback secret: create it with rotateStatusCallbackSecret.",
+    },
     WEBHOOK_ENDPOINT_NOT_FOUND: { description: 'No webhook endpoint with this id is visible to this key.' },
     WEBHOOK_DELIVERY_NOT_FOUND: { description: 'No webhook delivery with this id is visible to this key.' },
   },

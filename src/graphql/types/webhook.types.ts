@@ -133,6 +133,18 @@ export class WebhookEndpointPayload {
   userErrors!: UserErrorType[];
 }
 
+@ObjectType('StatusCallbackSecretPayload', { description: 'The status-callback secret, shown this once.', simpleResolvers: true })
+export class StatusCallbackSecretPayload {
+  @Field(() => String, {
+    nullable: true,
+    description: "Standard Webhooks secret (whsec_…) signing every call's statusCallbackUrl deliveries of this application and mode; shown only here.",
+  })
+  secret!: string | null;
+
+  @Field(() => [UserErrorType], { description: 'Why it was refused; empty on success.' })
+  userErrors!: UserErrorType[];
+}
+
 @ObjectType('DeleteWebhookEndpointPayload', { description: 'Result of deleteWebhookEndpoint.', simpleResolvers: true })
 export class DeleteWebhookEndpointPayload {
   @Field(() => ID, { nullable: true, description: 'The deleted endpoint (its deliveries go with it).' })
