@@ -7,6 +7,8 @@ import { openDatabase, resolveDatabaseServer, type Database } from './db/databas
 import { resealWebhookSecrets } from './db/secret-box.js';
 import { jsonLogger } from './server/logger.js';
 import { MODES, type Mode } from './domain/call.js';
+import { NumberRouting, PhoneNumbers } from './domain/phone-numbers.js';
+import { PgPhoneNumberStore } from './db/pg-phone-number-store.js';
 
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
@@ -111,6 +113,18 @@ export function buildCli(config: () => Config): Command {
       );
     });
 
+  apps
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (options: { json?: boolean }) => {
+      const list = await withAdmin(config(), (admin) => admin.listApps());
+      print(
+        !!options.json,
+        { apps: list },
+        list.length ? list.map((app) => `${app.id}  ${app.name}  (${app.numbers} number${app.numbers === 1 ? '' : 's'})`).join('\n') : 'no applications',
+      );
+    });
+
   const numbers = program.command('numbers').description('Phone numbers');
   numbers
     .command('assign')
@@ -120,6 +134,55 @@ export function buildCli(config: () => Config): Command {
     .action(async (options: { app: string; number: string; json?: boolean }) => {
       const row = await withAdmin(config(), (admin) => admin.assignNumber(options.app, options.number));
       print(!!options.json, row, `${row.number} assigned to ${row.appId}`);
+    });
+
+  numbers
+    .command('list')
+    .requiredOption('--app <appId>', 'application id')
+    .addOption(new Option('--mode <mode>', 'whose routing to show').choices([...MODES]).default('live'))
+    .option('--json', 'print JSON')
+    .action(async (options: { app: string; mode: Mode; json?: boolean }) => {
+      const loaded = config();
+      const list = await withDatabase(loaded, async (database) => {
+        await new AdminStore(database.orm.em).requireAppId(options.app);
+        return new PhoneNumbers(
+          new PgPhoneNumberStore(database.sql),
+          { appId: options.app, mode: options.mode },
+          loaded.providers.whatsapp?.businessNumber ?? null,
+        ).list();
+      });
+      print(
+        !!options.json,
+        { numbers: list },
+        list.length
+          ? list.map((n) => `${n.number}  ${n.channels.join(',')}  ${n.routing}${n.routingTarget ? ` → ${n.routingTarget}` : ''}`).join('\n')
+          : 'no numbers',
+      );
+    });
+  numbers
+    .command('route')
+    .description('How calls arriving at a number are routed (in one mode)')
+    .requiredOption('--app <appId>', 'application id')
+    .requiredOption('--number <e164>', 'one of its numbers')
+    .addOption(new Option('--routing <routing>', 'the routing').choices(Object.values(NumberRouting)).makeOptionMandatory())
+    .addOption(new Option('--mode <mode>', 'the mode it applies to').choices([...MODES]).default('live'))
+    .option('--to <e164>', 'forward: the number to forward to')
+    .option('--identity <identity>', 'ring_webrtc: the WebRTC client identity')
+    .option('--json', 'print JSON')
+    .action(async (options: { app: string; number: string; routing: NumberRouting; mode: Mode; to?: string; identity?: string; json?: boolean }) => {
+      const loaded = config();
+      const result = await withDatabase(loaded, async (database) => {
+        await new AdminStore(database.orm.em).requireAppId(options.app);
+        const numbers = new PhoneNumbers(
+          new PgPhoneNumberStore(database.sql),
+          { appId: options.app, mode: options.mode },
+          loaded.providers.whatsapp?.businessNumber ?? null,
+        );
+        return numbers.setRouting({ number: options.number, routing: options.routing, forwardTo: options.to ?? null, identity: options.identity ?? null });
+      });
+      if (result.userErrors.length) throw new AdminError(result.userErrors.map((error) => error.message).join('; '));
+      const n = result.phoneNumber!;
+      print(!!options.json, { ...n, mode: options.mode }, `${n.number} (${options.mode}): ${n.routing}${n.routingTarget ? ` → ${n.routingTarget}` : ''}`);
     });
 
   const keys = program.command('keys').description('API keys');

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, eventually, gql, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, eventually, gql, listenersRegistered, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { collect, wsClient } from './helpers/ws.js';
 import { CallWithOptionsDocument, CreateCallDocument, type CreateCallInput } from './gql/graphql.js';
 
 // createCall's options in test mode: the simulator honours every one (SIMULATOR_TIME_SCALE 0.01:
@@ -26,6 +27,29 @@ async function until(id: string, status: string) {
 const at = (call: Awaited<ReturnType<typeof state>>, status: string) => Date.parse(call.events.nodes.find((event) => event.status === status)!.occurredAt);
 
 describe('createCall options, carried out by the simulator', () => {
+  it('over WebSocket: callStatus events carry the options, answeredBy, endReason, hangupSource and sipCode', async () => {
+    const client = wsClient(gw.wsUrl, app.testKey);
+    try {
+      const before = gw.gateway.liveSubscriptions;
+      const sub = collect(
+        client,
+        `subscription { callStatus(filter: { toAddress: "+15005550006" }) { status call { answeredBy endReason hangupSource sipCode options { timeLimit machineDetection } } } }`,
+        {},
+      );
+      await listenersRegistered(gw, before + 1);
+      await create({ to: '+15005550006', timeLimit: 30, machineDetection: 'DETECT' });
+      const events = await sub.until((items) => items.some((item) => item.status === 'COMPLETED'));
+      sub.stop();
+      expect(events.find((item) => item.status === 'IN_PROGRESS')!.call).toMatchObject({
+        answeredBy: 'HUMAN',
+        options: { timeLimit: 30, machineDetection: 'DETECT' },
+      });
+      expect(events.find((item) => item.status === 'COMPLETED')!.call).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM', sipCode: null });
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('ringTimeout: a call that would ring 20 s ends NO_ANSWER after ringTimeout (SYSTEM, SIP 408, where the scenario ends 480)', async () => {
     const { call } = await create({ to: '+15005550003', ringTimeout: 5 });
     expect(call!.options).toMatchObject({ ringTimeout: 5, timeLimit: null });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from 'livekit-server-sdk';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
-import { commandRowCounts, eventually, gql, listenersRegistered } from './helpers/gateway.js';
+import { commandRowCounts, eventually, gql, listenersRegistered, newApp } from './helpers/gateway.js';
 import { TelnyxHarness } from './helpers/telnyx.js';
 import { collect, wsClient } from './helpers/ws.js';
 import { FakeLiveKit } from './fakes/livekit-server.js';
@@ -12,6 +12,7 @@ import {
   HoldCallDocument,
   MuteCallDocument,
   SendToVoicemailDocument,
+  SetNumberRoutingDocument,
   StartRecordingDocument,
   TransferCallDocument,
 } from './gql/graphql.js';
@@ -171,5 +172,37 @@ describe('an inbound PSTN call transferred to a WebRTC identity (Telnyx → Live
     expect(await commandRowCounts(t.gw.database, call.id)).toEqual(rows);
     expect(lk.requests.length).toBe(lkBefore);
     expect(t.action(call.ccid, 'transfer')).toHaveLength(0);
+  });
+
+  it('a number routed RING_WEBRTC: an arriving call goes into its room at once, and the TRANSFERRED event says which room and identity', async () => {
+    const own = await newApp(t.gw.admin);
+    const set = (await gql(t.gw.url, own.liveKey, SetNumberRoutingDocument, { input: { number: own.number, routing: 'RING_WEBRTC', identity: 'desk-7' } }))
+      .data!.setNumberRouting;
+    expect(set.userErrors).toEqual([]);
+    const client = wsClient(t.gw.wsUrl, own.liveKey);
+    try {
+      const before = t.gw.gateway.liveSubscriptions;
+      const sub = collect(client, `subscription { callStatus { kind status call { id transferredTo livekitRoomName } } }`, {});
+      await listenersRegistered(t.gw, before + 1);
+      const { ccid } = await t.telnyx.incoming(t.hook, '+15559990303', own.number);
+      const events = await sub.until((items) => items.some((item) => item.kind === 'TRANSFERRED'));
+      sub.stop();
+      const call = (await t.gw.gateway.lifecycle.findCall({ provider: 'telnyx', providerCallId: ccid }))!;
+      expect(events.find((item) => item.kind === 'TRANSFERRED')).toEqual({
+        kind: 'TRANSFERRED',
+        status: 'RINGING',
+        call: { id: call.id, transferredTo: 'desk-7', livekitRoomName: call.id },
+      });
+      // The room first, then Telnyx's transfer to it over SIP.
+      expect(twirp('RoomService/CreateRoom').at(-1)!.body).toMatchObject({ name: call.id });
+      const sent = t.action(ccid, 'transfer').at(-1)!.body as { to: string; from: string };
+      expect(sent).toMatchObject({ to: `sip:${call.id}@${lk.sipHost}`, from: '+15559990303' });
+      expect(lk.sipInvite(sent.to, sent.from)).toEqual({ room: call.id, identity: 'sip_+15559990303' });
+      const token = (await gql(t.gw.url, own.liveKey, CreateCallTokenDocument, { input: { callId: call.id, participantIdentity: 'desk-7' } })).data!
+        .createCallToken;
+      expect(token).toMatchObject({ userErrors: [], roomName: call.id });
+    } finally {
+      await client.dispose();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { collect, wsClient } from './helpers/ws.js';
 import { FakeTelnyx, telnyxError } from './fakes/telnyx-server.js';
 import {
   AnswerCallDocument,
+  CallStateDocument,
   CallWithOptionsDocument,
   CreateCallDocument,
   HangupCallDocument,
@@ -13,6 +14,7 @@ import {
   MuteCallDocument,
   RejectCallDocument,
   SendDtmfDocument,
+  SetNumberRoutingDocument,
   SendToVoicemailDocument,
   StartRecordingDocument,
   StopRecordingDocument,
@@ -515,5 +517,31 @@ describe('DTMF on Telnyx', () => {
       ['DTMF_RECEIVED', '7'],
       ['DTMF_RECEIVED', '#'],
     ]);
+  });
+});
+
+describe('number routing on Telnyx', () => {
+  it('FORWARD: an arriving call is transferred to the forward number at once (TRANSFERRED), and IN_PROGRESS when Telnyx bridges it', async () => {
+    const own = await newApp(t.gw.admin);
+    const set = (await gql(t.gw.url, own.liveKey, SetNumberRoutingDocument, { input: { number: own.number, routing: 'FORWARD', forwardTo: '+15557778888' } }))
+      .data!.setNumberRouting;
+    expect(set.userErrors).toEqual([]);
+    const { ccid, status } = await t.telnyx.incoming(t.hook, '+15559994444', own.number);
+    expect(status).toBe(200);
+    await eventually(() => t.action(ccid, 'transfer').length === 1, 10_000, 'the transfer');
+    const call = (await t.gw.gateway.lifecycle.findCall({ provider: 'telnyx', providerCallId: ccid }))!;
+    expect(t.action(ccid, 'transfer')[0]!.body).toEqual({
+      to: '+15557778888',
+      from: '+15559994444',
+      client_state: b64(call.id),
+      command_id: `route-${call.id}`,
+    });
+    const state = async () => (await gql(t.gw.url, own.liveKey, CallStateDocument, { id: call.id })).data!.call!;
+    await eventually(async () => (await state()).transferredTo === '+15557778888', 10_000, 'TRANSFERRED');
+    expect(await state()).toMatchObject({ status: 'RINGING', transferredToChannel: 'PSTN' });
+    expect(await t.telnyx.send(t.hook, 'call.bridged', { call_control_id: ccid, client_state: b64(call.id) })).toBe(200);
+    await eventually(async () => (await state()).status === 'IN_PROGRESS', 10_000, 'IN_PROGRESS');
+    // No answerCall by the application, no command.
+    expect((await state()).commands).toEqual([]);
   });
 });

@@ -80,6 +80,22 @@ export class AdminStore {
     return { id: key.id, revokedAt: at };
   }
 
+  /** Every application, oldest first, with its number count (at most 1,000: the operator's list, not an export). */
+  async listApps(): Promise<{ id: string; name: string; numbers: number; createdAt: Date }[]> {
+    const apps = await this.rootEm.fork().find(ApplicationEntity, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, limit: 1_000 });
+    const counts = await this.rootEm
+      .fork()
+      .getConnection()
+      .execute<{ appId: string; n: number }[]>(`SELECT app_id AS "appId", count(*)::int AS n FROM phone_number GROUP BY app_id`);
+    const byApp = new Map(counts.map((row) => [row.appId, row.n]));
+    return apps.map((app) => ({ id: app.id, name: app.name, numbers: byApp.get(app.id) ?? 0, createdAt: app.createdAt }));
+  }
+
+  /** Fails with AdminError when there is no such application. */
+  async requireAppId(appId: string): Promise<void> {
+    await this.requireApp(this.rootEm.fork(), appId);
+  }
+
   async firstApp(): Promise<{ id: string; name: string } | null> {
     const [app] = await this.rootEm.fork().find(ApplicationEntity, {}, { orderBy: { createdAt: 'asc' }, limit: 1 });
     return app ? { id: app.id, name: app.name } : null;

@@ -13,6 +13,7 @@ import { WebhookAttemptEntity } from './entities/webhook-attempt.entity.js';
 import { WebhookCursorEntity } from './entities/webhook-cursor.entity.js';
 import { RateLimitEntity } from './entities/rate-limit.entity.js';
 import { StatusCallbackSecretEntity } from './entities/status-callback-secret.entity.js';
+import { NumberRoutingEntity } from './entities/number-routing.entity.js';
 import { migrationsList } from './migrations/migrations-list.js';
 
 /** Every table the gateway owns: the one source of the schema (the migrations come from these). */
@@ -26,6 +27,7 @@ const entities = [
   RecordingEntity,
   WebhookEndpointEntity,
   StatusCallbackSecretEntity,
+  NumberRoutingEntity,
   WebhookDeliveryEntity,
   WebhookAttemptEntity,
   WebhookCursorEntity,

@@ -1,4 +1,16 @@
-import { CallDirection, CallEventKind, CallStatus, EndReason, type AnsweredBy, type Call, type CallEvent, type Channel, type Metadata } from './call.js';
+import {
+  CallDirection,
+  CallEventKind,
+  CallStatus,
+  EndReason,
+  type AnsweredBy,
+  type Call,
+  type CallEvent,
+  type Channel,
+  type Metadata,
+  type Mode,
+} from './call.js';
+import { NumberRouting, type PhoneNumberStore } from './phone-numbers.js';
 import type { CallStore } from './call-store.js';
 import type { CallEffect, CommandStore } from './command-store.js';
 import {
@@ -80,6 +92,10 @@ export interface ProviderCallbacks {
   machineDetected(callId: string, answeredBy: AnsweredBy): Promise<void>;
   /** A party pressed keys: a DTMF_RECEIVED event, while the call is answered; false when it is not. */
   dtmfReceived(callId: string, digits: string): Promise<boolean>;
+  /** How a call arriving at `number` is routed (the number's routing in `mode`). */
+  routingOf(number: string, mode: Mode): Promise<{ routing: NumberRouting; target: string | null }>;
+  /** The routing sent the arriving call to `to`: a TRANSFERRED event (the call has not been answered). */
+  routed(callId: string, to: string, toChannel: Channel): Promise<{ call: Call; event: CallEvent } | null>;
 }
 
 /**
@@ -96,7 +112,27 @@ export class CallLifecycle implements ProviderCallbacks {
   constructor(
     private readonly store: CallStore,
     private readonly commands: CommandStore,
+    /** Per-number inbound routing; absent: every number routes to the application. */
+    private readonly numbers: Pick<PhoneNumberStore, 'routingOf'> | null = null,
   ) {}
+
+  routingOf(number: string, mode: Mode): Promise<{ routing: NumberRouting; target: string | null }> {
+    return this.numbers ? this.numbers.routingOf(number, mode) : Promise.resolve({ routing: NumberRouting.APPLICATION, target: null });
+  }
+
+  /** The number's routing sent an arriving call on (FORWARD, RING_WEBRTC): a TRANSFERRED event, before anyone answered. */
+  async routed(callId: string, to: string, toChannel: Channel): Promise<{ call: Call; event: CallEvent } | null> {
+    return this.told(
+      await this.commands.applyEffect({
+        callId,
+        eventId: newEventId(),
+        occurredAt: new Date(),
+        effect: { type: CallEventKind.TRANSFERRED, to, toChannel },
+        commandId: null,
+        statuses: [CallStatus.INITIATED, CallStatus.RINGING],
+      }),
+    );
+  }
 
   onEventsWritten(listener: EventsWrittenListener): void {
     this.listeners.push(listener);

@@ -19,6 +19,7 @@ import { newCallId, newEventId, looksLikeCallId } from './ids.js';
 import { ProviderError, type ChannelProvider, type ProviderRegistry } from './channel-provider.js';
 import { callOptions, optionProblems, providerRefusals, type CallOptionsInput } from './call-options.js';
 import type { StatusCallbacks } from './webhook-endpoints.js';
+import { NumberRouting } from './phone-numbers.js';
 import { MAX_STATS_GROUPS, checkStatsQuery } from './call-stats.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
@@ -78,7 +79,7 @@ export class CallService {
     readonly tenant: Tenant,
     private readonly live: LiveEventSource,
     /** Ends a call the provider refused (FAILED) and stores the provider's id for it. */
-    private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived'>,
+    private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived' | 'routingOf' | 'routed'>,
     /** Told when events were committed (the event log numbers and announces them). */
     private readonly onEventsWritten: () => void = () => {},
     /** createCall's statusCallbackUrl (the tenant's webhook endpoints); null: refused. */
@@ -239,6 +240,12 @@ export class CallService {
       metadata: input.metadata ?? {},
     });
     if (!call) return fail(userError(UserErrorCode.PHONE_NUMBER_NOT_ASSIGNED, ['input', 'to'], `${input.to} is not a number assigned to this application`));
+    // The number's routing (test mode's own): forwarded or rung in a room at once, as a live provider would.
+    const { routing, target } = await this.providerCallbacks.routingOf(input.to, 'test');
+    if (routing !== NumberRouting.APPLICATION && target) {
+      const routed = await this.providerCallbacks.routed(call.id, target, routing === NumberRouting.FORWARD ? Channel.PSTN : Channel.WEBRTC);
+      if (routed) return this.place(provider, routed.call);
+    }
     return this.place(provider, call);
   }
 

@@ -2,6 +2,7 @@ import type { Principal } from '../domain/authenticator.js';
 import type { CallService } from '../domain/call-service.js';
 import type { CallCommands } from '../domain/command-service.js';
 import type { CallTokens } from '../domain/call-tokens.js';
+import type { PhoneNumbers } from '../domain/phone-numbers.js';
 import type { WebhookEndpoints } from '../domain/webhook-endpoints.js';
 import { createLoaders, type Loaders } from './loaders/loaders.js';
 import type { SocketOperation } from './shared-execution.js';
@@ -23,6 +24,7 @@ export class GatewayContext {
     readonly commands: CallCommands,
     readonly tokens: CallTokens,
     readonly webhooks: WebhookEndpoints,
+    readonly numbers: PhoneNumbers,
     readonly requestId: string,
     /** The gateway's public base URL (PUBLIC_URL, else its own address): links the API gives out start with it. */
     readonly baseUrl: string,
@@ -46,7 +48,18 @@ export class GatewayContext {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext(this.principal, this.calls, this.commands, this.tokens, this.webhooks, this.requestId, this.baseUrl, undefined, true);
+    return new GatewayContext(
+      this.principal,
+      this.calls,
+      this.commands,
+      this.tokens,
+      this.webhooks,
+      this.numbers,
+      this.requestId,
+      this.baseUrl,
+      undefined,
+      true,
+    );
   }
 }
 
@@ -56,6 +69,7 @@ export function createContext(options: {
   commands: CallCommands;
   tokens: CallTokens;
   webhooks: WebhookEndpoints;
+  numbers: PhoneNumbers;
   requestId: string;
   baseUrl: string;
   socketOperation?: SocketOperation;
@@ -66,6 +80,7 @@ export function createContext(options: {
     options.commands,
     options.tokens,
     options.webhooks,
+    options.numbers,
     options.requestId,
     options.baseUrl,
     options.socketOperation,

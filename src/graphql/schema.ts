@@ -8,6 +8,7 @@ import { CreateCallResolver } from './resolvers/create-call.resolver.js';
 import { CallStatusResolver } from './resolvers/call-status.resolver.js';
 import { CallCommandsResolver } from './resolvers/call-commands.resolver.js';
 import { CallTokenResolver } from './resolvers/call-token.resolver.js';
+import { PhoneNumbersResolver } from './resolvers/phone-numbers.resolver.js';
 import { WebhookDeliveryFieldsResolver, WebhookEndpointFieldsResolver, WebhooksResolver } from './resolvers/webhooks.resolver.js';
 
 const resolvers = [
@@ -22,6 +23,7 @@ const resolvers = [
   WebhookEndpointFieldsResolver,
   WebhookDeliveryFieldsResolver,
   CallStatusResolver,
+  PhoneNumbersResolver,
 ] as const;
 
 /** The executable schema, built from the resolver classes (code first). */

@@ -9,6 +9,8 @@ import type { LiveProviders } from '../providers/live-providers.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
 import { CallCommands } from '../domain/command-service.js';
 import { CallCommandType } from '../domain/command-rules.js';
+import { PhoneNumbers } from '../domain/phone-numbers.js';
+import { PgPhoneNumberStore } from '../db/pg-phone-number-store.js';
 import { CallTokens } from '../domain/call-tokens.js';
 import { WebhookEndpoints } from '../domain/webhook-endpoints.js';
 import type { SimulatorProvider } from '../providers/simulator/simulator-provider.js';
@@ -87,7 +89,8 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
   const { database, logger } = deps;
   const store = new PgCallStore(database.sql);
   const commandStore = new PgCommandStore(database.sql);
-  const lifecycle = new CallLifecycle(store, commandStore);
+  const numberStore = new PgPhoneNumberStore(database.sql);
+  const lifecycle = new CallLifecycle(store, commandStore, numberStore);
   const authenticator = new Authenticator(new PgKeyLookup(database.sql), {
     ttlMs: config.authCacheTtlMs,
     failuresPerMinute: config.authFailuresPerMinute,
@@ -135,6 +138,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
       webhooks: endpoints,
+      numbers: new PhoneNumbers(numberStore, principal, config.providers.whatsapp?.businessNumber ?? null),
       requestId,
       baseUrl,
       socketOperation,

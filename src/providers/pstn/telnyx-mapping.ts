@@ -18,6 +18,7 @@ export type HandledEvent =
   | Telnyx.CallMachinePremiumDetectionEnded
   | Telnyx.CallMachineGreetingEnded
   | Telnyx.CallDtmfReceived
+  | Telnyx.CallBridged
   | Telnyx.CallMachinePremiumGreetingEnded
   | Telnyx.CallRecordingSaved
   | Telnyx.CallRecordingError

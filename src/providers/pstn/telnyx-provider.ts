@@ -58,7 +58,32 @@ export class TelnyxProvider implements ChannelProvider {
   }
 
   webhook(): WebhookEndpoint {
-    return new TelnyxWebhook(this.client, this.config.webhookToleranceSeconds, this.callbacks, this.name, this.voicemail);
+    return new TelnyxWebhook(this.client, this.config.webhookToleranceSeconds, this.callbacks, this.name, this.voicemail, (call, to, channel) =>
+      this.routeInbound(call, to, channel),
+    );
+  }
+
+  /**
+   * A number's routing for an arriving call: Telnyx `transfer` of the ringing leg to the forward
+   * number, or (RING_WEBRTC) into the call's LiveKit room over SIP, the room made first. false
+   * when it cannot (no LiveKit SIP configured, Telnyx refused): the application decides then.
+   */
+  private async routeInbound(call: Call, to: string, channel: Channel): Promise<boolean> {
+    if (!call.providerCallId || (channel === Channel.WEBRTC && !this.bridge)) return false;
+    try {
+      const target = channel === Channel.WEBRTC ? await this.bridge!.open(call) : to;
+      await this.send(() =>
+        this.client.calls.actions.transfer(call.providerCallId!, {
+          to: target,
+          from: call.fromAddress,
+          client_state: clientState(call.id),
+          command_id: `route-${call.id}`,
+        }),
+      );
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async placeCall(call: Call): Promise<PlaceCallResult> {

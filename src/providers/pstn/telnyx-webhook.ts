@@ -1,5 +1,6 @@
 import type Telnyx from 'telnyx';
-import { AnsweredBy, CallStatus, Channel, MachineDetection, type Call } from '../../domain/call.js';
+import { AnsweredBy, CallDirection, CallStatus, Channel, MachineDetection, type Call } from '../../domain/call.js';
+import { NumberRouting } from '../../domain/phone-numbers.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import { isTerminal } from '../../domain/call-status-rules.js';
@@ -34,6 +35,8 @@ export class TelnyxWebhook implements WebhookEndpoint {
     private readonly callbacks: ProviderCallbacks,
     private readonly provider: string,
     private readonly voicemail: TelnyxVoicemail,
+    /** Sends an arriving call where its number's routing says (TelnyxProvider.routeInbound); false: it could not. */
+    private readonly route: (call: Call, to: string, toChannel: Channel) => Promise<boolean> = async () => false,
   ) {}
 
   async handle(request: WebhookRequest): Promise<WebhookResponse> {
@@ -87,6 +90,12 @@ export class TelnyxWebhook implements WebhookEndpoint {
         }
         return;
       }
+      case 'call.bridged':
+        // A routed arriving call (FORWARD, RING_WEBRTC) is taken when Telnyx bridges it to where it went.
+        if (call.direction === CallDirection.INBOUND && call.transferredTo !== null && call.status === CallStatus.RINGING) {
+          await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS, occurredAt: at });
+        }
+        return;
       case 'call.dtmf.received':
         if (event.payload?.digit) await this.callbacks.dtmfReceived(call.id, event.payload.digit);
         return;
@@ -150,6 +159,12 @@ export class TelnyxWebhook implements WebhookEndpoint {
     });
     if (call) {
       await this.callbacks.apply({ callId: call.id, status: CallStatus.RINGING });
+      // The number's routing: forwarded, or rung in a LiveKit room for a browser; else the application decides.
+      const { routing, target } = await this.callbacks.routingOf(to, 'live');
+      if (routing !== NumberRouting.APPLICATION && target) {
+        const channel = routing === NumberRouting.FORWARD ? Channel.PSTN : Channel.WEBRTC;
+        if (await this.route({ ...call, providerCallId: id }, target, channel)) await this.callbacks.routed(call.id, target, channel);
+      }
       return;
     }
     // No application owns the number: refuse the call rather than let it ring out.

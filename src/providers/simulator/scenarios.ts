@@ -99,10 +99,15 @@ function scenarioStep(call: Pick<Call, 'toAddress' | 'status' | 'direction'>): S
  * - machineDetection: unset or DETECT/DETECT_BEEP tells HUMAN on answer and MACHINE on VOICEMAIL;
  *   OFF leaves a voicemail box undetected (IN_PROGRESS, answeredBy null).
  */
-export function nextStep(call: Pick<Call, 'toAddress' | 'status' | 'direction'> & { options?: CallOptions }): SimulatedStep | null {
+export function nextStep(
+  call: Pick<Call, 'toAddress' | 'status' | 'direction'> & { options?: CallOptions; transferredTo?: string | null },
+): SimulatedStep | null {
   let step = scenarioStep(call);
   const options = call.options ?? {};
-  if (call.direction === CallDirection.INBOUND) return step;
+  if (call.direction === CallDirection.INBOUND) {
+    // Routed by its number (FORWARD, RING_WEBRTC): the forwarded number or the browser takes it after 3 s.
+    return call.transferredTo && call.status === CallStatus.RINGING ? { status: CallStatus.IN_PROGRESS, afterMs: 3_000 } : step;
+  }
   if (step && options.machineDetection === MachineDetection.OFF && step.status === CallStatus.VOICEMAIL) {
     step = { status: CallStatus.IN_PROGRESS, afterMs: step.afterMs };
   } else if (step && options.machineDetection !== MachineDetection.OFF) {

@@ -1,0 +1,80 @@
+import { Arg, Ctx, Field, InputType, Mutation, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
+import { Channel } from '../../domain/call.js';
+import { NumberRouting, type PhoneNumber } from '../../domain/phone-numbers.js';
+import type { UserError } from '../../domain/errors.js';
+import type { GatewayContext } from '../context.js';
+import { DateTimeScalar } from '../types/scalars.js';
+import { UserErrorType } from '../types/user-error.type.js';
+
+registerEnumType(NumberRouting, {
+  name: 'NumberRouting',
+  description: 'What happens to a call arriving at a number (per number and mode: a test key sets the routing of test calls only).',
+  valuesConfig: {
+    APPLICATION: { description: 'The application answers, rejects or sends it to voicemail (the default).' },
+    FORWARD: { description: 'Forwarded at once to forwardTo (Telnyx transfer; the simulator: answered there 3 s later).' },
+    RING_WEBRTC: {
+      description:
+        "Brought into the call's LiveKit room (Telnyx transfer over SIP to LiveKit), where the identity takes it: the TRANSFERRED event on callStatus carries call.transferredTo and call.livekitRoomName, and createCallToken gives the browser its token.",
+    },
+  },
+});
+
+@ObjectType('PhoneNumber', { description: "One of the application's numbers.", simpleResolvers: true })
+class PhoneNumberType {
+  @Field(() => String, { description: 'E.164.' })
+  number!: string;
+
+  @Field(() => [Channel], { description: 'The channels calls reach it on: PSTN, and WHATSAPP for the WhatsApp business number.' })
+  channels!: Channel[];
+
+  @Field(() => NumberRouting, { description: "Inbound routing in this key's mode." })
+  routing!: NumberRouting;
+
+  @Field(() => String, { nullable: true, description: 'FORWARD: the number calls go to; RING_WEBRTC: the identity that takes them; else null.' })
+  routingTarget!: string | null;
+
+  @Field(() => DateTimeScalar, { description: 'When it was assigned to the application.' })
+  createdAt!: Date;
+}
+
+@InputType('SetNumberRoutingInput', { description: 'How calls arriving at one of the numbers are routed.' })
+class SetNumberRoutingInput {
+  @Field(() => String, { description: "One of the application's numbers (E.164)." })
+  number!: string;
+
+  @Field(() => NumberRouting, { description: 'The routing.' })
+  routing!: NumberRouting;
+
+  @Field(() => String, { nullable: true, description: 'FORWARD: the E.164 number to forward to.' })
+  forwardTo?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'RING_WEBRTC: the WebRTC client identity that takes the calls.' })
+  identity?: string | null;
+}
+
+@ObjectType('SetNumberRoutingPayload', { description: 'Result of setNumberRouting.', simpleResolvers: true })
+class SetNumberRoutingPayload {
+  @Field(() => PhoneNumberType, { nullable: true, description: 'The number with its routing; null when refused.' })
+  phoneNumber!: PhoneNumber | null;
+
+  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
+  userErrors!: UserError[];
+}
+
+@Resolver()
+export class PhoneNumbersResolver {
+  @Query(() => [PhoneNumberType], { description: "The application's phone numbers, with their channels and their routing in this key's mode." })
+  phoneNumbers(@Ctx() ctx: GatewayContext): Promise<PhoneNumber[]> {
+    return ctx.numbers.list();
+  }
+
+  @Mutation(() => SetNumberRoutingPayload, {
+    description: 'Sets how calls arriving at a number are routed, in this key’s mode (also: calls-gateway numbers route).',
+  })
+  setNumberRouting(
+    @Arg('input', () => SetNumberRoutingInput, { description: 'The number and its routing.' }) input: SetNumberRoutingInput,
+    @Ctx() ctx: GatewayContext,
+  ): Promise<{ phoneNumber: PhoneNumber | null; userErrors: UserError[] }> {
+    return ctx.numbers.setRouting(input);
+  }
+}
