@@ -353,6 +353,38 @@ export async function eventsPending(client: pg.Client): Promise<boolean> {
   return rows[0]!.pending;
 }
 
+// --- a gateway process ---------------------------------------------------------------------------
+
+/** A free loopback port (closed again at once: the next listener takes it). */
+export async function freePort(): Promise<number> {
+  const { default: net } = await import('node:net');
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as import('node:net').AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** `calls-gateway serve` as an operator runs it (NODE_ENV=production, `env` on top), once it listens. */
+export async function serveGateway(env: Record<string, string>): Promise<{ child: import('node:child_process').ChildProcess; output: () => string }> {
+  const { spawn } = await import('node:child_process');
+  const cli = path.join(ROOT, 'dist', 'src', 'cli.js');
+  const child = spawn(process.execPath, [cli, 'serve'], { env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (chunk) => (output += chunk));
+  child.stderr!.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
+    child.stdout!.on('data', () => {
+      if (/listening on/.test(output)) {
+        clearTimeout(timer);
+        resolve({ child, output: () => output });
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`serve exited ${code}:\n${output}`)));
+  });
+}
+
 // --- reports -------------------------------------------------------------------------------------
 
 /** The repository root (this file runs as dist/bench/helpers.js). */

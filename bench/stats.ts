@@ -10,15 +10,14 @@
  * Environment (all optional): BENCH_STATS_CALLS (1000000), BENCH_STATS_ROUNDS (15), BENCH_PG_PORT (54339).
  */
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
-import net from 'node:net';
-import type { AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openDatabase } from '../src/db/database.js';
 import {
   benchLog,
+  freePort,
+  serveGateway,
   createBenchApp,
   fileStamp,
   gitState,
@@ -33,7 +32,6 @@ import {
   writeReport,
 } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const CALLS = intEnv('BENCH_STATS_CALLS', 1_000_000, 1_000, 20_000_000);
 const ROUNDS = intEnv('BENCH_STATS_ROUNDS', 15, 3, 1_000);
 const PG_PORT = pgPortEnv('BENCH_PG_PORT', 54339);
@@ -41,31 +39,6 @@ const log = benchLog('bench:stats');
 const DAYS = 30;
 const END = new Date('2026-12-01T00:00:00Z');
 const START = new Date(END.getTime() - DAYS * 86_400_000);
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function serve(env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
-    child.stdout!.on('data', () => {
-      if (/listening on/.test(output)) {
-        clearTimeout(timer);
-        resolve(child);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}:\n${output}`)));
-  });
-}
 
 /**
  * CALLS calls of `appId` (test mode), created evenly over the 30 days; a mix of outcomes: 60 %
@@ -178,7 +151,7 @@ try {
   log(`written and vacuumed in ${seedSeconds} s (table and indexes: ${size})`);
 
   const port = await freePort();
-  gateway = await serve({ DATABASE_URL: prepared.url, PORT: String(port), RATE_LIMIT_PER_MINUTE: '0', SIMULATOR_TIME_SCALE: '100' });
+  gateway = (await serveGateway({ DATABASE_URL: prepared.url, PORT: String(port), RATE_LIMIT_PER_MINUTE: '0', SIMULATOR_TIME_SCALE: '100' })).child;
   const url = `http://127.0.0.1:${port}/graphql`;
   const key = app.testKey;
   const all = { from: START.toISOString(), to: END.toISOString() };

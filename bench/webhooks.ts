@@ -10,16 +10,16 @@
  * BENCH_PG_PORT (54339), BENCH_SYNCHRONOUS_COMMIT (off).
  */
 import 'reflect-metadata';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { openDatabase } from '../src/db/database.js';
 import {
   benchLog,
+  freePort,
+  serveGateway,
   createBenchApp,
   FROM_NUMBER,
   intEnv,
@@ -35,37 +35,11 @@ import {
   TO_STAYS_IN_PROGRESS,
 } from './helpers.js';
 
-const CLI = fileURLToPath(new URL('../src/cli.js', import.meta.url));
 const CALLS = intEnv('BENCH_WEBHOOK_CALLS', 600, 1, 100_000);
 const RATE = intEnv('BENCH_WEBHOOK_RATE', 10, 1, 1_000);
 const PG_PORT = pgPortEnv('BENCH_PG_PORT', 54339);
 const SYNCHRONOUS_COMMIT = synchronousCommitEnv('BENCH_SYNCHRONOUS_COMMIT');
 const log = benchLog('bench:webhooks');
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-function serve(env: Record<string, string>): Promise<{ child: ChildProcess; output: () => string }> {
-  const child = spawn(process.execPath, [CLI, 'serve'], { env: { ...process.env, NODE_ENV: 'production', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
-    child.stdout!.on('data', () => {
-      if (/listening on/.test(output)) {
-        clearTimeout(timer);
-        resolve({ child, output: () => output });
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`serve exited ${code}:\n${output}`)));
-  });
-}
 
 async function run(processes: number, calls: number, ratePerSecond: number, name: string): Promise<Record<string, number>> {
   const prepared = await prepareBenchDatabase({ name, dataDir: path.join(ROOT, '.data', 'bench'), port: PG_PORT, synchronousCommit: SYNCHRONOUS_COMMIT, log });
@@ -85,7 +59,7 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
     for (let i = 0; i < processes; i++) {
       const port = await freePort();
       // +15005550006 answers and stays in progress: 3 events per call; 0.05 makes that ~250 ms.
-      const started = await serve({
+      const started = await serveGateway({
         DATABASE_URL: prepared.url,
         PORT: String(port),
         SIMULATOR_TIME_SCALE: '0.05',
