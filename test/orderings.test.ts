@@ -31,8 +31,9 @@ beforeAll(async () => {
     ids.push(id);
     await gw.database.sql.query(
       `UPDATE call SET started_at = $2, answered_at = $3, ended_at = $4, duration = $5, end_reason = $6,
-              status = CASE WHEN $4::timestamptz IS NULL THEN status ELSE 'completed' END, created_at = $7 WHERE id = $1`,
-      [id, at(started), at(answered), at(ended), duration, reason, at(index - 100)],
+              status = CASE WHEN $4::timestamptz IS NULL THEN status ELSE 'completed' END, created_at = $7,
+              answered_by = CASE WHEN $3::timestamptz IS NULL THEN NULL WHEN $8 = 'time_limit' THEN 'machine' ELSE 'human' END WHERE id = $1`,
+      [id, at(started), at(answered), at(ended), duration, reason, at(index - 100), reason],
     );
   }
 });
@@ -61,6 +62,8 @@ describe('calls(filter:) by times, end reason and duration', () => {
     ['duration min only', { duration: { min: 61 } }, [0, 2]],
     ['open ranges match calls with the field only', { endedAt: {} }, [0, 1, 2, 3, 4, 5, 6]],
     ['combined with AND', { endReason: ['hangup'], startedAt: { from: at(1) } }, [2]],
+    ['answeredBy (any of)', { answeredBy: ['MACHINE'] }, [5]],
+    ['answeredBy HUMAN or FAX', { answeredBy: ['HUMAN', 'FAX'] }, [0, 2]],
   ])('%s', async (_name, filter, expected) => {
     expect(await matching(filter)).toEqual(expected);
   });
@@ -71,6 +74,7 @@ describe('calls(filter:) by times, end reason and duration', () => {
     [{ duration: { max: 1_000_000_000 } }, 'filter.duration.max'],
     [{ endedAt: { from: at(5), to: at(1) } }, 'filter.endedAt'],
     [{ endReason: Array(17).fill('hangup') }, 'filter.endReason'],
+    [{ answeredBy: Array(17).fill('HUMAN') }, 'filter.answeredBy'],
   ])('%j is refused with the argument named (BAD_USER_INPUT)', async (filter, argument) => {
     const response = await rawGql(gw.url, app.testKey, { query: `query($f: CallFilter) { calls(filter: $f) { nodes { id } } }`, variables: { f: filter } });
     expect(response.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', argumentName: argument });

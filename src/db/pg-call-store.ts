@@ -213,6 +213,7 @@ export class Where {
     this.range(`${c}ended_at`, 'timestamptz', filter.endedAt?.from, filter.endedAt?.to, false);
     this.range(`${c}duration`, 'int', filter.duration?.min, filter.duration?.max, true);
     if (filter.endReason?.length) this.add(`${c}end_reason = ANY(${this.param(filter.endReason)}::text[])`);
+    if (filter.answeredBy?.length) this.add(`${c}answered_by = ANY(${this.param(filter.answeredBy)}::text[])`);
     return this;
   }
 

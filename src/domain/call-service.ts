@@ -409,6 +409,9 @@ function validateFilter(filter: CallFilter): CallFilter {
   if (filter.endReason && filter.endReason.length > MAX_FILTER_LIST) {
     throw new InvalidArgumentError('filter.endReason', `"filter.endReason" lists at most ${MAX_FILTER_LIST} reasons`);
   }
+  if (filter.answeredBy && filter.answeredBy.length > MAX_FILTER_LIST) {
+    throw new InvalidArgumentError('filter.answeredBy', `"filter.answeredBy" lists at most ${MAX_FILTER_LIST} values`);
+  }
   return filter;
 }
 

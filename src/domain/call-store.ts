@@ -1,4 +1,4 @@
-import type { Call, CallDirection, CallEvent, CallOptions, CallStatus, Channel, EndReason, HangupSource, Metadata, Mode, Tenant } from './call.js';
+import type { AnsweredBy, Call, CallDirection, CallEvent, CallOptions, CallStatus, Channel, EndReason, HangupSource, Metadata, Mode, Tenant } from './call.js';
 
 /** What `calls(filter:)` may narrow by; every field is optional and they combine with AND. */
 export interface CallFilter {
@@ -20,6 +20,8 @@ export interface CallFilter {
   endedAt?: TimeRange | null;
   /** calls that ended for any of these reasons */
   endReason?: EndReason[] | null;
+  /** calls machine detection found answered by any of these */
+  answeredBy?: AnsweredBy[] | null;
   /** calls whose duration (seconds, set when they end) is in the range */
   duration?: IntRange | null;
 }

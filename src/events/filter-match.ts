@@ -21,6 +21,7 @@ export function matchesFilter(event: CallEventWithCall, filter: CallFilter): boo
   if (filter.endedAt && !inTimeRange(call.endedAt, filter.endedAt)) return false;
   if (filter.endReason?.length && (call.endReason === null || !filter.endReason.includes(call.endReason))) return false;
   if (filter.duration && !inIntRange(call.duration, filter.duration)) return false;
+  if (filter.answeredBy?.length && (call.answeredBy === null || !filter.answeredBy.includes(call.answeredBy))) return false;
   return true;
 }
 

@@ -1,5 +1,5 @@
 import { Field, InputType, Int } from 'type-graphql';
-import { CallDirection, CallStatus, Channel, EndReason } from '../../domain/call.js';
+import { AnsweredBy, CallDirection, CallStatus, Channel, EndReason } from '../../domain/call.js';
 import { CallOrderField } from '../../domain/call-store.js';
 import { DateTimeScalar, JSONObjectScalar } from '../types/scalars.js';
 import { CallEndReason, OrderDirection } from '../types/enums.js';
@@ -65,6 +65,9 @@ export class CallFilterInput {
 
   @Field(() => IntRangeInput, { nullable: true, description: 'Calls whose duration in seconds is in this range (live calls do not match).' })
   duration?: IntRangeInput | null;
+
+  @Field(() => [AnsweredBy], { nullable: true, description: 'Calls machine detection found answered by any of these (calls without detection do not match).' })
+  answeredBy?: AnsweredBy[] | null;
 }
 
 @InputType('CallOrder', { description: 'Order of a call listing.' })
