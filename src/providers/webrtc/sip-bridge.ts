@@ -1,5 +1,5 @@
 import { SipClient } from 'livekit-server-sdk';
-import { CallDirection, type Call } from '../../domain/call.js';
+import type { Call } from '../../domain/call.js';
 import type { CallCommand, CommandArgs } from '../../domain/command-rules.js';
 import type { CommandResult } from '../../domain/channel-provider.js';
 import type { LiveKitConfig } from '../provider-config.js';
@@ -67,8 +67,11 @@ export class SipRoomBridge implements RoomBridge {
   }
 }
 
-/** LiveKit names an inbound SIP participant `sip_` + the caller's number (its SIP From user). */
+/**
+ * LiveKit names an inbound SIP participant `sip_` + the caller's number (its SIP From user). Only
+ * inbound calls are bridged (transferCall and number routing both), so hold applies to the caller.
+ */
 function parties(call: Call): RoomParties {
   const caller = `sip_${call.fromAddress}`;
-  return { from: caller, to: calleeIdentity(call), held: call.direction === CallDirection.INBOUND ? caller : calleeIdentity(call) };
+  return { from: caller, to: calleeIdentity(call), held: caller };
 }
