@@ -133,10 +133,12 @@ describe('the live dashboard in Chromium', () => {
     const before = await totals();
     // Two answered (+15005550001), one busy (+15005550002): the answered count grows by two.
     for (const to of ['+15005550001', '+15005550001', '+15005550002']) await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to } });
+    // At least these three: calls of the tests before may still be moving (the filter test's
+    // +15005550001 call is answered meanwhile), so the exact figures are checked against callStats below.
     await eventually(
       async () => {
         const now = await totals();
-        return now.total === before.total + 3 && now.answered === before.answered + 2;
+        return now.total >= before.total + 3 && now.answered >= before.answered + 2;
       },
       15_000,
       'the charts to count the three calls',
