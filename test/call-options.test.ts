@@ -102,7 +102,7 @@ describe('createCall options, carried out by the simulator', () => {
       { code: 'INVALID_ARGUMENT', field: ['input', 'ringTimeout'], message: expect.stringMatching(/5 to 600 seconds/) },
       { code: 'INVALID_ARGUMENT', field: ['input', 'timeLimit'], message: expect.stringMatching(/30 to 14400 seconds/) },
       { code: 'INVALID_ARGUMENT', field: ['input', 'callerName'], message: expect.stringMatching(/no control characters/) },
-      { code: 'COMMAND_NOT_ALLOWED', field: ['input', 'recordFromAnswer'], message: expect.stringMatching(/records MP3, WAV, not OGG/) },
+      { code: 'COMMAND_NOT_ALLOWED', field: ['input', 'recordFromAnswer'], message: expect.stringMatching(/records MP3 or WAV, not OGG/) },
     ]);
     expect(await rowCounts(gw.database, app.id)).toEqual(before);
   });

@@ -1,6 +1,6 @@
 import { MachineDetection, type CallOptions, type Channel } from './call.js';
 import type { ChannelProvider } from './channel-provider.js';
-import { recordingFormatsOf, type RecordingFormat } from './command-rules.js';
+import { recordingFormatProblem, type RecordingFormat } from './command-rules.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
 
 /** createCall's options as given (null: not given). */
@@ -47,18 +47,8 @@ export function optionProblems(input: CallOptionsInput, call: { roomName: string
       userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'callerName'], `callerName is 1 to ${CALLER_NAME_MAX} characters with no control characters`),
     );
   }
-  const format = input.recordFromAnswer;
-  const formats = recordingFormatsOf(call);
-  if (format != null && !formats.includes(format)) {
-    const where = call.roomName === null ? 'A PSTN to PSTN call (Telnyx Call Control)' : 'A call in a LiveKit room';
-    errors.push(
-      userError(
-        UserErrorCode.COMMAND_NOT_ALLOWED,
-        ['input', 'recordFromAnswer'],
-        `${where} records ${formats.map((f) => f.toUpperCase()).join(', ')}, not ${format.toUpperCase()}`,
-      ),
-    );
-  }
+  const format = recordingFormatProblem(input.recordFromAnswer ?? null, call, ['input', 'recordFromAnswer']);
+  if (format) errors.push(format);
   return errors;
 }
 

@@ -1,6 +1,18 @@
 import { createHash } from 'node:crypto';
 import { validateAddress } from './addresses.js';
-import { CallDirection, CallStatus, Channel, EndReason, isPhoneChannel, roomsFor, type Call, type CallEvent, type Metadata, type Tenant } from './call.js';
+import {
+  CallDirection,
+  CallStatus,
+  Channel,
+  EndReason,
+  isPhoneChannel,
+  roomsFor,
+  type Call,
+  type CallEvent,
+  type CallOptions,
+  type Metadata,
+  type Tenant,
+} from './call.js';
 import {
   CallOrderField,
   type CallEventWithCall,
@@ -97,7 +109,8 @@ export class CallService {
   }
 
   async create(input: CreateCallInput): Promise<CreateCallResult> {
-    const rooms = roomsFor('', input.fromChannel, input.toChannel);
+    const id = newCallId(this.tenant.mode);
+    const rooms = roomsFor(id, input.fromChannel, input.toChannel);
     const errors = [...validateCreateInput(input), ...optionProblems(input, rooms)];
     const provider = this.providers.forCall(this.tenant.mode, input.fromChannel, input.toChannel);
     const options = callOptions(input);
@@ -122,7 +135,8 @@ export class CallService {
 
     const metadata = input.metadata ?? {};
     const idempotencyKey = input.idempotencyKey ?? null;
-    const id = newCallId(this.tenant.mode);
+    // Only a request with a key is compared with another (a hash per keyed request, none otherwise).
+    const requestFingerprint = idempotencyKey ? fingerprint(input, metadata, options) : null;
     // The call's own endpoint is written first, so that no event of the call can precede it; it
     // goes again if the call is not created (a replayed key, a number not assigned).
     const callback = options.statusCallbackUrl !== undefined ? await this.statusCallbacks!.attach(id, options.statusCallbackUrl) : null;
@@ -139,9 +153,9 @@ export class CallService {
         toChannel: input.toChannel,
         metadata,
         options,
-        ...roomsFor(id, input.fromChannel, input.toChannel),
+        ...rooms,
         idempotencyKey,
-        requestFingerprint: idempotencyKey ? fingerprint(input, metadata) : null,
+        requestFingerprint,
         provider: provider.name,
       },
       { requireAssignedNumber: isPhoneChannel(input.fromChannel), idempotencyWindowMs: IDEMPOTENCY_WINDOW_MS },
@@ -152,7 +166,7 @@ export class CallService {
         this.onEventsWritten();
         return this.place(provider, result.call);
       case 'idempotency_key_taken':
-        if (result.fingerprint === fingerprint(input, metadata)) {
+        if (result.fingerprint === requestFingerprint) {
           return { call: result.call, replayed: true, userErrors: [] };
         }
         return fail(
@@ -440,9 +454,8 @@ function checkIntRange(argument: string, range: IntRange | null | undefined): vo
 }
 
 /** Same key + same input means a replay; the fingerprint is what "same input" compares. */
-function fingerprint(input: CreateCallInput, metadata: Metadata): string {
+function fingerprint(input: CreateCallInput, metadata: Metadata, options: CallOptions): string {
   // Options only when given: the fingerprints of calls stored before options existed stay the same.
-  const options = callOptions(input);
   const parts = [input.from, input.to, input.fromChannel, input.toChannel, canonicalJson(metadata)];
   if (Object.keys(options).length > 0) parts.push(canonicalJson(options));
   const canonical = JSON.stringify(parts);

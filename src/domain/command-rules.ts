@@ -56,7 +56,7 @@ export const RECORDING_FORMATS = {
 } as const satisfies Record<string, readonly RecordingFormat[]>;
 
 /** The formats this call can be recorded in, its default first. */
-export function recordingFormatsOf(call: Pick<Call, 'roomName'>): readonly RecordingFormat[] {
+function recordingFormatsOf(call: Pick<Call, 'roomName'>): readonly RecordingFormat[] {
   return call.roomName === null ? RECORDING_FORMATS.callControl : RECORDING_FORMATS.room;
 }
 
@@ -195,22 +195,21 @@ export function commandProblem(args: CommandArgs, call: Call): UserError | null 
       return call.mutedLegs.includes(args.leg) ? null : notAllowed(`its ${args.leg.toUpperCase()} leg is not muted`);
     case CallCommandType.START_RECORDING: {
       if (call.recordingId !== null) return notAllowed('it is already being recorded');
-      const formats = recordingFormatsOf(call);
-      if (args.format !== null && !formats.includes(args.format)) {
-        const where = call.roomName === null ? 'a PSTN to PSTN call (Telnyx Call Control)' : 'a call in a LiveKit room';
-        return userError(
-          UserErrorCode.COMMAND_NOT_ALLOWED,
-          ['input', 'format'],
-          `${where} records ${orList(formats.map((format) => format.toUpperCase()))}, not ${args.format.toUpperCase()}`,
-        );
-      }
-      return null;
+      return recordingFormatProblem(args.format, call, ['input', 'format']);
     }
     case CallCommandType.STOP_RECORDING:
       return call.recordingId !== null ? null : notAllowed('it is not being recorded');
     default:
       return null;
   }
+}
+
+/** A format the call's provider does not record (startRecording, createCall's recordFromAnswer): COMMAND_NOT_ALLOWED on `field`, with the formats it can use. */
+export function recordingFormatProblem(format: RecordingFormat | null, call: Pick<Call, 'roomName'>, field: string[]): UserError | null {
+  const formats = recordingFormatsOf(call);
+  if (format === null || formats.includes(format)) return null;
+  const where = call.roomName === null ? 'a PSTN to PSTN call (Telnyx Call Control)' : 'a call in a LiveKit room';
+  return userError(UserErrorCode.COMMAND_NOT_ALLOWED, field, `${where} records ${orList(formats.map((f) => f.toUpperCase()))}, not ${format.toUpperCase()}`);
 }
 
 /** Input problems that need no database: every one is reported, with its field path. */
