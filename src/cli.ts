@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { ConfigError, loadConfig, resolveAccessTokenKeys, type Config } from './config.js';
 import { AdminError, AdminStore } from './db/admin-store.js';
 import { openDatabase, resolveDatabaseServer, type Database } from './db/database.js';
 import { resealWebhookSecrets } from './db/secret-box.js';
@@ -9,6 +9,7 @@ import { jsonLogger } from './server/logger.js';
 import { MODES, type Mode } from './domain/call.js';
 import { NumberRouting, PhoneNumbers } from './domain/phone-numbers.js';
 import { PgPhoneNumberStore } from './db/pg-phone-number-store.js';
+import { AccessScope, AccessTokens } from './domain/access-tokens.js';
 
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
@@ -125,6 +126,19 @@ export function buildCli(config: () => Config): Command {
       );
     });
 
+  apps
+    .command('origins')
+    .description("The browser origins allowed to call the gateway with the application's access tokens (CORS)")
+    .requiredOption('--app <appId>', 'application id')
+    .option('--set <origins>', 'comma-separated origins, e.g. https://app.example.com,http://localhost:5173 ("" allows none)')
+    .option('--json', 'print JSON')
+    .action(async (options: { app: string; set?: string; json?: boolean }) => {
+      const origins = await withAdmin(config(), (admin) =>
+        options.set === undefined ? admin.origins(options.app) : admin.setOrigins(options.app, options.set.split(',')),
+      );
+      print(!!options.json, { appId: options.app, origins }, origins.length ? origins.join('\n') : 'no origins allowed');
+    });
+
   const numbers = program.command('numbers').description('Phone numbers');
   numbers
     .command('assign')
@@ -206,6 +220,45 @@ export function buildCli(config: () => Config): Command {
         throw new AdminError(`--at must be an ISO 8601 time such as 2027-01-31T12:00:00Z, got "${options.at}"`);
       const revoked = await withAdmin(config(), (admin) => admin.revokeKey(options.key, at));
       print(!!options.json, { id: revoked.id, revokedAt: revoked.revokedAt.toISOString() }, `key ${revoked.id} revoked`);
+    });
+  program
+    .command('tokens')
+    .description('Access tokens for browsers')
+    .command('create')
+    .description("Mint a short-lived access token with the application's newest active key of that mode (revoking that key ends the token)")
+    .requiredOption('--app <appId>', 'application id')
+    .addOption(new Option('--mode <mode>', 'token mode').choices([...MODES]).makeOptionMandatory())
+    .requiredOption('--scope <scopes>', `comma-separated: ${Object.values(AccessScope).join(', ')}`)
+    .option('--filter <json>', 'a CallFilter as JSON, e.g. \'{"metadata":{"customerId":"c1"}}\'')
+    .option('--ttl <seconds>', 'lifetime, 60 to 86400 (default 3600)')
+    .option('--json', 'print JSON')
+    .action(async (options: { app: string; mode: Mode; scope: string; filter?: string; ttl?: string; json?: boolean }) => {
+      const loaded = config();
+      const scopes = options.scope.split(',').map((scope) => scope.trim()) as AccessScope[];
+      let filter: Record<string, unknown> | null = null;
+      if (options.filter !== undefined) {
+        try {
+          filter = JSON.parse(options.filter) as Record<string, unknown>;
+        } catch {
+          throw new AdminError('--filter must be a JSON object (a CallFilter)');
+        }
+        if (!filter || typeof filter !== 'object' || Array.isArray(filter)) throw new AdminError('--filter must be a JSON object (a CallFilter)');
+        // The GraphQL input's DateTime fields, as the API would read them.
+        for (const field of ['createdAfter', 'createdBefore'] as const)
+          if (typeof filter[field] === 'string') filter[field] = new Date(filter[field] as string);
+      }
+      const ttlSeconds = options.ttl === undefined ? null : Number(options.ttl);
+      const keyId = await withAdmin(loaded, (admin) => admin.activeKeyId(options.app, options.mode));
+      const created = await new AccessTokens(resolveAccessTokenKeys(loaded)).create(
+        { appId: options.app, mode: options.mode, keyId },
+        { scopes, filter, ttlSeconds },
+      );
+      if (created.userErrors.length) throw new AdminError(created.userErrors.map((error) => error.message).join('; '));
+      print(
+        !!options.json,
+        { token: created.token, expiresAt: created.expiresAt!.toISOString(), keyId },
+        `${created.token}\n(expires ${created.expiresAt!.toISOString()}; minted with key ${keyId})`,
+      );
     });
   program
     .command('secrets')

@@ -3,6 +3,10 @@ import { DEFAULT_RETRY_SCHEDULE_MS } from './customer-webhooks/delivery-worker.j
 import { SecretBox } from './db/secret-box.js';
 import type { ExecutorKind } from './graphql/executor.js';
 import { z } from 'zod';
+import { randomBytes } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { parseAccessTokenKeys, type AccessTokenKeys } from './domain/access-tokens.js';
 
 /**
  * Configuration: read from the environment once, validated, frozen.
@@ -76,6 +80,8 @@ export interface Config {
   readonly graphqlHttp: 'direct' | 'apollo';
   /** Seals webhook signing secrets at rest (SECRETS_KEY); without it they are stored as they are. */
   readonly secrets: SecretBox;
+  /** The keys access tokens are signed with (ACCESS_TOKEN_KEYS); null: see resolveAccessTokenKeys. */
+  readonly accessTokenKeys: AccessTokenKeys | null;
   /** /metrics answers only `Authorization: Bearer <METRICS_TOKEN>` when it is set. */
   readonly metricsToken: string | undefined;
   /** Live providers (Telnyx, LiveKit, WhatsApp); each is off unless its variables are set. */
@@ -221,6 +227,18 @@ const secrets = z
     }
   });
 
+const tokenKeys = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (unset(raw)) return null;
+    try {
+      return parseAccessTokenKeys(raw);
+    } catch (error) {
+      return fail(ctx, (error as Error).message);
+    }
+  });
+
 /** The gateway's variables (the providers' are read by providers/provider-config.ts, below). */
 const ENV = z.object({
   PORT: integer(4000, 0, 65535),
@@ -255,6 +273,7 @@ const ENV = z.object({
   WS_SLOW_CONSUMER_BYTES: integer(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   METRICS_TOKEN: text(''),
   SECRETS_KEY: secrets,
+  ACCESS_TOKEN_KEYS: tokenKeys,
   GRAPHQL_EXECUTOR: oneOf<ExecutorKind>(['jit', 'graphql-js']),
   GRAPHQL_HTTP: oneOf(['direct', 'apollo'] as const),
   RETENTION_EVENTS_DAYS: integer(90, 0, 36_500),
@@ -331,6 +350,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsSlowConsumerBytes: e.WS_SLOW_CONSUMER_BYTES,
     metricsToken: e.METRICS_TOKEN || undefined,
     secrets: e.SECRETS_KEY,
+    accessTokenKeys: e.ACCESS_TOKEN_KEYS,
     graphqlExecutor: e.GRAPHQL_EXECUTOR,
     graphqlHttp: e.GRAPHQL_HTTP,
     retention: {
@@ -363,4 +383,33 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     retentionMaxBatches: e.RETENTION_MAX_BATCHES,
   };
   return Object.freeze({ ...config, tuning });
+}
+
+/**
+ * The keys access tokens are signed and verified with: ACCESS_TOKEN_KEYS when set. Without it, in
+ * production, none (createAccessToken says it is not configured, and no token is accepted: every
+ * process of a deployment must share the keys, so they are the operator's to give). Outside
+ * production, one key generated on first use and kept in DATA_DIR/access-token.key (mode 0600),
+ * shared by `npm start` and the CLI on this machine.
+ */
+export function resolveAccessTokenKeys(config: Pick<Config, 'accessTokenKeys' | 'production' | 'dataDir'>): AccessTokenKeys | null {
+  if (config.accessTokenKeys) return config.accessTokenKeys;
+  if (config.production) return null;
+  const file = path.resolve(config.dataDir, 'access-token.key');
+  mkdirSync(path.dirname(file), { recursive: true });
+  try {
+    return parseAccessTokenKeys(readFileSync(file, 'utf8'));
+  } catch {
+    // Written whole under another name, then linked: two processes starting at once agree on one key.
+    const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
+    writeFileSync(temporary, `dev:${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });
+    try {
+      linkSync(temporary, file);
+    } catch {
+      // Another process linked its key first.
+    } finally {
+      unlinkSync(temporary);
+    }
+    return parseAccessTokenKeys(readFileSync(file, 'utf8'));
+  }
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import pg from 'pg';
-import { jsonContains } from '../src/events/filter-match.js';
+import { jsonContains } from '../src/domain/filter-match.js';
 import { bootGateway, newApp, rawGql, rowCounts, templateUrl, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { collect, wsClient } from './helpers/ws.js';
 

@@ -5,7 +5,12 @@ import { LiveCharts, type StatsGroup } from './charts.js';
  * The live calls dashboard: lists calls with `calls` (cursor pagination, filters), keeps every
  * row, the counts and the open timeline up to date from `callStatus`, and after a dropped
  * connection resubscribes from the last event cursor it saw (`after:`), so nothing is missed and
- * nothing is shown twice. The API key stays in sessionStorage, never in the URL.
+ * nothing is shown twice.
+ *
+ * It runs on an access token (createAccessToken or `calls-gateway tokens create`), never the
+ * application's secret key: a token is short-lived and limited to its scopes and filter. The token
+ * stays in sessionStorage, never in the URL; the page says when it expires, and the gateway ends
+ * the live connection then.
  */
 const STATUSES = ['INITIATED', 'RINGING', 'IN_PROGRESS', 'VOICEMAIL', 'COMPLETED', 'FAILED', 'BUSY', 'NO_ANSWER', 'CANCELED'];
 const CALL_FIELDS = 'id status direction fromAddress toAddress fromChannel toChannel duration endReason metadata createdAt';
@@ -36,7 +41,19 @@ interface Event {
   call: Call;
 }
 
-let key = sessionStorage.getItem('calls-gateway:key') ?? '';
+const TOKEN_STORAGE = 'calls-gateway:token';
+let key = sessionStorage.getItem(TOKEN_STORAGE) ?? '';
+
+/** The token's claims (read, not verified: the gateway verifies); null when it is not an access token. */
+function claimsOf(token: string): { exp?: number; scp?: string[]; flt?: { metadata?: Record<string, unknown> } } | null {
+  const parts = token.split('.');
+  if (parts.length !== 3 || !token.startsWith('eyJ')) return null;
+  try {
+    return JSON.parse(atob(parts[1]!.replace(/-/g, '+').replace(/_/g, '/')));
+  } catch {
+    return null;
+  }
+}
 let ws: Client | null = null;
 let unsubscribe: (() => void) | null = null;
 let lastCursor: string | null = null;
@@ -270,10 +287,35 @@ async function start(): Promise<void> {
   connect();
 }
 
-$('key-form').addEventListener('submit', (event) => {
+let expiryTimer: ReturnType<typeof setTimeout> | undefined;
+/** Takes a pasted token: refuses a secret key, shows the expiry, stops the page when it passes. */
+function useToken(token: string): boolean {
+  const claims = claimsOf(token);
+  if (token.startsWith('sk_') || !claims) {
+    setConnection(
+      'off',
+      'paste an access token, not a secret key: npx calls-gateway tokens create --app … --mode test --scope CALLS_READ,STATUS_SUBSCRIBE --json',
+    );
+    return false;
+  }
+  key = token;
+  sessionStorage.setItem(TOKEN_STORAGE, key);
+  const expires = (claims.exp ?? 0) * 1000;
+  $('token-expiry').textContent = `token: ${(claims.scp ?? []).join(', ')} · expires ${new Date(expires).toLocaleTimeString()}`;
+  clearTimeout(expiryTimer);
+  expiryTimer = setTimeout(
+    () => {
+      ws?.dispose();
+      setConnection('off', 'token expired: paste a new one');
+    },
+    Math.max(0, Math.min(expires - Date.now(), 2 ** 31 - 1)),
+  );
+  return expires > Date.now();
+}
+
+$('token-form').addEventListener('submit', (event) => {
   event.preventDefault();
-  key = $<HTMLInputElement>('api-key').value.trim();
-  sessionStorage.setItem('calls-gateway:key', key);
+  if (!useToken($<HTMLInputElement>('access-token').value.trim())) return;
   void start().catch((error: Error) => setConnection('off', error.message));
 });
 $('filters').addEventListener('submit', (event) => {
@@ -291,7 +333,12 @@ $('test-call').addEventListener('submit', async (event) => {
   const output = $('test-call-result');
   try {
     const data = await gql(`mutation Place($input: CreateCallInput!) { createCall(input: $input) { call { id status } userErrors { code message } } }`, {
-      input: { from: $<HTMLInputElement>('from').value.trim(), to: $<HTMLSelectElement>('to').value, metadata: { source: 'dashboard' } },
+      // A token with a metadata filter creates only calls that carry that metadata.
+      input: {
+        from: $<HTMLInputElement>('from').value.trim(),
+        to: $<HTMLSelectElement>('to').value,
+        metadata: { source: 'dashboard', ...claimsOf(key)?.flt?.metadata },
+      },
     });
     const payload = data.createCall;
     output.textContent = payload.userErrors.length ? `${payload.userErrors[0].code}: ${payload.userErrors[0].message}` : `placed ${payload.call.id}`;
@@ -300,5 +347,5 @@ $('test-call').addEventListener('submit', async (event) => {
   }
 });
 for (const status of STATUSES) $<HTMLSelectElement>('f-status').append(new Option(status, status));
-$<HTMLInputElement>('api-key').value = key;
-if (key) void start().catch((error: Error) => setConnection('off', error.message));
+$<HTMLInputElement>('access-token').value = key;
+if (key && useToken(key)) void start().catch((error: Error) => setConnection('off', error.message));

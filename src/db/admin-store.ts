@@ -4,6 +4,7 @@ import { isPossibleE164 } from '../domain/addresses.js';
 import { generateKey } from '../domain/api-keys.js';
 import type { Mode } from '../domain/call.js';
 import { newAppId, newKeyId, newNumberId } from '../domain/ids.js';
+import { OriginError, normalizeOrigins } from '../domain/origins.js';
 import { ApplicationEntity } from './entities/application.entity.js';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PhoneNumberEntity } from './entities/phone-number.entity.js';
@@ -94,6 +95,39 @@ export class AdminStore {
   /** Fails with AdminError when there is no such application. */
   async requireAppId(appId: string): Promise<void> {
     await this.requireApp(this.rootEm.fork(), appId);
+  }
+
+  /** Replaces the browser origins the application allows (CORS); an empty list allows none. */
+  async setOrigins(appId: string, origins: readonly string[]): Promise<string[]> {
+    let normalized: string[];
+    try {
+      normalized = normalizeOrigins(origins);
+    } catch (error) {
+      if (error instanceof OriginError) throw new AdminError(error.message);
+      throw error;
+    }
+    const em = this.rootEm.fork();
+    const app = await this.requireApp(em, appId);
+    app.allowedOrigins = normalized;
+    await em.flush();
+    return normalized;
+  }
+
+  async origins(appId: string): Promise<string[]> {
+    return (await this.requireApp(this.rootEm.fork(), appId)).allowedOrigins;
+  }
+
+  /** The newest active key of the application in a mode (what `tokens create` mints with). */
+  async activeKeyId(appId: string, mode: Mode): Promise<string> {
+    const em = this.rootEm.fork();
+    await this.requireApp(em, appId);
+    const [key] = await em.find(
+      ApiKeyEntity,
+      { app: appId, mode, $or: [{ revokedAt: null }, { revokedAt: { $gt: new Date() } }] },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: 1 },
+    );
+    if (!key) throw new AdminError(`Application ${appId} has no active ${mode} key: create one with \`keys create --app ${appId} --mode ${mode}\``);
+    return key.id;
   }
 
   async firstApp(): Promise<{ id: string; name: string } | null> {

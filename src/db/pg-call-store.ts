@@ -10,6 +10,7 @@ import {
   type NewCall,
   type ParkedState,
   type TransitionPlan,
+  type Viewer,
 } from '../domain/call-store.js';
 import { LIVE_STATUSES } from '../domain/call-status-rules.js';
 import { CallStatsGroup, type CallStats, type CallStatsKey, type CallStatsQuery, type CallStatsRow } from '../domain/call-store.js';
@@ -178,12 +179,14 @@ export class Where {
    * filters on (an event stream filters by the event's status).
    */
   constructor(
-    tenant: Tenant,
+    tenant: Viewer,
     private readonly c = '',
     private readonly statusColumn = 'status',
   ) {
     this.values = [tenant.appId, tenant.mode];
     this.clauses = [`${c}app_id = $1`, `${c}mode = $2`];
+    // An access token's filter, ANDed with whatever the caller asks for.
+    if (tenant.scope) this.filter(tenant.scope);
   }
 
   param(value: unknown): string {
@@ -299,7 +302,16 @@ export class PgCallStore implements CallStore {
     };
   }
 
-  async latestEvent(tenant: Tenant, callId: string): Promise<CallEventWithCall | null> {
+  async latestEvent(tenant: Viewer, callId: string): Promise<CallEventWithCall | null> {
+    if (tenant.scope) {
+      const where = new Where(tenant, 'c.', 'e.status');
+      where.add(`e.call_id = ${where.param(callId)}`);
+      const rows = await this.sql.query<Record<string, unknown>>(
+        `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id WHERE ${where.toString()} ORDER BY e.sequence DESC LIMIT 1`,
+        where.values,
+      );
+      return rows[0] ? toEventWithCall(rows[0]) : null;
+    }
     const rows = await this.sql.query<Record<string, unknown>>(
       `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
         WHERE e.app_id = $1 AND e.mode = $2 AND e.call_id = $3 ORDER BY e.sequence DESC LIMIT 1`,
@@ -308,7 +320,18 @@ export class PgCallStore implements CallStore {
     return rows[0] ? toEventWithCall(rows[0]) : null;
   }
 
-  async callEventsAfter(tenant: Tenant, callId: string, afterSequence: number, limit: number): Promise<CallEventWithCall[]> {
+  async callEventsAfter(tenant: Viewer, callId: string, afterSequence: number, limit: number): Promise<CallEventWithCall[]> {
+    if (tenant.scope) {
+      const where = new Where(tenant, 'c.', 'e.status');
+      where.add(`e.call_id = ${where.param(callId)}`);
+      where.add(`e.sequence > ${where.param(afterSequence)}`);
+      const rows = await this.sql.query<Record<string, unknown>>(
+        `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
+          WHERE ${where.toString()} ORDER BY e.sequence LIMIT ${where.param(limit)}`,
+        where.values,
+      );
+      return rows.map(toEventWithCall);
+    }
     const rows = await this.sql.query<Record<string, unknown>>(
       `SELECT ${EVENT_WITH_CALL_COLUMNS} FROM call_event e JOIN call c ON c.id = e.call_id
         WHERE e.app_id = $1 AND e.mode = $2 AND e.call_id = $3 AND e.sequence > $4 ORDER BY e.sequence LIMIT $5`,
@@ -317,7 +340,7 @@ export class PgCallStore implements CallStore {
     return rows.map(toEventWithCall);
   }
 
-  async tenantEventsAfter(tenant: Tenant, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]> {
+  async tenantEventsAfter(tenant: Viewer, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]> {
     const where = new Where(tenant, 'c.', 'e.status').filter(filter);
     where.add(`e.position > ${where.param(position)}::bigint`);
     const rows = await this.sql.query<Record<string, unknown>>(
@@ -356,7 +379,8 @@ export class PgCallStore implements CallStore {
     return rows.map(({ lastEventAt, ...call }) => ({ call, lastEventAt }));
   }
 
-  async findById(tenant: Tenant, id: string): Promise<Call | null> {
+  async findById(tenant: Viewer, id: string): Promise<Call | null> {
+    if (tenant.scope) return (await this.findByIds(tenant, [id]))[0] ?? null;
     const [row] = await this.sql.query<Call>(
       `SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND id = $3`,
       [tenant.appId, tenant.mode, id],
@@ -370,11 +394,16 @@ export class PgCallStore implements CallStore {
     return row?.appId ?? null;
   }
 
-  async findByIds(tenant: Tenant, ids: readonly string[]): Promise<Call[]> {
+  async findByIds(tenant: Viewer, ids: readonly string[]): Promise<Call[]> {
+    if (tenant.scope) {
+      const where = new Where(tenant);
+      where.add(`id = ANY(${where.param(ids)}::text[])`);
+      return this.sql.query<Call>(`SELECT ${CALL_COLUMNS} FROM call WHERE ${where.toString()}`, where.values);
+    }
     return this.sql.query<Call>(`SELECT ${CALL_COLUMNS} FROM call WHERE app_id = $1 AND mode = $2 AND id = ANY($3::text[])`, [tenant.appId, tenant.mode, ids]);
   }
 
-  async page(tenant: Tenant, query: CallPageQuery): Promise<CallPage> {
+  async page(tenant: Viewer, query: CallPageQuery): Promise<CallPage> {
     const where = new Where(tenant).filter(query.filter);
     // The order's column (the enum's values are the column names: no input reaches the SQL text)
     // and its type; a listing by a column that can be NULL holds the calls that have it, which is
@@ -402,7 +431,7 @@ export class PgCallStore implements CallStore {
     return { calls: rows, hasMore };
   }
 
-  async stats(tenant: Tenant, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
+  async stats(tenant: Viewer, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
     const where = new Where(tenant).filter(query.filter);
     where.add(`created_at >= ${where.param(query.from)}::timestamptz`);
     where.add(`created_at < ${where.param(query.to)}::timestamptz`);
@@ -440,13 +469,15 @@ export class PgCallStore implements CallStore {
     return { total: toRow(totalRow), groups: groupRows.slice(0, maxGroups).map(toRow), truncated: groupRows.length > maxGroups };
   }
 
-  async count(tenant: Tenant, filter: CallFilter): Promise<number> {
+  async count(tenant: Viewer, filter: CallFilter): Promise<number> {
     const where = new Where(tenant).filter(filter);
     const [row] = await this.sql.query<{ count: string }>(`SELECT count(*) AS count FROM call WHERE ${where.toString()}`, where.values);
     return Number(row!.count);
   }
 
-  async eventsOfCalls(tenant: Tenant, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>> {
+  async eventsOfCalls(tenant: Viewer, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>> {
+    // Only the events of calls the caller may see (an access token's filter).
+    const visible = tenant.scope ? (await this.findByIds(tenant, callIds)).map((call) => call.id) : callIds;
     const rows = await this.sql.query<CallEvent>(
       `SELECT ${EVENT_COLUMNS} FROM (
          SELECT e.*, row_number() OVER (PARTITION BY call_id ORDER BY sequence) AS rank
@@ -455,7 +486,7 @@ export class PgCallStore implements CallStore {
        ) ranked
        WHERE rank <= $5
        ORDER BY call_id, sequence`,
-      [tenant.appId, tenant.mode, callIds, page.afterSequence, page.first + 1],
+      [tenant.appId, tenant.mode, visible, page.afterSequence, page.first + 1],
     );
     const byCall = new Map<string, CallEvent[]>(callIds.map((id) => [id, []]));
     for (const row of rows) byCall.get(row.callId)?.push(row);

@@ -14,4 +14,14 @@ export class PgKeyLookup implements KeyLookup {
     );
     return row ?? null;
   }
+
+  async findActiveKeyById(keyId: string): Promise<{ keyId: string; appId: string; mode: Mode } | null> {
+    const [row] = await this.sql.query<{ keyId: string; appId: string; mode: Mode }>(
+      `SELECT id AS "keyId", app_id AS "appId", mode FROM api_key
+        WHERE id = $1 AND (revoked_at IS NULL OR revoked_at > now())`,
+      [keyId],
+      'find_api_key_by_id',
+    );
+    return row ?? null;
+  }
 }

@@ -1,14 +1,23 @@
 import { LRUCache } from 'lru-cache';
 import { hashKey, parseKeyMode } from './api-keys.js';
+import { looksLikeToken, type AccessScope, type AccessTokens } from './access-tokens.js';
 import type { Mode, Tenant } from './call.js';
+import type { CallFilter } from './call-store.js';
 
 export interface Principal extends Tenant {
+  /** The API key: the secret key itself, or the key an access token was minted with (its rate limit and revocation). */
   readonly keyId: string;
+  /** Set for an access token: what it may do, and until when. Absent: a secret key, which may do everything. */
+  readonly token?: { readonly scopes: ReadonlySet<AccessScope>; readonly expiresAt: Date };
+  /** An access token's filter: ANDed into every call read, subscribed to or created (db/pg-call-store.ts Where, live matching). */
+  readonly scope?: CallFilter | null;
 }
 
 export interface KeyLookup {
   /** The key's owner if the hash is known and not revoked, else null. */
   findActiveKey(hash: string): Promise<{ keyId: string; appId: string; mode: Mode } | null>;
+  /** The same, by the key's id (the issuing key of an access token). */
+  findActiveKeyById(keyId: string): Promise<{ keyId: string; appId: string; mode: Mode } | null>;
 }
 
 export interface AuthOptions {
@@ -18,6 +27,8 @@ export interface AuthOptions {
   maxEntries: number;
   /** Refused credentials one client address may present per minute before it is refused without a lookup; 0: no limit. */
   failuresPerMinute?: number;
+  /** Verifies access tokens (`Bearer eyJ…`); without it only secret keys are accepted. */
+  tokens?: AccessTokens;
 }
 
 export type AuthResult = { principal: Principal } | { refused: 'unauthenticated' } | { refused: 'blocked'; retryAfter: number };
@@ -38,6 +49,7 @@ export class Authenticator {
   private readonly unknown: LRUCache<string, true> | null;
   private readonly failures: LRUCache<string, { count: number; resetAt: number }>;
   private readonly failuresPerMinute: number;
+  private readonly tokens: AccessTokens | undefined;
 
   constructor(
     private readonly keys: KeyLookup,
@@ -48,15 +60,17 @@ export class Authenticator {
     this.unknown = options.ttlMs > 0 ? new LRUCache({ max, ttl: options.ttlMs }) : null;
     this.failures = new LRUCache({ max });
     this.failuresPerMinute = options.failuresPerMinute ?? 0;
+    this.tokens = options.tokens;
   }
 
-  /** Accepts the raw header value ("Bearer sk_…") or the bare key. */
+  /** Accepts the raw header value ("Bearer sk_…", "Bearer eyJ…") or the bare credential. */
   async authenticate(authorization: string | undefined | null): Promise<Principal | null> {
     const hash = this.hashOf(authorization);
     if (!hash) return null;
     const cached = this.verified?.get(hash);
     if (cached) return cached;
     if (this.unknown?.has(hash)) return null;
+    if (hash.startsWith('t:')) return this.authenticateToken(hash, bearer(authorization!));
     const found = await this.keys.findActiveKey(hash);
     if (!found) {
       this.unknown?.set(hash, true);
@@ -88,15 +102,47 @@ export class Authenticator {
     return { refused: 'unauthenticated' };
   }
 
+  /**
+   * An access token: its signature, expiry and claims checked locally (jose), then its issuing
+   * key, which must still be active and belong to the token's application and mode. Remembered
+   * as a key is (revoking the issuing key ends the token within ttlMs), never past its expiry.
+   */
+  private async authenticateToken(hash: string, token: string): Promise<Principal | null> {
+    const grant = await this.tokens?.verify(token);
+    // A forged or expired token costs no lookup, and nothing is remembered for it.
+    if (!grant) return null;
+    const key = await this.keys.findActiveKeyById(grant.keyId);
+    if (!key || key.appId !== grant.appId || key.mode !== grant.mode) {
+      this.unknown?.set(hash, true);
+      return null;
+    }
+    const principal: Principal = {
+      keyId: grant.keyId,
+      appId: grant.appId,
+      mode: grant.mode,
+      token: { scopes: grant.scopes, expiresAt: grant.expiresAt },
+      scope: grant.filter,
+    };
+    const left = grant.expiresAt.getTime() - Date.now();
+    if (this.verified && left > 0) this.verified.set(hash, principal, { ttl: Math.min(left, this.verified.ttl) });
+    return principal;
+  }
+
   /** Forget cached keys (after a revocation in this process). */
   invalidate(): void {
     this.verified?.clear();
     this.unknown?.clear();
   }
 
+  /** The cache key of a credential: a key's SHA-256 (as stored), or `t:` and a token's; null for neither. */
   private hashOf(authorization: string | undefined | null): string | null {
     if (!authorization) return null;
-    const key = authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : authorization.trim();
-    return parseKeyMode(key) ? hashKey(key) : null;
+    const credential = bearer(authorization);
+    if (parseKeyMode(credential)) return hashKey(credential);
+    return this.tokens?.enabled && looksLikeToken(credential) ? `t:${hashKey(credential)}` : null;
   }
+}
+
+function bearer(authorization: string): string {
+  return authorization.startsWith('Bearer ') ? authorization.slice(7).trim() : authorization.trim();
 }

@@ -1,18 +1,6 @@
 import { createHash } from 'node:crypto';
 import { validateAddress } from './addresses.js';
-import {
-  CallDirection,
-  CallStatus,
-  Channel,
-  EndReason,
-  isPhoneChannel,
-  roomsFor,
-  type Call,
-  type CallEvent,
-  type CallOptions,
-  type Metadata,
-  type Tenant,
-} from './call.js';
+import { CallDirection, CallStatus, Channel, EndReason, isPhoneChannel, roomsFor, type Call, type CallEvent, type CallOptions, type Metadata } from './call.js';
 import {
   CallOrderField,
   type CallEventWithCall,
@@ -24,6 +12,7 @@ import {
   type IntRange,
   type SortDirection,
   type TimeRange,
+  type Viewer,
 } from './call-store.js';
 import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
@@ -33,6 +22,7 @@ import { callOptions, optionProblems, providerRefusals, type CallOptionsInput } 
 import type { StatusCallbacks } from './webhook-endpoints.js';
 import { NumberRouting } from './phone-numbers.js';
 import { MAX_STATS_GROUPS, checkStatsQuery } from './call-stats.js';
+import { callMatches, jsonContains } from './filter-match.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
 const MAX_PAGE_SIZE = 100;
@@ -68,7 +58,7 @@ export interface ListCallsArgs {
 
 /** Opens a live event stream for a tenant (implemented by the event log; see events/). */
 export type LiveEventSource = (request: {
-  tenant: Tenant;
+  tenant: Viewer;
   callId: string | null;
   filter: CallFilter;
   after: EventKey | null;
@@ -88,7 +78,8 @@ export class CallService {
   constructor(
     private readonly store: CallStore,
     private readonly providers: ProviderRegistry,
-    readonly tenant: Tenant,
+    /** The caller: an access token's filter (`scope`) narrows everything the store reads for it. */
+    readonly tenant: Viewer,
     private readonly live: LiveEventSource,
     /** Ends a call the provider refused (FAILED) and stores the provider's id for it. */
     private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived' | 'routingOf' | 'routed'>,
@@ -114,6 +105,7 @@ export class CallService {
     const errors = [...validateCreateInput(input), ...optionProblems(input, rooms)];
     const provider = this.providers.forCall(this.tenant.mode, input.fromChannel, input.toChannel);
     const options = callOptions(input);
+    if (errors.length === 0 && this.tenant.scope) errors.push(...tokenProblems(this.tenant.scope, input, options));
     if (errors.length === 0 && provider) errors.push(...providerRefusals(provider, options, input));
     if (errors.length === 0 && options.statusCallbackUrl !== undefined) {
       errors.push(
@@ -317,6 +309,49 @@ export class CallService {
   }
 }
 
+/**
+ * An access token creates only calls its own filter would show it (e.g. carrying its
+ * `customerId` metadata), judged on the call as it is stored: OUTBOUND, INITIATED, created now.
+ * Registering a status callback URL is the application's, not a browser's.
+ */
+function tokenProblems(scope: CallFilter, input: CreateCallInput, options: CallOptions): UserError[] {
+  const problems: UserError[] = [];
+  const call = {
+    direction: CallDirection.OUTBOUND,
+    status: CallStatus.INITIATED,
+    fromAddress: input.from,
+    toAddress: input.to,
+    fromChannel: input.fromChannel,
+    toChannel: input.toChannel,
+    metadata: input.metadata ?? {},
+    createdAt: new Date(),
+    startedAt: null,
+    answeredAt: null,
+    endedAt: null,
+    endReason: null,
+    duration: null,
+    answeredBy: null,
+  } as unknown as Call;
+  if (!callMatches(call, scope)) {
+    const metadata = scope.metadata && !jsonContains(call.metadata, scope.metadata);
+    problems.push(
+      userError(
+        UserErrorCode.OUTSIDE_TOKEN_FILTER,
+        metadata ? ['input', 'metadata'] : ['input'],
+        metadata
+          ? `This access token creates only calls whose metadata contains ${JSON.stringify(scope.metadata).slice(0, 200)}`
+          : 'This access token creates only calls its filter matches, and this one would not',
+      ),
+    );
+  }
+  if (options.statusCallbackUrl !== undefined) {
+    problems.push(
+      userError(UserErrorCode.OUTSIDE_TOKEN_FILTER, ['input', 'statusCallbackUrl'], 'statusCallbackUrl needs the secret key: access tokens cannot set it'),
+    );
+  }
+  return problems;
+}
+
 /** The call's position in a listing ordered by `field` (the listing only holds calls that have the field). */
 export function keyOf(call: Call, field: CallOrderField = CallOrderField.CREATED_AT): CallKey {
   const value =
@@ -371,7 +406,7 @@ function metadataProblem(metadata: Metadata): string | null {
 }
 
 /**
- * A metadata filter is matched against every live event of its tenant (events/filter-match.ts)
+ * A metadata filter is matched against every live event of its tenant (domain/filter-match.ts)
  * as well as in SQL: its size bounds that work. A filter is a few keys, not a document.
  */
 const FILTER_METADATA_LIMITS = { bytes: 1_024, depth: 4, arrayLength: 16, keys: 32 };
@@ -407,7 +442,7 @@ function unstorable(value: unknown): boolean {
   return false;
 }
 
-function validateFilter(filter: CallFilter): CallFilter {
+export function validateFilter(filter: CallFilter): CallFilter {
   for (const field of ['fromAddress', 'toAddress'] as const) {
     const value = filter[field];
     if (value != null && (value.length > 128 || value.includes('\u0000'))) {

@@ -186,6 +186,15 @@ export interface ParkedState {
   status: CallStatus;
 }
 
+/**
+ * A tenant as one caller sees it: with an access token, `scope` (the token's filter) narrows
+ * every read as if ANDed into the caller's own filter; a call outside it is not found, as
+ * another tenant's. The principal of a request is passed as its tenant (domain/authenticator.ts).
+ */
+export interface Viewer extends Tenant {
+  readonly scope?: CallFilter | null;
+}
+
 export interface CallStore {
   /**
    * Inserts the call and its first event atomically. With `requireAssignedNumber`, the insert
@@ -193,27 +202,27 @@ export interface CallStore {
    * key already used in this tenant (and still fresh), nothing is inserted.
    */
   insert(tenant: Tenant, call: NewCall, options: { requireAssignedNumber: boolean; idempotencyWindowMs: number }): Promise<InsertCallResult>;
-  findById(tenant: Tenant, id: string): Promise<Call | null>;
+  findById(tenant: Viewer, id: string): Promise<Call | null>;
   /** The application a phone number is assigned to (inbound calls), or null. */
   applicationOfNumber(number: string): Promise<string | null>;
-  findByIds(tenant: Tenant, ids: readonly string[]): Promise<Call[]>;
-  page(tenant: Tenant, query: CallPageQuery): Promise<CallPage>;
-  count(tenant: Tenant, filter: CallFilter): Promise<number>;
+  findByIds(tenant: Viewer, ids: readonly string[]): Promise<Call[]>;
+  page(tenant: Viewer, query: CallPageQuery): Promise<CallPage>;
+  count(tenant: Viewer, filter: CallFilter): Promise<number>;
   /** callStats in one statement: the groups (at most `maxGroups` + 1 read) and the total. */
-  stats(tenant: Tenant, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }>;
+  stats(tenant: Viewer, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }>;
   /**
    * Applies a transition if the call is in one of `plan.appliesFrom`, appending its event, in one
    * statement; null when it does not apply (duplicate, late, backwards, unknown call).
    */
   applyTransition(plan: TransitionPlan): Promise<{ call: Call; event: CallEvent } | null>;
   /** The newest event of a call, with the call. */
-  latestEvent(tenant: Tenant, callId: string): Promise<CallEventWithCall | null>;
+  latestEvent(tenant: Viewer, callId: string): Promise<CallEventWithCall | null>;
   /** A call's events after a sequence, oldest first. */
-  callEventsAfter(tenant: Tenant, callId: string, afterSequence: number, limit: number): Promise<CallEventWithCall[]>;
+  callEventsAfter(tenant: Viewer, callId: string, afterSequence: number, limit: number): Promise<CallEventWithCall[]>;
   /** Sequenced events of a tenant after a log position, in log order, narrowed like `calls`. */
-  tenantEventsAfter(tenant: Tenant, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]>;
+  tenantEventsAfter(tenant: Viewer, position: string, filter: CallFilter, limit: number): Promise<CallEventWithCall[]>;
   /** The log position of one event, once sequenced. */
-  positionOf(tenant: Tenant, callId: string, sequence: number): Promise<string | null>;
+  positionOf(tenant: Viewer, callId: string, sequence: number): Promise<string | null>;
   /**
    * Calls of `mode` that have not ended, with the time of their last transition (simulator
    * resume): outbound calls `parked` in a state they leave only on a command are left out, and
@@ -221,5 +230,5 @@ export interface CallStore {
    */
   unfinishedCalls(mode: Mode, limit: number, options: { parked: readonly ParkedState[]; perApplication: number }): Promise<{ call: Call; lastEventAt: Date }[]>;
   /** Events of many calls in one statement, oldest first, at most `first` + 1 per call. */
-  eventsOfCalls(tenant: Tenant, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>>;
+  eventsOfCalls(tenant: Viewer, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>>;
 }

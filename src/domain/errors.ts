@@ -27,6 +27,8 @@ export enum UserErrorCode {
   STATUS_CALLBACK_SECRET_MISSING = 'STATUS_CALLBACK_SECRET_MISSING',
   WEBHOOK_ENDPOINT_NOT_FOUND = 'WEBHOOK_ENDPOINT_NOT_FOUND',
   WEBHOOK_DELIVERY_NOT_FOUND = 'WEBHOOK_DELIVERY_NOT_FOUND',
+  /** Added to the contract (access tokens): a call the token's filter would not match, or an option only the secret key may set. */
+  OUTSIDE_TOKEN_FILTER = 'OUTSIDE_TOKEN_FILTER',
 }
 
 export interface UserError {

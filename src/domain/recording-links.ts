@@ -1,4 +1,5 @@
-import type { Tenant } from './call.js';
+import type { Viewer } from './call-store.js';
+import { callMatches } from './filter-match.js';
 import type { ProviderRegistry } from './channel-provider.js';
 import { RecordingStatus } from './command-rules.js';
 import type { CommandStore } from './command-store.js';
@@ -17,10 +18,12 @@ export class RecordingLinks {
   ) {}
 
   /** null: no such saved recording for this tenant, or its provider no longer has the file. */
-  async link(tenant: Tenant, recordingId: string): Promise<string | null> {
+  async link(tenant: Viewer, recordingId: string): Promise<string | null> {
     if (!looksLikeRecordingId(recordingId)) return null;
     const found = await this.store.recordingById(tenant, recordingId);
     if (!found || found.recording.status !== RecordingStatus.SAVED) return null;
+    // An access token sees the recordings of the calls its filter lets it see.
+    if (tenant.scope && !callMatches(found.call, tenant.scope)) return null;
     const provider = this.providers.byName(found.call.provider);
     if (provider?.freshRecordingLink) return provider.freshRecordingLink(found.call, found.recording);
     return found.recording.url;

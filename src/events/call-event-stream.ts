@@ -1,12 +1,12 @@
-import type { Tenant } from '../domain/call.js';
-import type { CallEventWithCall, CallFilter, CallStore } from '../domain/call-store.js';
+import type { CallEventWithCall, CallFilter, CallStore, Viewer } from '../domain/call-store.js';
 import type { EventKey } from '../domain/cursor.js';
 import { InvalidArgumentError } from '../domain/errors.js';
-import { matchesFilter } from './filter-match.js';
+import { matchesFilter } from '../domain/filter-match.js';
 import type { EventLog } from './event-log.js';
 
 export interface StreamRequest {
-  tenant: Tenant;
+  /** With an access token's filter (`scope`), ANDed into `filter`: in the replay's SQL and on every live event. */
+  tenant: Viewer;
   callId: string | null;
   filter: CallFilter;
   after: EventKey | null;
@@ -76,7 +76,8 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
   ) {
     const { tenant, callId, filter } = request;
     this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
-      if ((callId === null || event.callId === callId) && matchesFilter(event, filter)) this.push(event);
+      if ((callId === null || event.callId === callId) && matchesFilter(event, filter) && (!tenant.scope || matchesFilter(event, tenant.scope)))
+        this.push(event);
     });
     this.replay = null;
   }

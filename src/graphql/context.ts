@@ -1,4 +1,5 @@
 import type { Principal } from '../domain/authenticator.js';
+import type { AccessTokens } from '../domain/access-tokens.js';
 import type { CallService } from '../domain/call-service.js';
 import type { CallCommands } from '../domain/command-service.js';
 import type { CallTokens } from '../domain/call-tokens.js';
@@ -25,6 +26,8 @@ export class GatewayContext {
     readonly tokens: CallTokens,
     readonly webhooks: WebhookEndpoints,
     readonly numbers: PhoneNumbers,
+    /** Signs access tokens (createAccessToken). */
+    readonly accessTokens: AccessTokens,
     readonly requestId: string,
     /** The gateway's public base URL (PUBLIC_URL, else its own address): links the API gives out start with it. */
     readonly baseUrl: string,
@@ -55,6 +58,7 @@ export class GatewayContext {
       this.tokens,
       this.webhooks,
       this.numbers,
+      this.accessTokens,
       this.requestId,
       this.baseUrl,
       undefined,
@@ -70,6 +74,7 @@ export function createContext(options: {
   tokens: CallTokens;
   webhooks: WebhookEndpoints;
   numbers: PhoneNumbers;
+  accessTokens: AccessTokens;
   requestId: string;
   baseUrl: string;
   socketOperation?: SocketOperation;
@@ -81,6 +86,7 @@ export function createContext(options: {
     options.tokens,
     options.webhooks,
     options.numbers,
+    options.accessTokens,
     options.requestId,
     options.baseUrl,
     options.socketOperation,

@@ -31,8 +31,13 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
   return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
 }
 
+/** An operation (or part of one) an access token's scopes do not cover, or a browser origin the application does not allow: 403, nothing ran. */
+export function forbidden(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+}
+
 export function unauthenticated(): GraphQLError {
-  return new GraphQLError('A valid API key is required: Authorization: Bearer sk_test_app_… or sk_live_app_…', {
+  return new GraphQLError('A valid API key or access token is required: Authorization: Bearer sk_test_app_…, sk_live_app_… or an access token', {
     extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
   });
 }

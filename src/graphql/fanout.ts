@@ -3,7 +3,7 @@ import type { Executor } from './executor.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
 import type { DeliveryMark, LiveSink, StreamRequest } from '../events/call-event-stream.js';
 import type { EventLog } from '../events/event-log.js';
-import { matchesFilter } from '../events/filter-match.js';
+import { matchesFilter } from '../domain/filter-match.js';
 import { formatGatewayError } from './errors.js';
 import { executeShared, type SocketOperation } from './shared-execution.js';
 import type { Logger } from '../domain/logger.js';
@@ -36,7 +36,9 @@ export class FanoutHub {
   sink(args: ExecutionArgs, key: string, operation: SocketOperation): LiveSink {
     return {
       attach: (request: StreamRequest, mark: DeliveryMark) => {
-        const groupKey = `${request.tenant.appId}:${request.tenant.mode}\u0000${key}`;
+        // An access token's filter narrows what its subscriptions see: only the same filter shares a group.
+        const scope = request.tenant.scope ? JSON.stringify(request.tenant.scope) : '';
+        const groupKey = `${request.tenant.appId}:${request.tenant.mode}\u0000${scope}\u0000${key}`;
         let group = this.groups.get(groupKey);
         if (!group) {
           // The group executes with a context of its own: keeping its first member's would keep
@@ -91,7 +93,7 @@ class FanoutGroup {
   ) {
     const { tenant, callId, filter } = request;
     this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
-      if ((callId === null || event.callId === callId) && matchesFilter(event, filter)) {
+      if ((callId === null || event.callId === callId) && matchesFilter(event, filter) && (!tenant.scope || matchesFilter(event, tenant.scope))) {
         // In log order: each event is sent to every member before the next one.
         this.chain = this.chain.then(() => this.deliver(event));
       }

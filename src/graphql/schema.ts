@@ -8,6 +8,7 @@ import { CreateCallResolver } from './resolvers/create-call.resolver.js';
 import { CallStatusResolver } from './resolvers/call-status.resolver.js';
 import { CallCommandsResolver } from './resolvers/call-commands.resolver.js';
 import { CallTokenResolver } from './resolvers/call-token.resolver.js';
+import { AccessTokenResolver } from './resolvers/access-token.resolver.js';
 import { PhoneNumbersResolver } from './resolvers/phone-numbers.resolver.js';
 import { WebhookDeliveryFieldsResolver, WebhookEndpointFieldsResolver, WebhooksResolver } from './resolvers/webhooks.resolver.js';
 
@@ -19,6 +20,7 @@ const resolvers = [
   CreateCallResolver,
   CallCommandsResolver,
   CallTokenResolver,
+  AccessTokenResolver,
   WebhooksResolver,
   WebhookEndpointFieldsResolver,
   WebhookDeliveryFieldsResolver,

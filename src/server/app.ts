@@ -1,5 +1,6 @@
-import type { Config } from '../config.js';
+import { resolveAccessTokenKeys, type Config } from '../config.js';
 import { Authenticator, type Principal } from '../domain/authenticator.js';
+import { AccessTokens } from '../domain/access-tokens.js';
 import { CallService, type LiveEventSource } from '../domain/call-service.js';
 import { CallLifecycle, type ProviderCallbacks } from '../domain/call-lifecycle.js';
 import { PgCallStore } from '../db/pg-call-store.js';
@@ -91,7 +92,9 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
   const commandStore = new PgCommandStore(database.sql);
   const numberStore = new PgPhoneNumberStore(database.sql);
   const lifecycle = new CallLifecycle(store, commandStore, numberStore);
+  const accessTokens = new AccessTokens(resolveAccessTokenKeys(config));
   const authenticator = new Authenticator(new PgKeyLookup(database.sql), {
+    tokens: accessTokens,
     ttlMs: config.authCacheTtlMs,
     failuresPerMinute: config.authFailuresPerMinute,
     maxEntries: config.tuning.authCacheMaxKeys,
@@ -139,6 +142,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
       webhooks: endpoints,
       numbers: new PhoneNumbers(numberStore, principal, config.providers.whatsapp?.businessNumber ?? null),
+      accessTokens,
       requestId,
       baseUrl,
       socketOperation,

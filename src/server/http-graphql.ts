@@ -4,7 +4,9 @@ import { OperationTypeNode, getOperationAST, type DocumentNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
+import { scopeRefusal } from '../graphql/access.js';
 import type { OperationPipeline, PreparedContext } from './pipeline.js';
+import type { CorsPolicy } from './cors.js';
 
 /**
  * POST /graphql from node:http, without express: the framework's routing, middleware chain and
@@ -26,10 +28,14 @@ export function graphqlPostHandler(
     direct: boolean;
     /** Headers added to every GraphQL response (x-sql-statements outside production). */
     headers?: () => Record<string, string>;
+    /** CORS: the allow-origin headers, and the application's check of a foreign origin. */
+    cors: CorsPolicy;
   },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   return async (req, res) => {
     const started = process.hrtime.bigint();
+    const origin = options.cors.foreignOrigin(req);
+    await options.cors.applyTo(origin, res);
     let body: unknown;
     try {
       body = await readJsonBody(req, options.maxBodyBytes);
@@ -42,7 +48,7 @@ export function graphqlPostHandler(
     let context: PreparedContext | undefined;
     let refused: unknown;
     try {
-      context = await pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id']);
+      context = await pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id'], origin);
     } catch (error) {
       refused = error;
     }
@@ -65,6 +71,22 @@ export function graphqlPostHandler(
         return;
       }
       context.prepared = entry;
+      const operationName = (body as { operationName?: unknown }).operationName;
+      // An access token's scopes, checked before anything runs (graphql/access.ts).
+      const denied = scopeRefusal(context.principal, entry.document, typeof operationName === 'string' ? operationName : null);
+      if (denied) {
+        pipeline.recordRefusal({
+          transport: 'http',
+          operationName: typeof operationName === 'string' ? operationName : null,
+          requestId: context.requestId,
+          principal: context.principal,
+          errorCodes: ['FORBIDDEN'],
+          seconds: Number(process.hrtime.bigint() - started) / 1e9,
+        });
+        res.writeHead(403, { 'content-type': 'application/json; charset=utf-8' });
+        res.end(`${JSON.stringify({ errors: [{ message: denied.message, extensions: { code: 'FORBIDDEN' } }] })}\n`);
+        return;
+      }
       if (options.direct && (await answerDirectly(pipeline, context, entry.document, body as Record<string, unknown>, req, res, started, options.headers)))
         return;
     }

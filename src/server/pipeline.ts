@@ -3,9 +3,11 @@ import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLForm
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
-import { formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
+import { forbidden, formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
+import type { CorsPolicy } from './cors.js';
 import type { Executor } from '../graphql/executor.js';
 import { allValidationRules } from '../graphql/limits.js';
+import { scopeRefusal } from '../graphql/access.js';
 import type { SocketOperation } from '../graphql/shared-execution.js';
 import { DocumentCache, type DocumentEntry } from './documents.js';
 import type { Logger } from '../domain/logger.js';
@@ -58,6 +60,8 @@ export class OperationPipeline {
       contextFor: (principal: Principal, requestId: string, socketOperation?: SocketOperation) => GatewayContext;
       /** The document cache's bounds (DOCUMENT_CACHE_ENTRIES, DOCUMENT_CACHE_BYTES). */
       documentCache: { maxEntries: number; maxBytes: number };
+      /** The browser origins each application allows (server/cors.ts). */
+      cors: CorsPolicy;
     },
   ) {
     this.documents = new DocumentCache(options.schema, allValidationRules(options.production), options.documentCache);
@@ -81,18 +85,30 @@ export class OperationPipeline {
     return retryAfter === null ? null : rateLimited(retryAfter);
   }
 
-  /** Steps 1 and 2 for one HTTP request: its context, or throws the error to answer with. */
+  /**
+   * Steps 1 and 2 for one HTTP request: its context, or throws the error to answer with. A
+   * request from another browser origin (`origin`, see CorsPolicy.foreignOrigin) runs only if
+   * the application of its key or token allows that origin: else 403, and nothing runs.
+   */
   async contextForRequest(
     address: string | undefined,
     authorization: string | undefined,
     requestIdHeader: string | string[] | undefined,
+    origin?: string,
   ): Promise<GatewayContext> {
     const principal = await this.authenticate(address, authorization);
     if (principal instanceof GraphQLError) throw principal;
+    await this.checkOrigin(principal, origin);
     const refused = await this.admit(principal);
     if (refused) throw refused;
     const requestId = typeof requestIdHeader === 'string' ? requestIdHeader.slice(0, 64) : randomUUID();
     return this.options.contextFor(principal, requestId);
+  }
+
+  /** Throws FORBIDDEN when `origin` (a foreign browser origin) is not one the principal's application allows. */
+  async checkOrigin(principal: Principal, origin: string | undefined): Promise<void> {
+    if (origin === undefined || (await this.options.cors.appAllows(principal.appId, origin))) return;
+    throw forbidden(`The origin ${origin.slice(0, 200)} is not allowed for this application: calls-gateway apps origins --app ${principal.appId} --set …`);
   }
 
   /** A WebSocket operation's context (its socket was authenticated at connection_init, its rate limit checked on subscribe). */
@@ -226,6 +242,11 @@ export class OperationPipeline {
             const query = requestContext.request.query;
             const prepared = (requestContext.contextValue as PreparedContext).prepared ?? (typeof query === 'string' ? pipeline.prepare(query) : undefined);
             if (prepared && 'document' in prepared && prepared.errors.length === 0) (requestContext as { document?: unknown }).document = prepared.document;
+          },
+          async didResolveOperation({ contextValue, document, operationName }) {
+            // An access token's scopes (GET, and anything else Apollo answers), before execution.
+            const denied = scopeRefusal(contextValue?.principal, document, operationName);
+            if (denied) throw denied;
           },
           async executionDidStart() {
             pipeline.executions++;

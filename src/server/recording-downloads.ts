@@ -4,6 +4,7 @@ import type { Logger } from '../domain/logger.js';
 import type { RecordingLinks } from '../domain/recording-links.js';
 import { ProviderError } from '../domain/channel-provider.js';
 import type { OperationPipeline } from './pipeline.js';
+import { AccessScope } from '../domain/access-tokens.js';
 
 /**
  * GET /recordings/{id}: a saved recording's file, for the application's key (Authorization:
@@ -27,8 +28,11 @@ export function mountRecordingDownloads(app: express.Express, pipeline: Operatio
     if (principal instanceof GraphQLError) return refuse(res, principal);
     const limited = await pipeline.admit(principal);
     if (limited) return refuse(res, limited);
+    if (principal.token && !principal.token.scopes.has(AccessScope.CALLS_READ)) {
+      return fail(res, 403, 'FORBIDDEN', 'Recordings need an access token with the CALLS_READ scope');
+    }
     try {
-      const link = await links.link({ appId: principal.appId, mode: principal.mode }, req.params.id);
+      const link = await links.link(principal, req.params.id);
       if (!link) return fail(res, 404, 'RECORDING_NOT_FOUND', `No saved recording ${req.params.id.slice(0, 40)} is visible to this key`);
       res.set('cache-control', 'no-store').redirect(302, link);
     } catch (error) {

@@ -5,8 +5,10 @@ import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLSchema
 import { SocketGuard, TOO_MANY_CONNECTIONS, type WsLimits } from './ws-guard.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import { createSharedSubscribe } from '../graphql/shared-execution.js';
+import { scopeRefusal } from '../graphql/access.js';
 import type { FanoutHub } from '../graphql/fanout.js';
 import type { OperationPipeline } from './pipeline.js';
+import type { CorsPolicy } from './cors.js';
 import type { Logger } from '../domain/logger.js';
 
 type SocketExtra = {
@@ -35,6 +37,8 @@ export interface WebSocketServerHandle {
 
 export function attachWebSocketServer(options: {
   httpServer: http.Server;
+  /** A browser's upgrade from another origin needs an application that allows it, and the key's application to allow it. */
+  cors: CorsPolicy;
   schema: GraphQLSchema;
   authenticator: Authenticator;
   pipeline: OperationPipeline;
@@ -44,7 +48,22 @@ export function attachWebSocketServer(options: {
 }): WebSocketServerHandle {
   const { pipeline } = options;
   // maxPayload: a frame larger than this closes the socket (1009) before it is buffered whole.
-  const wsServer = new WebSocketServer({ server: options.httpServer, path: '/graphql', maxPayload: options.limits.maxPayloadBytes });
+  const { cors } = options;
+  const wsServer = new WebSocketServer({
+    server: options.httpServer,
+    path: '/graphql',
+    maxPayload: options.limits.maxPayloadBytes,
+    // The Origin check of CORS, which browsers do not apply to WebSockets: an upgrade from a
+    // foreign origin no application allows is refused (403) before any socket exists.
+    verifyClient: (info, done) => {
+      const origin = cors.foreignOrigin(info.req);
+      if (origin === undefined) return done(true);
+      cors.anyAllows(origin).then(
+        (allowed) => done(allowed, 403, 'Origin not allowed'),
+        () => done(false, 503),
+      );
+    },
+  });
   const guard = new SocketGuard(options.authenticator, (principal) => pipeline.admit(principal), options.limits, options.logger);
   // Registered before the graphql-ws adapter's listener: a socket over its address's cap is closed at once.
   wsServer.on('connection', (socket, request) => {
@@ -80,6 +99,8 @@ export function attachWebSocketServer(options: {
             }),
           ]);
         }
+        const denied = scopeRefusal(ctx.extra.principal, entry.document, payload.operationName);
+        if (denied) return refuse([new GraphQLError(denied.message, { extensions: { code: 'FORBIDDEN' } })]);
         return {
           schema: options.schema,
           document: entry.document,
@@ -115,6 +136,12 @@ export function attachWebSocketServer(options: {
         const authorization = ctx.connectionParams?.authorization;
         const principal = await pipeline.authenticate(ctx.extra.request.socket.remoteAddress, typeof authorization === 'string' ? authorization : undefined);
         if (principal instanceof GraphQLError) return false;
+        // A browser's socket from another origin: the key's application must allow that origin (else 4403).
+        try {
+          await pipeline.checkOrigin(principal, cors.foreignOrigin(ctx.extra.request));
+        } catch {
+          return false;
+        }
         ctx.extra.principal = principal;
         if (!guard.connected(ctx.extra.socket, authorization as string, principal)) {
           ctx.extra.socket.close(TOO_MANY_CONNECTIONS, 'Too many connections for this API key');

@@ -54,16 +54,29 @@ const seen = (id: string) => page.evaluate((callId) => (window as unknown as { _
 const rowStatus = (id: string) => page.getAttribute(`tr[data-id="${id}"]`, 'data-status');
 
 describe('the live dashboard in Chromium', () => {
-  it('loads, takes the key, lists calls and counts', async () => {
+  it('loads, refuses the secret key, takes an access token, lists calls and counts', async () => {
     await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550002' } });
     await page.goto(`${base}/dashboard`);
-    expect(page.url()).not.toContain('sk_');
-    await page.fill('#api-key', app.testKey);
-    await page.click('#key-form button');
+    // The secret key is refused: the dashboard runs on an access token.
+    await page.fill('#access-token', app.testKey);
+    await page.click('#token-form button');
+    await page.waitForFunction(() => /not a secret key/.test(document.querySelector('#connection')?.textContent ?? ''));
+    expect(await page.evaluate(() => sessionStorage.getItem('calls-gateway:token'))).toBeNull();
+    const minted = await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+      body: JSON.stringify({
+        query: 'mutation { createAccessToken(input: { scopes: [CALLS_READ, STATUS_SUBSCRIBE, CALLS_CREATE], ttlSeconds: 3600 }) { token } }',
+      }),
+    }).then((r) => r.json() as Promise<{ data: { createAccessToken: { token: string } } }>);
+    const token = minted.data.createAccessToken.token;
+    await page.fill('#access-token', token);
+    await page.click('#token-form button');
     await page.waitForSelector('#connection.on');
     await page.waitForSelector('#calls tbody tr');
-    expect(await page.evaluate(() => sessionStorage.getItem('calls-gateway:key'))).toBe(app.testKey);
-    expect(page.url()).not.toContain(app.testKey);
+    expect(await page.textContent('#token-expiry')).toMatch(/CALLS_READ.*expires/);
+    expect(await page.evaluate(() => sessionStorage.getItem('calls-gateway:token'))).toBe(token);
+    expect(page.url()).not.toContain(token);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-loaded.png` });
   });
 

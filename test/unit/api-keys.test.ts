@@ -22,7 +22,7 @@ describe('API keys carry a checksum', () => {
   it('a mistyped key is refused without a database lookup', async () => {
     let lookups = 0;
     const auth = new Authenticator(
-      { findActiveKey: async () => (lookups++, { keyId: 'key_app_x', appId: 'app_x', mode: 'test' }) },
+      { findActiveKey: async () => (lookups++, { keyId: 'key_app_x', appId: 'app_x', mode: 'test' }), findActiveKeyById: async () => null },
       { ttlMs: 0, maxEntries: 100 },
     );
     const { key } = generateKey('test');

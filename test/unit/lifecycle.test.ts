@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CallStatus } from '../../src/domain/call.js';
 import { APPLIES_FROM, RANK, TRANSITIONS, canMove, defaultEndReason, isTerminal } from '../../src/domain/call-status-rules.js';
-import { jsonContains } from '../../src/events/filter-match.js';
+import { jsonContains } from '../../src/domain/filter-match.js';
 
 const ALL = Object.values(CallStatus);
 

@@ -19,6 +19,7 @@ import { Migration20261203135516_EventDigits } from './Migration20261203135516_E
 import { Migration20261203140141_CallStatsCoveringIndex } from './Migration20261203140141_CallStatsCoveringIndex.js';
 import { Migration20261203141542_StatusCallbacks } from './Migration20261203141542_StatusCallbacks.js';
 import { Migration20261203142202_NumberRouting } from './Migration20261203142202_NumberRouting.js';
+import { Migration20261203163505_ApplicationOrigins } from './Migration20261203163505_ApplicationOrigins.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -42,4 +43,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203140141_CallStatsCoveringIndex', class: Migration20261203140141_CallStatsCoveringIndex },
   { name: 'Migration20261203141542_StatusCallbacks', class: Migration20261203141542_StatusCallbacks },
   { name: 'Migration20261203142202_NumberRouting', class: Migration20261203142202_NumberRouting },
+  { name: 'Migration20261203163505_ApplicationOrigins', class: Migration20261203163505_ApplicationOrigins },
 ];

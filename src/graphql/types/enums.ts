@@ -2,6 +2,7 @@ import { registerEnumType } from 'type-graphql';
 import { AnsweredBy, CallDirection, CallEventKind, CallLeg, CallStatus, Channel, EndReason, HangupSource, MachineDetection } from '../../domain/call.js';
 import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus, RejectReason } from '../../domain/command-rules.js';
 import { UserErrorCode } from '../../domain/errors.js';
+import { AccessScope } from '../../domain/access-tokens.js';
 import { CallOrderField } from '../../domain/call-store.js';
 
 export enum OrderDirection {
@@ -129,6 +130,22 @@ registerEnumType(UserErrorCode, {
     },
     WEBHOOK_ENDPOINT_NOT_FOUND: { description: 'No webhook endpoint with this id is visible to this key.' },
     WEBHOOK_DELIVERY_NOT_FOUND: { description: 'No webhook delivery with this id is visible to this key.' },
+    OUTSIDE_TOKEN_FILTER: {
+      description: "An access token's filter would not match the call (createCall), or the input sets what only the secret key may (statusCallbackUrl).",
+    },
+  },
+});
+
+registerEnumType(AccessScope, {
+  name: 'AccessScope',
+  description: 'What an access token lets a browser do. Everything else (webhooks, numbers, the simulator, access tokens) needs the secret key.',
+  valuesConfig: {
+    CALLS_READ: { description: "call, node, calls and callStats, within the token's filter." },
+    STATUS_SUBSCRIBE: { description: "callStatus, live and replayed, within the token's filter." },
+    CALLS_CREATE: { description: "createCall, for calls the token's filter matches (e.g. carrying its metadata)." },
+    CALLS_COMMAND: {
+      description: "Commands on calls within the token's filter: answer, reject, hangup, hold, mute, DTMF, recording, transfer, voicemail, createCallToken.",
+    },
   },
 });
 

@@ -25,6 +25,8 @@ import { mountProviderCallbacks } from '../provider-callbacks.js';
 import { mountRecordingDownloads } from '../recording-downloads.js';
 import type { RecordingLinks } from '../../domain/recording-links.js';
 import { KeyRateLimiter } from '../rate-limit.js';
+import { CorsPolicy } from '../cors.js';
+import { PgOriginStore } from '../../db/pg-origin-store.js';
 import type { Shutdown } from '../shutdown.js';
 import { mountWeb } from '../web.js';
 import { attachWebSocketServer, type WebSocketServerHandle } from '../ws.js';
@@ -73,9 +75,23 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
   );
   operations.mount(app);
   mountWeb(app, { production: config.production });
+  const cors = new CorsPolicy(new PgOriginStore(database.sql), {
+    ttlMs: config.authCacheTtlMs,
+    maxEntries: config.tuning.authCacheMaxKeys,
+    publicUrl: config.providers.publicUrl,
+  });
   // POST /graphql goes straight to the pipeline or Apollo (server/http-graphql.ts); everything else to express.
   let serveGraphQLPost: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   const httpServer = http.createServer((req, res) => {
+    // CORS preflights of the API, answered from the applications' allowed origins (server/cors.ts).
+    if (req.method === 'OPTIONS' && (req.url === '/graphql' || req.url?.startsWith('/graphql?'))) {
+      cors.preflight(req, res).catch((error: unknown) => {
+        logger.error('preflight failed', { error: String(error) });
+        if (!res.headersSent) res.writeHead(500);
+        res.end();
+      });
+      return;
+    }
     if (serveGraphQLPost && req.method === 'POST' && (req.url === '/graphql' || req.url?.startsWith('/graphql?'))) {
       serveGraphQLPost(req, res).catch((error: unknown) => {
         logger.error('graphql request failed outside Apollo', { error: String((error as Error)?.stack ?? error) });
@@ -98,10 +114,12 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     operations,
     executor,
     contextFor: deps.contextFor,
+    cors,
     documentCache: { maxEntries: config.tuning.documentCacheEntries, maxBytes: config.tuning.documentCacheBytes },
   });
   const ws = attachWebSocketServer({
     httpServer,
+    cors,
     schema,
     authenticator: deps.authenticator,
     pipeline,
@@ -131,6 +149,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     maxBodyBytes: config.tuning.maxRequestBytes,
     direct: config.graphqlHttp === 'direct',
     headers: config.production ? undefined : statementHeaders,
+    cors,
   });
   // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
   // every promise of the request (≈9% CPU per createCall, measured): development only.
@@ -139,9 +158,13 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
   app.use(
     '/graphql',
     ...(config.production ? [] : [(_req: express.Request, _res: express.Response, next: express.NextFunction) => statementScope.run({ count: 0 }, next)]),
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      cors.applyTo(cors.foreignOrigin(req), res).then(() => next(), next);
+    },
     express.json({ limit: config.tuning.maxRequestBytes }),
     expressMiddleware(apollo, {
-      context: async ({ req }) => pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id']),
+      context: async ({ req }) =>
+        pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id'], cors.foreignOrigin(req)),
     }),
   );
 

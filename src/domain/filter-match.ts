@@ -1,4 +1,5 @@
-import type { CallEventWithCall, CallFilter, IntRange, TimeRange } from '../domain/call-store.js';
+import type { Call } from './call.js';
+import type { CallEventWithCall, CallFilter, IntRange, TimeRange } from './call-store.js';
 
 /**
  * `CallFilter` evaluated in memory on a live event, with the same meaning as the SQL of
@@ -23,6 +24,11 @@ export function matchesFilter(event: CallEventWithCall, filter: CallFilter): boo
   if (filter.duration && !inIntRange(call.duration, filter.duration)) return false;
   if (filter.answeredBy?.length && (call.answeredBy === null || !filter.answeredBy.includes(call.answeredBy))) return false;
   return true;
+}
+
+/** A call (not an event) against a filter, as `calls` would: `status` is the call's. */
+export function callMatches(call: Call, filter: CallFilter): boolean {
+  return matchesFilter({ status: call.status, call } as CallEventWithCall, filter);
 }
 
 /** As SQL's `column >= from AND column < to`: a NULL column matches no bound. */

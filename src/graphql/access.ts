@@ -1,0 +1,85 @@
+import { Kind, OperationTypeNode, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type GraphQLError, type SelectionSetNode } from 'graphql';
+import { AccessScope } from '../domain/access-tokens.js';
+import type { Principal } from '../domain/authenticator.js';
+import { forbidden } from './errors.js';
+
+/**
+ * What an access token needs for each root field. A field not listed (webhook endpoints,
+ * phone numbers and their routing, the test-mode simulator, status callback secrets,
+ * createAccessToken itself) needs the secret key: a browser never manages the application.
+ */
+const ROOT_FIELD_SCOPES: Readonly<Record<string, AccessScope>> = {
+  'Query.call': AccessScope.CALLS_READ,
+  'Query.node': AccessScope.CALLS_READ,
+  'Query.calls': AccessScope.CALLS_READ,
+  'Query.callStats': AccessScope.CALLS_READ,
+  'Subscription.callStatus': AccessScope.STATUS_SUBSCRIBE,
+  'Mutation.createCall': AccessScope.CALLS_CREATE,
+  'Mutation.answerCall': AccessScope.CALLS_COMMAND,
+  'Mutation.rejectCall': AccessScope.CALLS_COMMAND,
+  'Mutation.hangupCall': AccessScope.CALLS_COMMAND,
+  'Mutation.holdCall': AccessScope.CALLS_COMMAND,
+  'Mutation.unholdCall': AccessScope.CALLS_COMMAND,
+  'Mutation.muteCall': AccessScope.CALLS_COMMAND,
+  'Mutation.unmuteCall': AccessScope.CALLS_COMMAND,
+  'Mutation.sendDtmf': AccessScope.CALLS_COMMAND,
+  'Mutation.sendToVoicemail': AccessScope.CALLS_COMMAND,
+  'Mutation.startRecording': AccessScope.CALLS_COMMAND,
+  'Mutation.stopRecording': AccessScope.CALLS_COMMAND,
+  'Mutation.transferCall': AccessScope.CALLS_COMMAND,
+  'Mutation.createCallToken': AccessScope.CALLS_COMMAND,
+};
+
+/** Introspection needs no scope (it is off in production anyway). */
+const FREE = new Set(['__typename', '__schema', '__type']);
+
+/** Root fields per document and operation name: documents are shared per text by the bounded document cache, so this lives as long as they do. */
+const rootFieldsOf = new WeakMap<DocumentNode, Map<string, readonly string[]>>();
+
+/** `Type.field` of every root field the operation selects, through fragments (validated: no cycles). */
+function rootFields(document: DocumentNode, operationName: string | null | undefined): readonly string[] {
+  let perName = rootFieldsOf.get(document);
+  if (!perName) rootFieldsOf.set(document, (perName = new Map()));
+  const key = operationName ?? '';
+  let fields = perName.get(key);
+  if (fields) return fields;
+  const operation = getOperationAST(document, operationName ?? undefined);
+  const found = new Set<string>();
+  if (operation) {
+    const type = operation.operation === OperationTypeNode.QUERY ? 'Query' : operation.operation === OperationTypeNode.MUTATION ? 'Mutation' : 'Subscription';
+    const fragments = new Map<string, FragmentDefinitionNode>();
+    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+    const seen = new Set<string>();
+    const walk = (selectionSet: SelectionSetNode) => {
+      for (const selection of selectionSet.selections) {
+        if (selection.kind === Kind.FIELD) {
+          if (!FREE.has(selection.name.value)) found.add(`${type}.${selection.name.value}`);
+        } else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
+        else if (!seen.has(selection.name.value)) {
+          seen.add(selection.name.value);
+          const fragment = fragments.get(selection.name.value);
+          if (fragment) walk(fragment.selectionSet);
+        }
+      }
+    };
+    walk(operation.selectionSet);
+  }
+  fields = [...found];
+  perName.set(key, fields);
+  return fields;
+}
+
+/**
+ * null when the principal may run the operation; else FORBIDDEN, before anything runs (a
+ * mutation with one allowed and one refused field changes nothing). A secret key may run anything.
+ */
+export function scopeRefusal(principal: Principal | undefined, document: DocumentNode, operationName: string | null | undefined): GraphQLError | null {
+  const token = principal?.token;
+  if (!token) return null;
+  for (const field of rootFields(document, operationName)) {
+    const scope = ROOT_FIELD_SCOPES[field];
+    if (!scope) return forbidden(`${field.split('.')[1]} needs the application's secret key: access tokens cannot use it`);
+    if (!token.scopes.has(scope)) return forbidden(`${field.split('.')[1]} needs an access token with the ${scope} scope`);
+  }
+  return null;
+}

@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootGateway, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { runCli } from './helpers/cli.js';
+import { connectRaw } from './helpers/ws.js';
+
+const KEYS = `k1:${'c'.repeat(40)}`;
+const ALLOWED = 'http://127.0.0.2:5173';
+const THEIRS = 'https://other.example';
+const FOREIGN = 'https://evil.example';
+
+let gw: TestGateway;
+let app: TestApp;
+let other: TestApp;
+const cli = (args: string[]) => runCli(args, { DATABASE_URL: gw.databaseUrl, ACCESS_TOKEN_KEYS: KEYS });
+
+beforeAll(async () => {
+  // AUTH_CACHE_TTL_MS 0: origins set by the CLI (another process) are seen at once.
+  gw = await bootGateway({ simulator: 'frozen', env: { ACCESS_TOKEN_KEYS: KEYS, AUTH_CACHE_TTL_MS: '0' } });
+  app = await newApp(gw.admin, 'cors');
+  other = await newApp(gw.admin, 'cors other');
+});
+afterAll(() => gw?.stop());
+
+function preflight(origin: string): Promise<Response> {
+  return fetch(gw.url, {
+    method: 'OPTIONS',
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+  });
+}
+
+describe('CORS per application', () => {
+  it('apps origins sets and reads the origins (normalized), refusing what is not an origin', async () => {
+    const set = await cli(['apps', 'origins', '--app', app.id, '--set', `${ALLOWED}/,HTTP://127.0.0.2:5173,https://App.Example.com:443`, '--json']);
+    expect(set.stderr).toBe('');
+    expect(JSON.parse(set.stdout)).toEqual({ appId: app.id, origins: [ALLOWED, 'https://app.example.com'] });
+    const read = await cli(['apps', 'origins', '--app', app.id, '--json']);
+    expect(JSON.parse(read.stdout).origins).toEqual([ALLOWED, 'https://app.example.com']);
+    for (const bad of ['https://a.example/path', 'ftp://a.example']) {
+      const refused = await cli(['apps', 'origins', '--app', app.id, '--set', bad]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/^error: /);
+    }
+    expect(JSON.parse((await cli(['apps', 'origins', '--app', app.id, '--json'])).stdout).origins).toEqual([ALLOWED, 'https://app.example.com']);
+    expect((await cli(['apps', 'origins', '--app', 'app_nope', '--json'])).code).toBe(1);
+    await cli(['apps', 'origins', '--app', other.id, '--set', THEIRS]);
+  });
+
+  it('a preflight from an allowed origin gets the allow headers; a foreign origin gets none', async () => {
+    const allowed = await preflight(ALLOWED);
+    expect(allowed.status).toBe(204);
+    expect(allowed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(allowed.headers.get('access-control-allow-methods')).toContain('POST');
+    expect(allowed.headers.get('access-control-allow-headers')).toMatch(/authorization.*content-type|content-type.*authorization/);
+    expect(Number(allowed.headers.get('access-control-max-age'))).toBeGreaterThan(0);
+    expect(allowed.headers.get('vary')).toContain('Origin');
+    for (const origin of [FOREIGN, 'null', 'http://127.0.0.2:5174', `${ALLOWED}/x`]) {
+      const refused = await preflight(origin);
+      expect(refused.headers.get('access-control-allow-origin'), origin).toBeNull();
+      expect(refused.headers.get('access-control-allow-methods'), origin).toBeNull();
+    }
+  });
+
+  it("a request from another origin runs only if the key's application allows it: else 403 and nothing runs", async () => {
+    const token = (await cli(['tokens', 'create', '--app', app.id, '--mode', 'test', '--scope', 'CALLS_READ,CALLS_CREATE', '--json'])).stdout;
+    const { token: bearer } = JSON.parse(token) as { token: string };
+    const post = (origin: string | null, query: string, variables: Record<string, unknown> = {}) =>
+      fetch(gw.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}`, ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ query, variables }),
+      });
+    const list = await post(ALLOWED, `{ calls(first: 1) { nodes { id } } }`);
+    expect(list.status).toBe(200);
+    expect(list.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(list.headers.get('access-control-expose-headers')).toContain('retry-after');
+    // Another application's origin passes the preflight, but not this application's check.
+    const before = await rowCounts(gw.database, app.id);
+    const create = `mutation($input: CreateCallInput!) { createCall(input: $input) { call { id } } }`;
+    const refused = await post(THEIRS, create, { input: { from: app.number, to: '+15005550001' } });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as any).errors[0].extensions.code).toBe('FORBIDDEN');
+    const foreign = await post(FOREIGN, create, { input: { from: app.number, to: '+15005550001' } });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    expect(await rowCounts(gw.database, app.id)).toEqual(before);
+    // The gateway's own origin (its dashboard) and clients that send no Origin are not cross-origin.
+    const own = new URL(gw.url).origin;
+    expect((await post(own, `{ calls(first: 1) { nodes { id } } }`)).status).toBe(200);
+    expect((await post(null, `{ calls(first: 1) { nodes { id } } }`)).status).toBe(200);
+    // The secret key from a browser origin is held to the same rule.
+    const keyed = await fetch(gw.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}`, origin: THEIRS },
+      body: JSON.stringify({ query: `{ calls(first: 1) { nodes { id } } }` }),
+    });
+    expect(keyed.status).toBe(403);
+    // GET (Apollo's path) too.
+    const get = await fetch(`${gw.url}?query=${encodeURIComponent('{ calls(first: 1) { nodes { id } } }')}`, {
+      headers: { authorization: `Bearer ${bearer}`, origin: THEIRS, 'apollo-require-preflight': 'true' },
+    });
+    expect(get.status).toBe(403);
+  });
+
+  it('WebSocket upgrades check Origin: a foreign one is refused at the upgrade, another application’s closes 4403, an allowed one connects', async () => {
+    const { token } = JSON.parse((await cli(['tokens', 'create', '--app', app.id, '--mode', 'test', '--scope', 'STATUS_SUBSCRIBE', '--json'])).stdout) as {
+      token: string;
+    };
+    const params = { authorization: `Bearer ${token}` };
+    await expect(connectRaw(gw.wsUrl, params, { headers: { origin: FOREIGN } })).rejects.toThrow(/403/);
+    expect(await connectRaw(gw.wsUrl, params, { headers: { origin: THEIRS } })).toMatchObject({ acked: false, closeCode: 4403 });
+    const ok = await connectRaw(gw.wsUrl, params, { headers: { origin: ALLOWED } });
+    expect(ok.acked).toBe(true);
+    ok.socket.close();
+    const plain = await connectRaw(gw.wsUrl, params);
+    expect(plain.acked).toBe(true);
+    plain.socket.close();
+  });
+});
