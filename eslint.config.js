@@ -5,7 +5,19 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', 'test/gql/**', 'client/generated/**', 'test-artifacts/**', 'web/**', 'src/db/migrations/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      '.data/**',
+      'test/gql/**',
+      'packages/client/src/generated/**',
+      'packages/client/dist/**',
+      'test-artifacts/**',
+      'web/**',
+      'src/db/migrations/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -4,7 +4,7 @@
  * test/client.test.ts against a real gateway.
  */
 import WebSocket from 'ws';
-import { CallStatusDocument, CreateCallDocument, createCallsClient, type CallStatus } from '../client/index.js';
+import { CallStatusDocument, CreateCallDocument, createCallsClient, type CallStatus } from '../packages/client/src/index.js';
 
 export async function placeAndFollow(url: string, apiKey: string, from: string): Promise<CallStatus[]> {
   const client = createCallsClient({ url, apiKey, webSocketImpl: WebSocket });

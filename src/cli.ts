@@ -54,10 +54,24 @@ async function serve(config: Config): Promise<void> {
   } else if (!existing) {
     const app = await admin.createApp('Demo application');
     await admin.assignNumber(app.id, DEMO_NUMBER);
+    // A dashboard token for the first hour; `tokens create` mints more.
+    const tokens = new AccessTokens(resolveAccessTokenKeys(config));
+    const dashboard = tokens.enabled
+      ? await tokens.create(
+          { appId: app.id, mode: 'test', keyId: await admin.activeKeyId(app.id, 'test') },
+          { scopes: [AccessScope.CALLS_READ, AccessScope.STATUS_SUBSCRIBE, AccessScope.CALLS_CREATE] },
+        )
+      : null;
     lines.push(
       `demo application: ${app.id}`,
       `  test key: ${app.testKey}   (shown once; stored only as a hash)`,
       `  number:   ${DEMO_NUMBER}`,
+      ...(dashboard?.token
+        ? [
+            `  dashboard access token (1 h; paste it at ${base}/dashboard): ${dashboard.token}`,
+            `  more: npx calls-gateway tokens create --app ${app.id} --mode test --scope CALLS_READ,STATUS_SUBSCRIBE,CALLS_CREATE --json`,
+          ]
+        : []),
       `try: curl -s ${runtime.gateway.url} -H 'authorization: Bearer ${app.testKey}' -H 'content-type: application/json' \\`,
       `       -d '{"query":"mutation { createCall(input: {from: \\"${DEMO_NUMBER}\\", to: \\"+15005550001\\"}) { call { id status } userErrors { code message } } }"}'`,
     );
@@ -65,6 +79,7 @@ async function serve(config: Config): Promise<void> {
     lines.push(
       `application ${existing.id} (${existing.name}) exists; its keys were shown when created.`,
       `  new test key: npx calls-gateway keys create --app ${existing.id} --mode test`,
+      `  dashboard token: npx calls-gateway tokens create --app ${existing.id} --mode test --scope CALLS_READ,STATUS_SUBSCRIBE,CALLS_CREATE --json`,
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);

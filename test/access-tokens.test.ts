@@ -222,6 +222,36 @@ describe('access tokens: scopes', () => {
   });
 });
 
+describe('access tokens: the same limits as keys', () => {
+  it("a token counts against its minting key's rate limit, and gets the same document limits", async () => {
+    const limited = await bootGateway({ shareDatabaseWith: gw, env: { ACCESS_TOKEN_KEYS: KEYS, RATE_LIMIT_PER_MINUTE: '4' } });
+    try {
+      const fresh = await newApp(gw.admin, 'rate');
+      const token = (await rawGql(limited.url, fresh.testKey, { query: CREATE_TOKEN, variables: { input: { scopes: ['CALLS_READ'] } } })).data.createAccessToken
+        .token as string;
+      const READ = `{ calls(first: 1) { nodes { id } } }`;
+      expect((await rawGql(limited.url, fresh.testKey, { query: READ })).status).toBe(200);
+      expect((await rawGql(limited.url, token, { query: READ })).status).toBe(200);
+      expect((await rawGql(limited.url, token, { query: READ })).status).toBe(200);
+      // Five requests in this minute, four allowed: the key and its token share one budget.
+      const over = await rawGql(limited.url, token, { query: READ });
+      expect(over.status).toBe(429);
+      expect(over.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+      expect((await rawGql(limited.url, fresh.testKey, { query: READ })).status).toBe(429);
+    } finally {
+      await limited.stop();
+    }
+    const reader = await mint(app.testKey, { scopes: ['CALLS_READ'] });
+    const aliases = `{ ${Array.from({ length: 30 }, (_, i) => `a${i}: calls(first: 1) { totalCount }`).join(' ')} }`;
+    const deep = `{ calls { nodes { ${'events { nodes { call { '.repeat(4)} id ${'} } }'.repeat(4)} } } }`;
+    for (const query of [aliases, deep]) {
+      const response = await rawGql(gw.url, reader, { query });
+      expect(response.status, query).toBe(400);
+      expect(response.errors![0]!.extensions!.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    }
+  });
+});
+
 describe('access tokens: refused credentials', () => {
   const signer = new AccessTokens(parseAccessTokenKeys(KEYS));
   const previous = new AccessTokens(parseAccessTokenKeys(`k1:${'a'.repeat(40)}`));
@@ -269,6 +299,19 @@ describe('access tokens: refused credentials', () => {
     await expectRefused(
       (await signer.issue({ appId: app.id, mode: 'live', keyId: await keyIdOf(app.id, 'test') }, { scopes: [AccessScope.CALLS_READ] })).token,
     );
+  });
+
+  it('in production without ACCESS_TOKEN_KEYS, no token is issued (ACCESS_TOKENS_NOT_CONFIGURED) and none is accepted', async () => {
+    const bare = await bootGateway({ shareDatabaseWith: gw, config: { production: true, accessTokenKeys: null } });
+    try {
+      const refused = await rawGql(bare.url, app.testKey, { query: CREATE_TOKEN, variables: { input: { scopes: ['CALLS_READ'] } } });
+      expect(refused.data.createAccessToken).toMatchObject({ token: null, userErrors: [{ code: 'ACCESS_TOKENS_NOT_CONFIGURED' }] });
+      const token = await mint(app.testKey, { scopes: ['CALLS_READ'] });
+      expect((await rawGql(bare.url, token, { query: READ })).status).toBe(401);
+      expect((await rawGql(gw.url, token, { query: READ })).status).toBe(200);
+    } finally {
+      await bare.stop();
+    }
   });
 
   it("revoking the issuing key ends its tokens (HTTP 401) and their open subscriptions (4403) within the key cache's bound", async () => {

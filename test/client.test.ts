@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeAndFollow } from '../examples/client-example.js';
-import { CallsGatewayError, CallsDocument, createCallsClient } from '../client/index.js';
+import { CallsGatewayError, CallsDocument, createCallsClient } from '../packages/client/src/index.js';
 import { bootGateway, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
 
 let gw: TestGateway;

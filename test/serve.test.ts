@@ -35,6 +35,12 @@ describe('calls-gateway serve on the embedded PostgreSQL (what npm start runs)',
     expect(keyRun.code).toBe(0);
     const second = JSON.parse(keyRun.stdout).key as string;
     expect((await gql(url, second, ListCallsDocument, {})).data!.calls.nodes).toHaveLength(1);
+    // The banner's dashboard token, and one the CLI mints (same DATA_DIR, same generated signing key).
+    const dashboardToken = /dashboard access token \(1 h; paste it at \S+\): (\S+)/.exec(banner)![1]!;
+    expect((await gql(url, dashboardToken, ListCallsDocument, {})).data!.calls.nodes).toHaveLength(1);
+    const minted = await runCli(['tokens', 'create', '--app', app, '--mode', 'test', '--scope', 'CALLS_READ', '--json'], env);
+    expect(minted.stderr).toBe('');
+    expect((await gql(url, JSON.parse(minted.stdout).token as string, ListCallsDocument, {})).data!.calls.nodes).toHaveLength(1);
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

@@ -79,7 +79,7 @@ export class AccessTokens {
   problems(input: IssueTokenInput): UserError[] {
     const problems: UserError[] = [];
     if (!this.enabled) {
-      problems.push(userError(UserErrorCode.PROVIDER_NOT_CONFIGURED, null, 'Access tokens are not configured here (ACCESS_TOKEN_KEYS)'));
+      problems.push(userError(UserErrorCode.ACCESS_TOKENS_NOT_CONFIGURED, null, 'Access tokens are not configured here (ACCESS_TOKEN_KEYS)'));
     }
     if (input.scopes.length === 0 || input.scopes.some((scope) => !SCOPES.has(scope))) {
       problems.push(userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'scopes'], 'Give at least one scope'));

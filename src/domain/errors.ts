@@ -29,6 +29,8 @@ export enum UserErrorCode {
   WEBHOOK_DELIVERY_NOT_FOUND = 'WEBHOOK_DELIVERY_NOT_FOUND',
   /** Added to the contract (access tokens): a call the token's filter would not match, or an option only the secret key may set. */
   OUTSIDE_TOKEN_FILTER = 'OUTSIDE_TOKEN_FILTER',
+  /** Added to the contract: createAccessToken where no signing key is configured (production without ACCESS_TOKEN_KEYS). */
+  ACCESS_TOKENS_NOT_CONFIGURED = 'ACCESS_TOKENS_NOT_CONFIGURED',
 }
 
 export interface UserError {

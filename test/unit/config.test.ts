@@ -77,6 +77,15 @@ describe('configuration', () => {
     expect(problems({ SECRETS_KEY: 'nope' })[0]).toMatch(/^SECRETS_KEY must be comma-separated id:key pairs/);
   });
 
+  it('ACCESS_TOKEN_KEYS: kid:secret pairs, secrets of 32 characters or more, no kid twice; the first signs', () => {
+    expect(problems({ ACCESS_TOKEN_KEYS: 'nope' })[0]).toMatch(/^ACCESS_TOKEN_KEYS must be kid:secret pairs/);
+    expect(problems({ ACCESS_TOKEN_KEYS: 'k1:short' })[0]).toMatch(/^ACCESS_TOKEN_KEYS the secret of kid "k1" must be at least 32 characters/);
+    expect(problems({ ACCESS_TOKEN_KEYS: `k1:${'a'.repeat(32)},k1:${'b'.repeat(32)}` })[0]).toMatch(/names a kid twice/);
+    const keys = loadConfig({ ACCESS_TOKEN_KEYS: `new:${'a'.repeat(32)}, old:${'b'.repeat(40)}` }).accessTokenKeys!.keys;
+    expect(keys.map((key) => key.kid)).toEqual(['new', 'old']);
+    expect(loadConfig({}).accessTokenKeys).toBeNull();
+  });
+
   it('tuning values: the documented defaults, each variable read, the derived ones following the values they serve (overrides included)', () => {
     expect(loadConfig({}).tuning).toEqual({
       eventLogBatch: 1_000,

@@ -130,6 +130,7 @@ registerEnumType(UserErrorCode, {
     },
     WEBHOOK_ENDPOINT_NOT_FOUND: { description: 'No webhook endpoint with this id is visible to this key.' },
     WEBHOOK_DELIVERY_NOT_FOUND: { description: 'No webhook delivery with this id is visible to this key.' },
+    ACCESS_TOKENS_NOT_CONFIGURED: { description: 'No key to sign access tokens is configured (ACCESS_TOKEN_KEYS, required in production).' },
     OUTSIDE_TOKEN_FILTER: {
       description: "An access token's filter would not match the call (createCall), or the input sets what only the secret key may (statusCallbackUrl).",
     },
