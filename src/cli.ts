@@ -261,6 +261,11 @@ export function buildCli(config: () => Config): Command {
         // The GraphQL input's DateTime fields, as the API would read them.
         for (const field of ['createdAfter', 'createdBefore'] as const)
           if (typeof filter[field] === 'string') filter[field] = new Date(filter[field] as string);
+        for (const field of ['startedAt', 'answeredAt', 'endedAt'] as const) {
+          const range = filter[field] as Record<string, unknown> | null | undefined;
+          if (range && typeof range === 'object')
+            for (const bound of ['from', 'to']) if (typeof range[bound] === 'string') range[bound] = new Date(range[bound] as string);
+        }
       }
       const ttlSeconds = options.ttl === undefined ? null : Number(options.ttl);
       const keyId = await withAdmin(loaded, (admin) => admin.activeKeyId(options.app, options.mode));

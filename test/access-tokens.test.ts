@@ -67,8 +67,9 @@ describe('access tokens: a filter ANDed into everything', () => {
     const others = [await place(app.testKey, app.number, 'c2'), await place(app.testKey, app.number, 'c3'), await place(app.testKey, app.number, 'c4')];
     const second = await place(app.testKey, app.number, 'c1');
     const ended = (items: any[], ids: string[]) => ids.every((id) => items.some((item) => item.call.id === id && item.status === 'COMPLETED'));
-    await all.until((items) => ended(items, [...others, second, first]), 15_000);
-    await live.until((items) => ended(items, [second, first]), 15_000);
+    // (The first call may have ended before these two streams started: the replay below covers it.)
+    await all.until((items) => ended(items, [...others, second]), 15_000);
+    await live.until((items) => ended(items, [second]), 15_000);
     // The secret key saw the others' events: the token was shown none of them.
     expect(all.items.some((item) => others.includes(item.call.id))).toBe(true);
     expect(live.items.length).toBeGreaterThan(0);

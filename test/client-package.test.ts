@@ -29,7 +29,8 @@ let tokenUrl: string;
 let fetched = 0;
 
 beforeAll(async () => {
-  gw = await bootGateway({ simulator: 'fast', env: { ACCESS_TOKEN_KEYS: KEYS, AUTH_CACHE_TTL_MS: '200', WS_KEY_RECHECK_MS: '200' } });
+  // ≈0.75 s a call: the service example subscribes (by callId) while its call still rings.
+  gw = await bootGateway({ config: { simulatorTimeScale: 0.05 }, env: { ACCESS_TOKEN_KEYS: KEYS, AUTH_CACHE_TTL_MS: '200', WS_KEY_RECHECK_MS: '200' } });
   app = await newApp(gw.admin, 'client package');
   const [row] = await gw.database.sql.query<{ id: string }>(`SELECT id FROM api_key WHERE app_id = $1 AND mode = 'test'`, [app.id]);
   // The caller's backend: mints a token that has 3 s left (issued 57 s ago with the 60 s minimum).

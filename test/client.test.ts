@@ -6,7 +6,8 @@ import { bootGateway, newApp, type TestApp, type TestGateway } from './helpers/g
 let gw: TestGateway;
 let app: TestApp;
 beforeAll(async () => {
-  gw = await bootGateway({ simulator: 'fast' });
+  // Slow enough (≈1.5 s a call) that the call is still ringing when the example subscribes to it.
+  gw = await bootGateway({ config: { simulatorTimeScale: 0.1 } });
   app = await newApp(gw.admin);
 });
 afterAll(() => gw.stop());

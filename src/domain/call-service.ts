@@ -137,12 +137,7 @@ export class CallService {
       {
         id,
         eventId: newEventId(),
-        direction: CallDirection.OUTBOUND,
-        status: CallStatus.INITIATED,
-        fromAddress: input.from,
-        toAddress: input.to,
-        fromChannel: input.fromChannel,
-        toChannel: input.toChannel,
+        ...newOutboundCall(input),
         metadata,
         options,
         ...rooms,
@@ -309,6 +304,19 @@ export class CallService {
   }
 }
 
+/** What createCall stores for its input, before the store adds ids and times. */
+function newOutboundCall(input: CreateCallInput) {
+  return {
+    direction: CallDirection.OUTBOUND,
+    status: CallStatus.INITIATED,
+    fromAddress: input.from,
+    toAddress: input.to,
+    fromChannel: input.fromChannel,
+    toChannel: input.toChannel,
+    metadata: input.metadata ?? {},
+  };
+}
+
 /**
  * An access token creates only calls its own filter would show it (e.g. carrying its
  * `customerId` metadata), judged on the call as it is stored: OUTBOUND, INITIATED, created now.
@@ -317,13 +325,7 @@ export class CallService {
 function tokenProblems(scope: CallFilter, input: CreateCallInput, options: CallOptions): UserError[] {
   const problems: UserError[] = [];
   const call = {
-    direction: CallDirection.OUTBOUND,
-    status: CallStatus.INITIATED,
-    fromAddress: input.from,
-    toAddress: input.to,
-    fromChannel: input.fromChannel,
-    toChannel: input.toChannel,
-    metadata: input.metadata ?? {},
+    ...newOutboundCall(input),
     createdAt: new Date(),
     startedAt: null,
     answeredAt: null,
