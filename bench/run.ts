@@ -718,7 +718,7 @@ async function sqlDrift(): Promise<string[]> {
   } catch {
     return ["dist/src/db/pg-call-store.js not found: cannot check that the baselines send the gateway's SQL"];
   }
-  const expected: Array<[string, string]> = [['the list SELECT (ORDER BY created_at, id … LIMIT)', 'ORDER BY created_at ${order}, id ${order} LIMIT']];
+  const expected: Array<[string, string]> = [['the list SELECT (ORDER BY <order column>, id … LIMIT)', 'ORDER BY ${column.name} ${order}, id ${order} LIMIT']];
   return expected
     .filter(([, text]) => !source.includes(text))
     .map(([what]) => `${what} of bench/shared.ts is no longer in src/db/pg-call-store.ts: the baselines may not do the gateway's SQL work any more`);

@@ -98,7 +98,7 @@ export class OperationPipeline {
   ): Promise<GatewayContext> {
     const principal = await this.authenticate(address, authorization);
     if (principal instanceof GraphQLError) throw principal;
-    await this.checkOrigin(principal, origin);
+    if (origin !== undefined) await this.checkOrigin(principal, origin);
     const refused = await this.admit(principal);
     if (refused) throw refused;
     const requestId = typeof requestIdHeader === 'string' ? requestIdHeader.slice(0, 64) : randomUUID();
