@@ -386,20 +386,22 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 }
 
 /**
- * The keys access tokens are signed and verified with: ACCESS_TOKEN_KEYS when set. Without it, in
- * production, none (createAccessToken says it is not configured, and no token is accepted: every
- * process of a deployment must share the keys, so they are the operator's to give). Outside
- * production, one key generated on first use and kept in DATA_DIR/access-token.key (mode 0600),
- * shared by `npm start` and the CLI on this machine.
+ * The keys access tokens are signed and verified with: ACCESS_TOKEN_KEYS when set. Without it,
+ * DATA_DIR/access-token.key (mode 0600): outside production it is generated on first use, so
+ * `npm start` and the CLI on this machine share one key (the CLI runs as production unless
+ * NODE_ENV says otherwise, and still finds it); in production it is only read, never made, so a
+ * deployment without ACCESS_TOKEN_KEYS and without that file has none (createAccessToken says it
+ * is not configured, and no token is accepted: every process must share the keys, so they are the
+ * operator's to give).
  */
 export function resolveAccessTokenKeys(config: Pick<Config, 'accessTokenKeys' | 'production' | 'dataDir'>): AccessTokenKeys | null {
   if (config.accessTokenKeys) return config.accessTokenKeys;
-  if (config.production) return null;
   const file = path.resolve(config.dataDir, 'access-token.key');
-  mkdirSync(path.dirname(file), { recursive: true });
   try {
     return parseAccessTokenKeys(readFileSync(file, 'utf8'));
   } catch {
+    if (config.production) return null;
+    mkdirSync(path.dirname(file), { recursive: true });
     // Written whole under another name, then linked: two processes starting at once agree on one key.
     const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}`;
     writeFileSync(temporary, `dev:${randomBytes(32).toString('base64url')}\n`, { mode: 0o600 });

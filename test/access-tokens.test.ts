@@ -1,4 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import WebSocket from 'ws';
 import { AccessScope, AccessTokens, parseAccessTokenKeys } from '../src/domain/access-tokens.js';
 import { bootGateway, commandRowCounts, eventually, newApp, rawGql, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
@@ -303,15 +306,19 @@ describe('access tokens: refused credentials', () => {
   });
 
   it('in production without ACCESS_TOKEN_KEYS, no token is issued (ACCESS_TOKENS_NOT_CONFIGURED) and none is accepted', async () => {
-    const bare = await bootGateway({ shareDatabaseWith: gw, config: { production: true, accessTokenKeys: null } });
+    // A DATA_DIR without access-token.key (the project's .data has one, made by development starts).
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'no-token-key-'));
+    const bare = await bootGateway({ shareDatabaseWith: gw, config: { production: true, accessTokenKeys: null, dataDir } });
     try {
       const refused = await rawGql(bare.url, app.testKey, { query: CREATE_TOKEN, variables: { input: { scopes: ['CALLS_READ'] } } });
       expect(refused.data.createAccessToken).toMatchObject({ token: null, userErrors: [{ code: 'ACCESS_TOKENS_NOT_CONFIGURED' }] });
       const token = await mint(app.testKey, { scopes: ['CALLS_READ'] });
       expect((await rawGql(bare.url, token, { query: READ })).status).toBe(401);
       expect((await rawGql(gw.url, token, { query: READ })).status).toBe(200);
+      expect(existsSync(path.join(dataDir, 'access-token.key'))).toBe(false);
     } finally {
       await bare.stop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 

@@ -41,6 +41,10 @@ describe('calls-gateway serve on the embedded PostgreSQL (what npm start runs)',
     const minted = await runCli(['tokens', 'create', '--app', app, '--mode', 'test', '--scope', 'CALLS_READ', '--json'], env);
     expect(minted.stderr).toBe('');
     expect((await gql(url, JSON.parse(minted.stdout).token as string, ListCallsDocument, {})).data!.calls.nodes).toHaveLength(1);
+    // `npx calls-gateway` without NODE_ENV runs as production: it reads the key the development start made, and never makes one.
+    const asOperator = await runCli(['tokens', 'create', '--app', app, '--mode', 'test', '--scope', 'CALLS_READ', '--json'], { ...env, NODE_ENV: undefined });
+    expect(asOperator.stderr).toBe('');
+    expect((await gql(url, JSON.parse(asOperator.stdout).token as string, ListCallsDocument, {})).data!.calls.nodes).toHaveLength(1);
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
