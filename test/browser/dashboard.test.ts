@@ -156,11 +156,23 @@ describe('the live dashboard in Chromium', () => {
       15_000,
       'the charts to count the three calls',
     );
-    // And they agree with the server's figures for the same minutes once the calls settle.
-    await eventually(async () => JSON.stringify(await totals()) === JSON.stringify(await server()), 15_000, 'the charts to match callStats');
-    const rate = await page.getAttribute('#chart-answer', 'data-rate');
-    const expected = await server();
-    expect(Number(rate)).toBeCloseTo((expected.answered / expected.total) * 100, 0);
+    // And they agree with the server's figures for the same minutes once the calls settle: the
+    // counts and the drawn answer rate in one reading (the rate is drawn on the chart's next
+    // render, so reading it after the counts matched raced a call answered in between: 3/7 drawn
+    // against 4/7 counted, seen once in CI).
+    let shown: { totals: { total: number; answered: number }; rate: number } | undefined;
+    let expected: { total: number; answered: number } | undefined;
+    await eventually(
+      async () => {
+        expected = await server();
+        shown = { totals: await totals(), rate: Number(await page.getAttribute('#chart-answer', 'data-rate')) };
+        return JSON.stringify(shown.totals) === JSON.stringify(expected) && Math.abs(shown.rate - (expected.answered / expected.total) * 100) < 0.5;
+      },
+      15_000,
+      'the charts to match callStats',
+    );
+    expect(shown!.totals).toEqual(expected);
+    expect(shown!.rate).toBeCloseTo((expected!.answered / expected!.total) * 100, 0);
     expect(await page.evaluate(() => (window as unknown as { __marker?: number }).__marker)).toBe(7);
     await page.screenshot({ path: `${ARTIFACTS}/dashboard-charts.png` });
   });
