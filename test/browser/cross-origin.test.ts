@@ -3,7 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser } from 'playwright-core';
-import { bootGateway, gql, newApp, rawGql, type TestApp, type TestGateway } from '../helpers/gateway.js';
+import { bootGateway, eventually, gql, listenersRegistered, newApp, rawGql, type TestApp, type TestGateway } from '../helpers/gateway.js';
 import { CreateCallDocument } from '../gql/graphql.js';
 
 /**
@@ -96,11 +96,19 @@ describe('a frontend on another origin, with an access token', () => {
         .id;
     const before = await place('c1');
     const hidden = await place('c2');
+    // The page lists, then subscribes without replay: a change of \`before\` between the two would
+    // never reach it. So \`before\` has ended when the page lists it, and the live part is \`live\`'s.
+    await eventually(
+      async () => (await rawGql(gw.url, app.testKey, { query: `{ call(id: "${before}") { status } }` })).data.call.status === 'COMPLETED',
+      20_000,
+      'the first call to end',
+    );
 
     const page = await browser.newPage();
     await page.goto(`${allowed}/#token=${token}`);
     await page.waitForFunction(() => document.querySelector('#state')?.textContent === 'following');
     await page.waitForSelector(`tr[data-id="${before}"]`);
+    await listenersRegistered(gw, 1);
     const live = await place('c1');
     const alsoHidden = await place('c3');
     await page.waitForSelector(`tr[data-id="${live}"][data-status="COMPLETED"]`, { timeout: 20_000 });
