@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { runCli } from './helpers/cli.js';
@@ -114,5 +115,50 @@ describe('CORS per application', () => {
     const plain = await connectRaw(gw.wsUrl, params);
     expect(plain.acked).toBe(true);
     plain.socket.close();
+  });
+});
+
+/** A preflight sent from the loopback address `from` (the gateway sees it as the client's address). */
+function preflightFrom(url: string, origin: string, from: string): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, {
+      method: 'OPTIONS',
+      localAddress: from,
+      headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+    });
+    request.once('error', reject);
+    request.once('response', (response) => {
+      response.resume();
+      resolve(response.headers['access-control-allow-origin'] as string | undefined);
+    });
+    request.end();
+  });
+}
+
+describe('origins no application allows, per client address (AUTH_FAILURES_PER_MINUTE)', () => {
+  let capped: TestGateway;
+  let capApp: TestApp;
+  beforeAll(async () => {
+    capped = await bootGateway({ simulator: 'frozen', env: { ACCESS_TOKEN_KEYS: KEYS, AUTH_FAILURES_PER_MINUTE: '5' }, shareDatabaseWith: gw });
+    capApp = await newApp(capped.admin, 'cors capped');
+  });
+  afterAll(() => capped?.stop());
+
+  it('past the limit an address gets no lookup for an origin not remembered (preflight and upgrade); remembered ones and other addresses are answered', async () => {
+    const known = 'http://127.0.0.2:7001';
+    const later = 'http://127.0.0.2:7002';
+    const laterWs = 'http://127.0.0.2:7003';
+    await capped.admin.setOrigins(capApp.id, [known, later, laterWs]);
+    expect(await preflightFrom(capped.url, known, '127.0.0.1')).toBe(known);
+    for (let i = 0; i < 5; i++) expect(await preflightFrom(capped.url, `https://made-up-${i}.example`, '127.0.0.1')).toBeUndefined();
+    // The sixth origin no one has asked about yet is refused to this address without a lookup,
+    // though its application allows it ...
+    expect(await preflightFrom(capped.url, later, '127.0.0.1')).toBeUndefined();
+    await expect(connectRaw(capped.wsUrl, { authorization: `Bearer ${capApp.testKey}` }, { headers: { origin: laterWs } })).rejects.toThrow(/403/);
+    // ... while the remembered answer still holds for it, and another address is answered.
+    expect(await preflightFrom(capped.url, known, '127.0.0.1')).toBe(known);
+    expect(await preflightFrom(capped.url, later, '127.0.0.4')).toBe(later);
+    // Once answered for another address, the origin is remembered: this one gets it too.
+    expect(await preflightFrom(capped.url, later, '127.0.0.1')).toBe(later);
   });
 });

@@ -18,39 +18,60 @@ const EXPOSE_HEADERS = 'retry-after, www-authenticate, x-request-id';
  *
  * Bounded: answers are remembered per origin and per application in two LRUs with the key
  * cache's TTL, so a flood of made-up origins costs at most one indexed lookup each and cannot
- * push the real ones out of the other cache; an implausible Origin header costs no lookup.
+ * push the real ones out of the other cache; an implausible Origin header costs no lookup. An
+ * address whose lookups found no application `missesPerMinute` times (AUTH_FAILURES_PER_MINUTE,
+ * as for refused credentials) gets no further lookup that minute: an origin not remembered is
+ * then answered as not allowed, so one client cannot turn made-up origins into a stream of
+ * queries. Remembered answers, the allowed origins' among them, still hold for it.
  */
 export class CorsPolicy {
   private readonly anyApp: LRUCache<string, { allowed: boolean }>;
   private readonly perApp: LRUCache<string, { origins: ReadonlySet<string> }>;
+  /** Lookups that found no application, per client address, for a minute from the first (0: no cap). */
+  private readonly misses: LRUCache<string, { count: number; resetAt: number }>;
+  private readonly missesPerMinute: number;
 
   constructor(
     private readonly store: OriginStore,
-    options: { ttlMs: number; maxEntries: number; publicUrl?: string | undefined },
+    options: { ttlMs: number; maxEntries: number; publicUrl?: string | undefined; missesPerMinute?: number },
     private readonly ownOrigin = options.publicUrl ? new URL(options.publicUrl).origin : null,
   ) {
     const ttl = Math.max(1, options.ttlMs);
     this.anyApp = new LRUCache({ max: options.maxEntries, ttl });
     this.perApp = new LRUCache({ max: options.maxEntries, ttl });
+    this.misses = new LRUCache({ max: options.maxEntries });
+    this.missesPerMinute = options.missesPerMinute ?? 0;
   }
 
   /** The request's Origin when it is another origin than the gateway's own; undefined for same-origin and non-browser requests. */
   foreignOrigin(req: Pick<http.IncomingMessage, 'headers'>): string | undefined {
     const origin = req.headers.origin;
-    if (typeof origin !== 'string' || origin === '' || origin === 'null') return origin === 'null' ? origin : undefined;
+    // 'null' (a sandboxed frame, a file: page) is foreign, and no application can allow it.
+    if (typeof origin !== 'string' || origin === '') return undefined;
     const host = req.headers.host;
     if (host && (origin === `http://${host}` || origin === `https://${host}`)) return undefined;
     if (origin === this.ownOrigin) return undefined;
     return origin;
   }
 
-  /** Whether any application allows the origin (what a preflight and a WebSocket upgrade are answered by). */
-  async anyAllows(origin: string): Promise<boolean> {
+  /**
+   * Whether any application allows the origin (what a preflight and a WebSocket upgrade are
+   * answered by), asked by the client at `address`.
+   */
+  async anyAllows(origin: string, address: string | undefined): Promise<boolean> {
     if (!plausibleOrigin(origin)) return false;
     const cached = this.anyApp.get(origin);
     if (cached) return cached.allowed;
+    const client = address ?? 'unknown';
+    let misses = this.missesPerMinute > 0 ? this.misses.get(client) : undefined;
+    if (misses && misses.resetAt <= Date.now()) misses = undefined;
+    if (misses && misses.count >= this.missesPerMinute) return false;
     const allowed = await this.store.anyAllows(origin);
     this.anyApp.set(origin, { allowed });
+    if (!allowed && this.missesPerMinute > 0) {
+      if (misses) misses.count++;
+      else this.misses.set(client, { count: 1, resetAt: Date.now() + 60_000 });
+    }
     return allowed;
   }
 
@@ -68,7 +89,7 @@ export class CorsPolicy {
   async preflight(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     const origin = this.foreignOrigin(req);
     const headers: Record<string, string> = { vary: 'Origin', 'content-length': '0' };
-    if (origin && (await this.anyAllows(origin))) {
+    if (origin && (await this.anyAllows(origin, req.socket.remoteAddress))) {
       Object.assign(headers, {
         'access-control-allow-origin': origin,
         'access-control-allow-methods': ALLOW_METHODS,
@@ -81,10 +102,10 @@ export class CorsPolicy {
   }
 
   /** Headers for the response to a cross-origin request from an origin some application allows (set before the answer is written). */
-  async applyTo(origin: string | undefined, res: Pick<http.ServerResponse, 'setHeader'>): Promise<void> {
+  async applyTo(origin: string | undefined, address: string | undefined, res: Pick<http.ServerResponse, 'setHeader'>): Promise<void> {
     if (!origin) return;
     res.setHeader('vary', 'Origin');
-    if (!(await this.anyAllows(origin))) return;
+    if (!(await this.anyAllows(origin, address))) return;
     res.setHeader('access-control-allow-origin', origin);
     res.setHeader('access-control-expose-headers', EXPOSE_HEADERS);
   }

@@ -35,7 +35,7 @@ export function graphqlPostHandler(
   return async (req, res) => {
     const started = process.hrtime.bigint();
     const origin = options.cors.foreignOrigin(req);
-    if (origin !== undefined) await options.cors.applyTo(origin, res);
+    if (origin !== undefined) await options.cors.applyTo(origin, req.socket.remoteAddress, res);
     let body: unknown;
     try {
       body = await readJsonBody(req, options.maxBodyBytes);

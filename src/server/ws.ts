@@ -58,7 +58,7 @@ export function attachWebSocketServer(options: {
     verifyClient: (info, done) => {
       const origin = cors.foreignOrigin(info.req);
       if (origin === undefined) return done(true);
-      cors.anyAllows(origin).then(
+      cors.anyAllows(origin, info.req.socket.remoteAddress).then(
         (allowed) => done(allowed, 403, 'Origin not allowed'),
         () => done(false, 503),
       );

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AccessScope, AccessTokens, parseAccessTokenKeys } from '../../src/domain/access-tokens.js';
 import { Authenticator } from '../../src/domain/authenticator.js';
 import { CorsPolicy } from '../../src/server/cors.js';
@@ -13,17 +13,50 @@ describe('CORS caches under a flood of made-up origins', () => {
       originsOf: async () => (lookups++, ['https://app.example']),
     };
     const cors = new CorsPolicy(store, { ttlMs: 60_000, maxEntries: 10 });
-    expect(await cors.anyAllows('https://app.example')).toBe(true);
+    expect(await cors.anyAllows('https://app.example', '10.0.0.1')).toBe(true);
     expect(await cors.appAllows('app_1', 'https://app.example')).toBe(true);
-    for (let i = 0; i < 1_000; i++) expect(await cors.anyAllows(`https://x${i}.example`)).toBe(false);
+    for (let i = 0; i < 1_000; i++) expect(await cors.anyAllows(`https://x${i}.example`, `10.0.${i >> 8}.${i & 255}`)).toBe(false);
     expect(lookups).toBe(1_002);
     // The per-application cache is separate: the flood did not touch it.
     expect(await cors.appAllows('app_1', 'https://app.example')).toBe(true);
     expect(lookups).toBe(1_002);
     for (const junk of ['x'.repeat(10_000), 'null', 'javascript:alert(1)', 'https://a.example/path', 'https://a b.example']) {
-      expect(await cors.anyAllows(junk)).toBe(false);
+      expect(await cors.anyAllows(junk, '10.0.0.1')).toBe(false);
     }
     expect(lookups).toBe(1_002);
+  });
+
+  it('looks up at most missesPerMinute unknown origins per address in a minute; remembered answers and other addresses are unaffected', async () => {
+    let lookups = 0;
+    const store = { anyAllows: async (origin: string) => (lookups++, origin.endsWith('.allowed')), originsOf: async () => [] };
+    const cors = new CorsPolicy(store, { ttlMs: 60_000, maxEntries: 100, missesPerMinute: 3 });
+    expect(await cors.anyAllows('https://a.allowed', '10.0.0.1')).toBe(true);
+    for (let i = 0; i < 1_000; i++) expect(await cors.anyAllows(`https://x${i}.example`, '10.0.0.1')).toBe(false);
+    expect(lookups).toBe(4);
+    expect(await cors.anyAllows('https://b.allowed', '10.0.0.1')).toBe(false);
+    expect(await cors.anyAllows('https://a.allowed', '10.0.0.1')).toBe(true);
+    expect(lookups).toBe(4);
+    expect(await cors.anyAllows('https://b.allowed', '10.0.0.2')).toBe(true);
+    expect(lookups).toBe(5);
+  });
+
+  it("forgets an address's misses a minute after the first", async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      let lookups = 0;
+      const store = { anyAllows: async (origin: string) => (lookups++, origin.endsWith('.allowed')), originsOf: async () => [] };
+      const cors = new CorsPolicy(store, { ttlMs: 60_000, maxEntries: 100, missesPerMinute: 2 });
+      expect(await cors.anyAllows('https://x1.example', '10.0.0.1')).toBe(false);
+      vi.advanceTimersByTime(30_000);
+      expect(await cors.anyAllows('https://x2.example', '10.0.0.1')).toBe(false);
+      expect(await cors.anyAllows('https://b.allowed', '10.0.0.1')).toBe(false);
+      expect(lookups).toBe(2);
+      vi.advanceTimersByTime(30_001);
+      expect(await cors.anyAllows('https://b.allowed', '10.0.0.1')).toBe(true);
+      expect(lookups).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 

@@ -79,6 +79,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     ttlMs: config.authCacheTtlMs,
     maxEntries: config.tuning.authCacheMaxKeys,
     publicUrl: config.providers.publicUrl,
+    missesPerMinute: config.authFailuresPerMinute,
   });
   // POST /graphql goes straight to the pipeline or Apollo (server/http-graphql.ts); everything else to express.
   let serveGraphQLPost: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
@@ -159,7 +160,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     '/graphql',
     ...(config.production ? [] : [(_req: express.Request, _res: express.Response, next: express.NextFunction) => statementScope.run({ count: 0 }, next)]),
     (req: express.Request, res: express.Response, next: express.NextFunction) => {
-      cors.applyTo(cors.foreignOrigin(req), res).then(() => next(), next);
+      cors.applyTo(cors.foreignOrigin(req), req.socket.remoteAddress, res).then(() => next(), next);
     },
     express.json({ limit: config.tuning.maxRequestBytes }),
     expressMiddleware(apollo, {
