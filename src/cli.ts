@@ -10,6 +10,8 @@ import { MODES, type Mode } from './domain/call.js';
 import { NumberRouting, PhoneNumbers } from './domain/phone-numbers.js';
 import { PgPhoneNumberStore } from './db/pg-phone-number-store.js';
 import { AccessScope, AccessTokens } from './domain/access-tokens.js';
+import { coerceInputValue, isInputObjectType } from 'graphql';
+import { buildGatewaySchema } from './graphql/schema.js';
 
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
@@ -252,20 +254,13 @@ export function buildCli(config: () => Config): Command {
       const scopes = options.scope.split(',').map((scope) => scope.trim()) as AccessScope[];
       let filter: Record<string, unknown> | null = null;
       if (options.filter !== undefined) {
+        let parsed: unknown;
         try {
-          filter = JSON.parse(options.filter) as Record<string, unknown>;
+          parsed = JSON.parse(options.filter);
         } catch {
           throw new AdminError('--filter must be a JSON object (a CallFilter)');
         }
-        if (!filter || typeof filter !== 'object' || Array.isArray(filter)) throw new AdminError('--filter must be a JSON object (a CallFilter)');
-        // The GraphQL input's DateTime fields, as the API would read them.
-        for (const field of ['createdAfter', 'createdBefore'] as const)
-          if (typeof filter[field] === 'string') filter[field] = new Date(filter[field] as string);
-        for (const field of ['startedAt', 'answeredAt', 'endedAt'] as const) {
-          const range = filter[field] as Record<string, unknown> | null | undefined;
-          if (range && typeof range === 'object')
-            for (const bound of ['from', 'to']) if (typeof range[bound] === 'string') range[bound] = new Date(range[bound] as string);
-        }
+        filter = await filterAsTheApiReadsIt(parsed);
       }
       const ttlSeconds = options.ttl === undefined ? null : Number(options.ttl);
       const keyId = await withAdmin(loaded, (admin) => admin.activeKeyId(options.app, options.mode));
@@ -307,4 +302,21 @@ if (isMain) {
       }
       process.exit(1);
     });
+}
+
+/**
+ * A token's --filter read exactly as createAccessToken's `filter` argument is: coerced by the
+ * schema's own CallFilter input type (enum names such as COMPLETED, DateTime strings, lists),
+ * so an unknown field is refused instead of being signed into a token that no Where would read
+ * (a misspelt "metdata" would have let the token see every call), and a wrong type is refused
+ * here rather than failing every request the token makes.
+ */
+async function filterAsTheApiReadsIt(value: unknown): Promise<Record<string, unknown>> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new AdminError('--filter must be a JSON object (a CallFilter)');
+  const type = (await buildGatewaySchema()).getType('CallFilter');
+  if (!isInputObjectType(type)) throw new Error('the schema has no CallFilter input');
+  const problems: string[] = [];
+  const filter = coerceInputValue(value, type, (path, _invalid, error) => problems.push(`${path.length ? `${path.join('.')}: ` : ''}${error.message}`));
+  if (problems.length) throw new AdminError(`--filter is not a CallFilter: ${problems.join('; ')}`);
+  return filter as Record<string, unknown>;
 }

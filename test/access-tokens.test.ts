@@ -6,6 +6,7 @@ import WebSocket from 'ws';
 import { AccessScope, AccessTokens, parseAccessTokenKeys } from '../src/domain/access-tokens.js';
 import { bootGateway, commandRowCounts, eventually, newApp, rawGql, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { collect, connectRaw, wsClient, wsRequest } from './helpers/ws.js';
+import { runCli } from './helpers/cli.js';
 
 // Two signing keys: k2 signs, k1 (the previous one) still verifies; the test signs its own
 // tokens with them to make expired, tampered and unknown-key ones.
@@ -223,6 +224,37 @@ describe('access tokens: scopes', () => {
     const expiresAt = Date.parse(ok.data.createAccessToken.expiresAt);
     expect(expiresAt - Date.now()).toBeGreaterThan(3_590_000);
     expect(expiresAt - Date.now()).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it('tokens create --filter reads the filter as the API does: a misspelt field or a wrong value is refused and mints nothing', async () => {
+    const cli = (filter: string) =>
+      runCli(['tokens', 'create', '--app', app.id, '--mode', 'test', '--scope', 'CALLS_READ', '--filter', filter, '--json'], {
+        DATABASE_URL: gw.databaseUrl,
+        ACCESS_TOKEN_KEYS: KEYS,
+      });
+    // "metdata" was signed into the token and read by nothing: the token saw every call.
+    for (const [filter, why] of [
+      ['{"metdata":{"customerId":"c1"}}', /metdata/],
+      ['{"status":"completed"}', /status/],
+      ['{"createdAfter":"yesterday"}', /createdAfter/],
+      ['["COMPLETED"]', /JSON object/],
+    ] as const) {
+      const refused = await cli(filter);
+      expect(refused.code, filter).toBe(1);
+      expect(refused.stdout, filter).toBe('');
+      expect(refused.stderr, filter).toMatch(why);
+    }
+    // GraphQL's names and DateTime strings, as in createAccessToken's variables.
+    const busy = await rawGql(gw.url, app.testKey, { query: CREATE_CALL, variables: { input: { from: app.number, to: '+15005550002' } } });
+    const busyId = busy.data.createCall.call.id as string;
+    await eventually(async () => (await rawGql(gw.url, app.testKey, { query: `{ call(id: "${busyId}") { status } }` })).data.call.status === 'BUSY');
+    const minted = await cli('{"status":["BUSY"],"createdAfter":"2020-01-01T00:00:00Z","metadata":{}}');
+    expect(minted.stderr).toBe('');
+    const { token } = JSON.parse(minted.stdout) as { token: string };
+    const seen = await rawGql(gw.url, token, { query: `{ calls(first: 100) { nodes { id status } } }` });
+    const statuses = new Set((seen.data.calls.nodes as { status: string }[]).map((call) => call.status));
+    expect([...statuses]).toEqual(['BUSY']);
+    expect((seen.data.calls.nodes as { id: string }[]).map((call) => call.id)).toContain(busyId);
   });
 });
 
