@@ -9,6 +9,7 @@ import { jsonLogger } from './server/logger.js';
 import { MODES, type Mode } from './domain/call.js';
 import { NumberRouting, PhoneNumbers } from './domain/phone-numbers.js';
 import { PgPhoneNumberStore } from './db/pg-phone-number-store.js';
+import { canRingWebrtc } from './providers/provider-config.js';
 import { AccessScope, AccessTokens } from './domain/access-tokens.js';
 import { coerceInputValue, isInputObjectType } from 'graphql';
 import { buildGatewaySchema } from './graphql/schema.js';
@@ -180,6 +181,7 @@ export function buildCli(config: () => Config): Command {
           new PgPhoneNumberStore(database.sql),
           { appId: options.app, mode: options.mode },
           loaded.providers.whatsapp?.businessNumber ?? null,
+          canRingWebrtc(loaded.providers),
         ).list();
       });
       print(
@@ -208,6 +210,7 @@ export function buildCli(config: () => Config): Command {
           new PgPhoneNumberStore(database.sql),
           { appId: options.app, mode: options.mode },
           loaded.providers.whatsapp?.businessNumber ?? null,
+          canRingWebrtc(loaded.providers),
         );
         return numbers.setRouting({ number: options.number, routing: options.routing, forwardTo: options.to ?? null, identity: options.identity ?? null });
       });

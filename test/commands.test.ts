@@ -195,6 +195,27 @@ describe('call commands on a call in progress (simulator)', () => {
     expect(call.events.nodes.find((event) => event.kind === 'RECORDING_STARTED')).toMatchObject({ status: 'VOICEMAIL' });
   });
 
+  it('sendToVoicemail while the call is being recorded is refused (stopRecording first) and changes nothing; after stopRecording it goes to voicemail', async () => {
+    const id = await callInProgress();
+    const start = (await gql(gw.url, app.testKey, StartRecordingDocument, { input: { callId: id } })).data!.startRecording;
+    await applied(id, start.command!.id);
+    const before = await commandRowCounts(gw.database, id);
+    const refused = (await gql(gw.url, app.testKey, SendToVoicemailDocument, { input: { callId: id } })).data!.sendToVoicemail;
+    expect(refused.command).toBeNull();
+    expect(refused.userErrors).toEqual([expect.objectContaining({ code: 'COMMAND_NOT_ALLOWED', field: ['input', 'callId'] })]);
+    expect(refused.userErrors[0]!.message).toMatch(/stopRecording first/);
+    expect(await commandRowCounts(gw.database, id)).toEqual(before);
+    expect((await state(id)).status).toBe('IN_PROGRESS');
+    const stop = (await gql(gw.url, app.testKey, StopRecordingDocument, { input: { callId: id } })).data!.stopRecording;
+    await applied(id, stop.command!.id);
+    const sent = (await gql(gw.url, app.testKey, SendToVoicemailDocument, { input: { callId: id } })).data!.sendToVoicemail;
+    expect(sent.userErrors).toEqual([]);
+    let call = await state(id);
+    await eventually(async () => (call = await state(id)).status === 'COMPLETED', 10_000, 'the voicemail to end');
+    expect(call.endReason).toBe('voicemail');
+    expect(call.recordings.map((recording) => recording.kind).sort()).toEqual(['CALL', 'VOICEMAIL']);
+  });
+
   it('five concurrent holdCall requests store one command; the others are refused and change nothing', async () => {
     const id = await callInProgress();
     const results = await Promise.all(Array.from({ length: 5 }, () => gql(gw.url, app.testKey, HoldCallDocument, { input: { callId: id } })));

@@ -45,6 +45,16 @@ describe('phoneNumbers and routing', () => {
     expect((await numbers(own.testKey))[0]).toMatchObject({ routing: 'APPLICATION', routingTarget: null });
   });
 
+  it('RING_WEBRTC for live calls is refused on a gateway without LiveKit SIP (no live call could reach a browser); test mode has the simulator', async () => {
+    const own = await newApp(gw.admin);
+    const refused = await route(own.liveKey, { number: own.number, routing: 'RING_WEBRTC', identity: 'desk-1' });
+    expect(refused.phoneNumber).toBeNull();
+    expect(refused.userErrors).toEqual([expect.objectContaining({ code: 'COMMAND_NOT_ALLOWED', field: ['input', 'routing'] })]);
+    expect(refused.userErrors[0]!.message).toMatch(/LIVEKIT_SIP_URI/);
+    expect((await numbers(own.liveKey))[0]).toMatchObject({ routing: 'APPLICATION', routingTarget: null });
+    expect((await route(own.testKey, { number: own.number, routing: 'RING_WEBRTC', identity: 'desk-1' })).userErrors).toEqual([]);
+  });
+
   it.each([
     ['FORWARD', { forwardTo: '+15557770001' }, '+15557770001', 'PSTN', null],
     ['RING_WEBRTC', { identity: 'agent-42' }, 'agent-42', 'WEBRTC', 'room'],
@@ -88,19 +98,26 @@ describe('phoneNumbers and routing', () => {
     const apps = await runCli(['apps', 'list', '--json'], env);
     expect(apps.code).toBe(0);
     expect(JSON.parse(apps.stdout).apps).toContainEqual(expect.objectContaining({ id: own.id, numbers: 1 }));
-    const routed = await runCli(
-      ['numbers', 'route', '--app', own.id, '--number', own.number, '--routing', 'ring_webrtc', '--identity', 'desk-1', '--json'],
-      env,
-    );
+    const routed = await runCli(['numbers', 'route', '--app', own.id, '--number', own.number, '--routing', 'forward', '--to', '+15557770002', '--json'], env);
     expect(routed.code).toBe(0);
-    expect(JSON.parse(routed.stdout)).toMatchObject({ number: own.number, routing: 'ring_webrtc', routingTarget: 'desk-1', mode: 'live' });
+    expect(JSON.parse(routed.stdout)).toMatchObject({ number: own.number, routing: 'forward', routingTarget: '+15557770002', mode: 'live' });
     const listed = await runCli(['numbers', 'list', '--app', own.id, '--mode', 'live', '--json'], env);
     expect(JSON.parse(listed.stdout).numbers).toEqual([
-      expect.objectContaining({ number: own.number, channels: ['pstn'], routing: 'ring_webrtc', routingTarget: 'desk-1' }),
+      expect.objectContaining({ number: own.number, channels: ['pstn'], routing: 'forward', routingTarget: '+15557770002' }),
     ]);
     // The live key sees it; the test key's routing is untouched.
-    expect((await numbers(own.liveKey))[0]).toMatchObject({ routing: 'RING_WEBRTC', routingTarget: 'desk-1' });
+    expect((await numbers(own.liveKey))[0]).toMatchObject({ routing: 'FORWARD', routingTarget: '+15557770002' });
     expect((await numbers(own.testKey))[0]).toMatchObject({ routing: 'APPLICATION' });
+    // RING_WEBRTC: for test calls here; live calls need LiveKit SIP, which this gateway lacks.
+    const ringing = await runCli(
+      ['numbers', 'route', '--app', own.id, '--number', own.number, '--routing', 'ring_webrtc', '--identity', 'desk-1', '--mode', 'test'],
+      env,
+    );
+    expect(ringing.code).toBe(0);
+    expect((await numbers(own.testKey))[0]).toMatchObject({ routing: 'RING_WEBRTC', routingTarget: 'desk-1' });
+    const live = await runCli(['numbers', 'route', '--app', own.id, '--number', own.number, '--routing', 'ring_webrtc', '--identity', 'desk-1'], env);
+    expect(live.code).not.toBe(0);
+    expect(live.stderr).toMatch(/LIVEKIT_SIP_URI/);
     const refused = await runCli(['numbers', 'route', '--app', own.id, '--number', own.number, '--routing', 'forward'], env);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toMatch(/FORWARD needs forwardTo/);

@@ -58,8 +58,14 @@ describe('Telnyx configuration', () => {
     ['TELNYX_API_BASE_URL', 'ftp://telnyx', /TELNYX_API_BASE_URL must start with https:\/\/ or http:\/\//],
     ['LIVEKIT_SIP_URI', 'sip:user@host/evil', /LIVEKIT_SIP_URI must be LiveKit's SIP address/],
   ])('a malformed %s stops the gateway at start', (name, value, message) => {
-    const env = { ...full, LIVEKIT_URL: 'https://lk.test', LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's', [name]: value };
+    const env = { ...full, LIVEKIT_URL: 'https://lk.test', LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's', LIVEKIT_SIP_INBOUND_TRUNK_ID: 'ST_1', [name]: value };
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(message);
+  });
+
+  it("LIVEKIT_SIP_URI without LIVEKIT_SIP_INBOUND_TRUNK_ID stops the gateway: the dispatch rule would serve every inbound trunk's callers", () => {
+    const env = { ...full, LIVEKIT_URL: 'https://lk.test', LIVEKIT_API_KEY: 'k', LIVEKIT_API_SECRET: 's', LIVEKIT_SIP_URI: 'sip:abc.sip.livekit.cloud' };
+    expect(() => loadConfig(env)).toThrow(/LIVEKIT_SIP_INBOUND_TRUNK_ID is missing/);
+    expect(() => loadConfig({ ...env, LIVEKIT_SIP_INBOUND_TRUNK_ID: 'ST_1' })).not.toThrow();
   });
 });

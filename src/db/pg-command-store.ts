@@ -85,6 +85,7 @@ const ACCEPT_GUARDS: Partial<Record<CommandArgs['type'], string>> = {
   [CallCommandType.UNMUTE]: `($6::jsonb ->> 'leg') = ANY(c.muted_legs)`,
   [CallCommandType.START_RECORDING]: 'c.recording_id IS NULL',
   [CallCommandType.STOP_RECORDING]: 'c.recording_id IS NOT NULL',
+  [CallCommandType.SEND_TO_VOICEMAIL]: 'c.recording_id IS NULL',
 };
 
 function effectStatement(type: CallEffect['type']): string {

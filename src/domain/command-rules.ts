@@ -199,6 +199,10 @@ export function commandProblem(args: CommandArgs, call: Call): UserError | null 
     }
     case CallCommandType.STOP_RECORDING:
       return call.recordingId !== null ? null : notAllowed('it is not being recorded');
+    case CallCommandType.SEND_TO_VOICEMAIL:
+      // The message is a recording of its own, and a call records one thing at a time: accepted
+      // now, the voicemail could never start recording and the call would wait in VOICEMAIL.
+      return call.recordingId !== null ? notAllowed('it is being recorded: stopRecording first (the message is recorded on its own)') : null;
     default:
       return null;
   }

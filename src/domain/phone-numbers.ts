@@ -47,6 +47,8 @@ export class PhoneNumbers {
     readonly tenant: Tenant,
     /** The WhatsApp business number of this gateway, if WhatsApp is configured. */
     private readonly whatsappNumber: string | null,
+    /** Whether live calls can ring a browser: Telnyx with LiveKit SIP (LIVEKIT_SIP_URI) configured. */
+    private readonly liveRingWebrtc: boolean,
   ) {}
 
   async list(): Promise<PhoneNumber[]> {
@@ -71,6 +73,14 @@ export class PhoneNumbers {
           ? userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'identity'], 'RING_WEBRTC needs identity, the WebRTC client that takes the calls')
           : validateAddress(input.identity, Channel.WEBRTC, ['input', 'identity']);
       if (problem) errors.push(problem);
+      else if (this.tenant.mode === 'live' && !this.liveRingWebrtc)
+        errors.push(
+          userError(
+            UserErrorCode.COMMAND_NOT_ALLOWED,
+            ['input', 'routing'],
+            'RING_WEBRTC needs Telnyx and LiveKit SIP (LIVEKIT_SIP_URI, LIVEKIT_SIP_INBOUND_TRUNK_ID) configured on this gateway: without them a live call cannot reach a browser',
+          ),
+        );
       target = input.identity ?? null;
     }
     if (input.routing !== NumberRouting.APPLICATION && this.whatsappNumber === input.number) {

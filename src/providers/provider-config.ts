@@ -49,7 +49,7 @@ export interface LiveKitConfig {
    * `sip:<call id>@<this>` and lands in the call's room. Unset: Telnyx calls cannot be transferred to WebRTC.
    */
   sipInboundHost: string | undefined;
-  /** The inbound trunk the gateway's dispatch rule is limited to (LIVEKIT_SIP_INBOUND_TRUNK_ID); unset: every inbound trunk. */
+  /** The inbound trunk the gateway's dispatch rule is limited to (LIVEKIT_SIP_INBOUND_TRUNK_ID); required with LIVEKIT_SIP_URI. */
   sipInboundTrunkId: string | undefined;
 }
 
@@ -165,6 +165,13 @@ export function readProviderConfig(env: Env): ProviderConfig {
       "WhatsApp is configured but LIVEKIT_URL is missing: WhatsApp calls join their LiveKit room through LiveKit's WhatsApp connector",
     );
   }
+  if (env.LIVEKIT_SIP_URI && !env.LIVEKIT_SIP_INBOUND_TRUNK_ID) {
+    // The gateway's callee dispatch rule puts an INVITE to sip:<call id>@… into that call's room:
+    // on every inbound trunk, any trunk's caller who learnt a call id could join the call.
+    throw new ProviderConfigError(
+      'LIVEKIT_SIP_URI is set but LIVEKIT_SIP_INBOUND_TRUNK_ID is missing: the dispatch rule that brings calls into their rooms must be limited to an inbound trunk of its own (the one Telnyx sends to)',
+    );
+  }
   const tolerance = Number(env.TELNYX_WEBHOOK_TOLERANCE_SECONDS || 300);
   if (!Number.isInteger(tolerance) || tolerance < 1 || tolerance > 300) {
     throw new ProviderConfigError(`TELNYX_WEBHOOK_TOLERANCE_SECONDS must be an integer from 1 to 300, got "${env.TELNYX_WEBHOOK_TOLERANCE_SECONDS}"`);
@@ -209,4 +216,9 @@ export function readProviderConfig(env: Env): ProviderConfig {
       graphUrl: httpUrl('WHATSAPP_GRAPH_URL', env.WHATSAPP_GRAPH_URL || 'https://graph.facebook.com'),
     },
   };
+}
+
+/** Whether a live call arriving at a number can be brought to a browser (Telnyx, and LiveKit's SIP service for inbound calls). */
+export function canRingWebrtc(config: ProviderConfig): boolean {
+  return !!config.telnyx && !!config.livekit?.sipInboundHost;
 }

@@ -7,6 +7,7 @@ import { PgCallStore } from '../db/pg-call-store.js';
 import { PgKeyLookup } from '../db/pg-key-lookup.js';
 import type { Database } from '../db/database.js';
 import type { LiveProviders } from '../providers/live-providers.js';
+import { canRingWebrtc } from '../providers/provider-config.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
 import { CallCommands } from '../domain/command-service.js';
 import { CallCommandType } from '../domain/command-rules.js';
@@ -141,7 +142,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
       commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
       webhooks: endpoints,
-      numbers: new PhoneNumbers(numberStore, principal, config.providers.whatsapp?.businessNumber ?? null),
+      numbers: new PhoneNumbers(numberStore, principal, config.providers.whatsapp?.businessNumber ?? null, canRingWebrtc(config.providers)),
       accessTokens,
       requestId,
       baseUrl,

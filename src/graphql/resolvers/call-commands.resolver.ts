@@ -98,7 +98,7 @@ export class CallCommandsResolver {
   }
 
   @Mutation(() => CallCommandPayload, {
-    description: `Sends a call IN_PROGRESS, or a ringing inbound call, to voicemail (VOICEMAIL, then COMPLETED with endReason "voicemail"). ${NOTE}`,
+    description: `Sends a call IN_PROGRESS, or a ringing inbound call, to voicemail (VOICEMAIL, then COMPLETED with endReason "voicemail"); not while it is being recorded (stopRecording first: the message is a recording of its own). ${NOTE}`,
   })
   sendToVoicemail(@Arg('input', () => CallIdInput, { description: 'The call.' }) input: CallIdInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.SEND_TO_VOICEMAIL });
