@@ -328,10 +328,10 @@ describe('inbound test calls (simulateInboundCall)', () => {
     expect(call.recordings).toEqual([expect.objectContaining({ kind: 'VOICEMAIL', status: 'SAVED' })]);
   });
 
-  it('hangupCall on a ringing inbound call cancels it', async () => {
+  it('hangupCall on a ringing inbound call declines it as rejectCall(DECLINED) does: BUSY "rejected" (CANCELED is the calling side ending first)', async () => {
     const id = await inboundRinging();
     const hangup = (await gql(gw.url, app.testKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
-    expect(await applied(id, hangup.command!.id)).toMatchObject({ status: 'CANCELED', endReason: 'hangup' });
+    expect(await applied(id, hangup.command!.id)).toMatchObject({ status: 'BUSY', endReason: 'rejected', hangupSource: 'API' });
   });
 
   it('an inbound call nobody answers ends NO_ANSWER', async () => {

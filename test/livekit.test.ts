@@ -160,6 +160,27 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     expect(ended.events.nodes.map((event: { status: string }) => event.status)).not.toContain('IN_PROGRESS');
   });
 
+  it.each([
+    ['USER_REJECTED', 'BUSY', 'busy', 'CALLEE'],
+    ['USER_UNAVAILABLE', 'NO_ANSWER', 'no_answer', 'SYSTEM'],
+    ['SIP_TRUNK_FAILURE', 'FAILED', 'failed', 'SYSTEM'],
+  ] as const)(
+    'a SIP callee that leaves unanswered with disconnectReason %s ends %s (%s, %s): refusing is BUSY as on Telnyx and WhatsApp',
+    async (reason, status, endReason, hangupSource) => {
+      const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, {
+        input: { from: 'alice', fromChannel: 'WEBRTC', to: '+15557001237', toChannel: 'PSTN' },
+      });
+      const id = data!.createCall.call!.id;
+      const participant = { identity: 'sip:+15557001237', sid: 'PA_SIP3', kind: 'SIP', attributes: { 'sip.callStatus': 'dialing' } };
+      await lk.send(webhookUrl, { event: 'participant_joined', room: { name: id, sid: 'RM_1' }, participant });
+      await until(id, 'RINGING');
+      // LiveKit's ParticipantInfo in the webhook's JSON: the enum by name.
+      await lk.send(webhookUrl, { event: 'participant_left', room: { name: id, sid: 'RM_1' }, participant: { ...participant, disconnectReason: reason } });
+      const ended = await until(id, status);
+      expect(ended).toMatchObject({ endReason, hangupSource, answeredAt: null });
+    },
+  );
+
   it('PSTN → PSTN is not a room call: with Telnyx unconfigured it is PROVIDER_NOT_CONFIGURED', async () => {
     const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15557001235' } });
     expect(data!.createCall.userErrors[0]!.code).toBe('PROVIDER_NOT_CONFIGURED');

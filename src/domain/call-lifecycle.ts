@@ -201,13 +201,13 @@ export class CallLifecycle implements ProviderCallbacks {
    * the same statement. If the call moved on first (it ended), the command FAILS instead.
    */
   async applyCommand(command: CallCommand, call: Call, providerRef: string | null = null): Promise<{ call: Call; event: CallEvent } | null> {
-    const transition = commandTransition(command.args, call.status);
+    const transition = commandTransition(command.args, call);
     if (transition) {
       let applied = await this.apply({ callId: call.id, status: transition.status, endReason: transition.endReason, commandId: command.id });
       if (!applied && command.args.type === CallCommandType.HANGUP) {
         // Answered meanwhile: a hangup now completes the call instead of canceling it.
         const now = await this.commands.findCall({ callId: call.id });
-        const retry = now && commandTransition(command.args, now.status);
+        const retry = now && commandTransition(command.args, now);
         if (retry) applied = await this.apply({ callId: call.id, status: retry.status, endReason: retry.endReason, commandId: command.id });
       }
       if (!applied)

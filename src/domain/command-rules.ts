@@ -293,17 +293,26 @@ export function commandName(type: CallCommandType): string {
  * The status a status-changing command moves the call to, given the status it is in when the
  * provider confirms; null for commands that change a flag, not the status.
  */
-export function commandTransition(args: CommandArgs, current: CallStatus): { status: CallStatus; endReason: EndReason | null } | null {
+export function commandTransition(
+  args: CommandArgs,
+  call: { status: CallStatus; direction: CallDirection },
+): { status: CallStatus; endReason: EndReason | null } | null {
+  const current = call.status;
   switch (args.type) {
     case CallCommandType.ANSWER:
       return { status: CallStatus.IN_PROGRESS, endReason: null };
     case CallCommandType.REJECT:
       return { status: CallStatus.BUSY, endReason: args.reason === RejectReason.BUSY ? EndReason.BUSY : EndReason.REJECTED };
     case CallCommandType.HANGUP:
-      // The contract: hangup while ringing ends CANCELED, once answered COMPLETED ("hangup").
-      return current === CallStatus.INITIATED || current === CallStatus.RINGING
-        ? { status: CallStatus.CANCELED, endReason: EndReason.HANGUP }
-        : { status: CallStatus.COMPLETED, endReason: current === CallStatus.VOICEMAIL ? EndReason.VOICEMAIL : EndReason.HANGUP };
+      // Once answered: COMPLETED ("hangup"). Before: the rule for unanswered endings (README, the
+      // lifecycle): the application placed an outbound call, so its hangup is the calling side's,
+      // CANCELED; an inbound call it hangs up while it rings is declined by the called side, as
+      // rejectCall(DECLINED) is: BUSY "rejected".
+      if (current !== CallStatus.INITIATED && current !== CallStatus.RINGING)
+        return { status: CallStatus.COMPLETED, endReason: current === CallStatus.VOICEMAIL ? EndReason.VOICEMAIL : EndReason.HANGUP };
+      return call.direction === CallDirection.INBOUND
+        ? { status: CallStatus.BUSY, endReason: EndReason.REJECTED }
+        : { status: CallStatus.CANCELED, endReason: EndReason.HANGUP };
     case CallCommandType.SEND_TO_VOICEMAIL:
       return { status: CallStatus.VOICEMAIL, endReason: null };
     default:

@@ -52,18 +52,23 @@ describe('call command rules', () => {
   it('every status a command moves a call to is a move the lifecycle allows from where it applies', () => {
     for (const args of EVERY) {
       for (const from of statusesFor(args.type)) {
-        const transition = commandTransition(args, from);
-        if (transition) expect(canMove(from, transition.status), `${args.type} from ${from}`).toBe(true);
+        for (const direction of [CallDirection.INBOUND, CallDirection.OUTBOUND]) {
+          const transition = commandTransition(args, { status: from, direction });
+          if (transition) expect(canMove(from, transition.status), `${args.type} from ${from} (${direction})`).toBe(true);
+        }
       }
     }
   });
 
-  it('answer and reject need a ringing inbound call; hangup cancels before answer and completes after', () => {
+  it('answer and reject need a ringing inbound call; hangup cancels an outbound call before answer, declines a ringing inbound one, and completes after', () => {
     expect(commandProblem({ type: CallCommandType.ANSWER }, call(CallStatus.RINGING))?.message).toMatch(/outbound/);
     expect(commandProblem({ type: CallCommandType.ANSWER }, call(CallStatus.RINGING, CallDirection.INBOUND))).toBeNull();
-    expect(commandTransition({ type: CallCommandType.HANGUP }, CallStatus.RINGING)).toEqual({ status: CallStatus.CANCELED, endReason: 'hangup' });
-    expect(commandTransition({ type: CallCommandType.HANGUP }, CallStatus.IN_PROGRESS)).toEqual({ status: CallStatus.COMPLETED, endReason: 'hangup' });
-    expect(commandTransition({ type: CallCommandType.HANGUP }, CallStatus.VOICEMAIL)).toEqual({ status: CallStatus.COMPLETED, endReason: 'voicemail' });
+    const hangup = (status: CallStatus, direction = CallDirection.OUTBOUND) => commandTransition({ type: CallCommandType.HANGUP }, { status, direction });
+    expect(hangup(CallStatus.RINGING)).toEqual({ status: CallStatus.CANCELED, endReason: 'hangup' });
+    expect(hangup(CallStatus.RINGING, CallDirection.INBOUND)).toEqual({ status: CallStatus.BUSY, endReason: 'rejected' });
+    expect(hangup(CallStatus.IN_PROGRESS)).toEqual({ status: CallStatus.COMPLETED, endReason: 'hangup' });
+    expect(hangup(CallStatus.IN_PROGRESS, CallDirection.INBOUND)).toEqual({ status: CallStatus.COMPLETED, endReason: 'hangup' });
+    expect(hangup(CallStatus.VOICEMAIL)).toEqual({ status: CallStatus.COMPLETED, endReason: 'voicemail' });
   });
 
   it('flag commands check the flag they change', () => {

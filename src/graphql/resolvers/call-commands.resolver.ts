@@ -27,7 +27,9 @@ export class CallCommandsResolver {
     return run(ctx, input.callId, { type: CallCommandType.ANSWER });
   }
 
-  @Mutation(() => CallCommandPayload, { description: `Refuses a ringing inbound call: it ends BUSY or CANCELED, by reason. ${NOTE}` })
+  @Mutation(() => CallCommandPayload, {
+    description: `Refuses a ringing inbound call: it ends BUSY, endReason "busy" (reason BUSY) or "rejected" (DECLINED). ${NOTE}`,
+  })
   rejectCall(
     @Arg('input', () => RejectCallInput, { description: 'The call and the reason.' }) input: RejectCallInput,
     @Ctx() ctx: GatewayContext,
@@ -36,7 +38,7 @@ export class CallCommandsResolver {
   }
 
   @Mutation(() => CallCommandPayload, {
-    description: `Ends a call: CANCELED while INITIATED or RINGING, COMPLETED (endReason "hangup") once answered. ${NOTE}`,
+    description: `Ends a call: before answer an outbound call is CANCELED ("hangup") and a ringing inbound one declined, BUSY ("rejected"); once answered COMPLETED ("hangup"). ${NOTE}`,
   })
   hangupCall(@Arg('input', () => CallIdInput, { description: 'The call.' }) input: CallIdInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.HANGUP });

@@ -34,7 +34,10 @@ registerEnumType(CallEndReason, {
   valuesConfig: {
     [EndReason.HANGUP]: { description: 'A party hung up (after answer: COMPLETED; the caller before answer: CANCELED).' },
     [EndReason.BUSY]: { description: 'The called line was busy (BUSY).' },
-    [EndReason.REJECTED]: { description: 'The called party declined (BUSY): rejectCall DECLINED, a declined WhatsApp call, Telnyx call_rejected.' },
+    [EndReason.REJECTED]: {
+      description:
+        'The called party declined (BUSY): rejectCall DECLINED, hangupCall on a ringing inbound call, a declined WhatsApp call, Telnyx call_rejected.',
+    },
     [EndReason.NO_ANSWER]: { description: 'Nobody answered before the ring timeout (NO_ANSWER).' },
     [EndReason.CANCELED]: { description: 'Canceled before answer with no more precise reason (CANCELED).' },
     [EndReason.VOICEMAIL]: { description: 'A voicemail box took the call, which then ended (COMPLETED).' },
@@ -101,7 +104,7 @@ registerEnumType(CallStatus, {
     FAILED: { description: 'Could not be placed or dropped by an error (terminal).' },
     BUSY: { description: 'The called side was busy or declined the call: endReason "busy" or "rejected" (terminal).' },
     NO_ANSWER: { description: 'Rang without being answered (terminal).' },
-    CANCELED: { description: 'Ended by the calling side before it was answered: the caller hung up, or hangupCall (terminal).' },
+    CANCELED: { description: 'Ended by the calling side before it was answered: the caller hung up, or hangupCall on an outbound call (terminal).' },
   },
 });
 
@@ -130,7 +133,9 @@ registerEnumType(UserErrorCode, {
     },
     WEBHOOK_ENDPOINT_NOT_FOUND: { description: 'No webhook endpoint with this id is visible to this key.' },
     WEBHOOK_DELIVERY_NOT_FOUND: { description: 'No webhook delivery with this id is visible to this key.' },
-    ACCESS_TOKENS_NOT_CONFIGURED: { description: 'No key to sign access tokens is configured (ACCESS_TOKEN_KEYS, required in production).' },
+    ACCESS_TOKENS_NOT_CONFIGURED: {
+      description: 'No key to sign access tokens is configured (ACCESS_TOKEN_KEYS, or DATA_DIR/access-token.key, which production only reads).',
+    },
     OUTSIDE_TOKEN_FILTER: {
       description: "An access token's filter would not match the call (createCall), or the input sets what only the secret key may (statusCallbackUrl).",
     },
@@ -175,7 +180,7 @@ registerEnumType(CallCommandType, {
   valuesConfig: {
     ANSWER: { description: 'answerCall: answer a ringing inbound call.' },
     REJECT: { description: 'rejectCall: refuse a ringing inbound call.' },
-    HANGUP: { description: 'hangupCall: end the call (CANCELED before answer, COMPLETED after).' },
+    HANGUP: { description: 'hangupCall: end the call (before answer CANCELED if outbound, BUSY "rejected" if inbound; COMPLETED after).' },
     HOLD: { description: 'holdCall: put the call on hold, with optional music.' },
     UNHOLD: { description: 'unholdCall: take the call off hold.' },
     MUTE: { description: 'muteCall: mute one leg.' },

@@ -1,3 +1,4 @@
+import { DisconnectReason } from '@livekit/protocol';
 import { EgressStatus, WebhookReceiver, type WebhookEvent } from 'livekit-server-sdk';
 import { CallDirection, CallStatus, EndReason, HangupSource, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
@@ -89,13 +90,16 @@ export class LiveKitWebhook implements WebhookEndpoint {
             ? { status: CallStatus.COMPLETED, endReason: call.status === CallStatus.VOICEMAIL ? null : EndReason.HANGUP }
             : identity === caller
               ? { status: CallStatus.CANCELED, endReason: EndReason.HANGUP }
-              : { status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER };
-        // Who left is who ended it (the called leg that never answered: the network gave up).
+              : // A callee that never answered says why it left (ParticipantInfo.disconnectReason):
+                // the same rule as Telnyx and WhatsApp, a callee that refuses is BUSY.
+                unansweredSipEnding(event.participant?.disconnectReason);
+        // Who left is who ended it (the called leg that never answered: the network gave up,
+        // unless the callee refused).
         const hangupSource = limited
           ? HangupSource.SYSTEM
           : identity === caller
             ? HangupSource.CALLER
-            : ANSWERED.has(call.status)
+            : ANSWERED.has(call.status) || ended.status === CallStatus.BUSY
               ? HangupSource.CALLEE
               : HangupSource.SYSTEM;
         await this.callbacks.apply({ callId: call.id, ...ended, hangupSource, occurredAt });
@@ -123,5 +127,21 @@ export class LiveKitWebhook implements WebhookEndpoint {
       default:
         return;
     }
+  }
+}
+
+/**
+ * How a SIP callee's leg ended before it answered, by LiveKit's disconnect reason: refused
+ * (USER_REJECTED, a 486 or a decline) is BUSY "busy", as Telnyx's busy and WhatsApp's rejection
+ * are; the trunk failing is FAILED; no answer in time, or no reason given, is NO_ANSWER.
+ */
+function unansweredSipEnding(reason: DisconnectReason | undefined): { status: CallStatus; endReason: EndReason } {
+  switch (reason) {
+    case DisconnectReason.USER_REJECTED:
+      return { status: CallStatus.BUSY, endReason: EndReason.BUSY };
+    case DisconnectReason.SIP_TRUNK_FAILURE:
+      return { status: CallStatus.FAILED, endReason: EndReason.FAILED };
+    default:
+      return { status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER };
   }
 }
