@@ -181,6 +181,25 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     },
   );
 
+  it('recordFromAnswer: the room is recorded (composite egress, the given format) once the callee joins, as a startRecording command of the call', async () => {
+    const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, {
+      input: { from: 'alice', fromChannel: 'WEBRTC', to: 'frank', toChannel: 'WEBRTC', recordFromAnswer: 'MP3' },
+    });
+    expect(data!.createCall.userErrors).toEqual([]);
+    const id = data!.createCall.call!.id;
+    const egresses = () => twirp('Egress/StartRoomCompositeEgress').filter((request) => request.body.roomName === id);
+    expect(egresses()).toHaveLength(0);
+    lk.join(id, 'alice');
+    lk.join(id, 'frank');
+    expect(await joined(id, 'frank')).toBe(200);
+    let call = await until(id, 'IN_PROGRESS');
+    await eventually(async () => (call = await state(id)).recording, 10_000, 'the recording to start');
+    expect(egresses()).toHaveLength(1);
+    expect(egresses()[0]!.body).toMatchObject({ roomName: id, audioOnly: true });
+    expect(egresses()[0]!.rawBody).toContain('"MP3"');
+    expect(call.commands).toEqual([expect.objectContaining({ type: 'START_RECORDING', status: 'APPLIED' })]);
+  });
+
   it('PSTN → PSTN is not a room call: with Telnyx unconfigured it is PROVIDER_NOT_CONFIGURED', async () => {
     const { data } = await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: app.number, to: '+15557001235' } });
     expect(data!.createCall.userErrors[0]!.code).toBe('PROVIDER_NOT_CONFIGURED');

@@ -54,7 +54,7 @@ export class StartRecordingInput extends CallIdInput {
   @Field(() => RecordingFormat, {
     nullable: true,
     description:
-      'File container of the recording. PSTN to PSTN calls (Telnyx Call Control) record MP3 (the default) or WAV; calls in a LiveKit room (every other pair) OGG (the default), MP4 or MP3. Another format is COMMAND_NOT_ALLOWED, test calls included.',
+      'File container of the recording. PSTN to PSTN calls (Telnyx Call Control) record MP3 (the default) or WAV; calls in a LiveKit room (every other pair, and a PSTN call transferred into a room) OGG (the default), MP4 or MP3. Another format is COMMAND_NOT_ALLOWED, test calls included.',
   })
   format!: RecordingFormat | null;
 }
