@@ -211,17 +211,23 @@ export class Where {
     if (filter.metadata && Object.keys(filter.metadata).length) {
       this.add(`${c}metadata @> ${this.param(JSON.stringify(filter.metadata))}::jsonb`);
     }
-    this.range(`${c}started_at`, 'timestamptz', filter.startedAt?.from, filter.startedAt?.to, false);
-    this.range(`${c}answered_at`, 'timestamptz', filter.answeredAt?.from, filter.answeredAt?.to, false);
-    this.range(`${c}ended_at`, 'timestamptz', filter.endedAt?.from, filter.endedAt?.to, false);
-    this.range(`${c}duration`, 'int', filter.duration?.min, filter.duration?.max, true);
+    this.range(`${c}started_at`, 'timestamptz', filter.startedAt, filter.startedAt?.from, filter.startedAt?.to, false);
+    this.range(`${c}answered_at`, 'timestamptz', filter.answeredAt, filter.answeredAt?.from, filter.answeredAt?.to, false);
+    this.range(`${c}ended_at`, 'timestamptz', filter.endedAt, filter.endedAt?.from, filter.endedAt?.to, false);
+    this.range(`${c}duration`, 'int', filter.duration, filter.duration?.min, filter.duration?.max, true);
     if (filter.endReason?.length) this.add(`${c}end_reason = ANY(${this.param(filter.endReason)}::text[])`);
     if (filter.answeredBy?.length) this.add(`${c}answered_by = ANY(${this.param(filter.answeredBy)}::text[])`);
     return this;
   }
 
-  /** column >= low AND column < high (column <= high when `inclusive`); a bound not given is open. */
-  private range(column: string, type: string, low: unknown, high: unknown, inclusive: boolean): void {
+  /**
+   * column >= low AND column < high (column <= high when `inclusive`); a bound not given is open.
+   * A range given with no bound ({}) still asks for calls that have the field (a NULL column is
+   * in no range: `endedAt: {}` is "has ended").
+   */
+  private range(column: string, type: string, given: object | null | undefined, low: unknown, high: unknown, inclusive: boolean): void {
+    if (given == null) return;
+    if (low == null && high == null) this.add(`${column} IS NOT NULL`);
     if (low != null) this.add(`${column} >= ${this.param(low)}::${type}`);
     if (high != null) this.add(`${column} ${inclusive ? '<=' : '<'} ${this.param(high)}::${type}`);
   }

@@ -31,16 +31,14 @@ export function callMatches(call: Call, filter: CallFilter): boolean {
   return matchesFilter({ status: call.status, call } as CallEventWithCall, filter);
 }
 
-/** As SQL's `column >= from AND column < to`: a NULL column matches no bound. */
+/** As SQL's `column >= from AND column < to`: a NULL column is in no range, an open one ({}) included. */
 function inTimeRange(value: Date | null, range: TimeRange): boolean {
-  if (range.from == null && range.to == null) return true;
   if (value === null) return false;
   const time = new Date(value).getTime();
   return (range.from == null || time >= range.from.getTime()) && (range.to == null || time < range.to.getTime());
 }
 
 function inIntRange(value: number | null, range: IntRange): boolean {
-  if (range.min == null && range.max == null) return true;
   if (value === null) return false;
   return (range.min == null || value >= range.min) && (range.max == null || value <= range.max);
 }
