@@ -120,6 +120,9 @@ interface Tuning {
   /** Rows retention deletes per statement, and statements per kind and run (RETENTION_BATCH, RETENTION_MAX_BATCHES). */
   readonly retentionBatch: number;
   readonly retentionMaxBatches: number;
+  /** callStats and totalCount reads one application runs at once in a process, and may have waiting (HEAVY_READS_PER_APPLICATION, HEAVY_READS_WAITING). */
+  readonly heavyReadsPerApplication: number;
+  readonly heavyReadsWaiting: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -296,6 +299,8 @@ const ENV = z.object({
   AUTH_CACHE_MAX_KEYS: integer(10_000, 1, 10_000_000),
   RETENTION_BATCH: integer(5_000, 1, 1_000_000),
   RETENTION_MAX_BATCHES: integer(20, 1, 10_000),
+  HEAVY_READS_PER_APPLICATION: integer(2, 1, 1_000),
+  HEAVY_READS_WAITING: integer(64, 0, 100_000),
 });
 
 /**
@@ -381,6 +386,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     authCacheMaxKeys: e.AUTH_CACHE_MAX_KEYS,
     retentionBatch: e.RETENTION_BATCH,
     retentionMaxBatches: e.RETENTION_MAX_BATCHES,
+    heavyReadsPerApplication: e.HEAVY_READS_PER_APPLICATION,
+    heavyReadsWaiting: e.HEAVY_READS_WAITING,
   };
   return Object.freeze({ ...config, tuning });
 }

@@ -18,6 +18,8 @@ import { CallCommandStatus, PENDING_COMMAND_STATUSES, RecordingStatus } from '..
 import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
 import { CallInsertBatch } from './call-insert-batch.js';
+import { KeyedLimiter } from '../shared/keyed-limiter.js';
+import { TooBusyError } from '../domain/errors.js';
 
 /** Columns as the domain's `Call` names them: rows need no mapping loop. */
 export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
@@ -241,8 +243,20 @@ export class PgCallStore implements CallStore {
   /** createCall's inserts of one event-loop turn, sent as one statement (call-insert-batch.ts). */
   private readonly inserts: CallInsertBatch;
 
-  constructor(private readonly sql: Sql) {
+  /**
+   * callStats and totalCount read every call of a range: per application, at most
+   * `heavy.concurrent` run at once in this process and `heavy.waiting` more wait (else
+   * TooBusyError), so a document of aliased month-wide aggregations, or a tenant sending many,
+   * holds a bounded share of the pool and other tenants' requests still get connections.
+   */
+  private readonly heavy: KeyedLimiter;
+
+  constructor(
+    private readonly sql: Sql,
+    heavy: { concurrent: number; waiting: number } = { concurrent: 2, waiting: 64 },
+  ) {
     this.inserts = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
+    this.heavy = new KeyedLimiter(heavy.concurrent, heavy.waiting, () => new TooBusyError());
   }
 
   async insert(tenant: Tenant, call: NewCall, options: { requireAssignedNumber: boolean; idempotencyWindowMs: number }): Promise<InsertCallResult> {
@@ -437,7 +451,11 @@ export class PgCallStore implements CallStore {
     return { calls: rows, hasMore };
   }
 
-  async stats(tenant: Viewer, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
+  stats(tenant: Viewer, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
+    return this.heavy.run(tenant.appId, () => this.statsNow(tenant, query, maxGroups));
+  }
+
+  private async statsNow(tenant: Viewer, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
     const where = new Where(tenant).filter(query.filter);
     where.add(`created_at >= ${where.param(query.from)}::timestamptz`);
     where.add(`created_at < ${where.param(query.to)}::timestamptz`);
@@ -475,10 +493,12 @@ export class PgCallStore implements CallStore {
     return { total: toRow(totalRow), groups: groupRows.slice(0, maxGroups).map(toRow), truncated: groupRows.length > maxGroups };
   }
 
-  async count(tenant: Viewer, filter: CallFilter): Promise<number> {
-    const where = new Where(tenant).filter(filter);
-    const [row] = await this.sql.query<{ count: string }>(`SELECT count(*) AS count FROM call WHERE ${where.toString()}`, where.values);
-    return Number(row!.count);
+  count(tenant: Viewer, filter: CallFilter): Promise<number> {
+    return this.heavy.run(tenant.appId, async () => {
+      const where = new Where(tenant).filter(filter);
+      const [row] = await this.sql.query<{ count: string }>(`SELECT count(*) AS count FROM call WHERE ${where.toString()}`, where.values);
+      return Number(row!.count);
+    });
   }
 
   async eventsOfCalls(tenant: Viewer, callIds: readonly string[], page: { first: number; afterSequence: number }): Promise<Map<string, CallEvent[]>> {

@@ -57,3 +57,15 @@ export class InvalidArgumentError extends Error {
     this.name = 'InvalidArgumentError';
   }
 }
+
+/**
+ * A tenant has as many heavy reads (callStats, totalCount) running and waiting as it may: the
+ * request is refused at once (RATE_LIMITED, retry after `retryAfterSeconds`) rather than queued
+ * without bound, so one tenant's aggregations cannot hold the database pool from the others.
+ */
+export class TooBusyError extends Error {
+  constructor(readonly retryAfterSeconds = 1) {
+    super('Too many heavy reads (callStats, totalCount) of this application at once');
+    this.name = 'TooBusyError';
+  }
+}

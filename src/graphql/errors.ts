@@ -1,11 +1,12 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { InvalidArgumentError } from '../domain/errors.js';
+import { InvalidArgumentError, TooBusyError } from '../domain/errors.js';
 import { withoutSuggestions } from './limits.js';
 
 /**
  * The one place where errors become what clients see, for HTTP (Apollo's formatError) and
  * WebSocket alike:
- * - the domain's InvalidArgumentError → BAD_USER_INPUT, naming the argument;
+ * - the domain's InvalidArgumentError → BAD_USER_INPUT, naming the argument; TooBusyError →
+ *   RATE_LIMITED with retryAfter (the field is null, the rest of the operation answers);
  * - errors that already carry a code (validation, auth) pass through;
  * - anything else is INTERNAL_SERVER_ERROR; in production its message is replaced, so no SQL,
  *   stack or internal detail leaves the process (the detail is logged with the request id).
@@ -19,6 +20,14 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
       locations: formatted.locations,
       path: formatted.path,
       extensions: { code: 'BAD_USER_INPUT', argumentName: original.argument },
+    };
+  }
+  if (original instanceof TooBusyError) {
+    return {
+      message: `${original.message}; retry after ${original.retryAfterSeconds} s`,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: 'RATE_LIMITED', retryAfter: original.retryAfterSeconds },
     };
   }
   const code = formatted.extensions?.code;

@@ -102,10 +102,22 @@ describe('configuration', () => {
       authCacheMaxKeys: 10_000,
       retentionBatch: 5_000,
       retentionMaxBatches: 20,
+      heavyReadsPerApplication: 2,
+      heavyReadsWaiting: 64,
     });
     expect(
-      loadConfig({ EVENT_LOG_BATCH: '200', WEBHOOK_WORKERS: '4', MAX_REQUEST_BYTES: '2048', PROVIDER_SWEEP_MS: '700', WS_KEY_RECHECK_MS: '2500' }).tuning,
+      loadConfig({
+        EVENT_LOG_BATCH: '200',
+        WEBHOOK_WORKERS: '4',
+        MAX_REQUEST_BYTES: '2048',
+        PROVIDER_SWEEP_MS: '700',
+        WS_KEY_RECHECK_MS: '2500',
+        HEAVY_READS_PER_APPLICATION: '3',
+        HEAVY_READS_WAITING: '0',
+      }).tuning,
     ).toMatchObject({
+      heavyReadsPerApplication: 3,
+      heavyReadsWaiting: 0,
       eventLogBatch: 200,
       webhookWorkers: 4,
       maxRequestBytes: 2_048,
