@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { randomBytes } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { isIP } from 'node:net';
 import { parseAccessTokenKeys, type AccessTokenKeys } from './domain/access-tokens.js';
 
 /**
@@ -49,6 +50,9 @@ export interface Config {
   readonly webhookTimeoutMs: number;
   /** Endpoints (both modes) may resolve to loopback/private/link-local addresses (local development, tests). */
   readonly webhookAllowPrivateUrls: boolean;
+  /** DNS servers webhook names are resolved with (WEBHOOK_DNS_SERVERS; default the system's), and the time one lookup may take (WEBHOOK_DNS_TIMEOUT_MS). */
+  readonly webhookDnsServers: readonly string[];
+  readonly webhookDnsTimeoutMs: number;
   readonly webhookPollMs: number;
   /** Deliveries one endpoint may have in flight at once, across every process (of WEBHOOK_WORKERS per process). */
   readonly webhookMaxInFlightPerEndpoint: number;
@@ -219,6 +223,18 @@ const retrySchedule = z
     return values;
   });
 
+const dnsServers = z
+  .string()
+  .optional()
+  .transform((raw, ctx) => {
+    if (unset(raw)) return [] as string[];
+    const servers = raw.split(',').map((part) => part.trim());
+    // What dns.Resolver.setServers takes: an IP address, [IPv6]:port or IPv4:port.
+    const valid = (server: string) => isIP(server) !== 0 || /^(\d{1,3}(\.\d{1,3}){3}|\[[0-9a-fA-F:.]+\]):\d{1,5}$/.test(server);
+    if (servers.length > 8 || !servers.every(valid)) return fail(ctx, `must be up to 8 comma-separated DNS server addresses (IP or IP:port), got "${raw}"`);
+    return servers;
+  });
+
 const secrets = z
   .string()
   .optional()
@@ -262,6 +278,8 @@ const ENV = z.object({
   WEBHOOK_RETRY_SCHEDULE_MS: retrySchedule,
   WEBHOOK_TIMEOUT_MS: integer(15_000, 100, 60_000),
   WEBHOOK_ALLOW_PRIVATE_URLS: bool,
+  WEBHOOK_DNS_SERVERS: dnsServers,
+  WEBHOOK_DNS_TIMEOUT_MS: integer(2_000, 50, 30_000),
   WEBHOOK_POLL_MS: integer(1_000, 10, 60_000),
   WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT: integer(4, 1, 16),
   WEBHOOK_MAX_IN_FLIGHT_PER_APPLICATION: integer(8, 1, 1_000),
@@ -341,6 +359,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     webhookRetryScheduleMs: e.WEBHOOK_RETRY_SCHEDULE_MS,
     webhookTimeoutMs: e.WEBHOOK_TIMEOUT_MS,
     webhookAllowPrivateUrls: e.WEBHOOK_ALLOW_PRIVATE_URLS,
+    webhookDnsServers: e.WEBHOOK_DNS_SERVERS,
+    webhookDnsTimeoutMs: e.WEBHOOK_DNS_TIMEOUT_MS,
     webhookPollMs: e.WEBHOOK_POLL_MS,
     webhookMaxInFlightPerEndpoint: e.WEBHOOK_MAX_IN_FLIGHT_PER_ENDPOINT,
     webhookMaxInFlightPerApplication: e.WEBHOOK_MAX_IN_FLIGHT_PER_APPLICATION,

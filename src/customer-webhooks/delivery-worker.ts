@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../domain/logger.js';
 import { CoalescingRunner, PeriodicRunner } from '../shared/runners.js';
-import { isBlockedAddress, safeLookup } from './url-guard.js';
+import { isBlockedAddress, safeLookup, type PublicResolver } from './url-guard.js';
 import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from '../db/pg-webhook-queue.js';
 
 export interface DeliveryOptions {
@@ -14,6 +14,8 @@ export interface DeliveryOptions {
   timeoutMs: number;
   /** Endpoints may be on private addresses (WEBHOOK_ALLOW_PRIVATE_URLS; tests, local development). */
   allowPrivate: boolean;
+  /** How public names are resolved (off libuv's thread pool, with a deadline). */
+  resolver: PublicResolver;
   /** How often to look for due deliveries, besides being kicked. */
   pollMs: number;
   /** Deliveries in flight per process. */
@@ -156,7 +158,7 @@ export class DeliveryWorker {
         resolve(outcome);
       };
       const client = url.protocol === 'https:' ? https : http;
-      const request = client.request(url, { method: 'POST', headers, lookup: safeLookup(allowPrivate) }, (response) => {
+      const request = client.request(url, { method: 'POST', headers, lookup: safeLookup(allowPrivate, this.options.resolver) }, (response) => {
         let received = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => {

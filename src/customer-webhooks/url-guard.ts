@@ -1,7 +1,8 @@
-import { lookup } from 'node:dns/promises';
+import { Resolver } from 'node:dns/promises';
 import { isIP, type LookupFunction } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import dns from 'node:dns';
+import { LRUCache } from 'lru-cache';
 import type { UrlGuard } from '../domain/webhook-endpoints.js';
 
 /**
@@ -28,15 +29,82 @@ export function isBlockedAddress(address: string): boolean {
   return ip.range() !== 'unicast';
 }
 
+export interface PublicResolverOptions {
+  /** DNS servers to ask (host or host:port); default the system's (WEBHOOK_DNS_SERVERS). */
+  servers?: readonly string[];
+  /** A name not resolved by then is refused (WEBHOOK_DNS_TIMEOUT_MS). */
+  timeoutMs: number;
+}
+
+/**
+ * Resolves the names of webhook URLs (endpoints, statusCallbackUrl) for the SSRF guard and for
+ * delivery. Not with dns.lookup: getaddrinfo runs on libuv's 4-thread pool, so a few names whose
+ * DNS never answers (anyone can run such a server) would hold every thread for the resolver's
+ * timeouts and stall file, crypto and DNS work of every tenant. c-ares (dns.Resolver) queries
+ * off that pool; each lookup gets `timeoutMs` in all; answers, failures included, are remembered
+ * for a minute (10,000 names at most) and one lookup of a name serves every concurrent caller.
+ * /etc/hosts is not read, so `localhost` names are refused by name (RFC 6761: they are loopback).
+ */
+export class PublicResolver {
+  private readonly resolver: Resolver;
+  private readonly answers = new LRUCache<string, Promise<string[]>>({ max: 10_000, ttl: 60_000 });
+
+  constructor(private readonly options: PublicResolverOptions) {
+    this.resolver = new Resolver({ timeout: Math.max(50, Math.floor(options.timeoutMs / 2)), tries: 2 });
+    if (options.servers?.length) this.resolver.setServers([...options.servers]);
+  }
+
+  /** Every A and AAAA address of `host`; rejects when it has none or does not answer in time. */
+  addresses(host: string): Promise<string[]> {
+    let answer = this.answers.get(host);
+    if (!answer) {
+      answer = this.resolve(host);
+      this.answers.set(host, answer);
+      answer.catch(() => {});
+    }
+    return answer;
+  }
+
+  private async resolve(host: string): Promise<string[]> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(Object.assign(new Error(`${host} did not resolve within ${this.options.timeoutMs} ms`), { code: 'ETIMEOUT' })),
+        this.options.timeoutMs,
+      );
+    });
+    try {
+      const [v4, v6] = await Promise.race([
+        Promise.all([this.resolver.resolve4(host).catch(() => [] as string[]), this.resolver.resolve6(host).catch(() => [] as string[])]),
+        deadline,
+      ]);
+      const all = [...v4, ...v6];
+      if (all.length === 0) throw Object.assign(new Error(`${host} does not resolve`), { code: 'ENOTFOUND' });
+      return all;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/** `localhost` and `*.localhost`: loopback by definition, whatever a resolver says. */
+function isLocalhostName(host: string): boolean {
+  const name = host.toLowerCase().replace(/\.$/, '');
+  return name === 'localhost' || name.endsWith('.localhost');
+}
+
 /** Checks every address the host resolves to (at creation; delivery checks again, see safeLookup). */
 export class DnsUrlGuard implements UrlGuard {
+  constructor(private readonly resolver: PublicResolver) {}
+
   async problem(url: URL): Promise<string | null> {
     const host = url.hostname.replace(/^\[|\]$/g, '');
+    if (isLocalhostName(host)) return `${host} is a loopback name`;
     let addresses: string[];
     try {
-      addresses = isIP(host) ? [host] : (await lookup(host, { all: true, verbatim: true })).map((entry) => entry.address);
-    } catch {
-      return `${host} does not resolve`;
+      addresses = isIP(host) ? [host] : await this.resolver.addresses(host);
+    } catch (error) {
+      return (error as Error).message;
     }
     const blocked = addresses.find(isBlockedAddress);
     return blocked ? `${host} resolves to ${blocked}, a loopback, private or link-local address` : null;
@@ -46,16 +114,28 @@ export class DnsUrlGuard implements UrlGuard {
 /**
  * A `lookup` for http.request that refuses blocked addresses at connection time: the address
  * checked is the address connected to, so DNS rebinding between creation and delivery fails.
+ * Public names go through `resolver` (off the thread pool, with its deadline); with private
+ * addresses allowed (local development, tests), the system's lookup, /etc/hosts included.
  */
-export function safeLookup(allowPrivate: boolean): LookupFunction {
+export function safeLookup(allowPrivate: boolean, resolver: PublicResolver): LookupFunction {
   return (hostname, options, callback) => {
-    dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, '', 0);
-      const list = addresses as unknown as dns.LookupAddress[];
+    const found = (list: { address: string; family: number }[]) => {
       const usable = allowPrivate ? list : list.filter((entry) => !isBlockedAddress(entry.address));
       if (usable.length === 0) return callback(Object.assign(new Error(`${hostname} resolves only to blocked addresses`), { code: 'EBLOCKED' }), '', 0);
       if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: dns.LookupAddress[]) => void)(null, usable);
       callback(null, usable[0]!.address, usable[0]!.family);
-    });
+    };
+    if (allowPrivate) {
+      dns.lookup(hostname, { ...options, all: true }, (error, addresses) => {
+        if (error) return callback(error, '', 0);
+        found(addresses as unknown as dns.LookupAddress[]);
+      });
+      return;
+    }
+    if (isLocalhostName(hostname)) return found([{ address: '127.0.0.1', family: 4 }]);
+    resolver.addresses(hostname).then(
+      (addresses) => found(addresses.map((address) => ({ address, family: isIP(address) }))),
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
   };
 }

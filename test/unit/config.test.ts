@@ -134,6 +134,13 @@ describe('configuration', () => {
       providerSweepMs: 75,
       wsKeyRecheckMs: 60_000,
     });
+    expect(loadConfig({ WEBHOOK_DNS_SERVERS: '127.0.0.1:5353, ::1' })).toMatchObject({
+      webhookDnsServers: ['127.0.0.1:5353', '::1'],
+      webhookDnsTimeoutMs: 2_000,
+    });
+    expect(problems({ WEBHOOK_DNS_SERVERS: 'dns.example' })).toEqual([
+      'WEBHOOK_DNS_SERVERS must be up to 8 comma-separated DNS server addresses (IP or IP:port), got "dns.example"',
+    ]);
     expect(problems({ WEBHOOK_WORKERS: '0', DOCUMENT_CACHE_BYTES: '12' })).toEqual([
       'WEBHOOK_WORKERS must be an integer from 1 to 256, got "0"',
       'DOCUMENT_CACHE_BYTES must be an integer from 1048576 to 4294967296, got "12"',

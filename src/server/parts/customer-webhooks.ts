@@ -1,6 +1,6 @@
 import type { Config } from '../../config.js';
 import { DeliveryWorker, WebhookDispatcher } from '../../customer-webhooks/delivery-worker.js';
-import { DnsUrlGuard } from '../../customer-webhooks/url-guard.js';
+import { DnsUrlGuard, PublicResolver } from '../../customer-webhooks/url-guard.js';
 import type { Database } from '../../db/database.js';
 import { WebhookQueue } from '../../db/pg-webhook-queue.js';
 import { PgWebhookStore } from '../../db/pg-webhook-store.js';
@@ -20,7 +20,9 @@ export function startCustomerWebhooks(config: Config, database: Database, eventL
   const webhookStore = new PgWebhookStore(database.sql, database.orm.em, config.secrets);
   if (!config.secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
   const webhookQueue = new WebhookQueue(database.sql, config.secrets);
+  const resolver = new PublicResolver({ servers: config.webhookDnsServers, timeoutMs: config.webhookDnsTimeoutMs });
   const deliveryWorker = new DeliveryWorker(webhookQueue, logger, {
+    resolver,
     retryScheduleMs: config.webhookRetryScheduleMs,
     timeoutMs: config.webhookTimeoutMs,
     allowPrivate: config.webhookAllowPrivateUrls,
@@ -35,5 +37,5 @@ export function startCustomerWebhooks(config: Config, database: Database, eventL
   shutdown.add('webhook delivery', () => deliveryWorker.stop());
   dispatcher.kick();
   shutdown.add('webhook dispatcher', () => dispatcher.stop());
-  return { webhookStore, urlGuard: new DnsUrlGuard(), webhookQueue, dispatcher };
+  return { webhookStore, urlGuard: new DnsUrlGuard(resolver), webhookQueue, dispatcher };
 }
