@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Webhook } from 'standardwebhooks';
-import { bootGateway, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import pg from 'pg';
+import { bootGateway, eventually, gql, listenersRegistered, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { collect, wsClient } from './helpers/ws.js';
 import { Receiver } from './helpers/receiver.js';
 import {
@@ -108,6 +109,38 @@ describe('outbound webhooks (Standard Webhooks, standardwebhooks package)', () =
     } finally {
       await client.dispose();
     }
+  });
+
+  it('data.call is the call as it was at the event, even when the fan-out runs after the call has ended', async () => {
+    const app = await newApp(gw.admin);
+    await endpoint(app);
+    // Hold the fan-out (it takes the deliveries cursor FOR UPDATE) until the call has ended.
+    const holder = new pg.Client({ connectionString: gw.databaseUrl });
+    await holder.connect();
+    let callId = '';
+    try {
+      await holder.query('BEGIN');
+      await holder.query(`SELECT position FROM webhook_cursor WHERE name = 'deliveries' FOR UPDATE`);
+      callId = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001' } })).data!.createCall.call!.id;
+      await eventually(
+        async () => (await rawGql(gw.url, app.testKey, { query: `{ call(id: "${callId}") { status } }` })).data.call.status === 'COMPLETED',
+        10_000,
+        'the call to end',
+      );
+      expect(forCall(callId)).toHaveLength(0);
+    } finally {
+      await holder.query('COMMIT');
+      await holder.end();
+    }
+    await eventually(() => forCall(callId).length >= 4, 10_000, 'four deliveries');
+    const at = (event: string) => forCall(callId).find((request) => request.json.event === event)!.json.data.call;
+    const times = (call: Record<string, unknown>) =>
+      [call.startedAt, call.answeredAt, call.endedAt, call.endReason, call.duration].map((value) => value !== null);
+    expect(times(at('calls.initiated'))).toEqual([false, false, false, false, false]);
+    expect(times(at('calls.ringing'))).toEqual([true, false, false, false, false]);
+    expect(times(at('calls.answered'))).toEqual([true, true, false, false, false]);
+    expect(times(at('calls.completed'))).toEqual([true, true, true, true, true]);
+    expect(at('calls.completed')).toMatchObject({ status: 'completed', endReason: 'hangup' });
   });
 
   it('an endpoint receives the events that happen after it exists, not earlier ones', async () => {

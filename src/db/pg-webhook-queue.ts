@@ -2,7 +2,8 @@ import { CallEventKind, type Mode } from '../domain/call.js';
 import { DTMF_WEBHOOK_EVENT, WEBHOOK_EVENT_OF, WebhookDeliveryStatus } from '../domain/webhook-endpoints.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';
-import { lit } from './sql-literals.js';
+import { inList, lit } from './sql-literals.js';
+import { TERMINAL } from '../domain/call-status-rules.js';
 
 const PENDING = lit(WebhookDeliveryStatus.PENDING);
 const DELIVERED = lit(WebhookDeliveryStatus.DELIVERED);
@@ -56,14 +57,18 @@ WITH cursor AS (
            'eventId', e.id,
            'timestamp', to_char(e.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
            'data', jsonb_build_object(
+             -- The call as it was at the event, though the fan-out may run after it moved on: a
+             -- calls.ringing delivered late never carries the answer or the end.
              'call', jsonb_build_object(
                'id', c.id, 'appId', c.app_id, 'direction', c.direction, 'status', e.status,
                'fromAddress', c.from_address, 'toAddress', c.to_address,
                'fromChannel', c.from_channel, 'toChannel', c.to_channel,
-               'duration', c.duration, 'endReason', c.end_reason, 'metadata', c.metadata, 'livekitRoomName', c.livekit_room_name,
-               'startedAt', to_char(c.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               'answeredAt', to_char(c.answered_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-               'endedAt', to_char(c.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'duration', CASE WHEN ended.at_event THEN c.duration END,
+               'endReason', CASE WHEN ended.at_event THEN c.end_reason END,
+               'metadata', c.metadata, 'livekitRoomName', c.livekit_room_name,
+               'startedAt', to_char(CASE WHEN c.started_at <= e.occurred_at THEN c.started_at END AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'answeredAt', to_char(CASE WHEN c.answered_at <= e.occurred_at THEN c.answered_at END AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+               'endedAt', to_char(CASE WHEN ended.at_event THEN c.ended_at END AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                'createdAt', to_char(c.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
              'app', jsonb_build_object('id', c.app_id))
              || CASE WHEN e.digits IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('dtmf', jsonb_build_object('digits', e.digits)) END),
@@ -71,6 +76,7 @@ WITH cursor AS (
     FROM batch e
     JOIN call c ON c.id = e.call_id
     CROSS JOIN LATERAL (SELECT ${EVENT_TYPE} AS type) t
+    CROSS JOIN LATERAL (SELECT e.status IN ${inList(TERMINAL)} AS at_event) ended
     -- The application's endpoints (subscribed to the event), and the call's own (its
     -- statusCallbackUrl: every event): two index lookups, so calls with callbacks of their own
     -- never lengthen the application's list.
