@@ -69,6 +69,9 @@ export interface Config {
   readonly wsMaxOperationsPerKey: number;
   /** Open WebSockets per API key and per client address, in one process. */
   readonly wsMaxConnectionsPerKey: number;
+  /** An access token's own caps (WS_MAX_CONNECTIONS_PER_TOKEN, WS_MAX_OPERATIONS_PER_TOKEN): token holders do not share their minting key's. */
+  readonly wsMaxConnectionsPerToken: number;
+  readonly wsMaxOperationsPerToken: number;
   readonly wsMaxConnectionsPerAddress: number;
   readonly wsSlowConsumerBytes: number;
   /** Days each kind of row is kept (0: for ever); see db/retention.ts. */
@@ -290,6 +293,8 @@ const ENV = z.object({
   WS_MAX_OPERATIONS_PER_SOCKET: integer(20, 1, 10_000),
   WS_MAX_OPERATIONS_PER_KEY: integer(1_000, 1, 1_000_000),
   WS_MAX_CONNECTIONS_PER_KEY: integer(200, 1, 1_000_000),
+  WS_MAX_CONNECTIONS_PER_TOKEN: integer(10, 1, 10_000),
+  WS_MAX_OPERATIONS_PER_TOKEN: integer(100, 1, 100_000),
   WS_MAX_CONNECTIONS_PER_ADDRESS: integer(500, 1, 1_000_000),
   WS_SLOW_CONSUMER_BYTES: integer(4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
   METRICS_TOKEN: text(''),
@@ -371,6 +376,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     wsMaxOperationsPerSocket: e.WS_MAX_OPERATIONS_PER_SOCKET,
     wsMaxOperationsPerKey: e.WS_MAX_OPERATIONS_PER_KEY,
     wsMaxConnectionsPerKey: e.WS_MAX_CONNECTIONS_PER_KEY,
+    wsMaxConnectionsPerToken: e.WS_MAX_CONNECTIONS_PER_TOKEN,
+    wsMaxOperationsPerToken: e.WS_MAX_OPERATIONS_PER_TOKEN,
     wsMaxConnectionsPerAddress: e.WS_MAX_CONNECTIONS_PER_ADDRESS,
     wsSlowConsumerBytes: e.WS_SLOW_CONSUMER_BYTES,
     metricsToken: e.METRICS_TOKEN || undefined,

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { bootGateway, eventually, gql, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, eventually, gql, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { connectRaw } from './helpers/ws.js';
 import { CreateCallDocument } from './gql/graphql.js';
 
@@ -136,7 +136,14 @@ describe('WebSocket limits', () => {
 describe('WebSocket connections per key and per address', () => {
   let capped: TestGateway;
   beforeAll(async () => {
-    capped = await bootGateway({ env: { WS_MAX_CONNECTIONS_PER_KEY: '3', WS_MAX_CONNECTIONS_PER_ADDRESS: '5' } });
+    capped = await bootGateway({
+      env: {
+        WS_MAX_CONNECTIONS_PER_KEY: '3',
+        WS_MAX_CONNECTIONS_PER_ADDRESS: '5',
+        WS_MAX_CONNECTIONS_PER_TOKEN: '2',
+        ACCESS_TOKEN_KEYS: `k1:${'t'.repeat(40)}`,
+      },
+    });
   });
   afterAll(() => capped.stop());
 
@@ -187,6 +194,35 @@ describe('WebSocket connections per key and per address', () => {
         5_000,
         'room for the key again',
       );
+    } finally {
+      for (const socket of sockets) socket.close();
+    }
+  });
+
+  it("an access token's sockets are its own: past WS_MAX_CONNECTIONS_PER_TOKEN it gets 4429, while another token and the minting key keep theirs", async () => {
+    const three = await newApp(capped.admin, 'three');
+    const mint = async () =>
+      (
+        await rawGql(capped.url, three.testKey, {
+          query: 'mutation { createAccessToken(input: { scopes: [STATUS_SUBSCRIBE] }) { token } }',
+        })
+      ).data.createAccessToken.token as string;
+    const [a, b] = [await mint(), await mint()];
+    const sockets: WebSocket[] = [];
+    const keep = async (key: string, from: string) => {
+      const opened = await open(key, from);
+      expect(opened.acked).toBe(true);
+      sockets.push(opened.socket);
+    };
+    try {
+      await keep(a, '127.0.0.3');
+      await keep(a, '127.0.0.3');
+      expect(await open(a, '127.0.0.3')).toMatchObject({ acked: false, closeCode: 4429 });
+      // One browser user at its cap takes nothing from the others, nor from the backend's key.
+      await keep(b, '127.0.0.4');
+      await keep(b, '127.0.0.4');
+      for (let i = 0; i < 3; i++) await keep(three.testKey, '127.0.0.5');
+      expect(await open(three.testKey, '127.0.0.5')).toMatchObject({ acked: false, closeCode: 4429 });
     } finally {
       for (const socket of sockets) socket.close();
     }

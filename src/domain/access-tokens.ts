@@ -33,6 +33,8 @@ export interface AccessTokenKeys {
 
 /** What a verified token grants: its application and mode, the key that issued it, its scopes and filter. */
 export interface TokenGrant {
+  /** The token's own id (jti): what its WebSocket caps are counted by. */
+  id: string;
   appId: string;
   mode: Mode;
   /** The API key the token was minted with: revoking it ends the token. */
@@ -141,12 +143,14 @@ export class AccessTokens {
           if (!secret) throw new joseErrors.JWKSNoMatchingKey();
           return secret;
         },
-        { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['sub', 'exp', 'iat'] },
+        { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['sub', 'exp', 'iat', 'jti'] },
       );
-      const { sub, mode, key, scp, flt, exp } = payload as Record<string, unknown>;
-      if (typeof sub !== 'string' || (mode !== 'test' && mode !== 'live') || typeof key !== 'string' || typeof exp !== 'number') return null;
+      const { sub, mode, key, scp, flt, exp, jti } = payload as Record<string, unknown>;
+      if (typeof sub !== 'string' || (mode !== 'test' && mode !== 'live') || typeof key !== 'string' || typeof exp !== 'number' || typeof jti !== 'string')
+        return null;
       if (!Array.isArray(scp) || scp.some((scope) => typeof scope !== 'string' || !SCOPES.has(scope))) return null;
       return {
+        id: jti,
         appId: sub,
         mode,
         keyId: key,

@@ -15,6 +15,12 @@ export interface WsLimits {
   recheckMs: number;
   /** Open sockets of one API key, in this process. */
   connectionsPerKey: number;
+  /**
+   * An access token's sockets and operations are its own, not its minting key's: one browser user
+   * may not use up what the backend and every other user of that key share. Per token, in this process.
+   */
+  connectionsPerToken: number;
+  perToken: number;
   /** Open sockets from one client address (authenticated or not), in this process. */
   connectionsPerAddress: number;
 }
@@ -65,11 +71,12 @@ export class SocketGuard {
     return true;
   }
 
-  /** false: the key has too many sockets open already (the caller closes this one). */
+  /** false: the key (or the access token) has too many sockets open already (the caller closes this one). */
   connected(socket: WebSocket, authorization: string, principal: Principal): boolean {
-    const count = this.socketsPerKey.get(principal.keyId) ?? 0;
-    if (count >= this.limits.connectionsPerKey) return false;
-    this.socketsPerKey.set(principal.keyId, count + 1);
+    const { key, sockets } = this.capsOf(principal);
+    const count = this.socketsPerKey.get(key) ?? 0;
+    if (count >= sockets) return false;
+    this.socketsPerKey.set(key, count + 1);
     this.sockets.set(socket, { socket, authorization, principal, operations: new Set() });
     return true;
   }
@@ -88,9 +95,9 @@ export class SocketGuard {
     if (tracked.operations.size >= this.limits.perSocket) {
       return { code: 'RATE_LIMITED', message: 'Too many operations on this connection: complete one first, or open another connection' };
     }
-    const key = tracked.principal.keyId;
-    if ((this.perKey.get(key) ?? 0) >= this.limits.perKey) {
-      return { code: 'RATE_LIMITED', message: 'Too many operations for this API key: complete some first' };
+    const { key, operations, holder } = this.capsOf(tracked.principal);
+    if ((this.perKey.get(key) ?? 0) >= operations) {
+      return { code: 'RATE_LIMITED', message: `Too many operations for this ${holder}: complete some first` };
     }
     tracked.operations.add(id);
     this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);
@@ -100,15 +107,23 @@ export class SocketGuard {
   released(socket: WebSocket, id: string): void {
     const tracked = this.sockets.get(socket);
     if (!tracked || !tracked.operations.delete(id)) return;
-    this.decrement(tracked.principal.keyId, 1);
+    this.decrement(this.capsOf(tracked.principal).key, 1);
   }
 
   closed(socket: WebSocket): void {
     const tracked = this.sockets.get(socket);
     if (!tracked) return;
     this.sockets.delete(socket);
-    this.decrement(tracked.principal.keyId, tracked.operations.size);
-    decrement(this.socketsPerKey, tracked.principal.keyId, 1);
+    const { key } = this.capsOf(tracked.principal);
+    this.decrement(key, tracked.operations.size);
+    decrement(this.socketsPerKey, key, 1);
+  }
+
+  /** Whose caps a socket counts against: its access token's when it has one, else its API key's. */
+  private capsOf(principal: Principal): { key: string; sockets: number; operations: number; holder: string } {
+    return principal.token
+      ? { key: `token:${principal.token.id}`, sockets: this.limits.connectionsPerToken, operations: this.limits.perToken, holder: 'access token' }
+      : { key: principal.keyId, sockets: this.limits.connectionsPerKey, operations: this.limits.perKey, holder: 'API key' };
   }
 
   /** Sends unless the socket is too far behind; a slow consumer is cut off. */

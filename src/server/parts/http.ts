@@ -133,6 +133,8 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
       perSocket: config.wsMaxOperationsPerSocket,
       perKey: config.wsMaxOperationsPerKey,
       connectionsPerKey: config.wsMaxConnectionsPerKey,
+      connectionsPerToken: config.wsMaxConnectionsPerToken,
+      perToken: config.wsMaxOperationsPerToken,
       connectionsPerAddress: config.wsMaxConnectionsPerAddress,
       slowConsumerBytes: config.wsSlowConsumerBytes,
       recheckMs: config.tuning.wsKeyRecheckMs,
