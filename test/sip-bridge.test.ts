@@ -152,6 +152,51 @@ describe('an inbound PSTN call transferred to a WebRTC identity (Telnyx → Live
     }
   });
 
+  /** An answered inbound call transferred to `identity`, who joined its room. */
+  async function takenByBrowser(from: string, identity: string): Promise<{ id: string; ccid: string }> {
+    const call = await answeredInbound(from);
+    const transfer = await run(TransferCallDocument, { callId: call.id, to: identity, toChannel: 'WEBRTC' });
+    expect(transfer.userErrors).toEqual([]);
+    const sent = t.action(call.ccid, 'transfer').at(-1)!.body as { to: string; from: string };
+    lk.sipInvite(sent.to, sent.from);
+    lk.join(call.id, identity);
+    return call;
+  }
+  const leftRoom = (room: string, identity: string, disconnectReason?: string) =>
+    lk.send(webhookUrl, {
+      event: 'participant_left',
+      room: { name: room, sid: 'RM_B' },
+      participant: { identity, sid: 'PA_B', ...(disconnectReason ? { disconnectReason } : {}) },
+    });
+
+  it('the caller hanging up lets the browser go: the call ends at Telnyx and its room is deleted', async () => {
+    const { id, ccid } = await takenByBrowser('+15559990111', 'agent-9');
+    expect(lk.rooms.has(id)).toBe(true);
+    await t.telnyx.send(t.hook, 'call.hangup', { call_control_id: ccid, hangup_cause: 'normal_clearing', hangup_source: 'caller' });
+    expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLER' });
+    await eventually(() => !lk.rooms.has(id), 5_000, 'the room to be deleted');
+    expect(twirp('RoomService/DeleteRoom').at(-1)!.body).toEqual({ room: id });
+  });
+
+  it('the browser leaving ends the call (COMPLETED by the callee): the caller is hung up at Telnyx, not left alone in the room', async () => {
+    const { id, ccid } = await takenByBrowser('+15559990112', 'agent-10');
+    expect(await leftRoom(id, 'agent-10', 'CLIENT_INITIATED')).toBe(200);
+    expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLEE' });
+    await eventually(() => t.action(ccid, 'hangup').length === 1, 5_000, 'the caller to be hung up');
+    expect(t.action(ccid, 'hangup')[0]!.body).toMatchObject({ command_id: `browser-left-${id}` });
+    await eventually(() => !lk.rooms.has(id), 5_000, 'the room to be deleted');
+  });
+
+  it('a browser the gateway removed (a transfer to another identity) or the caller leaving the room does not end the call', async () => {
+    const { id, ccid } = await takenByBrowser('+15559990113', 'agent-11');
+    expect(await leftRoom(id, 'agent-11', 'PARTICIPANT_REMOVED')).toBe(200);
+    expect(await leftRoom(id, 'sip_+15559990113')).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await t.state(id)).status).toBe('IN_PROGRESS');
+    expect(t.action(ccid, 'hangup')).toHaveLength(0);
+    await run(HangupCallDocument, { callId: id });
+  });
+
   it('the room comes first: when LiveKit cannot create it, Telnyx is not asked to transfer and the call is unchanged', async () => {
     const { id, ccid } = await answeredInbound('+15559990102');
     lk.failNext(/CreateRoom$/, { status: 503, body: { code: 'unavailable', msg: 'try later' } });

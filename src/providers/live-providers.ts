@@ -55,15 +55,20 @@ export function createLiveProviders(config: ProviderConfig, callbacks: ProviderC
     room = new LiveKitProvider(config.livekit, callbacks, legs);
     tokens = new LiveKitTokens(config.livekit);
     all.push(room);
-    webhooks.push(new LiveKitWebhook(apiKey, apiSecret, callbacks));
   }
+  let telnyx: TelnyxProvider | null = null;
   if (config.telnyx) {
     const { sipInboundHost } = config.livekit ?? {};
     const bridge = room && sipInboundHost ? new SipRoomBridge({ ...config.livekit!, sipInboundHost }, room) : null;
-    const telnyx = new TelnyxProvider(config.telnyx, config.publicUrl!, callbacks, bridge);
+    telnyx = new TelnyxProvider(config.telnyx, config.publicUrl!, callbacks, bridge);
     pstn = telnyx;
     all.unshift(telnyx);
     webhooks.unshift(telnyx.webhook());
+  }
+  if (config.livekit) {
+    // A Telnyx call taken by a browser ends at Telnyx when the browser leaves its room.
+    const carrier = telnyx;
+    webhooks.push(new LiveKitWebhook(config.livekit.apiKey, config.livekit.apiSecret, callbacks, async (call) => carrier?.hangUpBridged(call, logger)));
   }
   return {
     route(fromChannel, toChannel) {

@@ -1,6 +1,7 @@
 import Telnyx from 'telnyx';
 import { CallDirection, CallStatus, Channel, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
+import type { Logger } from '../../domain/logger.js';
 import {
   CallCommandType,
   RecordingFormat,
@@ -58,9 +59,31 @@ export class TelnyxProvider implements ChannelProvider {
   }
 
   webhook(): WebhookEndpoint {
-    return new TelnyxWebhook(this.client, this.config.webhookToleranceSeconds, this.callbacks, this.name, this.voicemail, (call, to, channel) =>
-      this.routeInbound(call, to, channel),
+    return new TelnyxWebhook(
+      this.client,
+      this.config.webhookToleranceSeconds,
+      this.callbacks,
+      this.name,
+      this.voicemail,
+      (call, to, channel) => this.routeInbound(call, to, channel),
+      async (call) => this.bridge?.close(call),
     );
+  }
+
+  /**
+   * The browser that took a call left its room (LiveKit's webhook): the caller's leg is hung up
+   * and the room closed, best effort (logged; Telnyx's own hangup webhook follows).
+   */
+  async hangUpBridged(call: Call, logger: Logger): Promise<void> {
+    try {
+      if (call.providerCallId) {
+        const id = call.providerCallId;
+        await this.send(() => this.client.calls.actions.hangup(id, { client_state: clientState(call.id), command_id: `browser-left-${call.id}` }));
+      }
+      await this.bridge?.close(call);
+    } catch (error) {
+      logger.warn('the caller of a call whose browser left was not hung up', { callId: call.id, error: (error as Error).message });
+    }
   }
 
   /**

@@ -37,6 +37,8 @@ export class TelnyxWebhook implements WebhookEndpoint {
     private readonly voicemail: TelnyxVoicemail,
     /** Sends an arriving call where its number's routing says (TelnyxProvider.routeInbound); false: it could not. */
     private readonly route: (call: Call, to: string, toChannel: Channel) => Promise<boolean> = async () => false,
+    /** Closes the LiveKit room of a call taken by a browser (its WebRTC party goes with the call). */
+    private readonly closeRoom: (call: Call) => Promise<void> = async () => {},
   ) {}
 
   async handle(request: WebhookRequest): Promise<WebhookResponse> {
@@ -109,6 +111,9 @@ export class TelnyxWebhook implements WebhookEndpoint {
       case 'call.hangup': {
         const ended = hangupStatus(call, event.payload ?? {});
         await this.callbacks.apply({ callId: call.id, ...ended, occurredAt: at });
+        // The caller hung up a call a browser had taken: the browser is let go from its room
+        // (best effort: an empty room also closes by itself). Whoever ended it first closed it.
+        if (call.roomName !== null && !isTerminal(call.status)) await this.closeRoom(call).catch(() => {});
         return;
       }
       case 'call.speak.ended':

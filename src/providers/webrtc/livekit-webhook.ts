@@ -36,6 +36,11 @@ export class LiveKitWebhook implements WebhookEndpoint {
     apiKey: string,
     apiSecret: string,
     private readonly callbacks: ProviderCallbacks,
+    /**
+     * Ends a call another provider carries whose browser party met it in a room (a Telnyx call
+     * taken by a browser) at that provider: the browser left, so the caller must not stay on alone.
+     */
+    private readonly hangUpBridged: (call: Call) => Promise<void> = async () => {},
   ) {
     this.receiver = new WebhookReceiver(apiKey, apiSecret);
   }
@@ -57,11 +62,27 @@ export class LiveKitWebhook implements WebhookEndpoint {
     const roomName = event.room?.name || event.egressInfo?.roomName || '';
     if (!looksLikeCallId(roomName)) return;
     const call = await this.callbacks.findCall({ callId: roomName });
-    // A call another provider carries but whose parties meet in a room (a Telnyx call taken by a
-    // browser): its status comes from that provider; only its room recordings are told here.
-    if (!call || (call.provider !== 'livekit' && !(event.event === 'egress_ended' && call.roomName === roomName))) return;
+    if (!call) return;
     const identity = event.participant?.identity ?? '';
-    const occurredAt = event.createdAt ? new Date(Number(event.createdAt) * 1000) : undefined;
+    // A call another provider carries but whose parties meet in a room (a Telnyx call taken by a
+    // browser): its status comes from that provider; here only its room recordings, and the
+    // browser leaving, which ends the call (COMPLETED by the callee, the caller's leg hung up).
+    if (call.provider !== 'livekit') {
+      if (call.roomName !== roomName) return;
+      if (event.event === 'participant_left' && identity === call.transferredTo && call.status === CallStatus.IN_PROGRESS && leftByItself(event)) {
+        await this.callbacks.apply({
+          callId: call.id,
+          status: CallStatus.COMPLETED,
+          endReason: EndReason.HANGUP,
+          hangupSource: HangupSource.CALLEE,
+          occurredAt: eventTime(event),
+        });
+        await this.hangUpBridged(call);
+        return;
+      }
+      if (event.event !== 'egress_ended') return;
+    }
+    const occurredAt = eventTime(event);
     switch (event.event) {
       case 'participant_joined':
       case 'track_published': {
@@ -144,4 +165,18 @@ function unansweredSipEnding(reason: DisconnectReason | undefined): { status: Ca
     default:
       return { status: CallStatus.NO_ANSWER, endReason: EndReason.NO_ANSWER };
   }
+}
+
+function eventTime(event: WebhookEvent): Date | undefined {
+  return event.createdAt ? new Date(Number(event.createdAt) * 1000) : undefined;
+}
+
+/**
+ * A participant that left the room by itself (hung up, closed the tab, lost its connection), not
+ * one the gateway removed (a transfer to another identity lets the previous one go) or a room that
+ * was deleted.
+ */
+function leftByItself(event: WebhookEvent): boolean {
+  const reason = event.participant?.disconnectReason;
+  return reason !== DisconnectReason.PARTICIPANT_REMOVED && reason !== DisconnectReason.ROOM_DELETED && reason !== DisconnectReason.ROOM_CLOSED;
 }
