@@ -12,7 +12,8 @@ export interface CallsClientOptions {
   /**
    * A browser's (or any short-lived caller's) access token, from your backend (which mints it with
    * createAccessToken). Called when no token is held, when the held one expires within
-   * `refreshBeforeSeconds`, and once after the gateway refuses one (401, or a WebSocket closed
+   * `refreshBeforeSeconds` (an open WebSocket is then replaced with one on the fresh token, its
+   * subscriptions resumed), and once after the gateway refuses one (401, or a WebSocket closed
    * with 4403); concurrent callers share one call.
    */
   fetchToken?: () => Promise<string>;
@@ -106,6 +107,32 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
   let refusedToken: string | null = null;
   let sentToken: string | null = null;
   let ws: Client | undefined;
+  const marginMs = (options.refreshBeforeSeconds ?? 30) * 1000;
+  /**
+   * Before the socket's token expires (`refreshBeforeSeconds`, but never sooner than halfway
+   * through its remaining life): a fresh token is fetched and the socket replaced (graphql-ws
+   * reconnects after terminate(), 4499, and resubscribes; `$after` subscriptions resume after
+   * their last event). A failed fetch leaves the socket as it is: at the token's end the gateway
+   * closes it (4403) and the reconnect asks again.
+   */
+  let renewal: ReturnType<typeof setTimeout> | undefined;
+  const scheduleRenewal = () => {
+    clearTimeout(renewal);
+    const token = sentToken;
+    const expiresAt = tokens && token ? expiryOf(token) : null;
+    if (!tokens || !token || expiresAt === null) return;
+    const left = expiresAt - Date.now();
+    renewal = setTimeout(
+      () => {
+        tokens.refresh(token).then(
+          () => ws?.terminate(),
+          () => {},
+        );
+      },
+      Math.max(0, left - marginMs, left / 2),
+    );
+    (renewal as { unref?: () => void }).unref?.();
+  };
   const socket = () =>
     (ws ??= createClient({
       url: options.url.replace(/^http/, 'ws'),
@@ -120,8 +147,12 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
       // fresh token first, since the gateway closes a token's socket with 4403 once it has ended.
       retryAttempts: 5,
       on: {
-        connected: () => options.socketEvents?.connected?.(),
+        connected: () => {
+          scheduleRenewal();
+          options.socketEvents?.connected?.();
+        },
         closed: (event) => {
+          clearTimeout(renewal);
           const code = (event as { code?: number } | null)?.code;
           if (code === 4403 && tokens) refusedToken = sentToken;
           options.socketEvents?.closed?.(code);
@@ -174,6 +205,7 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
       };
     },
     async close() {
+      clearTimeout(renewal);
       await ws?.dispose();
     },
   };
