@@ -246,6 +246,18 @@ describe('an inbound PSTN call transferred to a WebRTC identity (Telnyx → Live
       const token = (await gql(t.gw.url, own.liveKey, CreateCallTokenDocument, { input: { callId: call.id, participantIdentity: 'desk-7' } })).data!
         .createCallToken;
       expect(token).toMatchObject({ userErrors: [], roomName: call.id });
+      // LiveKit's SIP service takes the call into the room at once (Telnyx: call.bridged), before
+      // anyone is there: the call still rings until the browser joins.
+      await t.telnyx.send(t.hook, 'call.bridged', { call_control_id: ccid });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const status = async () => (await t.gw.gateway.lifecycle.findCall({ callId: call.id }))!.status;
+      expect(await status()).toBe('ringing');
+      lk.join(call.id, 'desk-7');
+      expect(
+        await lk.send(webhookUrl, { event: 'participant_joined', room: { name: call.id, sid: 'RM_R' }, participant: { identity: 'desk-7', sid: 'PA_R' } }),
+      ).toBe(200);
+      await eventually(async () => (await status()) === 'in_progress', 10_000, 'the browser to answer');
+      expect((await t.gw.gateway.lifecycle.findCall({ callId: call.id }))!.answeredAt).not.toBeNull();
     } finally {
       await client.dispose();
     }

@@ -14,7 +14,7 @@ registerEnumType(NumberRouting, {
     FORWARD: { description: 'Forwarded at once to forwardTo (Telnyx transfer; the simulator: answered there 3 s later).' },
     RING_WEBRTC: {
       description:
-        "Brought into the call's LiveKit room (Telnyx transfer over SIP to LiveKit), where the identity takes it: the TRANSFERRED event on callStatus carries call.transferredTo and call.livekitRoomName, and createCallToken gives the browser its token. Live calls need Telnyx and LiveKit SIP on the gateway (else refused, COMMAND_NOT_ALLOWED); if the bridge fails for a call, it stays with the application.",
+        "Brought into the call's LiveKit room (Telnyx transfer over SIP to LiveKit), where the identity takes it: the TRANSFERRED event on callStatus carries call.transferredTo and call.livekitRoomName, and createCallToken gives the browser its token; the call is answered when the browser joins the room. Live calls need Telnyx and LiveKit SIP on the gateway (else refused, COMMAND_NOT_ALLOWED); if the bridge fails for a call, it stays with the application.",
     },
   },
 });

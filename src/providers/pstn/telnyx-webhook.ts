@@ -93,8 +93,15 @@ export class TelnyxWebhook implements WebhookEndpoint {
         return;
       }
       case 'call.bridged':
-        // A routed arriving call (FORWARD, RING_WEBRTC) is taken when Telnyx bridges it to where it went.
-        if (call.direction === CallDirection.INBOUND && call.transferredTo !== null && call.status === CallStatus.RINGING) {
+        // A forwarded arriving call is taken when Telnyx bridges it to the number it went to. One
+        // sent to a browser (RING_WEBRTC) is bridged as soon as LiveKit's SIP service takes it into
+        // the room, before anyone is there: it is answered when the browser joins (LiveKit's webhook).
+        if (
+          call.direction === CallDirection.INBOUND &&
+          call.transferredTo !== null &&
+          call.transferredToChannel !== Channel.WEBRTC &&
+          call.status === CallStatus.RINGING
+        ) {
           await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS, occurredAt: at });
         }
         return;

@@ -69,6 +69,11 @@ export class LiveKitWebhook implements WebhookEndpoint {
     // browser leaving, which ends the call (COMPLETED by the callee, the caller's leg hung up).
     if (call.provider !== 'livekit') {
       if (call.roomName !== roomName) return;
+      // A ringing call sent to a browser (RING_WEBRTC) is answered when that browser joins.
+      if (event.event === 'participant_joined' && identity === call.transferredTo && call.status === CallStatus.RINGING) {
+        await this.callbacks.apply({ callId: call.id, status: CallStatus.IN_PROGRESS, occurredAt: eventTime(event) });
+        return;
+      }
       if (event.event === 'participant_left' && identity === call.transferredTo && call.status === CallStatus.IN_PROGRESS && leftByItself(event)) {
         await this.callbacks.apply({
           callId: call.id,
