@@ -250,7 +250,7 @@ describe('an inbound PSTN call transferred to a WebRTC identity (Telnyx → Live
       // anyone is there: the call still rings until the browser joins.
       await t.telnyx.send(t.hook, 'call.bridged', { call_control_id: ccid });
       await new Promise((resolve) => setTimeout(resolve, 200));
-      const status = async () => (await t.gw.gateway.lifecycle.findCall({ callId: call.id }))!.status;
+      const status = async (): Promise<string> => (await t.gw.gateway.lifecycle.findCall({ callId: call.id }))!.status;
       expect(await status()).toBe('ringing');
       lk.join(call.id, 'desk-7');
       expect(
