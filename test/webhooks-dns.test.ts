@@ -58,6 +58,19 @@ describe('webhook URLs whose DNS never answers', () => {
     expect((await gw.database.sql.query<{ n: number }>(`SELECT count(*)::int AS n FROM webhook_endpoint WHERE app_id = $1`, [app.id]))[0]!.n).toBe(0);
   });
 
+  it('a failed name is asked again after a few seconds (a retried delivery is not refused from memory for long)', async () => {
+    const app = await newApp(gw.admin);
+    const create = () => gql(gw.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: 'https://again.slow.example/x' } });
+    await create();
+    const asked = queries;
+    // Within the failure's 3 s: refused from memory, no query.
+    expect((await create()).data!.createWebhookEndpoint.userErrors[0]!.code).toBe('URL_NOT_ALLOWED');
+    expect(queries).toBe(asked);
+    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    expect((await create()).data!.createWebhookEndpoint.userErrors[0]!.code).toBe('URL_NOT_ALLOWED');
+    expect(queries).toBeGreaterThan(asked);
+  });
+
   it('localhost names are refused by name, without asking DNS', async () => {
     const app = await newApp(gw.admin);
     const asked = queries;

@@ -41,13 +41,17 @@ export interface PublicResolverOptions {
  * delivery. Not with dns.lookup: getaddrinfo runs on libuv's 4-thread pool, so a few names whose
  * DNS never answers (anyone can run such a server) would hold every thread for the resolver's
  * timeouts and stall file, crypto and DNS work of every tenant. c-ares (dns.Resolver) queries
- * off that pool; each lookup gets `timeoutMs` in all; answers, failures included, are remembered
- * for a minute (10,000 names at most) and one lookup of a name serves every concurrent caller.
+ * off that pool; each lookup gets `timeoutMs` in all; an answer is remembered for its records' TTL
+ * (at most a minute), a failure for 3 s (a delivery retried 5 s later asks again), 10,000 names at
+ * most, and one lookup of a name serves every concurrent caller.
  * /etc/hosts is not read, so `localhost` names are refused by name (RFC 6761: they are loopback).
  */
+const MAX_ANSWER_TTL_MS = 60_000;
+const FAILURE_TTL_MS = 3_000;
+
 export class PublicResolver {
   private readonly resolver: Resolver;
-  private readonly answers = new LRUCache<string, Promise<string[]>>({ max: 10_000, ttl: 60_000 });
+  private readonly answers = new LRUCache<string, Promise<string[]>>({ max: 10_000, ttl: MAX_ANSWER_TTL_MS });
 
   constructor(private readonly options: PublicResolverOptions) {
     this.resolver = new Resolver({ timeout: Math.max(50, Math.floor(options.timeoutMs / 2)), tries: 2 });
@@ -56,16 +60,24 @@ export class PublicResolver {
 
   /** Every A and AAAA address of `host`; rejects when it has none or does not answer in time. */
   addresses(host: string): Promise<string[]> {
-    let answer = this.answers.get(host);
-    if (!answer) {
-      answer = this.resolve(host);
-      this.answers.set(host, answer);
-      answer.catch(() => {});
-    }
+    const known = this.answers.get(host);
+    if (known) return known;
+    const resolving = this.resolve(host);
+    const answer = resolving.then((found) => found.addresses);
+    this.answers.set(host, answer);
+    // Kept for the records' TTL, a failure briefly (unless the entry was replaced meanwhile).
+    const keep = (ttl: number) => {
+      if (this.answers.get(host) === answer) this.answers.set(host, answer, { ttl });
+    };
+    resolving.then(
+      (found) => keep(found.ttlMs),
+      () => keep(FAILURE_TTL_MS),
+    );
+    answer.catch(() => {});
     return answer;
   }
 
-  private async resolve(host: string): Promise<string[]> {
+  private async resolve(host: string): Promise<{ addresses: string[]; ttlMs: number }> {
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -74,13 +86,15 @@ export class PublicResolver {
       );
     });
     try {
+      const none: { address: string; ttl: number }[] = [];
       const [v4, v6] = await Promise.race([
-        Promise.all([this.resolver.resolve4(host).catch(() => [] as string[]), this.resolver.resolve6(host).catch(() => [] as string[])]),
+        Promise.all([this.resolver.resolve4(host, { ttl: true }).catch(() => none), this.resolver.resolve6(host, { ttl: true }).catch(() => none)]),
         deadline,
       ]);
       const all = [...v4, ...v6];
       if (all.length === 0) throw Object.assign(new Error(`${host} does not resolve`), { code: 'ENOTFOUND' });
-      return all;
+      const ttl = Math.min(...all.map((record) => record.ttl));
+      return { addresses: all.map((record) => record.address), ttlMs: Math.min(MAX_ANSWER_TTL_MS, Math.max(1_000, ttl * 1000)) };
     } finally {
       clearTimeout(timer);
     }
