@@ -252,3 +252,20 @@ export function withoutRunDetails(text: string): string {
     .replace(/\d{4}-\d{2}-\d{2}T[0-9:.]+Z/g, 'TIME')
     .replace(/"(cursor|endCursor|startCursor)":"[^"]+"/g, '"$1":"CURSOR"');
 }
+
+/** The statements (text and values, as sent) the gateway sends while `run` runs whose text matches `pattern`: to EXPLAIN the real SQL. */
+export async function statementsSent(gw: TestGateway, pattern: RegExp, run: () => Promise<unknown>): Promise<{ text: string; values: unknown[] }[]> {
+  const sql = gw.database.sql;
+  const original = sql.query;
+  const seen: { text: string; values: unknown[] }[] = [];
+  sql.query = function (this: typeof sql, text: string, values: unknown[] = [], name?: string) {
+    if (pattern.test(text)) seen.push({ text, values });
+    return original.call(this, text, values, name);
+  } as typeof original;
+  try {
+    await run();
+  } finally {
+    sql.query = original;
+  }
+  return seen;
+}
