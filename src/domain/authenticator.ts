@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { PerMinuteCounter } from '../shared/per-minute-counter.js';
 import { hashKey, parseKeyMode } from './api-keys.js';
 import { looksLikeToken, type AccessScope, type AccessTokens } from './access-tokens.js';
 import type { Mode, Tenant } from './call.js';
@@ -47,8 +48,7 @@ export type AuthResult = { principal: Principal } | { refused: 'unauthenticated'
 export class Authenticator {
   private readonly verified: LRUCache<string, Principal> | null;
   private readonly unknown: LRUCache<string, true> | null;
-  private readonly failures: LRUCache<string, { count: number; resetAt: number }>;
-  private readonly failuresPerMinute: number;
+  private readonly failures: PerMinuteCounter;
   private readonly tokens: AccessTokens | undefined;
 
   constructor(
@@ -58,8 +58,7 @@ export class Authenticator {
     const max = options.maxEntries;
     this.verified = options.ttlMs > 0 ? new LRUCache({ max, ttl: options.ttlMs }) : null;
     this.unknown = options.ttlMs > 0 ? new LRUCache({ max, ttl: options.ttlMs }) : null;
-    this.failures = new LRUCache({ max });
-    this.failuresPerMinute = options.failuresPerMinute ?? 0;
+    this.failures = new PerMinuteCounter(options.failuresPerMinute ?? 0, max);
     this.tokens = options.tokens;
   }
 
@@ -83,22 +82,16 @@ export class Authenticator {
 
   /** `authenticate`, counting refusals per client address (HTTP requests, WebSocket connections). */
   async authenticateFrom(address: string | undefined, authorization: string | undefined | null): Promise<AuthResult> {
-    const now = Date.now();
     const key = address ?? 'unknown';
-    const failures = this.failuresPerMinute > 0 ? this.failures.get(key) : undefined;
-    if (failures && failures.resetAt <= now) this.failures.delete(key);
-    else if (failures && failures.count >= this.failuresPerMinute) {
+    const retryAfter = this.failures.over(key);
+    if (retryAfter !== null) {
       const hash = this.hashOf(authorization);
       const cached = hash ? this.verified?.get(hash) : undefined;
-      return cached ? { principal: cached } : { refused: 'blocked', retryAfter: Math.max(1, Math.ceil((failures.resetAt - now) / 1000)) };
+      return cached ? { principal: cached } : { refused: 'blocked', retryAfter };
     }
     const principal = await this.authenticate(authorization);
     if (principal) return { principal };
-    if (this.failuresPerMinute > 0 && authorization) {
-      const entry = this.failures.get(key) ?? { count: 0, resetAt: now + 60_000 };
-      entry.count++;
-      this.failures.set(key, entry);
-    }
+    if (authorization) this.failures.add(key);
     return { refused: 'unauthenticated' };
   }
 

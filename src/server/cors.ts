@@ -1,6 +1,7 @@
 import type http from 'node:http';
 import { LRUCache } from 'lru-cache';
 import { plausibleOrigin, type OriginStore } from '../domain/origins.js';
+import { PerMinuteCounter } from '../shared/per-minute-counter.js';
 
 /** Answered to an allowed preflight: what the gateway's browser clients send. */
 const ALLOW_METHODS = 'GET, POST, OPTIONS';
@@ -27,9 +28,8 @@ const EXPOSE_HEADERS = 'retry-after, www-authenticate, x-request-id';
 export class CorsPolicy {
   private readonly anyApp: LRUCache<string, { allowed: boolean }>;
   private readonly perApp: LRUCache<string, { origins: ReadonlySet<string> }>;
-  /** Lookups that found no application, per client address, for a minute from the first (0: no cap). */
-  private readonly misses: LRUCache<string, { count: number; resetAt: number }>;
-  private readonly missesPerMinute: number;
+  /** Lookups that found no application, per client address (0: no cap). */
+  private readonly misses: PerMinuteCounter;
 
   constructor(
     private readonly store: OriginStore,
@@ -39,8 +39,7 @@ export class CorsPolicy {
     const ttl = Math.max(1, options.ttlMs);
     this.anyApp = new LRUCache({ max: options.maxEntries, ttl });
     this.perApp = new LRUCache({ max: options.maxEntries, ttl });
-    this.misses = new LRUCache({ max: options.maxEntries });
-    this.missesPerMinute = options.missesPerMinute ?? 0;
+    this.misses = new PerMinuteCounter(options.missesPerMinute ?? 0, options.maxEntries);
   }
 
   /** The request's Origin when it is another origin than the gateway's own; undefined for same-origin and non-browser requests. */
@@ -63,15 +62,10 @@ export class CorsPolicy {
     const cached = this.anyApp.get(origin);
     if (cached) return cached.allowed;
     const client = address ?? 'unknown';
-    let misses = this.missesPerMinute > 0 ? this.misses.get(client) : undefined;
-    if (misses && misses.resetAt <= Date.now()) misses = undefined;
-    if (misses && misses.count >= this.missesPerMinute) return false;
+    if (this.misses.over(client) !== null) return false;
     const allowed = await this.store.anyAllows(origin);
     this.anyApp.set(origin, { allowed });
-    if (!allowed && this.missesPerMinute > 0) {
-      if (misses) misses.count++;
-      else this.misses.set(client, { count: 1, resetAt: Date.now() + 60_000 });
-    }
+    if (!allowed) this.misses.add(client);
     return allowed;
   }
 
