@@ -33,7 +33,7 @@ beforeAll(async () => {
   gw = await bootGateway({ config: { simulatorTimeScale: 0.05 }, env: { ACCESS_TOKEN_KEYS: KEYS, AUTH_CACHE_TTL_MS: '200', WS_KEY_RECHECK_MS: '200' } });
   app = await newApp(gw.admin, 'client package');
   const [row] = await gw.database.sql.query<{ id: string }>(`SELECT id FROM api_key WHERE app_id = $1 AND mode = 'test'`, [app.id]);
-  // The caller's backend: mints a token that has 3 s left (issued 57 s ago with the 60 s minimum).
+  // The caller's backend: mints a token that has 4 s left (issued 56 s ago with the 60 s minimum).
   const signer = new AccessTokens(parseAccessTokenKeys(KEYS));
   tokenServer = http.createServer((_req, res) => {
     fetched++;
@@ -41,7 +41,7 @@ beforeAll(async () => {
       .issue(
         { appId: app.id, mode: 'test', keyId: row!.id },
         { scopes: [AccessScope.CALLS_READ, AccessScope.STATUS_SUBSCRIBE, AccessScope.CALLS_CREATE], ttlSeconds: 60 },
-        new Date(Date.now() - 57_000),
+        new Date(Date.now() - 56_000),
       )
       .then(({ token }) => res.end(token));
   });
@@ -83,7 +83,7 @@ const sockets = { connected: 0, closed: [] };
 const client = createCallsClient({
   url,
   webSocketImpl: WebSocket,
-  refreshBeforeSeconds: 1,
+  refreshBeforeSeconds: 2,
   fetchToken: () => fetch(tokenUrl).then((r) => r.text()),
   socketEvents: { connected: () => sockets.connected++, closed: (code) => sockets.closed.push(code) },
 });
@@ -101,7 +101,7 @@ const first = await place();
 await until(() => done.has(first));
 // Past the first token's end: the client has replaced the socket before (4499, its own), and
 // sends a fresh token over HTTP.
-await new Promise((r) => setTimeout(r, 3500));
+await new Promise((r) => setTimeout(r, 4500));
 const second = await place();
 await until(() => done.has(second));
 const { calls } = await client.request(CallsDocument, { first: 10 });
@@ -169,7 +169,7 @@ describe('the client package (npm pack, installed elsewhere)', () => {
       sockets: { connected: number; closed: number[] };
       listed: string[];
     };
-    // Tokens live 3 s: the run took several. Before each token's end the client fetched a fresh
+    // Tokens live 4 s: the run took several. Before each token's end the client fetched a fresh
     // one and replaced its socket (4499, graphql-ws's terminate); the gateway never had to close
     // one for an expired token (4403).
     expect(fetched).toBeGreaterThanOrEqual(2);
