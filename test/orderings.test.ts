@@ -63,7 +63,7 @@ async function matching(filter: CallFilter): Promise<number[]> {
   expect(count.data!.calls.totalCount).toBe(list.data!.calls.nodes.length);
   const listed = list.data!.calls.nodes.map((node) => ids.indexOf(node.id));
   // callStatus matches each live event in memory (domain/filter-match.ts): the same answer as SQL.
-  const calls = await new PgCallStore(gw.database.sql).findByIds({ appId: app.id, mode: 'test' }, ids);
+  const calls = await new PgCallStore(gw.database.sql, { concurrent: 1, waiting: 0 }).findByIds({ appId: app.id, mode: 'test' }, ids);
   const inMemory = calls.filter((call) => callMatches(call, asDomainFilter(filter))).map((call) => ids.indexOf(call.id));
   expect(
     inMemory.sort((a, b) => a - b),

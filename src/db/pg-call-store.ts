@@ -253,7 +253,8 @@ export class PgCallStore implements CallStore {
 
   constructor(
     private readonly sql: Sql,
-    heavy: { concurrent: number; waiting: number } = { concurrent: 2, waiting: 64 },
+    /** HEAVY_READS_PER_APPLICATION and HEAVY_READS_WAITING (config.ts holds their defaults). */
+    heavy: { concurrent: number; waiting: number },
   ) {
     this.inserts = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
     this.heavy = new KeyedLimiter(heavy.concurrent, heavy.waiting, () => new TooBusyError());

@@ -101,13 +101,13 @@ class TokenHolder {
 export function createCallsClient(options: CallsClientOptions): CallsClient {
   if (!options.apiKey === !options.fetchToken) throw new TypeError('createCallsClient: pass apiKey (a backend) or fetchToken (a browser), one of them');
   const doFetch = options.fetch ?? fetch;
-  const tokens = options.fetchToken ? new TokenHolder(options.fetchToken, (options.refreshBeforeSeconds ?? 30) * 1000) : null;
+  const marginMs = (options.refreshBeforeSeconds ?? 30) * 1000;
+  const tokens = options.fetchToken ? new TokenHolder(options.fetchToken, marginMs) : null;
   const credential = async () => (tokens ? tokens.get() : options.apiKey!);
   /** The token a WebSocket was refused with (4403): the next connection asks for a new one. */
   let refusedToken: string | null = null;
   let sentToken: string | null = null;
   let ws: Client | undefined;
-  const marginMs = (options.refreshBeforeSeconds ?? 30) * 1000;
   /**
    * Before the socket's token expires (`refreshBeforeSeconds`, but never sooner than halfway
    * through its remaining life): a fresh token is fetched and the socket replaced (graphql-ws
