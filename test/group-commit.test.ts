@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, gql, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { CreateCallDocument } from './gql/graphql.js';
 import { CallInsertBatch } from '../src/db/call-insert-batch.js';
-import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT, insertCallValues } from '../src/db/pg-call-store.js';
+import { insertCallValues } from '../src/db/call-columns.js';
 import { CallDirection, CallStatus, Channel } from '../src/domain/call.js';
 import { Sql } from '../src/db/sql.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
@@ -88,7 +88,7 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
   it('a batch goes as one statement; a row the database refuses fails only its own insert', async () => {
     const sql = new Sql(gw.databaseUrl, 2);
     try {
-      const batch = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
+      const batch = new CallInsertBatch(sql);
       const good = Array.from({ length: 10 }, (_, i) => callRow({ i }));
       const before = sql.statements;
       const inserted = await Promise.all(good.map((values) => batch.insert(values)));
@@ -111,7 +111,7 @@ describe('createCall in groups (one statement per event-loop turn)', () => {
   it('while the statements in flight are at the cap, rows of later turns wait and go together (natural batching)', async () => {
     const sql = new Sql(gw.databaseUrl, 4);
     try {
-      const batch = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS, 100, 1);
+      const batch = new CallInsertBatch(sql, 100, 1);
       const before = sql.statements;
       const pending: Promise<unknown>[] = [];
       // 10 rows in each of 10 turns of the event loop: one statement per turn without a cap.

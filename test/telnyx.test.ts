@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { commandRowCounts, eventually, gql, listenersRegistered, newApp } from './helpers/gateway.js';
+import { commandRowCounts, eventually, gql, listenersRegistered, newApp, rawGql } from './helpers/gateway.js';
 import { PUBLIC_URL, TelnyxHarness, b64, esc } from './helpers/telnyx.js';
 import { collect, wsClient } from './helpers/ws.js';
 import { FakeTelnyx, telnyxError } from './fakes/telnyx-server.js';
@@ -457,6 +457,32 @@ describe('createCall options on Telnyx (dial parameters and webhooks)', () => {
     expect(plain.dial).not.toHaveProperty('time_limit_secs');
     expect(plain.dial).not.toHaveProperty('from_display_name');
     expect((await dialWith({ machineDetection: 'OFF' })).dial).toMatchObject({ answering_machine_detection: 'disabled' });
+  });
+
+  it('50 concurrent creates (grouped into shared inserts) each keep their own options: answered, stored and dialled', async () => {
+    // The grouped INSERT once lacked the options column: every call of a busy turn but one lost them.
+    const createWithOptions = `mutation ($input: CreateCallInput!) {
+      createCall(input: $input) { call { id options { ringTimeout timeLimit callerName } } userErrors { code } }
+    }`;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        rawGql(t.gw.url, t.app.liveKey, {
+          query: createWithOptions,
+          variables: { input: { from: t.app.number, to: '+15551239876', ringTimeout: 10 + i, timeLimit: 100 + i, callerName: `Agent ${i}` } },
+        }),
+      ),
+    );
+    for (const [i, { data, errors }] of results.entries()) {
+      expect(errors).toBeUndefined();
+      const { call, userErrors } = data.createCall;
+      expect(userErrors).toEqual([]);
+      const own = { ringTimeout: 10 + i, timeLimit: 100 + i, callerName: `Agent ${i}` };
+      expect(call.options).toEqual(own);
+      expect((await gql(t.gw.url, t.app.liveKey, CallWithOptionsDocument, { id: call.id })).data!.call!.options).toMatchObject(own);
+      await eventually(() => t.telnyx.to(/^\/v2\/calls$/).some((request) => request.body.client_state === b64(call.id)), 10_000, `the dial of ${call.id}`);
+      const dial = t.telnyx.to(/^\/v2\/calls$/).find((request) => request.body.client_state === b64(call.id))!.body;
+      expect(dial).toMatchObject({ timeout_secs: 10 + i, time_limit_secs: 100 + i, from_display_name: `Agent ${i}` });
+    }
   });
 
   it('DETECT_BEEP: a machine is answeredBy MACHINE at once, and VOICEMAIL only when its greeting ended (the beep)', async () => {

@@ -1,39 +1,9 @@
 import type { Call } from '../domain/call.js';
 import type { Sql } from './sql.js';
+import { INSERT_CALL, INSERT_CALL_STATEMENT, INSERT_CALLS, INSERT_ID_INDEX, INSERT_PARAMETER_COUNT } from './call-columns.js';
 
-const PARAMETERS = 17;
-/** The parameters of INSERT_CALL, in its order ($1 … $17). */
+/** The parameters of INSERT_CALL for one call (call-columns.ts, insertCallValues). */
 export type InsertCallValues = readonly unknown[];
-
-/**
- * INSERT_CALL for many calls in ONE statement: the same per-row conditions (the number must be
- * the application's when `require_number`; a taken idempotency key makes that row a no-op through
- * ON CONFLICT DO NOTHING, which also holds between two rows of one batch), each call's INITIATED
- * event inserted with it. Columns travel as arrays, so the text is one prepared statement
- * whatever the batch size.
- */
-function insertCallsStatement(callColumns: string): string {
-  return `
-WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                       $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::boolean[], $15::text[], $16::text[], $17::text[])
-    AS i(id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-         metadata, livekit_room_name, idempotency_key, request_fingerprint, require_number, event_id, provider, room_name)
-), inserted AS (
-  INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider, room_name)
-  SELECT i.id, i.app_id, i.mode, i.direction, i.status, i.from_address, i.to_address, i.from_channel, i.to_channel,
-         i.metadata::jsonb, i.livekit_room_name, i.idempotency_key, i.request_fingerprint, 1, i.provider, i.room_name
-    FROM input i
-   WHERE NOT i.require_number OR EXISTS (SELECT 1 FROM phone_number p WHERE p.app_id = i.app_id AND p.number = i.from_address)
-  ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING ${callColumns}
-), event AS (
-  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
-  SELECT i.event_id, c.id, c."appId", c.mode, 1, c.status, NULL, c."createdAt" FROM inserted c JOIN input i ON i.id = c.id
-)
-SELECT * FROM inserted`;
-}
 
 interface Pending {
   values: InsertCallValues;
@@ -54,14 +24,11 @@ interface Pending {
 export class CallInsertBatch {
   private queue: Pending[] = [];
   private scheduled = false;
-  private readonly many: string;
   /** Statements sent and not yet answered. */
   private inFlight = 0;
 
   constructor(
     private readonly sql: Sql,
-    private readonly single: { text: string; name: string },
-    callColumns: string,
     private readonly maxBatch = 100,
     /**
      * At most this many insert statements at once: while they run, new rows wait and go together
@@ -69,9 +36,7 @@ export class CallInsertBatch {
      * statements. Rows never wait for a timer, only for a statement to come back.
      */
     private readonly maxInFlight = 2,
-  ) {
-    this.many = insertCallsStatement(callColumns);
-  }
+  ) {}
 
   insert(values: InsertCallValues): Promise<Call | null> {
     return new Promise((resolve, reject) => {
@@ -105,19 +70,19 @@ export class CallInsertBatch {
       void this.one(batch[0]!).then(this.done);
       return;
     }
-    const columns: unknown[][] = Array.from({ length: PARAMETERS }, () => new Array(batch.length));
+    const columns: unknown[][] = Array.from({ length: INSERT_PARAMETER_COUNT }, () => new Array(batch.length));
     for (let row = 0; row < batch.length; row++) {
       const values = batch[row]!.values;
-      for (let column = 0; column < PARAMETERS; column++) columns[column]![row] = values[column];
+      for (let column = 0; column < INSERT_PARAMETER_COUNT; column++) columns[column]![row] = values[column];
     }
     this.inFlight++;
     void this.sql
-      .query<Call>(this.many, columns, 'insert_calls')
+      .query<Call>(INSERT_CALLS, columns, 'insert_calls')
       .then(
         (rows) => {
           const byId = new Map<unknown, Call>();
           for (const row of rows) byId.set(row.id, row);
-          for (const pending of batch) pending.resolve(byId.get(pending.values[0]) ?? null);
+          for (const pending of batch) pending.resolve(byId.get(pending.values[INSERT_ID_INDEX]) ?? null);
         },
         // All or nothing failed: each row on its own, so only a bad one fails its request.
         () => Promise.all(batch.map((pending) => this.one(pending))),
@@ -127,7 +92,7 @@ export class CallInsertBatch {
 
   /** One row in its own statement; never rejects (the row's request gets the error). */
   private one(pending: Pending): Promise<void> {
-    return this.sql.query<Call>(this.single.text, pending.values as unknown[], this.single.name).then(
+    return this.sql.query<Call>(INSERT_CALL, pending.values as unknown[], INSERT_CALL_STATEMENT).then(
       (rows) => pending.resolve(rows[0] ?? null),
       (error: unknown) => pending.reject(error),
     );

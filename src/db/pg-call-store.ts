@@ -18,18 +18,12 @@ import { CallCommandStatus, PENDING_COMMAND_STATUSES, RecordingStatus } from '..
 import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
 import { CallInsertBatch } from './call-insert-batch.js';
+import { callSelectList, insertCallValues } from './call-columns.js';
 import { KeyedLimiter } from '../shared/keyed-limiter.js';
 import { TooBusyError } from '../domain/errors.js';
 
-/** Columns as the domain's `Call` names them: rows need no mapping loop. */
-export const CALL_COLUMNS = `id, app_id AS "appId", mode, direction, status,
-  from_address AS "fromAddress", to_address AS "toAddress",
-  from_channel AS "fromChannel", to_channel AS "toChannel",
-  duration, end_reason AS "endReason", hangup_source AS "hangupSource", sip_code AS "sipCode", metadata,
-  options, answered_by AS "answeredBy", livekit_room_name AS "livekitRoomName", room_name AS "roomName",
-  started_at AS "startedAt", answered_at AS "answeredAt", ended_at AS "endedAt", created_at AS "createdAt",
-  provider, provider_call_id AS "providerCallId", on_hold AS "onHold", muted_legs AS "mutedLegs",
-  recording_id AS "recordingId", transferred_to AS "transferredTo", transferred_to_channel AS "transferredToChannel"`;
+/** Columns as the domain's `Call` names them: rows need no mapping loop (derived from call-columns.ts). */
+export const CALL_COLUMNS = callSelectList();
 
 const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
   occurred_at AS "occurredAt", type AS kind, command_id AS "commandId", digits, position::text AS position`;
@@ -37,14 +31,7 @@ const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_statu
 /** An event joined with its call: event columns, then the call's as "call.<field>". */
 export const EVENT_WITH_CALL_COLUMNS = `e.id, e.call_id AS "callId", e.sequence, e.status, e.previous_status AS "previousStatus",
   e.occurred_at AS "occurredAt", e.type AS kind, e.command_id AS "commandId", e.digits, e.position::text AS position,
-  ${CALL_COLUMNS.split(',')
-    .map((column) => column.trim())
-    .map((column) => {
-      const [expression, alias] = column.split(/ AS /i) as [string, string | undefined];
-      const name = (alias ?? expression).replace(/"/g, '');
-      return `c.${expression.trim()} AS "call.${name}"`;
-    })
-    .join(', ')}`;
+  ${callSelectList('c.', 'call.')}`;
 
 /** Folds the "call.<field>" columns of a joined row into `call`. */
 export function toEventWithCall(row: Record<string, unknown>): CallEventWithCall {
@@ -101,54 +88,6 @@ WITH old AS (
    WHERE id = (SELECT previous_recording_id FROM updated WHERE $7::boolean) AND status = ${lit(RecordingStatus.RECORDING)}
 )
 SELECT ${CALL_COLUMNS}, previous_status AS "previousStatus", last_sequence AS sequence FROM updated`;
-
-/**
- * Creates the call and its INITIATED event in ONE statement (one round trip, atomic):
- * - the `WHERE` makes the insert conditional on the number being the application's ($14);
- * - `ON CONFLICT DO NOTHING` on the partial unique index makes idempotency a constraint, so
- *   concurrent requests with one key create exactly one call.
- */
-export const INSERT_CALL = `
-WITH inserted AS (
-  INSERT INTO call (id, app_id, mode, direction, status, from_address, to_address, from_channel, to_channel,
-                    metadata, livekit_room_name, idempotency_key, request_fingerprint, last_sequence, provider, room_name, options)
-  SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text, $7::text, $8::text, $9::text, $10::jsonb,
-         $11::text, $12::text, $13::text, 1, $16::text, $17::text, $18::jsonb
-  WHERE NOT $14::boolean OR EXISTS (SELECT 1 FROM phone_number WHERE app_id = $2::text AND number = $6::text)
-  ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
-  RETURNING ${CALL_COLUMNS}
-), event AS (
-  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
-  SELECT $15::text, id, "appId", mode, 1, status, NULL, "createdAt" FROM inserted
-)
-SELECT * FROM inserted`;
-
-/** INSERT_CALL's parameters ($1 … $18) for one call: the one place that knows their order (the bench's baselines and tests use it too). */
-export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedNumber: boolean): unknown[] {
-  return [
-    call.id,
-    tenant.appId,
-    tenant.mode,
-    call.direction,
-    call.status,
-    call.fromAddress,
-    call.toAddress,
-    call.fromChannel,
-    call.toChannel,
-    JSON.stringify(call.metadata),
-    call.livekitRoomName,
-    call.idempotencyKey,
-    call.requestFingerprint,
-    requireAssignedNumber,
-    call.eventId,
-    call.provider,
-    call.roomName,
-    JSON.stringify(call.options),
-  ];
-}
-
-/** INSERT_CALL is prepared per connection under this name (bench/ baselines reuse both). */
-export const INSERT_CALL_STATEMENT = 'insert_call';
 
 /** Each callStats group's SQL and the key it fills. Fixed strings: no input reaches the SQL text. */
 const STATS_GROUPS: Record<CallStatsGroup, { sql: string; key: keyof CallStatsKey }> = {
@@ -256,7 +195,7 @@ export class PgCallStore implements CallStore {
     /** HEAVY_READS_PER_APPLICATION and HEAVY_READS_WAITING (config.ts holds their defaults). */
     heavy: { concurrent: number; waiting: number },
   ) {
-    this.inserts = new CallInsertBatch(sql, { text: INSERT_CALL, name: INSERT_CALL_STATEMENT }, CALL_COLUMNS);
+    this.inserts = new CallInsertBatch(sql);
     this.heavy = new KeyedLimiter(heavy.concurrent, heavy.waiting, () => new TooBusyError());
   }
 

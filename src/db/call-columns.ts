@@ -1,0 +1,141 @@
+import type { Call, Tenant } from '../domain/call.js';
+import type { NewCall } from '../domain/call-store.js';
+
+/**
+ * The one table of the `call` columns the gateway reads and writes with its own SQL (the entity,
+ * db/entities/call.entity.ts, declares them for the migrations). Every other form is derived from
+ * here: the select list (`CALL_COLUMNS`), the joined "call.<field>" list, the single-row and the
+ * grouped INSERT with their parameters, and the values array. Placeholders are numbered by code,
+ * never by hand (as PostGraphile's pg-sql2 does): a column added here reaches every statement, and
+ * a domain `Call` field without a column fails to compile.
+ */
+export const CALL_FIELD_COLUMNS = {
+  id: 'id',
+  appId: 'app_id',
+  mode: 'mode',
+  direction: 'direction',
+  status: 'status',
+  fromAddress: 'from_address',
+  toAddress: 'to_address',
+  fromChannel: 'from_channel',
+  toChannel: 'to_channel',
+  duration: 'duration',
+  endReason: 'end_reason',
+  hangupSource: 'hangup_source',
+  sipCode: 'sip_code',
+  metadata: 'metadata',
+  options: 'options',
+  answeredBy: 'answered_by',
+  livekitRoomName: 'livekit_room_name',
+  roomName: 'room_name',
+  startedAt: 'started_at',
+  answeredAt: 'answered_at',
+  endedAt: 'ended_at',
+  createdAt: 'created_at',
+  provider: 'provider',
+  providerCallId: 'provider_call_id',
+  onHold: 'on_hold',
+  mutedLegs: 'muted_legs',
+  recordingId: 'recording_id',
+  transferredTo: 'transferred_to',
+  transferredToChannel: 'transferred_to_channel',
+} as const satisfies { readonly [K in keyof Call]-?: string };
+
+const CALL_FIELDS = Object.keys(CALL_FIELD_COLUMNS) as (keyof Call)[];
+
+/** `<prefix><column> AS "<alias prefix><field>"` for every field of `Call`: rows need no mapping loop. */
+export function callSelectList(tablePrefix = '', aliasPrefix = ''): string {
+  return CALL_FIELDS.map((field) => {
+    const column = CALL_FIELD_COLUMNS[field];
+    const alias = `${aliasPrefix}${field}`;
+    return column === alias && !tablePrefix ? column : `${tablePrefix}${column} AS "${alias}"`;
+  }).join(', ');
+}
+
+/** What one createCall inserts, flattened: the new call, its tenant and the number condition. */
+type InsertSource = NewCall & Tenant & { requireAssignedNumber: boolean };
+
+interface InsertParameter {
+  /** The name in the statement's `input`: the `call` column it fills, or a parameter that is not one. */
+  name: string;
+  /** Whether `name` is a column of `call` the INSERT fills. */
+  column: boolean;
+  type: 'text' | 'jsonb' | 'boolean';
+}
+
+const col = (name: string, type: InsertParameter['type'] = 'text'): InsertParameter => ({ name, column: true, type });
+
+/**
+ * The parameters of a call insert, in their order: one per field of what createCall hands the
+ * store, so a field of `NewCall` without a parameter fails to compile.
+ */
+const INSERT_PARAMETERS = {
+  id: col(CALL_FIELD_COLUMNS.id),
+  appId: col(CALL_FIELD_COLUMNS.appId),
+  mode: col(CALL_FIELD_COLUMNS.mode),
+  direction: col(CALL_FIELD_COLUMNS.direction),
+  status: col(CALL_FIELD_COLUMNS.status),
+  fromAddress: col(CALL_FIELD_COLUMNS.fromAddress),
+  toAddress: col(CALL_FIELD_COLUMNS.toAddress),
+  fromChannel: col(CALL_FIELD_COLUMNS.fromChannel),
+  toChannel: col(CALL_FIELD_COLUMNS.toChannel),
+  metadata: col(CALL_FIELD_COLUMNS.metadata, 'jsonb'),
+  options: col(CALL_FIELD_COLUMNS.options, 'jsonb'),
+  livekitRoomName: col(CALL_FIELD_COLUMNS.livekitRoomName),
+  roomName: col(CALL_FIELD_COLUMNS.roomName),
+  provider: col(CALL_FIELD_COLUMNS.provider),
+  idempotencyKey: col('idempotency_key'),
+  requestFingerprint: col('request_fingerprint'),
+  /** The INITIATED event's id (call_event), inserted by the same statement. */
+  eventId: { name: 'event_id', column: false, type: 'text' },
+  /** The row is inserted only if `from_address` is a number of the application. */
+  requireAssignedNumber: { name: 'require_number', column: false, type: 'boolean' },
+} satisfies { readonly [K in keyof InsertSource]-?: InsertParameter };
+
+const INSERT_KEYS = Object.keys(INSERT_PARAMETERS) as (keyof InsertSource)[];
+const PARAMETERS = INSERT_KEYS.map((key) => INSERT_PARAMETERS[key] as InsertParameter);
+
+/** How many parameters a call insert takes, and where the call's id is among them. */
+export const INSERT_PARAMETER_COUNT = PARAMETERS.length;
+export const INSERT_ID_INDEX = INSERT_KEYS.indexOf('id');
+
+/** The parameters of INSERT_CALL (and one row of INSERT_CALLS) for one call, in their order. */
+export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedNumber: boolean): unknown[] {
+  const source: InsertSource = { ...call, appId: tenant.appId, mode: tenant.mode, requireAssignedNumber };
+  return INSERT_KEYS.map((key, i) => (PARAMETERS[i]!.type === 'jsonb' ? JSON.stringify(source[key]) : source[key]));
+}
+
+/**
+ * The statement both forms share, over an `input` relation of one or many rows: the call is
+ * inserted only where the number condition holds; `ON CONFLICT DO NOTHING` on the partial unique
+ * index makes idempotency a constraint (concurrent requests with one key create one call, also
+ * between two rows of one batch); each inserted call gets its INITIATED event in the same
+ * statement (one round trip, atomic).
+ */
+function insertStatement(input: string): string {
+  const columns = PARAMETERS.filter((parameter) => parameter.column);
+  return `
+WITH input AS (${input}), inserted AS (
+  INSERT INTO call (${columns.map((parameter) => parameter.name).join(', ')}, last_sequence)
+  SELECT ${columns.map((parameter) => `i.${parameter.name}`).join(', ')}, 1
+    FROM input i
+   WHERE NOT i.require_number OR EXISTS (SELECT 1 FROM phone_number p WHERE p.app_id = i.app_id AND p.number = i.from_address)
+  ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+  RETURNING ${callSelectList()}
+), event AS (
+  INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
+  SELECT i.event_id, c.id, c."appId", c.mode, 1, c.status, NULL, c."createdAt" FROM inserted c JOIN input i ON i.id = c.id
+)
+SELECT * FROM inserted`;
+}
+
+/** INSERT_CALL is prepared per connection under this name. */
+export const INSERT_CALL_STATEMENT = 'insert_call';
+
+/** One call: each parameter as a typed scalar. */
+export const INSERT_CALL = insertStatement(`SELECT ${PARAMETERS.map((parameter, i) => `$${i + 1}::${parameter.type} AS ${parameter.name}`).join(', ')}`);
+
+/** Many calls in ONE statement: each parameter an array of that type, one element per call, so the text is one prepared statement whatever the batch size. */
+export const INSERT_CALLS = insertStatement(
+  `SELECT * FROM unnest(${PARAMETERS.map((parameter, i) => `$${i + 1}::${parameter.type}[]`).join(', ')}) AS u(${PARAMETERS.map((parameter) => parameter.name).join(', ')})`,
+);
