@@ -1,4 +1,12 @@
-import { Kind, OperationTypeNode, getOperationAST, type DocumentNode, type FragmentDefinitionNode, type GraphQLError, type SelectionSetNode } from 'graphql';
+import {
+  Kind,
+  OperationTypeNode,
+  type DocumentNode,
+  type OperationDefinitionNode,
+  type FragmentDefinitionNode,
+  type GraphQLError,
+  type SelectionSetNode,
+} from 'graphql';
 import { AccessScope } from '../domain/access-tokens.js';
 import type { Principal } from '../domain/authenticator.js';
 import { forbidden } from './errors.js';
@@ -33,39 +41,37 @@ const ROOT_FIELD_SCOPES: Readonly<Record<string, AccessScope>> = {
 /** Introspection needs no scope (it is off in production anyway). */
 const FREE = new Set(['__typename', '__schema', '__type']);
 
-/** Root fields per document and operation name: documents are shared per text by the bounded document cache, so this lives as long as they do. */
-const rootFieldsOf = new WeakMap<DocumentNode, Map<string, readonly string[]>>();
+/**
+ * Root fields per operation, once resolved: keyed by the operation's node (a document has a fixed
+ * number of them, and the bounded document cache keeps the documents), never by a name the client
+ * chose, so no request can grow it.
+ */
+const rootFieldsOf = new WeakMap<OperationDefinitionNode, readonly string[]>();
 
 /** `Type.field` of every root field the operation selects, through fragments (validated: no cycles). */
-function rootFields(document: DocumentNode, operationName: string | null | undefined): readonly string[] {
-  let perName = rootFieldsOf.get(document);
-  if (!perName) rootFieldsOf.set(document, (perName = new Map()));
-  const key = operationName ?? '';
-  let fields = perName.get(key);
+function rootFields(document: DocumentNode, operation: OperationDefinitionNode): readonly string[] {
+  let fields = rootFieldsOf.get(operation);
   if (fields) return fields;
-  const operation = getOperationAST(document, operationName ?? undefined);
   const found = new Set<string>();
-  if (operation) {
-    const type = operation.operation === OperationTypeNode.QUERY ? 'Query' : operation.operation === OperationTypeNode.MUTATION ? 'Mutation' : 'Subscription';
-    const fragments = new Map<string, FragmentDefinitionNode>();
-    for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-    const seen = new Set<string>();
-    const walk = (selectionSet: SelectionSetNode) => {
-      for (const selection of selectionSet.selections) {
-        if (selection.kind === Kind.FIELD) {
-          if (!FREE.has(selection.name.value)) found.add(`${type}.${selection.name.value}`);
-        } else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
-        else if (!seen.has(selection.name.value)) {
-          seen.add(selection.name.value);
-          const fragment = fragments.get(selection.name.value);
-          if (fragment) walk(fragment.selectionSet);
-        }
+  const type = operation.operation === OperationTypeNode.QUERY ? 'Query' : operation.operation === OperationTypeNode.MUTATION ? 'Mutation' : 'Subscription';
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  const seen = new Set<string>();
+  const walk = (selectionSet: SelectionSetNode) => {
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        if (!FREE.has(selection.name.value)) found.add(`${type}.${selection.name.value}`);
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) walk(selection.selectionSet);
+      else if (!seen.has(selection.name.value)) {
+        seen.add(selection.name.value);
+        const fragment = fragments.get(selection.name.value);
+        if (fragment) walk(fragment.selectionSet);
       }
-    };
-    walk(operation.selectionSet);
-  }
+    }
+  };
+  walk(operation.selectionSet);
   fields = [...found];
-  perName.set(key, fields);
+  rootFieldsOf.set(operation, fields);
   return fields;
 }
 
@@ -73,10 +79,10 @@ function rootFields(document: DocumentNode, operationName: string | null | undef
  * null when the principal may run the operation; else FORBIDDEN, before anything runs (a
  * mutation with one allowed and one refused field changes nothing). A secret key may run anything.
  */
-export function scopeRefusal(principal: Principal | undefined, document: DocumentNode, operationName: string | null | undefined): GraphQLError | null {
+export function scopeRefusal(principal: Principal | undefined, document: DocumentNode, operation: OperationDefinitionNode): GraphQLError | null {
   const token = principal?.token;
   if (!token) return null;
-  for (const field of rootFields(document, operationName)) {
+  for (const field of rootFields(document, operation)) {
     const scope = ROOT_FIELD_SCOPES[field];
     if (!scope) return forbidden(`${field.split('.')[1]} needs the application's secret key: access tokens cannot use it`);
     if (!token.scopes.has(scope)) return forbidden(`${field.split('.')[1]} needs an access token with the ${scope} scope`);

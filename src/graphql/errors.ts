@@ -5,8 +5,8 @@ import { withoutSuggestions } from './limits.js';
 /**
  * The one place where errors become what clients see, for HTTP (Apollo's formatError) and
  * WebSocket alike:
- * - the domain's InvalidArgumentError → BAD_USER_INPUT, naming the argument; TooBusyError →
- *   RATE_LIMITED with retryAfter (the field is null, the rest of the operation answers);
+ * - the domain's InvalidArgumentError → BAD_USER_INPUT, naming the argument (a refused heavy
+ *   read is RATE_LIMITED already: see heavyRead);
  * - errors that already carry a code (validation, auth) pass through;
  * - anything else is INTERNAL_SERVER_ERROR; in production its message is replaced, so no SQL,
  *   stack or internal detail leaves the process (the detail is logged with the request id).
@@ -20,14 +20,6 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
       locations: formatted.locations,
       path: formatted.path,
       extensions: { code: 'BAD_USER_INPUT', argumentName: original.argument },
-    };
-  }
-  if (original instanceof TooBusyError) {
-    return {
-      message: `${original.message}; retry after ${original.retryAfterSeconds} s`,
-      locations: formatted.locations,
-      path: formatted.path,
-      extensions: { code: 'RATE_LIMITED', retryAfter: original.retryAfterSeconds },
     };
   }
   const code = formatted.extensions?.code;
@@ -56,4 +48,28 @@ export function rateLimited(retryAfterSeconds: number, what = 'Rate limit exceed
   return new GraphQLError(`${what}; retry after ${retryAfterSeconds} s`, {
     extensions: { code: 'RATE_LIMITED', retryAfter: retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
   });
+}
+
+/**
+ * The document does not name one operation to run: graphql-js's rule, in Apollo Server's words and
+ * code (400), so POST, GET and WebSocket refuse it alike.
+ */
+export function operationResolutionFailure(operationName: string | null | undefined): GraphQLError {
+  const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
+  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+}
+
+/**
+ * A heavy read (callStats, totalCount) refused because its application has as many running and
+ * waiting as it may (TooBusyError) answers as the key's rate limit does: RATE_LIMITED, HTTP 429
+ * with Retry-After (both HTTP paths lift `extensions.http`), `retryAfter` for WebSocket clients.
+ * Thrown from the resolver, so both executors and every transport answer it alike.
+ */
+export async function heavyRead<T>(read: Promise<T>): Promise<T> {
+  try {
+    return await read;
+  } catch (error) {
+    if (error instanceof TooBusyError) throw rateLimited(error.retryAfterSeconds, error.message);
+    throw error;
+  }
 }

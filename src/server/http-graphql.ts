@@ -1,10 +1,9 @@
 import type http from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { OperationTypeNode, getOperationAST, type DocumentNode } from 'graphql';
+import { OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
-import { scopeRefusal } from '../graphql/access.js';
 import type { OperationPipeline, PreparedContext } from './pipeline.js';
 import type { CorsPolicy } from './cors.js';
 
@@ -13,8 +12,10 @@ import type { CorsPolicy } from './cors.js';
  * body parser were a measurable share of each request (issue 12). Everything else (GET /graphql,
  * the dashboard, probes, metrics, provider webhooks) stays on express.
  *
- * The operation pipeline (server/pipeline.ts) runs its steps here in order: the key and its rate
- * limit, then the document (a refused one is answered here, 400, as Apollo would, and recorded).
+ * The operation pipeline (server/pipeline.ts) runs its steps here in order: the key, its origin and
+ * its rate limit, then admitDocument (the document, the operation it names, the token's scopes: a
+ * refusal is answered here as Apollo would, and recorded; test/admission.test.ts sends each refusal
+ * over POST, GET and WebSocket).
  * A plain query or mutation is then executed and answered by the pipeline (answerDirectly);
  * anything else goes to Apollo's `executeHTTPGraphQLRequest` (Apollo Server documents it as the
  * way to build an integration), which takes the validated document from the context.
@@ -53,14 +54,16 @@ export function graphqlPostHandler(
       refused = error;
     }
     const query = (body as { query?: unknown } | undefined)?.query;
-    if (context && typeof query === 'string') {
-      const entry = pipeline.prepare(query);
-      if ('syntaxError' in entry || entry.errors.length > 0) {
-        const refusal = pipeline.refusal(entry);
-        const operationName = (body as { operationName?: unknown }).operationName;
+    const operationName = (body as { operationName?: unknown } | undefined)?.operationName;
+    // A name that is not a string is Apollo's to refuse (400, BAD_REQUEST), as the rest of the body's shape.
+    if (context && typeof query === 'string' && (operationName == null || typeof operationName === 'string')) {
+      // The document, its operation and the token's scopes: the pipeline's one sequence (admitDocument).
+      const admitted = pipeline.admitDocument(context.principal, query, operationName);
+      if ('errors' in admitted) {
+        const refusal = pipeline.refusal(admitted);
         pipeline.recordRefusal({
           transport: 'http',
-          operationName: typeof operationName === 'string' ? operationName : null,
+          operationName: operationName ?? null,
           requestId: context.requestId,
           principal: context.principal,
           errorCodes: refusal.errors.map((error) => error.extensions?.code),
@@ -70,24 +73,21 @@ export function graphqlPostHandler(
         res.end(refusal.body);
         return;
       }
-      context.prepared = entry;
-      const operationName = (body as { operationName?: unknown }).operationName;
-      // An access token's scopes, checked before anything runs (graphql/access.ts).
-      const denied = scopeRefusal(context.principal, entry.document, typeof operationName === 'string' ? operationName : null);
-      if (denied) {
-        pipeline.recordRefusal({
-          transport: 'http',
-          operationName: typeof operationName === 'string' ? operationName : null,
-          requestId: context.requestId,
-          principal: context.principal,
-          errorCodes: ['FORBIDDEN'],
-          seconds: Number(process.hrtime.bigint() - started) / 1e9,
-        });
-        res.writeHead(403, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(`${JSON.stringify({ errors: [{ message: denied.message, extensions: { code: 'FORBIDDEN' } }] })}\n`);
-        return;
-      }
-      if (options.direct && (await answerDirectly(pipeline, context, entry.document, body as Record<string, unknown>, req, res, started, options.headers)))
+      context.prepared = admitted.entry;
+      if (
+        options.direct &&
+        (await answerDirectly(
+          pipeline,
+          context,
+          admitted.entry.document,
+          admitted.operation,
+          body as Record<string, unknown>,
+          req,
+          res,
+          started,
+          options.headers,
+        ))
+      )
         return;
     }
     pipeline.httpStats.apollo++;
@@ -124,7 +124,7 @@ export function graphqlPostHandler(
  * 12: profile in bench/README.md), and the pipeline already does the rest of what it did: the
  * key, the rate limit and the document before this point, execution, error formatting, the log
  * line and the metrics here. Anything else (GET, extensions such as persisted queries,
- * subscriptions over HTTP, an unknown operation, variables that cannot be coerced, an Accept
+ * subscriptions over HTTP, variables that cannot be coerced, an Accept
  * header that wants something else) goes to Apollo as before, which stays the reference: CI runs
  * the whole suite with GRAPHQL_HTTP=apollo too, and test/http-paths.test.ts compares the two
  * answer for answer (status, headers, body bytes).
@@ -136,6 +136,7 @@ async function answerDirectly(
   pipeline: OperationPipeline,
   context: PreparedContext,
   document: DocumentNode,
+  operation: OperationDefinitionNode,
   body: Record<string, unknown>,
   req: http.IncomingMessage,
   res: http.ServerResponse,
@@ -143,13 +144,11 @@ async function answerDirectly(
   extraHeaders: (() => Record<string, string>) | undefined,
 ): Promise<boolean> {
   for (const key in body) if (key !== 'query' && key !== 'variables' && key !== 'operationName') return false;
-  const { variables, operationName } = body;
+  const { variables } = body;
   if (variables != null && (typeof variables !== 'object' || Array.isArray(variables))) return false;
-  if (operationName != null && typeof operationName !== 'string') return false;
   const contentType = contentTypeFor(req.headers.accept);
   if (!contentType) return false;
-  const operation = getOperationAST(document, (operationName as string | null | undefined) ?? undefined);
-  if (!operation || operation.operation === OperationTypeNode.SUBSCRIPTION) return false;
+  if (operation.operation === OperationTypeNode.SUBSCRIPTION) return false;
   const answer = await pipeline.executeHttp(document, operation, (variables ?? undefined) as Record<string, unknown> | undefined, context, started);
   if (!answer) return false;
   const head: Record<string, string> = { ...Object.fromEntries(answer.headers), ...extraHeaders?.(), 'content-type': contentType };

@@ -1,9 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLFormattedError, type GraphQLSchema, type OperationDefinitionNode } from 'graphql';
+import {
+  GraphQLError,
+  getOperationAST,
+  type DocumentNode,
+  type ExecutionResult,
+  type GraphQLFormattedError,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from 'graphql';
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { GatewayContext } from '../graphql/context.js';
-import { forbidden, formatGatewayError, rateLimited, unauthenticated } from '../graphql/errors.js';
+import { forbidden, formatGatewayError, operationResolutionFailure, rateLimited, unauthenticated } from '../graphql/errors.js';
 import type { CorsPolicy } from './cors.js';
 import type { Executor } from '../graphql/executor.js';
 import { allValidationRules } from '../graphql/limits.js';
@@ -121,6 +129,42 @@ export class OperationPipeline {
     return this.documents.get(query);
   }
 
+  /**
+   * Step 3 and what follows from it, the same on every transport (POST, GET through Apollo,
+   * WebSocket subscribe): the validated document (GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED,
+   * 400), the operation it runs (graphql-js's rule, in Apollo's words: OPERATION_RESOLUTION_FAILURE,
+   * 400), then an access token's scopes on that operation (FORBIDDEN, 403). The operation is
+   * resolved before anything is cached for it, so no cache is keyed by a name the client chose.
+   */
+  admitDocument(
+    principal: Principal | undefined,
+    query: string,
+    operationName: string | null | undefined,
+  ): { entry: Extract<DocumentEntry, { document: DocumentNode }>; operation: OperationDefinitionNode } | { errors: readonly GraphQLError[]; status: number } {
+    const entry = this.prepare(query);
+    if ('syntaxError' in entry) return { errors: [entry.syntaxError], status: 400 };
+    if (entry.errors.length > 0) return { errors: entry.errors, status: 400 };
+    const operation = getOperationAST(entry.document, operationName ?? undefined);
+    const refused = this.admitOperation(principal, entry.document, operation, operationName);
+    if (refused) return { errors: [refused], status: (refused.extensions.http as { status: number }).status };
+    return { entry, operation: operation! };
+  }
+
+  /**
+   * The steps after the document: the operation resolved (else OPERATION_RESOLUTION_FAILURE), then
+   * an access token's scopes on it (else FORBIDDEN). Also Apollo's (GET), which resolves the
+   * operation itself and hands it here before anything runs.
+   */
+  admitOperation(
+    principal: Principal | undefined,
+    document: DocumentNode,
+    operation: OperationDefinitionNode | null | undefined,
+    operationName: string | null | undefined,
+  ): GraphQLError | null {
+    if (!operation) return operationResolutionFailure(operationName);
+    return scopeRefusal(principal, document, operation);
+  }
+
   /** Step 5: the one place errors become what clients see (graphql/errors.ts). */
   formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
     return formatGatewayError(formatted, error, this.options.production);
@@ -217,14 +261,22 @@ export class OperationPipeline {
     return { ...graphqlError.toJSON(), extensions };
   }
 
-  /** The HTTP refusal of a document, as Apollo answers one: 400 and the errors. */
-  refusal(entry: Extract<DocumentEntry, { syntaxError: GraphQLError }> | { errors: readonly GraphQLError[] }): {
-    status: number;
-    body: string;
-    errors: GraphQLFormattedError[];
-  } {
-    const errors = ('syntaxError' in entry ? [entry.syntaxError] : entry.errors).map((error) => this.formatError(error.toJSON(), error));
-    return { status: 400, body: `${JSON.stringify({ errors })}\n`, errors };
+  /** The HTTP refusal of an operation (admitDocument's), as Apollo answers one: its status and the errors. */
+  refusal(refused: { errors: readonly GraphQLError[]; status: number }): { status: number; body: string; errors: GraphQLFormattedError[] } {
+    const errors = this.clientErrors(refused.errors);
+    return { status: refused.status, body: `${JSON.stringify({ errors })}\n`, errors };
+  }
+
+  /** Errors as a client sees them, without the HTTP status and headers they carry for the transport (as Apollo strips `extensions.http`). */
+  clientErrors(errors: readonly GraphQLError[]): GraphQLFormattedError[] {
+    return errors.map((error) => {
+      const json = error.toJSON();
+      if (json.extensions && 'http' in json.extensions) {
+        const { http: _http, ...extensions } = json.extensions;
+        return this.formatError({ ...json, extensions }, error);
+      }
+      return this.formatError(json, error);
+    });
   }
 
   /** Apollo Server's side of steps 3, 4, 5 and 6 (see the class comment). */
@@ -243,10 +295,10 @@ export class OperationPipeline {
             const prepared = (requestContext.contextValue as PreparedContext).prepared ?? (typeof query === 'string' ? pipeline.prepare(query) : undefined);
             if (prepared && 'document' in prepared && prepared.errors.length === 0) (requestContext as { document?: unknown }).document = prepared.document;
           },
-          async didResolveOperation({ contextValue, document, operationName }) {
-            // An access token's scopes (GET, and anything else Apollo answers), before execution.
-            const denied = scopeRefusal(contextValue?.principal, document, operationName);
-            if (denied) throw denied;
+          async didResolveOperation({ contextValue, document, operation, request }) {
+            // The operation and an access token's scopes (GET, and anything else Apollo answers), before execution.
+            const refused = pipeline.admitOperation(contextValue?.principal, document, operation, request.operationName);
+            if (refused) throw refused;
           },
           async executionDidStart() {
             pipeline.executions++;

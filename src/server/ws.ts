@@ -5,7 +5,6 @@ import { GraphQLError, getOperationAST, type ExecutionResult, type GraphQLSchema
 import { SocketGuard, TOO_MANY_CONNECTIONS, type WsLimits } from './ws-guard.js';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import { createSharedSubscribe } from '../graphql/shared-execution.js';
-import { scopeRefusal } from '../graphql/access.js';
 import type { FanoutHub } from '../graphql/fanout.js';
 import type { OperationPipeline } from './pipeline.js';
 import type { CorsPolicy } from './cors.js';
@@ -89,18 +88,10 @@ export function attachWebSocketServer(options: {
           guard.released(ctx.extra.socket, id);
           return [...errors];
         };
-        const entry = pipeline.prepare(payload.query);
-        if ('syntaxError' in entry) return refuse([entry.syntaxError]);
-        if (entry.errors.length) return refuse(entry.errors);
-        if (!getOperationAST(entry.document, payload.operationName ?? undefined)) {
-          return refuse([
-            new GraphQLError("Unable to identify operation: name one of the document's operations in operationName", {
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
-            }),
-          ]);
-        }
-        const denied = scopeRefusal(ctx.extra.principal, entry.document, payload.operationName);
-        if (denied) return refuse([new GraphQLError(denied.message, { extensions: { code: 'FORBIDDEN' } })]);
+        // The document, its operation and the token's scopes: the pipeline's one sequence (admitDocument).
+        const admitted = pipeline.admitDocument(ctx.extra.principal, payload.query, payload.operationName);
+        if ('errors' in admitted) return refuse(admitted.errors);
+        const entry = admitted.entry;
         return {
           schema: options.schema,
           document: entry.document,
@@ -173,7 +164,7 @@ export function attachWebSocketServer(options: {
             seconds: elapsed(ctx.extra, id),
           });
         }
-        return errors.map((error) => pipeline.formatError(error.toJSON(), error)) as never;
+        return pipeline.clientErrors(errors) as never;
       },
       onNext: (_ctx, _id, payload, args, result) => {
         if (!result.errors?.length) return result;

@@ -12,6 +12,7 @@ import { toConnection, type ConnectionPage } from '../types/connection.js';
 import { CallStatsType } from '../types/call-stats.type.js';
 import { DateTimeScalar } from '../types/scalars.js';
 import { CallStatsGroup, type CallStats } from '../../domain/call-store.js';
+import { heavyRead } from '../errors.js';
 
 /** What a CallConnection resolves from: the page, plus the filter for a lazy totalCount. */
 type CallConnectionSource = ConnectionPage<Call> & { filter: CallFilter | null };
@@ -35,7 +36,7 @@ export class CallQueryResolver {
     @Arg('filter', () => CallFilterInput, { nullable: true, description: 'Only calls matching all of these, as in `calls`.' }) filter?: CallFilterInput | null,
     @Arg('groupBy', () => [CallStatsGroup], { nullable: true, description: 'Group by these (none: the total only).' }) groupBy?: CallStatsGroup[] | null,
   ): Promise<CallStats> {
-    return ctx.calls.stats({ filter, groupBy, from, to });
+    return heavyRead(ctx.calls.stats({ filter, groupBy, from, to }));
   }
 
   @Query(() => NodeInterface, { nullable: true, description: 'Any object by its global id; null when not found or not visible to this key.' })
@@ -70,6 +71,6 @@ export class CallQueryResolver {
 
   @FieldResolver(() => Int, { description: 'Number of calls matching the filter (all pages); computed only when selected.' })
   async totalCount(@Root() connection: CallConnectionSource, @Ctx() ctx: GatewayContext): Promise<number> {
-    return ctx.calls.count(connection.filter);
+    return heavyRead(ctx.calls.count(connection.filter));
   }
 }

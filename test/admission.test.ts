@@ -1,0 +1,279 @@
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootGateway, eventually, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
+
+// Operation admission is one ordered sequence in the pipeline (server/pipeline.ts) that every
+// transport runs. Each refusal is sent over POST, GET and WebSocket: the same code (and message
+// where the pipeline writes one) on each, the matching HTTP status or close code, and nothing runs.
+const KEYS = `k1:${'a'.repeat(40)}`;
+const ALLOWED = 'http://127.0.0.2:5173';
+const THEIRS = 'http://127.0.0.3:5173';
+const LIMIT = 10;
+const STATS = `query Stats($from: DateTime!, $to: DateTime!) { callStats(from: $from, to: $to) { total { count } } }`;
+const month = { from: new Date(Date.now() - 30 * 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() };
+
+let gw: TestGateway;
+beforeAll(async () => {
+  gw = await bootGateway({
+    simulator: 'frozen',
+    env: {
+      ACCESS_TOKEN_KEYS: KEYS,
+      RATE_LIMIT_PER_MINUTE: String(LIMIT),
+      HEAVY_READS_PER_APPLICATION: '1',
+      HEAVY_READS_WAITING: '0',
+      MAX_REQUEST_BYTES: '4096',
+      WS_MAX_PAYLOAD_BYTES: '4096',
+    },
+  });
+  // An application that allows THEIRS, so that origin passes the WebSocket upgrade and is refused by the key's application.
+  await gw.admin.setOrigins((await newApp(gw.admin, 'theirs')).id, [THEIRS]);
+});
+afterAll(() => gw?.stop());
+
+interface Request {
+  bearer: string | null;
+  query: string;
+  operationName?: string;
+  variables?: Record<string, unknown>;
+  origin?: string;
+}
+type Answer = { status: number; retryAfter: string | null; code: unknown; message: unknown; retryAfterField?: unknown };
+
+async function answerOf(response: Response): Promise<Answer> {
+  const text = await response.text();
+  const body = text ? (JSON.parse(text) as { errors?: { message: string; extensions?: Record<string, unknown> }[] }) : {};
+  const error = body.errors?.[0];
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), code: error?.extensions?.code, message: error?.message };
+}
+
+function headers(request: Request): Record<string, string> {
+  return {
+    ...(request.bearer ? { authorization: `Bearer ${request.bearer}` } : {}),
+    ...(request.origin ? { origin: request.origin } : {}),
+  };
+}
+
+async function post(request: Request): Promise<Answer> {
+  const body = JSON.stringify({ query: request.query, operationName: request.operationName, variables: request.variables });
+  return answerOf(await fetch(gw.url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers(request) }, body }));
+}
+
+async function get(request: Request): Promise<Answer> {
+  const search = new URLSearchParams({ query: request.query });
+  if (request.operationName) search.set('operationName', request.operationName);
+  if (request.variables) search.set('variables', JSON.stringify(request.variables));
+  return answerOf(await fetch(`${gw.url}?${search}`, { headers: { 'apollo-require-preflight': 'true', ...headers(request) } }));
+}
+
+/** One operation over a raw graphql-transport-ws socket: how the socket closed, or the first error or result of the operation. */
+function overWebSocket(request: Request): Promise<{ close: number | null; code: unknown; message: unknown; retryAfterField?: unknown }> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(gw.wsUrl, 'graphql-transport-ws', request.origin ? { headers: { origin: request.origin } } : {});
+    const done = (value: { close: number | null; code: unknown; message: unknown; retryAfterField?: unknown }) => {
+      socket.removeAllListeners('close');
+      socket.close();
+      resolve(value);
+    };
+    socket.once('error', reject);
+    socket.once('open', () =>
+      socket.send(JSON.stringify({ type: 'connection_init', payload: request.bearer ? { authorization: `Bearer ${request.bearer}` } : {} })),
+    );
+    socket.on('message', (data) => {
+      const message = JSON.parse(String(data)) as { type: string; payload?: any };
+      if (message.type === 'connection_ack') {
+        const payload = { query: request.query, operationName: request.operationName, variables: request.variables };
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload }));
+      } else if (message.type === 'error' || message.type === 'next') {
+        const error = (message.type === 'error' ? message.payload : message.payload.errors)?.[0];
+        done({ close: null, code: error?.extensions?.code, message: error?.message, retryAfterField: error?.extensions?.retryAfter });
+      }
+    });
+    socket.once('close', (code) => resolve({ close: code, code: undefined, message: undefined }));
+  });
+}
+
+async function token(app: TestApp, scopes: string[]): Promise<string> {
+  const response = await rawGql(gw.url, app.testKey, {
+    query: `mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) { token } }`,
+    variables: { input: { scopes } },
+  });
+  return response.data.createAccessToken.token as string;
+}
+
+/** Holds this application's callStats statements at the database until released (the gateway runs in this process). */
+function holdStats(appId: string) {
+  const sql = gw.database.sql;
+  const original = sql.query;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const state = { entered: 0 };
+  sql.query = async function (this: typeof sql, text: string, values: unknown[] = [], name?: string) {
+    if (/GROUPING SETS/.test(text) && values[0] === appId) {
+      state.entered++;
+      await opened;
+    }
+    return original.call(this, text, values, name);
+  } as typeof original;
+  return {
+    state,
+    release() {
+      sql.query = original;
+      open();
+    },
+  };
+}
+
+interface Refusal {
+  /** The request, made for a fresh application (its own rate-limit budget). */
+  setup(app: TestApp): Promise<{ request: Request; release?: () => void }>;
+  code: string;
+  http: number;
+  /** WebSocket: the close code, or the operation's error frame (null). */
+  close: number | null;
+  /** Whether the three transports give the same message (the pipeline writes it). */
+  sameMessage?: boolean;
+  retryAfter?: boolean;
+  /** GET, where it differs by nature (a URL too long for the server). */
+  get?: { http: number; code?: string };
+}
+
+const plain = '{ calls(first: 1) { nodes { id } } }';
+const REFUSALS: [string, Refusal][] = [
+  ['no key', { setup: async () => ({ request: { bearer: null, query: plain } }), code: 'UNAUTHENTICATED', http: 401, close: 4403 }],
+  [
+    'a bad key',
+    { setup: async () => ({ request: { bearer: `sk_test_app_${'x'.repeat(40)}`, query: plain } }), code: 'UNAUTHENTICATED', http: 401, close: 4403 },
+  ],
+  [
+    'a foreign origin',
+    {
+      setup: async (app) => {
+        await gw.admin.setOrigins(app.id, [ALLOWED]);
+        return { request: { bearer: app.testKey, query: plain, origin: THEIRS } };
+      },
+      code: 'FORBIDDEN',
+      http: 403,
+      close: 4403,
+    },
+  ],
+  [
+    'rate limited',
+    {
+      setup: async (app) => {
+        for (let i = 0; i < LIMIT; i++) await rawGql(gw.url, app.testKey, { query: '{ __typename }' });
+        return { request: { bearer: app.testKey, query: plain } };
+      },
+      code: 'RATE_LIMITED',
+      http: 429,
+      close: null,
+      sameMessage: true,
+      retryAfter: true,
+    },
+  ],
+  [
+    'oversized',
+    {
+      setup: async (app) => ({ request: { bearer: app.testKey, query: `{ calls(first: 1) { nodes { id } } } # ${'x'.repeat(20_000)}` } }),
+      code: 'PAYLOAD_TOO_LARGE',
+      http: 413,
+      close: 1009,
+      // Node's own limit on a request's head (16 KiB) refuses the URL before the gateway sees it.
+      get: { http: 431 },
+    },
+  ],
+  [
+    'an invalid document',
+    {
+      setup: async (app) => ({ request: { bearer: app.testKey, query: '{ calls(first: 1) { nope } }' } }),
+      code: 'GRAPHQL_VALIDATION_FAILED',
+      http: 400,
+      close: null,
+      sameMessage: true,
+    },
+  ],
+  [
+    'an unknown operation name',
+    {
+      setup: async (app) => ({ request: { bearer: app.testKey, query: 'query A { calls(first: 1) { nodes { id } } }', operationName: 'B' } }),
+      code: 'OPERATION_RESOLUTION_FAILURE',
+      http: 400,
+      close: null,
+      sameMessage: true,
+    },
+  ],
+  [
+    'two operations and no name',
+    {
+      setup: async (app) => ({ request: { bearer: app.testKey, query: 'query A { calls(first: 1) { nodes { id } } } query B { __typename }' } }),
+      code: 'OPERATION_RESOLUTION_FAILURE',
+      http: 400,
+      close: null,
+      sameMessage: true,
+    },
+  ],
+  [
+    'a scope the token lacks',
+    {
+      setup: async (app) => ({ request: { bearer: await token(app, ['STATUS_SUBSCRIBE']), query: plain } }),
+      code: 'FORBIDDEN',
+      http: 403,
+      close: null,
+      sameMessage: true,
+    },
+  ],
+  [
+    'heavy reads saturated',
+    {
+      setup: async (app) => {
+        const hold = holdStats(app.id);
+        const running = rawGql(gw.url, app.testKey, { query: STATS, variables: month });
+        await eventually(() => hold.state.entered === 1, 10_000, 'the first read to reach the database');
+        return {
+          request: { bearer: app.testKey, query: STATS, variables: month },
+          release: () => {
+            hold.release();
+            void running;
+          },
+        };
+      },
+      code: 'RATE_LIMITED',
+      http: 429,
+      close: null,
+      sameMessage: true,
+      retryAfter: true,
+    },
+  ],
+];
+
+describe('one admission for every transport: each refusal over POST, GET and WebSocket', () => {
+  it.each(REFUSALS)('%s', async (name, refusal) => {
+    const app = await newApp(gw.admin, 'admission');
+    const { request, release } = await refusal.setup(app);
+    try {
+      const before = gw.gateway.executions;
+      const overPost = await post(request);
+      const overGet = await get(request);
+      const overSocket = await overWebSocket(request);
+
+      expect(overPost, 'POST').toMatchObject({ status: refusal.http, code: refusal.code });
+      if (refusal.get) expect(overGet, 'GET').toMatchObject({ status: refusal.get.http });
+      else expect(overGet, 'GET').toMatchObject({ status: refusal.http, code: refusal.code });
+      if (refusal.close !== null) expect(overSocket, 'WebSocket').toMatchObject({ close: refusal.close });
+      else expect(overSocket, 'WebSocket').toMatchObject({ close: null, code: refusal.code });
+
+      if (refusal.sameMessage) {
+        expect(overGet.message, 'GET and POST say the same').toBe(overPost.message);
+        expect(overSocket.message, 'WebSocket and POST say the same').toBe(overPost.message);
+      }
+      if (refusal.retryAfter) {
+        expect(Number(overPost.retryAfter)).toBeGreaterThan(0);
+        expect(Number(overGet.retryAfter)).toBeGreaterThan(0);
+        expect(overSocket.retryAfterField).toBeGreaterThan(0);
+      }
+      // Nothing ran (a heavy read is refused by its field's resolver: the operation itself did start).
+      if (name !== 'heavy reads saturated') expect(gw.gateway.executions, 'operations executed').toBe(before);
+    } finally {
+      release?.();
+    }
+  });
+});
