@@ -19,6 +19,7 @@ import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
 import { CallInsertBatch } from './call-insert-batch.js';
 import { callSelectList, insertCallValues } from './call-columns.js';
+import { filterClauses } from './call-filter-sql.js';
 import { KeyedLimiter } from '../shared/keyed-limiter.js';
 import { TooBusyError } from '../domain/errors.js';
 
@@ -140,37 +141,8 @@ export class Where {
   }
 
   filter(filter: CallFilter): this {
-    const c = this.c;
-    if (filter.status?.length) this.add(`${this.statusColumn} = ANY(${this.param(filter.status)}::text[])`);
-    if (filter.direction) this.add(`${c}direction = ${this.param(filter.direction)}`);
-    if (filter.fromChannel?.length) this.add(`${c}from_channel = ANY(${this.param(filter.fromChannel)}::text[])`);
-    if (filter.toChannel?.length) this.add(`${c}to_channel = ANY(${this.param(filter.toChannel)}::text[])`);
-    if (filter.fromAddress != null) this.add(`${c}from_address = ${this.param(filter.fromAddress)}`);
-    if (filter.toAddress != null) this.add(`${c}to_address = ${this.param(filter.toAddress)}`);
-    if (filter.createdAfter) this.add(`${c}created_at >= ${this.param(filter.createdAfter)}`);
-    if (filter.createdBefore) this.add(`${c}created_at < ${this.param(filter.createdBefore)}`);
-    if (filter.metadata && Object.keys(filter.metadata).length) {
-      this.add(`${c}metadata @> ${this.param(JSON.stringify(filter.metadata))}::jsonb`);
-    }
-    this.range(`${c}started_at`, 'timestamptz', filter.startedAt, filter.startedAt?.from, filter.startedAt?.to, false);
-    this.range(`${c}answered_at`, 'timestamptz', filter.answeredAt, filter.answeredAt?.from, filter.answeredAt?.to, false);
-    this.range(`${c}ended_at`, 'timestamptz', filter.endedAt, filter.endedAt?.from, filter.endedAt?.to, false);
-    this.range(`${c}duration`, 'int', filter.duration, filter.duration?.min, filter.duration?.max, true);
-    if (filter.endReason?.length) this.add(`${c}end_reason = ANY(${this.param(filter.endReason)}::text[])`);
-    if (filter.answeredBy?.length) this.add(`${c}answered_by = ANY(${this.param(filter.answeredBy)}::text[])`);
+    for (const clause of filterClauses(filter, (value) => this.param(value), this.c, this.statusColumn)) this.add(clause);
     return this;
-  }
-
-  /**
-   * column >= low AND column < high (column <= high when `inclusive`); a bound not given is open.
-   * A range given with no bound ({}) still asks for calls that have the field (a NULL column is
-   * in no range: `endedAt: {}` is "has ended").
-   */
-  private range(column: string, type: string, given: object | null | undefined, low: unknown, high: unknown, inclusive: boolean): void {
-    if (given == null) return;
-    if (low == null && high == null) this.add(`${column} IS NOT NULL`);
-    if (low != null) this.add(`${column} >= ${this.param(low)}::${type}`);
-    if (high != null) this.add(`${column} ${inclusive ? '<=' : '<'} ${this.param(high)}::${type}`);
   }
 
   toString(): string {

@@ -1,28 +1,30 @@
-import type { Call } from './call.js';
+import type { Call, Metadata } from './call.js';
+import { FILTER_ENTRIES, narrows, type FilterOperator } from './call-filter-fields.js';
 import type { CallEventWithCall, CallFilter, IntRange, TimeRange } from './call-store.js';
 
+/** The in-memory form of each filter operator (its SQL twin: db/call-filter-sql.ts). */
+const MATCH: { readonly [O in FilterOperator]: (have: unknown, value: never) => boolean } = {
+  anyOf: (have, values: readonly unknown[]) => have !== null && values.includes(have),
+  equals: (have, value: unknown) => have === value,
+  atLeast: (have, instant: Date) => have !== null && new Date(have as Date).getTime() >= instant.getTime(),
+  before: (have, instant: Date) => have !== null && new Date(have as Date).getTime() < instant.getTime(),
+  contains: (have, contained: Metadata) => jsonContains(have, contained),
+  timeRange: (have, range: TimeRange) => inTimeRange(have as Date | null, range),
+  intRange: (have, range: IntRange) => inIntRange(have as number | null, range),
+};
+
 /**
- * `CallFilter` evaluated in memory on a live event, with the same meaning as the SQL of
- * `calls` (see Where in db/pg-call-store.ts): `status` is the event's status; the other fields
- * are the call's; `metadata` is jsonb containment (@>).
+ * `CallFilter` evaluated in memory on a live event, with the same meaning as the SQL of `calls`
+ * (both derived from FILTER_FIELDS, domain/call-filter-fields.ts): `status` is the event's status;
+ * the other fields are the call's; `metadata` is jsonb containment (@>).
  */
 export function matchesFilter(event: CallEventWithCall, filter: CallFilter): boolean {
-  const call = event.call;
-  if (filter.status?.length && !filter.status.includes(event.status)) return false;
-  if (filter.direction && call.direction !== filter.direction) return false;
-  if (filter.fromChannel?.length && !filter.fromChannel.includes(call.fromChannel)) return false;
-  if (filter.toChannel?.length && !filter.toChannel.includes(call.toChannel)) return false;
-  if (filter.fromAddress != null && call.fromAddress !== filter.fromAddress) return false;
-  if (filter.toAddress != null && call.toAddress !== filter.toAddress) return false;
-  if (filter.createdAfter && call.createdAt < filter.createdAfter) return false;
-  if (filter.createdBefore && call.createdAt >= filter.createdBefore) return false;
-  if (filter.metadata && !jsonContains(call.metadata, filter.metadata)) return false;
-  if (filter.startedAt && !inTimeRange(call.startedAt, filter.startedAt)) return false;
-  if (filter.answeredAt && !inTimeRange(call.answeredAt, filter.answeredAt)) return false;
-  if (filter.endedAt && !inTimeRange(call.endedAt, filter.endedAt)) return false;
-  if (filter.endReason?.length && (call.endReason === null || !filter.endReason.includes(call.endReason))) return false;
-  if (filter.duration && !inIntRange(call.duration, filter.duration)) return false;
-  if (filter.answeredBy?.length && (call.answeredBy === null || !filter.answeredBy.includes(call.answeredBy))) return false;
+  for (const [name, spec] of FILTER_ENTRIES) {
+    const value = filter[name];
+    if (!narrows(spec, value)) continue;
+    const have = spec.eventStatus ? event.status : event.call[spec.field];
+    if (!MATCH[spec.operator](have, value as never)) return false;
+  }
   return true;
 }
 

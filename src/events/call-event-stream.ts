@@ -12,6 +12,17 @@ export interface StreamRequest {
   after: EventKey | null;
 }
 
+/**
+ * Whether a live event belongs to a subscription: its call (when one is named), the request's
+ * filter and an access token's. The one predicate of the live path: a stream until hand-off and
+ * its fan-out group after it (graphql/fanout.ts) both listen with it; the replay's SQL says the
+ * same in db/ (test/filter-equivalence.test.ts holds the two forms of each filter field together).
+ */
+export function liveEventMatches(request: Pick<StreamRequest, 'tenant' | 'callId' | 'filter'>, event: CallEventWithCall): boolean {
+  const { tenant, callId, filter } = request;
+  return (callId === null || event.callId === callId) && matchesFilter(event, filter) && (!tenant.scope || matchesFilter(event, tenant.scope));
+}
+
 /** What a live subscriber has already been sent: the dedupe rule of its stream. */
 export interface DeliveryMark {
   /** Whether `event` is newer than anything sent (by sequence for one call, by log position for a tenant). */
@@ -74,10 +85,8 @@ export class CallEventStream implements AsyncIterableIterator<CallEventWithCall>
     private readonly store: CallStore,
     private readonly limits: StreamLimits,
   ) {
-    const { tenant, callId, filter } = request;
-    this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
-      if ((callId === null || event.callId === callId) && matchesFilter(event, filter) && (!tenant.scope || matchesFilter(event, tenant.scope)))
-        this.push(event);
+    this.unlisten = log.listen(request.tenant.appId, request.tenant.mode, (event) => {
+      if (liveEventMatches(request, event)) this.push(event);
     });
     this.replay = null;
   }

@@ -1,9 +1,8 @@
 import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Executor } from './executor.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
-import type { DeliveryMark, LiveSink, StreamRequest } from '../events/call-event-stream.js';
+import { liveEventMatches, type DeliveryMark, type LiveSink, type StreamRequest } from '../events/call-event-stream.js';
 import type { EventLog } from '../events/event-log.js';
-import { matchesFilter } from '../domain/filter-match.js';
 import { formatGatewayError } from './errors.js';
 import { executeShared, type SocketOperation } from './shared-execution.js';
 import type { Logger } from '../domain/logger.js';
@@ -91,9 +90,8 @@ class FanoutGroup {
     private readonly logger: Logger,
     private readonly run: Executor,
   ) {
-    const { tenant, callId, filter } = request;
-    this.unlisten = log.listen(tenant.appId, tenant.mode, (event) => {
-      if ((callId === null || event.callId === callId) && matchesFilter(event, filter) && (!tenant.scope || matchesFilter(event, tenant.scope))) {
+    this.unlisten = log.listen(request.tenant.appId, request.tenant.mode, (event) => {
+      if (liveEventMatches(request, event)) {
         // In log order: each event is sent to every member before the next one.
         this.chain = this.chain.then(() => this.deliver(event));
       }
