@@ -1,6 +1,7 @@
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { InvalidArgumentError, TooBusyError } from '../domain/errors.js';
 import { withoutSuggestions } from './limits.js';
+import { CODE, gatewayError } from './error-codes.js';
 
 /**
  * The one place where errors become what clients see, for HTTP (Apollo's formatError) and
@@ -19,35 +20,41 @@ export function formatGatewayError(formatted: GraphQLFormattedError, error: unkn
       message: original.message,
       locations: formatted.locations,
       path: formatted.path,
-      extensions: { code: 'BAD_USER_INPUT', argumentName: original.argument },
+      extensions: { code: CODE.BAD_USER_INPUT, argumentName: original.argument },
     };
   }
   const code = formatted.extensions?.code;
-  if (code && code !== 'INTERNAL_SERVER_ERROR') {
+  if (code && code !== CODE.INTERNAL_SERVER_ERROR) {
     // An expected error (validation, auth): its stack trace says nothing useful to a client.
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, message: withoutSuggestions(formatted.message), extensions };
   }
-  if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: 'INTERNAL_SERVER_ERROR' } };
-  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: 'INTERNAL_SERVER_ERROR' } };
+  if (!production) return { ...formatted, extensions: { ...formatted.extensions, code: CODE.INTERNAL_SERVER_ERROR } };
+  return { message: 'Internal server error', locations: formatted.locations, path: formatted.path, extensions: { code: CODE.INTERNAL_SERVER_ERROR } };
 }
 
 /** An operation (or part of one) an access token's scopes do not cover, or a browser origin the application does not allow: 403, nothing ran. */
 export function forbidden(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'FORBIDDEN', http: { status: 403 } } });
+  return gatewayError(CODE.FORBIDDEN, message);
 }
 
 export function unauthenticated(): GraphQLError {
-  return new GraphQLError('A valid API key or access token is required: Authorization: Bearer sk_test_app_…, sk_live_app_… or an access token', {
-    extensions: { code: 'UNAUTHENTICATED', http: { status: 401, headers: new Map([['www-authenticate', 'Bearer']]) } },
-  });
+  return gatewayError(
+    CODE.UNAUTHENTICATED,
+    'A valid API key or access token is required: Authorization: Bearer sk_test_app_…, sk_live_app_… or an access token',
+    {},
+    new Map([['www-authenticate', 'Bearer']]),
+  );
 }
 
 /** Too many requests for this key: HTTP 429 with Retry-After; `retryAfter` (seconds) for WebSocket clients. */
 export function rateLimited(retryAfterSeconds: number, what = 'Rate limit exceeded for this API key'): GraphQLError {
-  return new GraphQLError(`${what}; retry after ${retryAfterSeconds} s`, {
-    extensions: { code: 'RATE_LIMITED', retryAfter: retryAfterSeconds, http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) } },
-  });
+  return gatewayError(
+    CODE.RATE_LIMITED,
+    `${what}; retry after ${retryAfterSeconds} s`,
+    { retryAfter: retryAfterSeconds },
+    new Map([['retry-after', String(retryAfterSeconds)]]),
+  );
 }
 
 /**
@@ -56,7 +63,7 @@ export function rateLimited(retryAfterSeconds: number, what = 'Rate limit exceed
  */
 export function operationResolutionFailure(operationName: string | null | undefined): GraphQLError {
   const message = operationName ? `Unknown operation named "${operationName}".` : 'Must provide operation name if query contains multiple operations.';
-  return new GraphQLError(message, { extensions: { code: 'OPERATION_RESOLUTION_FAILURE', http: { status: 400 } } });
+  return gatewayError(CODE.OPERATION_RESOLUTION_FAILURE, message);
 }
 
 /**

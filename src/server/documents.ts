@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { GraphQLError, parse, validate, type DocumentNode, type GraphQLSchema, type ValidationRule } from 'graphql';
 import { LRUCache } from 'lru-cache';
 import { PARSE_OPTIONS } from '../graphql/limits.js';
+import { CODE, type GatewayErrorCode } from '../graphql/error-codes.js';
 
 /** A text that parsed and validated (`errors` empty), or was refused; `key` names the text (SHA-256). */
 export type DocumentEntry = { document: DocumentNode; errors: readonly GraphQLError[]; key: string } | { syntaxError: GraphQLError };
@@ -43,10 +44,10 @@ export class DocumentCache {
     this.stats.parsed++;
     try {
       const document = parse(query, PARSE_OPTIONS);
-      const errors = validate(this.schema, document, this.rules).map((error) => withCode(error, 'GRAPHQL_VALIDATION_FAILED'));
+      const errors = validate(this.schema, document, this.rules).map((error) => withCode(error, CODE.GRAPHQL_VALIDATION_FAILED));
       entry = { document, errors, key: createHash('sha256').update(query).digest('base64url') };
     } catch (error) {
-      entry = { syntaxError: withCode(error as GraphQLError, 'GRAPHQL_PARSE_FAILED') };
+      entry = { syntaxError: withCode(error as GraphQLError, CODE.GRAPHQL_PARSE_FAILED) };
     }
     this.entries.set(query, entry);
     return entry;
@@ -54,7 +55,7 @@ export class DocumentCache {
 }
 
 /** The codes Apollo gives the same errors, so clients see one vocabulary on both transports. */
-function withCode(error: GraphQLError, code: string): GraphQLError {
+function withCode(error: GraphQLError, code: GatewayErrorCode): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,

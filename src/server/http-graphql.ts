@@ -6,6 +6,7 @@ import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
 import type { OperationPipeline, PreparedContext } from './pipeline.js';
 import type { CorsPolicy } from './cors.js';
+import { CODE, GATEWAY_ERRORS } from '../graphql/error-codes.js';
 
 /**
  * POST /graphql from node:http, without express: the framework's routing, middleware chain and
@@ -41,9 +42,9 @@ export function graphqlPostHandler(
     try {
       body = await readJsonBody(req, options.maxBodyBytes);
     } catch (error) {
-      const status = (error as { status?: number }).status ?? 400;
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ errors: [{ message: (error as Error).message, extensions: { code: status === 413 ? 'PAYLOAD_TOO_LARGE' : 'BAD_REQUEST' } }] }));
+      const code = (error as { status?: number }).status === 413 ? CODE.PAYLOAD_TOO_LARGE : CODE.BAD_REQUEST;
+      res.writeHead(GATEWAY_ERRORS[code].http, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ message: (error as Error).message, extensions: { code } }] }));
       return;
     }
     let context: PreparedContext | undefined;

@@ -21,6 +21,7 @@ import { DocumentCache, type DocumentEntry } from './documents.js';
 import type { Logger } from '../domain/logger.js';
 import type { OperationRecord, Operations } from './operations.js';
 import type { KeyRateLimiter } from './rate-limit.js';
+import { CODE } from '../graphql/error-codes.js';
 
 /** A context that went through the pipeline's document step: its document is already validated. */
 export type PreparedContext = GatewayContext & { prepared?: DocumentEntry };
@@ -174,7 +175,7 @@ export class OperationPipeline {
   logFailures(errors: readonly GraphQLError[], requestId: string | undefined, operationName: string | null): void {
     for (const error of errors) {
       const code = error.extensions?.code;
-      if (code && code !== 'INTERNAL_SERVER_ERROR') continue;
+      if (code && code !== CODE.INTERNAL_SERVER_ERROR) continue;
       if (error.originalError && 'argument' in error.originalError) continue;
       this.options.logger.error('operation failed', { requestId, operation: operationName, error: String(error.originalError?.stack ?? error.stack ?? error) });
     }
@@ -234,7 +235,9 @@ export class OperationPipeline {
           }
           return this.formatError(enriched, error);
         } catch (formattingError) {
-          return this.options.production ? { message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } } : this.enrich(formattingError);
+          return this.options.production
+            ? { message: 'Internal server error', extensions: { code: CODE.INTERNAL_SERVER_ERROR } }
+            : this.enrich(formattingError);
         }
       });
     }
@@ -256,7 +259,7 @@ export class OperationPipeline {
   /** Apollo's enrichError: a GraphQLError's JSON with a code (INTERNAL_SERVER_ERROR by default) and, outside production, its stack. */
   private enrich(error: unknown): GraphQLFormattedError & { extensions: Record<string, unknown> } {
     const graphqlError = ensureGraphQLError(error);
-    const extensions: Record<string, unknown> = { ...graphqlError.extensions, code: graphqlError.extensions.code ?? 'INTERNAL_SERVER_ERROR' };
+    const extensions: Record<string, unknown> = { ...graphqlError.extensions, code: graphqlError.extensions.code ?? CODE.INTERNAL_SERVER_ERROR };
     if (!this.options.production) extensions.stacktrace = graphqlError.stack?.split('\n');
     return { ...graphqlError.toJSON(), extensions };
   }

@@ -5,6 +5,7 @@ import type { RecordingLinks } from '../domain/recording-links.js';
 import { ProviderError } from '../domain/channel-provider.js';
 import type { OperationPipeline } from './pipeline.js';
 import { AccessScope } from '../domain/access-tokens.js';
+import { CODE, GATEWAY_ERRORS, type GatewayErrorCode } from '../graphql/error-codes.js';
 
 /**
  * GET /recordings/{id}: a saved recording's file, for the application's key (Authorization:
@@ -14,14 +15,14 @@ import { AccessScope } from '../domain/access-tokens.js';
  * Errors are JSON in the shape of a GraphQL error, with its code.
  */
 export function mountRecordingDownloads(app: express.Express, pipeline: OperationPipeline, links: RecordingLinks, logger: Logger): void {
-  const fail = (res: express.Response, status: number, code: string, message: string, headers: Record<string, string> = {}) =>
+  const fail = (res: express.Response, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}) =>
     res
-      .status(status)
+      .status(GATEWAY_ERRORS[code].http)
       .set(headers)
       .json({ errors: [{ message, extensions: { code } }] });
   const refuse = (res: express.Response, error: GraphQLError) => {
-    const http = error.extensions.http as { status: number; headers?: Map<string, string> } | undefined;
-    fail(res, http?.status ?? 401, String(error.extensions.code), error.message, Object.fromEntries(http?.headers ?? []));
+    const http = error.extensions.http as { headers?: Map<string, string> } | undefined;
+    fail(res, error.extensions.code as GatewayErrorCode, error.message, Object.fromEntries(http?.headers ?? []));
   };
   app.get('/recordings/:id', async (req, res) => {
     const principal = await pipeline.authenticate(req.socket.remoteAddress, req.headers.authorization);
@@ -29,16 +30,16 @@ export function mountRecordingDownloads(app: express.Express, pipeline: Operatio
     const limited = await pipeline.admit(principal);
     if (limited) return refuse(res, limited);
     if (principal.token && !principal.token.scopes.has(AccessScope.CALLS_READ)) {
-      return fail(res, 403, 'FORBIDDEN', 'Recordings need an access token with the CALLS_READ scope');
+      return fail(res, CODE.FORBIDDEN, 'Recordings need an access token with the CALLS_READ scope');
     }
     try {
       const link = await links.link(principal, req.params.id);
-      if (!link) return fail(res, 404, 'RECORDING_NOT_FOUND', `No saved recording ${req.params.id.slice(0, 40)} is visible to this key`);
+      if (!link) return fail(res, CODE.RECORDING_NOT_FOUND, `No saved recording ${req.params.id.slice(0, 40)} is visible to this key`);
       res.set('cache-control', 'no-store').redirect(302, link);
     } catch (error) {
       if (!(error instanceof ProviderError)) throw error;
       logger.warn('recording link not available from the provider', { recordingId: req.params.id, error: error.message });
-      fail(res, 502, 'PROVIDER_ERROR', `The provider could not give the recording's file: ${error.message}`);
+      fail(res, CODE.PROVIDER_ERROR, `The provider could not give the recording's file: ${error.message}`);
     }
   });
 }

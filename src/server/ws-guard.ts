@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Authenticator, Principal } from '../domain/authenticator.js';
 import type { Logger } from '../domain/logger.js';
 import type { GraphQLError } from 'graphql';
+import { CODE, gatewayError } from '../graphql/error-codes.js';
 
 export interface WsLimits {
   /** Operations (subscriptions and in-flight queries) at once on one socket. */
@@ -82,22 +83,22 @@ export class SocketGuard {
   }
 
   /** null: admitted; else why not. */
-  async admit(socket: WebSocket, id: string): Promise<{ code: 'UNAUTHENTICATED' | 'RATE_LIMITED'; message: string; retryAfter?: number } | null> {
+  async admit(socket: WebSocket, id: string): Promise<GraphQLError | null> {
     const tracked = this.sockets.get(socket);
-    if (!tracked) return { code: 'UNAUTHENTICATED', message: 'The connection is not authenticated' };
+    if (!tracked) return gatewayError(CODE.UNAUTHENTICATED, 'The connection is not authenticated');
     const principal = await this.authenticator.authenticate(tracked.authorization);
     if (!principal) {
       socket.close(4403, 'Forbidden');
-      return { code: 'UNAUTHENTICATED', message: 'The API key is no longer valid' };
+      return gatewayError(CODE.UNAUTHENTICATED, 'The API key is no longer valid');
     }
     const refused = await this.admitKey(principal);
-    if (refused) return { code: 'RATE_LIMITED', message: refused.message, retryAfter: refused.extensions.retryAfter as number };
+    if (refused) return refused;
     if (tracked.operations.size >= this.limits.perSocket) {
-      return { code: 'RATE_LIMITED', message: 'Too many operations on this connection: complete one first, or open another connection' };
+      return gatewayError(CODE.RATE_LIMITED, 'Too many operations on this connection: complete one first, or open another connection');
     }
     const { key, operations, holder } = this.capsOf(tracked.principal);
     if ((this.perKey.get(key) ?? 0) >= operations) {
-      return { code: 'RATE_LIMITED', message: `Too many operations for this ${holder}: complete some first` };
+      return gatewayError(CODE.RATE_LIMITED, `Too many operations for this ${holder}: complete some first`);
     }
     tracked.operations.add(id);
     this.perKey.set(key, (this.perKey.get(key) ?? 0) + 1);

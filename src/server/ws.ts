@@ -9,6 +9,7 @@ import type { FanoutHub } from '../graphql/fanout.js';
 import type { OperationPipeline } from './pipeline.js';
 import type { CorsPolicy } from './cors.js';
 import type { Logger } from '../domain/logger.js';
+import { CODE } from '../graphql/error-codes.js';
 
 type SocketExtra = {
   principal?: Principal;
@@ -82,8 +83,7 @@ export function attachWebSocketServer(options: {
         // this releases its place, here or in onError (graphql-ws reports some refusals, such as
         // an operation it cannot identify, without calling onComplete).
         const refused = await guard.admit(ctx.extra.socket, id);
-        if (refused)
-          return [new GraphQLError(refused.message, { extensions: { code: refused.code, ...(refused.retryAfter ? { retryAfter: refused.retryAfter } : {}) } })];
+        if (refused) return [refused];
         const refuse = (errors: readonly GraphQLError[]) => {
           guard.released(ctx.extra.socket, id);
           return [...errors];
@@ -160,7 +160,7 @@ export function attachWebSocketServer(options: {
             operationName: payload.operationName ?? null,
             requestId: undefined,
             principal: ctx.extra.principal,
-            errorCodes: errors.map((error) => error.extensions?.code ?? 'GRAPHQL_VALIDATION_FAILED'),
+            errorCodes: errors.map((error) => error.extensions?.code ?? CODE.GRAPHQL_VALIDATION_FAILED),
             seconds: elapsed(ctx.extra, id),
           });
         }

@@ -4,6 +4,7 @@ import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, Rec
 import { UserErrorCode } from '../../domain/errors.js';
 import { AccessScope } from '../../domain/access-tokens.js';
 import { CallOrderField } from '../../domain/call-store.js';
+import { USER_ERRORS } from '../error-codes.js';
 
 export enum OrderDirection {
   ASC = 'ASC',
@@ -111,35 +112,8 @@ registerEnumType(CallStatus, {
 registerEnumType(UserErrorCode, {
   name: 'UserErrorCode',
   description: 'Why an expected business failure happened; nothing was changed when one is returned.',
-  valuesConfig: {
-    INVALID_PHONE_NUMBER: { description: 'Not a possible E.164 number for a PSTN or WhatsApp leg.' },
-    PHONE_NUMBER_NOT_ASSIGNED: { description: '`from` is not a number assigned to this application.' },
-    INVALID_ADDRESS: { description: 'Not a valid WebRTC client identity.' },
-    INVALID_METADATA: { description: 'metadata is not a JSON object, is over 16 KB serialized, or holds a NUL character or half of a surrogate pair.' },
-    IDEMPOTENCY_KEY_REUSED: { description: 'The idempotency key was used within 24 h with different input.' },
-    INVALID_IDEMPOTENCY_KEY: { description: 'The idempotency key is empty, over 255 characters, or has control characters.' },
-    CALL_NOT_FOUND: { description: 'No call with this id is visible to this key.' },
-    CALL_NOT_ACTIVE: { description: 'The call has already ended.' },
-    COMMAND_NOT_ALLOWED: { description: 'The command does not apply to the call in its current state or direction.' },
-    PROVIDER_NOT_CONFIGURED: { description: 'No provider is configured for this channel in this mode.' },
-    PROVIDER_ERROR: { description: 'The channel provider refused or failed the request.' },
-    RATE_LIMITED: { description: 'Too many requests for this API key; retry later.' },
-    TEST_MODE_ONLY: { description: 'Only a test key may do this (e.g. simulateInboundCall).' },
-    INVALID_ARGUMENT: { description: 'An argument is out of range (e.g. a token ttl outside 60 to 86400 seconds).' },
-    INVALID_URL: { description: 'Not an absolute http(s) URL of at most 2048 characters, without credentials.' },
-    URL_NOT_ALLOWED: { description: 'A live webhook endpoint that resolves to a loopback, private or link-local address.' },
-    STATUS_CALLBACK_SECRET_MISSING: {
-      description: "statusCallbackUrl needs the application's status-callback secret: create it with rotateStatusCallbackSecret.",
-    },
-    WEBHOOK_ENDPOINT_NOT_FOUND: { description: 'No webhook endpoint with this id is visible to this key.' },
-    WEBHOOK_DELIVERY_NOT_FOUND: { description: 'No webhook delivery with this id is visible to this key.' },
-    ACCESS_TOKENS_NOT_CONFIGURED: {
-      description: 'No key to sign access tokens is configured (ACCESS_TOKEN_KEYS, or DATA_DIR/access-token.key, which production only reads).',
-    },
-    OUTSIDE_TOKEN_FILTER: {
-      description: "An access token's filter would not match the call (createCall), or the input sets what only the secret key may (statusCallbackUrl).",
-    },
-  },
+  // The meanings live in the error catalogue (graphql/error-codes.ts), with docs/errors.md.
+  valuesConfig: Object.fromEntries(Object.entries(USER_ERRORS).map(([code, meaning]) => [code, { description: meaning }])),
 });
 
 registerEnumType(AccessScope, {

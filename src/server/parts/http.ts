@@ -30,6 +30,7 @@ import { PgOriginStore } from '../../db/pg-origin-store.js';
 import type { Shutdown } from '../shutdown.js';
 import { mountWeb } from '../web.js';
 import { attachWebSocketServer, type WebSocketServerHandle } from '../ws.js';
+import { CODE } from '../../graphql/error-codes.js';
 
 export interface HttpParts {
   pipeline: OperationPipeline;
@@ -97,7 +98,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
       serveGraphQLPost(req, res).catch((error: unknown) => {
         logger.error('graphql request failed outside Apollo', { error: String((error as Error)?.stack ?? error) });
         if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: 'INTERNAL_SERVER_ERROR' } }] }));
+        res.end(JSON.stringify({ errors: [{ message: 'Internal server error', extensions: { code: CODE.INTERNAL_SERVER_ERROR } }] }));
       });
       return;
     }
