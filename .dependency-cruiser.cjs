@@ -10,6 +10,7 @@
  *   customer-webhooks  outbound webhooks to the applications' endpoints (signed, retried)
  *   graphql     the schema, resolvers, execution
  *   server      HTTP and WebSocket, composition (app.ts and the builders of server/parts), operations
+ *   config      config.ts and config/: every environment variable, read once; imports no layer
  *   shared      small utilities every layer may use (the background-loop runners); imports none of them
  *   cli/runtime the process
  */
@@ -26,9 +27,17 @@ module.exports = {
         path: [
           '^src/(db|events|graphql|server|providers|customer-webhooks)/',
           '^src/(cli|runtime|config)\\.ts$',
+          '^src/config/',
           'node_modules/(pg|@mikro-orm|graphql|type-graphql|@apollo|express|ws|graphql-ws|ioredis|livekit-server-sdk|telnyx|pino)/',
         ],
       },
+    },
+    {
+      name: 'config-imports-no-layer',
+      severity: 'error',
+      comment: 'The configuration (config.ts, config/) is read before any layer is built: it imports none of them, only src/shared.',
+      from: { path: ['^src/config\\.ts$', '^src/config/'] },
+      to: { path: '^src/(domain|db|events|graphql|server|providers|customer-webhooks)/' },
     },
     {
       name: 'shared-stands-alone',

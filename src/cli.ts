@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { Command, Option } from 'commander';
-import { ConfigError, loadConfig, resolveAccessTokenKeys, type Config } from './config.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { resolveAccessTokenKeys } from './shared/access-token-keys.js';
+import { SecretBox } from './db/secret-box.js';
 import { AdminError, AdminStore } from './db/admin-store.js';
 import { openDatabase, resolveDatabaseServer, type Database } from './db/database.js';
 import { resealWebhookSecrets } from './db/secret-box.js';
@@ -9,7 +11,7 @@ import { jsonLogger } from './server/logger.js';
 import { MODES, type Mode } from './domain/call.js';
 import { NumberRouting, PhoneNumbers } from './domain/phone-numbers.js';
 import { PgPhoneNumberStore } from './db/pg-phone-number-store.js';
-import { canRingWebrtc } from './providers/provider-config.js';
+import { canRingWebrtc } from './config/providers.js';
 import { AccessScope, AccessTokens } from './domain/access-tokens.js';
 import { coerceInputValue, isInputObjectType } from 'graphql';
 import { buildGatewaySchema } from './graphql/schema.js';
@@ -286,8 +288,8 @@ export function buildCli(config: () => Config): Command {
     .option('--json', 'print JSON')
     .action(async (options: { json?: boolean }) => {
       const loaded = config();
-      if (!loaded.secrets.enabled) throw new AdminError('SECRETS_KEY is not set: there is no key to seal the secrets with');
-      const resealed = await withDatabase(loaded, (database) => resealWebhookSecrets(database.sql, loaded.secrets));
+      if (loaded.secretKeys.length === 0) throw new AdminError('SECRETS_KEY is not set: there is no key to seal the secrets with');
+      const resealed = await withDatabase(loaded, (database) => resealWebhookSecrets(database.sql, new SecretBox(loaded.secretKeys)));
       print(!!options.json, { resealed }, `${resealed} webhook secrets sealed with the current key`);
     });
   return program;

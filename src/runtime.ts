@@ -12,8 +12,8 @@ export interface Runtime {
 
 /** Opens the database (embedded or DATABASE_URL), migrates it, and runs the gateway on it. */
 async function openRuntimeDatabase(config: Config, logger: Logger): Promise<{ server: RunningDatabase; database: Database }> {
-  // The embedded server's own log is noise at start; set EMBEDDED_PG_LOG=1 to see it.
-  const log = process.env.EMBEDDED_PG_LOG === '1' ? (line: string) => logger.info(line, { component: 'embedded-postgres' }) : undefined;
+  // The embedded server's own log is noise at start; EMBEDDED_PG_LOG=1 shows it.
+  const log = config.embeddedPgLog ? (line: string) => logger.info(line, { component: 'embedded-postgres' }) : undefined;
   if (!config.databaseUrl) logger.info('using the embedded PostgreSQL', { dataDir: config.dataDir, port: config.embeddedPgPort });
   const server = await resolveDatabaseServer({ ...config, log });
   try {

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AccessScope, AccessTokens, parseAccessTokenKeys } from '../src/domain/access-tokens.js';
+import { AccessScope, AccessTokens } from '../src/domain/access-tokens.js';
+import { parseAccessTokenKeys } from '../src/shared/access-token-keys.js';
 import { bootGateway, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
 
 /**

@@ -26,8 +26,6 @@ export interface DeliveryOptions {
   perApplication: number;
 }
 
-/** Attempts 1…8 wait 0, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h (the schedule). */
-export const DEFAULT_RETRY_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 const DISABLE_AFTER_MS = 5 * 24 * 60 * 60 * 1000;
 const RESPONSE_LIMIT = 4_096;
 

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import type { Sql } from './sql.js';
+import type { SecretKey } from '../shared/secret-keys.js';
 
 /**
  * Webhook signing secrets at rest: AES-256-GCM under an operator key (SECRETS_KEY), so a dump
@@ -15,26 +16,9 @@ export class SecretBox {
   private readonly keys: Map<string, Buffer>;
   private readonly current: { id: string; key: Buffer } | null;
 
-  constructor(keys: readonly { id: string; key: Buffer }[]) {
+  constructor(keys: readonly SecretKey[]) {
     this.keys = new Map(keys.map((entry) => [entry.id, entry.key]));
     this.current = keys[0] ?? null;
-  }
-
-  /** Parses SECRETS_KEY; throws with a message naming what is wrong. */
-  static parse(raw: string | undefined): SecretBox {
-    if (!raw) return new SecretBox([]);
-    const keys = raw.split(',').map((part) => {
-      const [id, encoded, ...rest] = part.trim().split(':');
-      const key = encoded ? Buffer.from(encoded, 'base64') : Buffer.alloc(0);
-      if (!id || !/^[A-Za-z0-9_-]{1,32}$/.test(id) || rest.length || key.length !== 32) {
-        throw new Error(
-          'SECRETS_KEY must be comma-separated id:key pairs, each key 32 random bytes in base64 (openssl rand -base64 32), the id 1-32 letters, digits, _ or -',
-        );
-      }
-      return { id, key };
-    });
-    if (new Set(keys.map((key) => key.id)).size !== keys.length) throw new Error('SECRETS_KEY names a key id twice');
-    return new SecretBox(keys);
   }
 
   get enabled(): boolean {

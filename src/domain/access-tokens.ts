@@ -4,6 +4,7 @@ import type { CallFilter } from './call-store.js';
 import type { Mode } from './call.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 import { validateFilter } from './call-service.js';
+import type { AccessTokenKeys } from '../shared/access-token-keys.js';
 
 /** What an access token lets its holder do (a secret key may do everything). */
 export enum AccessScope {
@@ -27,10 +28,6 @@ const MAX_TOKEN_LENGTH = 4096;
 const ISSUER = 'calls-gateway';
 
 /** The HMAC keys tokens are signed with: the first signs, every one verifies (by `kid`), so a key can be rotated in. */
-export interface AccessTokenKeys {
-  readonly keys: readonly { kid: string; secret: Uint8Array }[];
-}
-
 /** What a verified token grants: its application and mode, the key that issued it, its scopes and filter. */
 export interface TokenGrant {
   /** The token's own id (jti): what its WebSocket caps are counted by. */
@@ -187,26 +184,4 @@ function reviveFilter(raw: Record<string, unknown>): CallFilter {
     }
   }
   return filter as CallFilter;
-}
-
-/**
- * ACCESS_TOKEN_KEYS: `kid:secret[,kid:secret…]`, the first signing. A kid is 1–32 letters,
- * digits, `_` or `-`; a secret at least 32 characters (HS256 wants 256 bits).
- */
-export function parseAccessTokenKeys(raw: string): AccessTokenKeys {
-  const keys = raw
-    .split(',')
-    .map((part) => part.trim())
-    .filter(Boolean)
-    .map((part) => {
-      const colon = part.indexOf(':');
-      const kid = part.slice(0, colon);
-      const secret = part.slice(colon + 1);
-      if (colon < 1 || !/^[\w-]{1,32}$/.test(kid)) throw new Error(`must be kid:secret pairs with kids of 1 to 32 letters, digits, _ or -`);
-      if (secret.length < 32) throw new Error(`the secret of kid "${kid}" must be at least 32 characters`);
-      return { kid, secret: new TextEncoder().encode(secret) };
-    });
-  if (keys.length === 0) throw new Error('must name at least one kid:secret');
-  if (new Set(keys.map((key) => key.kid)).size !== keys.length) throw new Error('names a kid twice');
-  return { keys };
 }

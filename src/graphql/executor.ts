@@ -35,7 +35,7 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
  *   fields must be field resolvers or getters, never methods;
  * - it calls `resolveType` synchronously: the Node interface resolves synchronously (schema.ts).
  */
-export type ExecutorKind = 'jit' | 'graphql-js';
+import type { ExecutorKind } from '../config.js';
 /** Same contract as graphql-js's execute (queries, mutations, and a subscription's per-event mapping). */
 export type Executor = ((args: ExecutionArgs) => Promise<ExecutionResult> | ExecutionResult) & {
   /** Operations run compiled, and those run by graphql-js (refused by graphql-jit, or interpreting by choice). */

@@ -3,7 +3,7 @@ import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
 import type { CallTokenIssuer } from '../domain/call-tokens.js';
 import type { Logger } from '../domain/logger.js';
 import type { ChannelProvider, WebhookEndpoint } from '../domain/channel-provider.js';
-import type { ProviderConfig } from './provider-config.js';
+import type { ProviderConfig } from '../config/providers.js';
 import { TelnyxProvider } from './pstn/telnyx-provider.js';
 import type { RoomLeg } from './room-leg.js';
 import { LiveKitProvider } from './webrtc/livekit-provider.js';

@@ -1,4 +1,5 @@
-import { resolveAccessTokenKeys, type Config } from '../config.js';
+import type { Config } from '../config.js';
+import { resolveAccessTokenKeys } from '../shared/access-token-keys.js';
 import { Authenticator, type Principal } from '../domain/authenticator.js';
 import { AccessTokens } from '../domain/access-tokens.js';
 import { CallService, type LiveEventSource } from '../domain/call-service.js';
@@ -7,7 +8,7 @@ import { PgCallStore } from '../db/pg-call-store.js';
 import { PgKeyLookup } from '../db/pg-key-lookup.js';
 import type { Database } from '../db/database.js';
 import type { LiveProviders } from '../providers/live-providers.js';
-import { canRingWebrtc } from '../providers/provider-config.js';
+import { canRingWebrtc } from '../config/providers.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
 import { CallCommands } from '../domain/command-service.js';
 import { CallCommandType } from '../domain/command-rules.js';

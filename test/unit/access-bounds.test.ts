@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AccessScope, AccessTokens, parseAccessTokenKeys } from '../../src/domain/access-tokens.js';
+import { AccessScope, AccessTokens } from '../../src/domain/access-tokens.js';
+import { parseAccessTokenKeys } from '../../src/shared/access-token-keys.js';
 import { Authenticator } from '../../src/domain/authenticator.js';
 import { CorsPolicy } from '../../src/server/cors.js';
 

@@ -13,7 +13,7 @@ import {
   type RECORDING_FORMATS,
 } from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
-import type { TelnyxConfig } from '../provider-config.js';
+import type { TelnyxConfig } from '../../config/providers.js';
 import type { RoomBridge } from '../room-leg.js';
 import { TELNYX_FORMATS, clientState, telnyxDetection, toProviderError } from './telnyx-mapping.js';
 import { TelnyxWebhook } from './telnyx-webhook.js';

@@ -1,7 +1,7 @@
 import type Telnyx from 'telnyx';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { RecordingFormat } from '../../domain/command-rules.js';
-import type { VoicemailConfig } from '../provider-config.js';
+import type { VoicemailConfig } from '../../config/providers.js';
 import { clientState } from './telnyx-mapping.js';
 
 /**

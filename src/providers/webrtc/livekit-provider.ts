@@ -10,7 +10,7 @@ import {
   type RECORDING_FORMATS,
 } from '../../domain/command-rules.js';
 import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult } from '../../domain/channel-provider.js';
-import type { LiveKitConfig } from '../provider-config.js';
+import type { LiveKitConfig } from '../../config/providers.js';
 import type { RoomLeg } from '../room-leg.js';
 import { livekit } from './livekit-errors.js';
 import { calleeIdentity, partyIdentity } from './legs.js';

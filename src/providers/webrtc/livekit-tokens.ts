@@ -1,6 +1,6 @@
 import { AccessToken } from 'livekit-server-sdk';
 import type { CallTokenIssuer } from '../../domain/call-tokens.js';
-import type { LiveKitConfig } from '../provider-config.js';
+import type { LiveKitConfig } from '../../config/providers.js';
 
 /** LiveKit join tokens (JWT, signed with the API secret) that grant one room only. */
 export class LiveKitTokens implements CallTokenIssuer {

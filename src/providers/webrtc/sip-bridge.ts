@@ -2,7 +2,7 @@ import { SipClient } from 'livekit-server-sdk';
 import type { Call } from '../../domain/call.js';
 import type { CallCommand, CommandArgs } from '../../domain/command-rules.js';
 import type { CommandResult } from '../../domain/channel-provider.js';
-import type { LiveKitConfig } from '../provider-config.js';
+import type { LiveKitConfig } from '../../config/providers.js';
 import type { RoomBridge } from '../room-leg.js';
 import { livekit } from './livekit-errors.js';
 import { calleeIdentity } from './legs.js';

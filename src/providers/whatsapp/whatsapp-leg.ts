@@ -2,7 +2,7 @@ import { ConnectorClient, SessionDescription } from 'livekit-server-sdk';
 import { Channel, type Call } from '../../domain/call.js';
 import { RejectReason } from '../../domain/command-rules.js';
 import { ProviderError } from '../../domain/channel-provider.js';
-import type { LiveKitConfig, WhatsAppConfig } from '../provider-config.js';
+import type { LiveKitConfig, WhatsAppConfig } from '../../config/providers.js';
 import type { RoomLeg } from '../room-leg.js';
 import { livekit } from '../webrtc/livekit-errors.js';
 import { partyIdentity } from '../webrtc/legs.js';

@@ -5,7 +5,7 @@ import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import type { Logger } from '../../domain/logger.js';
 import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
-import type { WhatsAppConfig } from '../provider-config.js';
+import type { WhatsAppConfig } from '../../config/providers.js';
 import type { WhatsAppLeg } from './whatsapp-leg.js';
 
 /** The parts of Meta's Cloud API Calling webhook this endpoint reads (field "calls"). */

@@ -7,6 +7,7 @@ import { PgWebhookStore } from '../../db/pg-webhook-store.js';
 import type { Logger } from '../../domain/logger.js';
 import type { EventLog } from '../../events/event-log.js';
 import type { Shutdown } from '../shutdown.js';
+import { SecretBox } from '../../db/secret-box.js';
 
 export interface CustomerWebhookParts {
   webhookStore: PgWebhookStore;
@@ -17,9 +18,10 @@ export interface CustomerWebhookParts {
 
 /** Outbound webhooks: the log is fanned out to deliveries whenever its head moves; workers send them. */
 export function startCustomerWebhooks(config: Config, database: Database, eventLog: EventLog, logger: Logger, shutdown: Shutdown): CustomerWebhookParts {
-  const webhookStore = new PgWebhookStore(database.sql, database.orm.em, config.secrets);
-  if (!config.secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
-  const webhookQueue = new WebhookQueue(database.sql, config.secrets);
+  const secrets = new SecretBox(config.secretKeys);
+  const webhookStore = new PgWebhookStore(database.sql, database.orm.em, secrets);
+  if (!secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
+  const webhookQueue = new WebhookQueue(database.sql, secrets);
   const resolver = new PublicResolver({ servers: config.webhookDnsServers, timeoutMs: config.webhookDnsTimeoutMs });
   const deliveryWorker = new DeliveryWorker(webhookQueue, logger, {
     resolver,
