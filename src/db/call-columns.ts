@@ -7,7 +7,9 @@ import type { NewCall } from '../domain/call-store.js';
  * here: the select list (`CALL_COLUMNS`), the joined "call.<field>" list, the single-row and the
  * grouped INSERT with their parameters, and the values array. Placeholders are numbered by code,
  * never by hand (as PostGraphile's pg-sql2 does): a column added here reaches every statement, and
- * a domain `Call` field without a column fails to compile.
+ * a domain `Call` field without a column fails to compile. The single-row and the grouped INSERT
+ * share one template (insertStatement); test/unit/representations.test.ts and the concurrent
+ * createCall test in test/telnyx.test.ts hold them together.
  */
 export const CALL_FIELD_COLUMNS = {
   id: 'id',

@@ -4,7 +4,7 @@ import { CALL_FIELD_COLUMNS } from './call-columns.js';
 
 type Param = (value: unknown) => string;
 
-/** The SQL form of each filter operator (its in-memory twin: domain/filter-match.ts). */
+/** The SQL form of each filter operator (its in-memory twin: domain/filter-match.ts; test/filter-equivalence.test.ts compares the two). */
 const SQL: { readonly [O in FilterOperator]: (column: string, value: never, param: Param) => string[] } = {
   anyOf: (column, values: readonly string[], param) => [`${column} = ANY(${param(values)}::text[])`],
   equals: (column, value: unknown, param) => [`${column} = ${param(value)}`],

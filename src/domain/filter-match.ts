@@ -2,7 +2,7 @@ import type { Call, Metadata } from './call.js';
 import { FILTER_ENTRIES, narrows, type FilterOperator } from './call-filter-fields.js';
 import type { CallEventWithCall, CallFilter, IntRange, TimeRange } from './call-store.js';
 
-/** The in-memory form of each filter operator (its SQL twin: db/call-filter-sql.ts). */
+/** The in-memory form of each filter operator (its SQL twin: db/call-filter-sql.ts; test/filter-equivalence.test.ts compares the two). */
 const MATCH: { readonly [O in FilterOperator]: (have: unknown, value: never) => boolean } = {
   anyOf: (have, values: readonly unknown[]) => have !== null && values.includes(have),
   equals: (have, value: unknown) => have === value,
@@ -46,7 +46,7 @@ function inIntRange(value: number | null, range: IntRange): boolean {
 }
 
 /**
- * PostgreSQL's jsonb `@>` (JsonbDeepContains): an object contains another when it has each of
+ * PostgreSQL's jsonb `@>` (JsonbDeepContains; test/filter-match.test.ts compares the two on random documents): an object contains another when it has each of
  * its keys with a value of the same type that contains the other's value; an array contains
  * another when each of its elements is equal to (scalars) or contained by (objects, arrays) some
  * element of the container. Scalars are equal by value (numbers numerically). Keys are own

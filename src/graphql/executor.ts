@@ -21,7 +21,8 @@ import { compileQuery, isCompiledQuery, type CompiledQuery } from 'graphql-jit';
  * document, which the bounded document cache shares per text) and runs the compiled function; `graphql-js` interprets it with
  * graphql-js's `execute`. graphql-js is also the fallback for any document graphql-jit refuses.
  * GRAPHQL_EXECUTOR chooses; the test suite runs on both (CI), so the compiled path is proven to
- * give the same results and error shapes.
+ * give the same results and error shapes. Fast path and reference: graphql-jit beside graphql-js,
+ * held together by test/executors.test.ts and by CI's third run (GRAPHQL_EXECUTOR=graphql-js).
  *
  * What graphql-jit does differently, and what is done about it here:
  * - it does not apply input-field defaults to variables (graphql-jit issue #142): they are filled

@@ -19,7 +19,9 @@ interface Member {
  * with the same selection, variables (so the same filter and callId) form a group; the group
  * listens to the event log once, executes each event once, serializes the payload once, and
  * writes `prefix + payload + "}"` (a graphql-transport-ws `next` message) to every member.
- * Each member keeps its own dedupe mark, since it joined after its own replay.
+ * Each member keeps its own dedupe mark, since it joined after its own replay. Fast path and
+ * reference: the frame built here beside graphql-ws's own `next` message, held together by
+ * test/unit/fanout.test.ts and every callStatus test over WebSocket (the client parses the frames).
  */
 export class FanoutHub {
   private readonly groups = new Map<string, FanoutGroup>();

@@ -198,7 +198,8 @@ export class OperationPipeline {
    * status and headers, the stack trace outside production, then formatError), logged, counted
    * and recorded. `null` when nothing ran because the variables could not be coerced (graphql-js's
    * own check, before any resolver): Apollo then answers it (400, BAD_USER_INPUT) with its own
-   * messages, and records it.
+   * messages, and records it. Fast path and reference: this beside Apollo Server, held together
+   * byte for byte by test/http-paths.test.ts (and CI's third run, GRAPHQL_HTTP=apollo).
    */
   async executeHttp(
     document: DocumentNode,
