@@ -70,8 +70,7 @@ export function serveChild(start: () => Promise<StartedServer>): void {
 
 // --- SQL: the gateway's own statements, so the baselines do the same database work ---------------
 
-import { CALL_COLUMNS } from '../src/db/pg-call-store.js';
-import { INSERT_CALL, INSERT_CALL_STATEMENT, insertCallValues as gatewayInsertValues } from '../src/db/call-columns.js';
+import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT, insertCallValues as gatewayInsertValues } from '../src/db/call-columns.js';
 import { CallDirection, CallStatus, isPhoneChannel, roomsFor, type Channel } from '../src/domain/call.js';
 import type pg from 'pg';
 import { FROM_NUMBER, intEnv, jsonEnv } from './helpers.js';

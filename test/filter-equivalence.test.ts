@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bootGateway, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
-import { CALL_COLUMNS, EVENT_WITH_CALL_COLUMNS, Where, toEventWithCall } from '../src/db/pg-call-store.js';
+import { CALL_COLUMNS, EVENT_WITH_CALL_COLUMNS, toEventWithCall } from '../src/db/call-columns.js';
+import { Where } from '../src/db/where.js';
 import { callMatches, matchesFilter } from '../src/domain/filter-match.js';
-import { validateFilter } from '../src/domain/call-service.js';
+import { validateFilter } from '../src/domain/call-validation.js';
 import { FILTER_FIELDS } from '../src/domain/call-filter-fields.js';
 import { AnsweredBy, CallDirection, CallStatus, Channel, EndReason, type Call } from '../src/domain/call.js';
 import type { CallFilter, Viewer } from '../src/domain/call-store.js';

@@ -5,7 +5,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../domain/logger.js';
 import { CoalescingRunner, PeriodicRunner } from '../shared/runners.js';
 import { isBlockedAddress, safeLookup, type PublicResolver } from './url-guard.js';
-import type { AttemptOutcome, ClaimedDelivery, WebhookQueue } from '../db/pg-webhook-queue.js';
+import type { AttemptOutcome, ClaimedDelivery, PgWebhookQueue } from '../db/pg-webhook-queue.js';
 
 export interface DeliveryOptions {
   /** Delay before attempt 1, 2, 3 …; its length is the number of attempts (WEBHOOK_RETRY_SCHEDULE_MS). */
@@ -42,7 +42,7 @@ export class DeliveryWorker {
   private stopped = false;
 
   constructor(
-    private readonly queue: WebhookQueue,
+    private readonly queue: PgWebhookQueue,
     private readonly logger: Logger,
     private readonly options: DeliveryOptions,
   ) {
@@ -194,7 +194,7 @@ export class WebhookDispatcher {
   private stopped = false;
 
   constructor(
-    private readonly queue: WebhookQueue,
+    private readonly queue: PgWebhookQueue,
     private readonly worker: DeliveryWorker,
     private readonly logger: Logger,
   ) {}

@@ -1,5 +1,5 @@
 import type { Call, Tenant } from '../domain/call.js';
-import type { NewCall } from '../domain/call-store.js';
+import type { CallEventWithCall, NewCall } from '../domain/call-store.js';
 
 /**
  * The one table of the `call` columns the gateway reads and writes with its own SQL (the entity,
@@ -52,6 +52,29 @@ export function callSelectList(tablePrefix = '', aliasPrefix = ''): string {
     const alias = `${aliasPrefix}${field}`;
     return column === alias && !tablePrefix ? column : `${tablePrefix}${column} AS "${alias}"`;
   }).join(', ');
+}
+
+/** Columns as the domain's `Call` names them: rows need no mapping loop . */
+export const CALL_COLUMNS = callSelectList();
+
+export const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
+  occurred_at AS "occurredAt", type AS kind, command_id AS "commandId", digits, position::text AS position`;
+
+/** An event joined with its call: event columns, then the call's as "call.<field>". */
+export const EVENT_WITH_CALL_COLUMNS = `e.id, e.call_id AS "callId", e.sequence, e.status, e.previous_status AS "previousStatus",
+  e.occurred_at AS "occurredAt", e.type AS kind, e.command_id AS "commandId", e.digits, e.position::text AS position,
+  ${callSelectList('c.', 'call.')}`;
+
+/** Folds the "call.<field>" columns of a joined row into `call`. */
+export function toEventWithCall(row: Record<string, unknown>): CallEventWithCall {
+  const event: Record<string, unknown> = {};
+  const call: Record<string, unknown> = {};
+  for (const key in row) {
+    if (key.startsWith('call.')) call[key.slice(5)] = row[key];
+    else event[key] = row[key];
+  }
+  event.call = call;
+  return event as unknown as CallEventWithCall;
 }
 
 /** What one createCall inserts, flattened: the new call, its tenant and the number condition. */

@@ -18,33 +18,10 @@ import { CallCommandStatus, PENDING_COMMAND_STATUSES, RecordingStatus } from '..
 import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
 import { CallInsertBatch } from './call-insert-batch.js';
-import { callSelectList, insertCallValues } from './call-columns.js';
-import { filterClauses } from './call-filter-sql.js';
+import { CALL_COLUMNS, EVENT_COLUMNS, EVENT_WITH_CALL_COLUMNS, insertCallValues, toEventWithCall } from './call-columns.js';
+import { Where } from './where.js';
 import { KeyedLimiter } from '../shared/keyed-limiter.js';
 import { TooBusyError } from '../domain/errors.js';
-
-/** Columns as the domain's `Call` names them: rows need no mapping loop (derived from call-columns.ts). */
-export const CALL_COLUMNS = callSelectList();
-
-const EVENT_COLUMNS = `id, call_id AS "callId", sequence, status, previous_status AS "previousStatus",
-  occurred_at AS "occurredAt", type AS kind, command_id AS "commandId", digits, position::text AS position`;
-
-/** An event joined with its call: event columns, then the call's as "call.<field>". */
-export const EVENT_WITH_CALL_COLUMNS = `e.id, e.call_id AS "callId", e.sequence, e.status, e.previous_status AS "previousStatus",
-  e.occurred_at AS "occurredAt", e.type AS kind, e.command_id AS "commandId", e.digits, e.position::text AS position,
-  ${callSelectList('c.', 'call.')}`;
-
-/** Folds the "call.<field>" columns of a joined row into `call`. */
-export function toEventWithCall(row: Record<string, unknown>): CallEventWithCall {
-  const event: Record<string, unknown> = {};
-  const call: Record<string, unknown> = {};
-  for (const key in row) {
-    if (key.startsWith('call.')) call[key.slice(5)] = row[key];
-    else event[key] = row[key];
-  }
-  event.call = call;
-  return event as unknown as CallEventWithCall;
-}
 
 /**
  * Applies one transition in ONE statement. The UPDATE's WHERE is the state machine's guard:
@@ -110,45 +87,6 @@ const ORDER_COLUMNS: Record<CallOrderField, { name: string; type: 'timestamptz' 
   [CallOrderField.ENDED_AT]: { name: 'ended_at', type: 'timestamptz' },
   [CallOrderField.DURATION]: { name: 'duration', type: 'int' },
 };
-
-/** Builds the tenant predicate and the filter's, with positional parameters. */
-export class Where {
-  readonly clauses: string[];
-  readonly values: unknown[];
-
-  /**
-   * `c` prefixes the call's columns (e.g. "c." in a join); `statusColumn` is what `status`
-   * filters on (an event stream filters by the event's status).
-   */
-  constructor(
-    tenant: Viewer,
-    private readonly c = '',
-    private readonly statusColumn = 'status',
-  ) {
-    this.values = [tenant.appId, tenant.mode];
-    this.clauses = [`${c}app_id = $1`, `${c}mode = $2`];
-    // An access token's filter, ANDed with whatever the caller asks for.
-    if (tenant.scope) this.filter(tenant.scope);
-  }
-
-  param(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-
-  add(clause: string): void {
-    this.clauses.push(clause);
-  }
-
-  filter(filter: CallFilter): this {
-    for (const clause of filterClauses(filter, (value) => this.param(value), this.c, this.statusColumn)) this.add(clause);
-    return this;
-  }
-
-  toString(): string {
-    return this.clauses.join(' AND ');
-  }
-}
 
 export class PgCallStore implements CallStore {
   /** createCall's inserts of one event-loop turn, sent as one statement (call-insert-batch.ts). */

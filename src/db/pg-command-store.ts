@@ -12,7 +12,7 @@ import {
   type Recording,
 } from '../domain/command-rules.js';
 import { LIVE_STATUSES } from '../domain/call-status-rules.js';
-import { CALL_COLUMNS } from './pg-call-store.js';
+import { CALL_COLUMNS } from './call-columns.js';
 import type { Sql } from './sql.js';
 import { inList, lit } from './sql-literals.js';
 

@@ -1,5 +1,5 @@
 import type { CallEventWithCall } from '../domain/call-store.js';
-import { EVENT_WITH_CALL_COLUMNS, toEventWithCall } from './pg-call-store.js';
+import { EVENT_WITH_CALL_COLUMNS, toEventWithCall } from './call-columns.js';
 import type { Sql } from './sql.js';
 
 /** The log's SQL: numbering committed events, and reading the numbered log in order. */

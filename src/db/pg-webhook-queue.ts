@@ -175,7 +175,7 @@ const RELEASE = `
 UPDATE webhook_delivery SET locked_until = NULL, attempts = attempts - 1
  WHERE id = $1 AND locked_until = $2::timestamptz AND status = ${PENDING}`;
 
-export class WebhookQueue {
+export class PgWebhookQueue {
   constructor(
     private readonly sql: Sql,
     /** Opens the signing secrets sealed at rest (SECRETS_KEY). */

@@ -9,7 +9,7 @@ import {
   type WebhookStore,
 } from '../domain/webhook-endpoints.js';
 import { lit } from './sql-literals.js';
-import { Where } from './pg-call-store.js';
+import { Where } from './where.js';
 import type { Sql } from './sql.js';
 import { SecretBox } from './secret-box.js';
 import { StatusCallbackSecretEntity } from './entities/status-callback-secret.entity.js';

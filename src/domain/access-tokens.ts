@@ -3,7 +3,7 @@ import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import type { CallFilter } from './call-store.js';
 import type { Mode } from './call.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
-import { validateFilter } from './call-service.js';
+import { validateFilter } from './call-validation.js';
 import type { AccessTokenKeys } from '../shared/access-token-keys.js';
 
 /** What an access token lets its holder do (a secret key may do everything). */

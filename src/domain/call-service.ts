@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { validateAddress } from './addresses.js';
 import { CallDirection, CallStatus, Channel, EndReason, isPhoneChannel, roomsFor, type Call, type CallEvent, type CallOptions, type Metadata } from './call.js';
 import {
   CallOrderField,
@@ -9,9 +7,7 @@ import {
   type CallFilter,
   type CallKey,
   type CallStore,
-  type IntRange,
   type SortDirection,
-  type TimeRange,
   type Viewer,
 } from './call-store.js';
 import { decodeCallCursor, decodeEventCursor, type EventKey } from './cursor.js';
@@ -23,11 +19,11 @@ import type { StatusCallbacks } from './webhook-endpoints.js';
 import { NumberRouting } from './phone-numbers.js';
 import { MAX_STATS_GROUPS, checkStatsQuery } from './call-stats.js';
 import { callMatches, jsonContains } from './filter-match.js';
+import { checkPageSize, validateCreateInput, validateFilter } from './call-validation.js';
+import { fingerprint } from './request-fingerprint.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
-const MAX_PAGE_SIZE = 100;
 const DEFAULT_PAGE_SIZE = 20;
-const MAX_METADATA_BYTES = 16 * 1024;
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
 export interface CreateCallInput extends CallOptionsInput {
@@ -74,20 +70,39 @@ export interface CallListPage {
  * Calls as one tenant (application + mode) sees them. Built per request with the tenant of the
  * authenticated key, so no caller can forget to scope a read or a write.
  */
+/** What a CallService works with. */
+export interface CallServiceParts {
+  store: CallStore;
+  providers: ProviderRegistry;
+  /** The caller: an access token's filter (`scope`) narrows everything the store reads for it. */
+  tenant: Viewer;
+  live: LiveEventSource;
+  /** Ends a call the provider refused (FAILED) and stores the provider's id for it. */
+  providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived' | 'routingOf' | 'routed'>;
+  /** Told when events were committed (the event log numbers and announces them). */
+  onEventsWritten?: () => void;
+  /** createCall's statusCallbackUrl (the tenant's webhook endpoints); null: refused. */
+  statusCallbacks?: StatusCallbacks | null;
+}
+
 export class CallService {
-  constructor(
-    private readonly store: CallStore,
-    private readonly providers: ProviderRegistry,
-    /** The caller: an access token's filter (`scope`) narrows everything the store reads for it. */
-    readonly tenant: Viewer,
-    private readonly live: LiveEventSource,
-    /** Ends a call the provider refused (FAILED) and stores the provider's id for it. */
-    private readonly providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived' | 'routingOf' | 'routed'>,
-    /** Told when events were committed (the event log numbers and announces them). */
-    private readonly onEventsWritten: () => void = () => {},
-    /** createCall's statusCallbackUrl (the tenant's webhook endpoints); null: refused. */
-    private readonly statusCallbacks: StatusCallbacks | null = null,
-  ) {}
+  private readonly store: CallStore;
+  private readonly providers: ProviderRegistry;
+  readonly tenant: Viewer;
+  private readonly live: LiveEventSource;
+  private readonly providerCallbacks: CallServiceParts['providerCallbacks'];
+  private readonly onEventsWritten: () => void;
+  private readonly statusCallbacks: StatusCallbacks | null;
+
+  constructor(parts: CallServiceParts) {
+    this.store = parts.store;
+    this.providers = parts.providers;
+    this.tenant = parts.tenant;
+    this.live = parts.live;
+    this.providerCallbacks = parts.providerCallbacks;
+    this.onEventsWritten = parts.onEventsWritten ?? (() => {});
+    this.statusCallbacks = parts.statusCallbacks ?? null;
+  }
 
   /** The callStatus stream: validated here, then replayed and followed by the event log. */
   async liveEvents(args: { callId: string | null; filter: CallFilter | null; after: string | null }): Promise<AsyncIterable<CallEventWithCall>> {
@@ -369,151 +384,4 @@ export function keyOf(call: Call, field: CallOrderField = CallOrderField.CREATED
 
 function fail(error: UserError): CreateCallResult {
   return { call: null, replayed: false, userErrors: [error] };
-}
-
-function checkPageSize(argument: string, value: number | null | undefined): void {
-  if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_PAGE_SIZE)) {
-    throw new InvalidArgumentError(argument, `"${argument}" must be between 0 and ${MAX_PAGE_SIZE}, got ${value}`);
-  }
-}
-
-function validateCreateInput(input: CreateCallInput): UserError[] {
-  const errors: UserError[] = [];
-  const from = validateAddress(input.from, input.fromChannel, ['input', 'from']);
-  if (from) errors.push(from);
-  const to = validateAddress(input.to, input.toChannel, ['input', 'to']);
-  if (to) errors.push(to);
-  if (input.metadata != null) {
-    const problem = metadataProblem(input.metadata);
-    if (problem) errors.push(userError(UserErrorCode.INVALID_METADATA, ['input', 'metadata'], problem));
-  }
-  const key = input.idempotencyKey;
-  if (key != null && (key.length < 1 || key.length > 255 || /[\u0000-\u001f\u007f]/.test(key))) {
-    errors.push(
-      userError(UserErrorCode.INVALID_IDEMPOTENCY_KEY, ['input', 'idempotencyKey'], 'An idempotency key is 1 to 255 characters with no control characters'),
-    );
-  }
-  return errors;
-}
-
-function metadataProblem(metadata: Metadata): string | null {
-  if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) return 'metadata must be a JSON object';
-  const json = JSON.stringify(metadata);
-  if (Buffer.byteLength(json) > MAX_METADATA_BYTES) {
-    return `metadata is ${Buffer.byteLength(json)} bytes serialized; at most ${MAX_METADATA_BYTES} are allowed`;
-  }
-  // PostgreSQL's jsonb cannot hold U+0000, nor half of a surrogate pair, in a string or a key.
-  if (unstorable(metadata)) return 'metadata must not contain the NUL character (\\u0000) or an unpaired surrogate (\\ud800–\\udfff)';
-  return null;
-}
-
-/**
- * A metadata filter is matched against every live event of its tenant (domain/filter-match.ts)
- * as well as in SQL: its size bounds that work. A filter is a few keys, not a document.
- */
-const FILTER_METADATA_LIMITS = { bytes: 1_024, depth: 4, arrayLength: 16, keys: 32 };
-
-function filterMetadataProblem(metadata: Metadata): string | null {
-  const { bytes, depth, arrayLength, keys } = FILTER_METADATA_LIMITS;
-  if (Buffer.byteLength(JSON.stringify(metadata)) > bytes) return `a metadata filter is at most ${bytes} bytes serialized`;
-  let keyCount = 0;
-  const walk = (value: unknown, level: number): string | null => {
-    if (value === null || typeof value !== 'object') return null;
-    if (level > depth) return `a metadata filter nests objects and arrays at most ${depth} deep`;
-    const items = Array.isArray(value) ? value : Object.values(value);
-    if (Array.isArray(value) && value.length > arrayLength) return `an array in a metadata filter has at most ${arrayLength} items`;
-    if (!Array.isArray(value) && (keyCount += items.length) > keys) return `a metadata filter has at most ${keys} keys`;
-    for (const item of items) {
-      const problem = walk(item, level + 1);
-      if (problem) return problem;
-    }
-    return null;
-  };
-  return walk(metadata, 1);
-}
-
-/** NUL, or a surrogate not part of a pair: JSON.stringify escapes it, and jsonb refuses the escape. */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-
-function unstorable(value: unknown): boolean {
-  if (typeof value === 'string') return UNSTORABLE.test(value);
-  if (Array.isArray(value)) return value.some(unstorable);
-  if (value && typeof value === 'object') {
-    return Object.entries(value).some(([key, item]) => UNSTORABLE.test(key) || unstorable(item));
-  }
-  return false;
-}
-
-export function validateFilter(filter: CallFilter): CallFilter {
-  for (const field of ['fromAddress', 'toAddress'] as const) {
-    const value = filter[field];
-    if (value != null && (value.length > 128 || value.includes('\u0000'))) {
-      throw new InvalidArgumentError(`filter.${field}`, `"filter.${field}" must be at most 128 characters with no NUL`);
-    }
-  }
-  if (filter.metadata != null) {
-    const problem = metadataProblem(filter.metadata) ?? filterMetadataProblem(filter.metadata);
-    if (problem) throw new InvalidArgumentError('filter.metadata', `"filter.metadata": ${problem}`);
-  }
-  for (const field of ['startedAt', 'answeredAt', 'endedAt'] as const) checkTimeRange(`filter.${field}`, filter[field]);
-  checkIntRange('filter.duration', filter.duration);
-  if (filter.endReason && filter.endReason.length > MAX_FILTER_LIST) {
-    throw new InvalidArgumentError('filter.endReason', `"filter.endReason" lists at most ${MAX_FILTER_LIST} reasons`);
-  }
-  if (filter.answeredBy && filter.answeredBy.length > MAX_FILTER_LIST) {
-    throw new InvalidArgumentError('filter.answeredBy', `"filter.answeredBy" lists at most ${MAX_FILTER_LIST} values`);
-  }
-  return filter;
-}
-
-/** A list in a filter names each value at most once: more than every value is a mistake. */
-const MAX_FILTER_LIST = 16;
-/** Longest duration a range may name: 100 days in seconds (a call's longest is 4 h). */
-const MAX_DURATION_SECONDS = 8_640_000;
-
-function checkTimeRange(argument: string, range: TimeRange | null | undefined): void {
-  if (range?.from && range.to && range.from > range.to) {
-    throw new InvalidArgumentError(argument, `"${argument}": from must not be after to`);
-  }
-}
-
-function checkIntRange(argument: string, range: IntRange | null | undefined): void {
-  if (!range) return;
-  for (const bound of ['min', 'max'] as const) {
-    const value = range[bound];
-    if (value != null && (!Number.isInteger(value) || value < 0 || value > MAX_DURATION_SECONDS)) {
-      throw new InvalidArgumentError(`${argument}.${bound}`, `"${argument}.${bound}" must be a whole number of seconds from 0 to ${MAX_DURATION_SECONDS}`);
-    }
-  }
-  if (range.min != null && range.max != null && range.min > range.max) {
-    throw new InvalidArgumentError(argument, `"${argument}": min must not be above max`);
-  }
-}
-
-/** Same key + same input means a replay; the fingerprint is what "same input" compares. */
-function fingerprint(input: CreateCallInput, metadata: Metadata, options: CallOptions): string {
-  // Options only when given: the fingerprints of calls stored before options existed stay the same.
-  const parts = [input.from, input.to, input.fromChannel, input.toChannel, canonicalJson(metadata)];
-  if (Object.keys(options).length > 0) parts.push(canonicalJson(options));
-  const canonical = JSON.stringify(parts);
-  return createHash('sha256').update(canonical).digest('hex');
-}
-
-/**
- * JSON with object keys sorted at every depth, so key order does not change the fingerprint.
- * Hand-written rather than a stable-stringify package: those order integer-like keys ("10", "9")
- * by code unit where this (through Object.fromEntries) puts them first in numeric order, so
- * switching would change the fingerprints of idempotency keys already stored, and a client's
- * honest retry would be refused as IDEMPOTENCY_KEY_REUSED.
- */
-function canonicalJson(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonicalJson);
-  if (value && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.keys(value as object)
-        .sort()
-        .map((key) => [key, canonicalJson((value as Record<string, unknown>)[key])]),
-    );
-  }
-  return value;
 }

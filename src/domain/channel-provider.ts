@@ -76,7 +76,7 @@ export interface WebhookResponse {
 }
 
 /** A provider's inbound webhook endpoint, mounted by the server at `/webhooks/<path>`. */
-export interface WebhookEndpoint {
+export interface ProviderWebhook {
   readonly path: string;
   handle(request: WebhookRequest): Promise<WebhookResponse>;
 }

@@ -1,7 +1,7 @@
 import type { Principal } from '../domain/authenticator.js';
 import type { AccessTokens } from '../domain/access-tokens.js';
 import type { CallService } from '../domain/call-service.js';
-import type { CallCommands } from '../domain/command-service.js';
+import type { CallCommands } from '../domain/call-commands.js';
 import type { CallTokens } from '../domain/call-tokens.js';
 import type { PhoneNumbers } from '../domain/phone-numbers.js';
 import type { WebhookEndpoints } from '../domain/webhook-endpoints.js';
@@ -16,30 +16,56 @@ import type { SocketOperation } from './shared-execution.js';
  * build loaders it never uses (≈55 µs per request with an EntityManager fork, measured). No
  * entity manager here: requests read and write through the domain's stores (db/pg-*.ts).
  */
-export class GatewayContext {
+/** What an operation's context is made of: the caller, the domain's services bound to it, and where it runs. */
+export interface ContextParts {
+  readonly principal: Principal;
+  readonly calls: CallService;
+  readonly commands: CallCommands;
+  readonly tokens: CallTokens;
+  readonly webhooks: WebhookEndpoints;
+  readonly numbers: PhoneNumbers;
+  /** Signs access tokens (createAccessToken). */
+  readonly accessTokens: AccessTokens;
+  readonly requestId: string;
+  /** The gateway's public base URL (PUBLIC_URL, else its own address): links the API gives out start with it. */
+  readonly baseUrl: string;
+  /**
+   * Set when the operation runs on a WebSocket. A subscription's context lives as long as the
+   * subscription: nothing may be cached across its events, so its loaders only batch. It also
+   * lets live events be written to the socket directly.
+   */
+  readonly socketOperation?: SocketOperation;
+}
+
+export class GatewayContext implements ContextParts {
   private built: Loaders | undefined = undefined;
+  readonly principal: Principal;
+  readonly calls: CallService;
+  readonly commands: CallCommands;
+  readonly tokens: CallTokens;
+  readonly webhooks: WebhookEndpoints;
+  readonly numbers: PhoneNumbers;
+  readonly accessTokens: AccessTokens;
+  readonly requestId: string;
+  readonly baseUrl: string;
+  readonly socketOperation?: SocketOperation;
 
   constructor(
-    readonly principal: Principal,
-    readonly calls: CallService,
-    readonly commands: CallCommands,
-    readonly tokens: CallTokens,
-    readonly webhooks: WebhookEndpoints,
-    readonly numbers: PhoneNumbers,
-    /** Signs access tokens (createAccessToken). */
-    readonly accessTokens: AccessTokens,
-    readonly requestId: string,
-    /** The gateway's public base URL (PUBLIC_URL, else its own address): links the API gives out start with it. */
-    readonly baseUrl: string,
-    /**
-     * Set when the operation runs on a WebSocket. A subscription's context lives as long as the
-     * subscription: nothing may be cached across its events, so its loaders only batch. It also
-     * lets live events be written to the socket directly.
-     */
-    readonly socketOperation?: SocketOperation,
+    parts: ContextParts,
     /** No caching across events (a subscription's, or a fan-out group's, context). */
-    private readonly perEvent = socketOperation !== undefined,
-  ) {}
+    private readonly perEvent = parts.socketOperation !== undefined,
+  ) {
+    this.principal = parts.principal;
+    this.calls = parts.calls;
+    this.commands = parts.commands;
+    this.tokens = parts.tokens;
+    this.webhooks = parts.webhooks;
+    this.numbers = parts.numbers;
+    this.accessTokens = parts.accessTokens;
+    this.requestId = parts.requestId;
+    this.baseUrl = parts.baseUrl;
+    this.socketOperation = parts.socketOperation;
+  }
 
   get loaders(): Loaders {
     this.built ??= createLoaders(this.calls, this.commands, this.webhooks, { cache: !this.perEvent });
@@ -51,44 +77,10 @@ export class GatewayContext {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext(
-      this.principal,
-      this.calls,
-      this.commands,
-      this.tokens,
-      this.webhooks,
-      this.numbers,
-      this.accessTokens,
-      this.requestId,
-      this.baseUrl,
-      undefined,
-      true,
-    );
+    return new GatewayContext({ ...this, socketOperation: undefined }, true);
   }
 }
 
-export function createContext(options: {
-  principal: Principal;
-  calls: CallService;
-  commands: CallCommands;
-  tokens: CallTokens;
-  webhooks: WebhookEndpoints;
-  numbers: PhoneNumbers;
-  accessTokens: AccessTokens;
-  requestId: string;
-  baseUrl: string;
-  socketOperation?: SocketOperation;
-}): GatewayContext {
-  return new GatewayContext(
-    options.principal,
-    options.calls,
-    options.commands,
-    options.tokens,
-    options.webhooks,
-    options.numbers,
-    options.accessTokens,
-    options.requestId,
-    options.baseUrl,
-    options.socketOperation,
-  );
+export function createContext(parts: ContextParts): GatewayContext {
+  return new GatewayContext(parts);
 }

@@ -2,7 +2,7 @@ import { Channel } from '../domain/call.js';
 import type { ProviderCallbacks } from '../domain/call-lifecycle.js';
 import type { CallTokenIssuer } from '../domain/call-tokens.js';
 import type { Logger } from '../domain/logger.js';
-import type { ChannelProvider, WebhookEndpoint } from '../domain/channel-provider.js';
+import type { ChannelProvider, ProviderWebhook } from '../domain/channel-provider.js';
 import type { ProviderConfig } from '../config/providers.js';
 import { TelnyxProvider } from './pstn/telnyx-provider.js';
 import type { RoomLeg } from './room-leg.js';
@@ -26,7 +26,7 @@ export interface LiveProviders {
   route(fromChannel: Channel, toChannel: Channel): ChannelProvider | null;
   readonly all: ChannelProvider[];
   /** Mounted at /webhooks/<path>. */
-  readonly webhooks: WebhookEndpoint[];
+  readonly webhooks: ProviderWebhook[];
   /** Issues LiveKit join tokens (createCallToken) for live calls; null without LiveKit. */
   readonly tokens: CallTokenIssuer | null;
   /**
@@ -39,7 +39,7 @@ export interface LiveProviders {
 /** Builds the configured providers; nothing is contacted until a call is placed. */
 export function createLiveProviders(config: ProviderConfig, callbacks: ProviderCallbacks, logger: Logger): LiveProviders {
   const all: ChannelProvider[] = [];
-  const webhooks: WebhookEndpoint[] = [];
+  const webhooks: ProviderWebhook[] = [];
   let pstn: ChannelProvider | null = null;
   let room: LiveKitProvider | null = null;
   let tokens: CallTokenIssuer | null = null;

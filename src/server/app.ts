@@ -10,8 +10,7 @@ import type { Database } from '../db/database.js';
 import type { LiveProviders } from '../providers/live-providers.js';
 import { canRingWebrtc } from '../config/providers.js';
 import { PgCommandStore } from '../db/pg-command-store.js';
-import { CallCommands } from '../domain/command-service.js';
-import { CallCommandType } from '../domain/command-rules.js';
+import { CallCommands, recordFromAnswer } from '../domain/call-commands.js';
 import { PhoneNumbers } from '../domain/phone-numbers.js';
 import { PgPhoneNumberStore } from '../db/pg-phone-number-store.js';
 import { CallTokens } from '../domain/call-tokens.js';
@@ -104,17 +103,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
 
   const { bus, eventLog } = await startEvents(config, database, lifecycle, logger, shutdown);
   const { simulator, live, providers } = await startProviders(config, store, lifecycle, logger, shutdown, deps.liveProviders);
-  // createCall's recordFromAnswer: the call's own provider starts recording once it is answered,
-  // as a startRecording of the application would (its command shows in Call.commands).
-  lifecycle.onAnsweredToRecord((call) => {
-    const format = call.options.recordFromAnswer ?? null;
-    new CallCommands(store, commandStore, lifecycle, providers, { appId: call.appId, mode: call.mode })
-      .run(call.id, { type: CallCommandType.START_RECORDING, format })
-      .then((outcome) => {
-        if (outcome.userErrors.length) logger.warn('recordFromAnswer: the recording did not start', { callId: call.id, why: outcome.userErrors[0]!.message });
-      })
-      .catch((error: unknown) => logger.error('recordFromAnswer failed', { callId: call.id, error: (error as Error).message }));
-  });
+  recordFromAnswer({ calls: store, commands: commandStore, lifecycle, providers }, logger);
   const webhooks = startCustomerWebhooks(config, database, eventLog, logger, shutdown);
   startRetention(config, database, logger, shutdown);
 
@@ -139,8 +128,16 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
     );
     return createContext({
       principal,
-      calls: new CallService(store, providers, principal, liveEvents, lifecycle, () => eventLog.kick(), endpoints),
-      commands: new CallCommands(store, commandStore, lifecycle, providers, principal),
+      calls: new CallService({
+        store,
+        providers,
+        tenant: principal,
+        live: liveEvents,
+        providerCallbacks: lifecycle,
+        onEventsWritten: () => eventLog.kick(),
+        statusCallbacks: endpoints,
+      }),
+      commands: new CallCommands({ calls: store, commands: commandStore, lifecycle, providers, tenant: principal }),
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
       webhooks: endpoints,
       numbers: new PhoneNumbers(numberStore, principal, config.providers.whatsapp?.businessNumber ?? null, canRingWebrtc(config.providers)),

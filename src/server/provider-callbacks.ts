@@ -1,12 +1,12 @@
 import express from 'express';
-import type { WebhookEndpoint } from '../domain/channel-provider.js';
+import type { ProviderWebhook } from '../domain/channel-provider.js';
 import type { Logger } from '../domain/logger.js';
 
 /**
  * Mounts each provider's webhook endpoint at /webhooks/<path>, with the body kept raw: every
  * provider signs the exact bytes it sent, so the body must not be parsed before it is verified.
  */
-export function mountProviderCallbacks(app: express.Express, endpoints: readonly WebhookEndpoint[], logger: Logger): void {
+export function mountProviderCallbacks(app: express.Express, endpoints: readonly ProviderWebhook[], logger: Logger): void {
   for (const endpoint of endpoints) {
     app.all(`/webhooks/${endpoint.path}`, express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
       try {

@@ -1,14 +1,14 @@
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import type { Call } from '../../src/domain/call.js';
-import type { CallType } from '../../src/graphql/types/call.type.js';
+import type { CallObject } from '../../src/graphql/types/call.type.js';
 import { CALL_FIELD_COLUMNS, INSERT_CALL, INSERT_CALLS, INSERT_PARAMETER_COUNT, callSelectList } from '../../src/db/call-columns.js';
 
 // The call's representations, held together. CALL_FIELD_COLUMNS is checked against the domain's
 // `Call` by its `satisfies` (a field without a column fails to compile); the API type is checked
-// here by `tsc` (npm run typecheck compiles the tests): resolvers hand domain `Call`s to `CallType`.
+// here by `tsc` (npm run typecheck compiles the tests): resolvers hand domain `Call`s to `CallObject`.
 describe('the representations of a call', () => {
   it('every field of the API type Call is a domain Call field of a compatible type', () => {
-    expectTypeOf<Call>().toExtend<Pick<CallType, Exclude<keyof CallType, never>>>();
+    expectTypeOf<Call>().toExtend<Pick<CallObject, Exclude<keyof CallObject, never>>>();
   });
 
   it('the single-row and the grouped INSERT fill the same columns from the same parameters', () => {

@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { Call, CallEvent } from '../../domain/call.js';
 import type { CallService } from '../../domain/call-service.js';
-import type { CallCommands } from '../../domain/command-service.js';
+import type { CallCommands } from '../../domain/call-commands.js';
 import type { CallCommand, Recording } from '../../domain/command-rules.js';
 import type { WebhookAttempt, WebhookEndpoints } from '../../domain/webhook-endpoints.js';
 

@@ -1,26 +1,9 @@
-import { Arg, Ctx, Field, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
-import { AccessScope } from '../../domain/access-tokens.js';
+import { Arg, Ctx, Field, Mutation, ObjectType, Resolver } from 'type-graphql';
 import type { UserError } from '../../domain/errors.js';
 import type { GatewayContext } from '../context.js';
-import { CallFilterInput } from '../inputs/call-filter.input.js';
 import { DateTimeScalar } from '../types/scalars.js';
-import { UserErrorType } from '../types/user-error.type.js';
-
-@InputType('CreateAccessTokenInput', { description: 'What a browser may do with the token, over which calls, for how long.' })
-export class CreateAccessTokenInput {
-  @Field(() => [AccessScope], { description: 'At least one scope.' })
-  scopes!: AccessScope[];
-
-  @Field(() => CallFilterInput, {
-    nullable: true,
-    description:
-      'ANDed into everything the token reads, subscribes to or creates, e.g. {metadata: {customerId: "c1"}}: a call outside it is not found, as another application\'s. At most 2 KB as JSON.',
-  })
-  filter?: CallFilterInput | null;
-
-  @Field(() => Int, { nullable: true, description: 'Lifetime in seconds, 60 to 86400 (default 3600).' })
-  ttlSeconds?: number | null;
-}
+import { UserErrorObject } from '../types/user-error.type.js';
+import { CreateAccessTokenInput } from '../inputs/access-token.input.js';
 
 @ObjectType('CreateAccessTokenPayload', { description: 'A short-lived access token for a browser.', simpleResolvers: true })
 class CreateAccessTokenPayload {
@@ -33,7 +16,7 @@ class CreateAccessTokenPayload {
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the token stops being accepted (open subscriptions end then too).' })
   expiresAt!: Date | null;
 
-  @Field(() => [UserErrorType], { description: 'Why no token was issued; empty on success.' })
+  @Field(() => [UserErrorObject], { description: 'Why no token was issued; empty on success.' })
   userErrors!: UserError[];
 }
 

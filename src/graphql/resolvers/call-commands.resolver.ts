@@ -1,6 +1,6 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import { CallCommandType, type CommandArgs } from '../../domain/command-rules.js';
-import type { CommandOutcome } from '../../domain/command-service.js';
+import type { CommandOutcome } from '../../domain/call-commands.js';
 import type { CreateCallResult } from '../../domain/call-service.js';
 import type { GatewayContext } from '../context.js';
 import {

@@ -3,8 +3,8 @@ import type { Call, CallEvent } from '../../domain/call.js';
 import { decodeEventCursor, encodeEventCursor } from '../../domain/cursor.js';
 import { InvalidArgumentError } from '../../domain/errors.js';
 import type { GatewayContext } from '../context.js';
-import { CallType } from '../types/call.type.js';
-import { CallEventConnectionType, CallEventType } from '../types/call-event.type.js';
+import { CallObject } from '../types/call.type.js';
+import { CallEventConnectionObject, CallEventObject } from '../types/call-event.type.js';
 import { toConnection, type ConnectionShape } from '../types/connection.js';
 import { CallCommandObject, RecordingObject } from '../types/call-command.type.js';
 import { RecordingStatus, type CallCommand, type Recording } from '../../domain/command-rules.js';
@@ -12,9 +12,9 @@ import { RecordingStatus, type CallCommand, type Recording } from '../../domain/
 const MAX_EVENTS = 100;
 const DEFAULT_EVENTS = 50;
 
-@Resolver(() => CallType)
+@Resolver(() => CallObject)
 export class CallFieldsResolver {
-  @FieldResolver(() => CallEventConnectionType, { description: 'The status timeline, oldest first.' })
+  @FieldResolver(() => CallEventConnectionObject, { description: 'The status timeline, oldest first.' })
   async events(
     @Root() call: Call,
     @Ctx() ctx: GatewayContext,
@@ -51,7 +51,7 @@ function eventCursor(event: CallEvent): string {
   return encodeEventCursor({ position: event.position, callId: event.callId, sequence: event.sequence });
 }
 
-@Resolver(() => CallEventType)
+@Resolver(() => CallEventObject)
 export class CallEventFieldsResolver {
   @FieldResolver(() => String, { description: 'Opaque, global position of this event; pass to callStatus(after:) to resume from it.' })
   cursor(@Root() event: CallEvent): string {
@@ -67,7 +67,7 @@ export class CallEventFieldsResolver {
     return (await ctx.loaders.commands.load(event.callId)).find((command) => command.id === event.commandId) ?? null;
   }
 
-  @FieldResolver(() => CallType, { description: 'The call this event belongs to, in its current state.' })
+  @FieldResolver(() => CallObject, { description: 'The call this event belongs to, in its current state.' })
   async call(@Root() event: CallEvent & { call?: Call }, @Ctx() ctx: GatewayContext): Promise<Call> {
     // Live and replayed events carry their call (read with the event); no query per subscriber.
     if (event.call) return event.call;

@@ -5,11 +5,11 @@ import { encodeCallCursor } from '../../domain/cursor.js';
 import { CallOrderField } from '../../domain/call-store.js';
 import type { CallFilter } from '../../domain/call-store.js';
 import type { GatewayContext } from '../context.js';
-import { CallConnectionType, CallType } from '../types/call.type.js';
+import { CallConnectionObject, CallObject } from '../types/call.type.js';
 import { NodeInterface } from '../types/node.interface.js';
 import { CallFilterInput, CallOrderInput } from '../inputs/call-filter.input.js';
 import { toConnection, type ConnectionPage } from '../types/connection.js';
-import { CallStatsType } from '../types/call-stats.type.js';
+import { CallStatsObject } from '../types/call-stats.type.js';
 import { DateTimeScalar } from '../types/scalars.js';
 import { CallStatsGroup, type CallStats } from '../../domain/call-store.js';
 import { heavyRead } from '../errors.js';
@@ -17,14 +17,14 @@ import { heavyRead } from '../errors.js';
 /** What a CallConnection resolves from: the page, plus the filter for a lazy totalCount. */
 type CallConnectionSource = ConnectionPage<Call> & { filter: CallFilter | null };
 
-@Resolver(() => CallConnectionType)
+@Resolver(() => CallConnectionObject)
 export class CallQueryResolver {
-  @Query(() => CallType, { nullable: true, description: 'A call by id; null when not found or not visible to this key.' })
+  @Query(() => CallObject, { nullable: true, description: 'A call by id; null when not found or not visible to this key.' })
   async call(@Arg('id', () => ID, { description: 'The call id.' }) id: string, @Ctx() ctx: GatewayContext): Promise<Call | null> {
     return ctx.calls.get(id);
   }
 
-  @Query(() => CallStatsType, {
+  @Query(() => CallStatsObject, {
     description:
       'Figures for live dashboards over the calls created from `from` to `to` that match `filter`: counts, answer rate, mean and p95 duration, per group and in total, ' +
       'computed by PostgreSQL in one scan of the (app, mode, createdAt) index. A range of at most 1 day by MINUTE, 31 by HOUR, 366 otherwise; at most 2,000 groups.',
@@ -44,7 +44,7 @@ export class CallQueryResolver {
     return ctx.calls.get(id);
   }
 
-  @Query(() => CallConnectionType, {
+  @Query(() => CallConnectionObject, {
     description: "Calls of this key's application and mode, newest first by default; 20 per page unless first or last says otherwise (at most 100).",
   })
   async calls(

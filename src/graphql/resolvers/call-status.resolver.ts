@@ -1,7 +1,7 @@
 import { Arg, ID, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
 import type { CallEventWithCall } from '../../domain/call-store.js';
 import type { GatewayContext } from '../context.js';
-import { CallEventType } from '../types/call-event.type.js';
+import { CallEventObject } from '../types/call-event.type.js';
 import { CallFilterInput } from '../inputs/call-filter.input.js';
 
 interface CallStatusArgs {
@@ -12,7 +12,7 @@ interface CallStatusArgs {
 
 @Resolver()
 export class CallStatusResolver {
-  @Subscription(() => CallEventType, {
+  @Subscription(() => CallEventObject, {
     description:
       "Status changes of one call (callId) or of every call of the key's application and mode that matches filter (status matches the event's status). " +
       'With after: first replays every event after that cursor, then goes live, with no gap and no duplicate. ' +

@@ -1,25 +1,9 @@
-import { Arg, Ctx, Field, ID, InputType, Int, Mutation, ObjectType, Resolver } from 'type-graphql';
+import { Arg, Ctx, Field, Mutation, ObjectType, Resolver } from 'type-graphql';
 import type { CallTokenResult } from '../../domain/call-tokens.js';
 import type { GatewayContext } from '../context.js';
 import { DateTimeScalar } from '../types/scalars.js';
-import { UserErrorType } from '../types/user-error.type.js';
-
-@InputType('CreateCallTokenInput', { description: "Who joins which call's LiveKit room, for how long." })
-export class CreateCallTokenInput {
-  @Field(() => ID, { description: 'A call with a LiveKit room (any call unless both legs are PSTN) that has not ended.' })
-  callId!: string;
-
-  @Field(() => String, {
-    description: "The participant's identity in the room: 1–128 of A–Z a–z 0–9 _ - . : @ (for the called party of a WebRTC call, its toAddress).",
-  })
-  participantIdentity!: string;
-
-  @Field(() => String, { nullable: true, description: 'Display name, 1–128 characters.' })
-  participantName?: string | null;
-
-  @Field(() => Int, { nullable: true, description: 'Lifetime of the token in seconds, 60 to 86400 (default 3600).' })
-  ttl?: number | null;
-}
+import { UserErrorObject } from '../types/user-error.type.js';
+import { CreateCallTokenInput } from '../inputs/call-token.input.js';
 
 @ObjectType('CreateCallTokenPayload', { description: "A LiveKit join token for one call's room.", simpleResolvers: true })
 class CreateCallTokenPayload {
@@ -35,8 +19,8 @@ class CreateCallTokenPayload {
   @Field(() => String, { nullable: true, description: 'The LiveKit server to connect to (wss://…).' })
   serverUrl!: string | null;
 
-  @Field(() => [UserErrorType], { description: 'Why no token was issued; empty on success.' })
-  userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: 'Why no token was issued; empty on success.' })
+  userErrors!: UserErrorObject[];
 }
 
 @Resolver()

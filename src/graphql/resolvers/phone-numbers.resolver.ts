@@ -1,10 +1,11 @@
-import { Arg, Ctx, Field, InputType, Mutation, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
+import { Arg, Ctx, Field, Mutation, ObjectType, Query, Resolver, registerEnumType } from 'type-graphql';
 import { Channel } from '../../domain/call.js';
 import { NumberRouting, type PhoneNumber } from '../../domain/phone-numbers.js';
 import type { UserError } from '../../domain/errors.js';
 import type { GatewayContext } from '../context.js';
 import { DateTimeScalar } from '../types/scalars.js';
-import { UserErrorType } from '../types/user-error.type.js';
+import { UserErrorObject } from '../types/user-error.type.js';
+import { SetNumberRoutingInput } from '../inputs/number-routing.input.js';
 
 registerEnumType(NumberRouting, {
   name: 'NumberRouting',
@@ -20,7 +21,7 @@ registerEnumType(NumberRouting, {
 });
 
 @ObjectType('PhoneNumber', { description: "One of the application's numbers.", simpleResolvers: true })
-class PhoneNumberType {
+class PhoneNumberObject {
   @Field(() => String, { description: 'E.164.' })
   number!: string;
 
@@ -37,33 +38,18 @@ class PhoneNumberType {
   createdAt!: Date;
 }
 
-@InputType('SetNumberRoutingInput', { description: 'How calls arriving at one of the numbers are routed.' })
-class SetNumberRoutingInput {
-  @Field(() => String, { description: "One of the application's numbers (E.164)." })
-  number!: string;
-
-  @Field(() => NumberRouting, { description: 'The routing.' })
-  routing!: NumberRouting;
-
-  @Field(() => String, { nullable: true, description: 'FORWARD: the E.164 number to forward to.' })
-  forwardTo?: string | null;
-
-  @Field(() => String, { nullable: true, description: 'RING_WEBRTC: the WebRTC client identity that takes the calls.' })
-  identity?: string | null;
-}
-
 @ObjectType('SetNumberRoutingPayload', { description: 'Result of setNumberRouting.', simpleResolvers: true })
 class SetNumberRoutingPayload {
-  @Field(() => PhoneNumberType, { nullable: true, description: 'The number with its routing; null when refused.' })
+  @Field(() => PhoneNumberObject, { nullable: true, description: 'The number with its routing; null when refused.' })
   phoneNumber!: PhoneNumber | null;
 
-  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
+  @Field(() => [UserErrorObject], { description: 'Why nothing changed; empty on success.' })
   userErrors!: UserError[];
 }
 
 @Resolver()
 export class PhoneNumbersResolver {
-  @Query(() => [PhoneNumberType], { description: "The application's phone numbers, with their channels and their routing in this key's mode." })
+  @Query(() => [PhoneNumberObject], { description: "The application's phone numbers, with their channels and their routing in this key's mode." })
   phoneNumbers(@Ctx() ctx: GatewayContext): Promise<PhoneNumber[]> {
     return ctx.numbers.list();
   }

@@ -2,15 +2,12 @@ import { Arg, Ctx, FieldResolver, Int, Mutation, Query, Resolver, Root } from 't
 import { deliveryCursor, type WebhookAttempt, type WebhookDelivery, type WebhookEndpoint } from '../../domain/webhook-endpoints.js';
 import type { GatewayContext } from '../context.js';
 import { ConnectionPage } from '../types/connection.js';
+import { CreateWebhookEndpointInput, IdInput, UpdateWebhookEndpointInput, WebhookDeliveryFilter } from '../inputs/webhook.input.js';
 import {
-  CreateWebhookEndpointInput,
   DeleteWebhookEndpointPayload,
-  IdInput,
   StatusCallbackSecretPayload,
-  UpdateWebhookEndpointInput,
   WebhookAttemptObject,
-  WebhookDeliveryConnection,
-  WebhookDeliveryFilter,
+  WebhookDeliveryConnectionObject,
   WebhookDeliveryObject,
   WebhookDeliveryPayload,
   WebhookEndpointObject,
@@ -24,7 +21,7 @@ export class WebhooksResolver {
     return ctx.webhooks.list();
   }
 
-  @Query(() => WebhookDeliveryConnection, { description: "Deliveries of the key's application and mode, newest first, each with its attempts." })
+  @Query(() => WebhookDeliveryConnectionObject, { description: "Deliveries of the key's application and mode, newest first, each with its attempts." })
   async webhookDeliveries(
     @Ctx() ctx: GatewayContext,
     @Arg('filter', () => WebhookDeliveryFilter, { nullable: true, description: 'Narrows the list.' }) filter?: WebhookDeliveryFilter | null,

@@ -1,8 +1,8 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus } from '../../domain/command-rules.js';
 import { DateTimeScalar } from './scalars.js';
-import { CallType } from './call.type.js';
-import { UserErrorType } from './user-error.type.js';
+import { CallObject } from './call.type.js';
+import { UserErrorObject } from './user-error.type.js';
 import './enums.js';
 
 @ObjectType('CallCommand', { description: 'A command given to a call (hold, transfer, recording …) and what became of it.', simpleResolvers: true })
@@ -49,21 +49,21 @@ export class RecordingObject {
 
 @ObjectType('SimulateDtmfPayload', { description: 'Result of simulateDtmf.', simpleResolvers: true })
 export class SimulateDtmfPayload {
-  @Field(() => CallType, { nullable: true, description: 'The call as it is now; null when refused.' })
-  call!: CallType | null;
+  @Field(() => CallObject, { nullable: true, description: 'The call as it is now; null when refused.' })
+  call!: CallObject | null;
 
-  @Field(() => [UserErrorType], { description: 'Why it was refused; empty when the DTMF_RECEIVED event was written.' })
-  userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: 'Why it was refused; empty when the DTMF_RECEIVED event was written.' })
+  userErrors!: UserErrorObject[];
 }
 
 @ObjectType('CallCommandPayload', { description: 'Result of a call command.', simpleResolvers: true })
 export class CallCommandPayload {
-  @Field(() => CallType, { nullable: true, description: 'The call as it is now; null when it is not found.' })
-  call!: CallType | null;
+  @Field(() => CallObject, { nullable: true, description: 'The call as it is now; null when it is not found.' })
+  call!: CallObject | null;
 
   @Field(() => CallCommandObject, { nullable: true, description: 'The stored command; null when userErrors refused it before it was stored.' })
   command!: CallCommandObject | null;
 
-  @Field(() => [UserErrorType], { description: 'Why the command was refused; empty when it was accepted.' })
-  userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: 'Why the command was refused; empty when it was accepted.' })
+  userErrors!: UserErrorObject[];
 }

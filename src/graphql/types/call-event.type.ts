@@ -8,7 +8,7 @@ import './enums.js';
   description: "One entry of a call's timeline, from its event log: a status transition or a command's effect.",
   simpleResolvers: true,
 })
-export class CallEventType {
+export class CallEventObject {
   @Field(() => ID, { description: 'Unique id of the event (`evt_<KSUID>`).' })
   id!: string;
 
@@ -37,4 +37,4 @@ export class CallEventType {
 }
 
 @ObjectType('CallEventConnection', { description: "A page of a call's events, oldest first.", simpleResolvers: true })
-export class CallEventConnectionType extends Connection('CallEvent', CallEventType, 'A page of call events.') {}
+export class CallEventConnectionObject extends Connection('CallEvent', CallEventObject, 'A page of call events.') {}

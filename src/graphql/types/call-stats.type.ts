@@ -19,7 +19,7 @@ registerEnumType(CallStatsGroup, {
 });
 
 @ObjectType('CallStatsKey', { description: "A group's key: the fields it was grouped by are set, the others null.", simpleResolvers: true })
-class CallStatsKeyType {
+class CallStatsKeyObject {
   @Field(() => CallStatus, { nullable: true, description: 'STATUS: the status of the calls of this group.' })
   status!: CallStatus | null;
 
@@ -37,9 +37,9 @@ class CallStatsKeyType {
 }
 
 @ObjectType('CallStatsRow', { description: 'Figures of a group of calls (or of all of them: CallStats.total).', simpleResolvers: true })
-class CallStatsRowType {
-  @Field(() => CallStatsKeyType, { description: "The group's key; all null in CallStats.total." })
-  key!: CallStatsKeyType;
+class CallStatsRowObject {
+  @Field(() => CallStatsKeyObject, { description: "The group's key; all null in CallStats.total." })
+  key!: CallStatsKeyObject;
 
   @Field(() => Int, { description: 'Calls created in the range that match.' })
   count!: number;
@@ -58,10 +58,10 @@ class CallStatsRowType {
 }
 
 @ObjectType('CallStats', { description: 'callStats: every group, and the total over all of them.', simpleResolvers: true })
-export class CallStatsType {
-  @Field(() => CallStatsRowType, { description: 'All matching calls in the range.' })
-  total!: CallStatsRowType;
+export class CallStatsObject {
+  @Field(() => CallStatsRowObject, { description: 'All matching calls in the range.' })
+  total!: CallStatsRowObject;
 
-  @Field(() => [CallStatsRowType], { description: 'One row per group, ordered by the keys (periods oldest first); groups with no calls are absent.' })
-  groups!: CallStatsRowType[];
+  @Field(() => [CallStatsRowObject], { description: 'One row per group, ordered by the keys (periods oldest first); groups with no calls are absent.' })
+  groups!: CallStatsRowObject[];
 }

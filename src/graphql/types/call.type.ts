@@ -7,7 +7,7 @@ import { Connection } from './connection.js';
 import { CallEndReason } from './enums.js';
 
 @ObjectType('CallOptions', { description: "createCall's options as given (null: not given, the provider's default applies).", simpleResolvers: true })
-class CallOptionsType {
+class CallOptionsObject {
   @Field(() => Int, { nullable: true, description: 'Seconds of ringing before NO_ANSWER.' })
   ringTimeout?: number;
 
@@ -30,7 +30,7 @@ class CallOptionsType {
 /** The API view of a call. Resolvers pass the domain's `Call` objects; fields map one to one. */
 // simpleResolvers: plain properties need no type-graphql wrapper (there are no middlewares).
 @ObjectType('Call', { implements: NodeInterface, description: 'A voice call between two addresses on PSTN, WebRTC or WhatsApp.', simpleResolvers: true })
-export class CallType extends NodeInterface {
+export class CallObject extends NodeInterface {
   @Field(() => ID, { description: '`call_<KSUID>`, or `call_test_<KSUID>` for a call made with a test key.' })
   declare id: string;
 
@@ -77,7 +77,7 @@ export class CallType extends NodeInterface {
   @Field(() => JSONObjectScalar, { description: 'Custom key/values given at creation ({} when none), included in webhook payloads.' })
   metadata!: Record<string, unknown>;
 
-  @Field(() => CallOptionsType, { description: "createCall's options (all null for inbound calls and calls created without them)." })
+  @Field(() => CallOptionsObject, { description: "createCall's options (all null for inbound calls and calls created without them)." })
   options!: CallOptions;
 
   @Field(() => AnsweredBy, { nullable: true, description: 'What answered the call, when machine detection ran (Telnyx, the simulator); else null.' })
@@ -116,4 +116,4 @@ export class CallType extends NodeInterface {
 }
 
 @ObjectType('CallConnection', { description: 'A page of calls.', simpleResolvers: true })
-export class CallConnectionType extends Connection('Call', CallType, 'A page of calls.') {}
+export class CallConnectionObject extends Connection('Call', CallObject, 'A page of calls.') {}

@@ -1,5 +1,5 @@
 import { Field, ObjectType, type ClassType } from 'type-graphql';
-import { PageInfoType } from './page-info.type.js';
+import { PageInfoObject } from './page-info.type.js';
 
 export interface Edge<T> {
   cursor: string;
@@ -9,7 +9,7 @@ export interface Edge<T> {
 export interface ConnectionShape<T> {
   edges: Edge<T>[];
   nodes: T[];
-  pageInfo: PageInfoType;
+  pageInfo: PageInfoObject;
 }
 
 /** Relay connection types for any node type: `<Name>Connection` with `<Name>Edge`. */
@@ -32,8 +32,8 @@ export function Connection<T extends object>(name: string, nodeType: ClassType<T
     @Field(() => [nodeType], { description: 'The page, without cursors.' })
     nodes!: T[];
 
-    @Field(() => PageInfoType, { description: 'Where this page is in the whole list.' })
-    pageInfo!: PageInfoType;
+    @Field(() => PageInfoObject, { description: 'Where this page is in the whole list.' })
+    pageInfo!: PageInfoObject;
   }
   return ConnectionType;
 }
@@ -43,7 +43,7 @@ export function Connection<T extends object>(name: string, nodeType: ClassType<T
  * selected; `pageInfo` needs only the first and last cursor (≈130 µs saved on a page of 50).
  */
 export class ConnectionPage<T> implements ConnectionShape<T> {
-  readonly pageInfo: PageInfoType;
+  readonly pageInfo: PageInfoObject;
   private built: Edge<T>[] | undefined = undefined;
 
   constructor(

@@ -1,18 +1,18 @@
 import { Field, ObjectType } from 'type-graphql';
-import { CallType } from './call.type.js';
-import { UserErrorType } from './user-error.type.js';
+import { CallObject } from './call.type.js';
+import { UserErrorObject } from './user-error.type.js';
 
 @ObjectType('CreateCallPayload', { description: 'Result of createCall.', simpleResolvers: true })
 export class CreateCallPayload {
-  @Field(() => CallType, {
+  @Field(() => CallObject, {
     nullable: true,
     description:
       'The call; null when userErrors refused it. When the provider refused it (PROVIDER_ERROR) the call is stored and FAILED, and returned with the error.',
   })
-  call!: CallType | null;
+  call!: CallObject | null;
 
-  @Field(() => [UserErrorType], { description: 'Why the call was not created; empty on success.' })
-  userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: 'Why the call was not created; empty on success.' })
+  userErrors!: UserErrorObject[];
 
   @Field(() => Boolean, { description: 'true when an earlier call with the same idempotency key and input was returned.' })
   replayed!: boolean;

@@ -1,7 +1,7 @@
 import { Field, ObjectType } from 'type-graphql';
 
 @ObjectType('PageInfo', { description: 'Relay pagination state of a connection.', simpleResolvers: true })
-export class PageInfoType {
+export class PageInfoObject {
   @Field(() => Boolean, { description: 'Whether more items follow the last one of this page.' })
   hasNextPage!: boolean;
 

@@ -3,7 +3,7 @@ import { UserErrorCode } from '../../domain/errors.js';
 import './enums.js';
 
 @ObjectType('UserError', { description: 'An expected failure caused by the input; nothing was changed.', simpleResolvers: true })
-export class UserErrorType {
+export class UserErrorObject {
   @Field(() => [String], { nullable: true, description: 'Path to the input field at fault, e.g. ["input", "to"].' })
   field!: string[] | null;
 

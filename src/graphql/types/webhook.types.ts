@@ -1,11 +1,15 @@
-import { Field, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { Connection } from './connection.js';
 import { DateTimeScalar } from './scalars.js';
-import { UserErrorType } from './user-error.type.js';
+import { UserErrorObject } from './user-error.type.js';
 import { WebhookDeliveryStatus } from '../../domain/webhook-endpoints.js';
 
-/** GraphQL names for the platform's event names (the values are what payloads carry). */
-enum WebhookEventType {
+/**
+ * GraphQL names for the platform's event names (the values are what payloads carry). Exported for
+ * the input types; its members are read by type-graphql, not by name.
+ * @public
+ */
+export enum WebhookEventType {
   CALLS_INITIATED = 'calls.initiated',
   CALLS_RINGING = 'calls.ringing',
   CALLS_ANSWERED = 'calls.answered',
@@ -116,7 +120,7 @@ export class WebhookDeliveryObject {
 }
 
 @ObjectType('WebhookDeliveryConnection', { description: 'A page of deliveries, newest first.', simpleResolvers: true })
-export class WebhookDeliveryConnection extends Connection('WebhookDelivery', WebhookDeliveryObject, 'A page of webhook deliveries.') {}
+export class WebhookDeliveryConnectionObject extends Connection('WebhookDelivery', WebhookDeliveryObject, 'A page of webhook deliveries.') {}
 
 @ObjectType('WebhookEndpointPayload', { description: 'Result of an endpoint mutation.', simpleResolvers: true })
 export class WebhookEndpointPayload {
@@ -129,8 +133,8 @@ export class WebhookEndpointPayload {
   })
   secret!: string | null;
 
-  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
-  userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: 'Why nothing changed; empty on success.' })
+  userErrors!: UserErrorObject[];
 }
 
 @ObjectType('StatusCallbackSecretPayload', { description: 'The status-callback secret, shown this once.', simpleResolvers: true })
@@ -141,8 +145,8 @@ export class StatusCallbackSecretPayload {
   })
   secret!: string | null;
 
-  @Field(() => [UserErrorType], { description: 'Why it was refused; empty on success.' })
-  userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: 'Why it was refused; empty on success.' })
+  userErrors!: UserErrorObject[];
 }
 
 @ObjectType('DeleteWebhookEndpointPayload', { description: 'Result of deleteWebhookEndpoint.', simpleResolvers: true })
@@ -150,8 +154,8 @@ export class DeleteWebhookEndpointPayload {
   @Field(() => ID, { nullable: true, description: 'The deleted endpoint (its deliveries go with it).' })
   deletedEndpointId!: string | null;
 
-  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
-  userErrors!: UserErrorType[];
+  @Field(() => [UserErrorObject], { description: 'Why nothing changed; empty on success.' })
+  userErrors!: UserErrorObject[];
 }
 
 @ObjectType('WebhookDeliveryPayload', { description: 'Result of redeliverWebhook.', simpleResolvers: true })
@@ -159,48 +163,6 @@ export class WebhookDeliveryPayload {
   @Field(() => WebhookDeliveryObject, { nullable: true, description: 'The delivery, PENDING again.' })
   delivery!: WebhookDeliveryObject | null;
 
-  @Field(() => [UserErrorType], { description: 'Why nothing changed; empty on success.' })
-  userErrors!: UserErrorType[];
-}
-
-@InputType('CreateWebhookEndpointInput', { description: 'A new endpoint.' })
-export class CreateWebhookEndpointInput {
-  @Field(() => String, { description: 'http(s) URL; in live mode it must not resolve to a loopback, private or link-local address.' })
-  url!: string;
-
-  @Field(() => [WebhookEventType], { nullable: true, description: 'Events to receive; omitted or empty: all.' })
-  events?: string[] | null;
-}
-
-@InputType('UpdateWebhookEndpointInput', { description: 'Changes to an endpoint; omitted fields stay.' })
-export class UpdateWebhookEndpointInput {
-  @Field(() => ID, { description: 'The endpoint.' })
-  id!: string;
-
-  @Field(() => String, { nullable: true, description: 'A new URL.' })
-  url?: string | null;
-
-  @Field(() => [WebhookEventType], { nullable: true, description: 'New events; empty: all.' })
-  events?: string[] | null;
-
-  @Field(() => Boolean, { nullable: true, description: 'true re-enables a disabled endpoint; false disables it.' })
-  enabled?: boolean | null;
-}
-
-@InputType('IdInput', { description: 'An object by id.' })
-export class IdInput {
-  @Field(() => ID, { description: 'The id.' })
-  id!: string;
-}
-
-@InputType('WebhookDeliveryFilter', { description: 'Narrows webhookDeliveries; fields combine with AND.' })
-export class WebhookDeliveryFilter {
-  @Field(() => ID, { nullable: true, description: 'Deliveries to this endpoint.' })
-  endpointId?: string | null;
-
-  @Field(() => ID, { nullable: true, description: 'Deliveries about this call.' })
-  callId?: string | null;
-
-  @Field(() => [WebhookDeliveryStatus], { nullable: true, description: 'Any of these statuses.' })
-  status?: WebhookDeliveryStatus[] | null;
+  @Field(() => [UserErrorObject], { description: 'Why nothing changed; empty on success.' })
+  userErrors!: UserErrorObject[];
 }

@@ -12,7 +12,7 @@ import {
   type Recording,
   type RECORDING_FORMATS,
 } from '../../domain/command-rules.js';
-import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type WebhookEndpoint } from '../../domain/channel-provider.js';
+import { ProviderError, type ChannelProvider, type CommandResult, type PlaceCallResult, type ProviderWebhook } from '../../domain/channel-provider.js';
 import type { TelnyxConfig } from '../../config/providers.js';
 import type { RoomBridge } from '../room-leg.js';
 import { TELNYX_FORMATS, clientState, telnyxDetection, toProviderError } from './telnyx-mapping.js';
@@ -58,16 +58,16 @@ export class TelnyxProvider implements ChannelProvider {
     return `${this.publicUrl}/webhooks/telnyx`;
   }
 
-  webhook(): WebhookEndpoint {
-    return new TelnyxWebhook(
-      this.client,
-      this.config.webhookToleranceSeconds,
-      this.callbacks,
-      this.name,
-      this.voicemail,
-      (call, to, channel) => this.routeInbound(call, to, channel),
-      async (call) => this.bridge?.close(call),
-    );
+  webhook(): ProviderWebhook {
+    return new TelnyxWebhook({
+      client: this.client,
+      toleranceSeconds: this.config.webhookToleranceSeconds,
+      callbacks: this.callbacks,
+      provider: this.name,
+      voicemail: this.voicemail,
+      route: (call, to, channel) => this.routeInbound(call, to, channel),
+      closeRoom: async (call) => this.bridge?.close(call),
+    });
   }
 
   /**

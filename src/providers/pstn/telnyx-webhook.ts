@@ -4,7 +4,7 @@ import { NumberRouting } from '../../domain/phone-numbers.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import { isTerminal } from '../../domain/call-status-rules.js';
-import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
+import type { ProviderWebhook, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
 import {
   callIdOf,
   hangupStatus,
@@ -26,20 +26,36 @@ import type { TelnyxVoicemail } from './telnyx-voicemail.js';
  * changes nothing. Verified events go to the lifecycle, which makes duplicated, late or
  * out-of-order deliveries harmless; events the gateway does not use are acknowledged (200).
  */
-export class TelnyxWebhook implements WebhookEndpoint {
+export class TelnyxWebhook implements ProviderWebhook {
   readonly path = 'telnyx';
 
-  constructor(
-    private readonly client: Telnyx,
-    private readonly toleranceSeconds: number,
-    private readonly callbacks: ProviderCallbacks,
-    private readonly provider: string,
-    private readonly voicemail: TelnyxVoicemail,
+  private readonly client: Telnyx;
+  private readonly toleranceSeconds: number;
+  private readonly callbacks: ProviderCallbacks;
+  private readonly provider: string;
+  private readonly voicemail: TelnyxVoicemail;
+  private readonly route: (call: Call, to: string, toChannel: Channel) => Promise<boolean>;
+  private readonly closeRoom: (call: Call) => Promise<void>;
+
+  constructor(parts: {
+    client: Telnyx;
+    toleranceSeconds: number;
+    callbacks: ProviderCallbacks;
+    provider: string;
+    voicemail: TelnyxVoicemail;
     /** Sends an arriving call where its number's routing says (TelnyxProvider.routeInbound); false: it could not. */
-    private readonly route: (call: Call, to: string, toChannel: Channel) => Promise<boolean> = async () => false,
+    route?: (call: Call, to: string, toChannel: Channel) => Promise<boolean>;
     /** Closes the LiveKit room of a call taken by a browser (its WebRTC party goes with the call). */
-    private readonly closeRoom: (call: Call) => Promise<void> = async () => {},
-  ) {}
+    closeRoom?: (call: Call) => Promise<void>;
+  }) {
+    this.client = parts.client;
+    this.toleranceSeconds = parts.toleranceSeconds;
+    this.callbacks = parts.callbacks;
+    this.provider = parts.provider;
+    this.voicemail = parts.voicemail;
+    this.route = parts.route ?? (async () => false);
+    this.closeRoom = parts.closeRoom ?? (async () => {});
+  }
 
   async handle(request: WebhookRequest): Promise<WebhookResponse> {
     if (request.method !== 'POST') return { status: 405, body: 'POST only' };

@@ -3,7 +3,7 @@ import { EgressStatus, WebhookReceiver, type WebhookEvent } from 'livekit-server
 import { CallDirection, CallStatus, EndReason, HangupSource, type Call } from '../../domain/call.js';
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
-import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
+import type { ProviderWebhook, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
 import { calleeIdentity, partyIdentity } from './legs.js';
 
 const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL]);
@@ -28,7 +28,7 @@ function reachedTimeLimit(call: Call, at: Date | undefined): boolean {
   return (at ?? new Date()).getTime() - new Date(call.answeredAt).getTime() >= (limit - 1) * 1000;
 }
 
-export class LiveKitWebhook implements WebhookEndpoint {
+export class LiveKitWebhook implements ProviderWebhook {
   readonly path = 'livekit';
   private readonly receiver: WebhookReceiver;
 

@@ -4,7 +4,7 @@ import { CallDirection, CallStatus, Channel, EndReason, type Call } from '../../
 import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import { looksLikeCallId } from '../../domain/ids.js';
 import type { Logger } from '../../domain/logger.js';
-import type { WebhookEndpoint, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
+import type { ProviderWebhook, WebhookRequest, WebhookResponse } from '../../domain/channel-provider.js';
 import type { WhatsAppConfig } from '../../config/providers.js';
 import type { WhatsAppLeg } from './whatsapp-leg.js';
 
@@ -46,7 +46,7 @@ const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallS
  * user accepting ours (BUSINESS_INITIATED: its SDP answer goes to the connector; IN_PROGRESS);
  * terminate: the end. statuses[] (type "call"): RINGING, ACCEPTED (IN_PROGRESS), REJECTED (BUSY).
  */
-export class WhatsAppWebhook implements WebhookEndpoint {
+export class WhatsAppWebhook implements ProviderWebhook {
   readonly path = 'whatsapp';
 
   constructor(

@@ -2,7 +2,7 @@ import type { Config } from '../../config.js';
 import { DeliveryWorker, WebhookDispatcher } from '../../customer-webhooks/delivery-worker.js';
 import { DnsUrlGuard, PublicResolver } from '../../customer-webhooks/url-guard.js';
 import type { Database } from '../../db/database.js';
-import { WebhookQueue } from '../../db/pg-webhook-queue.js';
+import { PgWebhookQueue } from '../../db/pg-webhook-queue.js';
 import { PgWebhookStore } from '../../db/pg-webhook-store.js';
 import type { Logger } from '../../domain/logger.js';
 import type { EventLog } from '../../events/event-log.js';
@@ -12,7 +12,7 @@ import { SecretBox } from '../../db/secret-box.js';
 export interface CustomerWebhookParts {
   webhookStore: PgWebhookStore;
   urlGuard: DnsUrlGuard;
-  webhookQueue: WebhookQueue;
+  webhookQueue: PgWebhookQueue;
   dispatcher: WebhookDispatcher;
 }
 
@@ -21,7 +21,7 @@ export function startCustomerWebhooks(config: Config, database: Database, eventL
   const secrets = new SecretBox(config.secretKeys);
   const webhookStore = new PgWebhookStore(database.sql, database.orm.em, secrets);
   if (!secrets.enabled && config.production) logger.warn('SECRETS_KEY is not set: webhook signing secrets are stored unencrypted');
-  const webhookQueue = new WebhookQueue(database.sql, secrets);
+  const webhookQueue = new PgWebhookQueue(database.sql, secrets);
   const resolver = new PublicResolver({ servers: config.webhookDnsServers, timeoutMs: config.webhookDnsTimeoutMs });
   const deliveryWorker = new DeliveryWorker(webhookQueue, logger, {
     resolver,

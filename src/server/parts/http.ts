@@ -16,7 +16,7 @@ import type { Executor } from '../../graphql/executor.js';
 import type { FanoutHub } from '../../graphql/fanout.js';
 import { PARSE_OPTIONS, validationRules } from '../../graphql/limits.js';
 import type { SocketOperation } from '../../graphql/shared-execution.js';
-import type { WebhookEndpoint } from '../../domain/channel-provider.js';
+import type { ProviderWebhook } from '../../domain/channel-provider.js';
 import { executorGateway } from '../apollo-executor.js';
 import { graphqlPostHandler } from '../http-graphql.js';
 import { Operations, type OperationsSources } from '../operations.js';
@@ -51,7 +51,7 @@ export interface HttpDeps {
   /** What /metrics and /readyz read, besides the pool (operations.ts). */
   sources: Omit<OperationsSources, 'pool' | 'database'>;
   /** The live providers' callbacks, mounted at /webhooks/<path>. */
-  providerCallbacks: readonly WebhookEndpoint[];
+  providerCallbacks: readonly ProviderWebhook[];
   /** Where saved recordings are fetched (GET /recordings/{id}). */
   recordingLinks: RecordingLinks;
 }

@@ -16,6 +16,7 @@ import {
 import { UserErrorCode, userError, type UserError } from './errors.js';
 import { looksLikeCallId, newCommandId } from './ids.js';
 import { ProviderError, type ProviderRegistry } from './channel-provider.js';
+import type { Logger } from './logger.js';
 
 export interface CommandOutcome {
   call: Call | null;
@@ -29,13 +30,19 @@ export interface CommandOutcome {
  * the provider that carries the call. A refusal before the provider is asked changes nothing.
  */
 export class CallCommands {
-  constructor(
-    private readonly calls: CallStore,
-    private readonly commands: CommandStore,
-    private readonly lifecycle: CallLifecycle,
-    private readonly providers: ProviderRegistry,
-    readonly tenant: Tenant,
-  ) {}
+  private readonly calls: CallStore;
+  private readonly commands: CommandStore;
+  private readonly lifecycle: CallLifecycle;
+  private readonly providers: ProviderRegistry;
+  readonly tenant: Tenant;
+
+  constructor(parts: { calls: CallStore; commands: CommandStore; lifecycle: CallLifecycle; providers: ProviderRegistry; tenant: Tenant }) {
+    this.calls = parts.calls;
+    this.commands = parts.commands;
+    this.lifecycle = parts.lifecycle;
+    this.providers = parts.providers;
+    this.tenant = parts.tenant;
+  }
 
   async run(callId: string, args: CommandArgs): Promise<CommandOutcome> {
     const problems = argsProblems(args);
@@ -117,4 +124,19 @@ export class CallCommands {
 
 function refused(userErrors: UserError[], call: Call | null = null): CommandOutcome {
   return { call, command: null, userErrors };
+}
+
+/**
+ * createCall's recordFromAnswer: once a call that asked for it is answered, its own provider starts
+ * recording, as a startRecording of the application would (the command shows in Call.commands).
+ */
+export function recordFromAnswer(parts: Omit<ConstructorParameters<typeof CallCommands>[0], 'tenant'>, logger: Logger): void {
+  parts.lifecycle.onAnsweredToRecord((call) => {
+    new CallCommands({ ...parts, tenant: { appId: call.appId, mode: call.mode } })
+      .run(call.id, { type: CallCommandType.START_RECORDING, format: call.options.recordFromAnswer ?? null })
+      .then((outcome) => {
+        if (outcome.userErrors.length) logger.warn('recordFromAnswer: the recording did not start', { callId: call.id, why: outcome.userErrors[0]!.message });
+      })
+      .catch((error: unknown) => logger.error('recordFromAnswer failed', { callId: call.id, error: (error as Error).message }));
+  });
 }
