@@ -1,6 +1,6 @@
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, eventually, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, eventually, holdStatements, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
 
 // Operation admission is one ordered sequence in the pipeline (server/pipeline.ts) that every
 // transport runs. Each refusal is sent over POST, GET and WebSocket: the same code (and message
@@ -98,29 +98,6 @@ async function token(app: TestApp, scopes: string[]): Promise<string> {
     variables: { input: { scopes } },
   });
   return response.data.createAccessToken.token as string;
-}
-
-/** Holds this application's callStats statements at the database until released (the gateway runs in this process). */
-function holdStats(appId: string) {
-  const sql = gw.database.sql;
-  const original = sql.query;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  const state = { entered: 0 };
-  sql.query = async function (this: typeof sql, text: string, values: unknown[] = [], name?: string) {
-    if (/GROUPING SETS/.test(text) && values[0] === appId) {
-      state.entered++;
-      await opened;
-    }
-    return original.call(this, text, values, name);
-  } as typeof original;
-  return {
-    state,
-    release() {
-      sql.query = original;
-      open();
-    },
-  };
 }
 
 interface Refusal {
@@ -225,7 +202,7 @@ const REFUSALS: [string, Refusal][] = [
     'heavy reads saturated',
     {
       setup: async (app) => {
-        const hold = holdStats(app.id);
+        const hold = holdStatements(gw, /GROUPING SETS/, app.id);
         const running = rawGql(gw.url, app.testKey, { query: STATS, variables: month });
         await eventually(() => hold.state.entered === 1, 10_000, 'the first read to reach the database');
         return {

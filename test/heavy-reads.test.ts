@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, eventually, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, eventually, holdStatements, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { wsClient, wsRequest } from './helpers/ws.js';
 
 // callStats and totalCount read every call of a range. Per application, at most
@@ -27,36 +27,9 @@ afterAll(() => gw?.stop());
 const month = { from: new Date(Date.now() - 30 * 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() };
 const STATS = `query($from: DateTime!, $to: DateTime!) { callStats(from: $from, to: $to) { total { count } } }`;
 
-/**
- * Holds the gateway's callStats statements of `appId` at the database's door until released (the
- * gateway runs in this process): while held, the reads the limiter let through cannot finish, so
- * what it does with the next ones does not depend on timing.
- */
-function gateStats(appId: string) {
-  const sql = gw.database.sql;
-  const original = sql.query;
-  let open!: () => void;
-  const opened = new Promise<void>((resolve) => (open = resolve));
-  const state = { entered: 0 };
-  sql.query = async function (this: typeof sql, text: string, values: unknown[] = [], name?: string) {
-    if (/GROUPING SETS/.test(text) && values[0] === appId) {
-      state.entered++;
-      await opened;
-    }
-    return original.call(this, text, values, name);
-  } as typeof original;
-  return {
-    state,
-    release() {
-      sql.query = original;
-      open();
-    },
-  };
-}
-
 describe('heavy reads per application', () => {
   it('with 1 running and 2 waiting, the next is refused at once (RATE_LIMITED, retryAfter); another application is answered meanwhile; then all finish', async () => {
-    const gate = gateStats(app.id);
+    const gate = holdStatements(gw, /GROUPING SETS/, app.id);
     const admitted: Promise<Awaited<ReturnType<typeof rawGql>>>[] = [];
     try {
       admitted.push(rawGql(gw.url, app.testKey, { query: STATS, variables: month }));

@@ -1,4 +1,4 @@
-import { CallDirection, CallStatus, Channel, EndReason, isPhoneChannel, roomsFor, type Call, type CallEvent, type CallOptions, type Metadata } from './call.js';
+import { CallDirection, CallStatus, Channel, EndReason, isPhoneChannel, roomsFor, type Call, type CallEvent, type CallOptions } from './call.js';
 import {
   CallOrderField,
   type CallEventWithCall,
@@ -19,21 +19,14 @@ import type { StatusCallbacks } from './webhook-endpoints.js';
 import { NumberRouting } from './phone-numbers.js';
 import { MAX_STATS_GROUPS, checkStatsQuery } from './call-stats.js';
 import { callMatches, jsonContains } from './filter-match.js';
-import { checkPageSize, validateCreateInput, validateFilter } from './call-validation.js';
+import { checkPageSize, validateCreateInput, validateFilter, type CreateCallFields } from './call-validation.js';
 import { fingerprint } from './request-fingerprint.js';
 import type { ProviderCallbacks } from './call-lifecycle.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
-export interface CreateCallInput extends CallOptionsInput {
-  from: string;
-  to: string;
-  fromChannel: Channel;
-  toChannel: Channel;
-  metadata?: Metadata | null;
-  idempotencyKey?: string | null;
-}
+export interface CreateCallInput extends CreateCallFields, CallOptionsInput {}
 
 export type CreateCallResult =
   | { call: Call; replayed: boolean; userErrors: [] }

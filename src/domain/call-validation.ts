@@ -12,8 +12,8 @@ import { InvalidArgumentError, UserErrorCode, userError, type UserError } from '
 const MAX_PAGE_SIZE = 100;
 const MAX_METADATA_BYTES = 16 * 1024;
 
-/** What validateCreateInput reads of createCall's input. */
-interface CreatedCallFields {
+/** createCall's fields other than its options (call-options.ts): what validateCreateInput reads. */
+export interface CreateCallFields {
   from: string;
   to: string;
   fromChannel: Channel;
@@ -28,7 +28,7 @@ export function checkPageSize(argument: string, value: number | null | undefined
   }
 }
 
-export function validateCreateInput(input: CreatedCallFields): UserError[] {
+export function validateCreateInput(input: CreateCallFields): UserError[] {
   const errors: UserError[] = [];
   const from = validateAddress(input.from, input.fromChannel, ['input', 'from']);
   if (from) errors.push(from);

@@ -37,34 +37,19 @@ export interface ContextParts {
   readonly socketOperation?: SocketOperation;
 }
 
-export class GatewayContext implements ContextParts {
+// The class carries the parts it is made of (declaration merging): each is declared once, above.
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
+export interface GatewayContext extends ContextParts {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+export class GatewayContext {
   private built: Loaders | undefined = undefined;
-  readonly principal: Principal;
-  readonly calls: CallService;
-  readonly commands: CallCommands;
-  readonly tokens: CallTokens;
-  readonly webhooks: WebhookEndpoints;
-  readonly numbers: PhoneNumbers;
-  readonly accessTokens: AccessTokens;
-  readonly requestId: string;
-  readonly baseUrl: string;
-  readonly socketOperation?: SocketOperation;
 
   constructor(
-    parts: ContextParts,
+    private readonly parts: ContextParts,
     /** No caching across events (a subscription's, or a fan-out group's, context). */
     private readonly perEvent = parts.socketOperation !== undefined,
   ) {
-    this.principal = parts.principal;
-    this.calls = parts.calls;
-    this.commands = parts.commands;
-    this.tokens = parts.tokens;
-    this.webhooks = parts.webhooks;
-    this.numbers = parts.numbers;
-    this.accessTokens = parts.accessTokens;
-    this.requestId = parts.requestId;
-    this.baseUrl = parts.baseUrl;
-    this.socketOperation = parts.socketOperation;
+    Object.assign(this, parts);
   }
 
   get loaders(): Loaders {
@@ -77,7 +62,7 @@ export class GatewayContext implements ContextParts {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext({ ...this, socketOperation: undefined }, true);
+    return new GatewayContext({ ...this.parts, socketOperation: undefined }, true);
   }
 }
 

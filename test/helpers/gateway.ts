@@ -269,3 +269,30 @@ export async function statementsSent(gw: TestGateway, pattern: RegExp, run: () =
   }
   return seen;
 }
+
+/**
+ * Holds the gateway's statements that match `pattern` and name `appId` as their first parameter at
+ * the database's door until released (the gateway runs in this process): while held, the reads
+ * let through cannot finish, so what the gateway does with the next ones does not depend on timing.
+ */
+export function holdStatements(gw: TestGateway, pattern: RegExp, appId: string) {
+  const sql = gw.database.sql;
+  const original = sql.query;
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  const state = { entered: 0 };
+  sql.query = async function (this: typeof sql, text: string, values: unknown[] = [], name?: string) {
+    if (pattern.test(text) && values[0] === appId) {
+      state.entered++;
+      await opened;
+    }
+    return original.call(this, text, values, name);
+  } as typeof original;
+  return {
+    state,
+    release() {
+      sql.query = original;
+      open();
+    },
+  };
+}

@@ -1,16 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { VARIABLE_GROUPS } from '../../src/config.js';
 import { renderEnvironmentReference } from '../../scripts/environment-reference.js';
-
-const root = new URL('../../', import.meta.url).pathname;
-
-function sources(dir: string): string[] {
-  return readdirSync(join(root, dir), { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? sources(join(dir, entry.name)) : entry.name.endsWith('.ts') ? [join(dir, entry.name)] : [],
-  );
-}
+import { root, sourceFiles } from './source-files.js';
 
 describe('the environment (src/config/)', () => {
   it('docs/environment.md is what the declarations render (run `npm run docs:environment` after changing one)', () => {
@@ -23,7 +16,7 @@ describe('the environment (src/config/)', () => {
   });
 
   it('no file in src/ outside the configuration reads process.env', () => {
-    const readers = sources('src')
+    const readers = sourceFiles('src')
       .filter((file) => !file.startsWith('src/config'))
       .filter((file) => /process\.env\b/.test(readFileSync(join(root, file), 'utf8')));
     expect(readers).toEqual([]);
