@@ -126,30 +126,37 @@ export const INSERT_ID_INDEX = INSERT_KEYS.indexOf('id');
 
 /** The parameters of INSERT_CALL (and one row of INSERT_CALLS) for one call, in their order. */
 export function insertCallValues(tenant: Tenant, call: NewCall, requireAssignedNumber: boolean): unknown[] {
-  const source: InsertSource = { ...call, appId: tenant.appId, mode: tenant.mode, requireAssignedNumber };
-  return INSERT_KEYS.map((key, i) => (PARAMETERS[i]!.type === 'jsonb' ? JSON.stringify(source[key]) : source[key]));
+  const values = new Array<unknown>(INSERT_PARAMETER_COUNT);
+  for (let i = 0; i < INSERT_PARAMETER_COUNT; i++) {
+    const key = INSERT_KEYS[i]!;
+    const value = key === 'appId' || key === 'mode' ? tenant[key] : key === 'requireAssignedNumber' ? requireAssignedNumber : call[key];
+    values[i] = PARAMETERS[i]!.type === 'jsonb' ? JSON.stringify(value) : value;
+  }
+  return values;
 }
 
 /**
- * The statement both forms share, over an `input` relation of one or many rows: the call is
- * inserted only where the number condition holds; `ON CONFLICT DO NOTHING` on the partial unique
- * index makes idempotency a constraint (concurrent requests with one key create one call, also
- * between two rows of one batch); each inserted call gets its INITIATED event in the same
- * statement (one round trip, atomic).
+ * The statement both forms share, written once: the call is inserted only where the number
+ * condition holds; `ON CONFLICT DO NOTHING` on the partial unique index makes idempotency a
+ * constraint (concurrent requests with one key create one call, also between two rows of one
+ * batch); each inserted call gets its INITIATED event in the same statement (one round trip,
+ * atomic). `form` says how a parameter is read: as a typed scalar (one call), or from the
+ * `input` relation that unnests one array per parameter (many calls).
  */
-function insertStatement(input: string): string {
-  const columns = PARAMETERS.filter((parameter) => parameter.column);
+function insertStatement(form: { input: string | null; ref(parameter: InsertParameter, i: number): string; eventSource: string }): string {
+  const at = (name: string) => PARAMETERS.findIndex((parameter) => parameter.name === name);
+  const ref = (name: string) => form.ref(PARAMETERS[at(name)]!, at(name));
+  const columns = PARAMETERS.flatMap((parameter, i) => (parameter.column ? [{ parameter, i }] : []));
   return `
-WITH input AS (${input}), inserted AS (
-  INSERT INTO call (${columns.map((parameter) => parameter.name).join(', ')}, last_sequence)
-  SELECT ${columns.map((parameter) => `i.${parameter.name}`).join(', ')}, 1
-    FROM input i
-   WHERE NOT i.require_number OR EXISTS (SELECT 1 FROM phone_number p WHERE p.app_id = i.app_id AND p.number = i.from_address)
+WITH ${form.input ? `input AS (${form.input}), ` : ''}inserted AS (
+  INSERT INTO call (${columns.map(({ parameter }) => parameter.name).join(', ')}, last_sequence)
+  SELECT ${columns.map(({ parameter, i }) => form.ref(parameter, i)).join(', ')}, 1${form.input ? '\n    FROM input i' : ''}
+   WHERE NOT ${ref('require_number')} OR EXISTS (SELECT 1 FROM phone_number p WHERE p.app_id = ${ref('app_id')} AND p.number = ${ref('from_address')})
   ON CONFLICT (app_id, mode, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
   RETURNING ${callSelectList()}
 ), event AS (
   INSERT INTO call_event (id, call_id, app_id, mode, sequence, status, previous_status, occurred_at)
-  SELECT i.event_id, c.id, c."appId", c.mode, 1, c.status, NULL, c."createdAt" FROM inserted c JOIN input i ON i.id = c.id
+  SELECT ${ref('event_id')}, c.id, c."appId", c.mode, 1, c.status, NULL, c."createdAt" FROM ${form.eventSource}
 )
 SELECT * FROM inserted`;
 }
@@ -157,10 +164,15 @@ SELECT * FROM inserted`;
 /** INSERT_CALL is prepared per connection under this name. */
 export const INSERT_CALL_STATEMENT = 'insert_call';
 
-/** One call: each parameter as a typed scalar. */
-export const INSERT_CALL = insertStatement(`SELECT ${PARAMETERS.map((parameter, i) => `$${i + 1}::${parameter.type} AS ${parameter.name}`).join(', ')}`);
+/** One call: each parameter a typed scalar. */
+export const INSERT_CALL = insertStatement({ input: null, ref: (parameter, i) => `$${i + 1}::${parameter.type}`, eventSource: 'inserted c' });
 
-/** Many calls in ONE statement: each parameter an array of that type, one element per call, so the text is one prepared statement whatever the batch size. */
-export const INSERT_CALLS = insertStatement(
-  `SELECT * FROM unnest(${PARAMETERS.map((parameter, i) => `$${i + 1}::${parameter.type}[]`).join(', ')}) AS u(${PARAMETERS.map((parameter) => parameter.name).join(', ')})`,
-);
+/**
+ * Many calls in ONE statement: each parameter an array, one element per call (JSON travels as text
+ * and is cast per row), so the text is one prepared statement whatever the batch size.
+ */
+export const INSERT_CALLS = insertStatement({
+  input: `SELECT * FROM unnest(${PARAMETERS.map((parameter, i) => `$${i + 1}::${parameter.type === 'jsonb' ? 'text' : parameter.type}[]`).join(', ')}) AS u(${PARAMETERS.map((parameter) => parameter.name).join(', ')})`,
+  ref: (parameter) => (parameter.type === 'jsonb' ? `i.${parameter.name}::jsonb` : `i.${parameter.name}`),
+  eventSource: 'inserted c JOIN input i ON i.id = c.id',
+});
