@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, gql, newApp, rawGql, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { CreateCallDocument, type Channel } from './gql/graphql.js';
+import { wsClient, wsRequest } from './helpers/ws.js';
 
 let gw: TestGateway;
 let app: TestApp;
@@ -72,6 +73,24 @@ describe('createCall', () => {
       });
     }
   }
+
+  it('fromChannel: null and toChannel: null, sent explicitly, mean the default PSTN (the contract has them optional), over HTTP and WebSocket', async () => {
+    const query = `mutation($input: CreateCallInput!) { createCall(input: $input) { call { fromChannel toChannel } userErrors { code } } }`;
+    const variables = { input: { from: app.number, to: '+15551234567', fromChannel: null, toChannel: null } };
+    const overHttp = await rawGql(gw.url, app.testKey, { query, variables });
+    expect(overHttp.errors).toBeUndefined();
+    expect(overHttp.data.createCall).toEqual({ call: { fromChannel: 'PSTN', toChannel: 'PSTN' }, userErrors: [] });
+    const inline = await rawGql(gw.url, app.testKey, {
+      query: `mutation { createCall(input: { from: "${app.number}", to: "+15551234567", fromChannel: null, toChannel: null }) { call { fromChannel toChannel } } }`,
+    });
+    expect(inline.data.createCall.call).toEqual({ fromChannel: 'PSTN', toChannel: 'PSTN' });
+    const client = wsClient(gw.wsUrl, app.testKey);
+    try {
+      expect((await wsRequest(client, query, variables)).data.createCall.call).toEqual({ fromChannel: 'PSTN', toChannel: 'PSTN' });
+    } finally {
+      await client.dispose();
+    }
+  });
 
   it('accepts the documentation example +15551234567 as a destination on every phone channel', async () => {
     for (const toChannel of ['PSTN', 'WHATSAPP'] as const) {

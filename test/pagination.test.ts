@@ -98,6 +98,11 @@ describe('calls pagination (keyset cursors on createdAt, id)', () => {
       [{ first: 2, last: 2 }, 'first'],
       [{ after: 'not-a-cursor' }, 'after'],
       [{ before: Buffer.from('c1|yesterday|call_x').toString('base64url') }, 'before'],
+      // Dates JavaScript reads but PostgreSQL cannot hold, or in a form the gateway never writes.
+      [{ after: Buffer.from(`c1|-100000-01-01T00:00:00.000Z|call_test_${'A'.repeat(27)}`).toString('base64url') }, 'after'],
+      [{ after: Buffer.from(`c1|+275760-09-13T00:00:00.000Z|call_test_${'A'.repeat(27)}`).toString('base64url') }, 'after'],
+      [{ after: Buffer.from(`c1|0001-01-01T00:00:00.000Z|call_test_${'A'.repeat(27)}`).toString('base64url') }, 'after'],
+      [{ after: Buffer.from(`c1|2026-12-07|call_test_${'A'.repeat(27)}`).toString('base64url') }, 'after'],
     ];
     for (const [variables, argument] of cases) {
       const response = await gql(gw.url, app.testKey, ListCallsDocument, variables);

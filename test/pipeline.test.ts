@@ -68,3 +68,32 @@ describe('one pipeline for HTTP and WebSocket', () => {
     expect(gw.gateway.documentStats).toEqual(before);
   });
 });
+
+describe('the request log line', () => {
+  const lines: Record<string, unknown>[] = [];
+  let logged: TestGateway;
+  beforeAll(async () => {
+    const keep = (message: string, fields?: Record<string, unknown>) => {
+      if (message === 'graphql request') lines.push(fields ?? {});
+    };
+    logged = await bootGateway({ simulator: 'frozen', logger: { info: keep, warn: keep, error: keep } });
+  });
+  afterAll(() => logged?.stop());
+
+  it('names the code of an error raised in a resolver, as the client sees it, on HTTP and WebSocket alike', async () => {
+    const owner = await newApp(logged.admin);
+    const query = 'query TooMany { calls(first: 1000) { totalCount } }';
+    expect((await rawGql(logged.url, owner.testKey, { query })).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const client = wsClient(logged.wsUrl, owner.testKey);
+    try {
+      expect((await wsRequest(client, query)).errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    } finally {
+      await client.dispose();
+    }
+    const mine = lines.filter((line) => line.operation === 'TooMany');
+    expect(mine.map((line) => [line.transport, line.errorCodes])).toEqual([
+      ['http', ['BAD_USER_INPUT']],
+      ['ws', ['BAD_USER_INPUT']],
+    ]);
+  });
+});

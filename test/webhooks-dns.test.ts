@@ -81,3 +81,47 @@ describe('webhook URLs whose DNS never answers', () => {
     expect(queries).toBe(asked);
   });
 });
+
+describe('a name that resolves to a private address', () => {
+  // A loopback DNS server that answers every A query with 10.0.0.5 (and AAAA with nothing).
+  let answering: dgram.Socket;
+  let guarded: TestGateway;
+  const logged: { message: string; fields: unknown }[] = [];
+  beforeAll(async () => {
+    answering = dgram.createSocket('udp4');
+    answering.on('message', (query, peer) => {
+      let end = 12;
+      while (query[end]! !== 0) end += query[end]! + 1;
+      const question = query.subarray(12, end + 5);
+      const isA = query.readUInt16BE(end + 1) === 1;
+      const header = Buffer.alloc(12);
+      query.copy(header, 0, 0, 2);
+      header.writeUInt16BE(0x8180, 2);
+      header.writeUInt16BE(1, 4);
+      header.writeUInt16BE(isA ? 1 : 0, 6);
+      const answer = isA ? Buffer.from([0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 10, 0, 0, 5]) : Buffer.alloc(0);
+      answering.send(Buffer.concat([header, question, answer]), peer.port, peer.address);
+    });
+    await new Promise<void>((resolve) => answering.bind(0, '127.0.0.1', resolve));
+    const log = (message: string, fields?: unknown) => logged.push({ message, fields });
+    guarded = await bootGateway({
+      simulator: 'frozen',
+      env: { WEBHOOK_DNS_SERVERS: `127.0.0.1:${answering.address().port}` },
+      logger: { info: log, warn: log, error: log },
+    });
+  });
+  afterAll(async () => {
+    await guarded?.stop();
+    answering?.close();
+  });
+
+  it('is refused without saying what it resolves to (no mapping of internal DNS); the address goes to the log', async () => {
+    const app = await newApp(guarded.admin);
+    const result = (await gql(guarded.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: 'https://private.test/hook' } })).data!
+      .createWebhookEndpoint;
+    expect(result.userErrors).toEqual([expect.objectContaining({ code: 'URL_NOT_ALLOWED' })]);
+    expect(result.userErrors[0]!.message).toMatch(/private\.test resolves to a loopback, private or link-local address/);
+    expect(result.userErrors[0]!.message).not.toContain('10.0.0.5');
+    expect(logged).toContainEqual(expect.objectContaining({ fields: expect.objectContaining({ host: 'private.test', address: '10.0.0.5' }) }));
+  });
+});

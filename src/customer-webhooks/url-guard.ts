@@ -4,6 +4,7 @@ import ipaddr from 'ipaddr.js';
 import dns from 'node:dns';
 import { LRUCache } from 'lru-cache';
 import type { UrlGuard } from '../domain/webhook-endpoints.js';
+import type { Logger } from '../domain/logger.js';
 
 /**
  * Addresses a hosted service must never be made to call (SSRF). Only public unicast addresses
@@ -109,7 +110,11 @@ function isLocalhostName(host: string): boolean {
 
 /** Checks every address the host resolves to (at creation; delivery checks again, see safeLookup). */
 export class DnsUrlGuard implements UrlGuard {
-  constructor(private readonly resolver: PublicResolver) {}
+  constructor(
+    private readonly resolver: PublicResolver,
+    /** Where the address a refused name resolved to is told: never the caller, who could map internal DNS with it. */
+    private readonly logger?: Logger,
+  ) {}
 
   async problem(url: URL): Promise<string | null> {
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -121,7 +126,10 @@ export class DnsUrlGuard implements UrlGuard {
       return (error as Error).message;
     }
     const blocked = addresses.find(isBlockedAddress);
-    return blocked ? `${host} resolves to ${blocked}, a loopback, private or link-local address` : null;
+    if (!blocked) return null;
+    if (isIP(host)) return `${host} is a loopback, private or link-local address`;
+    this.logger?.info('webhook URL refused: its name resolves to a blocked address', { host, address: blocked });
+    return `${host} resolves to a loopback, private or link-local address`;
   }
 }
 

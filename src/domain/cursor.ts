@@ -29,9 +29,20 @@ export function decodeCallCursor(cursor: string, argument: string, field: CallOr
     if (!/^\d{1,9}$/.test(raw!)) throw refuse();
     return { field, value: Number(raw), id: id! };
   }
-  const at = new Date(raw!);
-  if (Number.isNaN(at.getTime())) throw refuse();
+  const at = instantAsWritten(raw!);
+  if (!at) throw refuse();
   return { field, value: at, id: id! };
+}
+
+/**
+ * The instant of a cursor, only in the form the gateway writes (Date#toISOString of a time
+ * PostgreSQL can hold: years 1000 to 9999 here); anything else is no cursor of ours. A date outside
+ * PostgreSQL's range would otherwise reach the database and fail there.
+ */
+function instantAsWritten(raw: string): Date | null {
+  if (!/^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(raw)) return null;
+  const at = new Date(raw);
+  return !Number.isNaN(at.getTime()) && at.toISOString() === raw ? at : null;
 }
 
 /** Webhook deliveries page by (createdAt, id) like calls, with their own tag and id shape. */
@@ -41,8 +52,8 @@ export function encodeDeliveryCursor(key: { createdAt: Date; id: string }): stri
 
 export function decodeDeliveryCursor(cursor: string, argument: string): { createdAt: Date; id: string } {
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = parts.length === 3 && parts[0] === 'd1' ? new Date(parts[1]!) : null;
-  if (!createdAt || Number.isNaN(createdAt.getTime()) || !/^msg_[0-9a-f]{32}$/.test(parts[2]!)) {
+  const createdAt = parts.length === 3 && parts[0] === 'd1' ? instantAsWritten(parts[1]!) : null;
+  if (!createdAt || !/^msg_[0-9a-f]{32}$/.test(parts[2]!)) {
     throw new InvalidArgumentError(argument, `"${argument}" is not a cursor returned by this API`);
   }
   return { createdAt, id: parts[2]! };

@@ -249,7 +249,8 @@ export class OperationPipeline {
       requestId: context.requestId,
       principal: context.principal,
       data: result.data,
-      errorCodes: result.errors?.map((error) => error.extensions?.code),
+      // The codes as the client sees them (formatted: BAD_USER_INPUT, RATE_LIMITED …), as WebSocket records them.
+      errorCodes: formatted?.map((error) => error.extensions?.code),
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     });
     // Apollo's order (errors, data, extensions) and its stringifier (JSON and a newline).
@@ -318,7 +319,11 @@ export class OperationPipeline {
               requestId: contextValue?.requestId,
               principal: contextValue?.principal,
               data: response.body.kind === 'single' ? response.body.singleResult.data : undefined,
-              errorCodes: errors?.map((error) => error.extensions?.code),
+              // The codes as the client sees them (formatted), as the direct path and WebSocket record them.
+              errorCodes:
+                response.body.kind === 'single' && response.body.singleResult.errors
+                  ? response.body.singleResult.errors.map((error) => error.extensions?.code)
+                  : errors?.map((error) => error.extensions?.code),
               seconds: Number(process.hrtime.bigint() - started) / 1e9,
             });
           },

@@ -12,11 +12,11 @@ export class CreateCallInput {
   @Field(() => String, { description: 'E.164 for PSTN and WhatsApp (e.g. +15551234567); a client identity for WebRTC.' })
   to!: string;
 
-  @Field(() => Channel, { defaultValue: Channel.PSTN, description: 'Channel of the calling leg.' })
-  fromChannel!: Channel;
+  @Field(() => Channel, { nullable: true, defaultValue: Channel.PSTN, description: 'Channel of the calling leg; omitted or null: PSTN.' })
+  fromChannel?: Channel | null;
 
-  @Field(() => Channel, { defaultValue: Channel.PSTN, description: 'Channel of the called leg.' })
-  toChannel!: Channel;
+  @Field(() => Channel, { nullable: true, defaultValue: Channel.PSTN, description: 'Channel of the called leg; omitted or null: PSTN.' })
+  toChannel?: Channel | null;
 
   @Field(() => JSONObjectScalar, { nullable: true, description: 'Custom key/values (a JSON object, at most 16 KB serialized), included in webhook payloads.' })
   metadata?: Record<string, unknown> | null;

@@ -3,6 +3,7 @@ import type { CreateCallResult } from '../../domain/call-service.js';
 import type { GatewayContext } from '../context.js';
 import { CreateCallInput } from '../inputs/create-call.input.js';
 import { CreateCallPayload } from '../types/create-call.payload.js';
+import { Channel } from '../../domain/call.js';
 
 @Resolver()
 export class CreateCallResolver {
@@ -13,6 +14,7 @@ export class CreateCallResolver {
     @Arg('input', () => CreateCallInput, { description: 'The call to place.' }) input: CreateCallInput,
     @Ctx() ctx: GatewayContext,
   ): Promise<CreateCallResult> {
-    return ctx.calls.create(input);
+    // The contract's `fromChannel: Channel = PSTN`: null, sent explicitly, means the default too.
+    return ctx.calls.create({ ...input, fromChannel: input.fromChannel ?? Channel.PSTN, toChannel: input.toChannel ?? Channel.PSTN });
   }
 }

@@ -39,5 +39,5 @@ export function startCustomerWebhooks(config: Config, database: Database, eventL
   shutdown.add('webhook delivery', () => deliveryWorker.stop());
   dispatcher.kick();
   shutdown.add('webhook dispatcher', () => dispatcher.stop());
-  return { webhookStore, urlGuard: new DnsUrlGuard(resolver), webhookQueue, dispatcher };
+  return { webhookStore, urlGuard: new DnsUrlGuard(resolver, logger), webhookQueue, dispatcher };
 }
