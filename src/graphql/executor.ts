@@ -8,6 +8,7 @@ import {
   isNonNullType,
   typeFromAST,
   valueFromASTUntyped,
+  visit,
   type DocumentNode,
   type ExecutionArgs,
   type ExecutionResult,
@@ -77,8 +78,11 @@ export function createExecutor(schema: GraphQLSchema, kind: ExecutorKind): Execu
     const name = args.operationName ?? '';
     let entry = perDocument.get(name);
     if (!entry) {
-      const compiled = compileQuery(schema, args.document, args.operationName ?? undefined);
-      entry = isCompiledQuery(compiled) ? { compiled, defaulted: defaultedVariables(schema, args) } : { compiled: null, defaulted: [] };
+      // graphql-jit writes literal arguments into its generated code as JS object literals, where a
+      // key "__proto__" sets the prototype instead of being a key (an inline metadata filter
+      // {__proto__: …} would match every call): such documents run interpreted, where it is a key.
+      const compiled = hasProtoKey(args.document) ? null : compileQuery(schema, args.document, args.operationName ?? undefined);
+      entry = compiled && isCompiledQuery(compiled) ? { compiled, defaulted: defaultedVariables(schema, args) } : { compiled: null, defaulted: [] };
       perDocument.set(name, entry);
     }
     if (!entry.compiled) return interpret(args);
@@ -93,6 +97,17 @@ export function createExecutor(schema: GraphQLSchema, kind: ExecutorKind): Execu
  * graphql-jit's errors inherit GraphQLError.prototype but leave `extensions` undefined unless the
  * thrown error had some, and Apollo reads `error.extensions.code` (its formatter would throw).
  */
+/** Whether a literal object of the document has a field named `__proto__` (see run). */
+function hasProtoKey(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    ObjectField(node) {
+      if (node.name.value === '__proto__') found = true;
+    },
+  });
+  return found;
+}
+
 function toGraphQLError(error: GraphQLError): GraphQLError {
   const normalized = new GraphQLError(error.message, {
     path: error.path,
