@@ -254,3 +254,48 @@ describe('one admission for every transport: each refusal over POST, GET and Web
     }
   });
 });
+
+describe("scopes below the root: a call's commands, recordings and timeline are a read of the call", () => {
+  const subscribeOnce = (bearer: string, query: string) => overWebSocket({ bearer, query });
+
+  it('a STATUS_SUBSCRIBE token may follow statuses, but Call.commands, recordings, events and CallEvent.command need CALLS_READ', async () => {
+    const app = await newApp(gw.admin, 'nested scopes');
+    const follower = await token(app, ['STATUS_SUBSCRIBE']);
+    for (const [field, query] of [
+      ['Call.commands', 'subscription { callStatus { status call { commands { id } } } }'],
+      ['Call.recordings', 'subscription { callStatus { status call { recordings { id } } } }'],
+      ['Call.events', 'subscription { callStatus { status call { events { nodes { status } } } } }'],
+      ['CallEvent.command', 'subscription { callStatus { status command { id } } }'],
+      ['Call.commands', 'subscription { callStatus { ...Deep } } fragment Deep on CallEvent { call { ...Calls } } fragment Calls on Call { commands { id } }'],
+    ] as const) {
+      const refused = await subscribeOnce(follower, query);
+      expect(refused, query).toMatchObject({ close: null, code: 'FORBIDDEN' });
+      expect(refused.message).toBe(`${field} needs an access token with the CALLS_READ scope`);
+    }
+    // What the scope covers is admitted: the subscription is registered.
+    const before = gw.gateway.liveSubscriptions;
+    const socket = new WebSocket(gw.wsUrl, 'graphql-transport-ws');
+    await new Promise<void>((resolve) => socket.once('open', () => resolve()));
+    socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${follower}` } }));
+    socket.on('message', (data) => {
+      if (JSON.parse(String(data)).type === 'connection_ack')
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { callStatus { status call { id status } } }' } }));
+    });
+    try {
+      await eventually(() => gw.gateway.liveSubscriptions === before + 1, 10_000, 'the subscription to be registered');
+    } finally {
+      socket.close();
+    }
+  });
+
+  it("a CALLS_CREATE token's createCall may not select the call's timeline (403, no call); with CALLS_READ it may", async () => {
+    const app = await newApp(gw.admin, 'nested create');
+    const creator = await token(app, ['CALLS_CREATE']);
+    const query = `mutation { createCall(input: { from: "${app.number}", to: "+15005550006" }) { call { id events { nodes { status } } } } }`;
+    const refused = await post({ bearer: creator, query });
+    expect(refused).toMatchObject({ status: 403, code: 'FORBIDDEN', message: 'Call.events needs an access token with the CALLS_READ scope' });
+    expect((await gw.database.sql.query<{ n: number }>('SELECT count(*)::int AS n FROM call WHERE app_id = $1', [app.id]))[0]!.n).toBe(0);
+    const reader = await token(app, ['CALLS_CREATE', 'CALLS_READ']);
+    expect(await post({ bearer: reader, query })).toMatchObject({ status: 200, code: undefined });
+  });
+});

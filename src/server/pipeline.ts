@@ -163,7 +163,7 @@ export class OperationPipeline {
     operationName: string | null | undefined,
   ): GraphQLError | null {
     if (!operation) return operationResolutionFailure(operationName);
-    return scopeRefusal(principal, document, operation);
+    return scopeRefusal(this.options.schema, principal, document, operation);
   }
 
   /** Step 5: the one place errors become what clients see (graphql/errors.ts). */

@@ -121,7 +121,9 @@ registerEnumType(AccessScope, {
   description: 'What an access token lets a browser do. Everything else (webhooks, numbers, the simulator, access tokens) needs the secret key.',
   valuesConfig: {
     CALLS_READ: { description: "call, node, calls and callStats, within the token's filter." },
-    STATUS_SUBSCRIBE: { description: "callStatus, live and replayed, within the token's filter." },
+    STATUS_SUBSCRIBE: {
+      description: "callStatus, live and replayed, within the token's filter (a call's commands, recordings and events need CALLS_READ too).",
+    },
     CALLS_CREATE: { description: "createCall, for calls the token's filter matches (e.g. carrying its metadata)." },
     CALLS_COMMAND: {
       description: "Commands on calls within the token's filter: answer, reject, hangup, hold, mute, DTMF, recording, transfer, voicemail, createCallToken.",
