@@ -299,3 +299,28 @@ describe("scopes below the root: a call's commands, recordings and timeline are 
     expect(await post({ bearer: reader, query })).toMatchObject({ status: 200, code: undefined });
   });
 });
+
+describe("an access token's idempotency keys stay within its filter", () => {
+  const CREATE = `mutation($input: CreateCallInput!) { createCall(input: $input) { call { id metadata } replayed userErrors { code message } } }`;
+
+  it("a key the backend used for another customer's call is refused without naming that call; a key of the token's own call replays", async () => {
+    const app = await newApp(gw.admin, 'idempotency scope');
+    const backend = await rawGql(gw.url, app.testKey, {
+      query: CREATE,
+      variables: { input: { from: app.number, to: '+15005550006', metadata: { customerId: 'c2' }, idempotencyKey: 'order-17' } },
+    });
+    const theirs = backend.data.createCall.call.id as string;
+    const minted = await rawGql(gw.url, app.testKey, {
+      query: 'mutation { createAccessToken(input: { scopes: [CALLS_CREATE], filter: { metadata: { customerId: "c1" } } }) { token } }',
+    });
+    const c1 = minted.data.createAccessToken.token as string;
+    const input = { from: app.number, to: '+15005550006', metadata: { customerId: 'c1' } };
+    const answer = (await rawGql(gw.url, c1, { query: CREATE, variables: { input: { ...input, idempotencyKey: 'order-17' } } })).data.createCall;
+    expect(answer).toMatchObject({ call: null, replayed: false, userErrors: [{ code: 'IDEMPOTENCY_KEY_REUSED' }] });
+    expect(answer.userErrors[0].message).not.toContain(theirs);
+    // Its own key: created, then replayed.
+    const first = (await rawGql(gw.url, c1, { query: CREATE, variables: { input: { ...input, idempotencyKey: 'mine' } } })).data.createCall;
+    const again = (await rawGql(gw.url, c1, { query: CREATE, variables: { input: { ...input, idempotencyKey: 'mine' } } })).data.createCall;
+    expect(again).toMatchObject({ replayed: true, call: { id: first.call.id } });
+  });
+});

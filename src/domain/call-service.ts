@@ -160,17 +160,24 @@ export class CallService {
       case 'created':
         this.onEventsWritten();
         return this.place(provider, result.call);
-      case 'idempotency_key_taken':
-        if (result.fingerprint === requestFingerprint) {
+      case 'idempotency_key_taken': {
+        // An access token sees only the calls its filter matches: a key taken by a call outside
+        // it is refused without naming or returning that call (another customer's, or one whose
+        // status has moved out of the token's view).
+        const visible = !this.tenant.scope || callMatches(result.call, this.tenant.scope);
+        if (visible && result.fingerprint === requestFingerprint) {
           return { call: result.call, replayed: true, userErrors: [] };
         }
         return fail(
           userError(
             UserErrorCode.IDEMPOTENCY_KEY_REUSED,
             ['input', 'idempotencyKey'],
-            `This idempotency key was used within the last 24 hours with different input (call ${result.call.id})`,
+            visible
+              ? `This idempotency key was used within the last 24 hours with different input (call ${result.call.id})`
+              : 'This idempotency key was used within the last 24 hours',
           ),
         );
+      }
       case 'number_not_assigned':
         return fail(userError(UserErrorCode.PHONE_NUMBER_NOT_ASSIGNED, ['input', 'from'], `${input.from} is not a number assigned to this application`));
     }
