@@ -260,21 +260,28 @@ describe('access tokens: scopes', () => {
 });
 
 describe('access tokens: the same limits as keys', () => {
-  it("a token counts against its minting key's rate limit, and gets the same document limits", async () => {
-    const limited = await bootGateway({ shareDatabaseWith: gw, env: { ACCESS_TOKEN_KEYS: KEYS, RATE_LIMIT_PER_MINUTE: '4' } });
+  it("a token has its own share of its key's rate limit: one browser exhausting it locks out neither the backend nor another token; same document limits", async () => {
+    // 8 a minute for the key; each token 25% of that (2), all its tokens together 8, apart from the key's own.
+    const limited = await bootGateway({ shareDatabaseWith: gw, env: { ACCESS_TOKEN_KEYS: KEYS, RATE_LIMIT_PER_MINUTE: '8' } });
     try {
       const fresh = await newApp(gw.admin, 'rate');
-      const token = (await rawGql(limited.url, fresh.testKey, { query: CREATE_TOKEN, variables: { input: { scopes: ['CALLS_READ'] } } })).data.createAccessToken
-        .token as string;
+      const mintOn = async () =>
+        (await rawGql(limited.url, fresh.testKey, { query: CREATE_TOKEN, variables: { input: { scopes: ['CALLS_READ'] } } })).data.createAccessToken
+          .token as string;
+      const [token, other] = [await mintOn(), await mintOn()];
       const READ = `{ calls(first: 1) { nodes { id } } }`;
-      expect((await rawGql(limited.url, fresh.testKey, { query: READ })).status).toBe(200);
       expect((await rawGql(limited.url, token, { query: READ })).status).toBe(200);
       expect((await rawGql(limited.url, token, { query: READ })).status).toBe(200);
-      // Five requests in this minute, four allowed: the key and its token share one budget.
       const over = await rawGql(limited.url, token, { query: READ });
       expect(over.status).toBe(429);
       expect(over.errors![0]!.extensions!.code).toBe('RATE_LIMITED');
+      // The backend's secret key (which minted two tokens: 2 of its 8) and the other token are still answered.
+      for (let i = 0; i < 5; i++) expect((await rawGql(limited.url, fresh.testKey, { query: READ })).status).toBe(200);
+      expect((await rawGql(limited.url, other, { query: READ })).status).toBe(200);
+      // The key's own budget is its own: past it, the key is refused, its token's share unchanged.
+      expect((await rawGql(limited.url, fresh.testKey, { query: READ })).status).toBe(200);
       expect((await rawGql(limited.url, fresh.testKey, { query: READ })).status).toBe(429);
+      expect((await rawGql(limited.url, other, { query: READ })).status).toBe(200);
     } finally {
       await limited.stop();
     }

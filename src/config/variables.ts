@@ -100,6 +100,11 @@ export const GATEWAY = {
     integer(120, 0, 1_000_000),
     'requests per API key per minute (HTTP operations and WebSocket subscribes); 0: off',
   ),
+  rateLimitTokenSharePercent: variable(
+    'RATE_LIMIT_TOKEN_SHARE',
+    integer(25, 1, 100),
+    "each access token's own budget, in percent of its key's `RATE_LIMIT_PER_MINUTE`; all tokens of a key together have at most the key's rate, counted apart from the key's own requests",
+  ),
   wsInitTimeoutMs: variable('WS_INIT_TIMEOUT_MS', integer(5_000, 100, 60_000), 'WebSocket: time to send `connection_init` (else 4408)'),
   wsKeepAliveMs: variable(
     'WS_KEEPALIVE_MS',

@@ -90,7 +90,7 @@ export class OperationPipeline {
 
   /** Step 2: null when the key may run one more operation, else RATE_LIMITED with its retry-after. */
   async admit(principal: Principal): Promise<GraphQLError | null> {
-    const retryAfter = await this.options.rateLimiter.consume(principal.keyId);
+    const retryAfter = await this.options.rateLimiter.consume(principal.keyId, principal.token?.id);
     return retryAfter === null ? null : rateLimited(retryAfter);
   }
 

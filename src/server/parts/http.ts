@@ -104,7 +104,10 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     }
     app(req, res);
   });
-  const rateLimiter = new KeyRateLimiter({ perMinute: config.rateLimitPerMinute, redisUrl: config.redisUrl, pool: database.sql.pool }, logger);
+  const rateLimiter = new KeyRateLimiter(
+    { perMinute: config.rateLimitPerMinute, tokenSharePercent: config.rateLimitTokenSharePercent, redisUrl: config.redisUrl, pool: database.sql.pool },
+    logger,
+  );
   shutdown.add('rate limiter', () => rateLimiter.close());
   // One pipeline for every operation, over both transports (server/pipeline.ts).
   const pipeline = new OperationPipeline({
