@@ -1,13 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, eventually, gql, listenersRegistered, newApp, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, eventually, gql, listenersRegistered, newApp, redisUrl, type TestGateway } from './helpers/gateway.js';
 import { CALL_STATUS, collect, wsClient } from './helpers/ws.js';
 import { CreateCallDocument } from './gql/graphql.js';
 
-/** Redis runs in CI (which sets REDIS_URL); the PostgreSQL bus needs nothing. */
-const buses: [string, string | undefined][] = [
-  ['LISTEN/NOTIFY', undefined],
-  ...(process.env.REDIS_URL ? [['Redis', process.env.REDIS_URL] as [string, string]] : []),
-];
+/** Redis from the run (REDIS_URL, or the test run's own redis-server); the PostgreSQL bus needs nothing. */
+const buses: [string, string | undefined][] = [['LISTEN/NOTIFY', undefined], ...(redisUrl() ? [['Redis', redisUrl()] as [string, string]] : [])];
 
 describe.each(buses)('two gateway processes on one database, bus: %s', (_bus, redisUrl) => {
   let a: TestGateway;

@@ -1,70 +1,72 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, newApp, rawGql, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, newApp, rawGql, redisUrl, type TestGateway } from './helpers/gateway.js';
 import { connectRaw } from './helpers/ws.js';
 import { Redis } from 'ioredis';
 
 const QUERY = { query: '{ calls { totalCount } }' };
 
-describe.each([
-  ['PostgreSQL', {}],
-  ['Redis', { REDIS_URL: 'redis://127.0.0.1:6379' }],
-] as const)('rate limit per API key, counted in %s', (_store, extra) => {
-  let one: TestGateway;
-  let two: TestGateway;
-  beforeAll(async () => {
-    const env = { RATE_LIMIT_PER_MINUTE: '5', ...extra };
-    one = await bootGateway({ env });
-    two = await bootGateway({ env, shareDatabaseWith: one });
-  });
-  afterAll(async () => {
-    await two.stop();
-    await one.stop();
-  });
+const REDIS = redisUrl();
 
-  it('the 6th request of a minute gets RATE_LIMITED, HTTP 429 and Retry-After; another key is not affected', async () => {
-    const app = await newApp(one.admin);
-    for (let i = 0; i < 5; i++) expect((await rawGql(one.url, app.testKey, QUERY)).errors).toBeUndefined();
-    const response = await fetch(one.url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
-      body: JSON.stringify(QUERY),
+describe.each([['PostgreSQL', {}] as const, ...(REDIS ? [['Redis', { REDIS_URL: REDIS }] as const] : [])])(
+  'rate limit per API key, counted in %s',
+  (_store, extra) => {
+    let one: TestGateway;
+    let two: TestGateway;
+    beforeAll(async () => {
+      const env = { RATE_LIMIT_PER_MINUTE: '5', ...extra };
+      one = await bootGateway({ env });
+      two = await bootGateway({ env, shareDatabaseWith: one });
     });
-    expect(response.status).toBe(429);
-    const retryAfter = Number(response.headers.get('retry-after'));
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
-    const body = (await response.json()) as { errors: { extensions: { code: string; retryAfter: number } }[] };
-    expect(body.errors[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter });
-    // The live key of the same application is another key.
-    expect((await rawGql(one.url, app.liveKey, QUERY)).errors).toBeUndefined();
-  });
+    afterAll(async () => {
+      await two.stop();
+      await one.stop();
+    });
 
-  it('across two gateway processes the count is shared: 3 + 2 pass, the 6th is refused on either', async () => {
-    const app = await newApp(one.admin);
-    for (const gw of [one, two, one, two, one]) expect((await rawGql(gw.url, app.testKey, QUERY)).status).toBe(200);
-    expect((await rawGql(two.url, app.testKey, QUERY)).status).toBe(429);
-    expect((await rawGql(one.url, app.testKey, QUERY)).status).toBe(429);
-  });
+    it('the 6th request of a minute gets RATE_LIMITED, HTTP 429 and Retry-After; another key is not affected', async () => {
+      const app = await newApp(one.admin);
+      for (let i = 0; i < 5; i++) expect((await rawGql(one.url, app.testKey, QUERY)).errors).toBeUndefined();
+      const response = await fetch(one.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
+        body: JSON.stringify(QUERY),
+      });
+      expect(response.status).toBe(429);
+      const retryAfter = Number(response.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      const body = (await response.json()) as { errors: { extensions: { code: string; retryAfter: number } }[] };
+      expect(body.errors[0]!.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter });
+      // The live key of the same application is another key.
+      expect((await rawGql(one.url, app.liveKey, QUERY)).errors).toBeUndefined();
+    });
 
-  it('WebSocket subscribes count too: over the limit, RATE_LIMITED with retryAfter', async () => {
-    const app = await newApp(one.admin);
-    for (let i = 0; i < 5; i++) await rawGql(two.url, app.testKey, QUERY);
-    const { socket } = await connectRaw(one.wsUrl, { authorization: `Bearer ${app.testKey}` });
-    try {
-      const answer = new Promise<any>((resolve) => socket.on('message', (data) => resolve(JSON.parse(String(data)))));
-      socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { callStatus { sequence } }' } }));
-      expect(await answer).toMatchObject({ id: '1', type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) } }] });
-    } finally {
-      socket.close();
-    }
-  });
-});
+    it('across two gateway processes the count is shared: 3 + 2 pass, the 6th is refused on either', async () => {
+      const app = await newApp(one.admin);
+      for (const gw of [one, two, one, two, one]) expect((await rawGql(gw.url, app.testKey, QUERY)).status).toBe(200);
+      expect((await rawGql(two.url, app.testKey, QUERY)).status).toBe(429);
+      expect((await rawGql(one.url, app.testKey, QUERY)).status).toBe(429);
+    });
 
-describe('rate limit on Redis: points leased in chunks, never more than the limit', () => {
+    it('WebSocket subscribes count too: over the limit, RATE_LIMITED with retryAfter', async () => {
+      const app = await newApp(one.admin);
+      for (let i = 0; i < 5; i++) await rawGql(two.url, app.testKey, QUERY);
+      const { socket } = await connectRaw(one.wsUrl, { authorization: `Bearer ${app.testKey}` });
+      try {
+        const answer = new Promise<any>((resolve) => socket.on('message', (data) => resolve(JSON.parse(String(data)))));
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { callStatus { sequence } }' } }));
+        expect(await answer).toMatchObject({ id: '1', type: 'error', payload: [{ extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number) } }] });
+      } finally {
+        socket.close();
+      }
+    });
+  },
+);
+
+describe.skipIf(!REDIS)('rate limit on Redis: points leased in chunks, never more than the limit', () => {
   let one: TestGateway;
   let two: TestGateway;
   beforeAll(async () => {
-    const env = { RATE_LIMIT_PER_MINUTE: '1000', REDIS_URL: 'redis://127.0.0.1:6379' };
+    const env = { RATE_LIMIT_PER_MINUTE: '1000', REDIS_URL: REDIS };
     one = await bootGateway({ env });
     two = await bootGateway({ env: { ...env, RATE_LIMIT_PER_MINUTE: '50' }, shareDatabaseWith: one });
   });
@@ -75,7 +77,7 @@ describe('rate limit on Redis: points leased in chunks, never more than the limi
 
   /** Lease calls Redis has run (the script runs as EVALSHA, or EVAL the first time). */
   async function leaseCalls(): Promise<number> {
-    const redis = new Redis('redis://127.0.0.1:6379');
+    const redis = new Redis(REDIS);
     try {
       const stats = await redis.info('commandstats');
       return [...stats.matchAll(/cmdstat_(?:evalsha|eval):calls=(\d+)/g)].reduce((sum, match) => sum + Number(match[1]), 0);
@@ -93,7 +95,7 @@ describe('rate limit on Redis: points leased in chunks, never more than the limi
   });
 
   it('80 concurrent requests over two processes against a limit of 50: at most 50 pass, the rest get 429', async () => {
-    const three = await bootGateway({ env: { RATE_LIMIT_PER_MINUTE: '50', REDIS_URL: 'redis://127.0.0.1:6379' }, shareDatabaseWith: one });
+    const three = await bootGateway({ env: { RATE_LIMIT_PER_MINUTE: '50', REDIS_URL: REDIS }, shareDatabaseWith: one });
     try {
       const app = await newApp(one.admin);
       const statuses = await Promise.all(

@@ -54,6 +54,11 @@ class RecordingLiveProvider implements ChannelProvider {
 }
 
 /** The migrated template database of the run (see global-setup.ts). */
+/** Redis for this run (global-setup.ts: REDIS_URL, or a redis-server of its own); '' when there is none, and Redis tests skip. */
+export function redisUrl(): string {
+  return inject('redisUrl');
+}
+
 export function templateUrl(): string {
   return inject('databaseUrl');
 }
