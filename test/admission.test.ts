@@ -102,6 +102,17 @@ async function token(app: TestApp, scopes: string[]): Promise<string> {
   return response.data.createAccessToken.token as string;
 }
 
+/** Operations the gateway counted as errors per transport (its /metrics): a refusal is counted once, on every transport. */
+async function errorsCounted(): Promise<Record<'http' | 'ws', number>> {
+  const text = await (await fetch(`${new URL(gw.url).origin}/metrics`)).text();
+  const sum = (transport: string) =>
+    text
+      .split('\n')
+      .filter((line) => line.startsWith('graphql_operations_total{') && line.includes('outcome="error"') && line.includes(`transport="${transport}"`))
+      .reduce((total, line) => total + Number(line.split(' ').pop()), 0);
+  return { http: sum('http'), ws: sum('ws') };
+}
+
 interface Refusal {
   /** The request, made for a fresh application (its own rate-limit budget). */
   setup(app: TestApp): Promise<{ request: Request; release?: () => void }>;
@@ -230,6 +241,7 @@ describe('one admission for every transport: each refusal over POST, GET and Web
     const { request, release } = await refusal.setup(app);
     try {
       const before = gw.gateway.executions;
+      const counted = await errorsCounted();
       const overPost = await post(request);
       const overGet = await get(request);
       const overSocket = await overWebSocket(request);
@@ -249,6 +261,8 @@ describe('one admission for every transport: each refusal over POST, GET and Web
         expect(Number(overGet.retryAfter)).toBeGreaterThan(0);
         expect(overSocket.retryAfterField).toBeGreaterThan(0);
       }
+      // Recorded once per request on every transport (a body over the limit never reaches the pipeline).
+      if (name !== 'oversized') expect(await errorsCounted()).toEqual({ http: counted.http + 2, ws: counted.ws + 1 });
       // Nothing ran (a heavy read is refused by its field's resolver: the operation itself did start).
       if (name !== 'heavy reads saturated') expect(gw.gateway.executions, 'operations executed').toBe(before);
     } finally {

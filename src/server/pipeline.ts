@@ -290,6 +290,17 @@ export class OperationPipeline {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const pipeline = this;
     return {
+      // The key, its origin or its rate limit refused (the context was not made): POST and GET alike.
+      async contextCreationDidFail({ error }) {
+        pipeline.recordRefusal({
+          transport: 'http',
+          operationName: null,
+          requestId: undefined,
+          principal: undefined,
+          errorCodes: [(error as GraphQLError).extensions?.code ?? CODE.INTERNAL_SERVER_ERROR],
+          seconds: 0,
+        });
+      },
       async requestDidStart() {
         const started = process.hrtime.bigint();
         return {

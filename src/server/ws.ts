@@ -125,13 +125,26 @@ export function attachWebSocketServer(options: {
       connectionInitWaitTimeout: options.limits.initTimeoutMs,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
+        const started = process.hrtime.bigint();
+        const refuse = (error: GraphQLError, principal?: Principal) => {
+          // Refused at connection_init (4403): recorded as HTTP's refusals of the same steps are.
+          pipeline.recordRefusal({
+            transport: 'ws',
+            operationName: null,
+            requestId: undefined,
+            principal,
+            errorCodes: [error.extensions.code],
+            seconds: Number(process.hrtime.bigint() - started) / 1e9,
+          });
+          return false;
+        };
         const principal = await pipeline.authenticate(ctx.extra.request.socket.remoteAddress, typeof authorization === 'string' ? authorization : undefined);
-        if (principal instanceof GraphQLError) return false;
+        if (principal instanceof GraphQLError) return refuse(principal);
         // A browser's socket from another origin: the key's application must allow that origin (else 4403).
         try {
           await pipeline.checkOrigin(principal, cors.foreignOrigin(ctx.extra.request));
-        } catch {
-          return false;
+        } catch (error) {
+          return refuse(error as GraphQLError, principal);
         }
         ctx.extra.principal = principal;
         if (!guard.connected(ctx.extra.socket, authorization as string, principal)) {
