@@ -135,6 +135,34 @@ function preflightFrom(url: string, origin: string, from: string): Promise<strin
   });
 }
 
+describe('GET /recordings/{id}: the same origin rules as /graphql', () => {
+  it('a preflight from an allowed origin is answered; a download from it carries the CORS headers; another application’s origin is refused (403)', async () => {
+    await cli(['apps', 'origins', '--app', app.id, '--set', ALLOWED]);
+    await cli(['apps', 'origins', '--app', other.id, '--set', THEIRS]);
+    const { token } = JSON.parse((await cli(['tokens', 'create', '--app', app.id, '--mode', 'test', '--scope', 'CALLS_READ', '--json'])).stdout) as {
+      token: string;
+    };
+    const url = `${new URL(gw.url).origin}/recordings/rec_${'A'.repeat(27)}`;
+    const pre = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin: ALLOWED, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(pre.headers.get('access-control-allow-headers')).toContain('authorization');
+    // No such recording: the answer (404) is readable by the page, with its code.
+    const fromAllowed = await fetch(url, { headers: { origin: ALLOWED, authorization: `Bearer ${token}` } });
+    expect(fromAllowed.status).toBe(404);
+    expect(fromAllowed.headers.get('access-control-allow-origin')).toBe(ALLOWED);
+    expect(((await fromAllowed.json()) as any).errors[0].extensions.code).toBe('RECORDING_NOT_FOUND');
+    const fromTheirs = await fetch(url, { headers: { origin: THEIRS, authorization: `Bearer ${token}` } });
+    expect(fromTheirs.status).toBe(403);
+    expect(((await fromTheirs.json()) as any).errors[0].extensions.code).toBe('FORBIDDEN');
+    const foreign = await fetch(url, { method: 'OPTIONS', headers: { origin: FOREIGN, 'access-control-request-method': 'GET' } });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
+
 describe('origins no application allows, per client address (AUTH_FAILURES_PER_MINUTE)', () => {
   let capped: TestGateway;
   let capApp: TestApp;

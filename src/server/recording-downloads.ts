@@ -4,6 +4,7 @@ import type { Logger } from '../domain/logger.js';
 import type { RecordingLinks } from '../domain/recording-links.js';
 import { ProviderError } from '../domain/channel-provider.js';
 import type { OperationPipeline } from './pipeline.js';
+import type { CorsPolicy } from './cors.js';
 import { AccessScope } from '../domain/access-tokens.js';
 import { CODE, GATEWAY_ERRORS, type GatewayErrorCode } from '../graphql/error-codes.js';
 
@@ -14,7 +15,7 @@ import { CODE, GATEWAY_ERRORS, type GatewayErrorCode } from '../graphql/error-co
  * recording the key cannot see or that is not saved; 502 when the provider cannot say where it is.
  * Errors are JSON in the shape of a GraphQL error, with its code.
  */
-export function mountRecordingDownloads(app: express.Express, pipeline: OperationPipeline, links: RecordingLinks, logger: Logger): void {
+export function mountRecordingDownloads(app: express.Express, pipeline: OperationPipeline, cors: CorsPolicy, links: RecordingLinks, logger: Logger): void {
   const fail = (res: express.Response, code: GatewayErrorCode, message: string, headers: Record<string, string> = {}) =>
     res
       .status(GATEWAY_ERRORS[code].http)
@@ -25,8 +26,16 @@ export function mountRecordingDownloads(app: express.Express, pipeline: Operatio
     fail(res, error.extensions.code as GatewayErrorCode, error.message, Object.fromEntries(http?.headers ?? []));
   };
   app.get('/recordings/:id', async (req, res) => {
+    // The same origin rules as /graphql: a browser on an origin its application allows may download with its token.
+    const origin = cors.foreignOrigin(req);
+    await cors.applyTo(origin, req.socket.remoteAddress, res);
     const principal = await pipeline.authenticate(req.socket.remoteAddress, req.headers.authorization);
     if (principal instanceof GraphQLError) return refuse(res, principal);
+    try {
+      await pipeline.checkOrigin(principal, origin);
+    } catch (error) {
+      return refuse(res, error as GraphQLError);
+    }
     const limited = await pipeline.admit(principal);
     if (limited) return refuse(res, limited);
     if (principal.token && !principal.token.scopes.has(AccessScope.CALLS_READ)) {

@@ -86,7 +86,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
   let serveGraphQLPost: ((req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>) | null = null;
   const httpServer = http.createServer((req, res) => {
     // CORS preflights of the API, answered from the applications' allowed origins (server/cors.ts).
-    if (req.method === 'OPTIONS' && (req.url === '/graphql' || req.url?.startsWith('/graphql?'))) {
+    if (req.method === 'OPTIONS' && (req.url === '/graphql' || req.url?.startsWith('/graphql?') || req.url?.startsWith('/recordings/'))) {
       cors.preflight(req, res).catch((error: unknown) => {
         logger.error('preflight failed', { error: String(error) });
         if (!res.headersSent) res.writeHead(500);
@@ -176,7 +176,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
   );
 
   mountProviderCallbacks(app, deps.providerCallbacks, logger);
-  mountRecordingDownloads(app, pipeline, deps.recordingLinks, logger);
+  mountRecordingDownloads(app, pipeline, cors, deps.recordingLinks, logger);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
