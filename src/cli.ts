@@ -253,8 +253,9 @@ export function buildCli(config: () => Config): Command {
     .requiredOption('--scope <scopes>', `comma-separated: ${Object.values(AccessScope).join(', ')}`)
     .option('--filter <json>', 'a CallFilter as JSON, e.g. \'{"metadata":{"customerId":"c1"}}\'')
     .option('--ttl <seconds>', 'lifetime, 60 to 86400 (default 3600)')
+    .option('--identity <identity>', "the one identity the holder joins a call's room as (createCallToken)")
     .option('--json', 'print JSON')
-    .action(async (options: { app: string; mode: Mode; scope: string; filter?: string; ttl?: string; json?: boolean }) => {
+    .action(async (options: { app: string; mode: Mode; scope: string; filter?: string; ttl?: string; identity?: string; json?: boolean }) => {
       const loaded = config();
       const scopes = options.scope.split(',').map((scope) => scope.trim()) as AccessScope[];
       let filter: Record<string, unknown> | null = null;
@@ -271,7 +272,7 @@ export function buildCli(config: () => Config): Command {
       const keyId = await withAdmin(loaded, (admin) => admin.activeKeyId(options.app, options.mode));
       const created = await new AccessTokens(resolveAccessTokenKeys(loaded)).create(
         { appId: options.app, mode: options.mode, keyId },
-        { scopes, filter, ttlSeconds },
+        { scopes, filter, ttlSeconds, participantIdentity: options.identity ?? null },
       );
       if (created.userErrors.length) throw new AdminError(created.userErrors.map((error) => error.message).join('; '));
       print(

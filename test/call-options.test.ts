@@ -44,7 +44,7 @@ describe('createCall options, carried out by the simulator', () => {
         answeredBy: 'HUMAN',
         options: { timeLimit: 30, machineDetection: 'DETECT' },
       });
-      expect(events.find((item) => item.status === 'COMPLETED')!.call).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM', sipCode: null });
+      expect(events.find((item) => item.status === 'COMPLETED')!.call).toMatchObject({ endReason: 'TIME_LIMIT', hangupSource: 'SYSTEM', sipCode: null });
     } finally {
       await client.dispose();
     }
@@ -54,20 +54,20 @@ describe('createCall options, carried out by the simulator', () => {
     const { call } = await create({ to: '+15005550003', ringTimeout: 5 });
     expect(call!.options).toMatchObject({ ringTimeout: 5, timeLimit: null });
     const ended = await until(call!.id, 'NO_ANSWER');
-    expect(ended).toMatchObject({ endReason: 'no_answer', hangupSource: 'SYSTEM', sipCode: 408 });
+    expect(ended).toMatchObject({ endReason: 'NO_ANSWER', hangupSource: 'SYSTEM', sipCode: 408 });
     // 5 s of ringing at 1/100 speed: at least 50 ms (timers never fire early; later under load).
     expect(at(ended, 'NO_ANSWER') - at(ended, 'RINGING')).toBeGreaterThanOrEqual(45);
   });
 
   it('a ringTimeout longer than the ringing changes nothing', async () => {
     const { call } = await create({ to: '+15005550001', ringTimeout: 60 });
-    expect(await until(call!.id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+    expect(await until(call!.id, 'COMPLETED')).toMatchObject({ endReason: 'HANGUP' });
   });
 
   it('timeLimit: an answered call that would never end is COMPLETED at the limit (time_limit, SYSTEM)', async () => {
     const { call } = await create({ to: '+15005550006', timeLimit: 30 });
     const ended = await until(call!.id, 'COMPLETED');
-    expect(ended).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM', options: { timeLimit: 30 } });
+    expect(ended).toMatchObject({ endReason: 'TIME_LIMIT', hangupSource: 'SYSTEM', options: { timeLimit: 30 } });
     expect(at(ended, 'COMPLETED') - at(ended, 'IN_PROGRESS')).toBeGreaterThanOrEqual(290);
   });
 
@@ -77,7 +77,7 @@ describe('createCall options, carried out by the simulator', () => {
     const undetected = (await create({ to: '+15005550005', machineDetection: 'OFF' })).call!;
     expect(await until(human.id, 'COMPLETED')).toMatchObject({ answeredBy: 'HUMAN', options: { machineDetection: 'DETECT' } });
     const voicemail = await until(box.id, 'COMPLETED');
-    expect(voicemail).toMatchObject({ answeredBy: 'MACHINE', endReason: 'voicemail' });
+    expect(voicemail).toMatchObject({ answeredBy: 'MACHINE', endReason: 'VOICEMAIL' });
     expect(voicemail.events.nodes.map((event) => event.status)).toContain('VOICEMAIL');
     const off = await until(undetected.id, 'COMPLETED');
     expect(off.answeredBy).toBeNull();

@@ -107,9 +107,9 @@ describe('callStats', () => {
     const rows = ROWS.filter((row) => row[7] === 'b');
     expect(result.total).toEqual(figures(rows));
     expect(result.groups.map((group: any) => [group.key.channel, group.key.endReason, group.count])).toEqual([
-      ['PSTN', 'voicemail', 1],
-      ['WEBRTC', 'no_answer', 1],
-      ['WEBRTC', 'time_limit', 1],
+      ['PSTN', 'VOICEMAIL', 1],
+      ['WEBRTC', 'NO_ANSWER', 1],
+      ['WEBRTC', 'TIME_LIMIT', 1],
     ]);
   });
 

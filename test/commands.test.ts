@@ -137,7 +137,7 @@ describe('call commands on a call in progress (simulator)', () => {
     await applied(id, start.command!.id);
     const hangup = (await gql(gw.url, app.testKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
     let call = await applied(id, hangup.command!.id);
-    expect(call).toMatchObject({ status: 'COMPLETED', endReason: 'hangup', recording: false });
+    expect(call).toMatchObject({ status: 'COMPLETED', endReason: 'HANGUP', recording: false });
     await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the interrupted recording to be saved');
     const file = await fetch(call.recordings[0]!.url!, { redirect: 'manual', headers: { authorization: `Bearer ${app.testKey}` } });
     expect(file.headers.get('location')).toMatch(/\.mp3$/);
@@ -177,7 +177,7 @@ describe('call commands on a call in progress (simulator)', () => {
     const hangup = (await gql(gw.url, app.testKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
     expect(hangup.userErrors).toEqual([]);
     const call = await applied(id, hangup.command!.id);
-    expect(call).toMatchObject({ status: 'COMPLETED', endReason: 'hangup' });
+    expect(call).toMatchObject({ status: 'COMPLETED', endReason: 'HANGUP' });
     expect(call.events.nodes.at(-1)).toMatchObject({ kind: 'STATUS_CHANGED', status: 'COMPLETED', command: { id: hangup.command!.id, type: 'HANGUP' } });
   });
 
@@ -188,7 +188,7 @@ describe('call commands on a call in progress (simulator)', () => {
     await applied(id, sent.command!.id);
     let call = await state(id);
     await eventually(async () => (call = await state(id)).status === 'COMPLETED', 10_000, 'the voicemail to end');
-    expect(call.endReason).toBe('voicemail');
+    expect(call.endReason).toBe('VOICEMAIL');
     const statusChanges = call.events.nodes.filter((event) => event.kind === 'STATUS_CHANGED');
     expect(statusChanges.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'VOICEMAIL', 'COMPLETED']);
     // The caller's message is recorded while in VOICEMAIL (as on a live call).
@@ -212,7 +212,7 @@ describe('call commands on a call in progress (simulator)', () => {
     expect(sent.userErrors).toEqual([]);
     let call = await state(id);
     await eventually(async () => (call = await state(id)).status === 'COMPLETED', 10_000, 'the voicemail to end');
-    expect(call.endReason).toBe('voicemail');
+    expect(call.endReason).toBe('VOICEMAIL');
     expect(call.recordings.map((recording) => recording.kind).sort()).toEqual(['CALL', 'VOICEMAIL']);
   });
 
@@ -302,12 +302,12 @@ describe('inbound test calls (simulateInboundCall)', () => {
     let call = await applied(id, answer.command!.id);
     expect(call.events.nodes.find((event) => event.status === 'IN_PROGRESS')!.command).toMatchObject({ type: 'ANSWER' });
     await eventually(async () => (call = await state(id)).status === 'COMPLETED', 10_000, 'the caller to hang up');
-    expect(call.endReason).toBe('hangup');
+    expect(call.endReason).toBe('HANGUP');
   });
 
   it.each([
-    ['BUSY', 'BUSY', 'busy'],
-    ['DECLINED', 'BUSY', 'rejected'],
+    ['BUSY', 'BUSY', 'BUSY'],
+    ['DECLINED', 'BUSY', 'REJECTED'],
   ] as const)('rejectCall with reason %s ends it %s (%s)', async (reason, status, endReason) => {
     const id = await inboundRinging();
     const reject = (await gql(gw.url, app.testKey, RejectCallDocument, { input: { callId: id, reason } })).data!.rejectCall;
@@ -323,7 +323,7 @@ describe('inbound test calls (simulateInboundCall)', () => {
     await eventually(async () => (call = await state(id)).recordings.length === 1, 10_000, 'the message to be recorded');
     expect(call.recordings[0]).toMatchObject({ kind: 'VOICEMAIL', format: 'MP3', status: 'RECORDING' });
     await eventually(async () => (call = await state(id)).status === 'COMPLETED', 10_000, 'the voicemail to end');
-    expect(call.endReason).toBe('voicemail');
+    expect(call.endReason).toBe('VOICEMAIL');
     await eventually(async () => (call = await state(id)).recordings[0]!.status === 'SAVED', 10_000, 'the message to be saved');
     expect(call.recordings).toEqual([expect.objectContaining({ kind: 'VOICEMAIL', status: 'SAVED' })]);
   });
@@ -331,14 +331,14 @@ describe('inbound test calls (simulateInboundCall)', () => {
   it('hangupCall on a ringing inbound call declines it as rejectCall(DECLINED) does: BUSY "rejected" (CANCELED is the calling side ending first)', async () => {
     const id = await inboundRinging();
     const hangup = (await gql(gw.url, app.testKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
-    expect(await applied(id, hangup.command!.id)).toMatchObject({ status: 'BUSY', endReason: 'rejected', hangupSource: 'API' });
+    expect(await applied(id, hangup.command!.id)).toMatchObject({ status: 'BUSY', endReason: 'REJECTED', hangupSource: 'API' });
   });
 
   it('an inbound call nobody answers ends NO_ANSWER', async () => {
     const id = await inboundRinging();
     let call = await state(id);
     await eventually(async () => (call = await state(id)).status === 'NO_ANSWER', 10_000, 'the ring timeout');
-    expect(call.endReason).toBe('no_answer');
+    expect(call.endReason).toBe('NO_ANSWER');
   });
 
   it('refuses a live key, a number of another application and a bad caller, creating nothing', async () => {
@@ -402,7 +402,7 @@ describe('a provider that confirms later (simulator frozen: commands confirm aft
     expect(hangup).toMatchObject({ userErrors: [], command: { type: 'HANGUP', status: 'ACCEPTED' }, call: { status: 'INITIATED' } });
     let call = await slowState(id);
     await eventually(async () => (call = await slowState(id)).status === 'CANCELED', 10_000, 'the hangup to apply');
-    expect(call.endReason).toBe('hangup');
+    expect(call.endReason).toBe('HANGUP');
     await eventually(async () => (call = await slowState(id)).commands[0]!.status === 'APPLIED', 10_000, 'the command to be APPLIED');
   });
 

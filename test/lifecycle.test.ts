@@ -10,12 +10,12 @@ beforeAll(async () => {
 afterAll(() => gw.stop());
 
 const OUTCOMES: [string, string, string[], [string | null, string | null, number | null]][] = [
-  ['an ordinary number', '+15551234567', ['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED'], ['hangup', 'CALLEE', null]],
-  ['+15005550001 (answered, completes)', '+15005550001', ['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED'], ['hangup', 'CALLEE', null]],
-  ['+15005550002 (busy)', '+15005550002', ['INITIATED', 'BUSY'], ['busy', 'CALLEE', 486]],
-  ['+15005550003 (no answer)', '+15005550003', ['INITIATED', 'RINGING', 'NO_ANSWER'], ['no_answer', 'SYSTEM', 480]],
-  ['+15005550004 (failed)', '+15005550004', ['INITIATED', 'FAILED'], ['failed', 'SYSTEM', 503]],
-  ['+15005550005 (voicemail)', '+15005550005', ['INITIATED', 'RINGING', 'VOICEMAIL', 'COMPLETED'], ['voicemail', 'CALLER', null]],
+  ['an ordinary number', '+15551234567', ['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED'], ['HANGUP', 'CALLEE', null]],
+  ['+15005550001 (answered, completes)', '+15005550001', ['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED'], ['HANGUP', 'CALLEE', null]],
+  ['+15005550002 (busy)', '+15005550002', ['INITIATED', 'BUSY'], ['BUSY', 'CALLEE', 486]],
+  ['+15005550003 (no answer)', '+15005550003', ['INITIATED', 'RINGING', 'NO_ANSWER'], ['NO_ANSWER', 'SYSTEM', 480]],
+  ['+15005550004 (failed)', '+15005550004', ['INITIATED', 'FAILED'], ['FAILED', 'SYSTEM', 503]],
+  ['+15005550005 (voicemail)', '+15005550005', ['INITIATED', 'RINGING', 'VOICEMAIL', 'COMPLETED'], ['VOICEMAIL', 'CALLER', null]],
   ['+15005550006 (stays in progress)', '+15005550006', ['INITIATED', 'RINGING', 'IN_PROGRESS'], [null, null, null]],
 ];
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenVerifier } from 'livekit-server-sdk';
 import { loadConfig } from '../src/config.js';
-import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
-import { collect, wsClient } from './helpers/ws.js';
+import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
+import { collect, wsClient, wsRequest } from './helpers/ws.js';
 import { FakeLiveKit } from './fakes/livekit-server.js';
 import {
   CallStateDocument,
@@ -30,7 +30,7 @@ let webhookUrl: string;
 
 beforeAll(async () => {
   lk = await new FakeLiveKit().start();
-  gw = await bootGateway({ env: lk.env() });
+  gw = await bootGateway({ env: { ...lk.env(), ACCESS_TOKEN_KEYS: `k1:${'k'.repeat(40)}` } });
   app = await newApp(gw.admin);
   webhookUrl = gw.url.replace(/\/graphql$/, '/webhooks/livekit');
 });
@@ -92,7 +92,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
       expect(await joined(id, 'dave')).toBe(200);
       await until(id, 'IN_PROGRESS');
       expect(await left(id, 'alice')).toBe(200);
-      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLER' });
+      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'HANGUP', hangupSource: 'CALLER' });
       const events = await sub.until((items) => items.length >= 4);
       sub.stop();
       expect(events.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED']);
@@ -104,7 +104,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
   it('a callee who never joins: room_finished ends the call NO_ANSWER', async () => {
     const id = await webrtcCall('erin');
     await lk.send(webhookUrl, { event: 'room_finished', room: { name: id, sid: 'RM_2' } });
-    expect(await until(id, 'NO_ANSWER')).toMatchObject({ endReason: 'no_answer', hangupSource: 'SYSTEM' });
+    expect(await until(id, 'NO_ANSWER')).toMatchObject({ endReason: 'NO_ANSWER', hangupSource: 'SYSTEM' });
   });
 
   it('WEBRTC → PSTN (cross-channel): the PSTN party is dialed into the room over SIP through the Telnyx trunk', async () => {
@@ -140,7 +140,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     await sip('track_published', 'active');
     expect((await until(id, 'IN_PROGRESS')).answeredAt).not.toBeNull();
     await left(id, 'sip:+15557001234');
-    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLEE' });
+    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'HANGUP', hangupSource: 'CALLEE' });
   });
 
   it('a SIP leg that never answers: joined while dialing, left without an answer → NO_ANSWER, never IN_PROGRESS', async () => {
@@ -161,9 +161,9 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
   });
 
   it.each([
-    ['USER_REJECTED', 'BUSY', 'busy', 'CALLEE'],
-    ['USER_UNAVAILABLE', 'NO_ANSWER', 'no_answer', 'SYSTEM'],
-    ['SIP_TRUNK_FAILURE', 'FAILED', 'failed', 'SYSTEM'],
+    ['USER_REJECTED', 'BUSY', 'BUSY', 'CALLEE'],
+    ['USER_UNAVAILABLE', 'NO_ANSWER', 'NO_ANSWER', 'SYSTEM'],
+    ['SIP_TRUNK_FAILURE', 'FAILED', 'FAILED', 'SYSTEM'],
   ] as const)(
     'a SIP callee that leaves unanswered with disconnectReason %s ends %s (%s, %s): refusing is BUSY as on Telnyx and WhatsApp',
     async (reason, status, endReason, hangupSource) => {
@@ -256,7 +256,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     expect(twirp('RoomService/RemoveParticipant').at(-1)!.body).toMatchObject({ room: id, identity: 'bob' });
 
     const hangup = (await gql(gw.url, app.liveKey, HangupCallDocument, { input: { callId: id } })).data!.hangupCall;
-    expect(hangup).toMatchObject({ userErrors: [], call: { status: 'COMPLETED', endReason: 'hangup', hangupSource: 'API' } });
+    expect(hangup).toMatchObject({ userErrors: [], call: { status: 'COMPLETED', endReason: 'HANGUP', hangupSource: 'API' } });
     expect(twirp('RoomService/DeleteRoom').at(-1)!.body).toEqual({ room: id });
   });
 
@@ -281,7 +281,7 @@ describe('WebRTC on LiveKit (through livekit-server-sdk, against a local LiveKit
     expect(data!.createCall.userErrors).toEqual([
       { code: 'PROVIDER_ERROR', field: ['input', 'toChannel'], message: 'livekit: room name is too long (invalid_argument)' },
     ]);
-    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
+    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'PROVIDER_ERROR' });
   });
 
   it('muting a party that is not in the room: PROVIDER_ERROR, the command FAILED', async () => {
@@ -318,6 +318,60 @@ describe('createCallToken', () => {
     const pstn = (await gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550006' } })).data!.createCall.call!.id;
     const refused = (await gql(gw.url, app.testKey, CreateCallTokenDocument, { input: { callId: pstn, participantIdentity: 'x' } })).data!.createCallToken;
     expect(refused).toMatchObject({ token: null, userErrors: [{ code: 'COMMAND_NOT_ALLOWED', field: ['input', 'callId'] }] });
+  });
+
+  it("an access token joins as the identity it was minted with, or without one as anybody but the call's parties (HTTP and WebSocket)", async () => {
+    const CREATE_TOKEN = `mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) { token userErrors { code field } } }`;
+    const JOIN = `mutation($input: CreateCallTokenInput!) { createCallToken(input: $input) { token roomName userErrors { code field message } } }`;
+    const mint = async (input: Record<string, unknown>) => {
+      const minted = (await rawGql(gw.url, app.liveKey, { query: CREATE_TOKEN, variables: { input: { scopes: ['CALLS_COMMAND'], ...input } } })).data
+        .createAccessToken;
+      expect(minted.userErrors).toEqual([]);
+      return minted.token as string;
+    };
+    // A SIP leg's identity is not a browser's to take, even at minting.
+    for (const identity of ['sip:15550001111', 'sip_15550001111', 'whatsapp:15550001111', 'SIP_15550001111']) {
+      const refused = (
+        await rawGql(gw.url, app.liveKey, { query: CREATE_TOKEN, variables: { input: { scopes: ['CALLS_COMMAND'], participantIdentity: identity } } })
+      ).data.createAccessToken;
+      expect(refused).toEqual({ token: null, userErrors: [{ code: 'IDENTITY_NOT_ALLOWED', field: ['input', 'participantIdentity'] }] });
+    }
+    const id = await webrtcCall('desk-9');
+    const over = {
+      http: async (credential: string, participantIdentity: string) =>
+        (await rawGql(gw.url, credential, { query: JOIN, variables: { input: { callId: id, participantIdentity } } })).data.createCallToken,
+      ws: async (credential: string, participantIdentity: string) => {
+        const holder = wsClient(gw.wsUrl, credential);
+        try {
+          return (await wsRequest(holder, JOIN, { input: { callId: id, participantIdentity } })).data.createCallToken;
+        } finally {
+          await holder.dispose();
+        }
+      },
+    };
+    const unpinned = await mint({});
+    const pinned = await mint({ participantIdentity: 'desk-9' });
+    const before = twirp('RoomService/.*').length;
+    for (const ask of [over.http, over.ws]) {
+      // Without a pinned identity: the callee, the caller and the legs the gateway dials are refused.
+      for (const identity of ['desk-9', 'alice', 'sip:15550001111', 'sip_15550001111', 'whatsapp:15550001111']) {
+        const refused = await ask(unpinned, identity);
+        expect(refused, identity).toMatchObject({ token: null, userErrors: [{ code: 'IDENTITY_NOT_ALLOWED', field: ['input', 'participantIdentity'] }] });
+      }
+      // Any other identity (a supervisor) joins.
+      const supervisor = await ask(unpinned, 'supervisor-1');
+      expect(supervisor).toMatchObject({ roomName: id, userErrors: [] });
+      expect((await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(supervisor.token)).sub).toBe('supervisor-1');
+      // Pinned: that identity only, the callee's included.
+      const desk = await ask(pinned, 'desk-9');
+      expect(desk).toMatchObject({ roomName: id, userErrors: [] });
+      expect((await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(desk.token)).sub).toBe('desk-9');
+      expect(await ask(pinned, 'supervisor-1')).toMatchObject({ token: null, userErrors: [{ code: 'IDENTITY_NOT_ALLOWED' }] });
+      // The backend's secret key takes any identity.
+      expect(await ask(app.liveKey, 'alice')).toMatchObject({ roomName: id, userErrors: [] });
+    }
+    // A refusal calls LiveKit for nothing (a token is signed locally, the room is not touched).
+    expect(twirp('RoomService/.*').length).toBe(before);
   });
 
   it('a test call never gets a token for the live LiveKit server: refused without a sandbox, signed by the sandbox with one', async () => {
@@ -400,7 +454,7 @@ describe('createCall options on calls in a LiveKit room', () => {
     // LiveKit ends the SIP leg at maxCallDuration: it leaves the room then.
     await gw.database.sql.query(`UPDATE call SET answered_at = now() - interval '30 seconds' WHERE id = $1`, [id]);
     await lk.send(webhookUrl, { event: 'participant_left', room: { name: id, sid: 'RM_9' }, participant: sip });
-    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM' });
+    expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'TIME_LIMIT', hangupSource: 'SYSTEM' });
   });
 
   it('sendDtmf is refused in a room, with why, and nothing is sent', async () => {

@@ -34,6 +34,7 @@ function asDomainFilter(filter: CallFilter): DomainCallFilter {
     answeredAt: times(filter.answeredAt),
     endedAt: times(filter.endedAt),
     answeredBy: (filter.answeredBy as string[] | null | undefined)?.map((value) => value.toLowerCase()) as DomainCallFilter['answeredBy'],
+    endReason: (filter.endReason as string[] | null | undefined)?.map((value) => value.toLowerCase()) as DomainCallFilter['endReason'],
   };
 }
 const at = (minutes: number | null) => (minutes === null ? null : new Date(T0 + minutes * 60_000).toISOString());
@@ -79,14 +80,14 @@ describe('calls(filter:) by times, end reason and duration', () => {
     ['startedAt range', { startedAt: { from: at(2), to: at(7) } }, [1, 2, 3]],
     ['answeredAt', { answeredAt: { from: at(0) } }, [0, 2, 5]],
     ['endedAt', { endedAt: { from: at(8), to: at(10) } }, [2, 4]],
-    ['endReason (any of)', { endReason: ['no_answer', 'failed'] }, [1, 4]],
-    ['endReason time_limit', { endReason: ['time_limit'] }, [5]],
+    ['endReason (any of)', { endReason: ['NO_ANSWER', 'FAILED'] }, [1, 4]],
+    ['endReason time_limit', { endReason: ['TIME_LIMIT'] }, [5]],
     ['duration min and max (inclusive)', { duration: { min: 60, max: 240 } }, [0, 2, 5]],
     ['duration exactly 0', { duration: { min: 0, max: 0 } }, [1, 4]],
     ['duration min only', { duration: { min: 61 } }, [0, 2]],
     ['an open range matches the calls that have the field: endedAt {} is "has ended"', { endedAt: {} }, [0, 1, 2, 4, 5]],
     ['an open duration range: calls with a duration', { duration: {} }, [0, 1, 2, 4, 5]],
-    ['combined with AND', { endReason: ['hangup'], startedAt: { from: at(1) } }, [2]],
+    ['combined with AND', { endReason: ['HANGUP'], startedAt: { from: at(1) } }, [2]],
     ['answeredBy (any of)', { answeredBy: ['MACHINE'] }, [5]],
     ['answeredBy HUMAN or FAX', { answeredBy: ['HUMAN', 'FAX'] }, [0, 2]],
   ])('%s', async (_name, filter, expected) => {
@@ -98,7 +99,7 @@ describe('calls(filter:) by times, end reason and duration', () => {
     [{ duration: { min: -1 } }, 'filter.duration.min'],
     [{ duration: { max: 1_000_000_000 } }, 'filter.duration.max'],
     [{ endedAt: { from: at(5), to: at(1) } }, 'filter.endedAt'],
-    [{ endReason: Array(17).fill('hangup') }, 'filter.endReason'],
+    [{ endReason: Array(17).fill('HANGUP') }, 'filter.endReason'],
     [{ answeredBy: Array(17).fill('HUMAN') }, 'filter.answeredBy'],
   ])('%j is refused with the argument named (BAD_USER_INPUT)', async (filter, argument) => {
     const response = await rawGql(gw.url, app.testKey, { query: `query($f: CallFilter) { calls(filter: $f) { nodes { id } } }`, variables: { f: filter } });
@@ -110,7 +111,7 @@ describe('calls(filter:) by times, end reason and duration', () => {
     const client = wsClient(gw.wsUrl, own.testKey);
     try {
       const before = gw.gateway.liveSubscriptions;
-      const sub = collect(client, `subscription { callStatus(filter: { endReason: [busy], duration: { max: 0 } }) { status call { id endReason } } }`, {});
+      const sub = collect(client, `subscription { callStatus(filter: { endReason: [BUSY], duration: { max: 0 } }) { status call { id endReason } } }`, {});
       await listenersRegistered(gw, before + 1);
       const busy = (await gql(gw.url, own.testKey, CreateCallDocument, { input: { from: own.number, to: '+15551230001' } })).data!.createCall.call!.id;
       const other = (await gql(gw.url, own.testKey, CreateCallDocument, { input: { from: own.number, to: '+15551230002' } })).data!.createCall.call!.id;
@@ -119,7 +120,7 @@ describe('calls(filter:) by times, end reason and duration', () => {
       const events = await sub.until((items) => items.length >= 1);
       await new Promise((resolve) => setTimeout(resolve, 200));
       sub.stop();
-      expect(sub.items).toEqual([{ status: 'BUSY', call: { id: busy, endReason: 'busy' } }]);
+      expect(sub.items).toEqual([{ status: 'BUSY', call: { id: busy, endReason: 'BUSY' } }]);
       expect(events[0]!.call.id).toBe(busy);
     } finally {
       await client.dispose();

@@ -21,7 +21,7 @@ describe('lost provider callbacks: nothing waits forever', () => {
     expect(created.data!.createCall.call!.status).toBe('INITIATED');
     let call = await state(id);
     await eventually(async () => (call = await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
-    expect(call.endReason).toBe('provider_timeout');
+    expect(call.endReason).toBe('PROVIDER_TIMEOUT');
     // Ended first, then hung up by the sweep that ended it: once, however many sweeps ran meanwhile
     // (CI once saw two hang-ups when a sweep outlasted its interval).
     const hangups = () => gw.liveProvider.executed.filter((command) => command.callId === id).map((command) => command.type);
@@ -71,7 +71,7 @@ describe('lost provider callbacks: nothing waits forever', () => {
     const id = retried.call!.id;
     await eventually(async () => (await state(id)).status === 'FAILED', 10_000, 'the setup timeout');
     const again = (await gql(gw.url, app.liveKey, CreateCallDocument, { input })).data!.createCall;
-    expect(again).toMatchObject({ replayed: true, call: { id, status: 'FAILED', endReason: 'provider_timeout' } });
+    expect(again).toMatchObject({ replayed: true, call: { id, status: 'FAILED', endReason: 'PROVIDER_TIMEOUT' } });
     // It never reached the provider with an id: nothing to hang up there.
     expect(gw.liveProvider.executed.filter((command) => command.callId === id)).toEqual([]);
   });

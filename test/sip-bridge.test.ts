@@ -173,7 +173,7 @@ describe('an inbound PSTN call transferred to a WebRTC identity (Telnyx → Live
     const { id, ccid } = await takenByBrowser('+15559990111', 'agent-9');
     expect(lk.rooms.has(id)).toBe(true);
     await t.telnyx.send(t.hook, 'call.hangup', { call_control_id: ccid, hangup_cause: 'normal_clearing', hangup_source: 'caller' });
-    expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLER' });
+    expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'HANGUP', hangupSource: 'CALLER' });
     await eventually(() => !lk.rooms.has(id), 5_000, 'the room to be deleted');
     expect(twirp('RoomService/DeleteRoom').at(-1)!.body).toEqual({ room: id });
   });
@@ -181,7 +181,7 @@ describe('an inbound PSTN call transferred to a WebRTC identity (Telnyx → Live
   it('the browser leaving ends the call (COMPLETED by the callee): the caller is hung up at Telnyx, not left alone in the room', async () => {
     const { id, ccid } = await takenByBrowser('+15559990112', 'agent-10');
     expect(await leftRoom(id, 'agent-10', 'CLIENT_INITIATED')).toBe(200);
-    expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLEE' });
+    expect(await t.until(id, 'COMPLETED')).toMatchObject({ endReason: 'HANGUP', hangupSource: 'CALLEE' });
     await eventually(() => t.action(ccid, 'hangup').length === 1, 5_000, 'the caller to be hung up');
     expect(t.action(ccid, 'hangup')[0]!.body).toMatchObject({ command_id: `browser-left-${id}` });
     await eventually(() => !lk.rooms.has(id), 5_000, 'the room to be deleted');

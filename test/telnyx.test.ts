@@ -74,20 +74,20 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
       sub.stop();
       expect(events.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED']);
       expect(events.every((event) => event.call.id === call.id)).toBe(true);
-      expect(await t.state(call.id)).toMatchObject({ status: 'COMPLETED', endReason: 'hangup' });
+      expect(await t.state(call.id)).toMatchObject({ status: 'COMPLETED', endReason: 'HANGUP' });
     } finally {
       await client.dispose();
     }
   });
 
   it.each([
-    ['user_busy', '486', [], 'BUSY', 'busy', 'CALLEE', 486],
-    ['timeout', '408', ['call.initiated'], 'NO_ANSWER', 'no_answer', 'SYSTEM', 408],
-    ['no_answer', '480', [], 'NO_ANSWER', 'no_answer', 'SYSTEM', 480],
-    ['call_rejected', '603', ['call.initiated'], 'BUSY', 'rejected', 'CALLEE', 603],
-    ['not_found', '404', [], 'FAILED', 'not_found', 'CALLEE', 404],
-    ['originator_cancel', 'unspecified', ['call.initiated'], 'CANCELED', 'hangup', 'CALLER', null],
-    ['unspecified', 'unspecified', [], 'FAILED', 'failed', 'CALLEE', null],
+    ['user_busy', '486', [], 'BUSY', 'BUSY', 'CALLEE', 486],
+    ['timeout', '408', ['call.initiated'], 'NO_ANSWER', 'NO_ANSWER', 'SYSTEM', 408],
+    ['no_answer', '480', [], 'NO_ANSWER', 'NO_ANSWER', 'SYSTEM', 480],
+    ['call_rejected', '603', ['call.initiated'], 'BUSY', 'REJECTED', 'CALLEE', 603],
+    ['not_found', '404', [], 'FAILED', 'NOT_FOUND', 'CALLEE', 404],
+    ['originator_cancel', 'unspecified', ['call.initiated'], 'CANCELED', 'HANGUP', 'CALLER', null],
+    ['unspecified', 'unspecified', [], 'FAILED', 'FAILED', 'CALLEE', null],
   ] as const)(
     'hangup_cause %s (SIP %s) before answer ends the call %s (%s, hangupSource %s, sipCode %s)',
     async (cause, sip, first, status, endReason, hangupSource, sipCode) => {
@@ -101,13 +101,13 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
   it('after answer: hangup_source says who hung up; time_limit is the SYSTEM ending it (endReason time_limit); a hangupCall is the API', async () => {
     const byCaller = await t.answered();
     await byCaller.send('call.hangup', { hangup_cause: 'normal_clearing', hangup_source: 'caller', sip_hangup_cause: '200' });
-    expect(await t.until(byCaller.id, 'COMPLETED')).toMatchObject({ endReason: 'hangup', hangupSource: 'CALLER', sipCode: 200 });
+    expect(await t.until(byCaller.id, 'COMPLETED')).toMatchObject({ endReason: 'HANGUP', hangupSource: 'CALLER', sipCode: 200 });
     const limited = await t.answered();
     await limited.send('call.hangup', { hangup_cause: 'time_limit', hangup_source: 'unknown' });
-    expect(await t.until(limited.id, 'COMPLETED')).toMatchObject({ endReason: 'time_limit', hangupSource: 'SYSTEM', sipCode: null });
+    expect(await t.until(limited.id, 'COMPLETED')).toMatchObject({ endReason: 'TIME_LIMIT', hangupSource: 'SYSTEM', sipCode: null });
     const byApi = await t.answered();
     const hangup = (await gql(t.gw.url, t.app.liveKey, HangupCallDocument, { input: { callId: byApi.id } })).data!.hangupCall;
-    expect(hangup.call).toMatchObject({ status: 'COMPLETED', endReason: 'hangup', hangupSource: 'API' });
+    expect(hangup.call).toMatchObject({ status: 'COMPLETED', endReason: 'HANGUP', hangupSource: 'API' });
     // Telnyx's own call.hangup for it afterwards changes nothing.
     await byApi.send('call.hangup', { hangup_cause: 'normal_clearing', hangup_source: 'caller' });
     expect(await t.state(byApi.id)).toMatchObject({ hangupSource: 'API', sipCode: null });
@@ -120,7 +120,7 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
       await call.send(type, { result: 'machine' });
       await t.until(call.id, 'VOICEMAIL');
       await call.send('call.hangup', { hangup_cause: 'normal_clearing' });
-      expect(await t.until(call.id, 'COMPLETED')).toMatchObject({ endReason: 'voicemail' });
+      expect(await t.until(call.id, 'COMPLETED')).toMatchObject({ endReason: 'VOICEMAIL' });
     },
   );
 
@@ -169,8 +169,8 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
   });
 
   it.each([
-    ['BUSY', 'USER_BUSY', 'BUSY', 'busy'],
-    ['DECLINED', 'CALL_REJECTED', 'BUSY', 'rejected'],
+    ['BUSY', 'USER_BUSY', 'BUSY', 'BUSY'],
+    ['DECLINED', 'CALL_REJECTED', 'BUSY', 'REJECTED'],
   ] as const)('rejectCall %s rejects the inbound call on Telnyx with %s', async (reason, cause, status, endReason) => {
     const { ccid, id } = await t.incoming('+15559990001');
     const reject = (await gql(t.gw.url, t.app.liveKey, RejectCallDocument, { input: { callId: id, reason } })).data!.rejectCall;
@@ -181,7 +181,7 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
   it('an inbound caller who hangs up before answer: CANCELED', async () => {
     const { ccid, id } = await t.incoming('+15559990003');
     await t.telnyx.send(t.hook, 'call.hangup', { call_control_id: ccid, hangup_cause: 'originator_cancel', hangup_source: 'caller' });
-    expect(await t.until(id, 'CANCELED')).toMatchObject({ endReason: 'hangup' });
+    expect(await t.until(id, 'CANCELED')).toMatchObject({ endReason: 'HANGUP' });
   });
 
   it('an inbound call to a number no application owns is rejected on Telnyx and creates nothing', async () => {
@@ -234,7 +234,7 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     expect(transfer).toMatchObject({ userErrors: [], call: { transferredTo: '+15554443333', transferredToChannel: 'PSTN' } });
     expect(sent('transfer')).toEqual({ ...base(transfer.command.id), to: '+15554443333', from: t.app.number });
     const hangup = await run(HangupCallDocument, {});
-    expect(hangup).toMatchObject({ userErrors: [], call: { status: 'COMPLETED', endReason: 'hangup' } });
+    expect(hangup).toMatchObject({ userErrors: [], call: { status: 'COMPLETED', endReason: 'HANGUP' } });
     expect(sent('hangup')).toEqual(base(hangup.command.id));
   });
 
@@ -291,7 +291,7 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     await eventually(() => t.action(ccid, 'hangup').length === 1, 10_000, 'the hangup');
     await send('call.hangup', { hangup_cause: 'normal_clearing', hangup_source: 'callee' });
     call = await t.until(id, 'COMPLETED');
-    expect(call.endReason).toBe('voicemail');
+    expect(call.endReason).toBe('VOICEMAIL');
     expect(call.recordings).toEqual([expect.objectContaining({ kind: 'VOICEMAIL', format: 'MP3', status: 'SAVED', duration: 17 })]);
   });
 
@@ -368,7 +368,7 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
       { code: 'PROVIDER_ERROR', field: ['input', 'toChannel'], message: 'telnyx: The destination number is not routable. (HTTP 422)' },
     ]);
     const id = data!.createCall.call!.id;
-    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
+    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'PROVIDER_ERROR' });
     expect(await t.state(id)).toMatchObject({ status: 'FAILED' });
     // Never retried: a dial whose answer was lost might have rung the number already.
     t.telnyx.failNext(/^\/v2\/calls$/, telnyxError(503, '10011', 'Service unavailable', 'Try again later.'));
@@ -381,7 +381,7 @@ describe('PSTN on Telnyx Call Control (through the telnyx SDK, against a local T
     expect(await t.telnyx.send(t.hook, 'call.answered', { call_control_id: orphan, client_state: b64(second.call!.id) })).toBe(200);
     expect(t.action(orphan, 'hangup')).toHaveLength(1);
     expect(t.telnyx.alive.has(orphan)).toBe(false);
-    expect(await t.state(second.call!.id)).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
+    expect(await t.state(second.call!.id)).toMatchObject({ status: 'FAILED', endReason: 'PROVIDER_ERROR' });
   });
 
   it('Telnyx refusing a command: PROVIDER_ERROR, the command FAILED with a COMMAND_FAILED event, the call unchanged', async () => {

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
-import { collect, wsClient } from './helpers/ws.js';
+import { collect, wsClient, wsRequest } from './helpers/ws.js';
 import { FakeLiveKit } from './fakes/livekit-server.js';
 import { FakeMeta } from './fakes/meta-server.js';
-import { AnswerCallDocument, CallStateDocument, CreateCallDocument, RejectCallDocument } from './gql/graphql.js';
+import { TokenVerifier } from 'livekit-server-sdk';
+import { AnswerCallDocument, CallStateDocument, CreateCallDocument, CreateCallTokenDocument, RejectCallDocument } from './gql/graphql.js';
 
 // Neither Meta nor LiveKit is reachable from here: WhatsApp legs go through livekit-server-sdk's
 // ConnectorClient to FakeLiveKit (Twirp, verified tokens), Meta's Graph API is FakeMeta, and Meta's
@@ -82,7 +83,7 @@ describe("WhatsApp through LiveKit's WhatsApp connector and Meta's calling webho
       expect(twirp('Connector/ConnectWhatsAppCall').at(-1)!.body).toMatchObject({ whatsappCallId: wacid, sdp: { type: 'answer', sdp: SDP_ANSWER } });
       await until(id, 'IN_PROGRESS');
       await meta.send(webhookUrl, { calls: [{ id: wacid, event: 'terminate', direction: 'BUSINESS_INITIATED', status: 'COMPLETED', duration: 12 }] });
-      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'hangup' });
+      expect(await until(id, 'COMPLETED')).toMatchObject({ endReason: 'HANGUP' });
       const events = await sub.until((items) => items.length >= 4);
       sub.stop();
       expect(events.map((event) => event.status)).toEqual(['INITIATED', 'RINGING', 'IN_PROGRESS', 'COMPLETED']);
@@ -95,7 +96,25 @@ describe("WhatsApp through LiveKit's WhatsApp connector and Meta's calling webho
     const { id, wacid } = await dialWhatsApp('PSTN', '+15557002001');
     expect(twirp('Connector/DialWhatsAppCall').at(-1)!.body).toMatchObject({ whatsappToPhoneNumber: '15557002001', roomName: id });
     await meta.send(webhookUrl, { statuses: [{ id: wacid, type: 'call', status: 'REJECTED' }] });
-    expect(await until(id, 'BUSY')).toMatchObject({ endReason: 'rejected' });
+    expect(await until(id, 'BUSY')).toMatchObject({ endReason: 'REJECTED' });
+  });
+
+  it('a call with a room but no WebRTC leg (PSTN → WHATSAPP): livekitRoomName stays null, and createCallToken joins its room, over HTTP and WebSocket', async () => {
+    const { id } = await dialWhatsApp('PSTN', '+15557002009');
+    const JOIN = `mutation($input: CreateCallTokenInput!) { createCallToken(input: $input) { token roomName userErrors { code } } }`;
+    const input = { input: { callId: id, participantIdentity: 'agent-3' } };
+    const typed = (await gql(gw.url, app.liveKey, CreateCallTokenDocument, input)).data!.createCallToken;
+    const client = wsClient(gw.wsUrl, app.liveKey);
+    try {
+      const overWs = (await wsRequest(client, JOIN, input)).data.createCallToken;
+      for (const answer of [typed, overWs]) {
+        expect(answer).toMatchObject({ roomName: id, userErrors: [] });
+        expect((await new TokenVerifier(lk.apiKey, lk.apiSecret).verify(answer.token!)).video).toMatchObject({ room: id, roomJoin: true });
+      }
+    } finally {
+      await client.dispose();
+    }
+    expect((await state(id)).livekitRoomName).toBeNull();
   });
 
   it('an inbound WhatsApp call rings for the application owning the business number; answerCall accepts it through the connector', async () => {
@@ -172,7 +191,7 @@ describe("WhatsApp through LiveKit's WhatsApp connector and Meta's calling webho
     const call = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
     await until(call.id, 'RINGING');
     const reject = (await gql(gw.url, app.liveKey, RejectCallDocument, { input: { callId: call.id } })).data!.rejectCall;
-    expect(reject).toMatchObject({ userErrors: [], call: { status: 'BUSY', endReason: 'rejected' } });
+    expect(reject).toMatchObject({ userErrors: [], call: { status: 'BUSY', endReason: 'REJECTED' } });
     const request = meta.to(new RegExp(`/v${meta.apiVersion}/${meta.phoneNumberId}/calls$`)).at(-1)!;
     expect(request.headers.authorization).toBe(`Bearer ${meta.accessToken}`);
     expect(request.body).toEqual({ messaging_product: 'whatsapp', call_id: wacid, action: 'reject' });
@@ -187,7 +206,7 @@ describe("WhatsApp through LiveKit's WhatsApp connector and Meta's calling webho
       code: 'PROVIDER_ERROR',
       message: 'livekit: recipient has not granted call permission (invalid_argument)',
     });
-    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'provider_error' });
+    expect(data!.createCall.call).toMatchObject({ status: 'FAILED', endReason: 'PROVIDER_ERROR' });
   });
 });
 

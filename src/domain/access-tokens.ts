@@ -4,6 +4,8 @@ import type { CallFilter } from './call-store.js';
 import type { Mode } from './call.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
 import { validateFilter } from './call-validation.js';
+import { validateAddress } from './addresses.js';
+import { Channel } from './call.js';
 import type { AccessTokenKeys } from '../shared/access-token-keys.js';
 
 /** What an access token lets its holder do (a secret key may do everything). */
@@ -39,13 +41,24 @@ export interface TokenGrant {
   scopes: ReadonlySet<AccessScope>;
   /** ANDed into everything the holder reads, subscribes to or creates. */
   filter: CallFilter | null;
+  /** The only identity the holder may join a call's room as (createCallToken); null: any but the call's own parties. */
+  participantIdentity: string | null;
   expiresAt: Date;
+}
+
+/**
+ * Identities the gateway gives the legs it brings into a room (`sip:+1…`, `whatsapp:+1…`, and
+ * LiveKit's `sip_+1…` for a caller a dispatch rule admits): a token holder never takes them.
+ */
+export function isLegIdentity(identity: string): boolean {
+  return /^(sip[:_]|whatsapp[:_])/i.test(identity);
 }
 
 export interface IssueTokenInput {
   scopes: readonly AccessScope[];
   filter?: CallFilter | null;
   ttlSeconds?: number | null;
+  participantIdentity?: string | null;
 }
 
 /** Tokens look like JWTs (three base64url parts, a JSON header): anything else is not tried as one. */
@@ -87,6 +100,15 @@ export class AccessTokens {
     if (!Number.isInteger(ttl) || ttl < TOKEN_TTL.min || ttl > TOKEN_TTL.max) {
       problems.push(userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'ttlSeconds'], `ttlSeconds must be ${TOKEN_TTL.min} to ${TOKEN_TTL.max}`));
     }
+    if (input.participantIdentity != null) {
+      const field = ['input', 'participantIdentity'];
+      const invalid = validateAddress(input.participantIdentity, Channel.WEBRTC, field);
+      if (invalid) problems.push(invalid);
+      else if (isLegIdentity(input.participantIdentity))
+        problems.push(
+          userError(UserErrorCode.IDENTITY_NOT_ALLOWED, field, 'sip:, sip_ and whatsapp: identities are the legs the gateway dials, not a browser'),
+        );
+    }
     if (input.filter && Buffer.byteLength(JSON.stringify(input.filter)) > MAX_FILTER_BYTES) {
       problems.push(userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'filter'], `A token's filter must be at most ${MAX_FILTER_BYTES} bytes as JSON`));
     }
@@ -118,7 +140,13 @@ export class AccessTokens {
     const issuedAt = Math.floor(now.getTime() / 1000);
     const expiresAt = new Date((issuedAt + ttl) * 1000);
     const scopes = [...new Set(input.scopes)].sort();
-    const token = await new SignJWT({ mode: issuer.mode, key: issuer.keyId, scp: scopes, ...(hasAny(input.filter) ? { flt: input.filter } : {}) })
+    const token = await new SignJWT({
+      mode: issuer.mode,
+      key: issuer.keyId,
+      scp: scopes,
+      ...(hasAny(input.filter) ? { flt: input.filter } : {}),
+      ...(input.participantIdentity != null ? { pid: input.participantIdentity } : {}),
+    })
       .setProtectedHeader({ alg: 'HS256', kid: signing.kid, typ: 'JWT' })
       .setIssuer(ISSUER)
       .setSubject(issuer.appId)
@@ -142,7 +170,8 @@ export class AccessTokens {
         },
         { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['sub', 'exp', 'iat', 'jti'] },
       );
-      const { sub, mode, key, scp, flt, exp, jti } = payload as Record<string, unknown>;
+      const { sub, mode, key, scp, flt, pid, exp, jti } = payload as Record<string, unknown>;
+      if (pid !== undefined && typeof pid !== 'string') return null;
       if (typeof sub !== 'string' || (mode !== 'test' && mode !== 'live') || typeof key !== 'string' || typeof exp !== 'number' || typeof jti !== 'string')
         return null;
       if (!Array.isArray(scp) || scp.some((scope) => typeof scope !== 'string' || !SCOPES.has(scope))) return null;
@@ -153,6 +182,7 @@ export class AccessTokens {
         keyId: key,
         scopes: new Set(scp as AccessScope[]),
         filter: flt && typeof flt === 'object' ? reviveFilter(flt as Record<string, unknown>) : null,
+        participantIdentity: pid ?? null,
         expiresAt: new Date(exp * 1000),
       };
     } catch {

@@ -9,7 +9,13 @@ export interface Principal extends Tenant {
   /** The API key: the secret key itself, or the key an access token was minted with (its rate limit and revocation). */
   readonly keyId: string;
   /** Set for an access token: what it may do, and until when. Absent: a secret key, which may do everything. */
-  readonly token?: { readonly id: string; readonly scopes: ReadonlySet<AccessScope>; readonly expiresAt: Date };
+  readonly token?: {
+    readonly id: string;
+    readonly scopes: ReadonlySet<AccessScope>;
+    readonly expiresAt: Date;
+    /** The identity the holder joins rooms as (createCallToken); null: any but the call's own parties. */
+    readonly participantIdentity: string | null;
+  };
   /** An access token's filter: ANDed into every call read, subscribed to or created (db/pg-call-store.ts Where, live matching). */
   readonly scope?: CallFilter | null;
 }
@@ -113,7 +119,7 @@ export class Authenticator {
       keyId: grant.keyId,
       appId: grant.appId,
       mode: grant.mode,
-      token: { id: grant.id, scopes: grant.scopes, expiresAt: grant.expiresAt },
+      token: { id: grant.id, scopes: grant.scopes, expiresAt: grant.expiresAt, participantIdentity: grant.participantIdentity },
       scope: grant.filter,
     };
     const left = grant.expiresAt.getTime() - Date.now();

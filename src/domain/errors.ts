@@ -22,8 +22,10 @@ export enum UserErrorCode {
   INVALID_ARGUMENT = 'INVALID_ARGUMENT',
   /** Added to the contract (webhooks): not an absolute http(s) URL. */
   INVALID_URL = 'INVALID_URL',
-  /** Added to the contract (webhooks): a live endpoint on a loopback, private or link-local address. */
+  /** Added to the contract (webhooks): an endpoint on a loopback, private or link-local address. */
   URL_NOT_ALLOWED = 'URL_NOT_ALLOWED',
+  /** Added to the contract (access tokens): a room identity a token holder may not take. */
+  IDENTITY_NOT_ALLOWED = 'IDENTITY_NOT_ALLOWED',
   STATUS_CALLBACK_SECRET_MISSING = 'STATUS_CALLBACK_SECRET_MISSING',
   WEBHOOK_ENDPOINT_NOT_FOUND = 'WEBHOOK_ENDPOINT_NOT_FOUND',
   WEBHOOK_DELIVERY_NOT_FOUND = 'WEBHOOK_DELIVERY_NOT_FOUND',

@@ -90,11 +90,14 @@ export const USER_ERRORS: { readonly [C in UserErrorCode]: string } = {
   INVALID_PHONE_NUMBER: 'Not a possible E.164 number for a PSTN or WhatsApp leg.',
   PHONE_NUMBER_NOT_ASSIGNED: '`from` is not a number assigned to this application.',
   INVALID_ADDRESS: 'Not a valid WebRTC client identity.',
-  INVALID_METADATA: 'metadata is not a JSON object, is over 16 KB serialized, or holds a NUL character or half of a surrogate pair.',
+  INVALID_METADATA:
+    'metadata is over 16 KB serialized, or holds a NUL character or half of a surrogate pair. (A value that is not a JSON object, or is nested over 32 deep, never reaches the resolver: it is a BAD_USER_INPUT GraphQL error.)',
   IDEMPOTENCY_KEY_REUSED: 'The idempotency key was used within 24 h with different input.',
   INVALID_IDEMPOTENCY_KEY: 'The idempotency key is empty, over 255 characters, or has control characters.',
   CALL_NOT_FOUND: 'No call with this id is visible to this key.',
   CALL_NOT_ACTIVE: 'The call has already ended.',
+  IDENTITY_NOT_ALLOWED:
+    "createCallToken by an access token: an identity other than the one the token was minted with (participantIdentity), or, for a token minted without one, a party of the call (a WebRTC party's identity, or a sip:/sip_/whatsapp: leg). createAccessToken: an identity of those reserved forms.",
   COMMAND_NOT_ALLOWED: 'The command does not apply to the call in its current state or direction.',
   PROVIDER_NOT_CONFIGURED: 'No provider is configured for this channel in this mode.',
   PROVIDER_ERROR: 'The channel provider refused or failed the request.',
@@ -102,7 +105,8 @@ export const USER_ERRORS: { readonly [C in UserErrorCode]: string } = {
   TEST_MODE_ONLY: 'Only a test key may do this (e.g. simulateInboundCall).',
   INVALID_ARGUMENT: 'An argument is out of range (e.g. a token ttl outside 60 to 86400 seconds).',
   INVALID_URL: 'Not an absolute http(s) URL of at most 2048 characters, without credentials.',
-  URL_NOT_ALLOWED: 'A live webhook endpoint that resolves to a loopback, private or link-local address.',
+  URL_NOT_ALLOWED:
+    'A webhook endpoint (in either mode) that resolves to a loopback, private or link-local address; the message does not say which address, the log does.',
   STATUS_CALLBACK_SECRET_MISSING: "statusCallbackUrl needs the application's status-callback secret: create it with rotateStatusCallbackSecret.",
   WEBHOOK_ENDPOINT_NOT_FOUND: 'No webhook endpoint with this id is visible to this key.',
   WEBHOOK_DELIVERY_NOT_FOUND: 'No webhook delivery with this id is visible to this key.',

@@ -16,4 +16,11 @@ export class CreateAccessTokenInput {
 
   @Field(() => Int, { nullable: true, description: 'Lifetime in seconds, 60 to 86400 (default 3600).' })
   ttlSeconds?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The one identity the holder may join a call's room as with createCallToken (a WebRTC identity, e.g. the agent's desk). Omitted: any identity except the call's own parties (its WebRTC from/to/transferredTo identities and the sip:/sip_/whatsapp: legs the gateway dials), so a browser cannot answer a call as its callee.",
+  })
+  participantIdentity?: string | null;
 }

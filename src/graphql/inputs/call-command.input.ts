@@ -63,7 +63,7 @@ export class StartRecordingInput extends CallIdInput {
 export class RejectCallInput extends CallIdInput {
   @Field(() => RejectReason, {
     defaultValue: RejectReason.DECLINED,
-    description: 'How the call ends: BUSY with endReason "busy" (reason BUSY) or "rejected" (DECLINED, the default).',
+    description: 'How the call ends: BUSY with endReason BUSY (reason BUSY) or REJECTED (DECLINED, the default).',
   })
   reason!: RejectReason;
 }

@@ -2,7 +2,7 @@ import { Field, InputType, Int } from 'type-graphql';
 import { AnsweredBy, CallDirection, CallStatus, Channel, EndReason } from '../../domain/call.js';
 import { CallOrderField } from '../../domain/call-store.js';
 import { DateTimeScalar, JSONObjectScalar } from '../types/scalars.js';
-import { CallEndReason, OrderDirection } from '../types/enums.js';
+import { OrderDirection } from '../types/enums.js';
 
 @InputType('DateTimeRange', { description: 'A range of times: from inclusive, to exclusive; either may be left open.' })
 export class DateTimeRangeInput {
@@ -60,7 +60,7 @@ export class CallFilterInput {
   @Field(() => DateTimeRangeInput, { nullable: true, description: 'Calls that ended in this range (live calls do not match).' })
   endedAt?: DateTimeRangeInput | null;
 
-  @Field(() => [CallEndReason], { nullable: true, description: 'Calls that ended for any of these reasons (at most 16).' })
+  @Field(() => [EndReason], { nullable: true, description: 'Calls that ended for any of these reasons (at most 16).' })
   endReason?: EndReason[] | null;
 
   @Field(() => IntRangeInput, { nullable: true, description: 'Calls whose duration in seconds is in this range (live calls do not match).' })

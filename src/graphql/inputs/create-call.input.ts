@@ -38,7 +38,7 @@ export class CreateCallInput {
   @Field(() => Int, {
     nullable: true,
     description:
-      'Longest duration once answered (30 to 14400 s); then COMPLETED with endReason time_limit. Telnyx time_limit_secs; LiveKit SIP maxCallDuration; the simulator. Refused for WebRTC and WhatsApp callees.',
+      'Longest duration once answered (30 to 14400 s); then COMPLETED with endReason TIME_LIMIT. Telnyx time_limit_secs; LiveKit SIP maxCallDuration; the simulator. Refused for WebRTC and WhatsApp callees.',
   })
   timeLimit?: number | null;
 

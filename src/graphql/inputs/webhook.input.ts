@@ -4,7 +4,10 @@ import { WebhookEventType } from '../types/webhook.types.js';
 
 @InputType('CreateWebhookEndpointInput', { description: 'A new endpoint.' })
 export class CreateWebhookEndpointInput {
-  @Field(() => String, { description: 'http(s) URL; in live mode it must not resolve to a loopback, private or link-local address.' })
+  @Field(() => String, {
+    description:
+      'An http:// or https:// URL (https is the one to use outside development: the payload is signed, not encrypted). In both modes it must not resolve to a loopback, private or link-local address (URL_NOT_ALLOWED) unless the operator set WEBHOOK_ALLOW_PRIVATE_URLS.',
+  })
   url!: string;
 
   @Field(() => [WebhookEventType], { nullable: true, description: 'Events to receive; omitted or empty: all.' })
@@ -16,7 +19,7 @@ export class UpdateWebhookEndpointInput {
   @Field(() => ID, { description: 'The endpoint.' })
   id!: string;
 
-  @Field(() => String, { nullable: true, description: 'A new URL.' })
+  @Field(() => String, { nullable: true, description: 'A new URL, with the same rules as CreateWebhookEndpointInput.url.' })
   url?: string | null;
 
   @Field(() => [WebhookEventType], { nullable: true, description: 'New events; empty: all.' })

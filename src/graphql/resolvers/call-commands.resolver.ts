@@ -28,7 +28,7 @@ export class CallCommandsResolver {
   }
 
   @Mutation(() => CallCommandPayload, {
-    description: `Refuses a ringing inbound call: it ends BUSY, endReason "busy" (reason BUSY) or "rejected" (DECLINED). ${NOTE}`,
+    description: `Refuses a ringing inbound call: it ends BUSY, endReason BUSY (reason BUSY) or REJECTED (DECLINED). ${NOTE}`,
   })
   rejectCall(
     @Arg('input', () => RejectCallInput, { description: 'The call and the reason.' }) input: RejectCallInput,
@@ -100,7 +100,7 @@ export class CallCommandsResolver {
   }
 
   @Mutation(() => CallCommandPayload, {
-    description: `Sends a call IN_PROGRESS, or a ringing inbound call, to voicemail (VOICEMAIL, then COMPLETED with endReason "voicemail"); not while it is being recorded (stopRecording first: the message is a recording of its own). ${NOTE}`,
+    description: `Sends a call IN_PROGRESS, or a ringing inbound call, to voicemail (VOICEMAIL, then COMPLETED with endReason VOICEMAIL); not while it is being recorded (stopRecording first: the message is a recording of its own). ${NOTE}`,
   })
   sendToVoicemail(@Arg('input', () => CallIdInput, { description: 'The call.' }) input: CallIdInput, @Ctx() ctx: GatewayContext): Promise<CommandOutcome> {
     return run(ctx, input.callId, { type: CallCommandType.SEND_TO_VOICEMAIL });

@@ -13,7 +13,11 @@ class CreateCallTokenPayload {
   @Field(() => DateTimeScalar, { nullable: true, description: 'When the token stops being accepted.' })
   expiresAt!: Date | null;
 
-  @Field(() => String, { nullable: true, description: 'The room it grants.' })
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The room it grants: the call's livekitRoomName, or for a call without a WebRTC leg (whose livekitRoomName is null) the room its legs meet in.",
+  })
   roomName!: string | null;
 
   @Field(() => String, { nullable: true, description: 'The LiveKit server to connect to (wss://…).' })

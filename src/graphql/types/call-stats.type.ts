@@ -2,7 +2,6 @@ import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { CallDirection, CallStatus, Channel, EndReason } from '../../domain/call.js';
 import { CallStatsGroup } from '../../domain/call-store.js';
 import { DateTimeScalar } from './scalars.js';
-import { CallEndReason } from './enums.js';
 
 registerEnumType(CallStatsGroup, {
   name: 'CallStatsGroup',
@@ -29,7 +28,7 @@ class CallStatsKeyObject {
   @Field(() => CallDirection, { nullable: true, description: 'DIRECTION.' })
   direction!: CallDirection | null;
 
-  @Field(() => CallEndReason, { nullable: true, description: 'END_REASON (null also for the calls that have not ended).' })
+  @Field(() => EndReason, { nullable: true, description: 'END_REASON (null also for the calls that have not ended).' })
   endReason!: EndReason | null;
 
   @Field(() => DateTimeScalar, { nullable: true, description: "The period's start (MINUTE, HOUR or DAY)." })

@@ -4,14 +4,13 @@ import { RecordingFormat } from '../../domain/command-rules.js';
 import { DateTimeScalar, JSONObjectScalar } from './scalars.js';
 import { NodeInterface } from './node.interface.js';
 import { Connection } from './connection.js';
-import { CallEndReason } from './enums.js';
 
 @ObjectType('CallOptions', { description: "createCall's options as given (null: not given, the provider's default applies).", simpleResolvers: true })
 class CallOptionsObject {
   @Field(() => Int, { nullable: true, description: 'Seconds of ringing before NO_ANSWER.' })
   ringTimeout?: number;
 
-  @Field(() => Int, { nullable: true, description: 'Longest duration once answered, in seconds; then COMPLETED (endReason time_limit).' })
+  @Field(() => Int, { nullable: true, description: 'Longest duration once answered, in seconds; then COMPLETED (endReason TIME_LIMIT).' })
   timeLimit?: number;
 
   @Field(() => String, { nullable: true, description: 'Display name shown to the called party.' })
@@ -58,7 +57,7 @@ export class CallObject extends NodeInterface {
   @Field(() => Int, { nullable: true, description: 'Seconds from answer to end (0 if never answered); null until the call ends.' })
   duration!: number | null;
 
-  @Field(() => CallEndReason, { nullable: true, description: 'Why the call ended (hangup, no_answer, busy, voicemail …); null until it ends.' })
+  @Field(() => EndReason, { nullable: true, description: 'Why the call ended (HANGUP, NO_ANSWER, BUSY, VOICEMAIL …); null until it ends.' })
   endReason!: EndReason | null;
 
   @Field(() => HangupSource, {
@@ -86,7 +85,7 @@ export class CallObject extends NodeInterface {
   @Field(() => String, {
     nullable: true,
     description:
-      'The LiveKit room a WebRTC client joins (createCallToken): set when a leg is WebRTC, else null, as the platform documents. (PSTN–WhatsApp calls also meet in a room, which is not shown here.)',
+      "The LiveKit room a WebRTC client joins (createCallToken): set when a leg is WebRTC, else null, as the platform documents. Calls between PSTN and WhatsApp (and WhatsApp ↔ WhatsApp) meet in a room too, which is not shown here: createCallToken names it (roomName) for an agent or browser that takes the caller's side.",
   })
   livekitRoomName!: string | null;
 

@@ -21,32 +21,26 @@ registerEnumType(Channel, {
   },
 });
 
-/**
- * CallEndReason's GraphQL names are the domain's stored values (hangup, no_answer …), not its
- * keys: endReason was a String with exactly these values before it became an enum, and clients
- * comparing them keep working.
- */
-export const CallEndReason = Object.fromEntries(Object.values(EndReason).map((value) => [value, value])) as Record<EndReason, EndReason>;
-
-registerEnumType(CallEndReason, {
+// CallEndReason is the domain's EndReason: upper-case GraphQL names (NO_ANSWER), as every other enum
+// has them, over the lower-case values the database, the filters and the webhooks keep (no_answer).
+registerEnumType(EndReason, {
   name: 'CallEndReason',
-  description:
-    'Why a call ended. The values are the lower-case strings endReason carried when it was a String (and that webhook payloads carry), kept so that clients comparing them keep working.',
+  description: 'Why a call ended. Upper case here, as every GraphQL enum; webhook payloads carry the platform\'s lower-case form (NO_ANSWER is "no_answer").',
   valuesConfig: {
-    [EndReason.HANGUP]: { description: 'A party hung up (after answer: COMPLETED; the caller before answer: CANCELED).' },
-    [EndReason.BUSY]: { description: 'The called line was busy (BUSY).' },
-    [EndReason.REJECTED]: {
+    HANGUP: { description: 'A party hung up (after answer: COMPLETED; the caller before answer: CANCELED).' },
+    BUSY: { description: 'The called line was busy (BUSY).' },
+    REJECTED: {
       description:
         'The called party declined (BUSY): rejectCall DECLINED, hangupCall on a ringing inbound call, a declined WhatsApp call, Telnyx call_rejected.',
     },
-    [EndReason.NO_ANSWER]: { description: 'Nobody answered before the ring timeout (NO_ANSWER).' },
-    [EndReason.CANCELED]: { description: 'Canceled before answer with no more precise reason (CANCELED).' },
-    [EndReason.VOICEMAIL]: { description: 'A voicemail box took the call, which then ended (COMPLETED).' },
-    [EndReason.FAILED]: { description: 'The call could not be connected (FAILED).' },
-    [EndReason.NOT_FOUND]: { description: 'The number does not exist (FAILED; Telnyx not_found).' },
-    [EndReason.PROVIDER_TIMEOUT]: { description: 'The provider gave no news within CALL_SETUP_TIMEOUT_MS (FAILED).' },
-    [EndReason.PROVIDER_ERROR]: { description: 'The provider refused to place the call (FAILED).' },
-    [EndReason.TIME_LIMIT]: { description: "The call reached its time limit (COMPLETED): Telnyx time_limit, or createCall's timeLimit." },
+    NO_ANSWER: { description: 'Nobody answered before the ring timeout (NO_ANSWER).' },
+    CANCELED: { description: 'Canceled before answer with no more precise reason (CANCELED).' },
+    VOICEMAIL: { description: 'A voicemail box took the call, which then ended (COMPLETED).' },
+    FAILED: { description: 'The call could not be connected (FAILED).' },
+    NOT_FOUND: { description: 'The number does not exist (FAILED; Telnyx not_found).' },
+    PROVIDER_TIMEOUT: { description: 'The provider gave no news within CALL_SETUP_TIMEOUT_MS (FAILED).' },
+    PROVIDER_ERROR: { description: 'The provider refused to place the call (FAILED).' },
+    TIME_LIMIT: { description: "The call reached its time limit (COMPLETED): Telnyx time_limit, or createCall's timeLimit." },
   },
 });
 
@@ -103,7 +97,7 @@ registerEnumType(CallStatus, {
     VOICEMAIL: { description: 'A voicemail box answered and a message is being left.' },
     COMPLETED: { description: 'Ended normally after being answered (terminal).' },
     FAILED: { description: 'Could not be placed or dropped by an error (terminal).' },
-    BUSY: { description: 'The called side was busy or declined the call: endReason "busy" or "rejected" (terminal).' },
+    BUSY: { description: 'The called side was busy or declined the call: endReason BUSY or REJECTED (terminal).' },
     NO_ANSWER: { description: 'Rang without being answered (terminal).' },
     CANCELED: { description: 'Ended by the calling side before it was answered: the caller hung up, or hangupCall on an outbound call (terminal).' },
   },
@@ -211,8 +205,8 @@ registerEnumType(RejectReason, {
   name: 'RejectReason',
   description: 'How a rejected inbound call ends.',
   valuesConfig: {
-    BUSY: { description: 'As a busy line: the call ends BUSY (endReason "busy").' },
-    DECLINED: { description: 'Declined: the call ends BUSY (endReason "rejected"), as a call the called party declines does on every provider.' },
+    BUSY: { description: 'As a busy line: the call ends BUSY (endReason BUSY).' },
+    DECLINED: { description: 'Declined: the call ends BUSY (endReason REJECTED), as a call the called party declines does on every provider.' },
   },
 });
 

@@ -31,7 +31,9 @@ registerEnumType(WebhookEventType, {
         description:
           key === 'CALLS_DTMF_RECEIVED'
             ? `\`${value}\`: a party pressed keys; the payload adds \`data.dtmf.digits\`.`
-            : `\`${value}\`: the call reached ${key.slice(6)}${key === 'CALLS_ANSWERED' ? ' (IN_PROGRESS)' : ''}.`,
+            : key === 'CALLS_ANSWERED'
+              ? `\`${value}\`: the call was answered (it reached IN_PROGRESS; the payload's status is \`in_progress\`).`
+              : `\`${value}\`: the call reached ${key.slice(6)}.`,
       },
     ]),
   ),
@@ -48,7 +50,7 @@ registerEnumType(WebhookDeliveryStatus, {
 });
 
 @ObjectType('WebhookEndpoint', {
-  description: 'An HTTPS endpoint of the application that receives signed call events (Standard Webhooks).',
+  description: 'An http(s) endpoint of the application that receives signed call events (Standard Webhooks).',
   simpleResolvers: true,
 })
 export class WebhookEndpointObject {
