@@ -1,6 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { placeAndFollow } from '../examples/client-example.js';
-import { CallsGatewayError, CallsDocument, createCallsClient } from '../packages/client/src/index.js';
+import {
+  CallDocument,
+  CallStatsDocument,
+  CallsGatewayError,
+  CallsDocument,
+  CreateCallDocument,
+  PhoneNumbersDocument,
+  RotateStatusCallbackSecretDocument,
+  SendDtmfDocument,
+  SetNumberRoutingDocument,
+  SimulateDtmfDocument,
+  createCallsClient,
+} from '../packages/client/src/index.js';
+import { eventually } from './helpers/gateway.js';
 import { bootGateway, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
 
 let gw: TestGateway;
@@ -26,5 +39,45 @@ describe('the typed client (client/) and the README example', () => {
     const bad = createCallsClient({ url: gw.url, apiKey: 'sk_test_app_nope' });
     await expect(bad.request(CallsDocument, {})).rejects.toMatchObject({ name: 'CallsGatewayError', code: 'UNAUTHENTICATED' });
     await expect(client.request(CallsDocument, { first: 500 })).rejects.toBeInstanceOf(CallsGatewayError);
+  });
+
+  it('the operations added for the whole schema run: callStats, phoneNumbers, setNumberRouting, sendDtmf, simulateDtmf, rotateStatusCallbackSecret', async () => {
+    const client = createCallsClient({ url: gw.url, apiKey: app.testKey });
+    const { phoneNumbers } = await client.request(PhoneNumbersDocument, {});
+    expect(phoneNumbers.map((number) => number.number)).toContain(app.number);
+    const { setNumberRouting } = await client.request(SetNumberRoutingDocument, {
+      input: { number: app.number, routing: 'FORWARD', forwardTo: '+15005550001' },
+    });
+    expect(setNumberRouting).toMatchObject({ userErrors: [], phoneNumber: { number: app.number, routing: 'FORWARD', routingTarget: '+15005550001' } });
+    await client.request(SetNumberRoutingDocument, { input: { number: app.number, routing: 'APPLICATION' } });
+
+    const { createCall } = await client.request(CreateCallDocument, { input: { from: app.number, to: '+15005550006' } });
+    const id = createCall.call!.id;
+    await eventually(async () => (await client.request(CallDocument, { id })).call!.status === 'IN_PROGRESS', 10_000, 'the call to be answered');
+    const { sendDtmf } = await client.request(SendDtmfDocument, { input: { callId: id, digits: '42' } });
+    expect(sendDtmf).toMatchObject({ userErrors: [], command: { type: 'SEND_DTMF' } });
+    const { simulateDtmf } = await client.request(SimulateDtmfDocument, { input: { callId: id, digits: '7' } });
+    expect(simulateDtmf.userErrors).toEqual([]);
+    await eventually(
+      async () =>
+        (await client.request(CallDocument, { id })).call!.commands.some((command) => command.arguments.digits === '42' && command.status === 'APPLIED'),
+      10_000,
+      'sendDtmf to apply',
+    );
+    const { call } = await client.request(CallDocument, { id });
+    expect(call!.events.nodes.filter((event) => event.digits !== null).map((event) => [event.kind, event.digits])).toEqual(
+      expect.arrayContaining([['DTMF_RECEIVED', '7']]),
+    );
+
+    const { callStats } = await client.request(CallStatsDocument, {
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date(Date.now() + 60_000).toISOString(),
+      groupBy: ['STATUS'],
+    });
+    expect(callStats.total.count).toBeGreaterThan(0);
+    expect(callStats.groups.reduce((sum, group) => sum + group.count, 0)).toBe(callStats.total.count);
+
+    const { rotateStatusCallbackSecret } = await client.request(RotateStatusCallbackSecretDocument, {});
+    expect(rotateStatusCallbackSecret).toMatchObject({ userErrors: [], secret: expect.any(String) });
   });
 });

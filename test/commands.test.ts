@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CallStatus } from '../src/domain/call.js';
-import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, rowCounts, type TestApp, type TestGateway } from './helpers/gateway.js';
+import {
+  bootGateway,
+  commandRowCounts,
+  eventually,
+  gql,
+  listenersRegistered,
+  newApp,
+  rawGql,
+  rowCounts,
+  type TestApp,
+  type TestGateway,
+} from './helpers/gateway.js';
 import { collect, wsClient } from './helpers/ws.js';
 import {
   AnswerCallDocument,
@@ -63,6 +74,59 @@ async function applied(callId: string, commandId: string) {
 }
 
 describe('call commands on a call in progress (simulator)', () => {
+  it("each command's arguments come back typed: in Call.commands (HTTP) and on callStatus events (WebSocket)", async () => {
+    const ARGS = 'arguments { reason musicUrl leg to toChannel format digits durationMs }';
+    const id = await callInProgress();
+    const client = wsClient(gw.wsUrl, app.testKey);
+    try {
+      const sub = collect(client, `subscription($id: ID!) { callStatus(callId: $id, after: null) { kind command { type ${ARGS} } } }`, { id });
+      const steps: [string, string, Record<string, unknown>][] = [
+        ['muteCall', 'MuteCallInput', { callId: id, leg: 'TO' }],
+        ['holdCall', 'HoldCallInput', { callId: id, musicUrl: 'https://music.example/hold.mp3' }],
+        ['unholdCall', 'CallIdInput', { callId: id }],
+        ['startRecording', 'StartRecordingInput', { callId: id, format: 'WAV' }],
+        ['sendDtmf', 'SendDtmfInput', { callId: id, digits: '12#', duration: 250 }],
+        ['transferCall', 'TransferCallInput', { callId: id, to: '+15005550001', toChannel: 'PSTN' }],
+      ];
+      for (const [mutation, inputType, input] of steps) {
+        const answer = await rawGql(gw.url, app.testKey, {
+          query: `mutation($input: ${inputType}!) { ${mutation}(input: $input) { command { id status } userErrors { code } } }`,
+          variables: { input },
+        });
+        expect(answer.data[mutation].userErrors, mutation).toEqual([]);
+        await applied(id, answer.data[mutation].command.id);
+      }
+      const none = { reason: null, musicUrl: null, leg: null, to: null, toChannel: null, format: null, digits: null, durationMs: null };
+      const expected = [
+        ['MUTE', { ...none, leg: 'TO' }],
+        ['HOLD', { ...none, musicUrl: 'https://music.example/hold.mp3' }],
+        ['UNHOLD', none],
+        ['START_RECORDING', { ...none, format: 'WAV' }],
+        ['SEND_DTMF', { ...none, digits: '12#', durationMs: 250 }],
+        ['TRANSFER', { ...none, to: '+15005550001', toChannel: 'PSTN' }],
+      ];
+      const read = await rawGql(gw.url, app.testKey, { query: `query($id: ID!) { call(id: $id) { commands { type ${ARGS} } } }`, variables: { id } });
+      expect(read.errors).toBeUndefined();
+      expect(read.data.call.commands.map((command: any) => [command.type, command.arguments])).toEqual(expected);
+      const events = await sub.until((items) => new Set(items.flatMap((item) => (item.command ? [item.command.type] : []))).size === expected.length);
+      sub.stop();
+      const byType = new Map(events.flatMap((event) => (event.command ? [[event.command.type, event.command.arguments]] : [])));
+      expect([...byType]).toEqual(expect.arrayContaining(expected));
+
+      // A rejected call's reason, on an inbound call.
+      const inbound = await inboundRinging();
+      const rejected = (await gql(gw.url, app.testKey, RejectCallDocument, { input: { callId: inbound, reason: 'DECLINED' } })).data!.rejectCall;
+      await applied(inbound, rejected.command!.id);
+      const commands = await rawGql(gw.url, app.testKey, {
+        query: `query($id: ID!) { call(id: $id) { commands { type ${ARGS} } } }`,
+        variables: { id: inbound },
+      });
+      expect(commands.data.call.commands).toEqual([{ type: 'REJECT', arguments: { ...none, reason: 'DECLINED' } }]);
+    } finally {
+      await client.dispose();
+    }
+  });
+
   it('hold then unhold: ACCEPTED, then APPLIED with HELD / UNHELD on the timeline and onHold on the call', async () => {
     const id = await callInProgress();
     const hold = (await gql(gw.url, app.testKey, HoldCallDocument, { input: { callId: id, musicUrl: 'https://example.com/hold.mp3' } })).data!.holdCall;

@@ -3,7 +3,7 @@ import { buildSchema } from 'type-graphql';
 import { createPubSub } from '@graphql-yoga/subscription';
 import { isInterfaceType, lexicographicSortSchema, printSchema, type GraphQLSchema } from 'graphql';
 import { CallQueryResolver } from './resolvers/call-query.resolver.js';
-import { CallEventFieldsResolver, CallFieldsResolver, RecordingFieldsResolver } from './resolvers/call-fields.resolver.js';
+import { CallCommandFieldsResolver, CallEventFieldsResolver, CallFieldsResolver, RecordingFieldsResolver } from './resolvers/call-fields.resolver.js';
 import { CreateCallResolver } from './resolvers/create-call.resolver.js';
 import { CallStatusResolver } from './resolvers/call-status.resolver.js';
 import { CallCommandsResolver } from './resolvers/call-commands.resolver.js';
@@ -17,6 +17,7 @@ const resolvers = [
   CallFieldsResolver,
   CallEventFieldsResolver,
   RecordingFieldsResolver,
+  CallCommandFieldsResolver,
   CreateCallResolver,
   CallCommandsResolver,
   CallTokenResolver,

@@ -6,8 +6,8 @@ import type { GatewayContext } from '../context.js';
 import { CallObject } from '../types/call.type.js';
 import { CallEventConnectionObject, CallEventObject } from '../types/call-event.type.js';
 import { toConnection, type ConnectionShape } from '../types/connection.js';
-import { CallCommandObject, RecordingObject } from '../types/call-command.type.js';
-import { RecordingStatus, type CallCommand, type Recording } from '../../domain/command-rules.js';
+import { CallCommandArgumentsObject, CallCommandObject, RecordingObject } from '../types/call-command.type.js';
+import { RecordingStatus, type CallCommand, type CommandArgs, type Recording } from '../../domain/command-rules.js';
 
 const MAX_EVENTS = 100;
 const DEFAULT_EVENTS = 50;
@@ -74,6 +74,15 @@ export class CallEventFieldsResolver {
     const call = await ctx.loaders.call.load(event.callId);
     if (!call) throw new Error(`call ${event.callId} of event ${event.id} not found`);
     return call;
+  }
+}
+
+@Resolver(() => CallCommandObject)
+export class CallCommandFieldsResolver {
+  // The domain calls them args (`arguments` is JavaScript's own); the field reads them as stored.
+  @FieldResolver(() => CallCommandArgumentsObject, { description: 'What it was given: the leg, the transfer target, the format, the digits …' })
+  arguments(@Root() command: CallCommand): CommandArgs {
+    return command.args;
   }
 }
 

@@ -1,9 +1,41 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
-import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus } from '../../domain/command-rules.js';
+import { CallLeg, Channel } from '../../domain/call.js';
+import { CallCommandStatus, CallCommandType, RecordingFormat, RecordingKind, RecordingStatus, RejectReason } from '../../domain/command-rules.js';
 import { DateTimeScalar } from './scalars.js';
 import { CallObject } from './call.type.js';
 import { UserErrorObject } from './user-error.type.js';
 import './enums.js';
+
+@ObjectType('CallCommandArguments', {
+  description:
+    "What the command was given, as the mutation took it (a format left out is the one the call records in). Each field belongs to one command's input, null for the others.",
+  simpleResolvers: true,
+})
+export class CallCommandArgumentsObject {
+  @Field(() => RejectReason, { nullable: true, description: 'rejectCall: BUSY or DECLINED.' })
+  reason!: RejectReason | null;
+
+  @Field(() => String, { nullable: true, description: "holdCall: the music played to the held party; null: the provider's default." })
+  musicUrl!: string | null;
+
+  @Field(() => CallLeg, { nullable: true, description: 'muteCall, unmuteCall: the leg.' })
+  leg!: CallLeg | null;
+
+  @Field(() => String, { nullable: true, description: 'transferCall: the new destination.' })
+  to!: string | null;
+
+  @Field(() => Channel, { nullable: true, description: "transferCall: the new destination's channel." })
+  toChannel!: Channel | null;
+
+  @Field(() => RecordingFormat, { nullable: true, description: 'startRecording: the format recorded.' })
+  format!: RecordingFormat | null;
+
+  @Field(() => String, { nullable: true, description: 'sendDtmf: the digits sent.' })
+  digits!: string | null;
+
+  @Field(() => Int, { nullable: true, description: "sendDtmf: each digit's tone, in milliseconds." })
+  durationMs!: number | null;
+}
 
 @ObjectType('CallCommand', { description: 'A command given to a call (hold, transfer, recording …) and what became of it.', simpleResolvers: true })
 export class CallCommandObject {
