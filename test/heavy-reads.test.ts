@@ -1,10 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, eventually, holdStatements, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { wsClient, wsRequest } from './helpers/ws.js';
+import { AccessScope, AccessTokens } from '../src/domain/access-tokens.js';
+import { parseAccessTokenKeys } from '../src/shared/access-token-keys.js';
 
 // callStats and totalCount read every call of a range. Per application, at most
 // HEAVY_READS_PER_APPLICATION run at once and HEAVY_READS_WAITING wait; beyond that a read is
 // refused at once (RATE_LIMITED), so one tenant's aggregations cannot hold the pool.
+const KEYS = `k1:${'h'.repeat(40)}`;
 let gw: TestGateway;
 let app: TestApp;
 let other: TestApp;
@@ -73,5 +76,68 @@ describe('heavy reads per application', () => {
       expect(answer.errors).toBeUndefined();
       expect(answer.data).toEqual({ callStats: { total: { count: 1 } } });
     }
+  });
+});
+
+describe('heavy reads per access token', () => {
+  it('an access token has its own share: two of its reads held, the third refused; the secret key and another token of the same key are still answered', async () => {
+    // The default shape: HEAVY_READS_PER_APPLICATION 2, HEAVY_READS_WAITING 4 at 25%: one read of a token runs and one waits.
+    const gw = await bootGateway({
+      simulator: 'frozen',
+      env: { HEAVY_READS_PER_APPLICATION: '2', HEAVY_READS_WAITING: '4', RATE_LIMIT_TOKEN_SHARE: '25', ACCESS_TOKEN_KEYS: KEYS },
+    });
+    const app = await newApp(gw.admin, 'tokens');
+    await rawGql(gw.url, app.testKey, {
+      query: `mutation($input: CreateCallInput!) { createCall(input: $input) { call { id } } }`,
+      variables: { input: { from: app.number, to: '+15005550001' } },
+    });
+    const [row] = await gw.database.sql.query<{ id: string }>(`SELECT id FROM api_key WHERE app_id = $1 AND mode = 'test'`, [app.id]);
+    const signer = new AccessTokens(parseAccessTokenKeys(KEYS));
+    const mint = async () => (await signer.issue({ appId: app.id, mode: 'test', keyId: row!.id }, { scopes: [AccessScope.CALLS_READ] })).token;
+    const [greedy, neighbour] = [await mint(), await mint()];
+    const gate = holdStatements(gw, /GROUPING SETS/, app.id);
+    const admitted: Promise<Awaited<ReturnType<typeof rawGql>>>[] = [];
+    try {
+      admitted.push(rawGql(gw.url, greedy, { query: STATS, variables: month }));
+      await eventually(() => gate.state.entered === 1, 10_000, "the token's first read to reach the database");
+      admitted.push(rawGql(gw.url, greedy, { query: STATS, variables: month }));
+      let refused: Awaited<ReturnType<typeof rawGql>> | undefined;
+      await eventually(
+        async () => {
+          const probe = rawGql(gw.url, greedy, { query: STATS, variables: month });
+          const answer = await Promise.race([probe, new Promise<null>((resolve) => setTimeout(() => resolve(null), 300))]);
+          if (answer === null) {
+            admitted.push(probe);
+            return false;
+          }
+          refused = answer;
+          return true;
+        },
+        10_000,
+        "the token's read to be refused",
+      );
+      expect(refused!.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      expect(gate.state.entered).toBe(1);
+      // The backend's secret key still reaches the database (its own budget), and so does
+      // another user's token, over WebSocket.
+      admitted.push(rawGql(gw.url, app.testKey, { query: STATS, variables: month }));
+      await eventually(() => gate.state.entered === 2, 10_000, "the secret key's read to reach the database");
+      const client = wsClient(gw.wsUrl, neighbour);
+      try {
+        const theirs = wsRequest(client, STATS, month);
+        await eventually(() => gate.state.entered === 3, 10_000, "the other token's read to reach the database");
+        gate.release();
+        expect(await theirs).toEqual({ data: { callStats: { total: { count: 1 } } } });
+      } finally {
+        await client.dispose();
+      }
+    } finally {
+      gate.release();
+    }
+    for (const answer of await Promise.all(admitted)) {
+      expect(answer.errors).toBeUndefined();
+      expect(answer.data).toEqual({ callStats: { total: { count: 1 } } });
+    }
+    await gw.stop();
   });
 });

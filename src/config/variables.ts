@@ -103,7 +103,7 @@ export const GATEWAY = {
   rateLimitTokenSharePercent: variable(
     'RATE_LIMIT_TOKEN_SHARE',
     integer(25, 1, 100),
-    "each access token's own budget, in percent of its key's `RATE_LIMIT_PER_MINUTE`; all tokens of a key together have at most the key's rate, counted apart from the key's own requests",
+    "each access token's own budget, in percent of its key's `RATE_LIMIT_PER_MINUTE` (and of `HEAVY_READS_PER_APPLICATION` / `HEAVY_READS_WAITING`, at least one read); all tokens of a key together have at most the key's budget, counted apart from the key's own requests",
   ),
   wsInitTimeoutMs: variable('WS_INIT_TIMEOUT_MS', integer(5_000, 100, 60_000), 'WebSocket: time to send `connection_init` (else 4408)'),
   wsKeepAliveMs: variable(
@@ -218,7 +218,7 @@ export const TUNING = {
   heavyReadsPerApplication: variable(
     'HEAVY_READS_PER_APPLICATION',
     integer(2, 1, 1_000),
-    '`callStats` and `totalCount` reads one application runs at once in a process',
+    '`callStats` and `totalCount` reads one application\'s keys run at once in a process (its access tokens together as many again, apart)',
   ),
   heavyReadsWaiting: variable('HEAVY_READS_WAITING', integer(64, 0, 100_000), 'more such reads that may wait; beyond, `RATE_LIMITED`'),
 } as const;

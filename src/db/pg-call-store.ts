@@ -97,16 +97,30 @@ export class PgCallStore implements CallStore {
    * `heavy.concurrent` run at once in this process and `heavy.waiting` more wait (else
    * TooBusyError), so a document of aliased month-wide aggregations, or a tenant sending many,
    * holds a bounded share of the pool and other tenants' requests still get connections.
+   *
+   * Access tokens do not use the secret key's budget: all tokens of an application share one of
+   * the same size (key `tokens:<app>`), and each token may hold only `tokenSharePercent` of it
+   * (at least one read), so one browser user can neither starve its backend nor the other users.
    */
   private readonly heavy: KeyedLimiter;
+  private readonly heavyPerToken: KeyedLimiter;
 
   constructor(
     private readonly sql: Sql,
-    /** HEAVY_READS_PER_APPLICATION and HEAVY_READS_WAITING (config.ts holds their defaults). */
-    heavy: { concurrent: number; waiting: number },
+    /** HEAVY_READS_PER_APPLICATION, HEAVY_READS_WAITING and RATE_LIMIT_TOKEN_SHARE (config holds their defaults). */
+    heavy: { concurrent: number; waiting: number; tokenSharePercent?: number },
   ) {
     this.inserts = new CallInsertBatch(sql);
-    this.heavy = new KeyedLimiter(heavy.concurrent, heavy.waiting, () => new TooBusyError());
+    const tooBusy = () => new TooBusyError();
+    this.heavy = new KeyedLimiter(heavy.concurrent, heavy.waiting, tooBusy);
+    const share = (heavy.tokenSharePercent ?? 100) / 100;
+    this.heavyPerToken = new KeyedLimiter(Math.max(1, Math.ceil(heavy.concurrent * share)), Math.ceil(heavy.waiting * share), tooBusy);
+  }
+
+  /** Runs a heavy read within the budget of its caller: the application's key, or the token (see `heavy`). */
+  private heavyRead<T>(viewer: Viewer, task: () => Promise<T>): Promise<T> {
+    if (!viewer.token) return this.heavy.run(viewer.appId, task);
+    return this.heavyPerToken.run(viewer.token.id, () => this.heavy.run(`tokens:${viewer.appId}`, task));
   }
 
   async insert(tenant: Tenant, call: NewCall, options: { requireAssignedNumber: boolean; idempotencyWindowMs: number }): Promise<InsertCallResult> {
@@ -302,7 +316,7 @@ export class PgCallStore implements CallStore {
   }
 
   stats(tenant: Viewer, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
-    return this.heavy.run(tenant.appId, () => this.statsNow(tenant, query, maxGroups));
+    return this.heavyRead(tenant, () => this.statsNow(tenant, query, maxGroups));
   }
 
   private async statsNow(tenant: Viewer, query: CallStatsQuery, maxGroups: number): Promise<CallStats & { truncated: boolean }> {
@@ -344,7 +358,7 @@ export class PgCallStore implements CallStore {
   }
 
   count(tenant: Viewer, filter: CallFilter): Promise<number> {
-    return this.heavy.run(tenant.appId, async () => {
+    return this.heavyRead(tenant, async () => {
       const where = new Where(tenant).filter(filter);
       const [row] = await this.sql.query<{ count: string }>(`SELECT count(*) AS count FROM call WHERE ${where.toString()}`, where.values);
       return Number(row!.count);

@@ -193,6 +193,8 @@ export interface ParkedState {
  */
 export interface Viewer extends Tenant {
   readonly scope?: CallFilter | null;
+  /** Set for an access token: its heavy reads are counted against its own share, not the key's. */
+  readonly token?: { readonly id: string };
 }
 
 export interface CallStore {

@@ -89,7 +89,11 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 
 async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): Promise<Gateway> {
   const { database, logger } = deps;
-  const store = new PgCallStore(database.sql, { concurrent: config.tuning.heavyReadsPerApplication, waiting: config.tuning.heavyReadsWaiting });
+  const store = new PgCallStore(database.sql, {
+    concurrent: config.tuning.heavyReadsPerApplication,
+    waiting: config.tuning.heavyReadsWaiting,
+    tokenSharePercent: config.rateLimitTokenSharePercent,
+  });
   const commandStore = new PgCommandStore(database.sql);
   const numberStore = new PgPhoneNumberStore(database.sql);
   const lifecycle = new CallLifecycle(store, commandStore, numberStore);
