@@ -19,6 +19,11 @@ import { buildGatewaySchema } from './graphql/schema.js';
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
 
+/** The numbers as the gateway reads them (with the configured WhatsApp business number). */
+function numberStore(database: Database, config: Config): PgPhoneNumberStore {
+  return new PgPhoneNumberStore(database.sql, config.providers.whatsapp ?? null);
+}
+
 async function withDatabase<T>(config: Config, run: (database: Database) => Promise<T>): Promise<T> {
   const server = await resolveDatabaseServer(config);
   try {
@@ -164,10 +169,11 @@ export function buildCli(config: () => Config): Command {
     .command('assign')
     .requiredOption('--app <appId>', 'application id')
     .requiredOption('--number <e164>', 'E.164 number, e.g. +15551234567')
+    .option('--whatsapp-id <id>', "the number's phone-number id in Meta's WhatsApp Cloud API: a WhatsApp business number, which WhatsApp calls may come from")
     .option('--json', 'print JSON')
-    .action(async (options: { app: string; number: string; json?: boolean }) => {
-      const row = await withAdmin(config(), (admin) => admin.assignNumber(options.app, options.number));
-      print(!!options.json, row, `${row.number} assigned to ${row.appId}`);
+    .action(async (options: { app: string; number: string; whatsappId?: string; json?: boolean }) => {
+      const row = await withAdmin(config(), (admin) => admin.assignNumber(options.app, options.number, { whatsappPhoneNumberId: options.whatsappId ?? null }));
+      print(!!options.json, row, `${row.number} assigned to ${row.appId}${row.whatsappPhoneNumberId ? ` (WhatsApp ${row.whatsappPhoneNumberId})` : ''}`);
     });
 
   numbers
@@ -179,12 +185,7 @@ export function buildCli(config: () => Config): Command {
       const loaded = config();
       const list = await withDatabase(loaded, async (database) => {
         await new AdminStore(database.orm.em).requireAppId(options.app);
-        return new PhoneNumbers(
-          new PgPhoneNumberStore(database.sql),
-          { appId: options.app, mode: options.mode },
-          loaded.providers.whatsapp?.businessNumber ?? null,
-          canRingWebrtc(loaded.providers),
-        ).list();
+        return new PhoneNumbers(numberStore(database, loaded), { appId: options.app, mode: options.mode }, canRingWebrtc(loaded.providers)).list();
       });
       print(
         !!options.json,
@@ -208,12 +209,7 @@ export function buildCli(config: () => Config): Command {
       const loaded = config();
       const result = await withDatabase(loaded, async (database) => {
         await new AdminStore(database.orm.em).requireAppId(options.app);
-        const numbers = new PhoneNumbers(
-          new PgPhoneNumberStore(database.sql),
-          { appId: options.app, mode: options.mode },
-          loaded.providers.whatsapp?.businessNumber ?? null,
-          canRingWebrtc(loaded.providers),
-        );
+        const numbers = new PhoneNumbers(numberStore(database, loaded), { appId: options.app, mode: options.mode }, canRingWebrtc(loaded.providers));
         return numbers.setRouting({ number: options.number, routing: options.routing, forwardTo: options.to ?? null, identity: options.identity ?? null });
       });
       if (result.userErrors.length) throw new AdminError(result.userErrors.map((error) => error.message).join('; '));

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootGateway, gql, randomNumber, type TestGateway } from './helpers/gateway.js';
+import { bootGateway, gql, randomNumber, rawGql, type TestGateway } from './helpers/gateway.js';
 import { runCli } from './helpers/cli.js';
 import { CreateCallDocument, ListCallsDocument } from './gql/graphql.js';
 
@@ -64,6 +64,30 @@ describe('calls-gateway CLI against DATABASE_URL while the gateway runs', { time
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(message);
     expect(result.stdout).toBe('');
+  });
+
+  it('numbers assign --whatsapp-id makes a WhatsApp business number: phoneNumbers shows it, and a WHATSAPP from is accepted only then', async () => {
+    const app = JSON.parse((await runCli(['apps', 'create', '--name', 'whatsapp', '--json'], env())).stdout);
+    const number = randomNumber();
+    const whatsappId = String(100_000_000_000_000 + Math.floor(Math.random() * 1e12));
+    const place = () =>
+      rawGql(gw.url, app.testKey, {
+        query: `mutation($input: CreateCallInput!) { createCall(input: $input) { call { fromChannel } userErrors { code field } } }`,
+        variables: { input: { from: number, fromChannel: 'WHATSAPP', to: '+15551234567', toChannel: 'WHATSAPP' } },
+      });
+    expect((await runCli(['numbers', 'assign', '--app', app.id, '--number', number], env())).code).toBe(0);
+    expect((await place()).data.createCall).toEqual({ call: null, userErrors: [{ code: 'PHONE_NUMBER_NOT_ASSIGNED', field: ['input', 'from'] }] });
+    expect((await runCli(['numbers', 'assign', '--app', app.id, '--number', number, '--whatsapp-id', 'not-digits'], env())).stderr).toMatch(/1 to 64 digits/);
+    const assigned = await runCli(['numbers', 'assign', '--app', app.id, '--number', number, '--whatsapp-id', whatsappId, '--json'], env());
+    expect(JSON.parse(assigned.stdout)).toMatchObject({ number, whatsappPhoneNumberId: whatsappId });
+    const listed = await rawGql(gw.url, app.testKey, { query: `{ phoneNumbers { number channels whatsappPhoneNumberId } }` });
+    expect(listed.data.phoneNumbers).toEqual([{ number, channels: ['PSTN', 'WHATSAPP'], whatsappPhoneNumberId: whatsappId }]);
+    expect((await place()).data.createCall).toEqual({ call: { fromChannel: 'WHATSAPP' }, userErrors: [] });
+    // One WhatsApp id belongs to one number.
+    const other = randomNumber();
+    const taken = await runCli(['numbers', 'assign', '--app', app.id, '--number', other, '--whatsapp-id', whatsappId], env());
+    expect(taken.code).toBe(1);
+    expect(taken.stderr).toMatch(/already assigned/);
   });
 
   it('refuses a number already assigned to another application', async () => {

@@ -9,6 +9,8 @@ let app: TestApp;
 beforeAll(async () => {
   gw = await bootGateway({ simulator: 'frozen' });
   app = await newApp(gw.admin);
+  // A WhatsApp business number too (numbers assign --whatsapp-id), so that it may be a WHATSAPP from.
+  await gw.admin.assignNumber(app.id, app.number, { whatsappPhoneNumberId: String(Date.now()) });
 });
 afterAll(() => gw.stop());
 
@@ -147,6 +149,12 @@ describe('createCall refuses bad input with a typed userError and persists nothi
     {
       name: 'a caller number not assigned to the application',
       input: () => ({ from: '+15559999999', to: '+15551234567' }),
+      code: 'PHONE_NUMBER_NOT_ASSIGNED',
+      field: ['input', 'from'],
+    },
+    {
+      name: "a WhatsApp caller that is the application's number but not a WhatsApp number",
+      input: () => ({ from: app.number, fromChannel: 'WHATSAPP', to: '+15551234567' }),
       code: 'PHONE_NUMBER_NOT_ASSIGNED',
       field: ['input', 'from'],
     },

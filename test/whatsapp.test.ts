@@ -1,6 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { bootGateway, commandRowCounts, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
+import {
+  bootGateway,
+  commandRowCounts,
+  eventually,
+  gql,
+  listenersRegistered,
+  newApp,
+  rawGql,
+  rowCounts,
+  type TestApp,
+  type TestGateway,
+} from './helpers/gateway.js';
 import { collect, wsClient, wsRequest } from './helpers/ws.js';
 import { FakeLiveKit } from './fakes/livekit-server.js';
 import { FakeMeta } from './fakes/meta-server.js';
@@ -115,6 +126,52 @@ describe("WhatsApp through LiveKit's WhatsApp connector and Meta's calling webho
       await client.dispose();
     }
     expect((await state(id)).livekitRoomName).toBeNull();
+  });
+
+  it('numbers carry their WhatsApp id: a WHATSAPP from must be one, its leg dials from it, and calls to it ring its application', async () => {
+    // A second business number of the application, with its own id in Meta's Cloud API.
+    const second = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    const secondId = String(200_000_000_000_000 + Math.floor(Math.random() * 1e12));
+    await gw.admin.assignNumber(app.id, second, { whatsappPhoneNumberId: secondId });
+    const numbers = (await rawGql(gw.url, app.liveKey, { query: `{ phoneNumbers { number channels whatsappPhoneNumberId } }` })).data.phoneNumbers;
+    expect(numbers).toEqual(
+      expect.arrayContaining([
+        { number: app.number, channels: ['PSTN', 'WHATSAPP'], whatsappPhoneNumberId: meta.phoneNumberId }, // WHATSAPP_BUSINESS_NUMBER's
+        { number: second, channels: ['PSTN', 'WHATSAPP'], whatsappPhoneNumberId: secondId },
+      ]),
+    );
+    // Outbound from the second number: the connector is told to call from it, not from WHATSAPP_PHONE_NUMBER_ID.
+    const placed = (
+      await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: second, fromChannel: 'WHATSAPP', to: '+15557002010', toChannel: 'WHATSAPP' } })
+    ).data!.createCall;
+    expect(placed.userErrors).toEqual([]);
+    expect(twirp('Connector/DialWhatsAppCall').at(-1)!.body).toMatchObject({ whatsappPhoneNumberId: secondId, whatsappBizOpaqueCallbackData: placed.call!.id });
+
+    // A number of the application that is not a WhatsApp number: refused, nothing stored or dialed.
+    const plain = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    await gw.admin.assignNumber(app.id, plain);
+    const dials = twirp('Connector/DialWhatsAppCall').length;
+    const before = await rowCounts(gw.database, app.id);
+    const refused = (
+      await gql(gw.url, app.liveKey, CreateCallDocument, { input: { from: plain, fromChannel: 'WHATSAPP', to: '+15557002011', toChannel: 'WHATSAPP' } })
+    ).data!.createCall;
+    expect(refused).toMatchObject({ call: null, userErrors: [{ code: 'PHONE_NUMBER_NOT_ASSIGNED', field: ['input', 'from'] }] });
+    expect(twirp('Connector/DialWhatsAppCall')).toHaveLength(dials);
+    expect(await rowCounts(gw.database, app.id)).toEqual(before);
+
+    // Inbound: Meta names the number called by its id; the call is to that number, and it is
+    // accepted from it. An id no number carries rings nobody.
+    const wacid = `wacid.second-${Date.now()}`;
+    const offer = { id: wacid, from: '15559001007', event: 'connect', direction: 'USER_INITIATED', session: { sdp_type: 'offer', sdp: SDP_OFFER } };
+    expect(await meta.send(webhookUrl, { metadata: { phone_number_id: secondId, display_phone_number: second.slice(1) }, calls: [offer] })).toBe(200);
+    const inbound = (await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: wacid }))!;
+    expect(inbound).toMatchObject({ direction: 'inbound', toAddress: second, fromChannel: 'whatsapp' });
+    await until(inbound.id, 'RINGING');
+    await gql(gw.url, app.liveKey, AnswerCallDocument, { input: { callId: inbound.id } });
+    expect(twirp('Connector/AcceptWhatsAppCall').at(-1)!.body).toMatchObject({ whatsappCallId: wacid, whatsappPhoneNumberId: secondId });
+    const stray = `wacid.stray-${Date.now()}`;
+    expect(await meta.send(webhookUrl, { metadata: { phone_number_id: '999999999' }, calls: [{ ...offer, id: stray }] })).toBe(200);
+    expect(await gw.gateway.lifecycle.findCall({ provider: 'livekit', providerCallId: stray })).toBeNull();
   });
 
   it('an inbound WhatsApp call rings for the application owning the business number; answerCall accepts it through the connector', async () => {

@@ -218,7 +218,7 @@ export const TUNING = {
   heavyReadsPerApplication: variable(
     'HEAVY_READS_PER_APPLICATION',
     integer(2, 1, 1_000),
-    '`callStats` and `totalCount` reads one application\'s keys run at once in a process (its access tokens together as many again, apart)',
+    "`callStats` and `totalCount` reads one application's keys run at once in a process (its access tokens together as many again, apart)",
   ),
   heavyReadsWaiting: variable('HEAVY_READS_WAITING', integer(64, 0, 100_000), 'more such reads that may wait; beyond, `RATE_LIMITED`'),
 } as const;

@@ -23,6 +23,9 @@ export interface CreatedApp {
  * Operator actions: rare writes, so they go through MikroORM (one fork per call).
  * Keys are returned once and only their hashes are stored.
  */
+/** Meta's phone-number ids are numeric strings (e.g. 106540352242922). */
+const WHATSAPP_PHONE_NUMBER_ID = /^\d{1,64}$/;
+
 export class AdminStore {
   constructor(private readonly rootEm: EntityManager) {}
 
@@ -43,23 +46,35 @@ export class AdminStore {
     return { id: app.id, name: app.name, testKey: test.key, liveKey: live.key };
   }
 
-  async assignNumber(appId: string, number: string): Promise<{ id: string; number: string; appId: string }> {
+  /**
+   * Assigns `number` to the application (again: nothing changes). `whatsappPhoneNumberId` makes it
+   * a WhatsApp business number (its id in Meta's Cloud API); given again, it replaces the id.
+   */
+  async assignNumber(
+    appId: string,
+    number: string,
+    options: { whatsappPhoneNumberId?: string | null } = {},
+  ): Promise<{ id: string; number: string; appId: string; whatsappPhoneNumberId: string | null }> {
     if (!isPossibleE164(number)) throw new AdminError(`${number} is not a possible E.164 number (e.g. +15551234567)`);
+    const whatsappId = options.whatsappPhoneNumberId ?? null;
+    if (whatsappId !== null && !WHATSAPP_PHONE_NUMBER_ID.test(whatsappId)) {
+      throw new AdminError('--whatsapp-id is the phone-number id Meta shows for the number: 1 to 64 digits');
+    }
     const em = this.rootEm.fork();
     const app = await this.requireApp(em, appId);
     const existing = await em.findOne(PhoneNumberEntity, { number }, { populate: ['app'] });
-    if (existing) {
-      if (existing.app.id === appId) return { id: existing.id, number, appId };
-      throw new AdminError(`${number} is already assigned to another application`);
-    }
-    const row = em.create(PhoneNumberEntity, { id: newNumberId(), number, app });
+    if (existing && existing.app.id !== appId) throw new AdminError(`${number} is already assigned to another application`);
+    const row = existing ?? em.create(PhoneNumberEntity, { id: newNumberId(), number, app });
+    if (whatsappId !== null) row.whatsappPhoneNumberId = whatsappId;
     try {
       await em.flush();
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) throw new AdminError(`${number} is already assigned`);
+      if (error instanceof UniqueConstraintViolationException) {
+        throw new AdminError(whatsappId !== null ? `${number} or WhatsApp id ${whatsappId} is already assigned` : `${number} is already assigned`);
+      }
       throw error;
     }
-    return { id: row.id, number, appId };
+    return { id: row.id, number, appId, whatsappPhoneNumberId: row.whatsappPhoneNumberId ?? null };
   }
 
   async createKey(appId: string, mode: Mode): Promise<{ id: string; key: string; appId: string; mode: Mode }> {

@@ -94,6 +94,10 @@ export interface ProviderCallbacks {
   dtmfReceived(callId: string, digits: string): Promise<boolean>;
   /** How a call arriving at `number` is routed (the number's routing in `mode`). */
   routingOf(number: string, mode: Mode): Promise<{ routing: NumberRouting; target: string | null }>;
+  /** The WhatsApp phone-number id of `number` (a number of `appId`, when given); null: not a WhatsApp business number. */
+  whatsappIdOf(number: string, appId?: string): Promise<string | null>;
+  /** The number whose WhatsApp phone-number id is `id`; null: none. */
+  numberOfWhatsappId(id: string): Promise<string | null>;
   /** The routing sent the arriving call to `to`: a TRANSFERRED event (the call has not been answered). */
   routed(callId: string, to: string, toChannel: Channel): Promise<{ call: Call; event: CallEvent } | null>;
 }
@@ -113,11 +117,19 @@ export class CallLifecycle implements ProviderCallbacks {
     private readonly store: CallStore,
     private readonly commands: CommandStore,
     /** Per-number inbound routing; absent: every number routes to the application. */
-    private readonly numbers: Pick<PhoneNumberStore, 'routingOf'> | null = null,
+    private readonly numbers: Pick<PhoneNumberStore, 'routingOf' | 'whatsappIdOf' | 'numberOfWhatsappId'> | null = null,
   ) {}
 
   routingOf(number: string, mode: Mode): Promise<{ routing: NumberRouting; target: string | null }> {
     return this.numbers ? this.numbers.routingOf(number, mode) : Promise.resolve({ routing: NumberRouting.APPLICATION, target: null });
+  }
+
+  async whatsappIdOf(number: string, appId?: string): Promise<string | null> {
+    return this.numbers ? this.numbers.whatsappIdOf(number, appId) : null;
+  }
+
+  async numberOfWhatsappId(id: string): Promise<string | null> {
+    return this.numbers ? this.numbers.numberOfWhatsappId(id) : null;
   }
 
   /** The number's routing sent an arriving call on (FORWARD, RING_WEBRTC): a TRANSFERRED event, before anyone answered. */

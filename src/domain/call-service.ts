@@ -71,7 +71,7 @@ export interface CallServiceParts {
   tenant: Viewer;
   live: LiveEventSource;
   /** Ends a call the provider refused (FAILED) and stores the provider's id for it. */
-  providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived' | 'routingOf' | 'routed'>;
+  providerCallbacks: Pick<ProviderCallbacks, 'apply' | 'setProviderCallId' | 'inboundCall' | 'dtmfReceived' | 'routingOf' | 'routed' | 'whatsappIdOf'>;
   /** Told when events were committed (the event log numbers and announces them). */
   onEventsWritten?: () => void;
   /** createCall's statusCallbackUrl (the tenant's webhook endpoints); null: refused. */
@@ -120,6 +120,17 @@ export class CallService {
         ...(this.statusCallbacks
           ? await this.statusCallbacks.problems(options.statusCallbackUrl)
           : [userError(UserErrorCode.PROVIDER_NOT_CONFIGURED, ['input', 'statusCallbackUrl'], 'Status callbacks are not available here')]),
+      );
+    }
+    // A WhatsApp call comes from one of the application's WhatsApp business numbers (a number
+    // with its WhatsApp id: `numbers assign --whatsapp-id`), and its leg dials from that number.
+    if (errors.length === 0 && input.fromChannel === Channel.WHATSAPP && (await this.providerCallbacks.whatsappIdOf(input.from, this.tenant.appId)) === null) {
+      errors.push(
+        userError(
+          UserErrorCode.PHONE_NUMBER_NOT_ASSIGNED,
+          ['input', 'from'],
+          `${input.from.slice(0, 40)} is not a WhatsApp business number of this application (numbers assign --whatsapp-id)`,
+        ),
       );
     }
     if (errors.length === 0 && !provider) {

@@ -14,8 +14,10 @@ export enum NumberRouting {
 
 export interface PhoneNumber {
   number: string;
-  /** The channels calls reach it on: PSTN, and WHATSAPP for the configured WhatsApp business number. */
+  /** The channels calls reach it on: PSTN, and WHATSAPP for a WhatsApp business number. */
   channels: Channel[];
+  /** Its phone-number id in Meta's WhatsApp Cloud API: set for a WhatsApp business number, else null. */
+  whatsappPhoneNumberId: string | null;
   routing: NumberRouting;
   /** FORWARD: the E.164 number; RING_WEBRTC: the identity; else null. */
   routingTarget: string | null;
@@ -29,6 +31,20 @@ export interface PhoneNumberStore {
   setRouting(tenant: Tenant, number: string, routing: NumberRouting, target: string | null): Promise<boolean>;
   /** How a call arriving at `number` in `mode` is routed (APPLICATION when the number has no routing). */
   routingOf(number: string, mode: Mode): Promise<{ routing: NumberRouting; target: string | null }>;
+  /** The WhatsApp phone-number id of `number` (of application `appId`, when given); null: not a WhatsApp number. */
+  whatsappIdOf(number: string, appId?: string): Promise<string | null>;
+  /** The number whose WhatsApp phone-number id is `id`; null: none. */
+  numberOfWhatsappId(id: string): Promise<string | null>;
+}
+
+/**
+ * The WhatsApp number WHATSAPP_BUSINESS_NUMBER and WHATSAPP_PHONE_NUMBER_ID configure: a number of
+ * that value counts as one with that id when its own row has none (the way before numbers carried
+ * their ids). Applied by the store only, so every reader agrees.
+ */
+export interface DefaultWhatsAppNumber {
+  businessNumber: string;
+  phoneNumberId: string;
 }
 
 export interface SetRoutingInput {
@@ -45,14 +61,15 @@ export class PhoneNumbers {
   constructor(
     private readonly store: PhoneNumberStore,
     readonly tenant: Tenant,
-    /** The WhatsApp business number of this gateway, if WhatsApp is configured. */
-    private readonly whatsappNumber: string | null,
     /** Whether live calls can ring a browser: Telnyx with LiveKit SIP (LIVEKIT_SIP_URI) configured. */
     private readonly liveRingWebrtc: boolean,
   ) {}
 
   async list(): Promise<PhoneNumber[]> {
-    return (await this.store.list(this.tenant)).map((row) => ({ ...row, channels: this.channelsOf(row.number) }));
+    return (await this.store.list(this.tenant)).map((row) => ({
+      ...row,
+      channels: row.whatsappPhoneNumberId !== null ? [Channel.PSTN, Channel.WHATSAPP] : [Channel.PSTN],
+    }));
   }
 
   async setRouting(input: SetRoutingInput): Promise<{ phoneNumber: PhoneNumber | null; userErrors: UserError[] }> {
@@ -83,7 +100,7 @@ export class PhoneNumbers {
         );
       target = input.identity ?? null;
     }
-    if (input.routing !== NumberRouting.APPLICATION && this.whatsappNumber === input.number) {
+    if (input.routing !== NumberRouting.APPLICATION && errors.length === 0 && (await this.store.whatsappIdOf(input.number, this.tenant.appId)) !== null) {
       errors.push(
         userError(
           UserErrorCode.COMMAND_NOT_ALLOWED,
@@ -103,9 +120,5 @@ export class PhoneNumbers {
     }
     const phoneNumber = (await this.list()).find((row) => row.number === input.number) ?? null;
     return { phoneNumber, userErrors: [] };
-  }
-
-  private channelsOf(number: string): Channel[] {
-    return number === this.whatsappNumber ? [Channel.PSTN, Channel.WHATSAPP] : [Channel.PSTN];
   }
 }

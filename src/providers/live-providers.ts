@@ -48,7 +48,7 @@ export function createLiveProviders(config: ProviderConfig, callbacks: ProviderC
     const legs: RoomLeg[] = [new WebRtcLeg()];
     if (sipTrunkId) legs.push(new SipLeg(url, apiKey, apiSecret, sipTrunkId));
     if (config.whatsapp) {
-      const whatsapp = new WhatsAppLeg(config.whatsapp, config.livekit);
+      const whatsapp = new WhatsAppLeg(config.whatsapp, config.livekit, callbacks);
       legs.push(whatsapp);
       webhooks.push(new WhatsAppWebhook(config.whatsapp, whatsapp, callbacks, logger));
     }

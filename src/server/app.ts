@@ -95,7 +95,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
     tokenSharePercent: config.rateLimitTokenSharePercent,
   });
   const commandStore = new PgCommandStore(database.sql);
-  const numberStore = new PgPhoneNumberStore(database.sql);
+  const numberStore = new PgPhoneNumberStore(database.sql, config.providers.whatsapp ?? null);
   const lifecycle = new CallLifecycle(store, commandStore, numberStore);
   const accessTokens = new AccessTokens(resolveAccessTokenKeys(config));
   const authenticator = new Authenticator(new PgKeyLookup(database.sql), {
@@ -144,7 +144,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
       commands: new CallCommands({ calls: store, commands: commandStore, lifecycle, providers, tenant: principal }),
       tokens: new CallTokens(store, principal.mode === 'test' ? (live.testTokens ?? null) : live.tokens, principal),
       webhooks: endpoints,
-      numbers: new PhoneNumbers(numberStore, principal, config.providers.whatsapp?.businessNumber ?? null, canRingWebrtc(config.providers)),
+      numbers: new PhoneNumbers(numberStore, principal, canRingWebrtc(config.providers)),
       accessTokens,
       requestId,
       baseUrl,

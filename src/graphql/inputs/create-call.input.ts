@@ -6,7 +6,10 @@ import '../types/enums.js';
 
 @InputType('CreateCallInput', { description: 'An outbound call to place.' })
 export class CreateCallInput {
-  @Field(() => String, { description: 'A number assigned to the application (E.164 for PSTN and WhatsApp), or a client identity for WebRTC.' })
+  @Field(() => String, {
+    description:
+      'PSTN: a number assigned to the application (E.164). WHATSAPP: one of its WhatsApp business numbers (PhoneNumber.whatsappPhoneNumberId set), which the WhatsApp user sees calling. WEBRTC: a client identity. Else PHONE_NUMBER_NOT_ASSIGNED.',
+  })
   from!: string;
 
   @Field(() => String, { description: 'E.164 for PSTN and WhatsApp (e.g. +15551234567); a client identity for WebRTC.' })

@@ -25,8 +25,15 @@ class PhoneNumberObject {
   @Field(() => String, { description: 'E.164.' })
   number!: string;
 
-  @Field(() => [Channel], { description: 'The channels calls reach it on: PSTN, and WHATSAPP for the WhatsApp business number.' })
+  @Field(() => [Channel], { description: 'The channels calls reach it on: PSTN, and WHATSAPP for a WhatsApp business number.' })
   channels!: Channel[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Its phone-number id in Meta's WhatsApp Cloud API (`numbers assign --whatsapp-id`, or WHATSAPP_PHONE_NUMBER_ID for WHATSAPP_BUSINESS_NUMBER): set, the number is a WhatsApp business number, createCall may use it as a WHATSAPP `from`, and its calls' WhatsApp legs are placed from it. null: not a WhatsApp number.",
+  })
+  whatsappPhoneNumberId!: string | null;
 
   @Field(() => NumberRouting, { description: "Inbound routing in this key's mode." })
   routing!: NumberRouting;

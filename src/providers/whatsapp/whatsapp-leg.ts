@@ -1,8 +1,9 @@
 import { ConnectorClient, SessionDescription } from 'livekit-server-sdk';
-import { Channel, type Call } from '../../domain/call.js';
+import { CallDirection, Channel, type Call } from '../../domain/call.js';
 import { RejectReason } from '../../domain/command-rules.js';
 import { ProviderError } from '../../domain/channel-provider.js';
 import type { LiveKitConfig, WhatsAppConfig } from '../../config/providers.js';
+import type { ProviderCallbacks } from '../../domain/call-lifecycle.js';
 import type { RoomLeg } from '../room-leg.js';
 import { livekit } from '../webrtc/livekit-errors.js';
 import { partyIdentity } from '../webrtc/legs.js';
@@ -29,14 +30,33 @@ export class WhatsAppLeg implements RoomLeg {
   constructor(
     private readonly config: WhatsAppConfig,
     livekitConfig: LiveKitConfig,
+    /** The numbers' WhatsApp ids (phone_number, with WHATSAPP_BUSINESS_NUMBER's as the default). */
+    private readonly numbers: Pick<ProviderCallbacks, 'whatsappIdOf'>,
   ) {
     this.connector = new ConnectorClient(livekitConfig.url, livekitConfig.apiKey, livekitConfig.apiSecret);
   }
 
+  /**
+   * The business number a leg is on, as Meta's phone-number id: the application's number of the
+   * call (its `from` outbound, the number called inbound) when it is a WhatsApp number. A WhatsApp
+   * `from` always is (createCall checks it); a PSTN caller's number may not be, and then the
+   * gateway's WhatsApp business number (WHATSAPP_PHONE_NUMBER_ID) calls the WhatsApp user.
+   */
+  private async businessNumberId(call: Call): Promise<string> {
+    const ours = call.direction === CallDirection.INBOUND ? call.toAddress : call.fromAddress;
+    const id = await this.numbers.whatsappIdOf(ours, call.appId);
+    if (id !== null) return id;
+    if (call.direction === CallDirection.OUTBOUND && call.fromChannel === Channel.WHATSAPP) {
+      throw new ProviderError('whatsapp', `${ours} is no longer a WhatsApp business number of this application`);
+    }
+    return this.config.phoneNumberId;
+  }
+
   async dial(call: Call): Promise<{ legId: string | null }> {
+    const whatsappPhoneNumberId = await this.businessNumberId(call);
     const response = await livekit(() =>
       this.connector.dialWhatsAppCall({
-        whatsappPhoneNumberId: this.config.phoneNumberId,
+        whatsappPhoneNumberId,
         // Meta addresses WhatsApp users by their number without the "+".
         whatsappToPhoneNumber: call.toAddress.replace(/^\+/, ''),
         whatsappApiKey: this.config.accessToken,
@@ -70,9 +90,10 @@ export class WhatsAppLeg implements RoomLeg {
     const offer = call.providerCallId ? this.offers.get(call.providerCallId) : undefined;
     if (!call.providerCallId || !offer)
       throw new ProviderError('livekit', 'The WhatsApp call offer is no longer available (the call rang on another gateway process, or it restarted)');
+    const whatsappPhoneNumberId = await this.businessNumberId(call);
     await livekit(() =>
       this.connector.acceptWhatsAppCall({
-        whatsappPhoneNumberId: this.config.phoneNumberId,
+        whatsappPhoneNumberId,
         whatsappApiKey: this.config.accessToken,
         whatsappCloudApiVersion: this.config.apiVersion,
         whatsappCallId: call.providerCallId!,
@@ -88,7 +109,7 @@ export class WhatsAppLeg implements RoomLeg {
 
   async reject(call: Call, _reason: RejectReason): Promise<void> {
     if (!call.providerCallId) throw new ProviderError('whatsapp', 'The call has no WhatsApp call id');
-    const url = `${this.config.graphUrl}/v${this.config.apiVersion}/${encodeURIComponent(this.config.phoneNumberId)}/calls`;
+    const url = `${this.config.graphUrl}/v${this.config.apiVersion}/${encodeURIComponent(await this.businessNumberId(call))}/calls`;
     let response: Response;
     try {
       response = await fetch(url, {

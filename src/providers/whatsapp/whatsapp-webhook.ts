@@ -31,7 +31,13 @@ interface MetaStatus {
   biz_opaque_callback_data?: string;
 }
 interface MetaWebhook {
-  entry?: { changes?: { field?: string; value?: { calls?: MetaCall[]; statuses?: MetaStatus[] } }[] }[];
+  entry?: {
+    changes?: {
+      field?: string;
+      /** metadata: the business number the events are about (Meta's phone-number id and its display form). */
+      value?: { metadata?: { phone_number_id?: string; display_phone_number?: string }; calls?: MetaCall[]; statuses?: MetaStatus[] };
+    }[];
+  }[];
 }
 
 const ANSWERED: ReadonlySet<CallStatus> = new Set([CallStatus.IN_PROGRESS, CallStatus.VOICEMAIL]);
@@ -77,16 +83,16 @@ export class WhatsAppWebhook implements ProviderWebhook {
     for (const entry of body.entry ?? []) {
       for (const change of entry.changes ?? []) {
         if (change.field !== 'calls') continue;
-        for (const call of change.value?.calls ?? []) await this.onCall(call);
+        for (const call of change.value?.calls ?? []) await this.onCall(call, change.value?.metadata?.phone_number_id);
         for (const status of change.value?.statuses ?? []) if (status.type === 'call') await this.onStatus(status);
       }
     }
     return { status: 200, body: 'ok' };
   }
 
-  private async onCall(event: MetaCall): Promise<void> {
+  private async onCall(event: MetaCall, phoneNumberId: string | undefined): Promise<void> {
     if (!event.id) return;
-    if (event.event === 'connect' && event.direction === 'USER_INITIATED') return this.inbound(event);
+    if (event.event === 'connect' && event.direction === 'USER_INITIATED') return this.inbound(event, phoneNumberId);
     const call = await this.find(event.id, event.biz_opaque_callback_data);
     if (!call) return;
     if (event.event === 'connect' && event.session?.sdp) {
@@ -126,7 +132,7 @@ export class WhatsAppWebhook implements ProviderWebhook {
    * has long given up, and Meta's call id is a key that never expires (lifecycle.inboundCall),
    * so a replay within the tolerance finds the call it made.
    */
-  private async inbound(event: MetaCall): Promise<void> {
+  private async inbound(event: MetaCall, phoneNumberId: string | undefined): Promise<void> {
     if (!event.from || !event.session?.sdp) return;
     const age = Date.now() / 1000 - Number(event.timestamp);
     if (!Number.isFinite(age) || age > INBOUND_TOLERANCE_SECONDS || age < -INBOUND_TOLERANCE_SECONDS) {
@@ -136,17 +142,25 @@ export class WhatsAppWebhook implements ProviderWebhook {
       });
       return;
     }
+    // The number called is the one whose WhatsApp id Meta names (the configured business number
+    // when Meta names none, or names the configured id).
+    const named = phoneNumberId ? await this.callbacks.numberOfWhatsappId(phoneNumberId) : null;
+    if (phoneNumberId && !named) {
+      this.logger.warn('WhatsApp call to a phone-number id no number carries', { phoneNumberId });
+      return;
+    }
+    const to = named ?? this.config.businessNumber;
     const call = await this.callbacks.inboundCall({
       provider: 'livekit',
       providerCallId: event.id!,
       from: `+${event.from.replace(/^\+/, '')}`,
-      to: this.config.businessNumber,
+      to,
       fromChannel: Channel.WHATSAPP,
       toChannel: Channel.WHATSAPP,
       mode: 'live',
     });
     if (!call) {
-      this.logger.warn('WhatsApp call to a business number no application owns', { number: this.config.businessNumber });
+      this.logger.warn('WhatsApp call to a business number no application owns', { number: to });
       return;
     }
     this.leg.rememberOffer(event.id!, event.session.sdp);
