@@ -50,6 +50,61 @@ async function answeredInbound(from: string): Promise<{ id: string; ccid: string
   return call;
 }
 
+describe("the gateway's SIP dispatch rule", () => {
+  it("one of its name on another trunk, or with a room prefix, is replaced before the first transfer: the caller lands in the call's room", async () => {
+    const name = 'calls-gateway: room = called SIP user (the call id)';
+    const other = await new FakeLiveKit().start();
+    other.dispatchRules.push(
+      { sipDispatchRuleId: 'SDR_otherTrunk', name, trunkIds: ['ST_someoneElse'], rule: { dispatchRuleCallee: { roomPrefix: '' } } },
+      { sipDispatchRuleId: 'SDR_prefixed', name, trunkIds: [other.sipInboundTrunkId], rule: { dispatchRuleCallee: { roomPrefix: 'stale-' } } },
+    );
+    const harness = await TelnyxHarness.start(other.env({ LIVEKIT_SIP_URI: `sip:${other.sipHost}`, LIVEKIT_SIP_INBOUND_TRUNK_ID: other.sipInboundTrunkId }));
+    try {
+      const caller = '+15559990177';
+      const call = await harness.incoming(caller);
+      const answer = (await gql(harness.gw.url, harness.app.liveKey, AnswerCallDocument, { input: { callId: call.id } })).data!.answerCall;
+      expect(answer.userErrors).toEqual([]);
+      const transfer = (
+        await gql(harness.gw.url, harness.app.liveKey, TransferCallDocument, { input: { callId: call.id, to: 'agent-8', toChannel: 'WEBRTC' } })
+      ).data!.transferCall;
+      expect(transfer).toMatchObject({ userErrors: [], command: { status: 'APPLIED' } });
+      // Both stale rules are gone; one rule remains, exactly the gateway's.
+      expect(
+        other
+          .to(/SIP\/DeleteSIPDispatchRule$/)
+          .map((request) => (request.body as { sipDispatchRuleId: string }).sipDispatchRuleId)
+          .sort(),
+      ).toEqual(['SDR_otherTrunk', 'SDR_prefixed']);
+      expect(other.dispatchRules).toEqual([expect.objectContaining({ name, trunkIds: [other.sipInboundTrunkId], rule: { dispatchRuleCallee: {} } })]);
+      const sent = harness.action(call.ccid, 'transfer').at(-1)!.body as { to: string; from: string };
+      expect(other.sipInvite(sent.to, sent.from)).toEqual({ room: call.id, identity: `sip_${caller}` });
+    } finally {
+      await harness.stop();
+      await other.stop();
+    }
+  });
+
+  it('one that is already right is kept: nothing deleted, nothing created', async () => {
+    // The suite's gateway made its rule at its first transfer; a second gateway on the same LiveKit finds it.
+    const made = lk.dispatchRules.length ? null : await answeredInbound('+15559990178');
+    if (made) await run(TransferCallDocument, { callId: made.id, to: 'agent-9', toChannel: 'WEBRTC' });
+    expect(lk.dispatchRules).toHaveLength(1);
+    const second = await TelnyxHarness.start(lk.env({ LIVEKIT_SIP_URI: `sip:${lk.sipHost}`, LIVEKIT_SIP_INBOUND_TRUNK_ID: 'ST_fromTelnyx' }));
+    try {
+      const creates = twirp('SIP/CreateSIPDispatchRule').length;
+      const call = await second.incoming('+15559990179');
+      await gql(second.gw.url, second.app.liveKey, AnswerCallDocument, { input: { callId: call.id } });
+      const transfer = (await gql(second.gw.url, second.app.liveKey, TransferCallDocument, { input: { callId: call.id, to: 'agent-10', toChannel: 'WEBRTC' } }))
+        .data!.transferCall;
+      expect(transfer).toMatchObject({ userErrors: [], command: { status: 'APPLIED' } });
+      expect(twirp('SIP/CreateSIPDispatchRule')).toHaveLength(creates);
+      expect(twirp('SIP/DeleteSIPDispatchRule')).toHaveLength(0);
+    } finally {
+      await second.stop();
+    }
+  });
+});
+
 describe('an inbound PSTN call transferred to a WebRTC identity (Telnyx → LiveKit over SIP)', () => {
   it('goes into a room named after the call, which the browser joins with a token; room commands act there, hangup at Telnyx', async () => {
     const caller = '+15559990101';

@@ -16,6 +16,7 @@ const NEEDS: Record<string, (claims: ClaimGrants) => boolean> = {
   'SIP/CreateSIPParticipant': (c) => !!c.sip?.call,
   'SIP/CreateSIPDispatchRule': (c) => !!c.sip?.admin,
   'SIP/ListSIPDispatchRule': (c) => !!c.sip?.admin,
+  'SIP/DeleteSIPDispatchRule': (c) => !!c.sip?.admin,
   'Connector/DialWhatsAppCall': (c) => !!c.video?.roomCreate,
   'Connector/AcceptWhatsAppCall': (c) => !!c.video?.roomCreate,
   'Connector/ConnectWhatsAppCall': (c) => !!c.video?.roomCreate,
@@ -38,6 +39,8 @@ export class FakeLiveKit extends HttpFake {
     Map<string, { sid: string; identity: string; tracks: { sid: string; type: string; muted: boolean }[]; permission?: unknown }>
   >();
   readonly egresses = new Map<string, { egressId: string; roomName: string; active: boolean }>();
+  /** The inbound trunk its SIP service takes Telnyx's INVITEs on (LIVEKIT_SIP_INBOUND_TRUNK_ID in the tests). */
+  readonly sipInboundTrunkId = 'ST_fromTelnyx';
   /** The host of its SIP service for inbound calls (LIVEKIT_SIP_URI's). */
   readonly sipHost = 'sip.livekit.test';
   /** Dispatch rules as CreateSIPDispatchRule stored them (the Twirp JSON body, with an id). */
@@ -75,10 +78,13 @@ export class FakeLiveKit extends HttpFake {
    * `sip_<caller number>`, with sip.* attributes. No matching rule: refused, as LiveKit refuses it.
    * Returns the room and the participant's identity.
    */
-  sipInvite(uri: string, fromNumber: string): { room: string; identity: string } {
+  sipInvite(uri: string, fromNumber: string, trunkId = this.sipInboundTrunkId): { room: string; identity: string } {
     const match = /^sip:([^@]+)@(.+)$/.exec(uri);
     if (!match || match[2] !== this.sipHost) throw new Error(`${uri} is not this LiveKit's SIP address`);
-    const rule = this.dispatchRules.find((candidate) => candidate.rule.dispatchRuleCallee);
+    // A rule applies to the trunks it names (none named: every trunk), as LiveKit's do.
+    const rule = this.dispatchRules.find(
+      (candidate) => candidate.rule.dispatchRuleCallee && (!candidate.trunkIds?.length || candidate.trunkIds.includes(trunkId)),
+    );
     if (!rule) throw new Error('no dispatch rule matches the call (SIP 404)');
     const { roomPrefix = '', randomize = false } = rule.rule.dispatchRuleCallee!;
     if (randomize) throw new Error("a randomized room name would not be the call's room");
@@ -169,6 +175,11 @@ export class FakeLiveKit extends HttpFake {
       }
       case 'SIP/ListSIPDispatchRule':
         return ok({ items: this.dispatchRules });
+      case 'SIP/DeleteSIPDispatchRule': {
+        const at = this.dispatchRules.findIndex((rule) => rule.sipDispatchRuleId === body.sipDispatchRuleId);
+        if (at < 0) return { status: 404, body: { code: 'not_found', msg: 'dispatch rule not found' } };
+        return ok(this.dispatchRules.splice(at, 1)[0]);
+      }
       case 'Connector/DialWhatsAppCall':
         return ok({ whatsappCallId: `wacid.${++this.seq}`, roomName: body.roomName });
       case 'Connector/AcceptWhatsAppCall':

@@ -1,4 +1,4 @@
-import { SipClient } from 'livekit-server-sdk';
+import { SipClient, type SIPDispatchRuleInfo } from 'livekit-server-sdk';
 import type { Call } from '../../domain/call.js';
 import type { CallCommand, CommandArgs } from '../../domain/command-rules.js';
 import type { CommandResult } from '../../domain/channel-provider.js';
@@ -52,12 +52,22 @@ export class SipRoomBridge implements RoomBridge {
     if (call.roomName) await this.room.closeRoom(call.roomName);
   }
 
-  /** Once per process (again after a failure): the callee rule that names rooms after the called SIP user. */
+  /**
+   * Once per process (again after a failure): the callee rule that names rooms after the called SIP
+   * user, on the inbound trunk. A rule of the gateway's name is kept only if it is exactly that
+   * (callee, no room prefix, not randomized, the same trunks): one left by another configuration
+   * (another trunk, a prefix) would put callers in rooms the gateway never made, so it is deleted
+   * and the rule made again.
+   */
   private ensureDispatchRule(): Promise<void> {
     this.rule ??= (async () => {
       const trunkIds = this.config.sipInboundTrunkId ? [this.config.sipInboundTrunkId] : [];
-      const rules = await livekit(() => this.sip.listSipDispatchRule());
-      if (rules.some((rule) => rule.name === DISPATCH_RULE_NAME)) return;
+      const ours = (await livekit(() => this.sip.listSipDispatchRule())).filter((rule) => rule.name === DISPATCH_RULE_NAME);
+      const keep = ours.find((rule) => isTheRule(rule, trunkIds));
+      for (const stale of ours) {
+        if (stale !== keep) await livekit(() => this.sip.deleteSipDispatchRule(stale.sipDispatchRuleId));
+      }
+      if (keep) return;
       await livekit(() => this.sip.createSipDispatchRule({ type: 'callee', roomPrefix: '', randomize: false }, { name: DISPATCH_RULE_NAME, trunkIds }));
     })().catch((error: unknown) => {
       this.rule = null;
@@ -65,6 +75,13 @@ export class SipRoomBridge implements RoomBridge {
     });
     return this.rule;
   }
+}
+
+/** Whether `rule` routes a call to the room named after its called user, on exactly `trunkIds`. */
+function isTheRule(rule: SIPDispatchRuleInfo, trunkIds: string[]): boolean {
+  const dispatch = rule.rule?.rule;
+  if (dispatch?.case !== 'dispatchRuleCallee' || dispatch.value.roomPrefix !== '' || dispatch.value.randomize) return false;
+  return rule.trunkIds.length === trunkIds.length && trunkIds.every((id) => rule.trunkIds.includes(id));
 }
 
 /**
