@@ -41,6 +41,7 @@ export const CALL_FIELD_COLUMNS = {
   recordingId: 'recording_id',
   transferredTo: 'transferred_to',
   transferredToChannel: 'transferred_to_channel',
+  version: 'last_sequence',
 } as const satisfies { readonly [K in keyof Call]-?: string };
 
 const CALL_FIELDS = Object.keys(CALL_FIELD_COLUMNS) as (keyof Call)[];

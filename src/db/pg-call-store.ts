@@ -78,7 +78,18 @@ const STATS_GROUPS: Record<CallStatsGroup, { sql: string; key: keyof CallStatsKe
   [CallStatsGroup.DAY]: { sql: `date_trunc('day', created_at, 'UTC')`, key: 'period' },
 };
 
-type StatsSqlRow = Partial<CallStatsKey> & { isTotal: boolean; count: number; answered: number; averageDuration: number | null; p95Duration: number | null };
+type StatsSqlRow = Partial<CallStatsKey> & {
+  isTotal: boolean;
+  count: number;
+  answered: number;
+  averageDuration: number | null;
+  p95Duration: number | null;
+  logHead: string;
+  logUnnumbered: string[];
+};
+
+/** Unnumbered events a callStats answer lists (CallStats.asOf); more (a log falling behind): no asOf. */
+const MAX_UNNUMBERED = 100;
 
 /** Each listing order's column and its SQL type. */
 const ORDER_COLUMNS: Record<CallOrderField, { name: string; type: 'timestamptz' | 'int' }> = {
@@ -326,9 +337,16 @@ export class PgCallStore implements CallStore {
     const groups = query.groupBy.map((group) => STATS_GROUPS[group]);
     const keys = groups.map((group) => `${group.sql} AS "${group.key}"`);
     const list = groups.map((group) => group.sql).join(', ');
+    // Where the figures stand in the event log, in the same statement (the same snapshot): the
+    // tenant's newest numbered event, and the events of counted calls not numbered yet (by the
+    // partial index on unnumbered events, each checked against its call by primary key; at most
+    // MAX_UNNUMBERED + 1 read): a few index probes beside the scan.
+    const log = `(SELECT COALESCE(max(position), 0)::text FROM call_event WHERE app_id = $1 AND mode = $2) AS "logHead",
+              ARRAY(SELECT e.id FROM call_event e WHERE e.position IS NULL AND e.app_id = $1 AND e.mode = $2
+                       AND EXISTS (SELECT 1 FROM call WHERE id = e.call_id AND ${where.toString()}) LIMIT ${MAX_UNNUMBERED + 1}) AS "logUnnumbered"`;
     // One scan: GROUPING SETS gives the groups and the total (the row where every key is rolled up).
     const rows = await this.sql.query<StatsSqlRow>(
-      `SELECT ${[...keys, `${groups.length ? `GROUPING(${list})` : '0'} <> 0 AS "isTotal"`].join(', ')},
+      `SELECT ${[...keys, `${groups.length ? `GROUPING(${list})` : '0'} <> 0 AS "isTotal"`, log].join(', ')},
               count(*)::int AS count, count(answered_at)::int AS answered,
               (avg(duration) FILTER (WHERE answered_at IS NOT NULL AND duration IS NOT NULL))::float8 AS "averageDuration",
               (percentile_cont(0.95) WITHIN GROUP (ORDER BY duration) FILTER (WHERE answered_at IS NOT NULL AND duration IS NOT NULL))::float8 AS "p95Duration"
@@ -339,6 +357,8 @@ export class PgCallStore implements CallStore {
       where.values,
     );
     const [totalRow, ...groupRows] = rows;
+    const unnumbered = totalRow!.logUnnumbered;
+    const asOf = unnumbered.length > MAX_UNNUMBERED ? null : { position: totalRow!.logHead, countedAfter: unnumbered };
     const toRow = (row: StatsSqlRow | undefined): CallStatsRow => ({
       key: {
         status: row?.status ?? null,
@@ -354,7 +374,7 @@ export class PgCallStore implements CallStore {
       p95Duration: row?.p95Duration ?? null,
     });
     // With no call in range, GROUPING SETS still returns the total row (count 0).
-    return { total: toRow(totalRow), groups: groupRows.slice(0, maxGroups).map(toRow), truncated: groupRows.length > maxGroups };
+    return { total: toRow(totalRow), groups: groupRows.slice(0, maxGroups).map(toRow), truncated: groupRows.length > maxGroups, asOf };
   }
 
   count(tenant: Viewer, filter: CallFilter): Promise<number> {

@@ -100,6 +100,14 @@ export interface CallStatsRow {
 export interface CallStats {
   total: CallStatsRow;
   groups: CallStatsRow[];
+  /**
+   * Where these figures stand in the event log, read by the same statement (one snapshot):
+   * `position`, the tenant's newest numbered event (0: none), and `countedAfter`, the events the
+   * figures count that were committed but not yet numbered (they will be numbered after
+   * `position`). Every event numbered after `position` and not in `countedAfter` is one the
+   * figures do not count. null: too many were still unnumbered to list.
+   */
+  asOf: { position: string; countedAfter: string[] } | null;
 }
 
 export type SortDirection = 'ASC' | 'DESC';

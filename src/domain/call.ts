@@ -183,6 +183,11 @@ export interface Call {
   recordingId: string | null;
   transferredTo: string | null;
   transferredToChannel: Channel | null;
+  /**
+   * The sequence of its latest event (1 when created; +1 with each event). A reader that
+   * subscribed first and read second drops the events at or below it: the read showed them.
+   */
+  version: number;
 }
 
 export interface CallEvent {

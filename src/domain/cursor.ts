@@ -76,8 +76,19 @@ export function encodeEventCursor(key: EventKey): string {
   return Buffer.from(`e1|${key.position ?? '0'}|${key.callId}|${key.sequence}`).toString('base64url');
 }
 
+/**
+ * A place in the log with no event of its own (CallStats.asOf): `callStatus(after:)` of a tenant
+ * replays what was numbered after `position`. Not a cursor of any one call.
+ */
+export function encodeLogCursor(position: string): string {
+  return Buffer.from(`e1|${position}|-|0`).toString('base64url');
+}
+
 export function decodeEventCursor(cursor: string, argument: string): EventKey {
   const parts = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (parts.length === 4 && parts[0] === 'e1' && parts[2] === '-' && parts[3] === '0' && /^\d{1,19}$/.test(parts[1]!) && BigInt(parts[1]!) <= MAX_POSITION) {
+    return { position: parts[1]!, callId: '', sequence: 0 };
+  }
   const ok = parts.length === 4 && parts[0] === 'e1' && /^\d{1,19}$/.test(parts[1]!) && BigInt(parts[1]!) <= MAX_POSITION && /^\d{1,9}$/.test(parts[3]!);
   if (!ok) throw new InvalidArgumentError(argument, `"${argument}" is not an event cursor returned by this API`);
   const ok2 = /^call_(test_)?[0-9A-Za-z]{27}$/.test(parts[2]!);

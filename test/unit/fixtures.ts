@@ -34,6 +34,7 @@ export function testCall(overrides: Partial<Call> = {}): Call {
     recordingId: null,
     transferredTo: null,
     transferredToChannel: null,
+    version: 1,
     ...overrides,
   };
 }

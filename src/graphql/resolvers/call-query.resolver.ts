@@ -1,7 +1,7 @@
 import { Arg, Ctx, FieldResolver, ID, Int, Query, Resolver, Root } from 'type-graphql';
 import type { Call } from '../../domain/call.js';
 import { keyOf } from '../../domain/call-service.js';
-import { encodeCallCursor } from '../../domain/cursor.js';
+import { encodeCallCursor, encodeLogCursor } from '../../domain/cursor.js';
 import { CallOrderField } from '../../domain/call-store.js';
 import type { CallFilter } from '../../domain/call-store.js';
 import type { GatewayContext } from '../context.js';
@@ -35,8 +35,13 @@ export class CallQueryResolver {
     @Arg('to', () => DateTimeScalar, { description: 'Calls created before this time.' }) to: Date,
     @Arg('filter', () => CallFilterInput, { nullable: true, description: 'Only calls matching all of these, as in `calls`.' }) filter?: CallFilterInput | null,
     @Arg('groupBy', () => [CallStatsGroup], { nullable: true, description: 'Group by these (none: the total only).' }) groupBy?: CallStatsGroup[] | null,
-  ): Promise<CallStats> {
-    return heavyRead(ctx.calls.stats({ filter, groupBy, from, to }));
+  ): Promise<Omit<CallStats, 'asOf'> & { asOf: string | null; countedAfterAsOf: string[] | null }> {
+    const stats = await heavyRead(ctx.calls.stats({ filter, groupBy, from, to }));
+    return {
+      ...stats,
+      asOf: stats.asOf ? encodeLogCursor(stats.asOf.position) : null,
+      countedAfterAsOf: stats.asOf ? stats.asOf.countedAfter : null,
+    };
   }
 
   @Query(() => NodeInterface, { nullable: true, description: 'Any object by its global id; null when not found or not visible to this key.' })

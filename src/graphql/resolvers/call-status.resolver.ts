@@ -25,7 +25,8 @@ export class CallStatusResolver {
     @Arg('callId', () => ID, { nullable: true, description: "Only this call's events." }) _callId?: string | null,
     @Arg('filter', () => CallFilterInput, { nullable: true, description: "Only events of calls matching this, as in `calls`; `status` is the event's status." })
     _filter?: CallFilterInput | null,
-    @Arg('after', () => String, { nullable: true, description: 'A CallEvent.cursor: replay every later event first.' }) _after?: string | null,
+    @Arg('after', () => String, { nullable: true, description: 'A CallEvent.cursor, or (without callId) a CallStats.asOf: replay every later event first.' })
+    _after?: string | null,
   ): CallEventWithCall {
     return event;
   }

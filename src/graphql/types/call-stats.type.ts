@@ -1,4 +1,4 @@
-import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { CallDirection, CallStatus, Channel, EndReason } from '../../domain/call.js';
 import { CallStatsGroup } from '../../domain/call-store.js';
 import { DateTimeScalar } from './scalars.js';
@@ -63,4 +63,18 @@ export class CallStatsObject {
 
   @Field(() => [CallStatsRowObject], { description: 'One row per group, ordered by the keys (periods oldest first); groups with no calls are absent.' })
   groups!: CallStatsRowObject[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'Where these figures stand in the event log, read in the same snapshot: callStatus(after: asOf) (without callId) then delivers every change they do not count, so a dashboard that adds the events it receives to them counts each change exactly once. Skip the events listed in countedAfterAsOf: counted here, numbered in the log just after. null when the log was too far behind to say (over 100 such events): read again.',
+  })
+  asOf!: string | null;
+
+  @Field(() => [ID], {
+    nullable: true,
+    description:
+      'Events these figures count that the log numbered after asOf (committed, not yet numbered when they were read): skip them on callStatus(after: asOf).',
+  })
+  countedAfterAsOf!: string[] | null;
 }

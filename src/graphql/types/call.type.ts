@@ -112,6 +112,12 @@ export class CallObject extends NodeInterface {
 
   @Field(() => Channel, { nullable: true, description: 'Channel of transferredTo.' })
   transferredToChannel!: Channel | null;
+
+  @Field(() => Int, {
+    description:
+      "The sequence of the call's latest event (1 when created, +1 with each event: CallEvent.sequence). A list followed live: subscribe to callStatus first, read second, then drop the events whose sequence is at or below the row's version — the read already showed them — so each change is applied exactly once.",
+  })
+  version!: number;
 }
 
 @ObjectType('CallConnection', { description: 'A page of calls.', simpleResolvers: true })
