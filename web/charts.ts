@@ -100,6 +100,16 @@ export class LiveCharts {
     return { total, answered };
   }
 
+  /** Calls of the window by status (the page's counts). */
+  byStatus(): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const [at, minute] of this.minutes) {
+      if (at < this.windowStart()) continue;
+      for (const [status, count] of minute.byStatus) counts.set(status, (counts.get(status) ?? 0) + count);
+    }
+    return counts;
+  }
+
   /** Re-draws on the next frame (many events in a burst: one drawing). */
   schedule(): void {
     if (this.pending) return;

@@ -7,13 +7,21 @@ import { LiveCharts, type StatsGroup } from './charts.js';
  * connection resubscribes from the last event cursor it saw (`after:`), so nothing is missed and
  * nothing is shown twice.
  *
+ * Each change is counted exactly once, also the ones made while the page reads:
+ * 1. callStats (the charts and the counts) comes with its place in the log (`asOf`), read in the
+ *    same snapshot as the figures;
+ * 2. the rows come with their `version` (the sequence of each call's latest event);
+ * 3. callStatus(after: asOf) then delivers every change the figures do not count (the events in
+ *    `countedAfterAsOf` are skipped: counted, numbered just after); a row takes only the events
+ *    above its version, which its read did not show.
+ *
  * It runs on an access token (createAccessToken or `calls-gateway tokens create`), never the
  * application's secret key: a token is short-lived and limited to its scopes and filter. The token
  * stays in sessionStorage, never in the URL; the page says when it expires, and the gateway ends
  * the live connection then.
  */
 const STATUSES = ['INITIATED', 'RINGING', 'IN_PROGRESS', 'VOICEMAIL', 'COMPLETED', 'FAILED', 'BUSY', 'NO_ANSWER', 'CANCELED'];
-const CALL_FIELDS = 'id status direction fromAddress toAddress fromChannel toChannel duration endReason metadata createdAt';
+const CALL_FIELDS = 'id status direction fromAddress toAddress fromChannel toChannel duration endReason metadata createdAt version';
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const httpUrl = `${location.origin}/graphql`;
 
@@ -29,6 +37,8 @@ interface Call {
   endReason: string | null;
   metadata: Record<string, unknown>;
   createdAt: string;
+  /** The sequence of its latest event: a row ignores events at or below it. */
+  version: number;
 }
 interface Event {
   id: string;
@@ -58,15 +68,19 @@ let ws: Client | null = null;
 let unsubscribe: (() => void) | null = null;
 let lastCursor: string | null = null;
 const seen = new Set<string>();
+/** Events the figures already count though the log numbered them after their asOf. */
+let countedAlready = new Set<string>();
 const rows = new Map<string, Call>();
 let endCursor: string | null = null;
 let filter: Record<string, unknown> = {};
 let openCall: string | null = null;
-const counts = new Map<string, number>();
 const charts = new LiveCharts(STATUSES, $('chart-calls'), $('chart-answer'));
 (window as unknown as { __charts: LiveCharts }).__charts = charts;
-// The window slides with the clock even when no call changes.
-setInterval(() => charts.schedule(), 15_000);
+// The window slides with the clock even when no call changes (the counts with it).
+setInterval(() => {
+  charts.schedule();
+  renderCounts();
+}, 15_000);
 
 async function gql<T = any>(query: string, variables: Record<string, unknown> = {}): Promise<T> {
   const response = await fetch(httpUrl, {
@@ -137,22 +151,29 @@ async function loadPage(reset: boolean): Promise<void> {
   $('more').hidden = !data.calls.pageInfo.hasNextPage;
 }
 
-async function loadCounts(): Promise<void> {
-  const fields = STATUSES.map((status) => `${status}: calls(filter: {status: [${status}]}) { totalCount }`).join(' ');
-  const data = await gql(`query Counts { ${fields} }`);
-  for (const status of STATUSES) counts.set(status, data[status].totalCount);
-  renderCounts();
+/**
+ * The charts' and the counts' figures, and where they stand in the log (their asOf). A log too far
+ * behind to say (asOf null) is asked again a moment later.
+ */
+async function loadStats(): Promise<string> {
+  for (let attempt = 0; ; attempt++) {
+    const data = await gql(
+      `query Stats($from: DateTime!, $to: DateTime!) { callStats(from: $from, to: $to, groupBy: [MINUTE, STATUS]) { groups { key { period status } count answered } asOf countedAfterAsOf } }`,
+      LiveCharts.range(),
+    );
+    if (data.callStats.asOf || attempt >= 20) {
+      charts.load(data.callStats.groups as StatsGroup[]);
+      countedAlready = new Set(data.callStats.countedAfterAsOf ?? []);
+      renderCounts();
+      return data.callStats.asOf;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
-async function loadStats(): Promise<void> {
-  const data = await gql(
-    `query Stats($from: DateTime!, $to: DateTime!) { callStats(from: $from, to: $to, groupBy: [MINUTE, STATUS]) { groups { key { period status } count answered } } }`,
-    LiveCharts.range(),
-  );
-  charts.load(data.callStats.groups as StatsGroup[]);
-}
-
+/** The counts: the calls of the charts' window by status, as callStats counts them. */
 function renderCounts(): void {
+  const counts = charts.byStatus();
   $('counts').replaceChildren(
     ...STATUSES.map((status) => {
       const box = document.createElement('div');
@@ -201,16 +222,17 @@ function onEvent(event: Event): void {
   lastCursor = event.cursor;
   if (seen.has(event.id)) return;
   seen.add(event.id);
-  charts.apply(event);
-  if (event.kind === 'STATUS_CHANGED') {
-    if (event.previousStatus) counts.set(event.previousStatus, Math.max(0, (counts.get(event.previousStatus) ?? 0) - 1));
-    counts.set(event.status, (counts.get(event.status) ?? 0) + 1);
+  // The figures: every change after their asOf, but those they count already.
+  if (!countedAlready.delete(event.id) && event.kind === 'STATUS_CHANGED') {
+    charts.apply(event);
     renderCounts();
   }
-  const call = { ...event.call, status: event.status === event.call.status ? event.call.status : event.call.status };
-  if (rows.has(call.id) || matches(call)) {
-    if (matches(call)) upsertRow(call, !rows.has(call.id));
-    else removeRow(call.id);
+  // A row: only what its read did not show (the call as the event brings it is at least as new).
+  const call = event.call;
+  const row = rows.get(call.id);
+  if (!row || event.sequence > row.version) {
+    if (matches(call)) upsertRow(call, !row);
+    else if (row) removeRow(call.id);
   }
   if (openCall === call.id) appendTimeline(event);
 }
@@ -222,8 +244,8 @@ function removeRow(id: string): void {
 
 function subscribe(): void {
   unsubscribe?.();
-  // First subscription: from now on (the page was just read). After a reconnect: from the last
-  // event seen, so the events of the outage are replayed, in order, none twice.
+  // First subscription: from the figures' asOf (every change they do not count). After a
+  // reconnect: from the last event seen, so the events of the outage are replayed, in order, none twice.
   unsubscribe = ws!.subscribe(
     { query: SUBSCRIPTION, variables: lastCursor ? { after: lastCursor } : {} },
     {
@@ -283,7 +305,10 @@ async function openDetail(id: string): Promise<void> {
 async function start(): Promise<void> {
   $('main').hidden = false;
   filter = readFilter();
-  await Promise.all([loadPage(true), loadCounts(), loadStats()]);
+  // The figures first (their asOf), the rows second (their versions), then live from asOf.
+  const asOf = await loadStats();
+  await loadPage(true);
+  lastCursor = asOf;
   connect();
 }
 
