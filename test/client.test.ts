@@ -13,7 +13,8 @@ import {
   SimulateDtmfDocument,
   createCallsClient,
 } from '../packages/client/src/index.js';
-import { eventually } from './helpers/gateway.js';
+import WebSocket from 'ws';
+import { eventually, holdStatements } from './helpers/gateway.js';
 import { bootGateway, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
 
 let gw: TestGateway;
@@ -79,5 +80,43 @@ describe('the typed client (client/) and the README example', () => {
 
     const { rotateStatusCallbackSecret } = await client.request(RotateStatusCallbackSecretDocument, {});
     expect(rotateStatusCallbackSecret).toMatchObject({ userErrors: [], secret: expect.any(String) });
+  });
+
+  it('follow: a change made while the list is read (held at the database) is passed on once, never twice; later ones follow', async () => {
+    const client = createCallsClient({ url: gw.url, apiKey: app.testKey, webSocketImpl: WebSocket });
+    // Read from the table: the list's statement (and Call.commands') is what the test holds.
+    const statusOf = async (id: string) => (await gw.database.sql.query<{ status: string }>('SELECT status FROM call WHERE id = $1', [id]))[0]!.status;
+    try {
+      const gate = holdStatements(gw, /ORDER BY created_at/, app.id);
+      let during: string;
+      let following: Awaited<ReturnType<typeof client.follow<Awaited<ReturnType<typeof readList>>>>>;
+      const readList = () => client.request(CallsDocument, { first: 50 });
+      try {
+        const started = client.follow(readList, (list) => list.calls.nodes);
+        await eventually(() => gate.state.entered >= 1, 10_000, 'the list read to reach the database');
+        during = (await client.request(CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).createCall.call!.id;
+        await eventually(async () => (await statusOf(during)) === 'busy', 10_000, 'the call placed meanwhile to end BUSY');
+        gate.release();
+        following = await started;
+      } finally {
+        gate.release();
+      }
+      // The list shows it as it ended: BUSY, version 2 (INITIATED, BUSY).
+      expect(following.list.calls.nodes.find((call) => call.id === during)).toMatchObject({ status: 'BUSY', version: 2 });
+      const after = (await client.request(CreateCallDocument, { input: { from: app.number, to: '+15005550002' } })).createCall.call!.id;
+      const passed: { id: string; sequence: number; status: string }[] = [];
+      for await (const { callStatus } of following.events) {
+        passed.push({ id: callStatus.call.id, sequence: callStatus.sequence, status: callStatus.status });
+        if (callStatus.call.id === after && callStatus.status === 'BUSY') break;
+      }
+      // Nothing of the call the list already showed; every change of the later one, once.
+      expect(passed.filter((event) => event.id === during)).toEqual([]);
+      expect(passed.filter((event) => event.id === after)).toEqual([
+        { id: after, sequence: 1, status: 'INITIATED' },
+        { id: after, sequence: 2, status: 'BUSY' },
+      ]);
+    } finally {
+      await client.close();
+    }
   });
 });

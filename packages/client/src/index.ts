@@ -3,6 +3,7 @@ import { createClient, type Client } from 'graphql-ws';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 
 export * from './generated/graphql.js';
+import { CallStatusDocument, LogPositionDocument, type CallStatusSubscription, type CallStatusSubscriptionVariables } from './generated/graphql.js';
 
 export interface CallsClientOptions {
   /** http(s)://host:port/graphql; the WebSocket URL is derived from it. */
@@ -51,6 +52,18 @@ export interface CallsClient {
     document: TypedDocumentNode<TData, TVariables>,
     variables?: TVariables,
   ): AsyncIterableIterator<TData>;
+  /**
+   * Follows a list of calls live, each change applied once. Where the event log stands is read
+   * first (callStats' `asOf`), then `read` (a list whose calls carry `version`), then callStatus
+   * from that place (`variables`: its filter, or one call): an event is passed on only if it is
+   * newer than what the list, or an earlier event, showed of its call (`sequence` above the
+   * call's version). A change made while the list was read is neither lost nor passed twice.
+   */
+  follow<TList>(
+    read: () => Promise<TList>,
+    calls: (list: TList) => readonly { id: string; version: number }[],
+    variables?: Omit<CallStatusSubscriptionVariables, 'after'>,
+  ): Promise<{ list: TList; events: AsyncIterableIterator<CallStatusSubscription> }>;
   close(): Promise<void>;
 }
 
@@ -203,6 +216,40 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
           return this;
         },
       };
+    },
+    async follow(read, calls, variables) {
+      let asOf: string | null | undefined;
+      // asOf is null only while the log is far behind: ask again a moment later.
+      for (let attempt = 0; !asOf; attempt++) {
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 200 * attempt));
+        const minute = 60_000;
+        const now = Date.now();
+        asOf = (await this.request(LogPositionDocument, { from: new Date(now - minute).toISOString(), to: new Date(now + minute).toISOString() })).callStats
+          .asOf;
+        if (!asOf && attempt >= 10) throw new CallsGatewayError('The event log is too far behind to follow from', 'UNAVAILABLE', []);
+      }
+      const list = await read();
+      const versions = new Map(calls(list).map((call) => [call.id, call.version]));
+      const source = this.subscribe(CallStatusDocument, { ...(variables ?? {}), after: asOf });
+      const events: AsyncIterableIterator<CallStatusSubscription> = {
+        async next() {
+          for (;;) {
+            const item = await source.next();
+            if (item.done) return item;
+            const { sequence, call } = item.value.callStatus;
+            if (sequence <= (versions.get(call.id) ?? 0)) continue;
+            versions.set(call.id, sequence);
+            return item;
+          }
+        },
+        async return() {
+          return source.return!();
+        },
+        [Symbol.asyncIterator]() {
+          return this;
+        },
+      };
+      return { list, events };
     },
     async close() {
       clearTimeout(renewal);
