@@ -73,6 +73,11 @@ export const GATEWAY = {
   ),
   webhookRetryScheduleMs: variable('WEBHOOK_RETRY_SCHEDULE_MS', delays(RETRY_SCHEDULE_MS, 20), 'delay before each delivery attempt'),
   webhookTimeoutMs: variable('WEBHOOK_TIMEOUT_MS', integer(15_000, 100, 60_000), 'per attempt, in all (connect, send, answer, body)'),
+  federation: variable(
+    'FEDERATION',
+    bool,
+    'serve the schema as an Apollo Federation 2 subgraph (`Call` an entity keyed by `id`, `_entities`, `_service`), for a router in front',
+  ),
   webhookAllowPrivateUrls: variable(
     'WEBHOOK_ALLOW_PRIVATE_URLS',
     bool,

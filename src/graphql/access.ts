@@ -25,6 +25,9 @@ const ROOT_FIELD_SCOPES: Readonly<Record<string, AccessScope>> = {
   'Query.node': AccessScope.CALLS_READ,
   'Query.calls': AccessScope.CALLS_READ,
   'Query.callStats': AccessScope.CALLS_READ,
+  // FEDERATION=1: a router resolving Call references, or reading the subgraph's SDL.
+  'Query._entities': AccessScope.CALLS_READ,
+  'Query._service': AccessScope.CALLS_READ,
   'Subscription.callStatus': AccessScope.STATUS_SUBSCRIBE,
   'Mutation.createCall': AccessScope.CALLS_CREATE,
   'Mutation.answerCall': AccessScope.CALLS_COMMAND,

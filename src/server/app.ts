@@ -21,6 +21,7 @@ import type { EventLog } from '../events/event-log.js';
 import { CallEventStream } from '../events/call-event-stream.js';
 import { FanoutHub } from '../graphql/fanout.js';
 import { buildGatewaySchema } from '../graphql/schema.js';
+import { federatedSchema } from '../graphql/federation.js';
 import { createExecutor } from '../graphql/executor.js';
 import type { SocketOperation } from '../graphql/shared-execution.js';
 import { createContext, type GatewayContext } from '../graphql/context.js';
@@ -116,7 +117,8 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
       replayPageSize: config.tuning.replayPageSize,
       bufferLimit: config.tuning.streamBufferEvents,
     });
-  const schema = await buildGatewaySchema();
+  // FEDERATION=1: the same schema as an Apollo Federation 2 subgraph (graphql/federation.ts).
+  const schema = config.federation ? federatedSchema(await buildGatewaySchema()) : await buildGatewaySchema();
   // One executor for HTTP operations, WebSocket operations and every subscription event.
   const executor = createExecutor(schema, config.graphqlExecutor);
   const fanout = new FanoutHub(eventLog, config.production, logger, executor);
