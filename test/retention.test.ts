@@ -23,6 +23,20 @@ describe('retention: old rows are deleted, on the defaults (events and commands 
     await receiver.stop();
   });
 
+  it('rate-limit counters whose window ended over a day ago go (a token leaves one per token); a current one stays', async () => {
+    const ago = (ms: number) => String(Date.now() - ms);
+    await gw.database.sql.query(`INSERT INTO rate_limit (key, points, expire) VALUES ('rll:t:old-token', 3, $1), ('rll:k:current', 5, $2)`, [
+      ago(2 * 86_400_000),
+      ago(-60_000),
+    ]);
+    await eventually(
+      async () => (await gw.database.sql.query(`SELECT 1 FROM rate_limit WHERE key = 'rll:t:old-token'`)).length === 0,
+      10_000,
+      'the old counter to go',
+    );
+    expect(await gw.database.sql.query(`SELECT key FROM rate_limit WHERE key = 'rll:k:current'`)).toEqual([{ key: 'rll:k:current' }]);
+  });
+
   it('an old call keeps only its final event, its commands and deliveries go; a recent call keeps everything; response bodies go after 7 days', async () => {
     const app = await newApp(gw.admin);
     await gql(gw.url, app.testKey, CreateWebhookEndpointDocument, { input: { url: receiver.url } });

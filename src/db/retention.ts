@@ -31,9 +31,18 @@ export class Retention {
   ) {}
 
   /** Rows deleted (or bodies cleared) per kind in this run. */
-  async run(): Promise<Record<keyof RetentionPolicy, number>> {
+  async run(): Promise<Record<keyof RetentionPolicy | 'rateLimitCounters', number>> {
     const p = this.policy;
     return {
+      // Rate-limit counters (one per key and per access token) whose window ended over a day ago:
+      // a token's row would otherwise stay for ever (calls_gateway_lease_points starts a new window
+      // in the same row, so a live key's row is never one of them).
+      rateLimitCounters: await this.batches(
+        1,
+        `
+        DELETE FROM rate_limit WHERE key IN (
+          SELECT key FROM rate_limit WHERE expire < (extract(epoch from now() - ${DAY}) * 1000)::bigint LIMIT $2)`,
+      ),
       eventsDays: await this.batches(
         p.eventsDays,
         `

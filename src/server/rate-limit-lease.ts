@@ -2,9 +2,18 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 
 /**
- * A per-key limit of `points` per fixed window, shared by every process through Redis, without a
- * Redis round trip per request: a process leases points in chunks (one Lua call takes up to a
- * tenth of what is left in the window, at least 1) and spends them locally. Never more than the
+ * Where the window's points are counted for every process: one call takes max(1, floor(left ×
+ * fraction)) of the points left (0 when none are) and says how long the window lasts still (ms).
+ * Redis (a Lua script, below) or PostgreSQL (db/pg-rate-lease.ts: a function, one round trip).
+ */
+export interface LeaseStore {
+  lease(key: string, points: number, fraction: number, windowMs: number): Promise<[granted: number, ttlMs: number]>;
+}
+
+/**
+ * A per-key limit of `points` per fixed window, shared by every process through Redis or
+ * PostgreSQL, without a round trip per request: a process leases points in chunks (one call takes
+ * up to a tenth of what is left in the window, at least 1) and spends them locally. Never more than the
  * limit is admitted across processes; the cost is that points one process leased and did not
  * spend are lost to the others until the window ends (at most a tenth of what was left, per
  * lease). Near the limit the chunks are single points, so the last requests of a window are
@@ -20,11 +29,10 @@ export class LeasedRateLimiter {
   private readonly leases: LRUCache<string, Lease>;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly store: LeaseStore,
     private readonly options: { points: number; windowMs: number; maxKeys?: number; fraction?: number; prefix?: string },
   ) {
     this.leases = new LRUCache({ max: options.maxKeys ?? 100_000 });
-    redis.defineCommand('leasePoints', { numberOfKeys: 1, lua: LEASE_SCRIPT });
   }
 
   /** null: allowed; else milliseconds until the window ends. Rejects when Redis cannot be asked. */
@@ -49,7 +57,7 @@ export class LeasedRateLimiter {
 
   private async lease(key: string, lease: Lease): Promise<void> {
     try {
-      const [granted, ttlMs] = await (this.redis as unknown as LeaseCommand).leasePoints(
+      const [granted, ttlMs] = await this.store.lease(
         `${this.options.prefix ?? 'rll'}:${key}`,
         this.options.points,
         this.options.fraction ?? 0.1,
@@ -76,10 +84,24 @@ interface Lease {
 
 type LeaseCommand = { leasePoints(key: string, points: number, fraction: number, windowMs: number): Promise<[number, number]> };
 
+/** The lease in Redis: one Lua call (LEASE_SCRIPT). */
+export class RedisLeaseStore implements LeaseStore {
+  constructor(private readonly redis: Redis) {
+    redis.defineCommand('leasePoints', { numberOfKeys: 1, lua: LEASE_SCRIPT });
+  }
+
+  async lease(key: string, points: number, fraction: number, windowMs: number): Promise<[number, number]> {
+    const [granted, ttlMs] = await (this.redis as unknown as LeaseCommand).leasePoints(key, points, fraction, windowMs);
+    return [Number(granted), Number(ttlMs)];
+  }
+}
+
 /**
  * Takes max(1, floor(left × fraction)) of the window's points left (0 when none are), and says
  * how long the window lasts still. The first point taken starts the window (its key's expiry),
- * as rate-limiter-flexible's fixed windows do.
+ * as rate-limiter-flexible's fixed windows do. PostgreSQL's twin: calls_gateway_lease_points
+ * (migration 20261207170000), held to it by test/rate-limit.test.ts, which runs every lease test
+ * on both stores.
  */
 const LEASE_SCRIPT = `
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')

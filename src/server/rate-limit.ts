@@ -1,14 +1,15 @@
 import { Redis } from 'ioredis';
 import type pg from 'pg';
-import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Logger } from '../domain/logger.js';
-import { LeasedRateLimiter } from './rate-limit-lease.js';
+import { PgLeaseStore } from '../db/pg-rate-lease.js';
+import { LeasedRateLimiter, RedisLeaseStore, type LeaseStore } from './rate-limit-lease.js';
 
 /**
- * Requests per API key per minute, counted across every gateway process: with REDIS_URL, points
- * leased from Redis in chunks and spent locally (rate-limit-lease.ts: no round trip per request,
- * never over the limit); without it, rate-limiter-flexible on the `rate_limit` table of
- * PostgreSQL. HTTP operations and WebSocket subscribes both count. While the store is down, an
+ * Requests per API key per minute, counted across every gateway process: points leased in chunks
+ * and spent locally (rate-limit-lease.ts: no round trip per request, never over the limit), from
+ * Redis with REDIS_URL, else from the `rate_limit` table of PostgreSQL (one function call a lease;
+ * rate-limiter-flexible's store wrote a row per request, half of createCall's cost). HTTP operations and WebSocket subscribes both count. While the store is down, an
  * in-memory limiter counts in this process instead (the same limit per process): the limit never
  * disappears, and a Redis outage does not become an outage of the gateway.
  *
@@ -32,7 +33,8 @@ export class KeyRateLimiter {
       this.redis = new Redis(options.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: false });
       this.redis.on('error', () => {});
     }
-    const budget = (points: number) => new Budget(points, this.redis, options.pool, logger);
+    const store: LeaseStore = this.redis ? new RedisLeaseStore(this.redis) : new PgLeaseStore(options.pool);
+    const budget = (points: number) => new Budget(points, store, logger);
     this.keys = budget(options.perMinute);
     this.tokens = budget(Math.max(1, Math.ceil((options.perMinute * options.tokenSharePercent) / 100)));
     this.tokensOfKey = budget(options.perMinute);
@@ -50,56 +52,36 @@ export class KeyRateLimiter {
   }
 }
 
-/** One budget of `points` per minute and id, in Redis (leased) or PostgreSQL, with the in-memory insurance. */
+/** One budget of `points` per minute and id, leased from Redis or PostgreSQL, with the in-memory insurance. */
 class Budget {
-  private readonly limiter: RateLimiterAbstract | null = null;
-  private readonly leased: LeasedRateLimiter | null = null;
+  private readonly leased: LeasedRateLimiter;
   private readonly insurance: RateLimiterMemory;
+  /** The store's failures are logged at most once a minute (every request would fail alike). */
+  private warnedAt = 0;
 
   constructor(
     points: number,
-    redis: Redis | null,
-    pool: pg.Pool,
+    store: LeaseStore,
     private readonly logger: Logger,
   ) {
     this.insurance = new RateLimiterMemory({ points, duration: 60 });
-    if (redis) {
-      this.leased = new LeasedRateLimiter(redis, { points, windowMs: 60_000 });
-    } else {
-      this.limiter = new RateLimiterPostgres({
-        points,
-        duration: 60,
-        keyPrefix: 'rl',
-        insuranceLimiter: this.insurance,
-        storeClient: pool,
-        storeType: 'pool',
-        tableName: 'rate_limit',
-        tableCreated: true,
-        clearExpiredByTimeout: false,
-      });
-    }
+    this.leased = new LeasedRateLimiter(store, { points, windowMs: 60_000 });
   }
 
   async consume(id: string): Promise<number | null> {
-    if (this.leased) {
-      try {
-        const waitMs = await this.leased.consume(id);
-        return waitMs === null ? null : Math.max(1, Math.ceil(waitMs / 1000));
-      } catch {
-        return this.insure(id);
-      }
-    }
     try {
-      await this.limiter!.consume(id);
-      return null;
-    } catch (result) {
-      if (result instanceof RateLimiterRes) return Math.max(1, Math.ceil(result.msBeforeNext / 1000));
-      this.logger.error('rate limit store failed; request let through', { error: String((result as Error)?.message ?? result) });
-      return null;
+      const waitMs = await this.leased.consume(id);
+      return waitMs === null ? null : Math.max(1, Math.ceil(waitMs / 1000));
+    } catch (error) {
+      if (Date.now() - this.warnedAt > 60_000) {
+        this.warnedAt = Date.now();
+        this.logger.warn('rate limit store failed; this process counts alone meanwhile', { error: String((error as Error)?.message ?? error) });
+      }
+      return this.insure(id);
     }
   }
 
-  /** Redis cannot be asked: this process counts alone, at the same limit. */
+  /** The store cannot be asked: this process counts alone, at the same limit. */
   private async insure(id: string): Promise<number | null> {
     try {
       await this.insurance.consume(id);

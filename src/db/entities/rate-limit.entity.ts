@@ -1,8 +1,10 @@
 import { Entity, PrimaryKey, Property } from '@mikro-orm/core';
 
 /**
- * Counters of rate-limiter-flexible's PostgreSQL store, shared by every gateway process. The
- * library reads and writes it with its own SQL; these are its columns, as it defines them.
+ * The rate limit's counters in PostgreSQL (without Redis), shared by every gateway process: one
+ * row per key (and per access token), leased from in chunks by calls_gateway_lease_points
+ * (migration 20261207170000). The columns are those rate-limiter-flexible's store defined, which
+ * kept them before. Retention deletes counters whose window ended over a day ago.
  */
 @Entity({ tableName: 'rate_limit' })
 export class RateLimitEntity {

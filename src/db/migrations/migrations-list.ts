@@ -21,6 +21,7 @@ import { Migration20261203141542_StatusCallbacks } from './Migration202612031415
 import { Migration20261203142202_NumberRouting } from './Migration20261203142202_NumberRouting.js';
 import { Migration20261203163505_ApplicationOrigins } from './Migration20261203163505_ApplicationOrigins.js';
 import { Migration20261207155010_WhatsAppNumberIds } from './Migration20261207155010_WhatsAppNumberIds.js';
+import { Migration20261207170000_RateLimitLeases } from './Migration20261207170000_RateLimitLeases.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -46,4 +47,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203142202_NumberRouting', class: Migration20261203142202_NumberRouting },
   { name: 'Migration20261203163505_ApplicationOrigins', class: Migration20261203163505_ApplicationOrigins },
   { name: 'Migration20261207155010_WhatsAppNumberIds', class: Migration20261207155010_WhatsAppNumberIds },
+  { name: 'Migration20261207170000_RateLimitLeases', class: Migration20261207170000_RateLimitLeases },
 ];
