@@ -30,33 +30,43 @@ afterAll(() => gw?.stop());
 const month = { from: new Date(Date.now() - 30 * 86_400_000).toISOString(), to: new Date(Date.now() + 86_400_000).toISOString() };
 const STATS = `query($from: DateTime!, $to: DateTime!) { callStats(from: $from, to: $to) { total { count } } }`;
 
+type Answer = Awaited<ReturnType<typeof rawGql>>;
+
+/**
+ * Sends reads until one is answered at once (refused). Until the earlier ones have joined the
+ * queue, a probe may join it too (and then wait): it is given up on after a moment (kept in
+ * `admitted`), and the next probe finds the queue full.
+ */
+async function probeUntilRefused(url: string, credential: string, admitted: Promise<Answer>[], what: string): Promise<Answer> {
+  let refused: Answer | undefined;
+  await eventually(
+    async () => {
+      const probe = rawGql(url, credential, { query: STATS, variables: month });
+      const answer = await Promise.race([probe, new Promise<null>((resolve) => setTimeout(() => resolve(null), 300))]);
+      if (answer === null) {
+        admitted.push(probe);
+        return false;
+      }
+      refused = answer;
+      return true;
+    },
+    10_000,
+    what,
+  );
+  return refused!;
+}
+
 describe('heavy reads per application', () => {
   it('with 1 running and 2 waiting, the next is refused at once (RATE_LIMITED, retryAfter); another application is answered meanwhile; then all finish', async () => {
     const gate = holdStatements(gw, /GROUPING SETS/, app.id);
-    const admitted: Promise<Awaited<ReturnType<typeof rawGql>>>[] = [];
+    const admitted: Promise<Answer>[] = [];
     try {
       admitted.push(rawGql(gw.url, app.testKey, { query: STATS, variables: month }));
       await eventually(() => gate.state.entered === 1, 10_000, 'the first read to reach the database');
       admitted.push(rawGql(gw.url, app.testKey, { query: STATS, variables: month }), rawGql(gw.url, app.testKey, { query: STATS, variables: month }));
-      // Until both have joined the queue, a probe may join it too (and then wait): it is given up
-      // on after a moment, and the next probe finds the queue full.
-      let refused: Awaited<ReturnType<typeof rawGql>> | undefined;
-      await eventually(
-        async () => {
-          const probe = rawGql(gw.url, app.testKey, { query: STATS, variables: month });
-          const answer = await Promise.race([probe, new Promise<null>((resolve) => setTimeout(() => resolve(null), 300))]);
-          if (answer === null) {
-            admitted.push(probe);
-            return false;
-          }
-          refused = answer;
-          return true;
-        },
-        10_000,
-        'a read to be refused',
-      );
-      expect(refused!.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 1 });
-      expect(refused!.errors?.[0]?.message).toMatch(/Too many heavy reads/);
+      const refused = await probeUntilRefused(gw.url, app.testKey, admitted, 'a read to be refused');
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED', retryAfter: 1 });
+      expect(refused.errors?.[0]?.message).toMatch(/Too many heavy reads/);
       // Only one of this application's reads reached the database, and another application's
       // aggregations are answered, over WebSocket, while this one's wait.
       expect(gate.state.entered).toBe(1);
@@ -96,27 +106,13 @@ describe('heavy reads per access token', () => {
     const mint = async () => (await signer.issue({ appId: app.id, mode: 'test', keyId: row!.id }, { scopes: [AccessScope.CALLS_READ] })).token;
     const [greedy, neighbour] = [await mint(), await mint()];
     const gate = holdStatements(gw, /GROUPING SETS/, app.id);
-    const admitted: Promise<Awaited<ReturnType<typeof rawGql>>>[] = [];
+    const admitted: Promise<Answer>[] = [];
     try {
       admitted.push(rawGql(gw.url, greedy, { query: STATS, variables: month }));
       await eventually(() => gate.state.entered === 1, 10_000, "the token's first read to reach the database");
       admitted.push(rawGql(gw.url, greedy, { query: STATS, variables: month }));
-      let refused: Awaited<ReturnType<typeof rawGql>> | undefined;
-      await eventually(
-        async () => {
-          const probe = rawGql(gw.url, greedy, { query: STATS, variables: month });
-          const answer = await Promise.race([probe, new Promise<null>((resolve) => setTimeout(() => resolve(null), 300))]);
-          if (answer === null) {
-            admitted.push(probe);
-            return false;
-          }
-          refused = answer;
-          return true;
-        },
-        10_000,
-        "the token's read to be refused",
-      );
-      expect(refused!.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
+      const refused = await probeUntilRefused(gw.url, greedy, admitted, "the token's read to be refused");
+      expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'RATE_LIMITED' });
       expect(gate.state.entered).toBe(1);
       // The backend's secret key still reaches the database (its own budget), and so does
       // another user's token, over WebSocket.

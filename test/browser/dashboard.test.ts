@@ -61,19 +61,24 @@ const shownCounts = () =>
   page.$$eval('#counts .count', (boxes) =>
     Object.fromEntries(boxes.map((box) => [box.getAttribute('data-status')!, Number(box.querySelector('b')!.textContent)]).filter(([, n]) => n !== 0)),
   );
-/** callStats by status over the page's window (the last 30 whole minutes and this one), asked now. */
-async function serverCounts(): Promise<Record<string, number>> {
+/** callStats over the page's window (the last 30 whole minutes and this one), asked now; `selection` is what to read of it. */
+async function windowStats<T>(selection: string, groupBy = ''): Promise<T> {
   const to = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 60_000);
   const from = new Date(to.getTime() - 30 * 60_000);
   const response = await fetch(gw.url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
     body: JSON.stringify({
-      query: 'query($f: DateTime!, $t: DateTime!) { callStats(from: $f, to: $t, groupBy: [STATUS]) { groups { key { status } count } } }',
+      query: `query($f: DateTime!, $t: DateTime!) { callStats(from: $f, to: $t${groupBy ? `, groupBy: [${groupBy}]` : ''}) { ${selection} } }`,
       variables: { f: from, t: to },
     }),
-  }).then((r) => r.json() as Promise<{ data: { callStats: { groups: { key: { status: string }; count: number }[] } } }>);
-  return Object.fromEntries(response.data.callStats.groups.map((group) => [group.key.status, group.count]));
+  }).then((r) => r.json() as Promise<{ data: { callStats: T } }>);
+  return response.data.callStats;
+}
+/** callStats by status over the page's window. */
+async function serverCounts(): Promise<Record<string, number>> {
+  const stats = await windowStats<{ groups: { key: { status: string }; count: number }[] }>('groups { key { status } count }', 'STATUS');
+  return Object.fromEntries(stats.groups.map((group) => [group.key.status, group.count]));
 }
 /** Waits until the page's counts equal callStats' (a call still moving makes them differ for a moment). */
 async function countsMatchServer(): Promise<void> {
@@ -170,17 +175,8 @@ describe.skipIf(!HAVE_CHROMIUM)('the live dashboard in Chromium', () => {
     const totals = () => page.evaluate(() => (window as unknown as { __charts: Charts }).__charts.totals());
     /** What callStats says for the same window, asked now. */
     const server = async () => {
-      const to = new Date(Math.floor(Date.now() / 60_000) * 60_000 + 60_000);
-      const from = new Date(to.getTime() - 30 * 60_000);
-      const response = await fetch(gw.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${app.testKey}` },
-        body: JSON.stringify({
-          query: 'query($f: DateTime!, $t: DateTime!) { callStats(from: $f, to: $t) { total { count answered } } }',
-          variables: { f: from, t: to },
-        }),
-      }).then((r) => r.json() as Promise<{ data: { callStats: { total: { count: number; answered: number } } } }>);
-      return { total: response.data.callStats.total.count, answered: response.data.callStats.total.answered };
+      const { total } = await windowStats<{ total: { count: number; answered: number } }>('total { count answered }');
+      return { total: total.count, answered: total.answered };
     };
     await page.evaluate(() => ((window as unknown as { __marker: number }).__marker = 7));
     const before = await totals();
