@@ -76,6 +76,16 @@ const settings = {
   tenants: intEnv('BENCH_TENANTS', 8, 1, 1000),
   /** Destinations createCall draws from (every server). */
   destinations: intEnv('BENCH_DESTINATIONS', 1000, 1, 10_000),
+  /**
+   * How the gateway child runs (bench/server-gateway.ts reads the same variables): as operators
+   * run it, printed above the table.
+   */
+  gateway: {
+    production: process.env.BENCH_PRODUCTION !== '0',
+    rateLimitPerMinute: process.env.BENCH_RATE_LIMIT ?? '1000000',
+    rateLimitStore: (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') ? 'Redis (leased)' : 'PostgreSQL (leased)',
+    logLevel: process.env.LOG_LEVEL ?? 'info',
+  },
   /** Seconds of the fixed-rate run per server and operation (0: none). */
   fixedSeconds: intEnv('BENCH_FIXED_SECONDS', 5, 0, 600),
   /** The fixed rate, as a share of the slowest server's measured throughput in this run. */
@@ -931,6 +941,7 @@ async function main(): Promise<number> {
         callsInserted: inserted,
       },
       settings: {
+        gateway: settings.gateway,
         simulatorTimeScale: settings.simulatorTimeScale,
         tool: 'autocannon 8 (programmatic)',
         connections: settings.connections,
@@ -959,6 +970,7 @@ async function main(): Promise<number> {
       `calls-gateway bench, ${startedAt.toISOString()}, src ${git ? `${git.commit}${git.dirty ? ' + uncommitted changes' : ''}` : 'unknown'}: node ${process.version}, ${report.machine.cpus} × ${report.machine.cpuModel}`,
       `PostgreSQL ${before.version} (${source}), database ${BENCH_DATABASE}, synchronous_commit=${settings.synchronousCommit}, ${settings.seedCalls} seeded calls (${seeded.completed} COMPLETED)`,
       `autocannon: ${settings.connections} connections; per server and operation ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured (${settings.rounds} interleaved rounds); pg pool ${settings.poolSize} per server`,
+      `gateway${settings.gateway.production ? ' as operators run it: NODE_ENV=production' : ': NODE_ENV=development (BENCH_PRODUCTION=0)'}, ${settings.gateway.rateLimitPerMinute === '0' ? 'rate limit off (BENCH_RATE_LIMIT=0)' : `rate limit ${settings.gateway.rateLimitPerMinute}/min per key counted in ${settings.gateway.rateLimitStore}`}, logs at ${settings.gateway.logLevel} (pino, to the bench's output), metrics on, no tracing`,
       '',
       table(measurements),
       '',

@@ -23,7 +23,8 @@ serveChild(async () => {
       host: '127.0.0.1',
       databaseUrl: options.databaseUrl,
       dbPoolSize: options.poolSize,
-      production: true,
+      // BENCH_PRODUCTION=0 measures what production mode costs (the rest as operators run it).
+      production: process.env.BENCH_PRODUCTION !== '0',
       redisUrl: redisUrl || undefined,
     },
   );
