@@ -54,6 +54,9 @@ export function isLegIdentity(identity: string): boolean {
   return /^(sip[:_]|whatsapp[:_])/i.test(identity);
 }
 
+/** Why a leg's identity is refused (IDENTITY_NOT_ALLOWED), at minting and at createCallToken. */
+export const LEG_IDENTITY_REFUSED = 'sip:, sip_ and whatsapp: identities are the legs the gateway dials, not a browser';
+
 export interface IssueTokenInput {
   scopes: readonly AccessScope[];
   filter?: CallFilter | null;
@@ -104,10 +107,7 @@ export class AccessTokens {
       const field = ['input', 'participantIdentity'];
       const invalid = validateAddress(input.participantIdentity, Channel.WEBRTC, field);
       if (invalid) problems.push(invalid);
-      else if (isLegIdentity(input.participantIdentity))
-        problems.push(
-          userError(UserErrorCode.IDENTITY_NOT_ALLOWED, field, 'sip:, sip_ and whatsapp: identities are the legs the gateway dials, not a browser'),
-        );
+      else if (isLegIdentity(input.participantIdentity)) problems.push(userError(UserErrorCode.IDENTITY_NOT_ALLOWED, field, LEG_IDENTITY_REFUSED));
     }
     if (input.filter && Buffer.byteLength(JSON.stringify(input.filter)) > MAX_FILTER_BYTES) {
       problems.push(userError(UserErrorCode.INVALID_ARGUMENT, ['input', 'filter'], `A token's filter must be at most ${MAX_FILTER_BYTES} bytes as JSON`));

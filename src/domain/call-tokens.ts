@@ -1,6 +1,6 @@
 import { Channel, type Call } from './call.js';
 import type { Principal } from './authenticator.js';
-import { isLegIdentity } from './access-tokens.js';
+import { LEG_IDENTITY_REFUSED, isLegIdentity } from './access-tokens.js';
 import type { CallStore } from './call-store.js';
 import { validateAddress } from './addresses.js';
 import { UserErrorCode, userError, type UserError } from './errors.js';
@@ -111,7 +111,7 @@ export class CallTokens {
     if (token.participantIdentity !== null) {
       return identity === token.participantIdentity ? null : 'This access token joins rooms only as the participantIdentity it was minted with';
     }
-    return isLegIdentity(identity) ? 'sip:, sip_ and whatsapp: identities are the legs the gateway dials, not a browser' : null;
+    return isLegIdentity(identity) ? LEG_IDENTITY_REFUSED : null;
   }
 }
 
