@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { bootGateway, eventually, holdStatements, newApp, rawGql, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { wsClient, wsRequest } from './helpers/ws.js';
 import { AccessScope, AccessTokens } from '../src/domain/access-tokens.js';
@@ -56,6 +56,14 @@ async function probeUntilRefused(url: string, credential: string, admitted: Prom
   return refused!;
 }
 
+/** Every read let in (run or queued) is answered once released: the one call of its application. */
+async function expectAllAnswered(admitted: Promise<Answer>[]): Promise<void> {
+  for (const answer of await Promise.all(admitted)) {
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data).toEqual({ callStats: { total: { count: 1 } } });
+  }
+}
+
 describe('heavy reads per application', () => {
   it('with 1 running and 2 waiting, the next is refused at once (RATE_LIMITED, retryAfter); another application is answered meanwhile; then all finish', async () => {
     const gate = holdStatements(gw, /GROUPING SETS/, app.id);
@@ -82,10 +90,7 @@ describe('heavy reads per application', () => {
       gate.release();
     }
     // Released: every admitted read is answered.
-    for (const answer of await Promise.all(admitted)) {
-      expect(answer.errors).toBeUndefined();
-      expect(answer.data).toEqual({ callStats: { total: { count: 1 } } });
-    }
+    await expectAllAnswered(admitted);
   });
 });
 
@@ -96,6 +101,8 @@ describe('heavy reads per access token', () => {
       simulator: 'frozen',
       env: { HEAVY_READS_PER_APPLICATION: '2', HEAVY_READS_WAITING: '4', RATE_LIMIT_TOKEN_SHARE: '25', ACCESS_TOKEN_KEYS: KEYS },
     });
+    // Stopped however the test ends.
+    onTestFinished(() => gw.stop());
     const app = await newApp(gw.admin, 'tokens');
     await rawGql(gw.url, app.testKey, {
       query: `mutation($input: CreateCallInput!) { createCall(input: $input) { call { id } } }`,
@@ -130,10 +137,6 @@ describe('heavy reads per access token', () => {
     } finally {
       gate.release();
     }
-    for (const answer of await Promise.all(admitted)) {
-      expect(answer.errors).toBeUndefined();
-      expect(answer.data).toEqual({ callStats: { total: { count: 1 } } });
-    }
-    await gw.stop();
+    await expectAllAnswered(admitted);
   });
 });
