@@ -15,6 +15,9 @@ import { canRingWebrtc } from './config/providers.js';
 import { AccessScope, AccessTokens } from './domain/access-tokens.js';
 import { coerceInputValue, isInputObjectType } from 'graphql';
 import { buildGatewaySchema } from './graphql/schema.js';
+import { readFileSync } from 'node:fs';
+import { DOCUMENTS_POLICIES, ManifestError, documentsOfManifest } from './domain/trusted-documents.js';
+import { documentRefusals } from './graphql/trusted-documents.js';
 
 /** The number the demo application gets on first start (the documentation's own example). */
 const DEMO_NUMBER = '+15551234567';
@@ -162,6 +165,70 @@ export function buildCli(config: () => Config): Command {
         options.set === undefined ? admin.origins(options.app) : admin.setOrigins(options.app, options.set.split(',')),
       );
       print(!!options.json, { appId: options.app, origins }, origins.length ? origins.join('\n') : 'no origins allowed');
+    });
+
+  apps
+    .command('documents')
+    .description('Who must name registered documents (documentId) instead of sending their own: ANY (default), TRUSTED_FOR_TOKENS, TRUSTED_ONLY')
+    .requiredOption('--app <appId>', 'application id')
+    .addOption(new Option('--set <policy>', 'the new policy (gateways apply it within AUTH_CACHE_TTL_MS)').choices([...DOCUMENTS_POLICIES]))
+    .option('--json', 'print JSON')
+    .action(async (options: { app: string; set?: string; json?: boolean }) => {
+      const policy = await withAdmin(config(), (admin) =>
+        options.set === undefined ? admin.documentsPolicy(options.app) : admin.setDocumentsPolicy(options.app, options.set),
+      );
+      print(!!options.json, { appId: options.app, documentsPolicy: policy }, policy);
+    });
+
+  const documents = program.command('documents').description("Trusted documents: the operations an application's frontends ship");
+  documents
+    .command('push')
+    .description(
+      "Registers the documents of a manifest (GraphQL Code Generator client preset's persisted-documents.json: id → text), each validated first; all or none",
+    )
+    .requiredOption('--app <appId>', 'application id')
+    .argument('<manifest>', 'path of the manifest (JSON)')
+    .option('--replace', "remove the application's documents that are not in this manifest")
+    .option('--json', 'print JSON')
+    .action(async (manifestPath: string, options: { app: string; replace?: boolean; json?: boolean }) => {
+      const loaded = config();
+      let manifest: unknown;
+      try {
+        manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
+      } catch (error) {
+        throw new AdminError(`${manifestPath}: ${(error as Error).message}`);
+      }
+      let parsed;
+      try {
+        parsed = documentsOfManifest(manifest, { maxDocuments: loaded.trustedDocumentsPerApplication, maxBytes: loaded.tuning.maxRequestBytes });
+      } catch (error) {
+        if (error instanceof ManifestError) throw new AdminError(error.message);
+        throw error;
+      }
+      const refusals = documentRefusals(await buildGatewaySchema(), loaded.production, parsed);
+      if (refusals.length > 0) {
+        throw new AdminError(`Nothing registered: ${refusals.length} problem${refusals.length === 1 ? '' : 's'}\n${refusals.slice(0, 20).join('\n')}`);
+      }
+      const result = await withAdmin(loaded, (admin) =>
+        admin.pushDocuments(options.app, parsed, { maxDocuments: loaded.trustedDocumentsPerApplication, replace: !!options.replace }),
+      );
+      print(
+        !!options.json,
+        { appId: options.app, ...result },
+        `${result.added} added, ${result.unchanged} already registered${options.replace ? `, ${result.removed} removed` : ''}; ${result.total} registered for ${options.app}`,
+      );
+    });
+  documents
+    .command('list')
+    .requiredOption('--app <appId>', 'application id')
+    .option('--json', "print JSON (with each document's text)")
+    .action(async (options: { app: string; json?: boolean }) => {
+      const list = await withAdmin(config(), (admin) => admin.listDocuments(options.app));
+      print(
+        !!options.json,
+        { appId: options.app, documents: list },
+        list.length ? list.map((document) => `${document.id}  ${document.bytes} bytes  ${document.createdAt.toISOString()}`).join('\n') : 'no documents',
+      );
     });
 
   const numbers = program.command('numbers').description('Phone numbers');

@@ -110,6 +110,11 @@ export const GATEWAY = {
     integer(25, 1, 100),
     "each access token's own budget, in percent of its key's `RATE_LIMIT_PER_MINUTE` (and of `HEAVY_READS_PER_APPLICATION` / `HEAVY_READS_WAITING`, at least one read); all tokens of a key together have at most the key's budget, counted apart from the key's own requests",
   ),
+  trustedDocumentsPerApplication: variable(
+    'TRUSTED_DOCUMENTS_PER_APPLICATION',
+    integer(1_000, 1, 100_000),
+    'documents one application may register (`calls-gateway documents push`); each is at most `MAX_REQUEST_BYTES`',
+  ),
   wsInitTimeoutMs: variable('WS_INIT_TIMEOUT_MS', integer(5_000, 100, 60_000), 'WebSocket: time to send `connection_init` (else 4408)'),
   wsKeepAliveMs: variable(
     'WS_KEEPALIVE_MS',

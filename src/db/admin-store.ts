@@ -8,6 +8,9 @@ import { OriginError, normalizeOrigins } from '../domain/origins.js';
 import { ApplicationEntity } from './entities/application.entity.js';
 import { ApiKeyEntity } from './entities/api-key.entity.js';
 import { PhoneNumberEntity } from './entities/phone-number.entity.js';
+import { TrustedDocumentEntity } from './entities/trusted-document.entity.js';
+import { DOCUMENTS_POLICIES, type DocumentsPolicy, type TrustedDocument } from '../domain/trusted-documents.js';
+import { LockMode } from '@mikro-orm/core';
 
 /** An operator's mistake (unknown app, taken number): the CLI prints it and exits non-zero. */
 export class AdminError extends Error {}
@@ -130,6 +133,61 @@ export class AdminStore {
 
   async origins(appId: string): Promise<string[]> {
     return (await this.requireApp(this.rootEm.fork(), appId)).allowedOrigins;
+  }
+
+  /**
+   * Registers documents (already checked: ids, texts, validation against the schema) for the
+   * application; one already there is left as it is. `replace`: the application's documents not
+   * in `documents` are removed in the same transaction. At most `maxDocuments` stay registered:
+   * a push that would leave more changes nothing. Concurrent pushes for one application are
+   * serialised on its row, so they cannot pass the cap together.
+   */
+  async pushDocuments(
+    appId: string,
+    documents: readonly TrustedDocument[],
+    options: { maxDocuments: number; replace: boolean },
+  ): Promise<{ added: number; unchanged: number; removed: number; total: number }> {
+    return this.rootEm.fork().transactional(async (em) => {
+      const app = await em.findOne(ApplicationEntity, { id: appId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (!app) throw new AdminError(`No application ${appId}`);
+      const ids = [...new Set(documents.map((document) => document.id))];
+      const present = new Set((await em.find(TrustedDocumentEntity, { app, id: { $in: ids } }, { fields: ['id'] })).map((row) => row.id));
+      let removed = 0;
+      if (options.replace) removed = await em.nativeDelete(TrustedDocumentEntity, { app, id: { $nin: ids } });
+      const before = await em.count(TrustedDocumentEntity, { app });
+      const fresh = documents.filter((document, index) => !present.has(document.id) && ids.indexOf(document.id) === index);
+      const total = before + fresh.length;
+      if (total > options.maxDocuments) {
+        throw new AdminError(
+          `Application ${appId} would have ${total} documents; at most ${options.maxDocuments} (TRUSTED_DOCUMENTS_PER_APPLICATION). Push with --replace to drop those no longer shipped.`,
+        );
+      }
+      for (const document of fresh) em.create(TrustedDocumentEntity, { app, id: document.id, body: document.text });
+      await em.flush();
+      return { added: fresh.length, unchanged: present.size, removed, total };
+    });
+  }
+
+  /** The application's registered documents, oldest first (at most TRUSTED_DOCUMENTS_PER_APPLICATION of them). */
+  async listDocuments(appId: string): Promise<{ id: string; bytes: number; createdAt: Date; text: string }[]> {
+    const em = this.rootEm.fork();
+    await this.requireApp(em, appId);
+    const rows = await em.find(TrustedDocumentEntity, { app: appId }, { orderBy: { createdAt: 'asc', id: 'asc' } });
+    return rows.map((row) => ({ id: row.id, bytes: Buffer.byteLength(row.body, 'utf8'), createdAt: row.createdAt, text: row.body }));
+  }
+
+  async documentsPolicy(appId: string): Promise<DocumentsPolicy> {
+    return (await this.requireApp(this.rootEm.fork(), appId)).documentsPolicy;
+  }
+
+  /** Who must name registered documents (domain/trusted-documents.ts); gateways see it within AUTH_CACHE_TTL_MS. */
+  async setDocumentsPolicy(appId: string, policy: string): Promise<DocumentsPolicy> {
+    if (!(DOCUMENTS_POLICIES as readonly string[]).includes(policy)) throw new AdminError(`--set takes one of ${DOCUMENTS_POLICIES.join(', ')}`);
+    const em = this.rootEm.fork();
+    const app = await this.requireApp(em, appId);
+    app.documentsPolicy = policy as DocumentsPolicy;
+    await em.flush();
+    return app.documentsPolicy;
   }
 
   /** The newest active key of the application in a mode (what `tokens create` mints with). */

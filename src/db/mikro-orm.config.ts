@@ -14,6 +14,7 @@ import { WebhookCursorEntity } from './entities/webhook-cursor.entity.js';
 import { RateLimitEntity } from './entities/rate-limit.entity.js';
 import { StatusCallbackSecretEntity } from './entities/status-callback-secret.entity.js';
 import { NumberRoutingEntity } from './entities/number-routing.entity.js';
+import { TrustedDocumentEntity } from './entities/trusted-document.entity.js';
 import { migrationsList } from './migrations/migrations-list.js';
 
 /** Every table the gateway owns: the one source of the schema (the migrations come from these). */
@@ -32,6 +33,7 @@ const entities = [
   WebhookAttemptEntity,
   WebhookCursorEntity,
   RateLimitEntity,
+  TrustedDocumentEntity,
 ];
 
 /**

@@ -1,8 +1,5 @@
-import type { Mode } from '../domain/call.js';
-import type { KeyLookup } from '../domain/authenticator.js';
+import type { ActiveKey, KeyLookup } from '../domain/authenticator.js';
 import type { Sql } from './sql.js';
-
-type ActiveKey = { keyId: string; appId: string; mode: Mode };
 
 export class PgKeyLookup implements KeyLookup {
   constructor(private readonly sql: Sql) {}
@@ -18,8 +15,9 @@ export class PgKeyLookup implements KeyLookup {
 
   private async find(column: 'hash' | 'id', value: string, statement: string): Promise<ActiveKey | null> {
     const [row] = await this.sql.query<ActiveKey>(
-      `SELECT id AS "keyId", app_id AS "appId", mode FROM api_key
-        WHERE ${column} = $1 AND (revoked_at IS NULL OR revoked_at > now())`,
+      `SELECT k.id AS "keyId", k.app_id AS "appId", k.mode, a.documents_policy AS "documentsPolicy"
+         FROM api_key k JOIN application a ON a.id = k.app_id
+        WHERE k.${column} = $1 AND (k.revoked_at IS NULL OR k.revoked_at > now())`,
       [value],
       statement,
     );

@@ -4,6 +4,7 @@ import { hashKey, parseKeyMode } from './api-keys.js';
 import { looksLikeToken, type AccessScope, type AccessTokens } from './access-tokens.js';
 import type { Mode, Tenant } from './call.js';
 import type { CallFilter } from './call-store.js';
+import type { DocumentsPolicy } from './trusted-documents.js';
 
 export interface Principal extends Tenant {
   /** The API key: the secret key itself, or the key an access token was minted with (its rate limit and revocation). */
@@ -18,13 +19,18 @@ export interface Principal extends Tenant {
   };
   /** An access token's filter: ANDed into every call read, subscribed to or created (db/pg-call-store.ts Where, live matching). */
   readonly scope?: CallFilter | null;
+  /** The application's documents policy (domain/trusted-documents.ts), read with the key; absent: ANY. */
+  readonly documentsPolicy?: DocumentsPolicy;
 }
+
+/** A key that authenticates: its application and mode, and that application's documents policy (absent: ANY). */
+export type ActiveKey = { keyId: string; appId: string; mode: Mode; documentsPolicy?: DocumentsPolicy };
 
 export interface KeyLookup {
   /** The key's owner if the hash is known and not revoked, else null. */
-  findActiveKey(hash: string): Promise<{ keyId: string; appId: string; mode: Mode } | null>;
+  findActiveKey(hash: string): Promise<ActiveKey | null>;
   /** The same, by the key's id (the issuing key of an access token). */
-  findActiveKeyById(keyId: string): Promise<{ keyId: string; appId: string; mode: Mode } | null>;
+  findActiveKeyById(keyId: string): Promise<ActiveKey | null>;
 }
 
 export interface AuthOptions {
@@ -81,7 +87,7 @@ export class Authenticator {
       this.unknown?.set(hash, true);
       return null;
     }
-    const principal = { keyId: found.keyId, appId: found.appId, mode: found.mode };
+    const principal: Principal = { keyId: found.keyId, appId: found.appId, mode: found.mode, documentsPolicy: found.documentsPolicy };
     this.verified?.set(hash, principal);
     return principal;
   }
@@ -121,6 +127,7 @@ export class Authenticator {
       mode: grant.mode,
       token: { id: grant.id, scopes: grant.scopes, expiresAt: grant.expiresAt, participantIdentity: grant.participantIdentity },
       scope: grant.filter,
+      documentsPolicy: key.documentsPolicy,
     };
     const left = grant.expiresAt.getTime() - Date.now();
     if (this.verified && left > 0) this.verified.set(hash, principal, { ttl: Math.min(left, this.verified.ttl) });

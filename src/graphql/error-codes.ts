@@ -44,6 +44,17 @@ export const GATEWAY_ERRORS = {
     webSocket: '(graphql-ws closes 4400 on a malformed message)',
     meaning: "The body is not valid JSON or not a GraphQL request (Apollo Server's CSRF and request-shape checks use the same code).",
   },
+  PERSISTED_DOCUMENT_REQUIRED: {
+    http: 403,
+    webSocket: 'an error frame',
+    meaning:
+      "The application's documents policy (`apps documents`: TRUSTED_FOR_TOKENS for access tokens, TRUSTED_ONLY for every caller) takes only registered documents named by `documentId`; the document sent was refused unread.",
+  },
+  PERSISTED_DOCUMENT_NOT_FOUND: {
+    http: 404,
+    webSocket: 'an error frame',
+    meaning: '`documentId` names no document registered for this application (`calls-gateway documents push`).',
+  },
   GRAPHQL_PARSE_FAILED: { http: 400, webSocket: 'an error frame', meaning: 'The document is not valid GraphQL syntax.' },
   GRAPHQL_VALIDATION_FAILED: {
     http: 400,
@@ -83,6 +94,11 @@ export const CODE = Object.fromEntries(Object.keys(GATEWAY_ERRORS).map((code) =>
 /** An error of the catalogue: its code, its HTTP status (lifted by both HTTP paths, dropped before a client sees it) and any headers. */
 export function gatewayError(code: GatewayErrorCode, message: string, extensions: Record<string, unknown> = {}, headers?: Map<string, string>): GraphQLError {
   return new GraphQLError(message, { extensions: { ...extensions, code, http: { status: GATEWAY_ERRORS[code].http, ...(headers ? { headers } : {}) } } });
+}
+
+/** The HTTP status an error of gatewayError carries. */
+export function statusOf(error: GraphQLError): number {
+  return (error.extensions.http as { status: number }).status;
 }
 
 /** What each UserErrorCode means (the schema's descriptions of the enum's values): `userErrors` of a 200 answer, nothing changed. */

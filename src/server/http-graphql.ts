@@ -1,12 +1,13 @@
 import type http from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import type { Principal } from '../domain/authenticator.js';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
 import type { OperationPipeline, PreparedContext } from './pipeline.js';
 import type { CorsPolicy } from './cors.js';
-import { CODE, GATEWAY_ERRORS } from '../graphql/error-codes.js';
+import { CODE, GATEWAY_ERRORS, statusOf } from '../graphql/error-codes.js';
 
 /**
  * POST /graphql from node:http, without express: the framework's routing, middleware chain and
@@ -54,26 +55,34 @@ export function graphqlPostHandler(
     } catch (error) {
       refused = error;
     }
-    const query = (body as { query?: unknown } | undefined)?.query;
+    let query = (body as { query?: unknown } | undefined)?.query;
     const operationName = (body as { operationName?: unknown } | undefined)?.operationName;
+    const refuse = (refused: { errors: readonly GraphQLError[]; status: number }, principal: Principal, requestId: string) => {
+      const refusal = pipeline.refusal(refused);
+      pipeline.recordRefusal({
+        transport: 'http',
+        operationName: typeof operationName === 'string' ? operationName : null,
+        requestId,
+        principal,
+        errorCodes: refusal.errors.map((error) => error.extensions?.code),
+        seconds: Number(process.hrtime.bigint() - started) / 1e9,
+      });
+      res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8' });
+      res.end(refusal.body);
+    };
+    // A registered document named by documentId, or a document refused unread by the application's policy (pipeline.source).
+    if (context && isPlainObject(body) && pipeline.needsSource(context.principal, body.documentId)) {
+      const source = await pipeline.source(context.principal, body.documentId, query);
+      if (source instanceof GraphQLError) return refuse({ errors: [source], status: statusOf(source) }, context.principal, context.requestId);
+      const { documentId: _named, ...rest } = body;
+      body = { ...rest, query: source };
+      query = source;
+    }
     // A name that is not a string is Apollo's to refuse (400, BAD_REQUEST), as the rest of the body's shape.
     if (context && typeof query === 'string' && (operationName == null || typeof operationName === 'string')) {
       // The document, its operation and the token's scopes: the pipeline's one sequence (admitDocument).
       const admitted = pipeline.admitDocument(context.principal, query, operationName);
-      if ('errors' in admitted) {
-        const refusal = pipeline.refusal(admitted);
-        pipeline.recordRefusal({
-          transport: 'http',
-          operationName: operationName ?? null,
-          requestId: context.requestId,
-          principal: context.principal,
-          errorCodes: refusal.errors.map((error) => error.extensions?.code),
-          seconds: Number(process.hrtime.bigint() - started) / 1e9,
-        });
-        res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8' });
-        res.end(refusal.body);
-        return;
-      }
+      if ('errors' in admitted) return refuse(admitted, context.principal, context.requestId);
       context.prepared = admitted.entry;
       if (
         options.direct &&
@@ -156,6 +165,10 @@ async function answerDirectly(
   res.writeHead(answer.status, head);
   res.end(answer.body);
   return true;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** Apollo's candidates, in its order (MEDIA_TYPES in @apollo/server's ApolloServer.js). */

@@ -21,7 +21,9 @@ import { DocumentCache, type DocumentEntry } from './documents.js';
 import type { Logger } from '../domain/logger.js';
 import type { OperationRecord, Operations } from './operations.js';
 import type { KeyRateLimiter } from './rate-limit.js';
-import { CODE } from '../graphql/error-codes.js';
+import { CODE, gatewayError, statusOf } from '../graphql/error-codes.js';
+import { isDocumentId, mustUseTrustedDocuments } from '../domain/trusted-documents.js';
+import type { TrustedDocuments } from './trusted-documents.js';
 
 /** A context that went through the pipeline's document step: its document is already validated. */
 export type PreparedContext = GatewayContext & { prepared?: DocumentEntry };
@@ -71,6 +73,8 @@ export class OperationPipeline {
       documentCache: { maxEntries: number; maxBytes: number };
       /** The browser origins each application allows (server/cors.ts). */
       cors: CorsPolicy;
+      /** The documents applications registered (server/trusted-documents.ts). */
+      trustedDocuments: TrustedDocuments;
     },
   ) {
     this.documents = new DocumentCache(options.schema, allValidationRules(options.production), options.documentCache);
@@ -125,6 +129,35 @@ export class OperationPipeline {
     return this.options.contextFor(principal, randomUUID(), socketOperation);
   }
 
+  /**
+   * Whether the request's text must come from the registered documents (step 3a, `source`): it
+   * names one (`documentId`), or its application's policy takes nothing else from this caller. A
+   * property read for everyone else: the common request does not wait here.
+   */
+  needsSource(principal: Principal, documentId: unknown): boolean {
+    return documentId != null || mustUseTrustedDocuments(principal.documentsPolicy, principal.token !== undefined);
+  }
+
+  /**
+   * Step 3a, before any parsing: the registered text `documentId` names for the caller's
+   * application (PERSISTED_DOCUMENT_NOT_FOUND when none), or the refusal of a request that sent a
+   * document of its own where the policy takes only registered ones (PERSISTED_DOCUMENT_REQUIRED).
+   * Both at once is a malformed request (BAD_REQUEST), as is an id not of the form sha256:<hex>.
+   */
+  async source(principal: Principal, documentId: unknown, query: unknown): Promise<string | GraphQLError> {
+    if (documentId == null) {
+      return gatewayError(
+        CODE.PERSISTED_DOCUMENT_REQUIRED,
+        `This application takes only registered documents${principal.token ? ' from access tokens' : ''}: send documentId (sha256:<hex> of a document pushed with calls-gateway documents push), not the document`,
+      );
+    }
+    if (query != null && query !== '') return gatewayError(CODE.BAD_REQUEST, 'Send either documentId or query, not both');
+    if (!isDocumentId(documentId))
+      return gatewayError(CODE.BAD_REQUEST, 'documentId is sha256: followed by the 64 lowercase hex digits of the SHA-256 of the document');
+    const text = await this.options.trustedDocuments.find(principal.appId, documentId);
+    return text ?? gatewayError(CODE.PERSISTED_DOCUMENT_NOT_FOUND, `No document ${documentId} is registered for this application`);
+  }
+
   /** Step 3: the validated document of a text, or its refusal (GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED). */
   prepare(query: string): DocumentEntry {
     return this.documents.get(query);
@@ -147,7 +180,7 @@ export class OperationPipeline {
     if (entry.errors.length > 0) return { errors: entry.errors, status: 400 };
     const operation = getOperationAST(entry.document, operationName ?? undefined);
     const refused = this.admitOperation(principal, entry.document, operation, operationName);
-    if (refused) return { errors: [refused], status: (refused.extensions.http as { status: number }).status };
+    if (refused) return { errors: [refused], status: statusOf(refused) };
     return { entry, operation: operation! };
   }
 

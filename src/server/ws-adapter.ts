@@ -57,7 +57,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined, E 
         onMessage: (handle) =>
           socket.on('message', async (data) => {
             try {
-              await handle(textOf(data));
+              await handle(withQueryOfDocumentId(textOf(data)));
             } catch (error) {
               logger.error('WebSocket message handling failed', { error: String((error as Error)?.stack ?? error) });
               socket.close(CloseCode.InternalServerError, 'Internal server error');
@@ -80,6 +80,23 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined, E 
       wss.removeAllListeners('connection');
     },
   };
+}
+
+/**
+ * A `subscribe` whose payload names a registered document (`documentId`, server/pipeline.ts
+ * source) and has no `query`: graphql-ws requires `query` to be a string, so it gets an empty one
+ * (the pipeline reads the document from the id). Only messages that mention documentId are read
+ * twice; any other message is handed over as it came.
+ */
+function withQueryOfDocumentId(text: string): string {
+  if (!text.includes('"documentId"')) return text;
+  try {
+    const message = JSON.parse(text) as { type?: unknown; payload?: Record<string, unknown> | null };
+    if (message.type !== 'subscribe' || typeof message.payload !== 'object' || message.payload === null || 'query' in message.payload) return text;
+    return JSON.stringify({ ...message, payload: { ...message.payload, query: '' } });
+  } catch {
+    return text;
+  }
 }
 
 /** A WebSocket message's text, whatever form ws handed it over in. */

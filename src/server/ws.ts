@@ -88,8 +88,17 @@ export function attachWebSocketServer(options: {
           guard.released(ctx.extra.socket, id);
           return [...errors];
         };
+        // A registered document named by documentId, or a document refused unread by the application's policy (pipeline.source).
+        let query = payload.query;
+        const documentId = (payload as { documentId?: unknown }).documentId;
+        const principal = ctx.extra.principal!;
+        if (pipeline.needsSource(principal, documentId)) {
+          const source = await pipeline.source(principal, documentId, query);
+          if (source instanceof GraphQLError) return refuse([source]);
+          query = source;
+        }
         // The document, its operation and the token's scopes: the pipeline's one sequence (admitDocument).
-        const admitted = pipeline.admitDocument(ctx.extra.principal, payload.query, payload.operationName);
+        const admitted = pipeline.admitDocument(principal, query, payload.operationName);
         if ('errors' in admitted) return refuse(admitted.errors);
         const entry = admitted.entry;
         return {

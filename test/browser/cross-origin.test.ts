@@ -7,6 +7,9 @@ import { bootGateway, eventually, gql, listenersRegistered, newApp, rawGql, type
 import { CreateCallDocument } from '../gql/graphql.js';
 import { existsSync } from 'node:fs';
 import { CHROMIUM } from '../helpers/global-setup.js';
+import { build } from 'vite';
+import { documentsOfManifest } from '../../src/domain/trusted-documents.js';
+import manifest from '../../packages/client/src/generated/persisted-documents.json' with { type: 'json' };
 
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
 
@@ -15,12 +18,8 @@ const HAVE_CHROMIUM = existsSync(CHROMIUM);
  * with an access token, in real Chromium: the CORS preflight, the allow-origin headers and the
  * WebSocket's Origin check are the browser's, not a test's imitation of them.
  */
-const PAGE = (gatewayUrl: string) => `<!doctype html>
-<html><body>
-<p id="state">starting</p>
-<table id="calls"><tbody></tbody></table>
-<script type="module">
-  const gateway = ${JSON.stringify(gatewayUrl)};
+/** Both pages' start: the gateway's URL, the token from the page's hash, and a row per call with its status. */
+const PAGE_START = (gatewayUrl: string) => `  const gateway = ${JSON.stringify(gatewayUrl)};
   const token = new URLSearchParams(location.hash.slice(1)).get('token');
   const state = document.getElementById('state');
   const show = (call) => {
@@ -33,7 +32,14 @@ const PAGE = (gatewayUrl: string) => `<!doctype html>
     row.dataset.status = call.status;
     row.textContent = call.id + ' ' + call.status;
   };
-  try {
+`;
+
+const PAGE = (gatewayUrl: string) => `<!doctype html>
+<html><body>
+<p id="state">starting</p>
+<table id="calls"><tbody></tbody></table>
+<script type="module">
+${PAGE_START(gatewayUrl)}  try {
     const response = await fetch(gateway, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
@@ -58,16 +64,77 @@ const PAGE = (gatewayUrl: string) => `<!doctype html>
 </script>
 </body></html>`;
 
+/**
+ * The same kind of frontend built on the client package (bundled for the browser by Vite), sending
+ * its operations by id (`documentIds: true`) to an application that takes only registered
+ * documents from access tokens; then the same token's documents of its own, over fetch and a
+ * WebSocket, each refused.
+ */
+const CLIENT_PAGE = (gatewayUrl: string) => `<!doctype html>
+<html><body>
+<p id="state">starting</p>
+<p id="adhoc-http"></p>
+<p id="adhoc-ws"></p>
+<table id="calls"><tbody></tbody></table>
+<script type="module">
+  import { createCallsClient, CallsDocument } from '/client.js';
+${PAGE_START(gatewayUrl)}  try {
+    const client = createCallsClient({ url: gateway, fetchToken: async () => token, documentIds: true });
+    const { list, events } = await client.follow(() => client.request(CallsDocument, { first: 50 }), (page) => page.calls.nodes);
+    for (const call of list.calls.nodes) show(call);
+    state.textContent = 'following';
+    (async () => {
+      for await (const event of events) show(event.callStatus.call);
+    })().catch((error) => (state.textContent = 'failed: ' + error.message));
+    const adHoc = await fetch(gateway, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer ' + token },
+      body: JSON.stringify({ query: '{ calls(first: 5) { nodes { id } } }' }),
+    });
+    document.getElementById('adhoc-http').textContent = adHoc.status + ' ' + (await adHoc.json()).errors[0].extensions.code;
+    const socket = new WebSocket(gateway.replace(/^http/, 'ws'), 'graphql-transport-ws');
+    socket.onopen = () => socket.send(JSON.stringify({ type: 'connection_init', payload: { authorization: 'Bearer ' + token } }));
+    socket.onmessage = (message) => {
+      const frame = JSON.parse(message.data);
+      if (frame.type === 'connection_ack') socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: 'subscription { callStatus { call { id } } }' } }));
+      if (frame.type === 'error') document.getElementById('adhoc-ws').textContent = frame.payload[0].extensions.code;
+    };
+  } catch (error) {
+    state.textContent = 'failed: ' + error.message;
+  }
+</script>
+</body></html>`;
+
 let gw: TestGateway;
 let app: TestApp;
 let browser: Browser;
 const servers: http.Server[] = [];
 
-/** Serves the page at http://<host>:<free port>/. */
-async function servePage(host: string): Promise<string> {
-  const server = http.createServer((_req, res) => {
+/** The client package as one ES module for the browser (its graphql and graphql-ws inside). */
+async function bundleClient(): Promise<string> {
+  const built = await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      write: false,
+      minify: false,
+      lib: { entry: new URL('../../packages/client/src/index.ts', import.meta.url).pathname, formats: ['es'], fileName: 'client' },
+    },
+  });
+  const output = (Array.isArray(built) ? built[0] : built) as { output: { code?: string }[] };
+  return output.output[0]!.code!;
+}
+
+/** Serves the page at http://<host>:<free port>/ (and the client bundle at /client.js, when given). */
+async function servePage(host: string, page = PAGE, clientCode?: string): Promise<string> {
+  const server = http.createServer((req, res) => {
+    if (req.url === '/client.js' && clientCode) {
+      res.writeHead(200, { 'content-type': 'text/javascript; charset=utf-8' });
+      res.end(clientCode);
+      return;
+    }
     res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end(PAGE(gw.url));
+    res.end(page(gw.url));
   });
   servers.push(server);
   await new Promise<void>((resolve) => server.listen(0, host, resolve));
@@ -130,5 +197,38 @@ describe.skipIf(!HAVE_CHROMIUM)('a frontend on another origin, with an access to
     expect(await other.$$('tr[data-id]')).toHaveLength(0);
     await page.close();
     await other.close();
+  }, 60_000);
+
+  it('the client package sends its operations by id to an application that takes only registered documents from tokens', async () => {
+    const trusting = await newApp(gw.admin, 'trusted documents page');
+    const origin = await servePage('127.0.0.4', CLIENT_PAGE, await bundleClient());
+    await gw.admin.setOrigins(trusting.id, [origin]);
+    await gw.admin.pushDocuments(trusting.id, documentsOfManifest(manifest, { maxDocuments: 1_000, maxBytes: 100_000 }), {
+      maxDocuments: 1_000,
+      replace: false,
+    });
+    await gw.admin.setDocumentsPolicy(trusting.id, 'TRUSTED_FOR_TOKENS');
+    const minted = await rawGql(gw.url, trusting.testKey, {
+      query: 'mutation($input: CreateAccessTokenInput!) { createAccessToken(input: $input) { token } }',
+      variables: { input: { scopes: ['CALLS_READ', 'STATUS_SUBSCRIBE'] } },
+    });
+    const token = minted.data.createAccessToken.token as string;
+    const place = async () =>
+      (await gql(gw.url, trusting.testKey, CreateCallDocument, { input: { from: trusting.number, to: '+15005550001' } })).data!.createCall.call!.id;
+    const before = await place();
+
+    const page = await browser.newPage();
+    await page.goto(`${origin}/#token=${token}`);
+    await page.waitForFunction(() => /^(following|failed)/.test(document.querySelector('#state')?.textContent ?? ''));
+    expect(await page.textContent('#state')).toBe('following');
+    await page.waitForSelector(`tr[data-id="${before}"]`);
+    const live = await place();
+    await page.waitForSelector(`tr[data-id="${live}"][data-status="COMPLETED"]`, { timeout: 20_000 });
+    await page.waitForSelector(`tr[data-id="${before}"][data-status="COMPLETED"]`, { timeout: 20_000 });
+    // The same token's own documents: refused on both transports.
+    await page.waitForFunction(() => document.querySelector('#adhoc-ws')?.textContent !== '');
+    expect(await page.textContent('#adhoc-http')).toBe('403 PERSISTED_DOCUMENT_REQUIRED');
+    expect(await page.textContent('#adhoc-ws')).toBe('PERSISTED_DOCUMENT_REQUIRED');
+    await page.close();
   }, 60_000);
 });

@@ -25,6 +25,14 @@ export interface CallsClientOptions {
   /** Told when the WebSocket connects and closes (with its close code), e.g. to show a connection state. */
   socketEvents?: { connected?: () => void; closed?: (code: number | undefined) => void };
   fetch?: typeof fetch;
+  /**
+   * Send each operation of this package by its id (`documentId`, sha256:… of its text) instead of
+   * its text: for an application whose documents policy takes only registered documents
+   * (TRUSTED_FOR_TOKENS, TRUSTED_ONLY), once this package's manifest
+   * (`@calls-gateway/client/persisted-documents.json`) is registered with
+   * `calls-gateway documents push`. Documents of your own (without an id) are still sent as text.
+   */
+  documentIds?: boolean;
 }
 
 /** A GraphQL error of the gateway, with its code (UNAUTHENTICATED, FORBIDDEN, RATE_LIMITED, BAD_USER_INPUT …). */
@@ -176,9 +184,15 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
   const fail = (errors: readonly { message: string; extensions?: Record<string, unknown> }[]) =>
     new CallsGatewayError(errors[0]?.message ?? 'GraphQL error', errors[0]?.extensions?.code as string | undefined, errors);
 
+  /** What names the document in a request: its registered id (documentIds), or its text. */
+  const source = (document: TypedDocumentNode<unknown, never>): { documentId: string } | { query: string } => {
+    const hash = options.documentIds ? (document as { __meta__?: { hash?: unknown } }).__meta__?.hash : undefined;
+    return typeof hash === 'string' ? { documentId: `sha256:${hash}` } : { query: print(document) };
+  };
+
   return {
     async request(document, variables) {
-      const body = JSON.stringify({ query: print(document), variables });
+      const body = JSON.stringify({ ...source(document as never), variables });
       const post = async (bearer: string) =>
         doFetch(options.url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` }, body });
       let bearer = await credential();
@@ -194,8 +208,9 @@ export function createCallsClient(options: CallsClientOptions): CallsClient {
     },
     subscribe(document, variables) {
       // graphql-ws sends this same payload again after a reconnect: `after` moves with the events delivered.
-      const payload = { query: print(document), variables: { ...(variables ?? {}) } as Record<string, unknown> };
-      const resumable = /\$after\b/.test(payload.query);
+      // graphql-ws requires a query string: empty when the document is named by its id.
+      const payload = { query: '', ...source(document as never), variables: { ...(variables ?? {}) } as Record<string, unknown> };
+      const resumable = /\$after\b/.test(print(document));
       const iterator = socket().iterate(payload);
       return {
         async next() {

@@ -22,6 +22,7 @@ import { Migration20261203142202_NumberRouting } from './Migration20261203142202
 import { Migration20261203163505_ApplicationOrigins } from './Migration20261203163505_ApplicationOrigins.js';
 import { Migration20261207155010_WhatsAppNumberIds } from './Migration20261207155010_WhatsAppNumberIds.js';
 import { Migration20261207170000_RateLimitLeases } from './Migration20261207170000_RateLimitLeases.js';
+import { Migration20261207184057_TrustedDocuments } from './Migration20261207184057_TrustedDocuments.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -48,4 +49,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261203163505_ApplicationOrigins', class: Migration20261203163505_ApplicationOrigins },
   { name: 'Migration20261207155010_WhatsAppNumberIds', class: Migration20261207155010_WhatsAppNumberIds },
   { name: 'Migration20261207170000_RateLimitLeases', class: Migration20261207170000_RateLimitLeases },
+  { name: 'Migration20261207184057_TrustedDocuments', class: Migration20261207184057_TrustedDocuments },
 ];

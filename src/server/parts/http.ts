@@ -5,7 +5,7 @@ import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginCacheControlDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
-import type { GraphQLSchema } from 'graphql';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
 import type { Config } from '../../config.js';
 import type { Database } from '../../db/database.js';
 import { statementScope } from '../../db/sql.js';
@@ -30,7 +30,9 @@ import { PgOriginStore } from '../../db/pg-origin-store.js';
 import type { Shutdown } from '../shutdown.js';
 import { mountWeb } from '../web.js';
 import { attachWebSocketServer, type WebSocketServerHandle } from '../ws.js';
-import { CODE } from '../../graphql/error-codes.js';
+import { CODE, statusOf } from '../../graphql/error-codes.js';
+import { TrustedDocuments } from '../trusted-documents.js';
+import { PgTrustedDocumentStore } from '../../db/pg-trusted-document-store.js';
 
 export interface HttpParts {
   pipeline: OperationPipeline;
@@ -121,6 +123,12 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     contextFor: deps.contextFor,
     cors,
     documentCache: { maxEntries: config.tuning.documentCacheEntries, maxBytes: config.tuning.documentCacheBytes },
+    // Registered texts are ≈1/16 of their parsed documents' charge in the document cache: the same bounds hold both.
+    trustedDocuments: new TrustedDocuments(new PgTrustedDocumentStore(database.sql), {
+      ttlMs: config.authCacheTtlMs,
+      maxEntries: config.tuning.documentCacheEntries,
+      maxBytes: config.tuning.documentCacheBytes,
+    }),
   });
   const ws = attachWebSocketServer({
     httpServer,
@@ -169,9 +177,13 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
       cors.applyTo(cors.foreignOrigin(req), req.socket.remoteAddress, res).then(() => next(), next);
     },
     express.json({ limit: config.tuning.maxRequestBytes }),
+    // GET with documentId, or under a documents policy: the registered text in place of the id, before Apollo reads the URL.
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      getDocumentSource(pipeline, cors, req, res).then((handled) => (handled ? undefined : next()), next);
+    },
     expressMiddleware(apollo, {
-      context: async ({ req }) =>
-        pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id'], cors.foreignOrigin(req)),
+      // Made by getDocumentSource when the request carries an operation (one key check and rate-limit point per request).
+      context: async ({ req }) => contexts.get(req) ?? contextFor(pipeline, cors, req),
     }),
   );
 
@@ -185,6 +197,57 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
   const port = (httpServer.address() as AddressInfo).port;
   const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   return { pipeline, ws, host, port };
+}
+
+/** The context of a GET /graphql request made before Apollo ran (getDocumentSource), for Apollo's context function. */
+const contexts = new WeakMap<http.IncomingMessage, Promise<GatewayContext>>();
+
+function contextFor(pipeline: OperationPipeline, cors: CorsPolicy, req: http.IncomingMessage): Promise<GatewayContext> {
+  return pipeline.contextForRequest(req.socket.remoteAddress, req.headers.authorization, req.headers['x-request-id'], cors.foreignOrigin(req));
+}
+
+/**
+ * GET /graphql?documentId=sha256:… (the persisted documents proposal), and GET under an
+ * application's documents policy: Apollo Server reads the document from the URL, so the step the
+ * pipeline takes for POST and WebSocket (pipeline.source) is taken here first. The key is checked
+ * here (only for a request that carries credentials and an operation: GraphiQL's page load does
+ * not count as a failed authentication) and its context handed to Apollo; a refused key is left to
+ * Apollo to answer. True when the request was answered (refused) here.
+ */
+async function getDocumentSource(pipeline: OperationPipeline, cors: CorsPolicy, req: express.Request, res: express.Response): Promise<boolean> {
+  // Without credentials Apollo refuses the request itself (CSRF, then 401), as before this step existed.
+  if (req.method !== 'GET' || req.headers.authorization === undefined) return false;
+  const url = new URL(req.url, 'http://gateway');
+  const documentId = url.searchParams.get('documentId');
+  if (documentId === null && !url.searchParams.has('query') && !url.searchParams.has('extensions')) return false;
+  const pending = contextFor(pipeline, cors, req);
+  contexts.set(req, pending);
+  const started = process.hrtime.bigint();
+  let context: GatewayContext;
+  try {
+    context = await pending;
+  } catch {
+    return false;
+  }
+  if (!pipeline.needsSource(context.principal, documentId)) return false;
+  const source = await pipeline.source(context.principal, documentId, url.searchParams.get('query'));
+  if (source instanceof GraphQLError) {
+    const refusal = pipeline.refusal({ errors: [source], status: statusOf(source) });
+    pipeline.recordRefusal({
+      transport: 'http',
+      operationName: url.searchParams.get('operationName'),
+      requestId: context.requestId,
+      principal: context.principal,
+      errorCodes: refusal.errors.map((error) => error.extensions?.code),
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    });
+    res.status(refusal.status).type('application/json; charset=utf-8').send(refusal.body);
+    return true;
+  }
+  url.searchParams.delete('documentId');
+  url.searchParams.set('query', source);
+  req.url = `${url.pathname}${url.search}`;
+  return false;
 }
 
 /**
