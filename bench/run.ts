@@ -16,6 +16,8 @@
  */
 import 'reflect-metadata';
 import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,6 +87,12 @@ const settings = {
     rateLimitPerMinute: process.env.BENCH_RATE_LIMIT ?? '1000000',
     rateLimitStore: (process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379') ? 'Redis (leased)' : 'PostgreSQL (leased)',
     logLevel: process.env.LOG_LEVEL ?? 'info',
+    /**
+     * BENCH_TRACING=<ratio> (1 for every trace, 0.01 for 1%): the gateway traces, with
+     * parentbased_traceidratio at that ratio, exporting OTLP protobuf to a sink in this process
+     * (it reads and drops the bodies); unset: no tracing, as by default.
+     */
+    tracing: process.env.BENCH_TRACING ? Number(process.env.BENCH_TRACING) : null,
   },
   /** Seconds of the fixed-rate run per server and operation (0: none). */
   fixedSeconds: intEnv('BENCH_FIXED_SECONDS', 5, 0, 600),
@@ -847,11 +855,28 @@ function sourceState(): { commit: string; dirty: boolean } | null {
 
 // --- main ----------------------------------------------------------------------------------------
 
+/**
+ * An OTLP/HTTP endpoint for BENCH_TRACING: answers every export 200 and drops it; the gateway
+ * child (forked with this process's environment) is pointed at it.
+ */
+async function otlpSink(ratio: number): Promise<http.Server> {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.env.OTEL_EXPORTER_OTLP_ENDPOINT = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  process.env.OTEL_TRACES_SAMPLER = 'parentbased_traceidratio';
+  process.env.OTEL_TRACES_SAMPLER_ARG = String(ratio);
+  return server;
+}
+
 async function main(): Promise<number> {
   const startedAt = new Date();
   const failures: string[] = [];
   const { server: pgServer, url, source } = await prepareDatabase();
   const running: RunningServer[] = [];
+  const sink = settings.gateway.tracing === null ? null : await otlpSink(settings.gateway.tracing);
   try {
     log(`database ${BENCH_DATABASE} on ${source}; seeding ${settings.seedCalls} calls`);
     const seeded = await seed(url);
@@ -970,7 +995,7 @@ async function main(): Promise<number> {
       `calls-gateway bench, ${startedAt.toISOString()}, src ${git ? `${git.commit}${git.dirty ? ' + uncommitted changes' : ''}` : 'unknown'}: node ${process.version}, ${report.machine.cpus} × ${report.machine.cpuModel}`,
       `PostgreSQL ${before.version} (${source}), database ${BENCH_DATABASE}, synchronous_commit=${settings.synchronousCommit}, ${settings.seedCalls} seeded calls (${seeded.completed} COMPLETED)`,
       `autocannon: ${settings.connections} connections; per server and operation ${settings.warmupSeconds} s warm-up + ${settings.durationSeconds} s measured (${settings.rounds} interleaved rounds); pg pool ${settings.poolSize} per server`,
-      `gateway${settings.gateway.production ? ' as operators run it: NODE_ENV=production' : ': NODE_ENV=development (BENCH_PRODUCTION=0)'}, ${settings.gateway.rateLimitPerMinute === '0' ? 'rate limit off (BENCH_RATE_LIMIT=0)' : `rate limit ${settings.gateway.rateLimitPerMinute}/min per key counted in ${settings.gateway.rateLimitStore}`}, logs at ${settings.gateway.logLevel} (pino, to the bench's output), metrics on, no tracing`,
+      `gateway${settings.gateway.production ? ' as operators run it: NODE_ENV=production' : ': NODE_ENV=development (BENCH_PRODUCTION=0)'}, ${settings.gateway.rateLimitPerMinute === '0' ? 'rate limit off (BENCH_RATE_LIMIT=0)' : `rate limit ${settings.gateway.rateLimitPerMinute}/min per key counted in ${settings.gateway.rateLimitStore}`}, logs at ${settings.gateway.logLevel} (pino, to the bench's output), metrics on, ${settings.gateway.tracing === null ? 'no tracing' : `tracing at ${settings.gateway.tracing} (parentbased_traceidratio, OTLP protobuf to a sink in the bench process)`}`,
       '',
       table(measurements),
       '',
@@ -998,6 +1023,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.allSettled(running.map((server) => stopServer(server)));
     await pgServer.stop();
+    sink?.close();
   }
 }
 

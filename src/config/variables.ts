@@ -110,6 +110,42 @@ export const GATEWAY = {
     integer(25, 1, 100),
     "each access token's own budget, in percent of its key's `RATE_LIMIT_PER_MINUTE` (and of `HEAVY_READS_PER_APPLICATION` / `HEAVY_READS_WAITING`, at least one read); all tokens of a key together have at most the key's budget, counted apart from the key's own requests",
   ),
+  otelEndpoint: variable(
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    url(['http:', 'https:'], { trimSlash: true }),
+    'OpenTelemetry: the OTLP/HTTP collector (traces go to `<it>/v1/traces`); unset (and no `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`): tracing is off and costs nothing',
+  ),
+  otelTracesEndpoint: variable(
+    'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+    url(['http:', 'https:']),
+    'OpenTelemetry: the full URL traces are sent to (overrides the one above)',
+  ),
+  otelProtocol: variable(
+    'OTEL_EXPORTER_OTLP_PROTOCOL',
+    oneOf(['http/protobuf', 'http/json'] as const),
+    'OpenTelemetry: how spans are encoded (gRPC is not offered)',
+  ),
+  otelServiceName: variable('OTEL_SERVICE_NAME', text('calls-gateway'), "OpenTelemetry: the `service.name` of the gateway's spans"),
+  otelSampler: variable(
+    'OTEL_TRACES_SAMPLER',
+    oneOf(['parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio', 'always_on', 'always_off', 'traceidratio'] as const),
+    "OpenTelemetry: which traces are kept (a call's later spans follow the decision taken for the request that created it)",
+  ),
+  otelSamplerArg: variable(
+    'OTEL_TRACES_SAMPLER_ARG',
+    refined(
+      parsed(1, '1', (raw) => Number(raw)),
+      (ratio) => ratio >= 0 && ratio <= 1,
+      'must be a number from 0 to 1',
+    ),
+    'OpenTelemetry: the ratio of the `traceidratio` samplers, 0 to 1',
+  ),
+  otelDisabled: variable('OTEL_SDK_DISABLED', bool, 'OpenTelemetry: true turns tracing off whatever else is set'),
+  traceClientContext: variable(
+    'TRACE_CLIENT_CONTEXT',
+    oneOf(['trust', 'link'] as const),
+    "a request's `traceparent`: `trust` continues the client's trace; `link` starts a new trace linked to it (for a public endpoint whose clients should not choose trace ids or sampling)",
+  ),
   trustedDocumentsPerApplication: variable(
     'TRUSTED_DOCUMENTS_PER_APPLICATION',
     integer(1_000, 1, 100_000),

@@ -1,3 +1,5 @@
+import type { Span } from '@opentelemetry/api';
+import { SpanKind, contextOfTraceParent, inSpan, traceHeadersOf, tracing } from '../shared/tracing.js';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP } from 'node:net';
@@ -92,6 +94,20 @@ export class DeliveryWorker {
       this.logger.error('webhook not sent: its signing secret cannot be opened here', { deliveryId: delivery.id, error: delivery.secretError });
       return;
     }
+    if (!tracing.on) return this.deliver(delivery);
+    // A span of the call's own trace; the endpoint receives it as traceparent and may continue it.
+    return inSpan(
+      'webhook delivery',
+      {
+        kind: SpanKind.CLIENT,
+        parent: contextOfTraceParent(delivery.traceParent),
+        attributes: { 'calls.delivery_id': delivery.id, 'calls.endpoint_id': delivery.endpointId, 'calls.attempt': delivery.attempts },
+      },
+      (span) => this.deliver(delivery, span),
+    );
+  }
+
+  private async deliver(delivery: ClaimedDelivery, span?: Span): Promise<void> {
     const body = JSON.stringify(delivery.payload);
     const now = new Date();
     const signatures = [delivery.secret, delivery.previousSecret]
@@ -103,8 +119,10 @@ export class DeliveryWorker {
       'webhook-id': delivery.id,
       'webhook-timestamp': String(Math.floor(now.getTime() / 1000)),
       'webhook-signature': signatures.join(' '),
+      ...(span ? traceHeadersOf(span) : {}),
     };
     const outcome = await this.post(delivery, headers, body);
+    if (span && outcome.statusCode !== null) span.setAttribute('http.response.status_code', outcome.statusCode);
     if (this.shutdown.signal.aborted) {
       // Stopping: give the lease back untried rather than record an attempt the endpoint may not have seen.
       await this.queue.release(delivery).catch(() => {});

@@ -42,6 +42,7 @@ export const CALL_FIELD_COLUMNS = {
   transferredTo: 'transferred_to',
   transferredToChannel: 'transferred_to_channel',
   version: 'last_sequence',
+  traceParent: 'trace_parent',
 } as const satisfies { readonly [K in keyof Call]-?: string };
 
 const CALL_FIELDS = Object.keys(CALL_FIELD_COLUMNS) as (keyof Call)[];
@@ -110,6 +111,7 @@ const INSERT_PARAMETERS = {
   livekitRoomName: col(CALL_FIELD_COLUMNS.livekitRoomName),
   roomName: col(CALL_FIELD_COLUMNS.roomName),
   provider: col(CALL_FIELD_COLUMNS.provider),
+  traceParent: col(CALL_FIELD_COLUMNS.traceParent),
   idempotencyKey: col('idempotency_key'),
   requestFingerprint: col('request_fingerprint'),
   /** The INITIATED event's id (call_event), inserted by the same statement. */

@@ -1,5 +1,7 @@
 import type { Call } from '../domain/call.js';
+import type { Link } from '@opentelemetry/api';
 import type { Sql } from './sql.js';
+import { activeLink, tracing } from '../shared/tracing.js';
 import { INSERT_CALL, INSERT_CALL_STATEMENT, INSERT_CALLS, INSERT_ID_INDEX, INSERT_PARAMETER_COUNT } from './call-columns.js';
 
 /** The parameters of INSERT_CALL for one call (call-columns.ts, insertCallValues). */
@@ -7,6 +9,8 @@ export type InsertCallValues = readonly unknown[];
 
 interface Pending {
   values: InsertCallValues;
+  /** The requesting operation's span (tracing on): the grouped statement's span links to each. */
+  link: Link | null;
   resolve(call: Call | null): void;
   reject(error: unknown): void;
 }
@@ -40,7 +44,7 @@ export class CallInsertBatch {
 
   insert(values: InsertCallValues): Promise<Call | null> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ values, resolve, reject });
+      this.queue.push({ values, link: activeLink(), resolve, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
       else this.schedule();
     });
@@ -77,7 +81,7 @@ export class CallInsertBatch {
     }
     this.inFlight++;
     void this.sql
-      .query<Call>(INSERT_CALLS, columns, 'insert_calls')
+      .query<Call>(INSERT_CALLS, columns, 'insert_calls', tracing.on ? batch.flatMap((pending) => (pending.link ? [pending.link] : [])) : undefined)
       .then(
         (rows) => {
           const byId = new Map<unknown, Call>();

@@ -1,3 +1,4 @@
+import { activeLink, activeTraceParent, contextOfTraceParent, recordSpan, tracing } from '../shared/tracing.js';
 import { CallDirection, CallEventKind, type Call, type CallEvent, type Mode, type Tenant } from '../domain/call.js';
 import {
   CallOrderField,
@@ -135,7 +136,8 @@ export class PgCallStore implements CallStore {
   }
 
   async insert(tenant: Tenant, call: NewCall, options: { requireAssignedNumber: boolean; idempotencyWindowMs: number }): Promise<InsertCallResult> {
-    const values = insertCallValues(tenant, call, options.requireAssignedNumber);
+    // The call keeps the trace of the request that created it (null while tracing is off).
+    const values = insertCallValues(tenant, tracing.on ? { ...call, traceParent: activeTraceParent() } : call, options.requireAssignedNumber);
     // Two tries: the second only after an expired idempotency key was released.
     for (let attempt = 0; attempt < 2; attempt++) {
       const created = await this.inserts.insert(values);
@@ -159,6 +161,7 @@ export class PgCallStore implements CallStore {
   }
 
   async applyTransition(plan: TransitionPlan): Promise<{ call: Call; event: CallEvent } | null> {
+    const started = tracing.on ? Date.now() : 0;
     const [row] = await this.sql.query<Call & { previousStatus: CallEvent['previousStatus']; sequence: number }>(
       APPLY_TRANSITION,
       [
@@ -180,6 +183,23 @@ export class PgCallStore implements CallStore {
     );
     if (!row) return null;
     const { previousStatus, sequence, ...call } = row;
+    // A status change is a span of the call's own trace, linked to what caused it (a provider's
+    // callback, a command's operation, the simulator's timer, the sweep).
+    if (tracing.on) {
+      const cause = activeLink();
+      recordSpan(`call ${call.status.toUpperCase()}`, {
+        parent: contextOfTraceParent(call.traceParent),
+        links: cause ? [cause] : undefined,
+        startTime: started,
+        attributes: {
+          'calls.call_id': call.id,
+          'calls.app_id': call.appId,
+          'calls.status': call.status,
+          'calls.previous_status': previousStatus ?? '',
+          'calls.sequence': sequence,
+        },
+      });
+    }
     return {
       call,
       event: {

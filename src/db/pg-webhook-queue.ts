@@ -24,6 +24,8 @@ export interface ClaimedDelivery {
   previousSecret: string | null;
   /** The lease's end, as PostgreSQL printed it: the token that proves the attempt still owns the delivery. */
   lease: string;
+  /** The W3C traceparent the delivery's call was created under (tracing on), else null. */
+  traceParent: string | null;
   /** Why its signing secret could not be opened here (then it is not sent from this process). */
   secretError?: string;
 }
@@ -133,16 +135,19 @@ WITH leased AS (
    ORDER BY r.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
   UPDATE webhook_delivery d SET locked_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
-    FROM due WHERE d.id = due.id RETURNING d.id, d.endpoint_id, d.mode, d.attempts, d.payload, d.locked_until
+    FROM due WHERE d.id = due.id RETURNING d.id, d.endpoint_id, d.mode, d.attempts, d.payload, d.locked_until, d.call_id
 )
 SELECT claimed.id, claimed.endpoint_id AS "endpointId", claimed.mode, claimed.attempts, claimed.payload, w.url,
        COALESCE(s.secret, w.secret) AS secret,
        claimed.locked_until::text AS lease,
+       c.trace_parent AS "traceParent",
        CASE WHEN w.call_id IS NULL THEN CASE WHEN w.previous_secret_expires_at > now() THEN w.previous_secret END
             ELSE CASE WHEN s.previous_secret_expires_at > now() THEN s.previous_secret END END AS "previousSecret"
   FROM claimed JOIN webhook_endpoint w ON w.id = claimed.endpoint_id
   -- A call's own endpoint signs with the tenant's status-callback secret.
-  LEFT JOIN status_callback_secret s ON w.call_id IS NOT NULL AND s.app_id = w.app_id AND s.mode = w.mode`;
+  LEFT JOIN status_callback_secret s ON w.call_id IS NOT NULL AND s.app_id = w.app_id AND s.mode = w.mode
+  -- The trace of the request that created the call: its deliveries join it (traceparent).
+  LEFT JOIN call c ON c.id = claimed.call_id`;
 
 /**
  * Records an attempt and its consequence in one statement: delivered; failed for good (410,

@@ -1,5 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
+import { trace, type Link } from '@opentelemetry/api';
+import { SpanKind, inSpan, tracing } from '../shared/tracing.js';
 
 /**
  * Counts the statements one HTTP request sends (outside production the gateway returns the count
@@ -32,12 +34,28 @@ export class Sql {
    * Runs one statement. A `name` makes it a prepared statement per connection: parsed and
    * planned once, then only bound and executed.
    */
-  async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], name?: string): Promise<R[]> {
+  async query<R extends pg.QueryResultRow>(text: string, values: unknown[] = [], name?: string, links?: Link[]): Promise<R[]> {
     this.statements++;
     const scope = statementScope.getStore();
     if (scope) scope.count++;
+    // Inside a span only: the background loops' polls (webhook claims, the log's head) would be a trace each.
+    if (tracing.on && (links || trace.getActiveSpan())) return this.traced(text, values, name, links);
     const result = await this.pool.query<R>(name ? { name, text, values } : { text, values });
     return result.rows;
+  }
+
+  /**
+   * One statement in a span (tracing on): its operation and prepared statement's name, never its
+   * text or values (some statements carry literals of a filter, metadata among them). `links`:
+   * the requests one grouped statement serves (db/call-insert-batch.ts).
+   */
+  private traced<R extends pg.QueryResultRow>(text: string, values: unknown[], name: string | undefined, links: Link[] | undefined): Promise<R[]> {
+    const operation = /^\s*(\w+)/.exec(text)?.[1]?.toUpperCase() ?? 'SQL';
+    const attributes = { 'db.system.name': 'postgresql', 'db.operation.name': operation, ...(name ? { 'db.query.summary': name } : {}) };
+    return inSpan(name ? `${operation} ${name}` : operation, { kind: SpanKind.CLIENT, attributes, links }, async () => {
+      const result = await this.pool.query<R>(name ? { name, text, values } : { text, values });
+      return result.rows;
+    });
   }
 
   /** Runs one statement and returns how many rows it changed. */

@@ -133,6 +133,8 @@ export interface CallPage {
 
 export interface NewCall {
   id: string;
+  /** Filled by the store from the active span (Call.traceParent); the domain leaves it out. */
+  traceParent?: string | null;
   eventId: string;
   direction: CallDirection;
   status: CallStatus;

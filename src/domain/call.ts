@@ -188,6 +188,11 @@ export interface Call {
    * subscribed first and read second drops the events at or below it: the read showed them.
    */
   version: number;
+  /**
+   * The W3C `traceparent` of the request that created the call, when tracing was on (null
+   * otherwise): the parent of every later span about the call, so one trace holds its life.
+   */
+  traceParent?: string | null;
 }
 
 export interface CallEvent {

@@ -1,3 +1,4 @@
+import { inSpan, tracing } from '../shared/tracing.js';
 import { CoalescingRunner, PeriodicRunner } from '../shared/runners.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
 import type { Mode } from '../domain/call.js';
@@ -109,7 +110,12 @@ export class EventLog {
     if (!this.stopped) this.sequencer.request();
   }
 
-  private async runSequencer(): Promise<void> {
+  private runSequencer(): Promise<void> {
+    // One span per run (tracing on): a run numbers events of any calls, so it belongs to no call's trace.
+    return tracing.on ? inSpan('event-log sequence', {}, () => this.sequence()) : this.sequence();
+  }
+
+  private async sequence(): Promise<void> {
     try {
       for (;;) {
         const numbered = await this.log.sequence(this.options.batch, this.bus.notifyChannel);

@@ -1,3 +1,4 @@
+import { contextOfTraceParent, inSpan, tracing } from '../shared/tracing.js';
 import { execute, type ExecutionArgs, type ExecutionResult } from 'graphql';
 import type { Executor } from './executor.js';
 import type { CallEventWithCall } from '../domain/call-store.js';
@@ -95,9 +96,21 @@ class FanoutGroup {
     this.unlisten = log.listen(request.tenant.appId, request.tenant.mode, (event) => {
       if (liveEventMatches(request, event)) {
         // In log order: each event is sent to every member before the next one.
-        this.chain = this.chain.then(() => this.deliver(event));
+        this.chain = this.chain.then(() => (tracing.on ? this.traced(event) : this.deliver(event)));
       }
     });
+  }
+
+  /** One event's fan-out as a span of its call's trace (tracing on). */
+  private traced(event: CallEventWithCall): Promise<void> {
+    return inSpan(
+      'callStatus fan-out',
+      {
+        parent: contextOfTraceParent(event.call.traceParent),
+        attributes: { 'calls.call_id': event.callId, 'calls.status': event.status, 'calls.sequence': event.sequence, 'calls.subscribers': this.members.size },
+      },
+      () => this.deliver(event),
+    );
   }
 
   private async deliver(event: CallEventWithCall): Promise<void> {

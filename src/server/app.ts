@@ -33,6 +33,7 @@ import { startProviders } from './parts/providers.js';
 import { startCustomerWebhooks } from './parts/customer-webhooks.js';
 import { startRetention } from './parts/retention.js';
 import { startHttp } from './parts/http.js';
+import { startTelemetry } from './telemetry.js';
 
 export interface Gateway {
   /** http://host:port/graphql */
@@ -90,6 +91,9 @@ export async function startGateway(config: Config, deps: GatewayDeps): Promise<G
 
 async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): Promise<Gateway> {
   const { database, logger } = deps;
+  // First to start and last to stop: spans of the whole shutdown are flushed (server/telemetry.ts).
+  const telemetry = startTelemetry(config);
+  if (telemetry) shutdown.add('telemetry', () => telemetry.stop());
   const store = new PgCallStore(database.sql, {
     concurrent: config.tuning.heavyReadsPerApplication,
     waiting: config.tuning.heavyReadsWaiting,

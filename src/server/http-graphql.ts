@@ -1,7 +1,9 @@
 import type http from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { GraphQLError, OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../domain/authenticator.js';
+import { ROOT_CONTEXT, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, contextOfHeaders, inSpan, tracing } from '../shared/tracing.js';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
@@ -33,9 +35,11 @@ export function graphqlPostHandler(
     headers?: () => Record<string, string>;
     /** CORS: the allow-origin headers, and the application's check of a foreign origin. */
     cors: CorsPolicy;
+    /** TRACE_CLIENT_CONTEXT: what a client's traceparent does while tracing is on. */
+    traceClientContext?: 'trust' | 'link';
   },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
-  return async (req, res) => {
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse, span?: Span): Promise<void> => {
     const started = process.hrtime.bigint();
     const origin = options.cors.foreignOrigin(req);
     if (origin !== undefined) await options.cors.applyTo(origin, req.socket.remoteAddress, res);
@@ -84,6 +88,7 @@ export function graphqlPostHandler(
       const admitted = pipeline.admitDocument(context.principal, query, operationName);
       if ('errors' in admitted) return refuse(admitted, context.principal, context.requestId);
       context.prepared = admitted.entry;
+      if (span) describeOperation(span, admitted.operation, admitted.entry.key, context.principal);
       if (
         options.direct &&
         (await answerDirectly(
@@ -124,6 +129,45 @@ export function graphqlPostHandler(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
+  if (!options.traceClientContext) return handle;
+  const trustClient = options.traceClientContext === 'trust';
+  // Tracing on: the request is a span (a child of the client's traceparent, or linked to it).
+  return (req, res) => {
+    if (!tracing.on) return handle(req, res);
+    const client = contextOfHeaders(req.headers);
+    const clientSpan = trace.getSpanContext(client);
+    return inSpan(
+      'POST /graphql',
+      {
+        kind: SpanKind.SERVER,
+        parent: trustClient ? client : ROOT_CONTEXT,
+        links: !trustClient && clientSpan ? [{ context: clientSpan }] : undefined,
+        attributes: { 'http.request.method': 'POST', 'url.path': '/graphql' },
+      },
+      async (span) => {
+        await handle(req, res, span);
+        span?.setAttribute('http.response.status_code', res.statusCode);
+      },
+    );
+  };
+}
+
+/**
+ * The operation's attributes, after the semantic conventions for GraphQL (the span is named
+ * `<type> <name>`): never the document's text, its variables, the key or the token.
+ */
+export function describeOperation(span: Span, operation: OperationDefinitionNode, documentHash: string, principal: Principal): void {
+  const name = operation.name?.value;
+  span.updateName(name ? `${operation.operation} ${name}` : operation.operation);
+  span.setAttributes({
+    'graphql.operation.type': operation.operation,
+    ...(name ? { 'graphql.operation.name': name } : {}),
+    'graphql.document.hash': documentHash,
+    'graphql.root_fields': operation.selectionSet.selections.flatMap((selection) => (selection.kind === Kind.FIELD ? [selection.name.value] : [])),
+    'calls.app_id': principal.appId,
+    'calls.mode': principal.mode,
+    'calls.credential': principal.token ? 'access_token' : 'secret_key',
+  });
 }
 
 /**

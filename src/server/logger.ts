@@ -1,6 +1,7 @@
 import pino from 'pino';
 import type { LogLevel } from '../config.js';
 import type { Logger } from '../domain/logger.js';
+import { logIds } from '../shared/tracing.js';
 
 /**
  * Paths pino blanks out wherever they appear: API keys travel in `authorization`, webhook and
@@ -19,6 +20,8 @@ export function jsonLogger(base: Record<string, unknown> = {}, destination?: { w
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT, censor: '[redacted]' },
       formatters: { level: (label) => ({ level: label }) },
+      // trace_id and span_id of the active span, when tracing is on (shared/tracing.ts).
+      mixin: () => logIds() ?? {},
     },
     // Lines are gathered up to 4 KB and written at least every 100 ms, not one write each: a write
     // per request line was ≈ 35 µs of the request path's CPU (issue 12 profile). pino flushes

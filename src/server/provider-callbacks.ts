@@ -1,6 +1,7 @@
 import express from 'express';
 import type { ProviderWebhook } from '../domain/channel-provider.js';
 import type { Logger } from '../domain/logger.js';
+import { SpanKind, inSpan } from '../shared/tracing.js';
 
 /**
  * Mounts each provider's webhook endpoint at /webhooks/<path>, with the body kept raw: every
@@ -8,7 +9,11 @@ import type { Logger } from '../domain/logger.js';
  */
 export function mountProviderCallbacks(app: express.Express, endpoints: readonly ProviderWebhook[], logger: Logger): void {
   for (const endpoint of endpoints) {
-    app.all(`/webhooks/${endpoint.path}`, express.raw({ type: () => true, limit: '1mb' }), async (req, res) => {
+    app.all(`/webhooks/${endpoint.path}`, express.raw({ type: () => true, limit: '1mb' }), (req, res) =>
+      // A span per callback (tracing on); the status changes it causes are spans of their calls' traces, linked to it.
+      inSpan(`provider callback ${endpoint.path}`, { kind: SpanKind.SERVER, attributes: { 'calls.provider_callback': endpoint.path } }, () => handle(req, res)),
+    );
+    const handle = async (req: express.Request, res: express.Response): Promise<void> => {
       try {
         const response = await endpoint.handle({
           method: req.method,
@@ -25,6 +30,6 @@ export function mountProviderCallbacks(app: express.Express, endpoints: readonly
         // 500: the provider retries, and the lifecycle makes a retried callback harmless.
         res.status(500).type('text/plain').send('internal error');
       }
-    });
+    };
   }
 }

@@ -10,6 +10,9 @@ import type { OperationPipeline } from './pipeline.js';
 import type { CorsPolicy } from './cors.js';
 import type { Logger } from '../domain/logger.js';
 import { CODE } from '../graphql/error-codes.js';
+import { SpanStatusCode, type Span } from '@opentelemetry/api';
+import { SpanKind, startSpan } from '../shared/tracing.js';
+import { describeOperation } from './http-graphql.js';
 
 type SocketExtra = {
   principal?: Principal;
@@ -17,6 +20,8 @@ type SocketExtra = {
   request: import('node:http').IncomingMessage;
   /** When each operation's subscribe message arrived (for its duration). */
   started?: Map<string, bigint>;
+  /** Each operation's span while tracing is on, ended when it is recorded. */
+  spans?: Map<string, Span>;
 };
 
 /**
@@ -79,6 +84,8 @@ export function attachWebSocketServer(options: {
       // filled in by graphql-ws from the options below.
       onSubscribe: async (ctx, id, payload) => {
         (ctx.extra.started ??= new Map()).set(id, process.hrtime.bigint());
+        const span = startSpan('graphql-ws subscribe', { kind: SpanKind.SERVER, attributes: { 'network.protocol.name': 'graphql-transport-ws' } });
+        if (span) (ctx.extra.spans ??= new Map()).set(id, span);
         // Admitted (counted against the key's rate limit) before any parsing; every refusal after
         // this releases its place, here or in onError (graphql-ws reports some refusals, such as
         // an operation it cannot identify, without calling onComplete).
@@ -101,6 +108,7 @@ export function attachWebSocketServer(options: {
         const admitted = pipeline.admitDocument(principal, query, payload.operationName);
         if ('errors' in admitted) return refuse(admitted.errors);
         const entry = admitted.entry;
+        if (span) describeOperation(span, admitted.operation, entry.key, principal);
         return {
           schema: options.schema,
           document: entry.document,
@@ -110,6 +118,7 @@ export function attachWebSocketServer(options: {
       },
       onOperation: (ctx, id, payload, args, result) => {
         pipeline.executions++;
+        endSpan(ctx.extra, id);
         // A subscription is recorded when it is set up (or refused); a query or mutation with its result.
         const errors = 'errors' in result ? (result as ExecutionResult).errors : undefined;
         const operation = getOperationAST(args.document, args.operationName) ?? undefined;
@@ -175,6 +184,7 @@ export function attachWebSocketServer(options: {
       // An operation that ends in an error frame is over: release its place (a no-op for one never admitted).
       onError: (ctx, id, payload, errors) => {
         guard.released(ctx.extra.socket, id);
+        endSpan(ctx.extra, id, errors[0]?.extensions?.code as string | undefined);
         // Refused before it ran (limits, validation, rate limit): recorded like HTTP's refusals.
         if (ctx.extra.started?.has(id)) {
           pipeline.recordRefusal({
@@ -215,6 +225,15 @@ export function attachWebSocketServer(options: {
       return disposing;
     },
   };
+}
+
+/** Ends an operation's span (tracing on), with the code it was refused with. */
+function endSpan(extra: SocketExtra, id: string, errorCode?: string): void {
+  const span = extra.spans?.get(id);
+  if (!span) return;
+  extra.spans!.delete(id);
+  if (errorCode) span.setStatus({ code: SpanStatusCode.ERROR, message: errorCode });
+  span.end();
 }
 
 /** Seconds since the operation's subscribe message; forgets it (each operation is recorded once). */

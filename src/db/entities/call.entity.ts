@@ -130,6 +130,10 @@ export class CallEntity {
   @Property({ type: 'string', length: 64, nullable: true })
   requestFingerprint: string | null = null;
 
+  /** The W3C traceparent of the request that created the call (tracing on), parent of its later spans. */
+  @Property({ type: 'string', length: 55, nullable: true })
+  traceParent: string | null = null;
+
   /** Sequence of the newest event: the next transition takes lastSequence + 1. */
   @Property({ type: 'integer', default: 1 })
   lastSequence: number = 1;

@@ -23,6 +23,7 @@ import { Migration20261203163505_ApplicationOrigins } from './Migration202612031
 import { Migration20261207155010_WhatsAppNumberIds } from './Migration20261207155010_WhatsAppNumberIds.js';
 import { Migration20261207170000_RateLimitLeases } from './Migration20261207170000_RateLimitLeases.js';
 import { Migration20261207184057_TrustedDocuments } from './Migration20261207184057_TrustedDocuments.js';
+import { Migration20261207190713_CallTraceParent } from './Migration20261207190713_CallTraceParent.js';
 
 /** Every migration, in order. Listed, not globbed: the same list works compiled and under tsx. */
 export const migrationsList: MigrationObject[] = [
@@ -50,4 +51,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261207155010_WhatsAppNumberIds', class: Migration20261207155010_WhatsAppNumberIds },
   { name: 'Migration20261207170000_RateLimitLeases', class: Migration20261207170000_RateLimitLeases },
   { name: 'Migration20261207184057_TrustedDocuments', class: Migration20261207184057_TrustedDocuments },
+  { name: 'Migration20261207190713_CallTraceParent', class: Migration20261207190713_CallTraceParent },
 ];

@@ -165,6 +165,7 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
     direct: config.graphqlHttp === 'direct',
     headers: config.production ? undefined : statementHeaders,
     cors,
+    traceClientContext: config.traceClientContext,
   });
   // Counting statements per request (x-sql-statements) needs AsyncLocalStorage, which slows
   // every promise of the request (≈9% CPU per createCall, measured): development only.
