@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, eventually, gql, listenersRegistered, newApp, type TestApp, type TestGateway } from './helpers/gateway.js';
 import { Receiver } from './helpers/receiver.js';
-import { collect, wsClient } from './helpers/ws.js';
+import { collect, wsClient, wsRequest } from './helpers/ws.js';
 import { CreateWebhookEndpointDocument } from './gql/graphql.js';
 import { jsonLogger } from '../src/server/logger.js';
-import { CLIENT_SPAN, CLIENT_TRACE, OtlpReceiver, SECRET_METADATA, attribute, createCall } from './helpers/otlp.js';
+import { CLIENT_SPAN, CLIENT_TRACE, OtlpReceiver, SECRET_METADATA, attribute, createCall, httpGet } from './helpers/otlp.js';
 
 /**
  * OpenTelemetry (issue 25, part 1) through the public API, exported to a real OTLP/HTTP receiver
@@ -121,4 +121,36 @@ describe('one trace for a call’s whole life', () => {
     const everything = JSON.stringify(otlp.spans);
     for (const secret of [app.testKey, app.liveKey, SECRET_METADATA, 'Bearer']) expect(everything).not.toContain(secret);
   }, 40_000);
+
+  it('a GET and a WebSocket query are spans too, with their SQL inside them', async () => {
+    const trace = '11112222333344445555666677778888';
+    const get = await httpGet(`${gw.url}?${new URLSearchParams({ query: 'query ByGet { calls(first: 1) { nodes { id } } }' })}`, {
+      authorization: `Bearer ${app.testKey}`,
+      'apollo-require-preflight': 'true',
+      traceparent: `00-${trace}-${CLIENT_SPAN}-01`,
+    });
+    expect(get.status).toBe(200);
+    const client = wsClient(gw.wsUrl, app.testKey);
+    const answer = await wsRequest(client, 'query BySocket { calls(first: 1) { nodes { id } } }');
+    expect(answer.errors).toBeUndefined();
+    await client.dispose();
+    await eventually(
+      () => otlp.spans.some((span) => span.name === 'query ByGet') && otlp.spans.some((span) => span.name === 'query BySocket'),
+      10_000,
+      'the GET and WebSocket spans',
+    );
+    const byGet = otlp.spans.find((span) => span.name === 'query ByGet')!;
+    expect(byGet.traceId).toBe(trace);
+    expect(byGet.parentSpanId).toBe(CLIENT_SPAN);
+    expect(attribute(byGet, 'http.request.method')).toBe('GET');
+    expect(attribute(byGet, 'calls.app_id')).toBe(app.id);
+    const bySocket = otlp.spans.find((span) => span.name === 'query BySocket')!;
+    for (const operation of [byGet, bySocket]) {
+      await eventually(
+        () => otlp.spans.some((span) => span.parentSpanId === operation.spanId && attribute(span, 'db.system.name') === 'postgresql'),
+        10_000,
+        `SQL under ${operation.name}`,
+      );
+    }
+  }, 30_000);
 });

@@ -38,8 +38,9 @@ export class Sql {
     this.statements++;
     const scope = statementScope.getStore();
     if (scope) scope.count++;
-    // Inside a span only: the background loops' polls (webhook claims, the log's head) would be a trace each.
-    if (tracing.on && (links || trace.getActiveSpan())) return this.traced(text, values, name, links);
+    // Inside a recorded span only: the background loops' polls (webhook claims, the log's head) would be a trace each,
+    // and a trace not sampled (the 99% at a 1% ratio) gets none: no span, no context switch.
+    if (tracing.on && (links?.length || trace.getActiveSpan()?.isRecording())) return this.traced(text, values, name, links);
     const result = await this.pool.query<R>(name ? { name, text, values } : { text, values });
     return result.rows;
   }

@@ -1,9 +1,10 @@
 import type http from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { GraphQLError, Kind, OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../domain/authenticator.js';
-import { ROOT_CONTEXT, trace, type Span } from '@opentelemetry/api';
-import { SpanKind, contextOfHeaders, inSpan, tracing } from '../shared/tracing.js';
+import type { Span } from '@opentelemetry/api';
+import { tracing } from '../shared/tracing.js';
+import { describeOperation, requestSpan } from './operation-spans.js';
 import { LRUCache } from 'lru-cache';
 import Negotiator from 'negotiator';
 import type { GatewayContext } from '../graphql/context.js';
@@ -130,44 +131,9 @@ export function graphqlPostHandler(
     res.end();
   };
   if (!options.traceClientContext) return handle;
-  const trustClient = options.traceClientContext === 'trust';
+  const clientContext = options.traceClientContext;
   // Tracing on: the request is a span (a child of the client's traceparent, or linked to it).
-  return (req, res) => {
-    if (!tracing.on) return handle(req, res);
-    const client = contextOfHeaders(req.headers);
-    const clientSpan = trace.getSpanContext(client);
-    return inSpan(
-      'POST /graphql',
-      {
-        kind: SpanKind.SERVER,
-        parent: trustClient ? client : ROOT_CONTEXT,
-        links: !trustClient && clientSpan ? [{ context: clientSpan }] : undefined,
-        attributes: { 'http.request.method': 'POST', 'url.path': '/graphql' },
-      },
-      async (span) => {
-        await handle(req, res, span);
-        span?.setAttribute('http.response.status_code', res.statusCode);
-      },
-    );
-  };
-}
-
-/**
- * The operation's attributes, after the semantic conventions for GraphQL (the span is named
- * `<type> <name>`): never the document's text, its variables, the key or the token.
- */
-export function describeOperation(span: Span, operation: OperationDefinitionNode, documentHash: string, principal: Principal): void {
-  const name = operation.name?.value;
-  span.updateName(name ? `${operation.operation} ${name}` : operation.operation);
-  span.setAttributes({
-    'graphql.operation.type': operation.operation,
-    ...(name ? { 'graphql.operation.name': name } : {}),
-    'graphql.document.hash': documentHash,
-    'graphql.root_fields': operation.selectionSet.selections.flatMap((selection) => (selection.kind === Kind.FIELD ? [selection.name.value] : [])),
-    'calls.app_id': principal.appId,
-    'calls.mode': principal.mode,
-    'calls.credential': principal.token ? 'access_token' : 'secret_key',
-  });
+  return (req, res) => (tracing.on ? requestSpan('POST', req, res, clientContext, (span) => handle(req, res, span)) : handle(req, res));
 }
 
 /**

@@ -24,6 +24,9 @@ import type { KeyRateLimiter } from './rate-limit.js';
 import { CODE, gatewayError, statusOf } from '../graphql/error-codes.js';
 import { isDocumentId, mustUseTrustedDocuments } from '../domain/trusted-documents.js';
 import type { TrustedDocuments } from './trusted-documents.js';
+import { trace } from '@opentelemetry/api';
+import { tracing } from '../shared/tracing.js';
+import { describeOperation } from './operation-spans.js';
 
 /** A context that went through the pipeline's document step: its document is already validated. */
 export type PreparedContext = GatewayContext & { prepared?: DocumentEntry };
@@ -344,10 +347,13 @@ export class OperationPipeline {
             const prepared = (requestContext.contextValue as PreparedContext).prepared ?? (typeof query === 'string' ? pipeline.prepare(query) : undefined);
             if (prepared && 'document' in prepared && prepared.errors.length === 0) (requestContext as { document?: unknown }).document = prepared.document;
           },
-          async didResolveOperation({ contextValue, document, operation, request }) {
+          async didResolveOperation({ contextValue, document, operation, request, queryHash }) {
             // The operation and an access token's scopes (GET, and anything else Apollo answers), before execution.
             const refused = pipeline.admitOperation(contextValue?.principal, document, operation, request.operationName);
             if (refused) throw refused;
+            // GET's span (parts/http.ts) learns its operation here; POST's did in the HTTP adapter.
+            const span = tracing.on && request.http?.method === 'GET' ? trace.getActiveSpan() : undefined;
+            if (span && operation && contextValue?.principal) describeOperation(span, operation, queryHash, contextValue.principal);
           },
           async executionDidStart() {
             pipeline.executions++;

@@ -10,9 +10,9 @@ import type { OperationPipeline } from './pipeline.js';
 import type { CorsPolicy } from './cors.js';
 import type { Logger } from '../domain/logger.js';
 import { CODE } from '../graphql/error-codes.js';
-import { SpanStatusCode, type Span } from '@opentelemetry/api';
-import { SpanKind, startSpan } from '../shared/tracing.js';
-import { describeOperation } from './http-graphql.js';
+import { ROOT_CONTEXT, SpanStatusCode, context, trace, type Span } from '@opentelemetry/api';
+import { SpanKind, startSpan, tracing } from '../shared/tracing.js';
+import { describeOperation } from './operation-spans.js';
 
 type SocketExtra = {
   principal?: Principal;
@@ -78,8 +78,8 @@ export function attachWebSocketServer(options: {
     {
       schema: options.schema,
       // One execution per event and selection, shared by every subscriber (shared-execution.ts).
-      subscribe: createSharedSubscribe(options.fanout, pipeline.executor),
-      execute: pipeline.executor,
+      subscribe: inOperationSpan(createSharedSubscribe(options.fanout, pipeline.executor)),
+      execute: inOperationSpan(pipeline.executor),
       // One parsed, validated document per query text (documents.ts); context and root value are
       // filled in by graphql-ws from the options below.
       onSubscribe: async (ctx, id, payload) => {
@@ -179,7 +179,10 @@ export function attachWebSocketServer(options: {
       context: (ctx, id) => {
         const socket = ctx.extra.socket;
         const send = (data: string) => guard.send(socket, data);
-        return pipeline.contextForSocket(ctx.extra.principal!, { id, send });
+        const value = pipeline.contextForSocket(ctx.extra.principal!, { id, send });
+        const span = ctx.extra.spans?.get(id);
+        if (span) operationSpans.set(value, span);
+        return value;
       },
       // An operation that ends in an error frame is over: release its place (a no-op for one never admitted).
       onError: (ctx, id, payload, errors) => {
@@ -224,6 +227,17 @@ export function attachWebSocketServer(options: {
       })();
       return disposing;
     },
+  };
+}
+
+/** The span of each WebSocket operation's context (tracing on), so its execution (and its SQL) runs inside it. */
+const operationSpans = new WeakMap<object, Span>();
+
+/** Runs graphql-ws's execute or subscribe inside the operation's span, when it has one. */
+function inOperationSpan<A extends { contextValue?: unknown }, R>(run: (args: A) => R): (args: A) => R {
+  return (args) => {
+    const span = tracing.on ? operationSpans.get(args.contextValue as object) : undefined;
+    return span ? context.with(trace.setSpan(ROOT_CONTEXT, span), () => run(args)) : run(args);
   };
 }
 

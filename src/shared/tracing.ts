@@ -57,7 +57,7 @@ export function activeTraceParent(): string | null {
 export function activeLink(): Link | null {
   if (!tracing.on) return null;
   const span = trace.getActiveSpan();
-  return span ? { context: span.spanContext() } : null;
+  return span?.isRecording() ? { context: span.spanContext() } : null;
 }
 
 export interface SpanOptions {

@@ -82,3 +82,15 @@ export async function createCall(gateway: TestGateway, key: string, from: string
   expect(body.data.createCall.userErrors).toEqual([]);
   return body.data.createCall.call.id;
 }
+
+/** A GET over node:http (not fetch, which the gateway's undici instrumentation would give its own traceparent): status and body. */
+export function httpGet(url: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    request.on('error', reject);
+  });
+}

@@ -33,6 +33,8 @@ import { attachWebSocketServer, type WebSocketServerHandle } from '../ws.js';
 import { CODE, statusOf } from '../../graphql/error-codes.js';
 import { TrustedDocuments } from '../trusted-documents.js';
 import { PgTrustedDocumentStore } from '../../db/pg-trusted-document-store.js';
+import { tracing } from '../../shared/tracing.js';
+import { requestSpan } from '../operation-spans.js';
 
 export interface HttpParts {
   pipeline: OperationPipeline;
@@ -173,6 +175,15 @@ export async function startHttp(config: Config, deps: HttpDeps, shutdown: Shutdo
   // GET /graphql (queries with a CSRF-safe header; GraphiQL in development) stays on express.
   app.use(
     '/graphql',
+    // Tracing on: a GET is a span (server/operation-spans.ts), ended once answered.
+    (req: express.Request, res: express.Response, next: express.NextFunction) => {
+      if (!tracing.on || req.method !== 'GET') return next();
+      void requestSpan('GET', req, res, config.traceClientContext, () => {
+        const answered = new Promise<void>((resolve) => res.once('close', () => resolve()));
+        next();
+        return answered;
+      });
+    },
     ...(config.production ? [] : [(_req: express.Request, _res: express.Response, next: express.NextFunction) => statementScope.run({ count: 0 }, next)]),
     (req: express.Request, res: express.Response, next: express.NextFunction) => {
       cors.applyTo(cors.foreignOrigin(req), req.socket.remoteAddress, res).then(() => next(), next);
