@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bootGateway, eventually, newApp } from './helpers/gateway.js';
-import { CLIENT_SPAN, CLIENT_TRACE, OtlpReceiver, SECRET_METADATA, createCall } from './helpers/otlp.js';
+import { CLIENT_SPAN, CLIENT_TRACE, OtlpReceiver, SECRET_METADATA, attribute, createCall } from './helpers/otlp.js';
+import { FakeLiveKit } from './fakes/livekit-server.js';
+import { FakeMeta } from './fakes/meta-server.js';
 
 /**
  * (See test/tracing.test.ts.) TRACE_CLIENT_CONTEXT=link and the protobuf encoding, each on a
@@ -51,6 +53,41 @@ describe('a client’s traceparent not trusted, and OTLP protobuf', () => {
       expect(otlp.protobufBodies.find(exported)!.includes(Buffer.from(SECRET_METADATA))).toBe(false);
     } finally {
       await gw.stop();
+    }
+  }, 30_000);
+
+  it('a provider’s API calls (their SDKs’ fetch) are client spans of the call’s trace: WhatsApp through LiveKit and Meta, both fakes on loopback', async () => {
+    const lk = await new FakeLiveKit().start();
+    const meta = await new FakeMeta().start();
+    const businessNumber = `+1555${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`;
+    const gw = await bootGateway({
+      env: {
+        ...lk.env(),
+        ...meta.env(businessNumber),
+        PUBLIC_URL: 'https://gateway.example.test',
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      },
+    });
+    try {
+      const app = await newApp(gw.admin, 'tracing providers');
+      await gw.admin.assignNumber(app.id, businessNumber);
+      const trace = '99990000888877776666555544443333';
+      await createCall(gw, app.liveKey, businessNumber, `00-${trace}-${CLIENT_SPAN}-01`, {
+        fromChannel: 'WHATSAPP',
+        toChannel: 'WHATSAPP',
+        to: '+15557002000',
+      });
+      const ports = [lk.url, meta.url].map((url) => Number(new URL(url).port));
+      const outbound = () => otlp.spans.filter((span) => span.traceId === trace && span.kind === 3 && ports.includes(Number(attribute(span, 'server.port'))));
+      await eventually(() => outbound().length > 0, 10_000, 'a provider request span');
+      const operation = otlp.spans.find((span) => span.traceId === trace && span.name === 'mutation CreateCall')!;
+      expect(operation).toBeDefined();
+      expect(outbound().every((span) => attribute(span, 'http.request.method') !== undefined)).toBe(true);
+    } finally {
+      await gw.stop();
+      await lk.stop();
+      await meta.stop();
     }
   }, 30_000);
 });

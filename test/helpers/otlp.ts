@@ -61,10 +61,10 @@ export const SECRET_METADATA = 'metadata-value-that-must-not-leak';
 const CREATE = `mutation CreateCall($input: CreateCallInput!) { createCall(input: $input) { call { id } userErrors { code } } }`;
 
 /** createCall over node:http with a traceparent, metadata holding SECRET_METADATA; the call's id. */
-export async function createCall(gateway: TestGateway, key: string, from: string, traceparent: string): Promise<string> {
+export async function createCall(gateway: TestGateway, key: string, from: string, traceparent: string, input: Record<string, unknown> = {}): Promise<string> {
   // node:http, not fetch: the gateway runs in this process, and its undici instrumentation would
   // put its own traceparent on a fetch.
-  const payload = JSON.stringify({ query: CREATE, variables: { input: { from, to: '+15005550001', metadata: { customerId: SECRET_METADATA } } } });
+  const payload = JSON.stringify({ query: CREATE, variables: { input: { from, to: '+15005550001', metadata: { customerId: SECRET_METADATA }, ...input } } });
   const text = await new Promise<string>((resolve, reject) => {
     const request = http.request(
       gateway.url,
