@@ -7,6 +7,7 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres npm run bench:webhooks
  *
  * Environment (all optional): BENCH_WEBHOOK_CALLS (600), BENCH_WEBHOOK_RATE (10 calls/s),
+ * BENCH_WEBHOOK_BACKLOG (<calls>: only the drain of a backlog, 1 and 10 endpoints),
  * BENCH_PG_PORT (54339), BENCH_SYNCHRONOUS_COMMIT (off).
  */
 import 'reflect-metadata';
@@ -119,6 +120,113 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
     receiver.close();
     await prepared.server.stop();
   }
+}
+
+/**
+ * The backlog case (issue 26): `calls` calls are made while the receiver holds every request it
+ * gets (nothing is answered, so deliveries pile up as pending rows, as behind a slow or down
+ * endpoint); then it answers everything at once and from then on at once (204), and the drain is
+ * timed: the queue's own throughput, with `endpoints` endpoints of one application on one receiver.
+ */
+async function backlog(endpoints: number, calls: number, name: string): Promise<Record<string, number>> {
+  const prepared = await prepareBenchDatabase({ name, dataDir: path.join(ROOT, '.data', 'bench'), port: PG_PORT, synchronousCommit: SYNCHRONOUS_COMMIT, log });
+  let held: http.ServerResponse[] | null = [];
+  let arrived = 0;
+  let firstAt: number;
+  let lastAt = 0;
+  const receiver = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      if (held) return void held.push(res);
+      arrived++;
+      lastAt = Date.now();
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+  const port = await freePort();
+  const gateway = await serveGateway({
+    DATABASE_URL: prepared.url,
+    PORT: String(port),
+    SIMULATOR_TIME_SCALE: '0.05',
+    WEBHOOK_POLL_MS: '200',
+    WEBHOOK_TIMEOUT_MS: '60000',
+    RATE_LIMIT_PER_MINUTE: '0',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  });
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const client = new pg.Client({ connectionString: prepared.url });
+  try {
+    const database = await openDatabase(prepared.url, { poolSize: 1, migrate: true });
+    const app = await createBenchApp(database, 'bench').finally(() => database.close());
+    for (let i = 0; i < endpoints; i++) {
+      await postGraphQL(url, app.testKey, 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }', {
+        u: `${base}/hooks/${i}`,
+      });
+    }
+    await runWorkers(calls, 20, () =>
+      postGraphQL(url, app.testKey, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', {
+        i: { from: FROM_NUMBER, to: TO_STAYS_IN_PROGRESS },
+      }),
+    );
+    const expected = calls * 3 * endpoints;
+    await client.connect();
+    const queued = async () => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_delivery`)).rows[0]!.n);
+    const deadline = Date.now() + 120_000;
+    while ((await queued()) < expected && Date.now() < deadline) await sleep(100);
+    // Drain: the held requests are answered and counted, then every one as it comes.
+    const release = held!;
+    held = null;
+    firstAt = Date.now();
+    for (const res of release) {
+      arrived++;
+      res.writeHead(204).end();
+    }
+    const drainDeadline = Date.now() + 300_000;
+    let report = Date.now();
+    while (arrived < expected && Date.now() < drainDeadline) {
+      await sleep(20);
+      if (Date.now() - report > 5_000) {
+        report = Date.now();
+        const states = (await client.query<{ status: string; n: string }>(`SELECT status, count(*) AS n FROM webhook_delivery GROUP BY status`)).rows;
+        log(`  ${arrived} of ${expected} arrived; queue ${states.map((row) => `${row.status} ${row.n}`).join(', ')}`);
+      }
+    }
+    return {
+      endpoints,
+      calls,
+      deliveries: expected,
+      delivered: arrived,
+      drainSeconds: Math.round((lastAt - firstAt) / 100) / 10,
+      deliveriesPerSecond: Math.round(arrived / ((lastAt - firstAt) / 1000)),
+    };
+  } finally {
+    await client.end().catch(() => undefined);
+    gateway.child.kill('SIGTERM');
+    await new Promise((resolve) => gateway.child.once('exit', resolve));
+    receiver.closeAllConnections();
+    receiver.close();
+    await prepared.server.stop();
+  }
+}
+
+if (process.env.BENCH_WEBHOOK_BACKLOG) {
+  // BENCH_WEBHOOK_BACKLOG=<calls>: only the backlog case, with 1 and with 10 endpoints.
+  const calls = intEnv('BENCH_WEBHOOK_BACKLOG', 1000, 1, 100_000);
+  const drained = [];
+  for (const endpoints of [1, 10]) {
+    const made = endpoints === 1 ? calls : Math.ceil(calls / 5);
+    log(`backlog: ${made} calls (${made * 3 * endpoints} deliveries) to ${endpoints} endpoint(s), then the drain …`);
+    drained.push(await backlog(endpoints, made, `calls_bench_webhooks_backlog_${endpoints}`));
+  }
+  console.log(
+    markdownTable(
+      ['endpoints', 'calls', 'deliveries', 'delivered', 'drain s', 'deliveries/s'],
+      drained.map((r) => [r.endpoints, r.calls, r.deliveries, r.delivered, r.drainSeconds, r.deliveriesPerSecond]),
+    ),
+  );
+  process.exit(drained.some((r) => r.delivered !== r.deliveries) ? 1 : 0);
 }
 
 const results = [];

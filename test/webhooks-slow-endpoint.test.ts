@@ -204,3 +204,52 @@ describe('SIGTERM with deliveries stuck on a slow endpoint', () => {
     }
   }, 90_000);
 });
+
+describe('a burst to many endpoints of one application', () => {
+  it('drains: deliveries that share their due time are claimed, at most the caps at once (regression: the claim stalled for good)', async () => {
+    // WEBHOOK_TIMEOUT_MS: requests are held while the backlog builds, then answered together.
+    const gw = await bootGateway({ simulator: 'fast', env: { WEBHOOK_TIMEOUT_MS: '30000', WEBHOOK_POLL_MS: '50', WEBHOOK_ALLOW_PRIVATE_URLS: 'true' } });
+    let held: http.ServerResponse[] | null = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const arrived = new Set<string>();
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        arrived.add(String(req.headers['webhook-id']));
+        res.on('finish', () => inFlight--);
+        if (held) held.push(res);
+        else res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const app = await newApp(gw.admin);
+      for (let i = 0; i < 10; i++) await endpoint(gw, app, `${base}/hooks/${i}`);
+      // 40 calls, each four status changes, to ten endpoints: 1,600 deliveries, fanned out in
+      // groups whose rows share next_attempt_at.
+      await Promise.all(Array.from({ length: 40 }, () => gql(gw.url, app.testKey, CreateCallDocument, { input: { from: app.number, to: '+15005550001' } })));
+      const queued = async () =>
+        Number((await gw.database.sql.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_delivery WHERE app_id = $1`, [app.id]))[0]!.n);
+      await eventually(async () => (await queued()) >= 1_600, 20_000, 'the deliveries to be queued').catch(async (error) => {
+        throw new Error(`${error}: ${await queued()} queued`);
+      });
+      const expected = await queued();
+      // The application's cap (8 at once) held them all this time.
+      expect(arrived.size).toBe(8);
+      const release = held!;
+      held = null;
+      for (const res of release) res.writeHead(204).end();
+      await eventually(() => arrived.size === expected, 30_000, `all ${expected} deliveries (${arrived.size} arrived)`);
+      expect(maxInFlight).toBeLessThanOrEqual(8);
+    } finally {
+      held = null;
+      server.closeAllConnections();
+      server.close();
+      await gw.stop();
+    }
+  }, 90_000);
+});

@@ -121,18 +121,26 @@ WITH leased AS (
      AND d.endpoint_id NOT IN (SELECT endpoint_id FROM full_endpoints)
      AND d.app_id NOT IN (SELECT app_id FROM full_apps)
      AND EXISTS (SELECT 1 FROM webhook_endpoint w WHERE w.id = d.endpoint_id AND w.disabled_at IS NULL)
-   ORDER BY d.next_attempt_at LIMIT $1 * 8
-), ranked AS (
-  SELECT c.id, c.next_attempt_at,
-         row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at)
-           + (SELECT count(*) FROM leased l WHERE l.endpoint_id = c.endpoint_id) AS endpoint_slot,
-         row_number() OVER (PARTITION BY c.app_id ORDER BY c.next_attempt_at)
-           + (SELECT count(*) FROM leased l WHERE l.app_id = c.app_id) AS app_slot
+   ORDER BY d.next_attempt_at, d.id LIMIT $1 * 8
+), per_endpoint AS (
+  SELECT c.id, c.app_id, c.next_attempt_at,
+         row_number() OVER (PARTITION BY c.endpoint_id ORDER BY c.next_attempt_at, c.id)
+           + (SELECT count(*) FROM leased l WHERE l.endpoint_id = c.endpoint_id) AS endpoint_slot
     FROM candidates c
+), ranked AS (
+  -- The application's free slots go to deliveries its endpoints' caps let through, oldest first.
+  -- (Ranked over all candidates at once, one fan-out's deliveries, which share their
+  -- next_attempt_at, could be ordered one way per endpoint and another per application: the
+  -- first slots of the application then all went to deliveries over their endpoint's cap, and
+  -- nothing was claimed again.)
+  SELECT e.id, e.next_attempt_at,
+         row_number() OVER (PARTITION BY e.app_id ORDER BY e.next_attempt_at, e.id)
+           + (SELECT count(*) FROM leased l WHERE l.app_id = e.app_id) AS app_slot
+    FROM per_endpoint e WHERE e.endpoint_slot <= $3
 ), due AS (
   SELECT d.id FROM webhook_delivery d JOIN ranked r ON r.id = d.id
-   WHERE r.endpoint_slot <= $3 AND r.app_slot <= $4 AND d.status = ${PENDING} AND (d.locked_until IS NULL OR d.locked_until < now())
-   ORDER BY r.next_attempt_at LIMIT $1 FOR UPDATE OF d SKIP LOCKED
+   WHERE r.app_slot <= $4 AND d.status = ${PENDING} AND (d.locked_until IS NULL OR d.locked_until < now())
+   ORDER BY r.next_attempt_at, r.id LIMIT $1 FOR UPDATE OF d SKIP LOCKED
 ), claimed AS (
   UPDATE webhook_delivery d SET locked_until = now() + make_interval(secs => $2::double precision / 1000), attempts = d.attempts + 1
     FROM due WHERE d.id = due.id RETURNING d.id, d.endpoint_id, d.mode, d.attempts, d.payload, d.locked_until, d.call_id
