@@ -128,7 +128,7 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
  * endpoint); then it answers everything at once and from then on at once (204), and the drain is
  * timed: the queue's own throughput, with `endpoints` endpoints of one application on one receiver.
  */
-async function backlog(endpoints: number, calls: number, name: string): Promise<Record<string, number>> {
+async function backlog(endpoints: number, calls: number, name: string, applications = 1): Promise<Record<string, number>> {
   const prepared = await prepareBenchDatabase({ name, dataDir: path.join(ROOT, '.data', 'bench'), port: PG_PORT, synchronousCommit: SYNCHRONOUS_COMMIT, log });
   let held: http.ServerResponse[] | null = [];
   let arrived = 0;
@@ -158,19 +158,28 @@ async function backlog(endpoints: number, calls: number, name: string): Promise<
   const url = `http://127.0.0.1:${port}/graphql`;
   const client = new pg.Client({ connectionString: prepared.url });
   try {
+    // `applications` applications (each with its own number), the endpoints spread over them.
     const database = await openDatabase(prepared.url, { poolSize: 1, migrate: true });
-    const app = await createBenchApp(database, 'bench').finally(() => database.close());
-    for (let i = 0; i < endpoints; i++) {
-      await postGraphQL(url, app.testKey, 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }', {
-        u: `${base}/hooks/${i}`,
-      });
+    const apps: { key: string; number: string }[] = [];
+    try {
+      for (let a = 0; a < applications; a++) {
+        const number = a === 0 ? FROM_NUMBER : `+1555300${String(a).padStart(4, '0')}`;
+        apps.push({ key: (await createBenchApp(database, `bench ${a}`, number)).testKey, number });
+      }
+    } finally {
+      await database.close();
     }
-    await runWorkers(calls, 20, () =>
-      postGraphQL(url, app.testKey, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', {
-        i: { from: FROM_NUMBER, to: TO_STAYS_IN_PROGRESS },
-      }),
-    );
-    const expected = calls * 3 * endpoints;
+    for (let i = 0; i < endpoints; i++) {
+      const createEndpoint = 'mutation($u: String!) { createWebhookEndpoint(input: {url: $u}) { userErrors { code } } }';
+      await postGraphQL(url, apps[i % applications]!.key, createEndpoint, { u: `${base}/hooks/${i}` });
+    }
+    await runWorkers(calls, 20, (job) => {
+      const app = apps[job % applications]!;
+      return postGraphQL(url, app.key, 'mutation($i: CreateCallInput!) { createCall(input: $i) { call { id } } }', {
+        i: { from: app.number, to: TO_STAYS_IN_PROGRESS },
+      });
+    });
+    const expected = calls * 3 * (endpoints / applications);
     await client.connect();
     const queued = async () => Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM webhook_delivery`)).rows[0]!.n);
     const deadline = Date.now() + 120_000;
@@ -195,6 +204,7 @@ async function backlog(endpoints: number, calls: number, name: string): Promise<
     }
     return {
       endpoints,
+      applications,
       calls,
       deliveries: expected,
       delivered: arrived,
@@ -215,15 +225,21 @@ if (process.env.BENCH_WEBHOOK_BACKLOG) {
   // BENCH_WEBHOOK_BACKLOG=<calls>: only the backlog case, with 1 and with 10 endpoints.
   const calls = intEnv('BENCH_WEBHOOK_BACKLOG', 1000, 1, 100_000);
   const drained = [];
-  for (const endpoints of [1, 10]) {
-    const made = endpoints === 1 ? calls : Math.ceil(calls / 5);
-    log(`backlog: ${made} calls (${made * 3 * endpoints} deliveries) to ${endpoints} endpoint(s), then the drain …`);
-    drained.push(await backlog(endpoints, made, `calls_bench_webhooks_backlog_${endpoints}`));
+  for (const [endpoints, applications] of [
+    [1, 1],
+    [10, 1],
+    [10, 10],
+  ] as const) {
+    // Ten endpoints of one application get a fifth of the calls (twice one endpoint's deliveries in
+    // all); of ten applications, each application that many.
+    const made = endpoints === 1 ? calls : Math.ceil(calls / 5) * applications;
+    log(`backlog: ${made} calls to ${endpoints} endpoint(s) of ${applications} application(s), then the drain …`);
+    drained.push(await backlog(endpoints, made, `calls_bench_webhooks_backlog_${endpoints}_${applications}`, applications));
   }
   console.log(
     markdownTable(
-      ['endpoints', 'calls', 'deliveries', 'delivered', 'drain s', 'deliveries/s'],
-      drained.map((r) => [r.endpoints, r.calls, r.deliveries, r.delivered, r.drainSeconds, r.deliveriesPerSecond]),
+      ['endpoints', 'applications', 'calls', 'deliveries', 'delivered', 'drain s', 'deliveries/s'],
+      drained.map((r) => [r.endpoints, r.applications, r.calls, r.deliveries, r.delivered, r.drainSeconds, r.deliveriesPerSecond]),
     ),
   );
   process.exit(drained.some((r) => r.delivered !== r.deliveries) ? 1 : 0);
