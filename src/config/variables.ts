@@ -241,7 +241,7 @@ export const TUNING = {
     describedDefault(integer(0, 0, 3_600_000), '5000 × `SIMULATOR_TIME_SCALE`, at least 1000'),
     'how often the simulator resumes test calls a restart interrupted',
   ),
-  webhookWorkers: variable('WEBHOOK_WORKERS', integer(16, 1, 256), 'outbound webhook deliveries one process runs at once'),
+  webhookWorkers: variable('WEBHOOK_WORKERS', integer(32, 1, 256), 'outbound webhook deliveries one process runs at once'),
   maxRequestBytes: variable('MAX_REQUEST_BYTES', integer(100 * 1024, 1024, 16 * 1024 * 1024), 'largest `/graphql` request body (else 413)'),
   wsKeyRecheckMs: variable(
     'WS_KEY_RECHECK_MS',

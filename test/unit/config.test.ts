@@ -94,7 +94,7 @@ describe('configuration', () => {
       streamBufferEvents: 1_000,
       providerSweepMs: 15_000,
       simulatorSweepMs: 5_000,
-      webhookWorkers: 16,
+      webhookWorkers: 32,
       maxRequestBytes: 102_400,
       wsKeyRecheckMs: 5_000,
       documentCacheEntries: 2_000,
