@@ -42,6 +42,18 @@ const PG_PORT = pgPortEnv('BENCH_PG_PORT', 54339);
 const SYNCHRONOUS_COMMIT = synchronousCommitEnv('BENCH_SYNCHRONOUS_COMMIT');
 const log = benchLog('bench:webhooks');
 
+/** A bench gateway's environment: the simulator at 0.05 (a call's three events in ~250 ms), no rate limit, a loopback receiver allowed. */
+function gatewayEnv(databaseUrl: string, port: number): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    PORT: String(port),
+    SIMULATOR_TIME_SCALE: '0.05',
+    WEBHOOK_POLL_MS: '200',
+    RATE_LIMIT_PER_MINUTE: '0',
+    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+  };
+}
+
 async function run(processes: number, calls: number, ratePerSecond: number, name: string): Promise<Record<string, number>> {
   const prepared = await prepareBenchDatabase({ name, dataDir: path.join(ROOT, '.data', 'bench'), port: PG_PORT, synchronousCommit: SYNCHRONOUS_COMMIT, log });
   const arrivals = new Map<string, number>();
@@ -60,14 +72,7 @@ async function run(processes: number, calls: number, ratePerSecond: number, name
     for (let i = 0; i < processes; i++) {
       const port = await freePort();
       // +15005550006 answers and stays in progress: 3 events per call; 0.05 makes that ~250 ms.
-      const started = await serveGateway({
-        DATABASE_URL: prepared.url,
-        PORT: String(port),
-        SIMULATOR_TIME_SCALE: '0.05',
-        WEBHOOK_POLL_MS: '200',
-        RATE_LIMIT_PER_MINUTE: '0',
-        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-      });
+      const started = await serveGateway(gatewayEnv(prepared.url, port));
       gateways.push({ child: started.child, url: `http://127.0.0.1:${port}/graphql` });
     }
     // In production serve creates nothing and prints no key: the application is made as the CLI's
@@ -146,15 +151,8 @@ async function backlog(endpoints: number, calls: number, name: string, applicati
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
   const port = await freePort();
-  const gateway = await serveGateway({
-    DATABASE_URL: prepared.url,
-    PORT: String(port),
-    SIMULATOR_TIME_SCALE: '0.05',
-    WEBHOOK_POLL_MS: '200',
-    WEBHOOK_TIMEOUT_MS: '60000',
-    RATE_LIMIT_PER_MINUTE: '0',
-    WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-  });
+  // Attempts wait while the receiver holds them: a timeout longer than the backlog takes to build.
+  const gateway = await serveGateway({ ...gatewayEnv(prepared.url, port), WEBHOOK_TIMEOUT_MS: '60000' });
   const url = `http://127.0.0.1:${port}/graphql`;
   const client = new pg.Client({ connectionString: prepared.url });
   try {

@@ -1,7 +1,6 @@
 import type http from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
 import { GraphQLError, OperationTypeNode, type DocumentNode, type OperationDefinitionNode } from 'graphql';
-import type { Principal } from '../domain/authenticator.js';
 import type { Span } from '@opentelemetry/api';
 import { tracing } from '../shared/tracing.js';
 import { describeOperation, requestSpan } from './operation-spans.js';
@@ -37,7 +36,7 @@ export function graphqlPostHandler(
     /** CORS: the allow-origin headers, and the application's check of a foreign origin. */
     cors: CorsPolicy;
     /** TRACE_CLIENT_CONTEXT: what a client's traceparent does while tracing is on. */
-    traceClientContext?: 'trust' | 'link';
+    traceClientContext: 'trust' | 'link';
   },
 ): (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void> {
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse, span?: Span): Promise<void> => {
@@ -62,23 +61,10 @@ export function graphqlPostHandler(
     }
     let query = (body as { query?: unknown } | undefined)?.query;
     const operationName = (body as { operationName?: unknown } | undefined)?.operationName;
-    const refuse = (refused: { errors: readonly GraphQLError[]; status: number }, principal: Principal, requestId: string) => {
-      const refusal = pipeline.refusal(refused);
-      pipeline.recordRefusal({
-        transport: 'http',
-        operationName: typeof operationName === 'string' ? operationName : null,
-        requestId,
-        principal,
-        errorCodes: refusal.errors.map((error) => error.extensions?.code),
-        seconds: Number(process.hrtime.bigint() - started) / 1e9,
-      });
-      res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(refusal.body);
-    };
     // A registered document named by documentId, or a document refused unread by the application's policy (pipeline.source).
     if (context && isPlainObject(body) && pipeline.needsSource(context.principal, body.documentId)) {
       const source = await pipeline.source(context.principal, body.documentId, query);
-      if (source instanceof GraphQLError) return refuse({ errors: [source], status: statusOf(source) }, context.principal, context.requestId);
+      if (source instanceof GraphQLError) return refuse(pipeline, res, { errors: [source], status: statusOf(source) }, context, operationName, started);
       const { documentId: _named, ...rest } = body;
       body = { ...rest, query: source };
       query = source;
@@ -87,7 +73,7 @@ export function graphqlPostHandler(
     if (context && typeof query === 'string' && (operationName == null || typeof operationName === 'string')) {
       // The document, its operation and the token's scopes: the pipeline's one sequence (admitDocument).
       const admitted = pipeline.admitDocument(context.principal, query, operationName);
-      if ('errors' in admitted) return refuse(admitted, context.principal, context.requestId);
+      if ('errors' in admitted) return refuse(pipeline, res, admitted, context, operationName, started);
       context.prepared = admitted.entry;
       if (span) describeOperation(span, admitted.operation, admitted.entry.key, context.principal);
       if (
@@ -130,10 +116,8 @@ export function graphqlPostHandler(
     for await (const chunk of response.body.asyncIterator) res.write(chunk);
     res.end();
   };
-  if (!options.traceClientContext) return handle;
-  const clientContext = options.traceClientContext;
   // Tracing on: the request is a span (a child of the client's traceparent, or linked to it).
-  return (req, res) => (tracing.on ? requestSpan('POST', req, res, clientContext, (span) => handle(req, res, span)) : handle(req, res));
+  return (req, res) => (tracing.on ? requestSpan('POST', req, res, options.traceClientContext, (span) => handle(req, res, span)) : handle(req, res));
 }
 
 /**
@@ -175,6 +159,25 @@ async function answerDirectly(
   res.writeHead(answer.status, head);
   res.end(answer.body);
   return true;
+}
+
+/** Answers an operation refused before it ran (pipeline.refusal: recorded, as Apollo would answer it). */
+function refuse(
+  pipeline: OperationPipeline,
+  res: http.ServerResponse,
+  refused: { errors: readonly GraphQLError[]; status: number },
+  context: PreparedContext,
+  operationName: unknown,
+  started: bigint,
+): void {
+  const refusal = pipeline.refusal(refused, {
+    operationName: typeof operationName === 'string' ? operationName : null,
+    requestId: context.requestId,
+    principal: context.principal,
+    started,
+  });
+  res.writeHead(refusal.status, { 'content-type': 'application/json; charset=utf-8' });
+  res.end(refusal.body);
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

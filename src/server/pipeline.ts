@@ -302,10 +302,21 @@ export class OperationPipeline {
     return { ...graphqlError.toJSON(), extensions };
   }
 
-  /** The HTTP refusal of an operation (admitDocument's), as Apollo answers one: its status and the errors. */
-  refusal(refused: { errors: readonly GraphQLError[]; status: number }): { status: number; body: string; errors: GraphQLFormattedError[] } {
+  /** The HTTP refusal of an operation (source's or admitDocument's), as Apollo answers one: its status and body; recorded (step 6). */
+  refusal(
+    refused: { errors: readonly GraphQLError[]; status: number },
+    request: { operationName: string | null; requestId: string; principal: Principal; started: bigint },
+  ): { status: number; body: string } {
     const errors = this.clientErrors(refused.errors);
-    return { status: refused.status, body: `${JSON.stringify({ errors })}\n`, errors };
+    this.recordRefusal({
+      transport: 'http',
+      operationName: request.operationName,
+      requestId: request.requestId,
+      principal: request.principal,
+      errorCodes: errors.map((error) => error.extensions?.code),
+      seconds: Number(process.hrtime.bigint() - request.started) / 1e9,
+    });
+    return { status: refused.status, body: `${JSON.stringify({ errors })}\n` };
   }
 
   /** Errors as a client sees them, without the HTTP status and headers they carry for the transport (as Apollo strips `extensions.http`). */

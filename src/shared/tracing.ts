@@ -25,8 +25,10 @@ const headerGetter = {
   },
 };
 
-function tracer() {
-  return trace.getTracer('calls-gateway');
+/** A span of the gateway's tracer under `parent` (the one place spans are opened). */
+function open(name: string, options: SpanOptions & { startTime?: Date | number }, parent: Context): Span {
+  const { kind = SpanKind.INTERNAL, attributes, links, startTime } = options;
+  return trace.getTracer('calls-gateway').startSpan(name, { kind, attributes, links, startTime }, parent);
 }
 
 /** The context of W3C trace headers (`traceparent`, `tracestate`); the root context when they are absent or malformed. */
@@ -75,7 +77,7 @@ export interface SpanOptions {
 export async function inSpan<T>(name: string, options: SpanOptions, work: (span: Span | undefined) => Promise<T>): Promise<T> {
   if (!tracing.on) return work(undefined);
   const parent = options.parent ?? context.active();
-  const span = tracer().startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links }, parent);
+  const span = open(name, options, parent);
   try {
     return await context.with(trace.setSpan(parent, span), () => work(span));
   } catch (error) {
@@ -89,21 +91,12 @@ export async function inSpan<T>(name: string, options: SpanOptions, work: (span:
 
 /** A span started now and ended by the caller (one that outlives a function: a WebSocket operation); undefined without tracing. */
 export function startSpan(name: string, options: SpanOptions): Span | undefined {
-  if (!tracing.on) return undefined;
-  return tracer().startSpan(
-    name,
-    { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links },
-    options.parent ?? context.active(),
-  );
+  return tracing.on ? open(name, options, options.parent ?? context.active()) : undefined;
 }
 
 /** A span already over (a status change recorded after its statement): started at `startTime`, ended now. */
 export function recordSpan(name: string, options: SpanOptions & { startTime?: Date | number }): void {
-  if (!tracing.on) return;
-  const parent = options.parent ?? context.active();
-  tracer()
-    .startSpan(name, { kind: options.kind ?? SpanKind.INTERNAL, attributes: options.attributes, links: options.links, startTime: options.startTime }, parent)
-    .end();
+  if (tracing.on) open(name, options, options.parent ?? context.active()).end();
 }
 
 /** The trace and span ids of the active span, for log lines; undefined outside one. */

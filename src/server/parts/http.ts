@@ -244,15 +244,10 @@ async function getDocumentSource(pipeline: OperationPipeline, cors: CorsPolicy, 
   if (!pipeline.needsSource(context.principal, documentId)) return false;
   const source = await pipeline.source(context.principal, documentId, url.searchParams.get('query'));
   if (source instanceof GraphQLError) {
-    const refusal = pipeline.refusal({ errors: [source], status: statusOf(source) });
-    pipeline.recordRefusal({
-      transport: 'http',
-      operationName: url.searchParams.get('operationName'),
-      requestId: context.requestId,
-      principal: context.principal,
-      errorCodes: refusal.errors.map((error) => error.extensions?.code),
-      seconds: Number(process.hrtime.bigint() - started) / 1e9,
-    });
+    const refusal = pipeline.refusal(
+      { errors: [source], status: statusOf(source) },
+      { operationName: url.searchParams.get('operationName'), requestId: context.requestId, principal: context.principal, started },
+    );
     res.status(refusal.status).type('application/json; charset=utf-8').send(refusal.body);
     return true;
   }
