@@ -20,7 +20,9 @@ export interface ServerOptions {
 
 /** child → parent */
 export type ChildMessage =
-  { type: 'ready'; port: number } | { type: 'error'; message: string } | { type: 'cpu'; id: number; userMicros: number; systemMicros: number };
+  | { type: 'ready'; port: number }
+  | { type: 'error'; message: string }
+  | { type: 'cpu'; id: number; userMicros: number; systemMicros: number; statements: number };
 /** parent → child: stop, or report the CPU time used so far (process.cpuUsage) */
 type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number };
 
@@ -31,20 +33,36 @@ export function readServerOptions(): ServerOptions {
   return jsonEnv<ServerOptions>('BENCH_SERVER', 'dist/bench/run.js');
 }
 
-/** Tells the parent the port, stops cleanly on its 'stop' (so a --cpu-prof profile is written). */
 /** A bench server child, started. */
 export interface StartedServer {
   port: number;
   stop: () => Promise<void>;
 }
 
+/**
+ * Statements this process has sent to PostgreSQL, from every pool (the request path's, MikroORM's,
+ * the event log's, the rate limit's): counted at `pg.Client#query`, which all of them go through,
+ * so every server is counted the same way and background work (the sequencer, the tailer, the
+ * polls) is in the figure.
+ */
+let statements = 0;
+function countStatements(): void {
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+  (pg.Client.prototype as { query: unknown }).query = function (this: unknown, ...args: unknown[]) {
+    statements++;
+    return query.apply(this, args);
+  };
+}
+
+/** Tells the parent the port, stops cleanly on its 'stop' (so a --cpu-prof profile is written). */
 export function serveChild(start: () => Promise<StartedServer>): void {
+  countStatements();
   start().then(
     ({ port, stop }) => {
       process.on('message', (message: ParentMessage) => {
         if (message?.type === 'cpu') {
           const usage = process.cpuUsage();
-          process.send!({ type: 'cpu', id: message.id, userMicros: usage.user, systemMicros: usage.system } satisfies ChildMessage);
+          process.send!({ type: 'cpu', id: message.id, userMicros: usage.user, systemMicros: usage.system, statements } satisfies ChildMessage);
           return;
         }
         if (message?.type !== 'stop') return;
@@ -72,7 +90,7 @@ export function serveChild(start: () => Promise<StartedServer>): void {
 
 import { CALL_COLUMNS, INSERT_CALL, INSERT_CALL_STATEMENT, insertCallValues as gatewayInsertValues } from '../src/db/call-columns.js';
 import { CallDirection, CallStatus, isPhoneChannel, roomsFor, type Channel } from '../src/domain/call.js';
-import type pg from 'pg';
+import pg from 'pg';
 import { FROM_NUMBER, intEnv, jsonEnv } from './helpers.js';
 
 export { INSERT_CALL };
