@@ -23,6 +23,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import pg from 'pg';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
 import { openDatabase } from '../src/db/database.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 import { CREATE_CALL_DOCUMENT, CREATE_INPUT, LIST_CALLS_DOCUMENT, LIST_PAGES, LIST_SIZE, callCursor, type ChildMessage, type ServerOptions } from './shared.js';
@@ -98,6 +100,14 @@ const settings = {
   fixedSeconds: intEnv('BENCH_FIXED_SECONDS', 5, 0, 600),
   /** The fixed rate, as a share of the slowest server's measured throughput in this run. */
   fixedShare: numberEnv('BENCH_FIXED_SHARE', 0.5, 0.01, 10),
+  /**
+   * Seconds of the gateway's sustained createCall run (0: none): `sustainShare` of its own
+   * throughput in this run, offered at a fixed rate over `sustainConnections` connections (enough
+   * that the rate, not the connections, sets the pace), with a live subscriber per tenant.
+   */
+  sustainSeconds: intEnv('BENCH_SUSTAIN_SECONDS', 60, 0, 3600),
+  sustainShare: numberEnv('BENCH_SUSTAIN_SHARE', 0.8, 0.01, 10),
+  sustainConnections: intEnv('BENCH_SUSTAIN_CONNECTIONS', 100, 1, 1000),
 };
 
 /**
@@ -229,9 +239,11 @@ interface RunningServer {
 
 function startServer(name: ServerName, options: ServerOptions): Promise<RunningServer> {
   const file = path.join(here, `server-${name}.js`);
-  const execArgv = settings.cpuProf.includes(name)
-    ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=bench-${name}-${Date.now()}.cpuprofile`]
-    : [];
+  const execArgv = [
+    ...(settings.cpuProf.includes(name) ? ['--cpu-prof', `--cpu-prof-dir=${PROFILES_DIR}`, `--cpu-prof-name=bench-${name}-${Date.now()}.cpuprofile`] : []),
+    // The sustained run compares the heap after full collections (bench/shared.ts, 'memory').
+    ...(name === 'gateway' && settings.sustainSeconds > 0 ? ['--expose-gc'] : []),
+  ];
   const child = fork(file, [], {
     env: {
       ...process.env,
@@ -308,6 +320,24 @@ function serverUsage(server: RunningServer): Promise<{ cpuMicros: number; statem
     };
     server.child.on('message', onMessage);
     server.child.send({ type: 'cpu', id });
+  });
+}
+
+let memoryRequestId = 0;
+
+/** The child's heap (after a full collection when it runs with --expose-gc) and resident set, in bytes. */
+function serverMemory(server: RunningServer): Promise<{ heapUsed: number; rss: number; collected: boolean }> {
+  const id = ++memoryRequestId;
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${server.name}: no memory reply`)), 30_000);
+    const onMessage = (message: ChildMessage) => {
+      if (message.type !== 'memory' || message.id !== id) return;
+      clearTimeout(timer);
+      server.child.off('message', onMessage);
+      resolve({ heapUsed: message.heapUsed, rss: message.rss, collected: message.collected });
+    };
+    server.child.on('message', onMessage);
+    server.child.send({ type: 'memory', id });
   });
 }
 
@@ -526,7 +556,7 @@ interface Round {
   statements: number;
 }
 
-async function load(server: RunningServer, spec: RequestSpec, seconds: number, overallRate?: number): Promise<Round> {
+async function load(server: RunningServer, spec: RequestSpec, seconds: number, overallRate?: number, connections = settings.connections): Promise<Round> {
   const latencies: number[] = [];
   const before = await serverUsage(server);
   const dbBefore = postgresCpuMicros(postmasterPid);
@@ -535,7 +565,7 @@ async function load(server: RunningServer, spec: RequestSpec, seconds: number, o
     method: spec.method,
     headers: spec.headers,
     body: spec.body,
-    connections: settings.connections,
+    connections,
     pipelining: 1,
     duration: seconds,
     timeout: 10,
@@ -731,6 +761,152 @@ function fixedRateTable(list: FixedRate[]): string {
   return markdownTable(
     ['operation', 'server', 'offered req/s', 'achieved req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms'],
     list.map((f) => [OPERATION_LABEL[f.operation], LABEL[f.server], f.rate, f.achievedRps, f.latencyMs.p50, f.latencyMs.p90, f.latencyMs.p99, f.latencyMs.max]),
+  );
+}
+
+interface Sustained {
+  offeredRps: number;
+  achievedRps: number;
+  connections: number;
+  seconds: number;
+  latencyMs: { p50: number; p90: number; p99: number; max: number };
+  /** Commit → subscriber: a subscriber per tenant receives every INITIATED event (occurredAt is the INSERT's transaction time). */
+  eventLagMs: { p50: number; p99: number; max: number };
+  /** Events the subscribers received during the run, and the calls created (each has one INITIATED event). */
+  eventsReceived: number;
+  callsCreated: number;
+  /** Heap after a full collection and resident set, at the start, the middle and the end of the run (MB). */
+  memory: { atSeconds: number; heapMB: number; rssMB: number }[];
+  non2xx: number;
+  errors: number;
+  badBodies: number;
+  total2xx: number;
+}
+
+/**
+ * Issue 26: createCall at `sustainShare` of the gateway's own measured maximum for
+ * `sustainSeconds`, offered at a fixed rate over enough connections that the rate sets the pace
+ * (with autocannon's fixed rate, 10 connections cap a server at 10 / latency), a live `callStatus`
+ * subscriber per tenant measuring commit → delivery, and the heap sampled after full collections.
+ */
+async function measureSustained(
+  servers: RunningServer[],
+  gateway: RunningServer,
+  measured: Measurement[],
+  testKey: string,
+  probe: pg.Client,
+): Promise<Sustained> {
+  const max = measured.find((m) => m.server === 'gateway' && m.operation === 'create')!.rps;
+  const rate = Math.max(1, Math.floor(max * settings.sustainShare));
+  log(
+    `createCall sustained: ${rate} req/s (${settings.sustainShare} × the gateway's ${max.toFixed(0)}) for ${settings.sustainSeconds} s over ${settings.sustainConnections} connections`,
+  );
+  await activate(servers, gateway, probe);
+  const lags: number[] = [];
+  let receiving = false;
+  const clients = tenants.map(({ key }) =>
+    createClient({
+      url: `ws://127.0.0.1:${gateway.port}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${key}` },
+      lazy: false,
+      retryAttempts: 0,
+    }),
+  );
+  const subscribed = clients.map(
+    (client) =>
+      new Promise<void>((resolve, reject) => {
+        const off = client.on('connected', () => {
+          off();
+          resolve();
+        });
+        client.subscribe<{ callStatus: { occurredAt: string } }>(
+          { query: 'subscription { callStatus { id occurredAt } }' },
+          {
+            next: (result) => {
+              if (receiving && result.data) lags.push(Date.now() - Date.parse(result.data.callStatus.occurredAt));
+            },
+            error: (error) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+            complete: () => {},
+          },
+        );
+      }),
+  );
+  try {
+    await Promise.all(subscribed);
+    // The subscriptions are registered once the server has read them; the first event proves nothing, a pause does.
+    await sleep(1_000);
+    const memory: Sustained['memory'] = [];
+    const sample = async (atSeconds: number) => {
+      const { heapUsed, rss } = await serverMemory(gateway);
+      memory.push({ atSeconds, heapMB: Math.round((heapUsed / 1e6) * 10) / 10, rssMB: Math.round((rss / 1e6) * 10) / 10 });
+    };
+    await sample(0);
+    const before = await probe.query<{ n: string }>('SELECT count(*)::text AS n FROM call');
+    receiving = true;
+    const half = setTimeout(() => void sample(settings.sustainSeconds / 2), (settings.sustainSeconds / 2) * 1_000);
+    const round = await load(gateway, requestFor('gateway', 'create', testKey), settings.sustainSeconds, rate, settings.sustainConnections);
+    clearTimeout(half);
+    // Events committed at the end of the run still arrive: wait for them, bounded.
+    const after = await probe.query<{ n: string }>('SELECT count(*)::text AS n FROM call');
+    const created = Number(after.rows[0]!.n) - Number(before.rows[0]!.n);
+    for (let waited = 0; lags.length < created && waited < 10_000; waited += 100) await sleep(100);
+    receiving = false;
+    await sample(settings.sustainSeconds);
+    const latencies = round.latencies.sort((a, b) => a - b);
+    const sorted = [...lags].sort((a, b) => a - b);
+    return {
+      offeredRps: rate,
+      achievedRps: Math.round(round.result.requests.total / round.result.duration),
+      connections: settings.sustainConnections,
+      seconds: settings.sustainSeconds,
+      latencyMs: { p50: latencyAt(latencies, 50), p90: latencyAt(latencies, 90), p99: latencyAt(latencies, 99), max: latencyAt(latencies, 100) },
+      eventLagMs: { p50: latencyAt(sorted, 50), p99: latencyAt(sorted, 99), max: latencyAt(sorted, 100) },
+      eventsReceived: lags.length,
+      callsCreated: created,
+      memory: memory.sort((a, b) => a.atSeconds - b.atSeconds),
+      non2xx: round.result.non2xx,
+      errors: round.result.errors,
+      badBodies: round.result.mismatches,
+      total2xx: round.result['2xx'],
+    };
+  } finally {
+    await Promise.all(clients.map((client) => client.dispose()));
+  }
+}
+
+function sustainedTable(s: Sustained): string {
+  return markdownTable(
+    [
+      'offered req/s',
+      'achieved req/s',
+      'connections',
+      'seconds',
+      'p50 ms',
+      'p99 ms',
+      'max ms',
+      'event lag p50 ms',
+      'event lag p99 ms',
+      'events / calls',
+      'heap MB (0 / ½ / end)',
+      'RSS MB (0 / ½ / end)',
+    ],
+    [
+      [
+        s.offeredRps,
+        s.achievedRps,
+        s.connections,
+        s.seconds,
+        s.latencyMs.p50,
+        s.latencyMs.p99,
+        s.latencyMs.max,
+        s.eventLagMs.p50,
+        s.eventLagMs.p99,
+        `${s.eventsReceived} / ${s.callsCreated}`,
+        s.memory.map((m) => m.heapMB).join(' / '),
+        s.memory.map((m) => m.rssMB).join(' / '),
+      ],
+    ],
   );
 }
 
@@ -961,6 +1137,19 @@ async function main(): Promise<number> {
       }
     }
 
+    let sustained: Sustained | null = null;
+    const gatewayServer = running.find(isGateway);
+    if (settings.sustainSeconds > 0 && gatewayServer && measurements.some((m) => m.server === 'gateway' && m.operation === 'create')) {
+      sustained = await measureSustained(running, gatewayServer, measurements, seeded.testKey, probe);
+      log(
+        `  gateway: ${sustained.achievedRps} of ${sustained.offeredRps} req/s, p99 ${sustained.latencyMs.p99} ms, event lag p99 ${sustained.eventLagMs.p99} ms, heap ${sustained.memory.map((m) => m.heapMB).join(' → ')} MB`,
+      );
+      if (sustained.non2xx || sustained.errors || sustained.badBodies)
+        failures.push(`gateway sustained createCall: non-2xx ${sustained.non2xx}, errors ${sustained.errors}, bad bodies ${sustained.badBodies}`);
+      if (sustained.eventsReceived < sustained.callsCreated)
+        failures.push(`sustained run: ${sustained.eventsReceived} events received for ${sustained.callsCreated} calls`);
+    }
+
     for (const server of running.splice(0)) await stopServer(server);
 
     // Every 2xx createCall inserted a call and its event (in-flight requests cut off at the end of
@@ -969,9 +1158,13 @@ async function main(): Promise<number> {
     await probe.end();
     const creates = measurements.filter((m) => m.operation === 'create');
     const fixedCreates = fixedRate.filter((f) => f.operation === 'create');
-    const counted = creates.reduce((sum, m) => sum + m.total2xx, 0) + fixedCreates.reduce((sum, f) => sum + f.total2xx, 0) + settings.servers.length; // + the preflights
+    const counted =
+      creates.reduce((sum, m) => sum + m.total2xx, 0) +
+      fixedCreates.reduce((sum, f) => sum + f.total2xx, 0) +
+      (sustained?.total2xx ?? 0) +
+      settings.servers.length; // + the preflights
     const inserted = after.calls - before.calls;
-    const slack = (creates.length * (settings.rounds + 1) + fixedCreates.length) * settings.connections;
+    const slack = (creates.length * (settings.rounds + 1) + fixedCreates.length) * settings.connections + (sustained ? settings.sustainConnections : 0);
     if (inserted < counted || inserted > counted + slack) failures.push(`${inserted} calls inserted for ${counted} successful createCall responses`);
     // At least the INITIATED event of each (a simulator driving test calls may add more).
     if (after.events - before.events < inserted) failures.push(`${inserted} calls but ${after.events - before.events} events inserted`);
@@ -1013,6 +1206,7 @@ async function main(): Promise<number> {
       measurements,
       ratios: ratioList,
       fixedRate,
+      sustained,
       targets: TARGETS,
       sqlDrift: drift,
       failures,
@@ -1031,6 +1225,7 @@ async function main(): Promise<number> {
       ratioTable(ratioList),
       '',
       ...(fixedRate.length ? [fixedRateTable(fixedRate), ''] : []),
+      ...(sustained ? ['gateway, createCall sustained (a callStatus subscriber per tenant):', '', sustainedTable(sustained), ''] : []),
       ...drift.map((warning) => `WARNING: ${warning}`),
       `results: ${path.relative(ROOT, file)}`,
       '',

@@ -22,9 +22,10 @@ export interface ServerOptions {
 export type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'error'; message: string }
-  | { type: 'cpu'; id: number; userMicros: number; systemMicros: number; statements: number };
+  | { type: 'cpu'; id: number; userMicros: number; systemMicros: number; statements: number }
+  | { type: 'memory'; id: number; heapUsed: number; rss: number; collected: boolean };
 /** parent → child: stop, or report the CPU time used so far (process.cpuUsage) */
-type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number };
+type ParentMessage = { type: 'stop' } | { type: 'cpu'; id: number } | { type: 'memory'; id: number };
 
 const TO_NUMBER = '+15005550001';
 export const LIST_SIZE = 50;
@@ -63,6 +64,15 @@ export function serveChild(start: () => Promise<StartedServer>): void {
         if (message?.type === 'cpu') {
           const usage = process.cpuUsage();
           process.send!({ type: 'cpu', id: message.id, userMicros: usage.user, systemMicros: usage.system, statements } satisfies ChildMessage);
+          return;
+        }
+        if (message?.type === 'memory') {
+          // After a full collection when the child runs with --expose-gc (the sustained run), so
+          // successive samples compare what is kept, not what is garbage not yet collected.
+          const gc = (globalThis as { gc?: () => void }).gc;
+          gc?.();
+          const { heapUsed, rss } = process.memoryUsage();
+          process.send!({ type: 'memory', id: message.id, heapUsed, rss, collected: gc !== undefined } satisfies ChildMessage);
           return;
         }
         if (message?.type !== 'stop') return;
