@@ -65,7 +65,7 @@ export class SocketGuard {
     if (count >= this.limits.connectionsPerAddress) return false;
     this.socketsPerAddress.set(address, count + 1);
     this.addressOf.set(socket, address);
-    socket.once('close', () => {
+    socket.on('close', () => {
       this.addressOf.delete(socket);
       decrement(this.socketsPerAddress, address, 1);
     });
