@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import KSUID from 'ksuid';
 import { CallStatus, type Tenant } from './call.js';
 import { decodeDeliveryCursor, encodeDeliveryCursor } from './cursor.js';
 import { InvalidArgumentError, UserErrorCode, userError, type UserError } from './errors.js';
+import { ksuid } from './ids.js';
 
 /** The platform's webhook events, one per status a call reaches. */
 export const WEBHOOK_EVENT_OF: Readonly<Record<CallStatus, string>> = {
@@ -108,7 +108,7 @@ export type EndpointResult = { endpoint: WebhookEndpoint | null; secret: string 
 
 const SECRET_VALID_AFTER_ROTATION_MS = 24 * 60 * 60 * 1000;
 const MAX_ENDPOINTS = 20;
-const newEndpointId = () => `we_${KSUID.randomSync().string}`;
+const newEndpointId = () => `we_${ksuid()}`;
 /** Standard Webhooks secrets: `whsec_` + base64 of 24 random bytes. */
 const newSecret = () => `whsec_${randomBytes(24).toString('base64')}`;
 
