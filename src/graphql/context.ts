@@ -37,19 +37,34 @@ export interface ContextParts {
   readonly socketOperation?: SocketOperation;
 }
 
-// The class carries the parts it is made of (declaration merging): each is declared once, above.
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging, @typescript-eslint/no-empty-object-type
-export interface GatewayContext extends ContextParts {}
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
-export class GatewayContext {
+/** One operation's context: its parts as its own fields (assigned one by one: no copy of the parts object is kept). */
+export class GatewayContext implements ContextParts {
+  readonly principal: Principal;
+  readonly calls: CallService;
+  readonly commands: CallCommands;
+  readonly tokens: CallTokens;
+  readonly webhooks: WebhookEndpoints;
+  readonly numbers: PhoneNumbers;
+  readonly accessTokens: AccessTokens;
+  readonly requestId: string;
+  readonly baseUrl: string;
+  readonly socketOperation: SocketOperation | undefined;
   private built: Loaders | undefined = undefined;
+  /** No caching across events (a subscription's, or a fan-out group's, context). */
+  private readonly perEvent: boolean;
 
-  constructor(
-    private readonly parts: ContextParts,
-    /** No caching across events (a subscription's, or a fan-out group's, context). */
-    private readonly perEvent = parts.socketOperation !== undefined,
-  ) {
-    Object.assign(this, parts);
+  constructor(parts: ContextParts, perEvent = parts.socketOperation !== undefined) {
+    this.principal = parts.principal;
+    this.calls = parts.calls;
+    this.commands = parts.commands;
+    this.tokens = parts.tokens;
+    this.webhooks = parts.webhooks;
+    this.numbers = parts.numbers;
+    this.accessTokens = parts.accessTokens;
+    this.requestId = parts.requestId;
+    this.baseUrl = parts.baseUrl;
+    this.socketOperation = parts.socketOperation;
+    this.perEvent = perEvent;
   }
 
   get loaders(): Loaders {
@@ -62,7 +77,7 @@ export class GatewayContext {
    * no socket (the group outlives any one member's) and nothing cached across events.
    */
   forLiveEvents(): GatewayContext {
-    return new GatewayContext({ ...this.parts, socketOperation: undefined }, true);
+    return new GatewayContext({ ...this, socketOperation: undefined }, true);
   }
 }
 

@@ -132,10 +132,11 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
   // address, known once it listens.
   let baseUrl = config.providers.publicUrl ?? '';
   // Each operation's context: the domain's services, bound to the caller.
+  // Made once, not per context: a subscription's context lives as long as it does.
+  const endpointsChanged = () => webhooks.dispatcher.endpointsChanged();
+  const eventsWritten = () => eventLog.kick();
   const contextFor = (principal: Principal, requestId: string, socketOperation?: SocketOperation): GatewayContext => {
-    const endpoints = new WebhookEndpoints(webhooks.webhookStore, webhooks.urlGuard, principal, config.webhookAllowPrivateUrls, () =>
-      webhooks.dispatcher.endpointsChanged(),
-    );
+    const endpoints = new WebhookEndpoints(webhooks.webhookStore, webhooks.urlGuard, principal, config.webhookAllowPrivateUrls, endpointsChanged);
     return createContext({
       principal,
       calls: new CallService({
@@ -144,7 +145,7 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
         tenant: principal,
         live: liveEvents,
         providerCallbacks: lifecycle,
-        onEventsWritten: () => eventLog.kick(),
+        onEventsWritten: eventsWritten,
         statusCallbacks: endpoints,
       }),
       commands: new CallCommands({ calls: store, commands: commandStore, lifecycle, providers, tenant: principal }),
