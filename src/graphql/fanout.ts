@@ -5,6 +5,7 @@ import type { CallEventWithCall } from '../domain/call-store.js';
 import { liveEventMatches, type DeliveryMark, type LiveSink, type StreamRequest } from '../events/call-event-stream.js';
 import type { EventLog } from '../events/event-log.js';
 import { formatGatewayError } from './errors.js';
+import { flatString } from '../shared/flat-string.js';
 import { executeShared, type SocketOperation } from './shared-execution.js';
 import type { Logger } from '../domain/logger.js';
 
@@ -50,7 +51,8 @@ export class FanoutHub {
           group = new FanoutGroup(groupKey, groupArgs, key, request, this.log, (result) => this.format(result), this.logger, this.run);
           this.groups.set(groupKey, group);
         }
-        const member: Member = { operation, mark, prefix: `{"id":${JSON.stringify(operation.id)},"type":"next","payload":` };
+        // Flat: kept for the subscription's life, and the start of every frame it is sent.
+        const member: Member = { operation, mark, prefix: flatString(`{"id":${JSON.stringify(operation.id)},"type":"next","payload":`) };
         group.members.add(member);
         return () => this.leave(group, member);
       },
