@@ -111,8 +111,13 @@ const FLOOR_LABELS: Record<FloorFrame, string> = {
 
 /** Other processes using more than this many cores while a change is measured: disturbed. */
 const DISTURBED_CORES = 0.3;
-const TARGET_RATIO = 1.3;
-const TARGET_BYTES = 15 * 1024;
+/**
+ * Issue 26's targets at the largest N: the median per-change p99 at most 1.15× the frame-per-id
+ * floor's with one selection, 1.3× with a mix of documents and filters (FANOUT_MIX); the heap per
+ * idle subscriber at most 6 KB.
+ */
+const TARGET_RATIO = (mix: number) => (mix > 1 ? 1.3 : 1.15);
+const TARGET_BYTES = 6 * 1024;
 /** Per run, so that two runs on one PostgreSQL do not drop each other's database; dropped at the end. */
 const DATABASE = `calls_fanout_${process.pid}`;
 const OPEN_FILES = 65_536;
@@ -549,6 +554,7 @@ async function main(): Promise<void> {
         p50VsFloor: gateway && floor ? gateway.p50 / floor.p50 : null,
         fanoutP99VsFloor: gateway && floor ? gateway.fanoutP99 / floor.p99 : null,
         medianTrialP99VsFloor: gateway && floor ? gateway.medianTrialP99 / floor.medianTrialP99 : null,
+        medianTrialP99VsFloorPerId: gateway && spliced ? gateway.medianTrialP99 / spliced.medianTrialP99 : null,
         /** Server CPU per change: less sensitive to another load than latency. */
         cpuVsFloor: gateway && floor ? gateway.serverCpuMs / floor.serverCpuMs : null,
         cpuVsFloorPerId: gateway && spliced ? gateway.serverCpuMs / spliced.serverCpuMs : null,
@@ -596,15 +602,16 @@ async function main(): Promise<void> {
       ]),
     ];
     const largest = Math.max(...settings.sizes);
-    const ratioLargest = ratios.find((r) => r.n === largest)?.p99VsFloor ?? null;
+    const ratioLargest = ratios.find((r) => r.n === largest)?.medianTrialP99VsFloorPerId ?? null;
     const gatewayLargest = find(largest, 'gateway');
+    const targetRatio = TARGET_RATIO(settings.mix);
     const verdict = {
       p99Ratio: ratioLargest,
-      p99RatioTarget: TARGET_RATIO,
-      p99RatioMet: ratioLargest !== null ? ratioLargest <= TARGET_RATIO : null,
-      bytesPerIdleSubscriber: gatewayLargest ? Math.max(gatewayLargest.heapPerSubscriber, gatewayLargest.rssPerSubscriber) : null,
+      p99RatioTarget: targetRatio,
+      p99RatioMet: ratioLargest !== null ? ratioLargest <= targetRatio : null,
+      bytesPerIdleSubscriber: gatewayLargest ? gatewayLargest.heapPerSubscriber : null,
       bytesTarget: TARGET_BYTES,
-      bytesMet: gatewayLargest ? Math.max(gatewayLargest.heapPerSubscriber, gatewayLargest.rssPerSubscriber) <= TARGET_BYTES : null,
+      bytesMet: gatewayLargest ? gatewayLargest.heapPerSubscriber <= TARGET_BYTES : null,
     };
     const problems = summaries.filter((s) => s.missing || s.invalid).map((s) => `${s.label} N=${s.n}: ${s.missing} missing, ${s.invalid} invalid`);
 
@@ -623,13 +630,13 @@ async function main(): Promise<void> {
     for (const r of ratios) {
       process.stdout.write(
         `N=${r.n}: gateway/floor p99 ${r.p99VsFloor?.toFixed(2) ?? '-'}× (vs frame-per-id floor ${r.p99VsFloorPerId?.toFixed(2) ?? '-'}×), p50 ${r.p50VsFloor?.toFixed(2) ?? '-'}×, ` +
-          `median per-change p99 ${r.medianTrialP99VsFloor?.toFixed(2) ?? '-'}×, fan-out-only p99 ${r.fanoutP99VsFloor?.toFixed(2) ?? '-'}×; ` +
+          `median per-change p99 ${r.medianTrialP99VsFloor?.toFixed(2) ?? '-'}× (${r.medianTrialP99VsFloorPerId?.toFixed(2) ?? '-'}× frame-per-id), fan-out-only p99 ${r.fanoutP99VsFloor?.toFixed(2) ?? '-'}×; ` +
           `server cpu ${r.cpuVsFloor?.toFixed(2) ?? '-'}× (${r.cpuVsFloorPerId?.toFixed(2) ?? '-'}× frame-per-id)\n`,
       );
     }
     process.stdout.write(
-      `\ntargets at N=${largest}: p99 ≤ ${TARGET_RATIO}× floor: ${verdict.p99RatioMet === null ? '-' : verdict.p99RatioMet ? 'met' : 'MISSED'} (${ratioLargest?.toFixed(2) ?? '-'}×); ` +
-        `≤ 15 KB per idle subscriber: ${verdict.bytesMet === null ? '-' : verdict.bytesMet ? 'met' : 'MISSED'} (${verdict.bytesPerIdleSubscriber !== null ? kb(verdict.bytesPerIdleSubscriber) : '-'} KB, max of heap and rss)\n`,
+      `\ntargets at N=${largest} (issue 26): median per-change p99 ≤ ${targetRatio}× the frame-per-id floor: ${verdict.p99RatioMet === null ? '-' : verdict.p99RatioMet ? 'met' : 'MISSED'} (${ratioLargest?.toFixed(2) ?? '-'}×); ` +
+        `≤ 6 KB of heap per idle subscriber: ${verdict.bytesMet === null ? '-' : verdict.bytesMet ? 'met' : 'MISSED'} (${verdict.bytesPerIdleSubscriber !== null ? kb(verdict.bytesPerIdleSubscriber) : '-'} KB)\n`,
     );
     if (settings.cpuProf)
       process.stdout.write("note: FANOUT_CPU_PROF=1: the largest N ran under the inspector's profiler; its timings and memory are not comparable\n");
