@@ -1,8 +1,22 @@
 import { GraphQLError, GraphQLScalarType, Kind, type ValueNode } from 'graphql';
 import { DateTimeResolver, JSONObjectResolver } from 'graphql-scalars';
+import { isoDateTime } from '../../shared/iso-date.js';
 
-/** ISO 8601 date-times in UTC (graphql-scalars' RFC 3339 DateTime). */
-export const DateTimeScalar = DateTimeResolver;
+/**
+ * ISO 8601 date-times in UTC: graphql-scalars' RFC 3339 DateTime, serialized to its text.
+ * graphql-scalars hands results a Date, which JSON.stringify turns into text through Date#toJSON,
+ * ≈1.2 µs a date on this machine: 250 µs for the 200 dates of a page of 50 calls. The text is
+ * written here by isoDateTime (shared/iso-date.ts): the same text on the wire
+ * (test/unit/scalars.test.ts compares the two serializations).
+ */
+export const DateTimeScalar = new GraphQLScalarType({
+  ...DateTimeResolver.toConfig(),
+  serialize(value) {
+    const serialized = DateTimeResolver.serialize(value);
+    // As JSON.stringify would write it: the ISO text, or null for an invalid date.
+    return serialized instanceof Date ? isoDateTime(serialized) : serialized;
+  },
+});
 
 /**
  * How deep JSON input may nest (createCall's metadata, a metadata filter, a token's filter). The
