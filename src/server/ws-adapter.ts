@@ -42,7 +42,7 @@ export function serveGraphQLWs<P extends Record<string, unknown> | undefined, E 
   wss.on('connection', (socket, request) => {
     sockets.add(socket);
     socket.on('pong', () => awaitingPong.delete(socket));
-    // \`on\`, not \`once\`: the socket emits each once, and a once wrapper is a few hundred bytes per socket.
+    // `on`, not `once`: the socket emits each once, and a once wrapper is a few hundred bytes per socket.
     socket.on('error', (error: Error & { code?: string }) => {
       logger.warn('WebSocket closed on a protocol error', { code: error.code ?? 'unknown', error: error.message });
     });
