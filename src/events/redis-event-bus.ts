@@ -24,11 +24,17 @@ export class RedisEventBus implements EventBus {
   ) {
     const options = { maxRetriesPerRequest: null, lazyConnect: false } as const;
     this.publishClient = new Redis(url, options);
-    this.subscribeClient = new Redis(url, options);
+    // Subscribed by the bus on every 'ready' (below), not by ioredis after a reconnect: ioredis
+    // drops the promise of its own resubscribe, which rejected unhandled ("Connection is closed")
+    // when the bus was closed before Redis answered it (CI, test/multi-process.test.ts).
+    this.subscribeClient = new Redis(url, { ...options, autoResubscribe: false });
     for (const client of [this.publishClient, this.subscribeClient]) {
       client.on('error', (error: Error) => this.logger.warn('redis error', { bus: this.name, error: error.message }));
     }
     this.subscribeClient.on('ready', () => {
+      this.subscribeClient
+        .subscribe(EVENTS_CHANNEL)
+        .catch((error: Error) => this.logger.warn('redis subscribe failed; ioredis retries on reconnect', { bus: this.name, error: error.message }));
       // The first 'ready' is the initial connection; later ones follow a reconnect.
       if (this.ready) {
         this.logger.info('event bus reconnected', { bus: this.name });
@@ -46,9 +52,6 @@ export class RedisEventBus implements EventBus {
       }
       for (const listener of this.listeners) listener(position);
     });
-    this.subscribeClient
-      .subscribe(EVENTS_CHANNEL)
-      .catch((error: Error) => this.logger.warn('redis subscribe failed; ioredis retries on reconnect', { bus: this.name, error: error.message }));
   }
 
   /**
