@@ -102,7 +102,7 @@ async function main(): Promise<void> {
   };
   const bus = new PgEventBus(prepared.url, database.sql, logger);
   await bus.start();
-  const eventLog = new EventLog(pgLog, bus, logger, { pollMs: 1_000, batch: 1_000, sequenceDelayMs: 2 });
+  const eventLog = new EventLog(pgLog, bus, logger, { pollMs: 1_000, batch: 1_000, sequenceIntervalMs: Number(process.env.EVENT_SEQUENCE_INTERVAL_MS ?? 10) });
   await eventLog.start();
 
   const probe = new pg.Client({ connectionString: prepared.url });

@@ -224,7 +224,11 @@ export const RETENTION = {
 /** The sizes, batches and intervals of the machinery: the defaults are the measured ones; change them when a measurement says so. */
 export const TUNING = {
   eventLogBatch: variable('EVENT_LOG_BATCH', integer(1_000, 1, 100_000), 'events the log numbers and hands out per round'),
-  eventSequenceDelayMs: variable('EVENT_SEQUENCE_DELAY_MS', integer(2, 0, 1_000), 'how long the log waits after a write so one round takes a burst'),
+  eventSequenceIntervalMs: variable(
+    'EVENT_SEQUENCE_INTERVAL_MS',
+    integer(10, 0, 1_000),
+    'the least time between two numbering runs of the event log: a write after a quiet spell is numbered at once, and under load one run numbers what this long wrote',
+  ),
   replayPageSize: variable('REPLAY_PAGE_SIZE', integer(500, 10, 10_000), 'events read per page when a `callStatus` subscription replays from a cursor'),
   streamBufferEvents: variable(
     'STREAM_BUFFER_EVENTS',

@@ -9,8 +9,11 @@ import type { EventBus } from './event-bus.js';
 export type EventListener = (event: CallEventWithCall) => void;
 
 export interface EventLogOptions {
-  /** Delay before a sequencer run, to number a burst of writes at once. */
-  sequenceDelayMs: number;
+  /**
+   * The least time between the starts of two sequencer runs: a write after a quiet spell is
+   * numbered at once; under load, each run numbers what the last `sequenceIntervalMs` wrote.
+   */
+  sequenceIntervalMs: number;
   /** Safety net for lost announcements and for events of a process that died before numbering them. */
   pollMs: number;
   batch: number;
@@ -30,11 +33,12 @@ export class EventLog {
   /** The newest position announced or polled; the tail may skip to it when nobody listens. */
   private known = '0';
   /**
-   * Runs start `sequenceDelayMs` after the first request, so a burst of writes is numbered in
-   * one run (one transaction) rather than one run per write: a little latency for much less
-   * database work under load.
+   * Runs start at least `sequenceIntervalMs` apart, so under load a burst of writes is numbered in
+   * one run (one transaction) rather than one run per write. A run's cost is mostly per run, not
+   * per event: at most 1000 / sequenceIntervalMs runs a second bounds the log's database work
+   * whatever the write rate, for at most that much latency, and none after a quiet spell.
    */
-  private readonly sequencer = new CoalescingRunner(() => this.runSequencer(), this.options.sequenceDelayMs);
+  private readonly sequencer = new CoalescingRunner(() => this.runSequencer(), this.options.sequenceIntervalMs);
   private readonly tailer = new CoalescingRunner(() => this.runTailer());
   private poller: PeriodicRunner | undefined;
   private stopped = false;
@@ -44,7 +48,7 @@ export class EventLog {
     private readonly log: PgEventLog,
     private readonly bus: EventBus,
     private readonly logger: Logger,
-    private readonly options: EventLogOptions = { pollMs: 1_000, batch: 1_000, sequenceDelayMs: 2 },
+    private readonly options: EventLogOptions = { pollMs: 1_000, batch: 1_000, sequenceIntervalMs: 10 },
   ) {}
 
   async start(): Promise<void> {

@@ -1,14 +1,18 @@
 /**
  * Runs `task` on request, one run at a time; requests made during a run are folded into one
- * more run after it, so a burst of writes costs a couple of runs, not one per write.
+ * more run after it, so a burst of writes costs a couple of runs, not one per write. With
+ * `spacingMs`, a run starts no sooner than that after the previous one started: a request after a
+ * quiet spell runs at once, and under load the runs come at most 1000 / spacingMs a second, each
+ * taking everything requested meanwhile (the event log's sequencer, whose cost is per run).
  */
 export class CoalescingRunner {
   private running: Promise<void> | null = null;
   private again = false;
+  private lastStart = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly task: () => Promise<void>,
-    private readonly delayMs = 0,
+    private readonly spacingMs = 0,
   ) {}
 
   request(): void {
@@ -16,7 +20,8 @@ export class CoalescingRunner {
       this.again = true;
       return;
     }
-    const start = this.delayMs > 0 ? new Promise<void>((resolve) => setTimeout(resolve, this.delayMs)).then(this.task) : this.task();
+    const wait = this.spacingMs > 0 ? this.lastStart + this.spacingMs - Date.now() : 0;
+    const start = wait > 0 ? new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => this.begin()) : this.begin();
     this.running = start.finally(() => {
       this.running = null;
       if (this.again) {
@@ -24,6 +29,11 @@ export class CoalescingRunner {
         this.request();
       }
     });
+  }
+
+  private begin(): Promise<void> {
+    this.lastStart = Date.now();
+    return this.task();
   }
 
   async settle(): Promise<void> {

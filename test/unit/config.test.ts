@@ -89,7 +89,7 @@ describe('configuration', () => {
   it('tuning values: the documented defaults, each variable read, the derived ones following the values they serve (overrides included)', () => {
     expect(loadConfig({}).tuning).toEqual({
       eventLogBatch: 1_000,
-      eventSequenceDelayMs: 2,
+      eventSequenceIntervalMs: 10,
       replayPageSize: 500,
       streamBufferEvents: 1_000,
       providerSweepMs: 15_000,

@@ -25,7 +25,7 @@ export async function startEvents(config: Config, database: Database, lifecycle:
   const eventLog = new EventLog(new PgEventLog(database.sql), bus, logger, {
     pollMs: config.eventPollMs,
     batch: config.tuning.eventLogBatch,
-    sequenceDelayMs: config.tuning.eventSequenceDelayMs,
+    sequenceIntervalMs: config.tuning.eventSequenceIntervalMs,
   });
   await eventLog.start();
   shutdown.add('event log', () => eventLog.stop());
