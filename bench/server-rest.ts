@@ -3,13 +3,15 @@
  * GraphQL, no auth. POST /calls and GET /calls?status=completed&limit=50, same SQL as the gateway.
  * Its dates are written with the gateway's isoDateTime (the text Date#toJSON gives, at a fifth of
  * its cost), as the gateway's DateTime scalar writes them: the floor does no more work than the
- * gateway for the same answer.
+ * gateway for the same answer. For the same reason it reads timestamps with the gateway's
+ * parser (src/db/pg-timestamps.ts), not pg's own.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import pg from 'pg';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 import { isoDateTime } from '../src/shared/iso-date.js';
+import { pgTypes } from '../src/db/pg-timestamps.js';
 import { INSERT_CALL, INSERT_CALL_NAME, callCursor, listPage, insertCallValues, readServerOptions, serveChild } from './shared.js';
 
 interface Row {
@@ -32,7 +34,7 @@ function withIsoDates(row: Row): Record<string, unknown> {
 
 serveChild(async () => {
   const options = readServerOptions();
-  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, idleTimeoutMillis: 30_000 });
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, idleTimeoutMillis: 30_000, types: pgTypes });
   pool.on('error', () => {});
 
   const send = (res: http.ServerResponse, status: number, value: unknown) => {

@@ -2,6 +2,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import pg from 'pg';
 import { trace, type Link } from '@opentelemetry/api';
 import { SpanKind, inSpan, tracing } from '../shared/tracing.js';
+import { pgTypes } from './pg-timestamps.js';
 
 /**
  * Counts the statements one HTTP request sends (outside production the gateway returns the count
@@ -24,7 +25,8 @@ export class Sql {
    * pathological query (or a lock wait) cannot hold a connection of the request path for ever.
    */
   constructor(url: string, max: number, statementTimeoutMs = 30_000) {
-    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, statement_timeout: statementTimeoutMs });
+    // `types`: timestamps read by the gateway's own parser, to the same Dates (db/pg-timestamps.ts).
+    this.pool = new pg.Pool({ connectionString: url, max, idleTimeoutMillis: 30_000, statement_timeout: statementTimeoutMs, types: pgTypes });
     // An idle client that errors (server restart) is dropped by the pool; without a listener the
     // error would crash the process.
     this.pool.on('error', () => {});
