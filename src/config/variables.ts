@@ -58,7 +58,7 @@ export const GATEWAY = {
     'refused keys one client address may present per minute before it is refused without a lookup, and origins no application allows it may have looked up (preflights, upgrades); 0: off',
   ),
   redisUrl: variable('REDIS_URL', url(['redis:', 'rediss:']), 'Redis event bus (and shared rate limit) instead of PostgreSQL LISTEN/NOTIFY'),
-  simulatorTimeScale: variable('SIMULATOR_TIME_SCALE', positive(1, 100), 'scales the simulated delays of test calls (0.01: 100× faster)'),
+  simulatorTimeScale: variable('SIMULATOR_TIME_SCALE', positive(1, 1_000), 'scales the simulated delays of test calls (0.01: 100× faster, 1000: 1000× slower)'),
   simulatorMaxInFlight: variable(
     'SIMULATOR_MAX_IN_FLIGHT',
     integer(4, 1, 64),
