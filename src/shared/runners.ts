@@ -20,7 +20,8 @@ export class CoalescingRunner {
       this.again = true;
       return;
     }
-    const wait = this.spacingMs > 0 ? this.lastStart + this.spacingMs - Date.now() : 0;
+    // performance.now(): monotonic, so a clock set back cannot hold the runs up (and the wait is at most spacingMs).
+    const wait = this.spacingMs > 0 ? Math.min(this.spacingMs, this.lastStart + this.spacingMs - performance.now()) : 0;
     const start = wait > 0 ? new Promise<void>((resolve) => setTimeout(resolve, wait)).then(() => this.begin()) : this.begin();
     this.running = start.finally(() => {
       this.running = null;
@@ -32,7 +33,7 @@ export class CoalescingRunner {
   }
 
   private begin(): Promise<void> {
-    this.lastStart = Date.now();
+    this.lastStart = performance.now();
     return this.task();
   }
 
