@@ -19,12 +19,13 @@ function two(text: string, at: number): number {
 /**
  * A `timestamptz` as PostgreSQL writes it in text (DateStyle ISO): `2026-12-07 22:22:18.618+00`,
  * any offset (`+05:30`, `-03`, `+00:53:28`), to the same Date as pg's own parser gives. pg's
- * parser (postgres-date) runs three regular expressions over every value: ≈0.7 µs a date on this
- * machine, 135 µs of the 200 dates of a page of 50 calls, 8% of the list's CPU. This reads the
- * common form by character codes: four-digit years from 1000, up to six fraction digits, an offset
- * of hours and optional minutes and seconds. Anything else (BC, years past 9999 or before 1000,
- * `infinity`, another DateStyle) goes to pg's parser as before. test/unit/pg-timestamps.test.ts
- * holds the two to the same result on generated text and on PostgreSQL's own output.
+ * parser (postgres-date) runs three regular expressions over every value: 0.44–0.60 µs a date on
+ * this machine, for the 200 dates of every page of 50 calls (8% of the list's profile). This reads
+ * the common form by character codes (0.10–0.22 µs): four-digit years from 1000, up to six fraction
+ * digits, an offset of hours and optional minutes and seconds. Anything else (BC, years past 9999
+ * or before 1000, `infinity`, another DateStyle) goes to pg's parser as before. The two are held
+ * to the same result on generated text (test/unit/pg-timestamps.test.ts) and on PostgreSQL's own
+ * output (test/pg-timestamps.test.ts).
  */
 export function parseTimestamptz(text: string): Date | number | null {
   const length = text.length;
