@@ -22,6 +22,7 @@ import { openDatabase } from '../src/db/database.js';
 import { PgEventLog } from '../src/db/pg-event-log.js';
 import { newCallId, newEventId } from '../src/domain/ids.js';
 import { EventLog } from '../src/events/event-log.js';
+import { loadConfig } from '../src/config.js';
 import { PgEventBus } from '../src/db/pg-event-bus.js';
 import type { Logger } from '../src/domain/logger.js';
 import { INSERT_CALL, INSERT_CALL_NAME, insertCallValues } from './shared.js';
@@ -102,7 +103,9 @@ async function main(): Promise<void> {
   };
   const bus = new PgEventBus(prepared.url, database.sql, logger);
   await bus.start();
-  const eventLog = new EventLog(pgLog, bus, logger, { pollMs: 1_000, batch: 1_000, sequenceIntervalMs: Number(process.env.EVENT_SEQUENCE_INTERVAL_MS ?? 10) });
+  // The log's spacing as the gateway reads it (EVENT_SEQUENCE_INTERVAL_MS, validated, with its default).
+  const { tuning } = loadConfig();
+  const eventLog = new EventLog(pgLog, bus, logger, { pollMs: 1_000, batch: 1_000, sequenceIntervalMs: tuning.eventSequenceIntervalMs });
   await eventLog.start();
 
   const probe = new pg.Client({ connectionString: prepared.url });

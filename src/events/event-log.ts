@@ -48,7 +48,7 @@ export class EventLog {
     private readonly log: PgEventLog,
     private readonly bus: EventBus,
     private readonly logger: Logger,
-    private readonly options: EventLogOptions = { pollMs: 1_000, batch: 1_000, sequenceIntervalMs: 10 },
+    private readonly options: EventLogOptions,
   ) {}
 
   async start(): Promise<void> {
