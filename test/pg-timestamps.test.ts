@@ -1,14 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { parsedOutcome as outcome, referenceTimestamptz as reference } from './helpers/timestamps.js';
 import pg from 'pg';
 import { pgTypes } from '../src/db/pg-timestamps.js';
 import { templateUrl } from './helpers/gateway.js';
-
-/** pg's own parser of timestamptz text (postgres-date): the reference. */
-const reference = pg.types.getTypeParser(1184, 'text') as (text: string) => unknown;
-
-/** A parse result, comparable: the time of a Date (NaN for an invalid one), or the value itself. */
-const outcome = (value: unknown) => (value instanceof Date ? { time: value.getTime() } : { value });
 
 /**
  * The request path's pool reads timestamptz with parseTimestamptz (db/pg-timestamps.ts); here

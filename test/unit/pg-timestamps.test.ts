@@ -1,13 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import pg from 'pg';
+import { parsedOutcome as outcome, referenceTimestamptz as reference } from '../helpers/timestamps.js';
 import { parseTimestamptz } from '../../src/db/pg-timestamps.js';
-
-/** pg's own parser of timestamptz text (postgres-date): the reference. */
-const reference = pg.types.getTypeParser(1184, 'text') as (text: string) => unknown;
-
-/** A parse result, comparable: the time of a Date (NaN for an invalid one), or the value itself. */
-const outcome = (value: unknown) => (value instanceof Date ? { time: value.getTime() } : { value });
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
