@@ -116,11 +116,9 @@ async function compose(config: Config, deps: GatewayDeps, shutdown: Shutdown): P
   const webhooks = startCustomerWebhooks(config, database, eventLog, logger, shutdown);
   startRetention(config, database, logger, shutdown);
 
-  const liveEvents: LiveEventSource = (request) =>
-    CallEventStream.open(request, store, eventLog, {
-      replayPageSize: config.tuning.replayPageSize,
-      bufferLimit: config.tuning.streamBufferEvents,
-    });
+  // One limits object for every stream: a subscription's stream keeps it for its whole life.
+  const streamLimits = { replayPageSize: config.tuning.replayPageSize, bufferLimit: config.tuning.streamBufferEvents };
+  const liveEvents: LiveEventSource = (request) => CallEventStream.open(request, store, eventLog, streamLimits);
   // FEDERATION=1: the same schema as an Apollo Federation 2 subgraph (graphql/federation.ts).
   const schema = config.federation ? federatedSchema(await buildGatewaySchema()) : await buildGatewaySchema();
   // One executor for HTTP operations, WebSocket operations and every subscription event.

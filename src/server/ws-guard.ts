@@ -50,7 +50,6 @@ export class SocketGuard {
   private readonly perKey = new Map<string, number>();
   private readonly socketsPerKey = new Map<string, number>();
   private readonly socketsPerAddress = new Map<string, number>();
-  private readonly addressOf = new Map<WebSocket, string>();
   private readonly rechecks: PeriodicRunner;
 
   constructor(
@@ -64,16 +63,16 @@ export class SocketGuard {
   }
 
   /** A socket was opened (before connection_init): false when its address has too many already. */
-  opened(socket: WebSocket, address: string): boolean {
+  opened(address: string): boolean {
     const count = this.socketsPerAddress.get(address) ?? 0;
     if (count >= this.limits.connectionsPerAddress) return false;
     this.socketsPerAddress.set(address, count + 1);
-    this.addressOf.set(socket, address);
-    socket.on('close', () => {
-      this.addressOf.delete(socket);
-      decrement(this.socketsPerAddress, address, 1);
-    });
     return true;
+  }
+
+  /** A socket counted by `opened` closed. */
+  left(address: string): void {
+    decrement(this.socketsPerAddress, address, 1);
   }
 
   /** false: the key (or the access token) has too many sockets open already (the caller closes this one). */
@@ -97,6 +96,8 @@ export class SocketGuard {
     }
     const refused = await this.admitKey(principal);
     if (refused) return refused;
+    // Closed while the key was checked: nothing may be counted for a socket no longer tracked.
+    if (this.sockets.get(socket) !== tracked) return gatewayError(CODE.UNAUTHENTICATED, 'The connection is closed');
     if (tracked.operations.length >= this.limits.perSocket) {
       return gatewayError(CODE.RATE_LIMITED, 'Too many operations on this connection: complete one first, or open another connection');
     }

@@ -4,7 +4,7 @@ import { FakeEventLog, testEvent } from './fixtures.js';
 import type { CallEventWithCall, CallFilter, CallStore } from '../../src/domain/call-store.js';
 import type { EventKey } from '../../src/domain/cursor.js';
 import { InvalidArgumentError } from '../../src/domain/errors.js';
-import { CallEventStream, type DeliveryMark, type LiveSink, type StreamRequest } from '../../src/events/call-event-stream.js';
+import { CallEventStream, HANDED_OFF, type DeliveryMark, type LiveSink, type StreamRequest } from '../../src/events/call-event-stream.js';
 import type { EventLog } from '../../src/events/event-log.js';
 
 const TENANT: Tenant = { appId: 'app_a', mode: 'test' };
@@ -100,10 +100,11 @@ function cursor(callId: string, sequence: number, position: number | null): Even
 }
 
 /** The next event's "callId#sequence@position", or 'pending' if next() has not resolved once promises have run. */
-async function peek(next: Promise<IteratorResult<CallEventWithCall>>): Promise<string> {
+async function peek(next: Promise<IteratorResult<CallEventWithCall, unknown>>): Promise<string> {
   const result = await Promise.race([next, new Promise<'pending'>((resolve) => setImmediate(() => resolve('pending')))]);
   if (result === 'pending') return result;
-  return result.done ? 'done' : `${result.value.callId}#${result.value.sequence}@${result.value.position}`;
+  if (result.done) return result.value === HANDED_OFF ? 'handed off' : 'done';
+  return `${result.value.callId}#${result.value.sequence}@${result.value.position}`;
 }
 
 async function take(stream: CallEventStream, count: number): Promise<string[]> {
@@ -348,8 +349,8 @@ describe('CallEventStream hand-over to a LiveSink', () => {
     expect(attached).toHaveLength(0);
     expect(log.listenerCount).toBe(1);
 
-    const next = stream.next();
-    expect(await peek(next)).toBe('pending');
+    // Handed off: done, with HANDED_OFF (the consumer stops asking; the stream ends with return()).
+    expect(await peek(stream.next())).toBe('handed off');
     expect(attached).toHaveLength(1);
     expect(attached[0]!.listenersAtAttach).toBe(0);
     expect(attached[0]!.request).toBe(stream.request);
@@ -358,6 +359,7 @@ describe('CallEventStream hand-over to a LiveSink', () => {
     expect(attached[0]!.mark.isNew(ev('call_1', 5, 5))).toBe(true);
 
     // From now on the sink delivers: the stream no longer sees live events.
+    const next = stream.next();
     commit(ev('call_1', 5, 5));
     expect(await peek(next)).toBe('pending');
     expect(attached).toHaveLength(1);
@@ -370,7 +372,10 @@ describe('CallEventStream hand-over to a LiveSink', () => {
     watch(log);
     const stream = await open({});
     stream.handOffTo(liveSink);
+    expect(await peek(stream.next())).toBe('handed off');
+    // Asked again after the hand-off: waits (nothing comes through the stream) until return().
     const next = stream.next();
+    expect(await peek(next)).toBe('pending');
     expect(attached).toHaveLength(1);
     expect(detach).not.toHaveBeenCalled();
     await stream.return();
