@@ -205,3 +205,38 @@ describe('graphql-transport-ws: where the gateway departs from graphql-ws', () =
     ]);
   });
 });
+
+describe('a socket closed while the gateway checks it', () => {
+  let gw2: TestGateway;
+  let app2: TestApp;
+  beforeAll(async () => {
+    // Every key looked up in the database (no cache), so each check takes a while; two sockets and two operations per key.
+    gw2 = await bootGateway({ simulator: 'frozen', env: { WS_MAX_CONNECTIONS_PER_KEY: '2', WS_MAX_OPERATIONS_PER_KEY: '2' }, config: { authCacheTtlMs: 0 } });
+    app2 = await newApp(gw2.admin);
+  });
+  afterAll(() => gw2?.stop());
+
+  /** Opens a socket, sends `messages` and cuts the socket in the same tick. */
+  const sendAndCut = (messages: unknown[]) =>
+    new Promise<void>((resolve, reject) => {
+      const socket = new WebSocket(gw2.wsUrl, 'graphql-transport-ws');
+      socket.once('error', reject);
+      socket.once('open', () => {
+        for (const message of messages) socket.send(JSON.stringify(message));
+        socket.terminate();
+      });
+      socket.once('close', () => resolve());
+    });
+
+  it('is not counted against its key: ten cut during connection_init, then two sockets with two subscriptions still fit', async () => {
+    const init = { type: 'connection_init', payload: { authorization: `Bearer ${app2.testKey}` } };
+    for (let i = 0; i < 10; i++) await sendAndCut([init]);
+    // Cut during subscribe: the operation's place is given back too.
+    for (let i = 0; i < 10; i++) await sendAndCut([init, { id: '1', type: 'subscribe', payload: { query: SUBSCRIPTION } }]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Two sockets at once (the key's cap), the second with two subscriptions (the key's cap): none refused.
+    const first = play(gw2.wsUrl, [{ send: init }, { until: 'connection_ack' }, { wait: 500 }]);
+    const second = play(gw2.wsUrl, [{ send: init }, { until: 'connection_ack' }, subscribe('1', SUBSCRIPTION), subscribe('2', SUBSCRIPTION), { wait: 300 }]);
+    expect(await Promise.all([first, second])).toEqual([[{ type: 'connection_ack' }], [{ type: 'connection_ack' }]]);
+  });
+});
