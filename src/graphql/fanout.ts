@@ -54,7 +54,7 @@ export class FanoutHub {
         // Flat: kept for the subscription's life, and the start of every frame it is sent.
         const member: Member = { operation, mark, prefix: flatString(`{"id":${JSON.stringify(operation.id)},"type":"next","payload":`) };
         group.members.add(member);
-        return () => this.leave(group, member);
+        return leaving(this, group, member);
       },
     };
   }
@@ -63,7 +63,7 @@ export class FanoutHub {
    * A member leaves; the last one closes its group. The detach closure keeps the group, not the
    * key it was found by: that string is built per subscriber (≈0.14 KB each while idle).
    */
-  private leave(group: FanoutGroup, member: Member): void {
+  leave(group: FanoutGroup, member: Member): void {
     group.members.delete(member);
     if (group.members.size === 0 && this.groups.get(group.groupKey) === group) {
       group.close();
@@ -85,6 +85,15 @@ export class FanoutHub {
     const { errors, ...rest } = result;
     return JSON.stringify(errors ? { ...rest, errors: errors.map((error) => formatGatewayError(error.toJSON(), error, this.production)) } : rest);
   }
+}
+
+/**
+ * A member's detach function, made outside `sink`: a closure made inside it would keep sink's
+ * scope (the operation's arguments, so its context and services: ≈0.6 KB) for as long as the
+ * subscription lasts.
+ */
+function leaving(hub: FanoutHub, group: FanoutGroup, member: Member): () => void {
+  return () => hub.leave(group, member);
 }
 
 class FanoutGroup {
