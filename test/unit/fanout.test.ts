@@ -1,5 +1,6 @@
 import { buildSchema, parse, type ExecutionArgs, type ExecutionResult, type GraphQLFieldResolver } from 'graphql';
 import { describe, expect, it, vi } from 'vitest';
+import { MessageType, stringifyMessage } from 'graphql-ws';
 import { CallStatus, type Mode, type Tenant } from '../../src/domain/call.js';
 import type { CallEventWithCall, CallFilter } from '../../src/domain/call-store.js';
 import type { Logger } from '../../src/domain/logger.js';
@@ -31,8 +32,9 @@ class Mark implements DeliveryMark {
 class Operation implements SocketOperation {
   readonly frames: string[] = [];
   constructor(readonly id: string) {}
-  send(data: string): void {
-    this.frames.push(data);
+  /** Each frame as the client reads it: UTF-8 text. */
+  send(data: string | Buffer): void {
+    this.frames.push(typeof data === 'string' ? data : data.toString('utf8'));
   }
   /** The positions of the events sent, read back from the frames. */
   get positions(): number[] {
@@ -114,6 +116,18 @@ describe('FanoutHub groups', () => {
     }
     expect(members[1]!.operation.frames[0]!.slice('{"id":"op2"'.length)).toBe(members[0]!.operation.frames[0]!.slice('{"id":"op1"'.length));
     expect(other.operation.positions).toEqual([1, 2]);
+  });
+
+  it("writes, byte for byte, graphql-ws's own next message (stringifyMessage), whatever the id and the payload's characters", async () => {
+    const status = 'ringing é 🙂 \u2028 "quoted" \\';
+    const { log, hub } = setup({ run: (args) => ({ data: { position: Number((args.rootValue as CallEventWithCall).position), status } }) });
+    const operations = ['op1', 'a"b\\c', 'é🙂', '\u2028', 'x'.repeat(200)].map((id) => new Operation(id));
+    for (const operation of operations) hub.sink({ schema, document }, 'sel-1', operation).attach(request(), new Mark());
+    log.emit(ev('call_1', 1));
+    await flush();
+    for (const operation of operations) {
+      expect(operation.frames).toEqual([stringifyMessage({ id: operation.id, type: MessageType.Next, payload: { data: { position: 1, status } } })]);
+    }
   });
 
   it('escapes the operation id in the frame', async () => {
