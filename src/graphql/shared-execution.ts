@@ -53,16 +53,17 @@ export interface SocketOperation {
   send(data: string): void;
 }
 
-/**
- * graphql-ws's `subscribe`: the source stream's replay is executed and sent through graphql-ws
- * as usual; its live part is handed to the FanoutHub, which executes and serializes each event
- * once per group of identical subscriptions and writes the frame to every member's socket.
- */
 /** Where the live part of a stream goes (FanoutHub in fanout.ts). */
 export interface LiveSinks {
   sink(args: ExecutionArgs, key: string, operation: SocketOperation): LiveSink;
 }
 
+/**
+ * The WebSocket server's `subscribe` (server/ws.ts): the source stream's replay is executed per
+ * event and sent by the server; its live part is handed to the FanoutHub, which executes and
+ * serializes each event once per group of identical subscriptions and writes the frame to every
+ * member's socket. From the hand-off on, the results end with a done result carrying HANDED_OFF.
+ */
 export function createSharedSubscribe(hub: LiveSinks, run: Executor = execute) {
   return async (args: ExecutionArgs): Promise<AsyncIterableIterator<ExecutionResult, typeof HANDED_OFF | undefined> | ExecutionResult> => {
     const source = await createSourceEventStream(args);
