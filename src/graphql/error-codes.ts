@@ -41,7 +41,7 @@ export const GATEWAY_ERRORS = {
   },
   BAD_REQUEST: {
     http: 400,
-    webSocket: '(graphql-ws closes 4400 on a malformed message)',
+    webSocket: '(the socket is closed with 4400 on a malformed message)',
     meaning: "The body is not valid JSON or not a GraphQL request (Apollo Server's CSRF and request-shape checks use the same code).",
   },
   PERSISTED_DOCUMENT_REQUIRED: {

@@ -34,8 +34,8 @@ export type PreparedContext = GatewayContext & { prepared?: DocumentEntry };
 
 /**
  * One operation's path from text to result, the same for HTTP and WebSocket. The transports are
- * thin adapters over it (server/http-graphql.ts and Apollo Server for HTTP, server/ws.ts and
- * graphql-ws for WebSocket), as graphql-ws's own `use/` adapters sit over its transport-free core:
+ * thin adapters over it (server/http-graphql.ts and Apollo Server for HTTP, server/ws.ts, the
+ * gateway's own graphql-transport-ws server, for WebSocket):
  *
  * 1. who is asking: `authenticate` (the key, cached; per request over HTTP, per connection over
  *    WebSocket, where it is re-checked on a timer by ws-guard.ts);

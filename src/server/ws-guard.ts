@@ -41,9 +41,10 @@ interface Tracked {
 }
 
 /**
- * What graphql-ws does not do by itself: caps on concurrent operations per socket and per key,
- * the key checked again on every subscribe and periodically (a revoked key's sockets are closed
- * with 4403), and slow consumers cut off before their buffers grow server memory.
+ * What the protocol leaves to the server (server/ws.ts calls it): caps on concurrent operations
+ * per socket and per key, the key checked again on every subscribe and periodically (a revoked
+ * key's sockets are closed with 4403), and slow consumers cut off before their buffers grow
+ * server memory.
  */
 export class SocketGuard {
   private readonly sockets = new Map<WebSocket, Tracked>();
