@@ -453,8 +453,10 @@ class Connection {
    */
   private fail(operation: Operation, payload: SubscribePayload | undefined, errors: readonly GraphQLError[]): void {
     const { pipeline } = this.server;
-    if (!this.current(operation)) return this.end(operation);
+    // Completed by the client or closed meanwhile: its place is released, and no frame is owed.
+    const current = this.current(operation);
     this.end(operation);
+    if (!current) return;
     endSpan(operation, errors[0]?.extensions?.code as string | undefined);
     if (operation.started >= 0) {
       pipeline.recordRefusal({
